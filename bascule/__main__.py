@@ -1,0 +1,3 @@
+from bascule.channels.cli import main
+
+main()

@@ -1,0 +1,194 @@
+"""The catalogue as pure values. No rule here names an entry: everything is looked up by data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from bascule.kernel.errors import DomainError, ErrorCode
+from bascule.kernel.money import Money, Rounding
+
+GIB = 1024**3
+
+
+class PlanKind(StrEnum):
+    BUNDLE = "bundle"
+    METERED = "metered"
+
+
+class Radio(StrEnum):
+    G4 = "4G"
+    G5 = "5G"
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    id: str
+    name: str
+    kind: PlanKind
+    radio: Radio
+    price: Money
+    data_bytes: int | None = None
+    unit_price: Money | None = None
+    unit_bytes: int | None = None
+    default_ceiling_bytes: int | None = None
+    ceiling_step_bytes: int | None = None
+    max_ceiling_bytes: int | None = None
+
+    @property
+    def volume_key(self) -> tuple[PlanKind, int | None]:
+        """What "the same kind and volume" means when only the radio changes."""
+        if self.kind is PlanKind.BUNDLE:
+            return (self.kind, self.data_bytes)
+        return (self.kind, self.unit_bytes)
+
+
+@dataclass(frozen=True, slots=True)
+class Network:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Apn:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fee:
+    id: str
+    name: str
+    amount: Money
+
+
+@dataclass(frozen=True, slots=True)
+class DataPack:
+    """A top-up (bundles) or an extension (metered ceiling): a one-off purchase."""
+
+    id: str
+    name: str
+    data_bytes: int
+    price: Money
+
+
+class BonusKind(StrEnum):
+    CREDIT = "credit"
+    DATA = "data"
+    VOICE = "voice"
+    SMS = "sms"
+
+
+class BonusTrigger(StrEnum):
+    RECHARGE = "recharge"
+    MONTHLY = "monthly"
+
+
+@dataclass(frozen=True, slots=True)
+class Bonus:
+    """A systematic bonus of a profile. Exactly one of `amount`, `quantity` and `percent_of_recharge`."""
+
+    kind: BonusKind
+    trigger: BonusTrigger
+    validity_days: int
+    amount: Money | None = None
+    quantity: int | None = None
+    percent_of_recharge: int | None = None
+    min_recharge: Money | None = None
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    id: str
+    name: str
+    bonuses: tuple[Bonus, ...]
+    min_consumption_last_month: Money | None
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class B2BPolicies:
+    currency: str
+    timezone: str
+    monthly_change_limit: int
+    credit_on_radio_downgrade: bool
+    rounding: Rounding
+    item_fees: dict[str, str] = field(default_factory=dict)
+    reboot_notice: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PrepaidPolicies:
+    currency: str
+    timezone: str
+    monthly_migration_limit: int
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    b2b: B2BPolicies
+    prepaid: PrepaidPolicies
+    plans: tuple[Plan, ...]
+    networks: tuple[Network, ...]
+    apns: tuple[Apn, ...]
+    fees: tuple[Fee, ...]
+    topups: tuple[DataPack, ...]
+    extensions: tuple[DataPack, ...]
+    profiles: tuple[Profile, ...]
+
+    def plan(self, plan_id: str) -> Plan:
+        for plan in self.plans:
+            if plan.id == plan_id:
+                return plan
+        raise DomainError(ErrorCode.NO_SUCH_PLAN, plan_id=plan_id)
+
+    def plan_on_radio(self, current: Plan, radio: Radio) -> Plan:
+        """The plan of the same kind and volume on another radio."""
+        for plan in self.plans:
+            if plan.radio is radio and plan.volume_key == current.volume_key:
+                return plan
+        raise DomainError(
+            ErrorCode.NO_SUCH_PLAN,
+            f"Aucune offre {current.kind} de même volume n'existe en {radio}.",
+        )
+
+    def network(self, network_id: str) -> Network:
+        for network in self.networks:
+            if network.id == network_id:
+                return network
+        raise DomainError(ErrorCode.VALIDATION_ERROR, f"Réseau inconnu : {network_id}.")
+
+    def apn(self, apn_id: str) -> Apn:
+        for apn in self.apns:
+            if apn.id == apn_id:
+                return apn
+        raise DomainError(ErrorCode.VALIDATION_ERROR, f"APN inconnu : {apn_id}.")
+
+    def fee(self, fee_id: str) -> Fee:
+        for fee in self.fees:
+            if fee.id == fee_id:
+                return fee
+        raise KeyError(fee_id)
+
+    def fee_for_item(self, item: str) -> Fee | None:
+        fee_id = self.b2b.item_fees.get(item)
+        return None if fee_id is None else self.fee(fee_id)
+
+    def topup(self, topup_id: str) -> DataPack:
+        for pack in self.topups:
+            if pack.id == topup_id:
+                return pack
+        raise DomainError(ErrorCode.NO_SUCH_PLAN, f"Recharge inconnue : {topup_id}.")
+
+    def extension(self, extension_id: str) -> DataPack:
+        for pack in self.extensions:
+            if pack.id == extension_id:
+                return pack
+        raise DomainError(ErrorCode.NO_SUCH_PLAN, f"Extension inconnue : {extension_id}.")
+
+    def profile(self, profile_id: str) -> Profile:
+        for profile in self.profiles:
+            if profile.id == profile_id:
+                return profile
+        raise DomainError(ErrorCode.NO_SUCH_PLAN, f"Profil inconnu : {profile_id}.")

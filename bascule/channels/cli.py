@@ -1,0 +1,98 @@
+"""The `bascule` command line: serve, catalogue check, database migrations."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from alembic import command as alembic_command
+from sqlalchemy import func, select
+
+from bascule.bootstrap import alembic_config, build_context, upgrade_schema
+from bascule.catalog.loader import CatalogError, load
+from bascule.context import Context
+from bascule.persistence import tables
+from bascule.settings import Settings
+
+app = typer.Typer(help="Bascule: self-service and order management for mobile operators.", no_args_is_help=True)
+catalog_app = typer.Typer(help="The catalogue file.", no_args_is_help=True)
+db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+app.add_typer(catalog_app, name="catalog")
+app.add_typer(db_app, name="db")
+
+
+def _is_empty(ctx: Context) -> bool:
+    with ctx.uow(write=False) as uow:
+        return not uow.connection.execute(select(func.count()).select_from(tables.accounts)).scalar()
+
+
+def load_demo(ctx: Context) -> list[str]:
+    from bascule.demo import line_a
+
+    lines = line_a.load(ctx)
+    for loader in ctx.extras.get("demo_loaders", []):
+        lines.extend(loader(ctx))
+    return lines
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    demo: Annotated[bool, typer.Option("--demo", help="Load the demo data set into an empty database.")] = False,
+) -> None:
+    """Start the API (and the other channels) in one process, upgrading the schema first."""
+    import uvicorn
+
+    from bascule.channels.rest.app import create_app
+
+    settings = Settings()
+    if demo and settings.admin_token is None:
+        from pydantic import SecretStr
+
+        settings = settings.model_copy(update={"admin_token": SecretStr(secrets.token_urlsafe(18))})
+    upgrade_schema(settings.database_url)
+    ctx = build_context(settings)
+    if demo:
+        if _is_empty(ctx):
+            lines = load_demo(ctx)
+            typer.echo("Données de démonstration chargées :")
+        else:
+            lines = ["  (base déjà remplie : données de démonstration inchangées)"]
+        token = settings.admin_token.get_secret_value() if settings.admin_token else ""
+        typer.echo("\n".join(lines))
+        typer.echo(f"  Jeton opérateur (Authorization: Bearer …) : {token}")
+        typer.echo(f"  API : http://{host}:{port}/docs")
+    uvicorn.run(create_app(settings, ctx), host=host, port=port, log_level="info")
+
+
+@catalog_app.command("check")
+def catalog_check(path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)]) -> None:
+    """Validate a catalogue file; exit 1 with every problem listed."""
+    try:
+        catalog = load(path)
+    except CatalogError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(
+        f"{path}: valide — {len(catalog.plans)} offres, {len(catalog.profiles)} profils, "
+        f"{len(catalog.topups)} recharges, {len(catalog.extensions)} extensions"
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or upgrade the schema of BASCULE_DATABASE_URL."""
+    upgrade_schema(Settings().database_url)
+
+
+@db_app.command("check")
+def db_check() -> None:
+    """Fail when the tables and the migrations disagree (a migration is missing)."""
+    alembic_command.check(alembic_config(Settings().database_url))
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,33 @@
+"""The ASGI application: API v1 (and, as they arrive, the portal, USSD and TMF channels) in one process."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from bascule import __version__
+from bascule.channels.rest import problems
+from bascule.channels.rest.idempotency import IdempotencyMiddleware, IdempotencyStore
+from bascule.channels.rest.routes import admin, auth, catalog, clock, services
+from bascule.context import Context
+from bascule.settings import Settings
+
+DESCRIPTION = """Self-service and order management for mobile operators and MVNOs.
+
+Errors are RFC 9457 `application/problem+json` with a stable `code`. Every POST accepts an
+`Idempotency-Key` header: a repeat with the same key and body returns the first answer."""
+
+
+def create_app(settings: Settings, ctx: Context) -> FastAPI:
+    app = FastAPI(title="Bascule", version=__version__, description=DESCRIPTION,
+                  openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
+    app.state.settings = settings
+    app.state.context = ctx
+    problems.install(app)
+    if settings.test_clock:
+        app.include_router(clock.router)
+    for router in (catalog.router, auth.router, admin.router, services.router):
+        app.include_router(router)
+    for extension in ctx.extras.get("channel_installers", []):
+        extension(app, settings, ctx)
+    app.add_middleware(IdempotencyMiddleware, store=IdempotencyStore(ctx.engine, ctx.clock))
+    return app

@@ -1,0 +1,77 @@
+"""Operator endpoints: accounts, users, services, usage, audit trail."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
+
+from bascule.channels.rest.schemas import (
+    AccountIn,
+    AccountOut,
+    AuditEventOut,
+    ServiceIn,
+    ServiceOut,
+    UsageIn,
+    UserIn,
+    UserOut,
+)
+from bascule.channels.rest.security import context, operator
+from bascule.channels.rest.views import service_out
+from bascule.context import Context
+from bascule.evolutions.services import create_service, record_usage
+from bascule.identity.model import Channel, Principal, Role
+from bascule.identity.usecases import create_account, create_user
+
+router = APIRouter(prefix="/api/v1/admin", tags=["operator"])
+
+
+def _created(model: object, location: str) -> JSONResponse:
+    from fastapi.encoders import jsonable_encoder
+
+    return JSONResponse(jsonable_encoder(model), status_code=201, headers={"Location": location})
+
+
+@router.post("/accounts", status_code=201, response_model=AccountOut)
+def post_account(body: AccountIn, actor: Principal = Depends(operator), ctx: Context = Depends(context)) -> JSONResponse:
+    account = create_account(ctx, actor, Channel.API, body.name, body.timezone)
+    out = AccountOut(id=account.id, name=account.name, timezone=account.timezone, currency=account.currency)
+    return _created(out, f"/api/v1/admin/accounts/{account.id}")
+
+
+@router.get("/accounts", response_model=list[AccountOut])
+def get_accounts(actor: Principal = Depends(operator), ctx: Context = Depends(context)) -> list[AccountOut]:
+    with ctx.uow(write=False) as uow:
+        return [AccountOut(id=a.id, name=a.name, timezone=a.timezone, currency=a.currency) for a in uow.accounts.all()]
+
+
+@router.post("/accounts/{account_id}/users", status_code=201, response_model=UserOut)
+def post_user(account_id: str, body: UserIn, actor: Principal = Depends(operator),
+              ctx: Context = Depends(context)) -> JSONResponse:
+    user = create_user(ctx, actor, Channel.API, account_id, body.email, body.password, Role(body.role))
+    return _created(UserOut(id=user.id, email=user.email, role=user.role.value, account_id=user.account_id),
+                    f"/api/v1/admin/accounts/{account_id}/users/{user.id}")
+
+
+@router.post("/services", status_code=201, response_model=ServiceOut)
+def post_service(body: ServiceIn, actor: Principal = Depends(operator), ctx: Context = Depends(context)) -> JSONResponse:
+    view = create_service(ctx, actor, Channel.API, account_id=body.account_id, plan_id=body.plan_id,
+                          network=body.network, apn=body.apn, msisdn=body.msisdn, activated_on=body.activated_on)
+    return _created(service_out(view), f"/api/v1/services/{view.service.id}")
+
+
+@router.post("/services/{service_id}/usage", response_model=ServiceOut)
+def post_usage(service_id: str, body: UsageIn, actor: Principal = Depends(operator),
+               ctx: Context = Depends(context)) -> ServiceOut:
+    return service_out(record_usage(ctx, actor, Channel.API, service_id, body.bytes, body.at))
+
+
+@router.get("/audit", response_model=list[AuditEventOut])
+def get_audit(entity_kind: str = Query(max_length=32), entity_id: str = Query(max_length=64),
+              actor: Principal = Depends(operator), ctx: Context = Depends(context)) -> list[AuditEventOut]:
+    with ctx.uow(write=False) as uow:
+        return [AuditEventOut(**_event(e))
+                for e in uow.audit.of_entity(entity_kind, entity_id)]
+
+
+def _event(event: object) -> dict[str, object]:
+    return {name: getattr(event, name) for name in AuditEventOut.model_fields}

@@ -1,0 +1,250 @@
+"""Request and response bodies of API v1, as CONTRACT.md fixes them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from bascule.kernel.money import Money
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MoneyOut(BaseModel):
+    amount: str = Field(pattern=r"^-?\d+(\.\d+)?$", examples=["4.50"])
+    currency: str = Field(examples=["EUR"])
+
+    @classmethod
+    def of(cls, money: Money) -> MoneyOut:
+        return cls(**money.as_json())
+
+
+class ClockIn(Strict):
+    now: AwareDatetime
+
+
+class ClockOut(BaseModel):
+    now: datetime
+
+
+class PlanOut(BaseModel):
+    id: str
+    name: str
+    kind: Literal["bundle", "metered"]
+    radio: Literal["4G", "5G"]
+    price: MoneyOut
+    data_bytes: int | None = None
+    unit_price: MoneyOut | None = None
+    unit_bytes: int | None = None
+    default_ceiling_bytes: int | None = None
+    ceiling_step_bytes: int | None = None
+    max_ceiling_bytes: int | None = None
+
+
+class BonusOut(BaseModel):
+    kind: str
+    trigger: str
+    label: str
+    validity_days: int
+    amount: MoneyOut | None = None
+    quantity: int | None = None
+    percent_of_recharge: int | None = None
+    min_recharge: MoneyOut | None = None
+
+
+class ProfileOut(BaseModel):
+    id: str
+    name: str
+    description: str
+    bonuses: list[BonusOut]
+    min_consumption_last_month: MoneyOut | None
+
+
+class NamedOut(BaseModel):
+    id: str
+    name: str
+
+
+class FeeOut(BaseModel):
+    id: str
+    name: str
+    amount: MoneyOut
+
+
+class PackOut(BaseModel):
+    id: str
+    name: str
+    data_bytes: int
+    price: MoneyOut
+
+
+class PoliciesOut(BaseModel):
+    monthly_change_limit: int
+    credit_on_radio_downgrade: bool
+    monthly_migration_limit: int
+
+
+class CatalogOut(BaseModel):
+    plans: list[PlanOut]
+    profiles: list[ProfileOut]
+    networks: list[NamedOut]
+    apns: list[NamedOut]
+    fees: list[FeeOut]
+    topups: list[PackOut]
+    extensions: list[PackOut]
+    policies: PoliciesOut
+
+
+class AccountIn(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    timezone: str | None = Field(default=None, max_length=64)
+
+
+class AccountOut(BaseModel):
+    id: str
+    name: str
+    timezone: str
+    currency: str
+
+
+class UserIn(Strict):
+    email: str = Field(min_length=3, max_length=320)
+    password: str = Field(min_length=1, max_length=200)
+    role: Literal["manager", "viewer"]
+
+
+class UserOut(BaseModel):
+    id: str
+    email: str
+    role: Literal["manager", "viewer"]
+    account_id: str
+
+
+class ServiceIn(Strict):
+    account_id: str = Field(max_length=40)
+    plan_id: str = Field(max_length=64)
+    network: str = Field(max_length=32)
+    apn: str = Field(max_length=64)
+    msisdn: str = Field(max_length=16)
+    activated_on: date | None = None
+
+
+class UsageIn(Strict):
+    bytes: int = Field(ge=0, le=10**15)
+    at: AwareDatetime | None = None
+
+
+class CycleOut(BaseModel):
+    start: date
+    end: date
+
+
+class QuotaOut(BaseModel):
+    total_bytes: int
+    used_bytes: int
+    remaining_bytes: int
+
+
+class ServiceOut(BaseModel):
+    id: str
+    account_id: str
+    msisdn: str
+    plan_id: str
+    plan_name: str
+    kind: Literal["bundle", "metered"]
+    radio: Literal["4G", "5G"]
+    network: str
+    apn: str
+    status: Literal["active", "barred"]
+    ceiling_bytes: int | None
+    activated_on: date
+    cycle: CycleOut
+    quota: QuotaOut
+    changes_left_this_month: int
+
+
+class LoginIn(Strict):
+    email: str | None = Field(default=None, max_length=320)
+    password: str | None = Field(default=None, max_length=200)
+    msisdn: str | None = Field(default=None, max_length=16)
+    otp: str | None = Field(default=None, max_length=12)
+
+
+class TokenOut(BaseModel):
+    token: str
+    expires_at: datetime
+
+
+class ChangesIn(Strict):
+    plan_id: str | None = Field(default=None, max_length=64)
+    radio: Literal["4G", "5G"] | None = None
+    apn: str | None = Field(default=None, max_length=64)
+    network: str | None = Field(default=None, max_length=32)
+    ceiling_bytes: int | None = Field(default=None, gt=0, le=10**15)
+
+
+class ChangeRequestIn(Strict):
+    changes: ChangesIn
+
+
+class ConfirmIn(Strict):
+    password: str | None = Field(default=None, max_length=200)
+
+
+class ChargeLineOut(BaseModel):
+    kind: Literal["recurring", "proration", "fee", "topup", "extension", "usage"]
+    description: str
+    amount: MoneyOut
+
+
+class QuoteOut(BaseModel):
+    charges: list[ChargeLineOut]
+    total: MoneyOut
+    quota_after_bytes: int
+    notice: str
+
+
+class ChangeRequestOut(BaseModel):
+    id: str
+    service_id: str
+    account_id: str
+    status: Literal["awaiting_confirmation", "provisioning", "completed", "failed", "cancelled"]
+    changes: dict[str, Any]
+    quote: QuoteOut
+    channel: str
+    created_at: datetime
+    confirmed_at: datetime | None
+    completed_at: datetime | None
+    cancelled_at: datetime | None
+    failed_at: datetime | None
+
+
+class StatementLineOut(BaseModel):
+    kind: Literal["recurring", "proration", "fee", "topup", "extension", "usage"]
+    description: str
+    amount: MoneyOut
+    service_id: str | None
+    change_request_id: str | None
+    at: datetime
+
+
+class ChargesOut(BaseModel):
+    period: str
+    lines: list[StatementLineOut]
+    total: MoneyOut
+
+
+class AuditEventOut(BaseModel):
+    at: datetime
+    actor_kind: str
+    actor_id: str
+    channel: str
+    entity_kind: str
+    entity_id: str
+    action: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None

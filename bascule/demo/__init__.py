@@ -1,0 +1,1 @@
+"""The demo data set loaded by `bascule serve --demo`."""

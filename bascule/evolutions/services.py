@@ -1,0 +1,176 @@
+"""Services of business accounts: created by the operator, read by customers, drawn by usage."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+
+from bascule.audit.trail import record
+from bascule.catalog.model import Plan, PlanKind
+from bascule.context import Context
+from bascule.evolutions.cycles import SLOT_SCOPE, open_cycles, status_for
+from bascule.evolutions.model import Service, ServiceStatus
+from bascule.evolutions.quota import Quota, draw, quota_of
+from bascule.identity.model import Channel, Principal
+from bascule.kernel.calendar import Period, local_date, zone
+from bascule.kernel.errors import DomainError, ErrorCode
+from bascule.persistence.repositories import new_id
+from bascule.persistence.uow import UnitOfWork
+
+E164 = re.compile(r"^\+[1-9]\d{7,14}$")
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceView:
+    service: Service
+    plan: Plan
+    period: Period
+    quota: Quota
+    changes_left_this_month: int
+
+
+def _account_zone(uow: UnitOfWork, account_id: str) -> str:
+    account = uow.accounts.get(account_id)
+    if account is None:
+        raise DomainError(ErrorCode.NOT_FOUND, what="account")
+    return account.timezone
+
+
+def view_of(ctx: Context, uow: UnitOfWork, service: Service, now: datetime) -> ServiceView:
+    tz = zone(_account_zone(uow, service.account_id))
+    period = Period.at(now, tz)
+    used = uow.slots.used(SLOT_SCOPE, service.id, str(period))
+    return ServiceView(
+        service=service,
+        plan=ctx.catalog.plan(service.plan_id),
+        period=period,
+        quota=quota_of(uow.buckets.open_at(service.id, now)),
+        changes_left_this_month=max(0, ctx.catalog.b2b.monthly_change_limit - used),
+    )
+
+
+def _current(ctx: Context, uow: UnitOfWork, service: Service, now: datetime) -> Service:
+    return open_cycles(uow, ctx.catalog, service, zone(_account_zone(uow, service.account_id)), now)
+
+
+def refresh_cycles(ctx: Context, services: list[Service]) -> None:
+    """Open the current cycle of any service whose month has turned since it was last touched."""
+    now = ctx.clock.now()
+    stale = []
+    with ctx.uow(write=False) as uow:
+        for service in services:
+            period = Period.at(now, zone(_account_zone(uow, service.account_id)))
+            if not uow.cycles.is_open(service.id, str(period)):
+                stale.append(service.id)
+    if not stale:
+        return
+    with ctx.uow() as uow:
+        for service_id in stale:
+            locked = uow.services.lock(service_id)
+            if locked is not None:
+                _current(ctx, uow, locked, now)
+        uow.commit()
+
+
+def create_service(
+    ctx: Context,
+    actor: Principal,
+    channel: Channel,
+    *,
+    account_id: str,
+    plan_id: str,
+    network: str,
+    apn: str,
+    msisdn: str,
+    activated_on: date | None,
+) -> ServiceView:
+    actor.require_operator()
+    plan = ctx.catalog.plan(plan_id)
+    ctx.catalog.network(network)
+    ctx.catalog.apn(apn)
+    if not E164.match(msisdn):
+        raise DomainError(ErrorCode.VALIDATION_ERROR, "Le MSISDN doit être au format E.164 (+33612345678).")
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        tz = zone(_account_zone(uow, account_id))
+        start = activated_on or local_date(now, tz)
+        if start > local_date(now, tz):
+            raise DomainError(ErrorCode.VALIDATION_ERROR, "La date d'activation ne peut être dans le futur.")
+        if uow.services.msisdn_taken(msisdn):
+            raise DomainError(ErrorCode.CONFLICT, "Ce MSISDN porte déjà un service.")
+        ceiling = plan.default_ceiling_bytes if plan.kind is PlanKind.METERED else None
+        service = Service(new_id("svc"), account_id, msisdn, plan.id, network, apn, ceiling, ServiceStatus.ACTIVE, start)
+        uow.services.add(service, now)
+        record(uow, at=now, actor=actor, channel=channel, entity=("service", service.id),
+               action="service.created", after=service.audit_view())
+        service = open_cycles(uow, ctx.catalog, service, tz, now)
+        view = view_of(ctx, uow, service, now)
+        uow.commit()
+    return view
+
+
+def get_service(ctx: Context, actor: Principal, service_id: str) -> ServiceView:
+    with ctx.uow(write=False) as uow:
+        service = uow.services.get(service_id)
+    if service is None or not actor.may_see_account(service.account_id):
+        raise DomainError(ErrorCode.NOT_FOUND, what="service")
+    refresh_cycles(ctx, [service])
+    with ctx.uow(write=False) as uow:
+        fresh = uow.services.get(service_id)
+        assert fresh is not None
+        return view_of(ctx, uow, fresh, ctx.clock.now())
+
+
+def list_services(ctx: Context, actor: Principal, account_id: str | None) -> list[ServiceView]:
+    scope = account_id if actor.is_operator else actor.account_id
+    with ctx.uow(write=False) as uow:
+        found = uow.services.of_account(scope) if scope is not None else uow.services.all()
+    refresh_cycles(ctx, found)
+    now = ctx.clock.now()
+    with ctx.uow(write=False) as uow:
+        fresh = uow.services.of_account(scope) if scope is not None else uow.services.all()
+        return [view_of(ctx, uow, service, now) for service in fresh]
+
+
+def record_usage(
+    ctx: Context, actor: Principal, channel: Channel, service_id: str, used_bytes: int, at: datetime | None
+) -> ServiceView:
+    """Usage draws the buckets open at its instant, earliest expiry first; an exhausted quota bars the line."""
+    actor.require_operator()
+    if used_bytes < 0:
+        raise DomainError(ErrorCode.VALIDATION_ERROR, "Le volume consommé ne peut être négatif.")
+    now = ctx.clock.now()
+    instant = at or now
+    if instant > now:
+        raise DomainError(ErrorCode.VALIDATION_ERROR, "Une consommation ne peut être datée du futur.")
+    with ctx.uow() as uow:
+        service = uow.services.lock(service_id)
+        if service is None:
+            raise DomainError(ErrorCode.NOT_FOUND, what="service")
+        service = _current(ctx, uow, service, now)
+        buckets = uow.buckets.open_at(service.id, instant)
+        by_id = {bucket.id: bucket for bucket in buckets}
+        for drawn in draw(buckets, used_bytes).updated:
+            uow.buckets.draw(drawn.id, drawn.used_bytes, by_id[drawn.id].used_bytes)
+        service = _apply_status(uow, service, now, actor, channel)
+        view = view_of(ctx, uow, service, now)
+        uow.commit()
+    return view
+
+
+def _apply_status(uow: UnitOfWork, service: Service, now: datetime, actor: Principal, channel: Channel) -> Service:
+    status = status_for(uow.buckets.open_at(service.id, now))
+    if status is service.status:
+        return service
+    changed = replace(service, status=status)
+    uow.services.save(changed)
+    action = "service.barred" if status is ServiceStatus.BARRED else "service.unbarred"
+    record(uow, at=now, actor=actor, channel=channel, entity=("service", service.id), action=action,
+           before=service.audit_view(), after=changed.audit_view())
+    return changed
+
+
+apply_status = _apply_status
+current_service = _current
+account_zone = _account_zone

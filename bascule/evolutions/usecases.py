@@ -1,0 +1,216 @@
+"""Change requests ("demandes d'évolution"): quote, create, confirm with identity, cancel, read."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from bascule.audit.trail import record
+from bascule.catalog.model import PlanKind
+from bascule.context import Context
+from bascule.evolutions.cycles import SLOT_SCOPE, allowance_bytes
+from bascule.evolutions.lifecycle import RequestStatus, move
+from bascule.evolutions.model import ChangeRequest, Service
+from bascule.evolutions.quota import Bucket, BucketKind, carried_over_bytes
+from bascule.evolutions.rules import Quote, RequestedChanges, ServiceState, Target, quote, resolve
+from bascule.evolutions.services import account_zone, apply_status, current_service
+from bascule.identity.model import Channel, Principal
+from bascule.identity.usecases import confirm_identity
+from bascule.kernel.calendar import Period, local_date, zone
+from bascule.kernel.errors import DomainError, ErrorCode
+from bascule.persistence.repositories import new_id
+from bascule.persistence.uow import UnitOfWork
+
+
+def quote_as_json(value: Quote) -> dict[str, Any]:
+    return {
+        "charges": [
+            {"kind": line.kind.value, "description": line.description, "amount": line.amount.as_json()}
+            for line in value.charges
+        ],
+        "total": value.total.as_json(),
+        "quota_after_bytes": value.quota_after_bytes,
+        "notice": value.notice,
+    }
+
+
+def _state(ctx: Context, uow: UnitOfWork, service: Service, now: datetime) -> ServiceState:
+    return ServiceState(
+        plan=ctx.catalog.plan(service.plan_id),
+        network=service.network,
+        apn=service.apn,
+        ceiling_bytes=service.ceiling_bytes,
+        buckets=tuple(uow.buckets.open_at(service.id, now)),
+    )
+
+
+def _visible_service(uow: UnitOfWork, actor: Principal, service_id: str, *, lock: bool) -> Service:
+    service = uow.services.lock(service_id) if lock else uow.services.get(service_id)
+    if service is None or not actor.may_see_account(service.account_id):
+        raise DomainError(ErrorCode.NOT_FOUND, what="service")
+    return service
+
+
+def _limit_reached(ctx: Context, period: Period) -> DomainError:
+    return DomainError(
+        ErrorCode.MONTHLY_LIMIT_REACHED,
+        limit=ctx.catalog.b2b.monthly_change_limit,
+        unit="demande d'évolution",
+        next_on=period.next().first_day,
+    )
+
+
+def _priced(ctx: Context, uow: UnitOfWork, service: Service, changes: RequestedChanges, now: datetime) -> tuple[Target, Quote, Period]:
+    tz = zone(account_zone(uow, service.account_id))
+    period = Period.at(now, tz)
+    state = _state(ctx, uow, service, now)
+    target = resolve(changes, state, ctx.catalog)
+    return target, quote(target, state, local_date(now, tz), period, ctx.catalog), period
+
+
+def quote_change(ctx: Context, actor: Principal, service_id: str, changes: RequestedChanges) -> Quote:
+    """The price and quota of a change, now; nothing is stored."""
+    now = ctx.clock.now()
+    with ctx.uow() as uow:  # a write unit so a turned month opens its cycle first; never committed
+        service = current_service(ctx, uow, _visible_service(uow, actor, service_id, lock=True), now)
+        return _priced(ctx, uow, service, changes, now)[1]
+
+
+def create_change_request(
+    ctx: Context, actor: Principal, channel: Channel, service_id: str, changes: RequestedChanges
+) -> ChangeRequest:
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        service = _visible_service(uow, actor, service_id, lock=True)
+        actor.require_change_right()
+        service = current_service(ctx, uow, service, now)
+        target, priced, period = _priced(ctx, uow, service, changes, now)
+        # Early, friendly refusal; the slot itself is only taken, atomically, at confirmation.
+        if uow.slots.used(SLOT_SCOPE, service.id, str(period)) >= ctx.catalog.b2b.monthly_change_limit:
+            raise _limit_reached(ctx, period)
+        request = ChangeRequest(
+            id=new_id("chr"),
+            service_id=service.id,
+            account_id=service.account_id,
+            status=RequestStatus.AWAITING_CONFIRMATION,
+            changes=changes.as_dict(),
+            quote=quote_as_json(priced),
+            channel=channel.value,
+            actor_kind=actor.kind.value,
+            actor_id=actor.audit_id,
+            slot_period=None,
+            created_at=now,
+        )
+        uow.change_requests.add(request)
+        record(uow, at=now, actor=actor, channel=channel, entity=("change_request", request.id),
+               action="change_request.created", after={"status": request.status.value, "changes": request.changes,
+                                                       "items": list(target.items)})
+        uow.commit()
+    return request
+
+
+def _apply_buckets(uow: UnitOfWork, ctx: Context, service: Service, target: Target, state: ServiceState,
+                   period: Period, now: datetime) -> None:
+    tz = zone(account_zone(uow, service.account_id))
+    end = period.end_instant(tz)
+    if target.plan.kind is PlanKind.METERED:
+        if "ceiling_bytes" in target.items:
+            for bucket in state.buckets:
+                if bucket.kind is BucketKind.ALLOWANCE:
+                    uow.buckets.set_total(bucket.id, target.ceiling_bytes or 0)
+        return
+    if not target.changes_volume:
+        return
+    buckets = list(state.buckets)
+    carried = carried_over_bytes(buckets)
+    uow.buckets.close([b.id for b in buckets if b.kind in (BucketKind.ALLOWANCE, BucketKind.CARRYOVER)], now)
+    if carried:
+        uow.buckets.add(service.id, str(period), Bucket(new_id("bkt"), BucketKind.CARRYOVER, carried, 0, now, end))
+    new_service = replace(service, plan_id=target.plan.id)
+    uow.buckets.add(
+        service.id, str(period),
+        Bucket(new_id("bkt"), BucketKind.ALLOWANCE, allowance_bytes(target.plan, new_service), 0, now, end),
+    )
+
+
+def _apply(ctx: Context, uow: UnitOfWork, actor: Principal, channel: Channel, service: Service, target: Target,
+           priced: Quote, period: Period, request: ChangeRequest, now: datetime) -> Service:
+    state = _state(ctx, uow, service, now)
+    _apply_buckets(uow, ctx, service, target, state, period, now)
+    changed = replace(service, plan_id=target.plan.id, network=target.network, apn=target.apn,
+                      ceiling_bytes=target.ceiling_bytes)
+    uow.services.save(changed)
+    for line in priced.charges:
+        uow.charges.add(account_id=service.account_id, service_id=service.id, period=str(period),
+                        kind=line.kind.value, description=line.description, amount=line.amount, at=now,
+                        change_request_id=request.id)
+    record(uow, at=now, actor=actor, channel=channel, entity=("service", service.id), action="service.changed",
+           before=service.audit_view(), after=changed.audit_view())
+    return apply_status(uow, changed, now, actor, channel)
+
+
+def _move(uow: UnitOfWork, request: ChangeRequest, status: RequestStatus, actor: Principal, channel: Channel,
+          now: datetime, **fields: Any) -> ChangeRequest:
+    moved = replace(request, status=move(request.status, status), **fields)
+    uow.change_requests.save(moved)
+    record(uow, at=now, actor=actor, channel=channel, entity=("change_request", request.id),
+           action=f"change_request.{status.value}", before={"status": request.status.value},
+           after={"status": status.value})
+    return moved
+
+
+def confirm_change_request(
+    ctx: Context, actor: Principal, channel: Channel, request_id: str, password: str | None
+) -> ChangeRequest:
+    """Identity first, then in one transaction: take the month's slot, apply, charge, complete."""
+    with ctx.uow(write=False) as uow:
+        existing = uow.change_requests.get(request_id)
+    if existing is None or not actor.may_see_account(existing.account_id):
+        raise DomainError(ErrorCode.NOT_FOUND, what="change_request")
+    actor.require_change_right()
+    confirm_identity(ctx, actor, password)
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        request = uow.change_requests.lock(request_id)
+        assert request is not None
+        if request.status is not RequestStatus.AWAITING_CONFIRMATION:
+            raise DomainError(ErrorCode.INVALID_STATE, status=request.status.value)
+        service = current_service(ctx, uow, _visible_service(uow, actor, request.service_id, lock=True), now)
+        target, priced, period = _priced(ctx, uow, service, RequestedChanges.from_dict(request.changes), now)
+        if not uow.slots.take(SLOT_SCOPE, service.id, str(period), ctx.catalog.b2b.monthly_change_limit):
+            raise _limit_reached(ctx, period)
+        request = _move(uow, request, RequestStatus.PROVISIONING, actor, channel, now, confirmed_at=now,
+                        slot_period=str(period), quote=quote_as_json(priced))
+        _apply(ctx, uow, actor, channel, service, target, priced, period, request, now)
+        request = _move(uow, request, RequestStatus.COMPLETED, actor, channel, now, completed_at=now)
+        uow.commit()
+    return request
+
+
+def cancel_change_request(ctx: Context, actor: Principal, channel: Channel, request_id: str) -> ChangeRequest:
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        request = uow.change_requests.lock(request_id)
+        if request is None or not actor.may_see_account(request.account_id):
+            raise DomainError(ErrorCode.NOT_FOUND, what="change_request")
+        actor.require_change_right()
+        request = _move(uow, request, RequestStatus.CANCELLED, actor, channel, now, cancelled_at=now)
+        uow.commit()
+    return request
+
+
+def get_change_request(ctx: Context, actor: Principal, request_id: str) -> ChangeRequest:
+    with ctx.uow(write=False) as uow:
+        request = uow.change_requests.get(request_id)
+    if request is None or not actor.may_see_account(request.account_id):
+        raise DomainError(ErrorCode.NOT_FOUND, what="change_request")
+    return request
+
+
+def list_change_requests(
+    ctx: Context, actor: Principal, service_id: str | None, status: RequestStatus | None
+) -> list[ChangeRequest]:
+    account_id = None if actor.is_operator else actor.account_id
+    with ctx.uow(write=False) as uow:
+        return uow.change_requests.search(account_id, service_id, status.value if status else None)

@@ -1,0 +1,1 @@
+"""Who acts: business accounts and their users, operators, tokens and identity confirmation."""

@@ -1,0 +1,91 @@
+"""Accounts, users and the principal behind every request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from bascule.kernel.errors import DomainError, ErrorCode
+
+
+class Role(StrEnum):
+    MANAGER = "manager"
+    VIEWER = "viewer"
+
+
+class PrincipalKind(StrEnum):
+    OPERATOR = "operator"
+    USER = "user"
+    SUBSCRIBER = "subscriber"
+    SYSTEM = "system"
+
+
+class Channel(StrEnum):
+    API = "api"
+    PORTAL = "portal"
+    USSD = "ussd"
+    BACKOFFICE = "backoffice"
+    CLI = "cli"
+    TMF = "tmf"
+    SYSTEM = "system"
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    id: str
+    name: str
+    timezone: str
+    currency: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: str
+    account_id: str
+    email: str
+    password_hash: str
+    role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated actor of a request; customers are scoped to their own account or line."""
+
+    kind: PrincipalKind
+    id: str
+    account_id: str | None = None
+    role: Role | None = None
+    msisdn: str | None = None
+
+    @property
+    def is_operator(self) -> bool:
+        return self.kind in (PrincipalKind.OPERATOR, PrincipalKind.SYSTEM)
+
+    def may_see_account(self, account_id: str) -> bool:
+        return self.is_operator or (self.kind is PrincipalKind.USER and self.account_id == account_id)
+
+    def may_see_line(self, msisdn: str) -> bool:
+        return self.is_operator or (self.kind is PrincipalKind.SUBSCRIBER and self.msisdn == msisdn)
+
+    def require_account(self, account_id: str) -> None:
+        """A customer reaching another account gets not-found, never a hint that it exists."""
+        if not self.may_see_account(account_id):
+            raise DomainError(ErrorCode.NOT_FOUND)
+
+    def require_change_right(self) -> None:
+        if self.kind is PrincipalKind.USER and self.role is not Role.MANAGER:
+            raise DomainError(ErrorCode.FORBIDDEN, "Un lecteur peut consulter mais pas modifier.")
+
+    def require_operator(self) -> None:
+        if not self.is_operator:
+            raise DomainError(ErrorCode.FORBIDDEN, "Réservé à l'opérateur.")
+
+    @property
+    def audit_id(self) -> str:
+        return self.id
+
+
+OPERATOR = Principal(PrincipalKind.OPERATOR, "operator")
+SYSTEM = Principal(PrincipalKind.SYSTEM, "system")

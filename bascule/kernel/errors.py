@@ -1,0 +1,42 @@
+"""Typed refusals with stable codes; each channel renders them (problem+json, portal, USSD)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+
+class ErrorCode(StrEnum):
+    VALIDATION_ERROR = "validation-error"
+    UNAUTHENTICATED = "unauthenticated"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not-found"
+    MONTHLY_LIMIT_REACHED = "monthly-limit-reached"
+    NOT_ELIGIBLE = "not-eligible"
+    SAME_PROFILE = "same-profile"
+    NO_SUCH_PLAN = "no-such-plan"
+    NOT_APPLICABLE = "not-applicable"
+    IDENTITY_NOT_CONFIRMED = "identity-not-confirmed"
+    INVALID_STATE = "invalid-state"
+    INSUFFICIENT_BALANCE = "insufficient-balance"
+    IDEMPOTENCY_KEY_REUSED = "idempotency-key-reused"
+    CONFLICT = "conflict"
+    TOO_MANY_REQUESTS = "too-many-requests"
+
+
+class DomainError(Exception):
+    """A refusal by a rule. `params` feed the per-channel message templates."""
+
+    def __init__(self, code: ErrorCode, detail: str | None = None, **params: Any) -> None:
+        self.code = code
+        self.params = params
+        self.explicit_detail = detail
+        super().__init__(f"{code}: {detail or params}")
+
+
+def validation(detail: str, **params: Any) -> DomainError:
+    return DomainError(ErrorCode.VALIDATION_ERROR, detail, **params)
+
+
+def not_found(what: str = "resource") -> DomainError:
+    return DomainError(ErrorCode.NOT_FOUND, what=what)

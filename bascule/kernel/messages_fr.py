@@ -1,0 +1,69 @@
+"""French wording of every refusal: one text per code, a long form for pages and API, a short one for USSD."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from bascule.kernel.errors import DomainError, ErrorCode
+from bascule.kernel.money import Money
+
+_LONG: dict[ErrorCode, str] = {
+    ErrorCode.VALIDATION_ERROR: "La demande est incomplète ou mal formée.",
+    ErrorCode.UNAUTHENTICATED: "Veuillez vous identifier.",
+    ErrorCode.FORBIDDEN: "Votre rôle ne permet pas cette action.",
+    ErrorCode.NOT_FOUND: "Élément introuvable.",
+    ErrorCode.MONTHLY_LIMIT_REACHED: (
+        "Limite atteinte : {limit} {unit} par mois. Nouvelle demande possible à partir du {next_on}."
+    ),
+    ErrorCode.NOT_ELIGIBLE: "Vous n'êtes pas éligible à ce choix.",
+    ErrorCode.SAME_PROFILE: "Vous avez déjà ce profil.",
+    ErrorCode.NO_SUCH_PLAN: "Cette offre n'existe pas au catalogue.",
+    ErrorCode.NOT_APPLICABLE: "Ce changement ne s'applique pas à ce service.",
+    ErrorCode.IDENTITY_NOT_CONFIRMED: "Identité non confirmée : mot de passe incorrect.",
+    ErrorCode.INVALID_STATE: "Cette demande ne peut plus être modifiée (statut : {status}).",
+    ErrorCode.INSUFFICIENT_BALANCE: "Crédit insuffisant.",
+    ErrorCode.IDEMPOTENCY_KEY_REUSED: "Cette clé d'idempotence a déjà servi pour une autre demande.",
+    ErrorCode.CONFLICT: "Une demande identique est déjà en cours de traitement.",
+    ErrorCode.TOO_MANY_REQUESTS: "Trop de tentatives. Réessayez plus tard.",
+}
+
+_SHORT: dict[ErrorCode, str] = {
+    ErrorCode.MONTHLY_LIMIT_REACHED: "Limite de {limit} changements par mois atteinte. Reessayez le {next_on}.",
+    ErrorCode.NOT_ELIGIBLE: "Non eligible.",
+    ErrorCode.SAME_PROFILE: "Vous avez deja ce profil.",
+    ErrorCode.INSUFFICIENT_BALANCE: "Credit insuffisant.",
+}
+
+
+def _format_value(value: Any) -> str:
+    if isinstance(value, Money):
+        return value.french()
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    return str(value)
+
+
+def _fill(template: str, params: dict[str, Any]) -> str:
+    values = {key: _format_value(value) for key, value in params.items()}
+    try:
+        return template.format(**values)
+    except (KeyError, IndexError):
+        return template.split(":")[0].rstrip(" .") + "."
+
+
+def message(error: DomainError) -> str:
+    """The full French sentence shown on the portal and in problem+json `detail`."""
+    if error.explicit_detail:
+        return error.explicit_detail
+    return _fill(_LONG[error.code], error.params)
+
+
+def short_message(error: DomainError) -> str:
+    """A short French line for USSD screens (callers transliterate to GSM 03.38)."""
+    if "short" in error.params:
+        return str(error.params["short"])
+    template = _SHORT.get(error.code)
+    if template is None:
+        return message(error)
+    return _fill(template, error.params)

@@ -1,0 +1,461 @@
+"""Repositories over one connection. They never commit: the unit of work does, once."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, Row, Table, and_, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from bascule.evolutions.lifecycle import RequestStatus
+from bascule.evolutions.model import ChangeRequest, Service, ServiceStatus
+from bascule.evolutions.quota import Bucket, BucketKind
+from bascule.identity.model import Account, Role, User
+from bascule.kernel.money import Money
+from bascule.persistence import tables as t
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:20]}"
+
+
+def insert_ignoring_conflict(connection: Connection, table: Table, values: Mapping[str, Any]) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING on both databases; True when the row was inserted."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).values(**values).on_conflict_do_nothing()
+    return connection.execute(statement).rowcount == 1
+
+
+class _Repository:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    @property
+    def locks_rows(self) -> bool:
+        return self.connection.dialect.name == "postgresql"
+
+
+class Accounts(_Repository):
+    def add(self, account: Account) -> None:
+        self.connection.execute(insert(t.accounts).values(**_fields(account)))
+
+    def get(self, account_id: str) -> Account | None:
+        row = self.connection.execute(select(t.accounts).where(t.accounts.c.id == account_id)).first()
+        return None if row is None else Account(**row._asdict())
+
+    def all(self) -> list[Account]:
+        rows = self.connection.execute(select(t.accounts).order_by(t.accounts.c.created_at, t.accounts.c.id))
+        return [Account(**row._asdict()) for row in rows]
+
+
+def _fields(record: Any) -> dict[str, Any]:
+    return {name: getattr(record, name) for name in record.__slots__}
+
+
+def _user(row: Row[Any]) -> User:
+    return User(row.id, row.account_id, row.email, row.password_hash, Role(row.role))
+
+
+class Users(_Repository):
+    def add(self, user: User, created_at: datetime) -> None:
+        values = _fields(user) | {"role": user.role.value, "created_at": created_at}
+        self.connection.execute(insert(t.users).values(**values))
+
+    def get(self, user_id: str) -> User | None:
+        row = self.connection.execute(select(t.users).where(t.users.c.id == user_id)).first()
+        return None if row is None else _user(row)
+
+    def by_email(self, email: str) -> User | None:
+        row = self.connection.execute(select(t.users).where(t.users.c.email == email.lower())).first()
+        return None if row is None else _user(row)
+
+    def email_taken(self, email: str) -> bool:
+        return self.by_email(email) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredToken:
+    principal_kind: str
+    principal_id: str
+    expires_at: datetime
+    revoked_at: datetime | None
+
+
+class Tokens(_Repository):
+    def add(self, token_hash: str, kind: str, principal_id: str, created_at: datetime, expires_at: datetime) -> None:
+        self.connection.execute(
+            insert(t.auth_tokens).values(
+                token_hash=token_hash,
+                principal_kind=kind,
+                principal_id=principal_id,
+                created_at=created_at,
+                expires_at=expires_at,
+            )
+        )
+
+    def find(self, token_hash: str) -> StoredToken | None:
+        row = self.connection.execute(
+            select(t.auth_tokens).where(t.auth_tokens.c.token_hash == token_hash)
+        ).first()
+        if row is None:
+            return None
+        return StoredToken(row.principal_kind, row.principal_id, row.expires_at, row.revoked_at)
+
+    def revoke(self, token_hash: str, at: datetime) -> None:
+        self.connection.execute(
+            update(t.auth_tokens)
+            .where(t.auth_tokens.c.token_hash == token_hash, t.auth_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+
+
+def _service(row: Row[Any]) -> Service:
+    return Service(
+        id=row.id,
+        account_id=row.account_id,
+        msisdn=row.msisdn,
+        plan_id=row.plan_id,
+        network=row.network,
+        apn=row.apn,
+        ceiling_bytes=row.ceiling_bytes,
+        status=ServiceStatus(row.status),
+        activated_on=row.activated_on,
+    )
+
+
+class Services(_Repository):
+    def add(self, service: Service, created_at: datetime) -> None:
+        values = _fields(service) | {"status": service.status.value, "created_at": created_at}
+        self.connection.execute(insert(t.services).values(**values))
+
+    def get(self, service_id: str) -> Service | None:
+        row = self.connection.execute(select(t.services).where(t.services.c.id == service_id)).first()
+        return None if row is None else _service(row)
+
+    def lock(self, service_id: str) -> Service | None:
+        """The service row, locked until commit on PostgreSQL (SQLite writers are already serialised)."""
+        query = select(t.services).where(t.services.c.id == service_id)
+        if self.locks_rows:
+            query = query.with_for_update()
+        row = self.connection.execute(query).first()
+        return None if row is None else _service(row)
+
+    def msisdn_taken(self, msisdn: str) -> bool:
+        query = select(t.services.c.id).where(t.services.c.msisdn == msisdn)
+        return self.connection.execute(query).first() is not None
+
+    def of_account(self, account_id: str) -> list[Service]:
+        query = select(t.services).where(t.services.c.account_id == account_id).order_by(t.services.c.msisdn)
+        return [_service(row) for row in self.connection.execute(query)]
+
+    def all(self) -> list[Service]:
+        return [_service(row) for row in self.connection.execute(select(t.services).order_by(t.services.c.id))]
+
+    def save(self, service: Service) -> None:
+        values = {
+            "plan_id": service.plan_id,
+            "network": service.network,
+            "apn": service.apn,
+            "ceiling_bytes": service.ceiling_bytes,
+            "status": service.status.value,
+            "version": t.services.c.version + 1,
+        }
+        self.connection.execute(update(t.services).where(t.services.c.id == service.id).values(**values))
+
+
+class Cycles(_Repository):
+    def open(self, service_id: str, period: str, at: datetime) -> bool:
+        """Open the cycle once; False when it was already open (another request may have won)."""
+        return insert_ignoring_conflict(
+            self.connection, t.service_cycles, {"service_id": service_id, "period": period, "opened_at": at}
+        )
+
+    def latest(self, service_id: str) -> str | None:
+        query = select(func.max(t.service_cycles.c.period)).where(t.service_cycles.c.service_id == service_id)
+        return self.connection.execute(query).scalar()
+
+    def is_open(self, service_id: str, period: str) -> bool:
+        query = select(t.service_cycles.c.period).where(
+            t.service_cycles.c.service_id == service_id, t.service_cycles.c.period == period
+        )
+        return self.connection.execute(query).first() is not None
+
+
+def _bucket(row: Row[Any]) -> Bucket:
+    return Bucket(row.id, BucketKind(row.kind), row.total_bytes, row.used_bytes, row.valid_from, row.valid_until)
+
+
+class Buckets(_Repository):
+    def add(self, service_id: str, period: str, bucket: Bucket, source_ref: str | None = None) -> None:
+        self.connection.execute(
+            insert(t.buckets).values(
+                id=bucket.id,
+                service_id=service_id,
+                period=period,
+                kind=bucket.kind.value,
+                total_bytes=bucket.total_bytes,
+                used_bytes=bucket.used_bytes,
+                valid_from=bucket.valid_from,
+                valid_until=bucket.valid_until,
+                source_ref=source_ref,
+            )
+        )
+
+    def open_at(self, service_id: str, instant: datetime) -> list[Bucket]:
+        query = select(t.buckets).where(
+            t.buckets.c.service_id == service_id,
+            t.buckets.c.closed_at.is_(None),
+            t.buckets.c.valid_from <= instant,
+            t.buckets.c.valid_until > instant,
+        )
+        return [_bucket(row) for row in self.connection.execute(query)]
+
+    def draw(self, bucket_id: str, used_bytes: int, previous_used: int) -> None:
+        """Set usage only if nobody moved it meanwhile; the CHECK constraint bounds it by the total."""
+        result = self.connection.execute(
+            update(t.buckets)
+            .where(t.buckets.c.id == bucket_id, t.buckets.c.used_bytes == previous_used)
+            .values(used_bytes=used_bytes)
+        )
+        if result.rowcount != 1:
+            raise RuntimeError(f"bucket {bucket_id} changed under a locked service")
+
+    def close(self, bucket_ids: Sequence[str], at: datetime) -> None:
+        if bucket_ids:
+            self.connection.execute(
+                update(t.buckets).where(t.buckets.c.id.in_(list(bucket_ids))).values(closed_at=at)
+            )
+
+    def set_total(self, bucket_id: str, total_bytes: int) -> None:
+        self.connection.execute(update(t.buckets).where(t.buckets.c.id == bucket_id).values(total_bytes=total_bytes))
+
+
+class Slots(_Repository):
+    """Monthly limits held by the database: a counter row moved only by a conditional UPDATE."""
+
+    def take(self, scope: str, subject_id: str, period: str, limit: int) -> bool:
+        key = {"scope": scope, "subject_id": subject_id, "period": period}
+        insert_ignoring_conflict(self.connection, t.monthly_slots, key | {"used": 0})
+        result = self.connection.execute(
+            update(t.monthly_slots)
+            .where(*_slot_key(key), t.monthly_slots.c.used < limit)
+            .values(used=t.monthly_slots.c.used + 1)
+        )
+        return result.rowcount == 1
+
+    def give_back(self, scope: str, subject_id: str, period: str) -> None:
+        key = {"scope": scope, "subject_id": subject_id, "period": period}
+        self.connection.execute(
+            update(t.monthly_slots)
+            .where(*_slot_key(key), t.monthly_slots.c.used > 0)
+            .values(used=t.monthly_slots.c.used - 1)
+        )
+
+    def used(self, scope: str, subject_id: str, period: str) -> int:
+        key = {"scope": scope, "subject_id": subject_id, "period": period}
+        value = self.connection.execute(select(t.monthly_slots.c.used).where(*_slot_key(key))).scalar()
+        return int(value or 0)
+
+
+def _slot_key(key: Mapping[str, str]) -> list[Any]:
+    return [t.monthly_slots.c[name] == value for name, value in key.items()]
+
+
+def _request(row: Row[Any]) -> ChangeRequest:
+    values = row._asdict()
+    values["status"] = RequestStatus(values["status"])
+    return ChangeRequest(**values)
+
+
+class ChangeRequests(_Repository):
+    def add(self, request: ChangeRequest) -> None:
+        values = _fields(request) | {"status": request.status.value}
+        self.connection.execute(insert(t.change_requests).values(**values))
+
+    def get(self, request_id: str) -> ChangeRequest | None:
+        row = self.connection.execute(select(t.change_requests).where(t.change_requests.c.id == request_id)).first()
+        return None if row is None else _request(row)
+
+    def lock(self, request_id: str) -> ChangeRequest | None:
+        query = select(t.change_requests).where(t.change_requests.c.id == request_id)
+        if self.locks_rows:
+            query = query.with_for_update()
+        row = self.connection.execute(query).first()
+        return None if row is None else _request(row)
+
+    def save(self, request: ChangeRequest) -> None:
+        values = _fields(request) | {"status": request.status.value}
+        del values["id"]
+        self.connection.execute(update(t.change_requests).where(t.change_requests.c.id == request.id).values(**values))
+
+    def search(
+        self,
+        account_id: str | None,
+        service_id: str | None,
+        status: str | None,
+        limit: int = 200,
+    ) -> list[ChangeRequest]:
+        conditions = []
+        if account_id is not None:
+            conditions.append(t.change_requests.c.account_id == account_id)
+        if service_id is not None:
+            conditions.append(t.change_requests.c.service_id == service_id)
+        if status is not None:
+            conditions.append(t.change_requests.c.status == status)
+        query = (
+            select(t.change_requests)
+            .where(and_(True, *conditions))
+            .order_by(t.change_requests.c.created_at.desc(), t.change_requests.c.id)
+            .limit(limit)
+        )
+        return [_request(row) for row in self.connection.execute(query)]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCharge:
+    id: str
+    account_id: str
+    service_id: str | None
+    period: str
+    kind: str
+    description: str
+    amount: Money
+    at: datetime
+    change_request_id: str | None
+
+
+class Charges(_Repository):
+    def add(
+        self,
+        *,
+        account_id: str,
+        service_id: str | None,
+        period: str,
+        kind: str,
+        description: str,
+        amount: Money,
+        at: datetime,
+        change_request_id: str | None = None,
+        once_key: str | None = None,
+    ) -> bool:
+        values = {
+            "id": new_id("chg"),
+            "account_id": account_id,
+            "service_id": service_id,
+            "period": period,
+            "kind": kind,
+            "description": description,
+            "amount": amount.amount,
+            "currency": amount.currency,
+            "at": at,
+            "change_request_id": change_request_id,
+            "once_key": once_key,
+        }
+        if once_key is None:
+            self.connection.execute(insert(t.charges).values(**values))
+            return True
+        return insert_ignoring_conflict(self.connection, t.charges, values)
+
+    def of_account(self, account_id: str, period: str) -> list[StoredCharge]:
+        query = (
+            select(t.charges)
+            .where(t.charges.c.account_id == account_id, t.charges.c.period == period)
+            .order_by(t.charges.c.at, t.charges.c.id)
+        )
+        return [_charge(row) for row in self.connection.execute(query)]
+
+    def of_request(self, request_id: str) -> list[StoredCharge]:
+        query = select(t.charges).where(t.charges.c.change_request_id == request_id).order_by(t.charges.c.id)
+        return [_charge(row) for row in self.connection.execute(query)]
+
+
+def _charge(row: Row[Any]) -> StoredCharge:
+    return StoredCharge(
+        id=row.id,
+        account_id=row.account_id,
+        service_id=row.service_id,
+        period=row.period,
+        kind=row.kind,
+        description=row.description,
+        amount=Money(Decimal(row.amount).quantize(Decimal(1).scaleb(-_places(row.currency))), row.currency),
+        at=row.at,
+        change_request_id=row.change_request_id,
+    )
+
+
+def _places(currency: str) -> int:
+    from bascule.kernel.money import minor_units
+
+    return minor_units(currency)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    id: int
+    at: datetime
+    actor_kind: str
+    actor_id: str
+    channel: str
+    entity_kind: str
+    entity_id: str
+    action: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+class Audit(_Repository):
+    def record(
+        self,
+        *,
+        at: datetime,
+        actor_kind: str,
+        actor_id: str,
+        channel: str,
+        entity_kind: str,
+        entity_id: str,
+        action: str,
+        before: Mapping[str, Any] | None,
+        after: Mapping[str, Any] | None,
+    ) -> None:
+        self.connection.execute(
+            insert(t.audit_events).values(
+                at=at,
+                actor_kind=actor_kind,
+                actor_id=actor_id,
+                channel=channel,
+                entity_kind=entity_kind,
+                entity_id=entity_id,
+                action=action,
+                before=_jsonable(before),
+                after=_jsonable(after),
+            )
+        )
+
+    def of_entity(self, entity_kind: str, entity_id: str) -> list[AuditEvent]:
+        query = (
+            select(t.audit_events)
+            .where(t.audit_events.c.entity_kind == entity_kind, t.audit_events.c.entity_id == entity_id)
+            .order_by(t.audit_events.c.id)
+        )
+        return [AuditEvent(**row._asdict()) for row in self.connection.execute(query)]
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, Money):
+        return value.as_json()
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value

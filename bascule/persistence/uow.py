@@ -1,0 +1,62 @@
+"""The unit of work: one transaction per use case, rolled back unless committed once at its end."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Connection, Engine
+
+from bascule.persistence import repositories as r
+
+
+class UnitOfWork:
+    def __init__(self, engine: Engine, *, write: bool = True) -> None:
+        self._engine = engine
+        self._write = write
+        self._connection: Connection | None = None
+        self._committed = False
+
+    def __enter__(self) -> Self:
+        connection = self._engine.connect()
+        if connection.dialect.name == "sqlite":
+            connection = connection.execution_options(sqlite_begin="IMMEDIATE" if self._write else "DEFERRED")
+        connection.begin()
+        self._connection = connection
+        self.accounts = r.Accounts(connection)
+        self.users = r.Users(connection)
+        self.tokens = r.Tokens(connection)
+        self.services = r.Services(connection)
+        self.cycles = r.Cycles(connection)
+        self.buckets = r.Buckets(connection)
+        self.slots = r.Slots(connection)
+        self.change_requests = r.ChangeRequests(connection)
+        self.charges = r.Charges(connection)
+        self.audit = r.Audit(connection)
+        return self
+
+    @property
+    def connection(self) -> Connection:
+        if self._connection is None:
+            raise RuntimeError("unit of work not entered")
+        return self._connection
+
+    def commit(self) -> None:
+        if self._committed:
+            raise RuntimeError("a unit of work commits once")
+        self.connection.commit()
+        self._committed = True
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        connection = self.connection
+        try:
+            if not self._committed:
+                connection.rollback()
+        finally:
+            connection.close()
+            self._connection = None
