@@ -11,6 +11,7 @@ from bascule.catalog.loader import load
 from bascule.context import Context
 from bascule.kernel.clock import Clock, SettableClock, SystemClock
 from bascule.persistence.engine import make_engine
+from bascule.plugins import install_features
 from bascule.settings import Settings
 
 MIGRATIONS = Path(__file__).parent / "persistence" / "migrations"
@@ -30,9 +31,11 @@ def upgrade_schema(database_url: str) -> None:
 def build_context(settings: Settings, clock: Clock | None = None) -> Context:
     if clock is None:
         clock = SettableClock() if settings.test_clock else SystemClock()
-    return Context(
+    ctx = Context(
         engine=make_engine(settings.database_url),
         catalog=load(settings.catalog),
         clock=clock,
         token_ttl_hours=settings.token_ttl_hours,
     )
+    install_features(ctx)
+    return ctx

@@ -1,0 +1,127 @@
+"""Shared fixtures: the database under test (SQLite by default, PostgreSQL with BASCULE_TEST_DATABASE_URL),
+a settable clock, the use-case context, and a live HTTP server on loopback."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy import create_engine, text
+
+from bascule.bootstrap import build_context, upgrade_schema
+from bascule.context import Context
+from bascule.kernel.clock import SettableClock
+from bascule.persistence.tables import metadata
+from bascule.settings import Settings
+
+ADMIN_TOKEN = "test-operator-token"
+START = datetime.fromisoformat("2026-06-16T09:00:00+02:00")
+
+
+def _postgres_database(base_url: str) -> Iterator[str]:
+    """A fresh database for this test session on the server of `base_url`, dropped afterwards."""
+    name = f"bascule_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = re.sub(r"/[^/]*$", f"/{name}", base_url)
+    try:
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    base = os.environ.get("BASCULE_TEST_DATABASE_URL")
+    if base:
+        yield from _postgres_database(base)
+        return
+    path = Path(tmp_path_factory.mktemp("db")) / "bascule.db"
+    yield f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def clock() -> SettableClock:
+    return SettableClock(START)
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, admin_token=ADMIN_TOKEN, test_clock=True, _env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.fixture(scope="session")
+def session_context(settings: Settings, clock: SettableClock) -> Iterator[Context]:
+    upgrade_schema(settings.database_url)
+    ctx = build_context(settings, clock)
+    from bascule.plugins import install_features
+
+    install_features(ctx)
+    yield ctx
+    ctx.engine.dispose()
+
+
+def wipe(ctx: Context) -> None:
+    with ctx.engine.begin() as connection:
+        for table in reversed(metadata.sorted_tables):
+            connection.execute(table.delete())
+
+
+@pytest.fixture
+def ctx(session_context: Context, clock: SettableClock) -> Context:
+    """A clean database and the clock back at the start instant, for every test."""
+    wipe(session_context)
+    clock.set(START)
+    return session_context
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def server_url(settings: Settings, session_context: Context) -> Iterator[str]:
+    """The real app behind uvicorn on a loopback port, for the whole session."""
+    from bascule.channels.rest.app import create_app
+
+    port = _free_port()
+    config = uvicorn.Config(create_app(settings, session_context), host="127.0.0.1", port=port,
+                            log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def http(server_url: str, ctx: Context) -> Iterator[httpx.Client]:
+    """An anonymous HTTP client on the live server (the database is clean)."""
+    with httpx.Client(base_url=server_url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def operator_headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {ADMIN_TOKEN}"}

@@ -1,0 +1,53 @@
+"""Every refusal reads as a plain French sentence, long on pages and the API, short on USSD."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from bascule.kernel.errors import DomainError, ErrorCode, not_found, validation
+from bascule.kernel.messages_fr import message, short_message
+
+
+def test_the_monthly_limit_names_the_limit_and_the_next_date() -> None:
+    error = DomainError(ErrorCode.MONTHLY_LIMIT_REACHED, limit=1, unit="demande", next_on=date(2026, 8, 1))
+    assert message(error) == (
+        "Limite atteinte : 1 demande par mois. Nouvelle demande possible à partir du 01/08/2026."
+    )
+
+
+def test_the_monthly_limit_on_ussd_is_short() -> None:
+    error = DomainError(ErrorCode.MONTHLY_LIMIT_REACHED, limit=3, unit="migrations", next_on=date(2026, 8, 1))
+    assert short_message(error) == "Limite de 3 changements par mois atteinte. Reessayez le 01/08/2026."
+
+
+def test_an_explicit_detail_is_shown_as_is() -> None:
+    error = validation("Le plafond doit être positif.")
+    assert error.code is ErrorCode.VALIDATION_ERROR
+    assert message(error) == "Le plafond doit être positif."
+
+
+def test_a_short_text_given_by_the_rule_wins_on_ussd() -> None:
+    error = DomainError(ErrorCode.NOT_ELIGIBLE, short="Aigle: 8000 F consommes requis.")
+    assert short_message(error) == "Aigle: 8000 F consommes requis."
+    assert message(error) == "Vous n'êtes pas éligible à ce choix."
+
+
+def test_a_code_without_a_short_text_falls_back_to_the_long_one() -> None:
+    assert short_message(not_found("service")) == "Élément introuvable."
+    assert not_found("service").code is ErrorCode.NOT_FOUND
+
+
+def test_a_missing_parameter_gives_the_first_clause_only() -> None:
+    assert message(DomainError(ErrorCode.MONTHLY_LIMIT_REACHED)) == "Limite atteinte."
+
+
+@pytest.mark.parametrize("code", list(ErrorCode))
+def test_a_refusal_without_its_parameters_still_reads_as_a_whole_sentence(code: ErrorCode) -> None:
+    """Bug for two codes: `_fill`'s fallback cuts INVALID_STATE to "… (statut." and leaves
+    "{limit}"/"{next_on}" in the short MONTHLY_LIMIT_REACHED text (it has no ':' to cut at)."""
+    for text in (message(DomainError(code)), short_message(DomainError(code))):
+        assert "{" not in text
+        assert text.count("(") == text.count(")")
+        assert text.endswith(".")
