@@ -258,7 +258,7 @@ def build(document: CatalogFile) -> Catalog:
             monthly_change_limit=document.b2b.monthly_change_limit,
             credit_on_radio_downgrade=document.b2b.credit_on_radio_downgrade,
             rounding=document.b2b.rounding,
-            item_fees=dict(document.b2b.item_fees),
+            item_fees={str(item): fee for item, fee in document.b2b.item_fees.items()},
             reboot_notice=document.b2b.reboot_notice,
         ),
         prepaid=PrepaidPolicies(xof, document.prepaid.timezone, document.prepaid.monthly_migration_limit),

@@ -54,7 +54,9 @@ def open_cycles(uow: UnitOfWork, catalog: Catalog, service: Service, tz: ZoneInf
     latest = uow.cycles.latest(service.id)
     first = Period.containing(service.activated_on) if latest is None else Period.parse(latest).next()
     opened = [period for period in periods_between(first, current) if _open_one(uow, catalog, service, period, tz, now)]
-    if opened and service.status is ServiceStatus.BARRED and not quota_of(uow.buckets.open_at(service.id, now)).exhausted:
+    if not opened or service.status is not ServiceStatus.BARRED:
+        return service
+    if not quota_of(uow.buckets.open_at(service.id, now)).exhausted:
         lifted = replace(service, status=ServiceStatus.ACTIVE)
         uow.services.save(lifted)
         record(uow, at=now, actor=SYSTEM, channel=Channel.SYSTEM, entity=("service", service.id),

@@ -44,7 +44,7 @@ class RequestedChanges:
         radio = values.get("radio")
         return cls(
             plan_id=values.get("plan_id"),  # type: ignore[arg-type]
-            radio=Radio(radio) if radio is not None else None,
+            radio=Radio(str(radio)) if radio is not None else None,
             apn=values.get("apn"),  # type: ignore[arg-type]
             network=values.get("network"),  # type: ignore[arg-type]
             ceiling_bytes=values.get("ceiling_bytes"),  # type: ignore[arg-type]
@@ -160,7 +160,9 @@ def resolve(changes: RequestedChanges, state: ServiceState, catalog: Catalog) ->
     return Target(plan, network, apn, ceiling, tuple(items))
 
 
-def _plan_lines(target: Target, state: ServiceState, effective_on: date, period: Period, catalog: Catalog) -> list[ChargeLine]:
+def _plan_lines(
+    target: Target, state: ServiceState, effective_on: date, period: Period, catalog: Catalog
+) -> list[ChargeLine]:
     old, new = state.plan, target.plan
     if old == new:
         return []

@@ -100,7 +100,9 @@ def create_service(
         if uow.services.msisdn_taken(msisdn):
             raise DomainError(ErrorCode.CONFLICT, "Ce MSISDN porte déjà un service.")
         ceiling = plan.default_ceiling_bytes if plan.kind is PlanKind.METERED else None
-        service = Service(new_id("svc"), account_id, msisdn, plan.id, network, apn, ceiling, ServiceStatus.ACTIVE, start)
+        service = Service(
+            new_id("svc"), account_id, msisdn, plan.id, network, apn, ceiling, ServiceStatus.ACTIVE, start
+        )
         uow.services.add(service, now)
         record(uow, at=now, actor=actor, channel=channel, entity=("service", service.id),
                action="service.created", after=service.audit_view())

@@ -61,7 +61,9 @@ def _limit_reached(ctx: Context, period: Period) -> DomainError:
     )
 
 
-def _priced(ctx: Context, uow: UnitOfWork, service: Service, changes: RequestedChanges, now: datetime) -> tuple[Target, Quote, Period]:
+def _priced(
+    ctx: Context, uow: UnitOfWork, service: Service, changes: RequestedChanges, now: datetime
+) -> tuple[Target, Quote, Period]:
     tz = zone(account_zone(uow, service.account_id))
     period = Period.at(now, tz)
     state = _state(ctx, uow, service, now)
@@ -177,9 +179,11 @@ def confirm_change_request(
         if request.status is not RequestStatus.AWAITING_CONFIRMATION:
             raise DomainError(ErrorCode.INVALID_STATE, status=request.status.value)
         service = current_service(ctx, uow, _visible_service(uow, actor, request.service_id, lock=True), now)
-        target, priced, period = _priced(ctx, uow, service, RequestedChanges.from_dict(request.changes), now)
+        period = Period.at(now, zone(account_zone(uow, service.account_id)))
         if not uow.slots.take(SLOT_SCOPE, service.id, str(period), ctx.catalog.b2b.monthly_change_limit):
             raise _limit_reached(ctx, period)
+        # Priced again at confirmation: the quote shown may be from an earlier day or state.
+        target, priced, period = _priced(ctx, uow, service, RequestedChanges.from_dict(request.changes), now)
         request = _move(uow, request, RequestStatus.PROVISIONING, actor, channel, now, confirmed_at=now,
                         slot_period=str(period), quote=quote_as_json(priced))
         _apply(ctx, uow, actor, channel, service, target, priced, period, request, now)

@@ -58,7 +58,9 @@ def create_user(
     if not _EMAIL.match(email):
         raise DomainError(ErrorCode.VALIDATION_ERROR, "Adresse e-mail invalide.")
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise DomainError(ErrorCode.VALIDATION_ERROR, f"Le mot de passe doit faire au moins {MIN_PASSWORD_LENGTH} caractères.")
+        raise DomainError(
+            ErrorCode.VALIDATION_ERROR, f"Le mot de passe doit faire au moins {MIN_PASSWORD_LENGTH} caractères."
+        )
     user = User(new_id("usr"), account_id, email, hash_password(password), role)
     now = ctx.clock.now()
     with ctx.uow() as uow:
@@ -81,7 +83,7 @@ def issue_token(uow: UnitOfWork, ctx: Context, kind: PrincipalKind, principal_id
     return IssuedToken(token, expires_at)
 
 
-def login_user(ctx: Context, email: str, password: str) -> IssuedToken:
+def login_user(ctx: Context, email: str, password: str, channel: Channel = Channel.API) -> IssuedToken:
     with ctx.uow(write=False) as uow:
         user = uow.users.by_email(email.strip().lower())
     if user is None or not verify_password(user.password_hash, password):
@@ -89,7 +91,7 @@ def login_user(ctx: Context, email: str, password: str) -> IssuedToken:
     with ctx.uow() as uow:
         issued = issue_token(uow, ctx, PrincipalKind.USER, user.id)
         record(uow, at=ctx.clock.now(), actor=Principal(PrincipalKind.USER, user.id, user.account_id, user.role),
-               channel=Channel.API, entity=("user", user.id), action="user.logged_in")
+               channel=channel, entity=("user", user.id), action="user.logged_in")
         uow.commit()
     return issued
 

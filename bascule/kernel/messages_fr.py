@@ -49,7 +49,7 @@ def _fill(template: str, params: dict[str, Any]) -> str:
     try:
         return template.format(**values)
     except (KeyError, IndexError):
-        return template.split(":")[0].rstrip(" .") + "."
+        return template.split(":", maxsplit=1)[0].rstrip(" .") + "."
 
 
 def message(error: DomainError) -> str:

@@ -37,11 +37,10 @@ def _round_to_integer(value: Fraction, rounding: Rounding) -> int:
     magnitude = abs(value)
     whole, rest = divmod(magnitude.numerator, magnitude.denominator)
     twice_rest = 2 * rest
-    if twice_rest > magnitude.denominator:
+    past_half = twice_rest > magnitude.denominator
+    on_half = twice_rest == magnitude.denominator
+    if past_half or (on_half and (rounding is Rounding.HALF_UP or whole % 2 == 1)):
         whole += 1
-    elif twice_rest == magnitude.denominator:
-        if rounding is Rounding.HALF_UP or whole % 2 == 1:
-            whole += 1
     return -whole if value < 0 else whole
 
 

@@ -446,7 +446,7 @@ class Audit(_Repository):
         return [AuditEvent(**row._asdict()) for row in self.connection.execute(query)]
 
 
-def _jsonable(value: Any) -> Any:
+def _jsonable(value: Any) -> Any:  # noqa: PLR0911 - one branch per JSON-unfriendly type
     if value is None:
         return None
     if isinstance(value, Mapping):

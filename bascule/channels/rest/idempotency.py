@@ -155,9 +155,8 @@ class IdempotencyMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                response_headers.update(
-                    {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in message.get("headers", [])}
-                )
+                for name, value in message.get("headers", []):
+                    response_headers[name.decode("latin-1").lower()] = value.decode("latin-1")
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
             await send(message)

@@ -16,10 +16,12 @@ if not url:
 
 
 def run_migrations() -> None:
+    assert url is not None
     engine = make_engine(url)
-    with engine.connect() as connection:
-        if connection.dialect.name == "sqlite":
-            connection = connection.execution_options(sqlite_begin="IMMEDIATE")
+    with engine.connect() as plain:
+        connection = plain
+        if plain.dialect.name == "sqlite":
+            connection = plain.execution_options(sqlite_begin="IMMEDIATE")
         context.configure(
             connection=connection,
             target_metadata=metadata,

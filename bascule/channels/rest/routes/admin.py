@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
@@ -32,7 +34,8 @@ def _created(model: object, location: str) -> JSONResponse:
 
 
 @router.post("/accounts", status_code=201, response_model=AccountOut)
-def post_account(body: AccountIn, actor: Principal = Depends(operator), ctx: Context = Depends(context)) -> JSONResponse:
+def post_account(body: AccountIn, actor: Principal = Depends(operator),
+                 ctx: Context = Depends(context)) -> JSONResponse:
     account = create_account(ctx, actor, Channel.API, body.name, body.timezone)
     out = AccountOut(id=account.id, name=account.name, timezone=account.timezone, currency=account.currency)
     return _created(out, f"/api/v1/admin/accounts/{account.id}")
@@ -53,7 +56,8 @@ def post_user(account_id: str, body: UserIn, actor: Principal = Depends(operator
 
 
 @router.post("/services", status_code=201, response_model=ServiceOut)
-def post_service(body: ServiceIn, actor: Principal = Depends(operator), ctx: Context = Depends(context)) -> JSONResponse:
+def post_service(body: ServiceIn, actor: Principal = Depends(operator),
+                 ctx: Context = Depends(context)) -> JSONResponse:
     view = create_service(ctx, actor, Channel.API, account_id=body.account_id, plan_id=body.plan_id,
                           network=body.network, apn=body.apn, msisdn=body.msisdn, activated_on=body.activated_on)
     return _created(service_out(view), f"/api/v1/services/{view.service.id}")
@@ -73,5 +77,5 @@ def get_audit(entity_kind: str = Query(max_length=32), entity_id: str = Query(ma
                 for e in uow.audit.of_entity(entity_kind, entity_id)]
 
 
-def _event(event: object) -> dict[str, object]:
+def _event(event: object) -> dict[str, Any]:
     return {name: getattr(event, name) for name in AuditEventOut.model_fields}

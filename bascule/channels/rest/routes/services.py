@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
+from bascule.billing.usecases import account_charges
 from bascule.catalog.model import Radio
 from bascule.channels.rest.schemas import (
     ChangeRequestIn,
@@ -19,7 +20,6 @@ from bascule.channels.rest.schemas import (
 )
 from bascule.channels.rest.security import context, principal
 from bascule.channels.rest.views import quote_out, request_out, service_out
-from bascule.billing.usecases import account_charges
 from bascule.context import Context
 from bascule.evolutions.lifecycle import RequestStatus
 from bascule.evolutions.rules import RequestedChanges
