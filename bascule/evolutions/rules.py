@@ -231,3 +231,16 @@ def first_cycle_charge(plan: Plan, activated_on: date, period: Period, catalog: 
     days = f"{days_remaining(activated_on, period)}/{period.days} jours"
     amount = plan.price.times(fraction, catalog.b2b.rounding)
     return ChargeLine(ChargeKind.RECURRING, f"{plan.name}, {period} (prorata {days})", amount)
+
+
+def started_units(used_bytes: int, unit_bytes: int) -> int:
+    """Metered data is billed per started unit."""
+    return -(-used_bytes // unit_bytes)
+
+
+def metered_usage_charge(plan: Plan, used_before: int, used_after: int) -> Money:
+    """What usage moving this cycle's metered count from `used_before` to `used_after` adds, in arrears."""
+    if plan.kind is not PlanKind.METERED or plan.unit_price is None or not plan.unit_bytes:
+        return Money.zero(plan.price.currency)
+    units = started_units(used_after, plan.unit_bytes) - started_units(used_before, plan.unit_bytes)
+    return Money(plan.unit_price.amount * units, plan.unit_price.currency)

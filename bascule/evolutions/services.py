@@ -12,6 +12,7 @@ from bascule.context import Context
 from bascule.evolutions.cycles import SLOT_SCOPE, open_cycles, status_for
 from bascule.evolutions.model import Service, ServiceStatus
 from bascule.evolutions.quota import Quota, draw, quota_of
+from bascule.evolutions.rules import metered_usage_charge
 from bascule.identity.model import Channel, Principal
 from bascule.kernel.calendar import Period, local_date, zone
 from bascule.kernel.errors import DomainError, ErrorCode
@@ -153,12 +154,29 @@ def record_usage(
         service = _current(ctx, uow, service, now)
         buckets = uow.buckets.open_at(service.id, instant)
         by_id = {bucket.id: bucket for bucket in buckets}
-        for drawn in draw(buckets, used_bytes).updated:
-            uow.buckets.draw(drawn.id, drawn.used_bytes, by_id[drawn.id].used_bytes)
+        drawn = draw(buckets, used_bytes).updated
+        for bucket in drawn:
+            uow.buckets.draw(bucket.id, bucket.used_bytes, by_id[bucket.id].used_bytes)
+        _charge_metered(ctx, uow, service, instant, quota_of(buckets).used_bytes,
+                        quota_of(buckets).used_bytes + sum(b.used_bytes - by_id[b.id].used_bytes for b in drawn))
         service = _apply_status(uow, service, now, actor, channel)
         view = view_of(ctx, uow, service, now)
         uow.commit()
     return view
+
+
+def _charge_metered(ctx: Context, uow: UnitOfWork, service: Service, instant: datetime, before: int,
+                    after: int) -> None:
+    """Metered usage is billed in arrears on one growing line per service and cycle."""
+    plan = ctx.catalog.plan(service.plan_id)
+    added = metered_usage_charge(plan, before, after)
+    if added.is_zero:
+        return
+    period = Period.at(instant, zone(_account_zone(uow, service.account_id)))
+    uow.charges.accumulate(
+        once_key=f"usage:{service.id}:{period}", account_id=service.account_id, service_id=service.id,
+        period=str(period), kind="usage", description=f"Consommation au compteur, {period}", amount=added, at=instant,
+    )
 
 
 def _apply_status(uow: UnitOfWork, service: Service, now: datetime, actor: Principal, channel: Channel) -> Service:

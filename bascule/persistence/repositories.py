@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -20,8 +22,17 @@ from bascule.kernel.money import Money
 from bascule.persistence import tables as t
 
 
+_last_stamp = 0
+_stamp_lock = threading.Lock()
+
+
 def new_id(prefix: str) -> str:
-    return f"{prefix}_{uuid.uuid4().hex[:20]}"
+    """Sortable ids: a strictly increasing microsecond stamp, then randomness (like ULID/UUIDv7)."""
+    global _last_stamp  # noqa: PLW0603 - one process-wide monotonic stamp
+    with _stamp_lock:
+        _last_stamp = max(_last_stamp + 1, time.time_ns() // 1000)
+        stamp = _last_stamp
+    return f"{prefix}_{stamp:014x}{uuid.uuid4().hex[:10]}"
 
 
 def insert_ignoring_conflict(connection: Connection, table: Table, values: Mapping[str, Any]) -> bool:
@@ -361,6 +372,21 @@ class Charges(_Repository):
             self.connection.execute(insert(t.charges).values(**values))
             return True
         return insert_ignoring_conflict(self.connection, t.charges, values)
+
+    def accumulate(self, *, once_key: str, account_id: str, service_id: str, period: str, kind: str,
+                   description: str, amount: Money, at: datetime) -> None:
+        """Add to the line named `once_key` (made on first use). Callers hold the service's lock."""
+        found = self.connection.execute(
+            select(t.charges.c.amount).where(t.charges.c.once_key == once_key)
+        ).scalar()
+        if found is None:
+            self.add(account_id=account_id, service_id=service_id, period=period, kind=kind,
+                     description=description, amount=amount, at=at, once_key=once_key)
+            return
+        self.connection.execute(
+            update(t.charges).where(t.charges.c.once_key == once_key)
+            .values(amount=Decimal(found) + amount.amount, at=at)
+        )
 
     def of_account(self, account_id: str, period: str) -> list[StoredCharge]:
         query = (

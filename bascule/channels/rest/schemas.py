@@ -195,6 +195,29 @@ class ConfirmIn(Strict):
     password: str | None = Field(default=None, max_length=200)
 
 
+class TopupIn(Strict):
+    topup_id: str = Field(max_length=64)
+    password: str | None = Field(default=None, max_length=200)
+
+
+class ExtensionIn(Strict):
+    extension_id: str = Field(max_length=64)
+    password: str | None = Field(default=None, max_length=200)
+
+
+class PurchaseOut(BaseModel):
+    id: str
+    service_id: str
+    kind: Literal["topup", "extension"]
+    pack_id: str
+    name: str
+    data_bytes: int
+    price: MoneyOut
+    at: datetime
+    valid_until: datetime
+    service: ServiceOut
+
+
 class ChargeLineOut(BaseModel):
     kind: Literal["recurring", "proration", "fee", "topup", "extension", "usage"]
     description: str

@@ -13,15 +13,19 @@ from bascule.channels.rest.schemas import (
     ChangesIn,
     ChargesOut,
     ConfirmIn,
+    ExtensionIn,
     MoneyOut,
+    PurchaseOut,
     QuoteOut,
     ServiceOut,
     StatementLineOut,
+    TopupIn,
 )
 from bascule.channels.rest.security import context, principal
 from bascule.channels.rest.views import quote_out, request_out, service_out
 from bascule.context import Context
 from bascule.evolutions.lifecycle import RequestStatus
+from bascule.evolutions.purchases import Purchase, buy_extension, buy_topup
 from bascule.evolutions.rules import RequestedChanges
 from bascule.evolutions.services import get_service, list_services
 from bascule.evolutions.usecases import (
@@ -74,6 +78,28 @@ def post_change_request(service_id: str, body: ChangeRequestIn, actor: Principal
     out = request_out(request)
     return JSONResponse(out.model_dump(mode="json"), status_code=201,
                         headers={"Location": f"/api/v1/change-requests/{request.id}"})
+
+
+def _purchase_out(purchase: Purchase) -> JSONResponse:
+    out = PurchaseOut(
+        id=purchase.id, service_id=purchase.service.service.id, kind=purchase.kind.value,  # type: ignore[arg-type]
+        pack_id=purchase.pack.id, name=purchase.pack.name, data_bytes=purchase.pack.data_bytes,
+        price=MoneyOut.of(purchase.pack.price), at=purchase.at, valid_until=purchase.valid_until,
+        service=service_out(purchase.service),
+    )
+    return JSONResponse(out.model_dump(mode="json"), status_code=201)
+
+
+@router.post("/services/{service_id}/topups", status_code=201, response_model=PurchaseOut)
+def post_topup(service_id: str, body: TopupIn, actor: Principal = Depends(principal),
+               ctx: Context = Depends(context)) -> JSONResponse:
+    return _purchase_out(buy_topup(ctx, actor, Channel.API, service_id, body.topup_id, body.password))
+
+
+@router.post("/services/{service_id}/extensions", status_code=201, response_model=PurchaseOut)
+def post_extension(service_id: str, body: ExtensionIn, actor: Principal = Depends(principal),
+                   ctx: Context = Depends(context)) -> JSONResponse:
+    return _purchase_out(buy_extension(ctx, actor, Channel.API, service_id, body.extension_id, body.password))
 
 
 @router.post("/change-requests/{request_id}/confirm", response_model=ChangeRequestOut)
