@@ -26,6 +26,7 @@ from bascule.catalog.model import (
     PrepaidPolicies,
     Profile,
     Radio,
+    Seller,
 )
 from bascule.kernel.calendar import zone
 from bascule.kernel.money import Money, Rounding, minor_units
@@ -54,7 +55,7 @@ def parse_size(text: str | int) -> int:
 
 
 Size = Annotated[int, Field(gt=0)]
-Amount = Annotated[Decimal, Field(allow_inf_nan=False)]
+Amount = Annotated[Decimal, Field(allow_inf_nan=False, ge=0, lt=10**9)]
 
 
 class _Strict(BaseModel):
@@ -156,6 +157,16 @@ class ProfileFile(NamedFile):
     bonuses: list[BonusFile] = Field(default_factory=list)
 
 
+class SellerFile(_Strict):
+    name: str
+    address: str
+    siren: str = Field(pattern=r"^\d{9}$")
+    vat_number: str = Field(pattern=r"^FR\d{11}$")
+    payment_days: int = Field(ge=0, le=60)
+    late_penalty: str
+    recovery_fee: str
+
+
 class B2BFile(_Strict):
     currency: str
     timezone: str
@@ -164,6 +175,8 @@ class B2BFile(_Strict):
     rounding: Rounding = Rounding.HALF_UP
     item_fees: dict[ChangeItem, str] = Field(default_factory=dict)
     reboot_notice: str
+    vat_percent: int = Field(default=20, ge=0, le=100)
+    seller: SellerFile | None = None  # invoices need it; a catalogue used only for quoting may omit it
 
 
 class PrepaidFile(_Strict):
@@ -260,6 +273,8 @@ def build(document: CatalogFile) -> Catalog:
             rounding=document.b2b.rounding,
             item_fees={str(item): fee for item, fee in document.b2b.item_fees.items()},
             reboot_notice=document.b2b.reboot_notice,
+            vat_percent=document.b2b.vat_percent,
+            seller=Seller(**document.b2b.seller.model_dump()) if document.b2b.seller else None,
         ),
         prepaid=PrepaidPolicies(xof, document.prepaid.timezone, document.prepaid.monthly_migration_limit),
         plans=tuple(_plan(entry, eur) for entry in document.plans),

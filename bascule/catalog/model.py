@@ -108,6 +108,19 @@ class Profile:
 
 
 @dataclass(frozen=True, slots=True)
+class Seller:
+    """Who issues the invoices, with the mentions a French B2B invoice must carry."""
+
+    name: str
+    address: str
+    siren: str
+    vat_number: str
+    payment_days: int
+    late_penalty: str
+    recovery_fee: str
+
+
+@dataclass(frozen=True, slots=True)
 class B2BPolicies:
     currency: str
     timezone: str
@@ -116,6 +129,8 @@ class B2BPolicies:
     rounding: Rounding
     item_fees: dict[str, str] = field(default_factory=dict)
     reboot_notice: str = ""
+    vat_percent: int = 20
+    seller: Seller | None = None
 
 
 @dataclass(frozen=True, slots=True)

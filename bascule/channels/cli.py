@@ -56,6 +56,7 @@ def serve(
     upgrade_schema(settings.database_url)
     ctx = build_context(settings)
     if demo:
+        ctx.extras["demo"] = True  # the portal's home page then shows the demo logins
         if _is_empty(ctx):
             lines = load_demo(ctx)
             typer.echo("Données de démonstration chargées :")
@@ -65,7 +66,42 @@ def serve(
         typer.echo("\n".join(lines))
         typer.echo(f"  Jeton opérateur (Authorization: Bearer …) : {token}")
         typer.echo(f"  API : http://{host}:{port}/docs")
+        typer.echo(f"  Portail web : http://{host}:{port}/")
     uvicorn.run(create_app(settings, ctx), host=host, port=port, log_level="info")
+
+
+@app.command("bill-run")
+def bill_run_command(
+    period: Annotated[str, typer.Option(help="The month to invoice, YYYY-MM.")],
+) -> None:
+    """Invoice every account for a period that has ended. Re-running it changes nothing."""
+    import sys
+
+    from bascule.billing.billrun import bill_run
+    from bascule.identity.model import OPERATOR, Channel
+    from bascule.kernel.calendar import Period
+    from bascule.kernel.errors import DomainError
+    from bascule.kernel.messages_fr import message
+
+    settings = Settings()
+    upgrade_schema(settings.database_url)
+    ctx = build_context(settings)
+    try:
+        wanted = Period.parse(period)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+    with typer.progressbar(length=1, label=f"Facturation {wanted}", file=sys.stderr) as bar:
+        def advance(done: int, total: int) -> None:
+            bar.length = total
+            bar.update(done - bar.pos)
+
+        try:
+            result = bill_run(ctx, OPERATOR, Channel.CLI, wanted, progress=advance)
+        except DomainError as error:
+            typer.echo(message(error), err=True)
+            raise typer.Exit(1) from None
+    typer.echo(f"{len(result.created)} factures émises, {result.already_invoiced} déjà émises, "
+               f"{result.not_yet_billable} comptes dont la période n'est pas terminée.")
 
 
 @catalog_app.command("check")

@@ -28,6 +28,12 @@ _LONG: dict[ErrorCode, str] = {
     ErrorCode.TOO_MANY_REQUESTS: "Trop de tentatives. Réessayez plus tard.",
 }
 
+# What a refusal says when it was raised without the details its full sentence needs.
+_BARE: dict[ErrorCode, str] = {
+    ErrorCode.MONTHLY_LIMIT_REACHED: "Limite mensuelle de changements atteinte.",
+    ErrorCode.INVALID_STATE: "Cette demande ne peut plus être modifiée.",
+}
+
 _SHORT: dict[ErrorCode, str] = {
     ErrorCode.MONTHLY_LIMIT_REACHED: "Limite de {limit} changements par mois atteinte. Reessayez le {next_on}.",
     ErrorCode.NOT_ELIGIBLE: "Non eligible.",
@@ -44,19 +50,19 @@ def _format_value(value: Any) -> str:
     return str(value)
 
 
-def _fill(template: str, params: dict[str, Any]) -> str:
+def _fill(code: ErrorCode, template: str, params: dict[str, Any]) -> str:
     values = {key: _format_value(value) for key, value in params.items()}
     try:
         return template.format(**values)
     except (KeyError, IndexError):
-        return template.split(":", maxsplit=1)[0].rstrip(" .") + "."
+        return _BARE.get(code, template)
 
 
 def message(error: DomainError) -> str:
     """The full French sentence shown on the portal and in problem+json `detail`."""
     if error.explicit_detail:
         return error.explicit_detail
-    return _fill(_LONG[error.code], error.params)
+    return _fill(error.code, _LONG[error.code], error.params)
 
 
 def short_message(error: DomainError) -> str:
@@ -66,4 +72,4 @@ def short_message(error: DomainError) -> str:
     template = _SHORT.get(error.code)
     if template is None:
         return message(error)
-    return _fill(template, error.params)
+    return _fill(error.code, template, error.params)

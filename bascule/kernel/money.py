@@ -55,9 +55,13 @@ class Money:
         if not isinstance(self.amount, Decimal):
             raise TypeError("Money needs a Decimal amount, never a float")
         places = minor_units(self.currency)
-        if self.amount != self.amount.quantize(Decimal(1).scaleb(-places)):
+        try:
+            exact = self.amount.quantize(Decimal(1).scaleb(-places))
+        except InvalidOperation:
+            raise ValueError(f"{self.amount} is beyond what an amount can hold") from None
+        if self.amount != exact:
             raise ValueError(f"{self.amount} has more than {places} decimals for {self.currency}")
-        object.__setattr__(self, "amount", self.amount.quantize(Decimal(1).scaleb(-places)))
+        object.__setattr__(self, "amount", exact if exact else abs(exact))  # never a "-0.00"
 
     @classmethod
     def of(cls, amount: str | int | Decimal, currency: str) -> Money:

@@ -12,9 +12,7 @@ from bascule.kernel.messages_fr import message, short_message
 
 def test_the_monthly_limit_names_the_limit_and_the_next_date() -> None:
     error = DomainError(ErrorCode.MONTHLY_LIMIT_REACHED, limit=1, unit="demande", next_on=date(2026, 8, 1))
-    assert message(error) == (
-        "Limite atteinte : 1 demande par mois. Nouvelle demande possible à partir du 01/08/2026."
-    )
+    assert message(error) == ("Limite atteinte : 1 demande par mois. Nouvelle demande possible à partir du 01/08/2026.")
 
 
 def test_the_monthly_limit_on_ussd_is_short() -> None:
@@ -39,14 +37,13 @@ def test_a_code_without_a_short_text_falls_back_to_the_long_one() -> None:
     assert not_found("service").code is ErrorCode.NOT_FOUND
 
 
-def test_a_missing_parameter_gives_the_first_clause_only() -> None:
-    assert message(DomainError(ErrorCode.MONTHLY_LIMIT_REACHED)) == "Limite atteinte."
+def test_a_missing_parameter_gives_the_bare_sentence() -> None:
+    assert message(DomainError(ErrorCode.MONTHLY_LIMIT_REACHED)) == "Limite mensuelle de changements atteinte."
 
 
 @pytest.mark.parametrize("code", list(ErrorCode))
 def test_a_refusal_without_its_parameters_still_reads_as_a_whole_sentence(code: ErrorCode) -> None:
-    """Bug for two codes: `_fill`'s fallback cuts INVALID_STATE to "… (statut." and leaves
-    "{limit}"/"{next_on}" in the short MONTHLY_LIMIT_REACHED text (it has no ':' to cut at)."""
+    """Regression: the fallback once cut INVALID_STATE to "… (statut." and left "{limit}" on USSD."""
     for text in (message(DomainError(code)), short_message(DomainError(code))):
         assert "{" not in text
         assert text.count("(") == text.count(")")

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from bascule import __version__
 from bascule.channels.rest import problems
 from bascule.channels.rest.idempotency import IdempotencyMiddleware, IdempotencyStore
-from bascule.channels.rest.routes import admin, auth, catalog, clock, services
+from bascule.channels.rest.routes import admin, auth, billing, catalog, clock, services
 from bascule.context import Context
 from bascule.settings import Settings
 
@@ -25,7 +25,7 @@ def create_app(settings: Settings, ctx: Context) -> FastAPI:
     problems.install(app)
     if settings.test_clock:
         app.include_router(clock.router)
-    for router in (catalog.router, auth.router, admin.router, services.router):
+    for router in (catalog.router, auth.router, admin.router, services.router, billing.router):
         app.include_router(router)
     for extension in ctx.extras.get("channel_installers", []):
         extension(app, settings, ctx)

@@ -271,3 +271,36 @@ class AuditEventOut(BaseModel):
     action: str
     before: dict[str, Any] | None
     after: dict[str, Any] | None
+
+
+class BillRunIn(Strict):
+    period: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+class InvoiceLineOut(BaseModel):
+    kind: Literal["recurring", "proration", "fee", "topup", "extension", "usage"]
+    description: str
+    amount: MoneyOut
+    service_id: str | None
+    at: datetime
+
+
+class InvoiceOut(BaseModel):
+    id: str
+    account_id: str
+    number: str = Field(examples=["2026-000042"])
+    period: str
+    issued_on: date
+    total: MoneyOut
+    vat_percent: int
+    vat: MoneyOut
+    total_with_vat: MoneyOut
+    lines: list[InvoiceLineOut]
+
+
+class BillRunOut(BaseModel):
+    period: str
+    invoices: list[InvoiceOut]
+    created: int
+    already_invoiced: int
+    not_yet_billable: int
