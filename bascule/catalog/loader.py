@@ -69,6 +69,8 @@ class _Sized(_Strict):
     )
     @classmethod
     def _size(cls, value: object) -> object:
+        if isinstance(value, bool):
+            raise ValueError("a size is a number of bytes or a text such as '10 GB', not a boolean")
         if value is None or isinstance(value, int):
             return value
         return parse_size(str(value))

@@ -104,6 +104,36 @@ def bill_run_command(
                f"{result.not_yet_billable} comptes dont la période n'est pas terminée.")
 
 
+usage_app = typer.Typer(help="Usage records from the network.", no_args_is_help=True)
+app.add_typer(usage_app, name="usage")
+
+
+@usage_app.command("import")
+def usage_import(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="A .csv or .parquet file.")],
+    batch_rows: Annotated[int, typer.Option(min=1000, help="Records per transaction.")] = 200_000,
+) -> None:
+    """Import usage records (record_id, msisdn, bytes, at); records already received are skipped."""
+    import sys
+
+    from bascule.evolutions.usage_import import import_usage
+    from bascule.identity.model import OPERATOR, Channel
+    from bascule.ingest.usage_files import UsageFileError, count_records, read_batches
+
+    settings = Settings()
+    upgrade_schema(settings.database_url)
+    ctx = build_context(settings)
+    try:
+        total = count_records(path)
+        with typer.progressbar(length=total, label=f"Import {path.name}", file=sys.stderr) as bar:
+            report = import_usage(ctx, OPERATOR, Channel.CLI, read_batches(path, batch_rows), progress=bar.update)
+    except UsageFileError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"{report.read} enregistrements lus, {report.new} nouveaux, {report.repeated} déjà reçus, "
+               f"{report.unknown_line} sur une ligne inconnue, {len(report.services)} services mis à jour.")
+
+
 @catalog_app.command("check")
 def catalog_check(path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)]) -> None:
     """Validate a catalogue file; exit 1 with every problem listed."""

@@ -136,31 +136,52 @@ def list_services(ctx: Context, actor: Principal, account_id: str | None) -> lis
         return [view_of(ctx, uow, service, now) for service in fresh]
 
 
-def record_usage(
-    ctx: Context, actor: Principal, channel: Channel, service_id: str, used_bytes: int, at: datetime | None
-) -> ServiceView:
-    """Usage draws the buckets open at its instant, earliest expiry first; an exhausted quota bars the line."""
-    actor.require_operator()
+def apply_usage(ctx: Context, uow: UnitOfWork, service_id: str, used_bytes: int, instant: datetime,
+                actor: Principal, channel: Channel) -> Service:
+    """Usage draws the buckets open at its instant, earliest expiry first; an exhausted quota bars the line.
+
+    The caller's unit of work holds the service's lock until it commits."""
+    now = ctx.clock.now()
+    service = uow.services.lock(service_id)
+    if service is None:
+        raise DomainError(ErrorCode.NOT_FOUND, what="service")
+    service = _current(ctx, uow, service, now)
+    buckets = uow.buckets.open_at(service.id, instant)
+    by_id = {bucket.id: bucket for bucket in buckets}
+    drawn = draw(buckets, used_bytes).updated
+    for bucket in drawn:
+        uow.buckets.draw(bucket.id, bucket.used_bytes, by_id[bucket.id].used_bytes)
+    before = quota_of(buckets).used_bytes
+    _charge_metered(ctx, uow, service, instant, before,
+                    before + sum(b.used_bytes - by_id[b.id].used_bytes for b in drawn))
+    return _apply_status(uow, service, now, actor, channel)
+
+
+def check_usage_instant(ctx: Context, used_bytes: int, at: datetime | None) -> datetime:
+    now = ctx.clock.now()
     if used_bytes < 0:
         raise DomainError(ErrorCode.VALIDATION_ERROR, "Le volume consommé ne peut être négatif.")
-    now = ctx.clock.now()
     instant = at or now
     if instant > now:
         raise DomainError(ErrorCode.VALIDATION_ERROR, "Une consommation ne peut être datée du futur.")
+    return instant
+
+
+def record_usage(
+    ctx: Context, actor: Principal, channel: Channel, service_id: str, used_bytes: int, at: datetime | None,
+    record_id: str | None = None,
+) -> ServiceView:
+    """One usage record; with a `record_id`, a record already received changes nothing."""
+    actor.require_operator()
+    instant = check_usage_instant(ctx, used_bytes, at)
     with ctx.uow() as uow:
-        service = uow.services.lock(service_id)
-        if service is None:
+        found = uow.services.get(service_id)
+        if found is None:
             raise DomainError(ErrorCode.NOT_FOUND, what="service")
-        service = _current(ctx, uow, service, now)
-        buckets = uow.buckets.open_at(service.id, instant)
-        by_id = {bucket.id: bucket for bucket in buckets}
-        drawn = draw(buckets, used_bytes).updated
-        for bucket in drawn:
-            uow.buckets.draw(bucket.id, bucket.used_bytes, by_id[bucket.id].used_bytes)
-        _charge_metered(ctx, uow, service, instant, quota_of(buckets).used_bytes,
-                        quota_of(buckets).used_bytes + sum(b.used_bytes - by_id[b.id].used_bytes for b in drawn))
-        service = _apply_status(uow, service, now, actor, channel)
-        view = view_of(ctx, uow, service, now)
+        service = found  # a repeated record draws nothing
+        if record_id is None or uow.usage.receive(record_id, service_id, used_bytes, instant, ctx.clock.now()):
+            service = apply_usage(ctx, uow, service_id, used_bytes, instant, actor, channel)
+        view = view_of(ctx, uow, service, ctx.clock.now())
         uow.commit()
     return view
 

@@ -136,6 +136,7 @@ class ServiceIn(Strict):
 class UsageIn(Strict):
     bytes: int = Field(ge=0, le=10**15)
     at: AwareDatetime | None = None
+    record_id: str | None = Field(default=None, min_length=1, max_length=100)
 
 
 class CycleOut(BaseModel):

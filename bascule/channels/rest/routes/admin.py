@@ -66,7 +66,7 @@ def post_service(body: ServiceIn, actor: Principal = Depends(operator),
 @router.post("/services/{service_id}/usage", response_model=ServiceOut)
 def post_usage(service_id: str, body: UsageIn, actor: Principal = Depends(operator),
                ctx: Context = Depends(context)) -> ServiceOut:
-    return service_out(record_usage(ctx, actor, Channel.API, service_id, body.bytes, body.at))
+    return service_out(record_usage(ctx, actor, Channel.API, service_id, body.bytes, body.at, body.record_id))
 
 
 @router.get("/audit", response_model=list[AuditEventOut])

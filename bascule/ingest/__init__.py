@@ -1,0 +1,1 @@
+"""Bulk inputs from the network: usage record files read with a columnar engine."""
