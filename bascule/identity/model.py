@@ -74,6 +74,15 @@ class Principal:
         if not self.may_see_account(account_id):
             raise DomainError(ErrorCode.NOT_FOUND)
 
+    def business_scope(self, wanted_account: str | None = None) -> str | None:
+        """Which account's business data this principal may list: its own; any (None = all, or the one
+        asked for) for the operator; none at all for a prepaid subscriber."""
+        if self.is_operator:
+            return wanted_account
+        if self.kind is PrincipalKind.USER and self.account_id is not None:
+            return self.account_id
+        raise DomainError(ErrorCode.FORBIDDEN, "Réservé aux comptes entreprise.")
+
     def require_change_right(self) -> None:
         if self.kind is PrincipalKind.USER and self.role is not Role.MANAGER:
             raise DomainError(ErrorCode.FORBIDDEN, "Un lecteur peut consulter mais pas modifier.")

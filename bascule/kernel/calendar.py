@@ -15,7 +15,7 @@ _PERIOD = re.compile(r"(\d{4})-(0[1-9]|1[0-2])", re.ASCII)
 def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Europe" is a folder of the zone database
         raise ValueError(f"unknown time zone {name!r}") from None
 
 
@@ -68,6 +68,10 @@ class Period:
 
     def previous(self) -> Period:
         return Period(self.year - (self.month == 1), (self.month - 2) % 12 + 1)
+
+    def previous_by(self, months: int) -> Period:
+        index = self.year * 12 + self.month - 1 - months
+        return Period(index // 12, index % 12 + 1)
 
     def start_instant(self, tz: ZoneInfo) -> datetime:
         """Local midnight of the first day, as an aware instant."""

@@ -22,6 +22,8 @@ class ErrorCode(StrEnum):
     IDEMPOTENCY_KEY_REUSED = "idempotency-key-reused"
     CONFLICT = "conflict"
     TOO_MANY_REQUESTS = "too-many-requests"
+    METHOD_NOT_ALLOWED = "method-not-allowed"
+    QUOTE_EXPIRED = "quote-expired"
 
 
 class DomainError(Exception):

@@ -21,11 +21,16 @@ _LONG: dict[ErrorCode, str] = {
     ErrorCode.NO_SUCH_PLAN: "Cette offre n'existe pas au catalogue.",
     ErrorCode.NOT_APPLICABLE: "Ce changement ne s'applique pas à ce service.",
     ErrorCode.IDENTITY_NOT_CONFIRMED: "Identité non confirmée : mot de passe incorrect.",
-    ErrorCode.INVALID_STATE: "Cette demande ne peut plus être modifiée (statut : {status}).",
+    ErrorCode.INVALID_STATE: "Cette demande ne peut plus être modifiée (statut : {current_status}).",
     ErrorCode.INSUFFICIENT_BALANCE: "Crédit insuffisant.",
     ErrorCode.IDEMPOTENCY_KEY_REUSED: "Cette clé d'idempotence a déjà servi pour une autre demande.",
     ErrorCode.CONFLICT: "Une demande identique est déjà en cours de traitement.",
     ErrorCode.TOO_MANY_REQUESTS: "Trop de tentatives. Réessayez plus tard.",
+    ErrorCode.METHOD_NOT_ALLOWED: "Méthode non permise sur cette adresse.",
+    ErrorCode.QUOTE_EXPIRED: (
+        "Le devis de cette demande n'est plus valable (il vaut pour le jour où il a été établi). "
+        "Annulez-la et faites une nouvelle demande pour obtenir le prix du jour."
+    ),
 }
 
 # What a refusal says when it was raised without the details its full sentence needs.
@@ -40,6 +45,15 @@ _SHORT: dict[ErrorCode, str] = {
     ErrorCode.SAME_PROFILE: "Vous avez deja ce profil.",
     ErrorCode.INSUFFICIENT_BALANCE: "Credit insuffisant.",
 }
+
+
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+          "novembre", "décembre")
+
+
+def month_fr(year: int, month: int) -> str:
+    """juin 2026."""
+    return f"{MONTHS[month - 1]} {year}"
 
 
 def _format_value(value: Any) -> str:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 from bascule.persistence.types import ExactDecimal, UtcDateTime
@@ -137,6 +138,7 @@ change_requests = Table(
     Column("completed_at", UtcDateTime),
     Column("cancelled_at", UtcDateTime),
     Column("failed_at", UtcDateTime),
+    Column("service_before", JSON),  # what a failed change puts back
     CheckConstraint(
         "status IN ('awaiting_confirmation', 'provisioning', 'completed', 'failed', 'cancelled')",
         name="status",
@@ -195,4 +197,229 @@ idempotency_keys = Table(
     Column("response_headers", JSON),
     Column("response_body", Text),
     Column("created_at", UtcDateTime, nullable=False),
+)
+
+# --- Line B: prepaid subscribers -------------------------------------------------------------
+# Money of Line B is held in minor units (BigInteger) so that the database itself can compare and
+# sum it exactly on SQLite and PostgreSQL: `balance_minor` only moves by a conditional UPDATE
+# (`WHERE balance_minor >= :amount` for a debit) in the same transaction as its ledger line, and
+# the CHECK keeps it from ever going below zero.
+
+prepaid_subscribers = Table(
+    "prepaid_subscribers",
+    metadata,
+    Column("msisdn", String(16), primary_key=True),
+    Column("profile_id", String(64), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("balance_minor", BigInteger, nullable=False, server_default="0"),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("version", Integer, nullable=False, server_default="1"),
+    CheckConstraint("balance_minor >= 0", name="balance_not_negative"),
+)
+
+# The main-credit ledger: immutable, signed (recharge > 0, consumption < 0); its sum is the balance.
+prepaid_ledger = Table(
+    "prepaid_ledger",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("msisdn", String(16), ForeignKey("prepaid_subscribers.msisdn"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    CheckConstraint(
+        "(kind = 'recharge' AND amount_minor > 0) OR (kind = 'consumption' AND amount_minor < 0)",
+        name="signed_by_kind",
+    ),
+    Index("ix_prepaid_ledger_msisdn_at", "msisdn", "at"),
+)
+
+# Bonus buckets: `total`/`remaining` in the unit of the kind (credit: minor units; data: bytes;
+# voice: minutes; sms: messages). `once_key` makes a monthly grant happen once.
+prepaid_bonuses = Table(
+    "prepaid_bonuses",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("msisdn", String(16), ForeignKey("prepaid_subscribers.msisdn"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("total", BigInteger, nullable=False),
+    Column("remaining", BigInteger, nullable=False),
+    Column("granted_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("profile_id", String(64), nullable=False),
+    Column("label", String(120), nullable=False),
+    Column("source", String(80), nullable=False),
+    Column("once_key", String(160), unique=True),
+    CheckConstraint("remaining >= 0 AND remaining <= total", name="remaining_within_total"),
+    CheckConstraint("kind IN ('credit', 'data', 'voice', 'sms')", name="kind"),
+    Index("ix_prepaid_bonuses_msisdn_expires", "msisdn", "expires_at"),
+)
+
+# What each consumption took from each bonus bucket (the main-credit part is in the ledger).
+prepaid_bonus_draws = Table(
+    "prepaid_bonus_draws",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("consumption_id", Id, nullable=False, index=True),
+    Column("bonus_id", Id, ForeignKey("prepaid_bonuses.id"), nullable=False),
+    Column("msisdn", String(16), ForeignKey("prepaid_subscribers.msisdn"), nullable=False),
+    Column("units", BigInteger, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    CheckConstraint("units > 0", name="units_positive"),
+)
+
+prepaid_migrations = Table(
+    "prepaid_migrations",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("msisdn", String(16), ForeignKey("prepaid_subscribers.msisdn"), nullable=False),
+    Column("from_profile_id", String(64), nullable=False),
+    Column("to_profile_id", String(64), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("period", String(7), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("actor_kind", String(16), nullable=False),
+    Column("actor_id", String(64), nullable=False),
+    CheckConstraint("from_profile_id <> to_profile_id", name="a_real_change"),
+    Index("ix_prepaid_migrations_msisdn_at", "msisdn", "at"),
+)
+
+# One live one-time login code per MSISDN (known or not, so answers do not reveal which exist).
+otp_codes = Table(
+    "otp_codes",
+    metadata,
+    Column("msisdn", String(16), primary_key=True),
+    Column("code_hash", String(64), nullable=False),
+    Column("salt", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("used_at", UtcDateTime),
+    CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+)
+
+# --- Shared: the notification outbox and USSD sessions --------------------------------------
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("channel", String(8), nullable=False),
+    Column("to", String(320), nullable=False),
+    Column("subject", String(200)),
+    Column("body", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UtcDateTime),
+    Column("sent_at", UtcDateTime),
+    CheckConstraint("channel IN ('sms', 'email')", name="channel"),
+    CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status"),
+    Index("ix_notifications_to_created", "to", "created_at"),
+    Index("ix_notifications_status_next", "status", "next_attempt_at"),
+)
+
+ussd_sessions = Table(
+    "ussd_sessions",
+    metadata,
+    Column("session_id", String(100), primary_key=True),
+    Column("msisdn", String(16), nullable=False),
+    Column("state", JSON, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False, index=True),
+)
+
+# --- Line A billing: usage records, invoices and the gapless yearly sequence (migration 0003) -----
+
+usage_records = Table(
+    "usage_records",
+    metadata,
+    Column("record_id", String(100), primary_key=True),
+    Column("service_id", Id, ForeignKey("services.id"), nullable=False),
+    Column("bytes", BigInteger, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    CheckConstraint("bytes >= 0", name="bytes_not_negative"),
+)
+
+invoice_sequences = Table(
+    "invoice_sequences",
+    metadata,
+    Column("year", Integer, primary_key=True, autoincrement=False),
+    Column("last_number", Integer, nullable=False),
+)
+
+invoices = Table(
+    "invoices",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
+    Column("period", String(7), nullable=False),
+    Column("number", String(20), nullable=False, unique=True),
+    Column("issued_on", Date, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("vat_percent", Integer, nullable=False),
+    Column("total", ExactDecimal, nullable=False),
+    Column("vat", ExactDecimal, nullable=False),
+    Column("total_with_vat", ExactDecimal, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("account_id", "period", name="uq_invoices_account_period"),
+)
+
+invoice_lines = Table(
+    "invoice_lines",
+    metadata,
+    Column("invoice_id", Id, ForeignKey("invoices.id"), primary_key=True),
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("kind", String(16), nullable=False),
+    Column("description", String(300), nullable=False),
+    Column("amount", ExactDecimal, nullable=False),
+    Column("service_id", Id),
+    Column("at", UtcDateTime, nullable=False),
+)
+
+# --- Provisioning towards the networks: jobs written with the change, run by workers (migration 0004) --
+
+provisioning_jobs = Table(
+    "provisioning_jobs",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("change_request_id", Id, ForeignKey("change_requests.id")),
+    Column("subject_kind", String(16), nullable=False),
+    Column("subject_id", String(64), nullable=False),
+    Column("network", String(32), nullable=False),
+    Column("operation", String(32), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("depends_on", Id),  # a job that must have succeeded first (the new network before the old)
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("max_attempts", Integer, nullable=False),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("locked_by", String(64)),
+    Column("locked_until", UtcDateTime),
+    Column("work_order_id", String(64)),
+    Column("last_error", Text),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime),
+    CheckConstraint("status IN ('pending', 'running', 'succeeded', 'failed')", name="status"),
+    CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+    Index("ix_provisioning_jobs_due", "status", "next_attempt_at"),
+    Index("ix_provisioning_jobs_request", "change_request_id"),
+)
+
+# --- TM Forum facade: what the TMF APIs hold that the native tables do not (migration 0005) -----------
+# Offerings an operator adds at run time (TMF620, kept apart from the catalogue file), qualifications
+# (TMF679), top-up requests as sent (TMF654), refused orders (TMF622) and external product references.
+
+tmf_resources = Table(
+    "tmf_resources",
+    metadata,
+    Column("kind", String(48), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("body", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
 )

@@ -7,7 +7,10 @@ from typing import Self
 
 from sqlalchemy import Connection, Engine
 
+from bascule.persistence import prepaid as p
 from bascule.persistence import repositories as r
+from bascule.persistence.billing import Invoices
+from bascule.persistence.jobs import Jobs
 
 
 class UnitOfWork:
@@ -33,6 +36,16 @@ class UnitOfWork:
         self.change_requests = r.ChangeRequests(connection)
         self.charges = r.Charges(connection)
         self.audit = r.Audit(connection)
+        self.invoices = Invoices(connection)
+        self.usage = r.UsageRecords(connection)
+        self.lines = r.LineIndex(connection)
+        self.jobs = Jobs(connection)
+        self.subscribers = p.Subscribers(connection)
+        self.ledger = p.Ledger(connection)
+        self.bonuses = p.Bonuses(connection)
+        self.migrations = p.Migrations(connection)
+        self.otp_codes = p.OneTimeCodes(connection)
+        self.notifications = p.Notifications(connection)
         return self
 
     @property

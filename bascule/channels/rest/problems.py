@@ -30,6 +30,8 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.IDEMPOTENCY_KEY_REUSED: 422,
     ErrorCode.CONFLICT: 409,
     ErrorCode.TOO_MANY_REQUESTS: 429,
+    ErrorCode.METHOD_NOT_ALLOWED: 405,
+    ErrorCode.QUOTE_EXPIRED: 409,
 }
 
 TITLES: dict[ErrorCode, str] = {
@@ -48,6 +50,8 @@ TITLES: dict[ErrorCode, str] = {
     ErrorCode.IDEMPOTENCY_KEY_REUSED: "Idempotency key reused",
     ErrorCode.CONFLICT: "Conflict",
     ErrorCode.TOO_MANY_REQUESTS: "Too many requests",
+    ErrorCode.METHOD_NOT_ALLOWED: "Method not allowed",
+    ErrorCode.QUOTE_EXPIRED: "Quote expired",
 }
 
 PROBLEM_JSON = "application/problem+json"
@@ -61,19 +65,25 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def problem(code: ErrorCode, detail: str, instance: str | None = None, **extra: Any) -> JSONResponse:
+def problem(code: ErrorCode, detail: str, instance: str | None = None, *, status: int | None = None,
+            **extra: Any) -> JSONResponse:
+    """`status` overrides the code's own only for HTTP errors raised below the application (e.g. 413)."""
+    status = status or STATUS[code]
     body: dict[str, Any] = {
         "type": f"urn:bascule:problem:{code.value}",
         "title": TITLES[code],
-        "status": STATUS[code],
+        "status": status,
         "detail": detail,
         "code": code.value,
     }
     if instance:
         body["instance"] = instance
-    body.update({key: _jsonable(value) for key, value in extra.items()})
-    headers = {"WWW-Authenticate": "Bearer"} if STATUS[code] == 401 else None
-    return JSONResponse(body, status_code=STATUS[code], media_type=PROBLEM_JSON, headers=headers)
+    reserved = set(body) | {"instance"}
+    body.update({key: _jsonable(value) for key, value in extra.items() if key not in reserved})
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if code is ErrorCode.TOO_MANY_REQUESTS and "retry_after" in extra:
+        headers = {"Retry-After": str(extra["retry_after"])}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def from_domain(error: DomainError, instance: str | None = None) -> JSONResponse:
@@ -102,9 +112,47 @@ def install(app: FastAPI) -> None:
         if error.status_code == 404:
             return problem(ErrorCode.NOT_FOUND, "Élément introuvable.", request.url.path)
         if error.status_code == 405:
-            response = problem(ErrorCode.VALIDATION_ERROR, "Méthode non permise.", request.url.path)
-            response.status_code = 405
-            return response
-        response = problem(ErrorCode.VALIDATION_ERROR, str(error.detail), request.url.path)
-        response.status_code = error.status_code
-        return response
+            return problem(ErrorCode.METHOD_NOT_ALLOWED, "Méthode non permise sur cette adresse.", request.url.path)
+        if error.status_code == 400:  # a body that cannot be parsed at all
+            return problem(ErrorCode.VALIDATION_ERROR, "Le corps de la demande est illisible (JSON UTF-8 attendu).",
+                           request.url.path)
+        return problem(ErrorCode.VALIDATION_ERROR, str(error.detail), request.url.path, status=error.status_code)
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail", "code"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "code": {"type": "string", "enum": [code.value for code in ErrorCode] + ["internal-error"]},
+        "instance": {"type": "string"},
+    },
+    "additionalProperties": True,
+}
+
+_DOCUMENTED = {
+    "401": "Authentication required (no, bad, expired or revoked token; wrong password where one is asked)",
+    "403": "Not allowed for this role",
+    "404": "Not found, or not yours",
+    "405": "Method not allowed",
+    "409": "Refused by a rule (monthly limit, state, balance, idempotency key in progress, quote expired)",
+    "422": "Invalid request, not eligible, no such offer, not applicable, idempotency key reused",
+    "429": "Too many attempts (see Retry-After)",
+}
+
+
+def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
+    """Every JSON operation can answer a problem: say so in the OpenAPI document, with its schema."""
+    schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    reference = {"$ref": "#/components/schemas/Problem"}
+    for path, operations in schema.get("paths", {}).items():
+        if not path.startswith("/api/"):
+            continue
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            for status, why in _DOCUMENTED.items():
+                responses[status] = {"description": why, "content": {PROBLEM_JSON: {"schema": reference}}}
+    return schema

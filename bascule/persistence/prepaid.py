@@ -1,0 +1,310 @@
+"""Line B repositories (and the notification outbox). They never commit: the unit of work does, once.
+
+The main balance moves only through `Subscribers.credit` / `Subscribers.debit`, each a single
+conditional UPDATE, written by the use case together with its ledger line.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, func, insert, select, update
+
+from bascule.catalog.model import BonusKind
+from bascule.persistence import tables as t
+from bascule.persistence.repositories import _Repository, insert_ignoring_conflict
+from bascule.prepaid.model import (
+    BonusBucket,
+    EntryKind,
+    LedgerEntry,
+    Notification,
+    ProfileMigration,
+    StoredOtp,
+    Subscriber,
+)
+from bascule.prepaid.rules import from_minor, to_minor
+
+
+def _subscriber(row: Row[Any]) -> Subscriber:
+    return Subscriber(row.msisdn, row.profile_id, row.timezone, row.currency, row.created_at)
+
+
+class Subscribers(_Repository):
+    def add(self, subscriber: Subscriber) -> bool:
+        """False when the MSISDN is already a subscriber (two concurrent creations: one wins)."""
+        values = {
+            "msisdn": subscriber.msisdn,
+            "profile_id": subscriber.profile_id,
+            "timezone": subscriber.timezone,
+            "currency": subscriber.currency,
+            "balance_minor": 0,
+            "version": 1,
+            "created_at": subscriber.created_at,
+        }
+        return insert_ignoring_conflict(self.connection, t.prepaid_subscribers, values)
+
+    def get(self, msisdn: str) -> Subscriber | None:
+        row = self.connection.execute(
+            select(t.prepaid_subscribers).where(t.prepaid_subscribers.c.msisdn == msisdn)
+        ).first()
+        return None if row is None else _subscriber(row)
+
+    def lock(self, msisdn: str) -> Subscriber | None:
+        """The row, locked until commit on PostgreSQL (SQLite writers are already serialised)."""
+        query = select(t.prepaid_subscribers).where(t.prepaid_subscribers.c.msisdn == msisdn)
+        if self.locks_rows:
+            query = query.with_for_update()
+        row = self.connection.execute(query).first()
+        return None if row is None else _subscriber(row)
+
+    def all(self) -> list[Subscriber]:
+        rows = self.connection.execute(select(t.prepaid_subscribers).order_by(t.prepaid_subscribers.c.msisdn))
+        return [_subscriber(row) for row in rows]
+
+    def balance_minor(self, msisdn: str) -> int:
+        query = select(t.prepaid_subscribers.c.balance_minor).where(t.prepaid_subscribers.c.msisdn == msisdn)
+        return int(self.connection.execute(query).scalar_one())
+
+    def credit(self, msisdn: str, units: int) -> None:
+        self.connection.execute(
+            update(t.prepaid_subscribers)
+            .where(t.prepaid_subscribers.c.msisdn == msisdn)
+            .values(balance_minor=t.prepaid_subscribers.c.balance_minor + units)
+        )
+
+    def debit(self, msisdn: str, units: int) -> bool:
+        """Take `units` from the balance only if it holds them; False (nothing moved) otherwise."""
+        result = self.connection.execute(
+            update(t.prepaid_subscribers)
+            .where(t.prepaid_subscribers.c.msisdn == msisdn, t.prepaid_subscribers.c.balance_minor >= units)
+            .values(balance_minor=t.prepaid_subscribers.c.balance_minor - units)
+        )
+        return result.rowcount == 1
+
+    def change_profile(self, msisdn: str, from_profile_id: str, to_profile_id: str) -> bool:
+        """Move the profile only from the one the caller read (a version check without a lock)."""
+        result = self.connection.execute(
+            update(t.prepaid_subscribers)
+            .where(t.prepaid_subscribers.c.msisdn == msisdn, t.prepaid_subscribers.c.profile_id == from_profile_id)
+            .values(profile_id=to_profile_id, version=t.prepaid_subscribers.c.version + 1)
+        )
+        return result.rowcount == 1
+
+
+def _entry(row: Row[Any]) -> LedgerEntry:
+    kind = EntryKind(row.kind)
+    return LedgerEntry(row.id, row.msisdn, kind, from_minor(abs(row.amount_minor), row.currency), row.at, row.channel)
+
+
+class Ledger(_Repository):
+    def add(self, entry: LedgerEntry, recorded_at: datetime) -> None:
+        self.connection.execute(
+            insert(t.prepaid_ledger).values(
+                id=entry.id,
+                msisdn=entry.msisdn,
+                kind=entry.kind.value,
+                amount_minor=to_minor(entry.signed),
+                currency=entry.amount.currency,
+                at=entry.at,
+                channel=entry.channel,
+                recorded_at=recorded_at,
+            )
+        )
+
+    def of(self, msisdn: str) -> list[LedgerEntry]:
+        query = (
+            select(t.prepaid_ledger)
+            .where(t.prepaid_ledger.c.msisdn == msisdn)
+            .order_by(t.prepaid_ledger.c.at, t.prepaid_ledger.c.recorded_at, t.prepaid_ledger.c.id)
+        )
+        return [_entry(row) for row in self.connection.execute(query)]
+
+    def sum_minor(self, msisdn: str) -> int:
+        query = select(func.coalesce(func.sum(t.prepaid_ledger.c.amount_minor), 0)).where(
+            t.prepaid_ledger.c.msisdn == msisdn
+        )
+        return int(self.connection.execute(query).scalar_one())
+
+    def consumed_minor(self, msisdn: str, start: datetime, end: datetime) -> int:
+        """Main credit consumed in [start, end), as a positive number of minor units."""
+        query = select(func.coalesce(func.sum(t.prepaid_ledger.c.amount_minor), 0)).where(
+            t.prepaid_ledger.c.msisdn == msisdn,
+            t.prepaid_ledger.c.kind == EntryKind.CONSUMPTION.value,
+            t.prepaid_ledger.c.at >= start,
+            t.prepaid_ledger.c.at < end,
+        )
+        return -int(self.connection.execute(query).scalar_one())
+
+    def has_recharge_in(self, msisdn: str, start: datetime, end: datetime) -> bool:
+        query = select(t.prepaid_ledger.c.id).where(
+            t.prepaid_ledger.c.msisdn == msisdn,
+            t.prepaid_ledger.c.kind == EntryKind.RECHARGE.value,
+            t.prepaid_ledger.c.at >= start,
+            t.prepaid_ledger.c.at < end,
+        )
+        return self.connection.execute(query.limit(1)).first() is not None
+
+
+def _bucket(row: Row[Any]) -> BonusBucket:
+    return BonusBucket(
+        id=row.id,
+        msisdn=row.msisdn,
+        kind=BonusKind(row.kind),
+        total=int(row.total),
+        remaining=int(row.remaining),
+        granted_at=row.granted_at,
+        expires_at=row.expires_at,
+        profile_id=row.profile_id,
+        label=row.label,
+        source=row.source,
+    )
+
+
+class Bonuses(_Repository):
+    def add(self, bucket: BonusBucket, once_key: str | None = None) -> bool:
+        """False when `once_key` was already granted (the bucket is then not created)."""
+        values = {
+            "id": bucket.id,
+            "msisdn": bucket.msisdn,
+            "kind": bucket.kind.value,
+            "total": bucket.total,
+            "remaining": bucket.remaining,
+            "granted_at": bucket.granted_at,
+            "expires_at": bucket.expires_at,
+            "profile_id": bucket.profile_id,
+            "label": bucket.label,
+            "source": bucket.source,
+            "once_key": once_key,
+        }
+        if once_key is None:
+            self.connection.execute(insert(t.prepaid_bonuses).values(**values))
+            return True
+        return insert_ignoring_conflict(self.connection, t.prepaid_bonuses, values)
+
+    def of(self, msisdn: str) -> list[BonusBucket]:
+        query = (
+            select(t.prepaid_bonuses)
+            .where(t.prepaid_bonuses.c.msisdn == msisdn)
+            .order_by(t.prepaid_bonuses.c.expires_at, t.prepaid_bonuses.c.granted_at, t.prepaid_bonuses.c.id)
+        )
+        return [_bucket(row) for row in self.connection.execute(query)]
+
+    def live_at(self, msisdn: str, instant: datetime) -> list[BonusBucket]:
+        """Buckets granted by `instant`, not yet expired and not used up."""
+        query = (
+            select(t.prepaid_bonuses)
+            .where(
+                t.prepaid_bonuses.c.msisdn == msisdn,
+                t.prepaid_bonuses.c.granted_at <= instant,
+                t.prepaid_bonuses.c.expires_at > instant,
+                t.prepaid_bonuses.c.remaining > 0,
+            )
+            .order_by(t.prepaid_bonuses.c.expires_at, t.prepaid_bonuses.c.granted_at, t.prepaid_bonuses.c.id)
+        )
+        return [_bucket(row) for row in self.connection.execute(query)]
+
+    def draw(self, bucket_id: str, units: int, *, consumption_id: str, msisdn: str, at: datetime) -> bool:
+        """Take `units` from the bucket only if it still holds them, and note the draw."""
+        result = self.connection.execute(
+            update(t.prepaid_bonuses)
+            .where(t.prepaid_bonuses.c.id == bucket_id, t.prepaid_bonuses.c.remaining >= units)
+            .values(remaining=t.prepaid_bonuses.c.remaining - units)
+        )
+        if result.rowcount != 1:
+            return False
+        self.connection.execute(
+            insert(t.prepaid_bonus_draws).values(
+                consumption_id=consumption_id, bonus_id=bucket_id, msisdn=msisdn, units=units, at=at
+            )
+        )
+        return True
+
+
+def _migration(row: Row[Any]) -> ProfileMigration:
+    return ProfileMigration(**row._asdict())
+
+
+class Migrations(_Repository):
+    def add(self, migration: ProfileMigration) -> None:
+        values = {name: getattr(migration, name) for name in migration.__slots__}
+        self.connection.execute(insert(t.prepaid_migrations).values(**values))
+
+    def of(self, msisdn: str) -> list[ProfileMigration]:
+        query = (
+            select(t.prepaid_migrations)
+            .where(t.prepaid_migrations.c.msisdn == msisdn)
+            .order_by(t.prepaid_migrations.c.at.desc(), t.prepaid_migrations.c.id.desc())
+        )
+        return [_migration(row) for row in self.connection.execute(query)]
+
+
+def _otp(row: Row[Any]) -> StoredOtp:
+    return StoredOtp(**row._asdict())
+
+
+class OneTimeCodes(_Repository):
+    def issue(self, code: StoredOtp, cooldown_until: datetime) -> bool:
+        """Store a new code, replacing the previous one only if it was issued before `cooldown_until`.
+
+        False (nothing stored) while the previous code is younger than the cooldown. One statement
+        decides, so two concurrent requests cannot both send a code.
+        """
+        values = {name: getattr(code, name) for name in code.__slots__}
+        if insert_ignoring_conflict(self.connection, t.otp_codes, values):
+            return True
+        result = self.connection.execute(
+            update(t.otp_codes)
+            .where(t.otp_codes.c.msisdn == code.msisdn, t.otp_codes.c.created_at <= cooldown_until)
+            .values(**{name: value for name, value in values.items() if name != "msisdn"})
+        )
+        return result.rowcount == 1
+
+    def get(self, msisdn: str) -> StoredOtp | None:
+        row = self.connection.execute(select(t.otp_codes).where(t.otp_codes.c.msisdn == msisdn)).first()
+        return None if row is None else _otp(row)
+
+    def count_failure(self, msisdn: str, code_hash: str, max_attempts: int) -> None:
+        self.connection.execute(
+            update(t.otp_codes)
+            .where(
+                t.otp_codes.c.msisdn == msisdn,
+                t.otp_codes.c.code_hash == code_hash,
+                t.otp_codes.c.attempts < max_attempts,
+            )
+            .values(attempts=t.otp_codes.c.attempts + 1)
+        )
+
+    def use(self, msisdn: str, code_hash: str, max_attempts: int, at: datetime) -> bool:
+        """Spend the code once: True for exactly one caller, and only while it is live."""
+        result = self.connection.execute(
+            update(t.otp_codes)
+            .where(
+                t.otp_codes.c.msisdn == msisdn,
+                t.otp_codes.c.code_hash == code_hash,
+                t.otp_codes.c.used_at.is_(None),
+                t.otp_codes.c.attempts < max_attempts,
+                t.otp_codes.c.expires_at > at,
+            )
+            .values(used_at=at)
+        )
+        return result.rowcount == 1
+
+
+def _notification(row: Row[Any]) -> Notification:
+    return Notification(**row._asdict())
+
+
+class Notifications(_Repository):
+    """The outbox: rows written in the use case's transaction, sent after commit by a worker."""
+
+    def add(self, notification: Notification) -> None:
+        values = {name: getattr(notification, name) for name in notification.__slots__}
+        self.connection.execute(insert(t.notifications).values(**values))
+
+    def search(self, to: str | None, limit: int = 200) -> list[Notification]:
+        query = select(t.notifications)
+        if to is not None:
+            query = query.where(t.notifications.c.to == to)
+        query = query.order_by(t.notifications.c.created_at.desc(), t.notifications.c.id.desc()).limit(limit)
+        return [_notification(row) for row in self.connection.execute(query)]

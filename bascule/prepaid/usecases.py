@@ -1,0 +1,405 @@
+"""Line B use cases, shared by every channel (REST, portal, USSD, back office, CLI).
+
+Each takes (ctx, actor, channel, ...) and runs in one unit of work with its audit lines.
+Refusals are DomainError with a stable code; channels render them (problem+json, USSD line).
+When bonuses are granted and what consumption counts: see the package docstring.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from bascule.audit.trail import record
+from bascule.catalog.model import Profile
+from bascule.context import Context
+from bascule.identity.model import Channel, Principal, PrincipalKind
+from bascule.identity.usecases import IssuedToken, issue_token
+from bascule.kernel.calendar import Period, zone
+from bascule.kernel.errors import DomainError, ErrorCode
+from bascule.kernel.messages_fr import message
+from bascule.kernel.money import Money
+from bascule.notifications import notify
+from bascule.persistence.repositories import new_id
+from bascule.persistence.uow import UnitOfWork
+from bascule.prepaid import otp
+from bascule.prepaid.model import (
+    BonusBucket,
+    EntryKind,
+    LedgerEntry,
+    Notification,
+    ProfileMigration,
+    StoredOtp,
+    Subscriber,
+)
+from bascule.prepaid.provisioning import push_profile
+from bascule.prepaid.rules import (
+    MIGRATION_SLOT_SCOPE,
+    Verdict,
+    eligibility,
+    from_minor,
+    monthly_key,
+    parse_amount,
+    plan_draw,
+    recharge_grants,
+    require_msisdn,
+    short_refusal,
+    to_minor,
+)
+
+AmountIn = str | int | Decimal | Money
+MAX_BACKDATING = timedelta(days=400)  # history may be loaded after the fact, within reason
+
+
+@dataclass(frozen=True, slots=True)
+class RechargeResult:
+    entry: LedgerEntry
+    bonuses: tuple[BonusBucket, ...]
+    balance: Money
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumptionResult:
+    id: str
+    msisdn: str
+    amount: Money
+    from_bonus: Money
+    from_main: Money
+    at: datetime
+    balance: Money
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriberSummary:
+    subscriber: Subscriber
+    profile: Profile
+    balance: Money
+    bonuses: tuple[BonusBucket, ...]
+    last_month: Period
+    consumption_last_month: Money
+    migrations_left_this_month: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileOption:
+    profile: Profile
+    eligible: bool
+    code: ErrorCode | None = None
+    reason: str | None = None
+    current: bool = False
+    error: DomainError | None = None  # the refusal migrate_profile would raise now (USSD shows its short form)
+
+
+def subscriber_principal(msisdn: str) -> Principal:
+    return Principal(PrincipalKind.SUBSCRIBER, msisdn, msisdn=msisdn)
+
+
+def resolve_subscriber(uow: UnitOfWork, principal_id: str) -> Principal:
+    """The principal behind a subscriber token (registered in `principal_resolvers`)."""
+    if uow.subscribers.get(principal_id) is None:
+        raise DomainError(ErrorCode.UNAUTHENTICATED)
+    return subscriber_principal(principal_id)
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def _visible(uow: UnitOfWork, actor: Principal, msisdn: str, *, lock: bool = False) -> Subscriber:
+    """The subscriber, if this actor may see the line; another customer's line does not exist."""
+    if not actor.may_see_line(msisdn):
+        raise DomainError(ErrorCode.NOT_FOUND, what="subscriber")
+    subscriber = uow.subscribers.lock(msisdn) if lock else uow.subscribers.get(msisdn)
+    if subscriber is None:
+        raise DomainError(ErrorCode.NOT_FOUND, what="subscriber")
+    return subscriber
+
+
+def _consumed_last_month(uow: UnitOfWork, subscriber: Subscriber, now: datetime) -> tuple[Period, Money]:
+    """Main credit consumed during the previous calendar month in the subscriber's zone."""
+    tz = zone(subscriber.timezone)
+    last_month = Period.at(now, tz).previous()
+    consumed = uow.ledger.consumed_minor(subscriber.msisdn, last_month.start_instant(tz), last_month.end_instant(tz))
+    return last_month, from_minor(consumed, subscriber.currency)
+
+
+def _migrations_left(ctx: Context, uow: UnitOfWork, subscriber: Subscriber, now: datetime) -> int:
+    period = Period.at(now, zone(subscriber.timezone))
+    used = uow.slots.used(MIGRATION_SLOT_SCOPE, subscriber.msisdn, str(period))
+    return max(0, ctx.catalog.prepaid.monthly_migration_limit - used)
+
+
+def subscriber_summary(ctx: Context, actor: Principal, msisdn: str) -> SubscriberSummary:
+    now = ctx.clock.now()
+    with ctx.uow(write=False) as uow:
+        subscriber = _visible(uow, actor, msisdn)
+        last_month, consumed = _consumed_last_month(uow, subscriber, now)
+        return SubscriberSummary(
+            subscriber=subscriber,
+            profile=ctx.catalog.profile(subscriber.profile_id),
+            balance=from_minor(uow.subscribers.balance_minor(msisdn), subscriber.currency),
+            bonuses=tuple(uow.bonuses.live_at(msisdn, now)),
+            last_month=last_month,
+            consumption_last_month=consumed,
+            migrations_left_this_month=_migrations_left(ctx, uow, subscriber, now),
+        )
+
+
+def _limit_reached(ctx: Context, period: Period) -> DomainError:
+    return DomainError(
+        ErrorCode.MONTHLY_LIMIT_REACHED,
+        limit=ctx.catalog.prepaid.monthly_migration_limit,
+        unit="migrations de profil",
+        next_on=period.next().first_day,
+    )
+
+
+def _refusal(verdict: Verdict, target: Profile, consumed: Money) -> DomainError:
+    """A refused migration to `target`, as migrate_profile raises it and profile_options shows it."""
+    amounts = ({"required": target.min_consumption_last_month, "consumed": consumed}
+               if verdict.code is ErrorCode.NOT_ELIGIBLE else {})
+    return verdict.refuse(short=short_refusal(verdict, target, consumed), profile_id=target.id, **amounts)
+
+
+def profile_options(ctx: Context, actor: Principal, msisdn: str) -> list[ProfileOption]:
+    """Every profile of the catalogue, each with whether this subscriber may move to it now and why not."""
+    now = ctx.clock.now()
+    with ctx.uow(write=False) as uow:
+        subscriber = _visible(uow, actor, msisdn)
+        _, consumed = _consumed_last_month(uow, subscriber, now)
+        left = _migrations_left(ctx, uow, subscriber, now)
+    period = Period.at(now, zone(subscriber.timezone))
+    options = []
+    for profile in ctx.catalog.profiles:
+        verdict = eligibility(profile, subscriber.profile_id, consumed)
+        current = profile.id == subscriber.profile_id
+        if verdict.eligible and left == 0:
+            limit = _limit_reached(ctx, period)
+            options.append(ProfileOption(profile, False, limit.code, message(limit), error=limit))
+        else:
+            refusal = None if verdict.eligible else _refusal(verdict, profile, consumed)
+            options.append(ProfileOption(profile, verdict.eligible, verdict.code, verdict.reason, current, refusal))
+    return options
+
+
+def list_migrations(ctx: Context, actor: Principal, msisdn: str) -> list[ProfileMigration]:
+    """The subscriber's migrations, newest first."""
+    with ctx.uow(write=False) as uow:
+        _visible(uow, actor, msisdn)
+        return uow.migrations.of(msisdn)
+
+
+# --- changing -----------------------------------------------------------------------------
+
+
+def create_subscriber(ctx: Context, actor: Principal, channel: Channel, msisdn: str, profile_id: str,
+                      timezone: str | None = None) -> Subscriber:
+    actor.require_operator()
+    msisdn = require_msisdn(msisdn)
+    profile = ctx.catalog.profile(profile_id)
+    tz_name = timezone or ctx.catalog.prepaid.timezone
+    try:
+        zone(tz_name)
+    except (ValueError, OSError):  # OSError: a tzdata directory such as "Europe" is no zone
+        raise DomainError(ErrorCode.VALIDATION_ERROR, f"Fuseau horaire inconnu : {tz_name}.") from None
+    now = ctx.clock.now()
+    subscriber = Subscriber(msisdn, profile.id, tz_name, ctx.catalog.prepaid.currency, now)
+    with ctx.uow() as uow:
+        if not uow.subscribers.add(subscriber):
+            raise DomainError(ErrorCode.CONFLICT, "Ce MSISDN est déjà un abonné prépayé.")
+        record(uow, at=now, actor=actor, channel=channel, entity=("subscriber", msisdn),
+               action="subscriber.created", after=subscriber.audit_view())
+        uow.commit()
+    return subscriber
+
+
+def _instant(ctx: Context, at: datetime | None, what: str) -> datetime:
+    """When a recharge or consumption happened: now, or earlier (never later), as UTC like stored instants."""
+    now = ctx.clock.now().astimezone(UTC)
+    if at is None:
+        return now
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise DomainError(ErrorCode.VALIDATION_ERROR, "L'instant doit porter un décalage horaire.")
+    try:
+        instant = at.astimezone(UTC)
+    except OverflowError:
+        instant = datetime.min.replace(tzinfo=UTC)
+    if instant > now:
+        raise DomainError(ErrorCode.VALIDATION_ERROR, f"Une {what} ne peut être datée du futur.")
+    if instant < now - MAX_BACKDATING:
+        raise DomainError(ErrorCode.VALIDATION_ERROR,
+                          f"Une {what} ne peut être datée de plus de {MAX_BACKDATING.days} jours.")
+    return instant
+
+
+def _grant_bonuses(uow: UnitOfWork, ctx: Context, subscriber: Subscriber, entry: LedgerEntry,
+                   tz: ZoneInfo) -> tuple[BonusBucket, ...]:
+    profile = ctx.catalog.profile(subscriber.profile_id)
+    period = Period.at(entry.at, tz)
+    granted = []
+    for grant in recharge_grants(profile, entry.amount, entry.at, tz):
+        index = grant.monthly_index
+        monthly = index is not None
+        bucket = BonusBucket(
+            id=new_id("bon"), msisdn=subscriber.msisdn, kind=grant.kind, total=grant.quantity,
+            remaining=grant.quantity, granted_at=entry.at, expires_at=grant.expires_at.astimezone(UTC),
+            profile_id=profile.id, label=grant.label, source=f"monthly:{period}" if monthly else f"recharge:{entry.id}",
+        )
+        key = None if index is None else monthly_key(subscriber.msisdn, period, profile.id, index)
+        if uow.bonuses.add(bucket, once_key=key):
+            granted.append(bucket)
+    return tuple(granted)
+
+
+def _bonus_view(bucket: BonusBucket) -> dict[str, object]:
+    return {"id": bucket.id, "kind": bucket.kind.value, "quantity": bucket.total,
+            "expires_at": bucket.expires_at, "source": bucket.source}
+
+
+def recharge(ctx: Context, actor: Principal, channel: Channel, msisdn: str, amount: AmountIn,
+             at: datetime | None = None) -> RechargeResult:
+    """Credit the main balance and grant the profile's bonuses for this recharge."""
+    actor.require_operator()
+    instant = _instant(ctx, at, "recharge")
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        subscriber = _visible(uow, actor, msisdn, lock=True)
+        money = parse_amount(amount, subscriber.currency)
+        entry = LedgerEntry(new_id("rch"), msisdn, EntryKind.RECHARGE, money, instant, channel.value)
+        uow.ledger.add(entry, now)
+        uow.subscribers.credit(msisdn, to_minor(money))
+        bonuses = _grant_bonuses(uow, ctx, subscriber, entry, zone(subscriber.timezone))
+        balance = from_minor(uow.subscribers.balance_minor(msisdn), subscriber.currency)
+        record(uow, at=now, actor=actor, channel=channel, entity=("subscriber", msisdn), action="prepaid.recharged",
+               after={"entry_id": entry.id, "amount": money, "at": instant, "balance": balance,
+                      "bonuses": [_bonus_view(b) for b in bonuses]})
+        uow.commit()
+    return RechargeResult(entry, bonuses, balance)
+
+
+def consume(ctx: Context, actor: Principal, channel: Channel, msisdn: str, amount: AmountIn,
+            at: datetime | None = None) -> ConsumptionResult:
+    """Draw bonus credit first (earliest expiry first), then the main balance; all or nothing."""
+    actor.require_operator()
+    instant = _instant(ctx, at, "consommation")
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        subscriber = _visible(uow, actor, msisdn, lock=True)
+        money = parse_amount(amount, subscriber.currency)
+        consumption_id = new_id("csm")
+        plan = plan_draw(uow.bonuses.live_at(msisdn, instant), to_minor(money), instant)
+        for bucket_id, units in plan.from_buckets:
+            if not uow.bonuses.draw(bucket_id, units, consumption_id=consumption_id, msisdn=msisdn, at=instant):
+                raise RuntimeError(f"bonus {bucket_id} moved under a locked subscriber")
+        if plan.from_main and not uow.subscribers.debit(msisdn, plan.from_main):
+            available = uow.subscribers.balance_minor(msisdn) + plan.from_bonus
+            raise DomainError(
+                ErrorCode.INSUFFICIENT_BALANCE,
+                f"Crédit insuffisant : {money.french()} demandés, "
+                f"{from_minor(available, subscriber.currency).french()} disponibles.",
+                requested=money, available=from_minor(available, subscriber.currency),
+            )
+        main = from_minor(plan.from_main, subscriber.currency)
+        if plan.from_main:
+            debit = LedgerEntry(consumption_id, msisdn, EntryKind.CONSUMPTION, main, instant, channel.value)
+            uow.ledger.add(debit, now)
+        balance = from_minor(uow.subscribers.balance_minor(msisdn), subscriber.currency)
+        bonus = from_minor(plan.from_bonus, subscriber.currency)
+        record(uow, at=now, actor=actor, channel=channel, entity=("subscriber", msisdn), action="prepaid.consumed",
+               after={"consumption_id": consumption_id, "amount": money, "at": instant, "from_bonus": bonus,
+                      "from_main": main, "balance": balance, "buckets": [list(d) for d in plan.from_buckets]})
+        uow.commit()
+    return ConsumptionResult(consumption_id, msisdn, money, bonus, main, instant, balance)
+
+
+def migrate_profile(ctx: Context, actor: Principal, channel: Channel, msisdn: str, profile_id: str) -> ProfileMigration:
+    """Move to another profile now: same-profile and eligibility refusals first, then the month's slot.
+
+    A refused attempt takes no slot (the slot is taken last, in the same transaction). Bonus buckets
+    already held stay exactly as they are; the new profile's bonuses come with the next recharges.
+    """
+    now = ctx.clock.now().astimezone(UTC)
+    with ctx.uow() as uow:
+        subscriber = _visible(uow, actor, msisdn, lock=True)
+        target = ctx.catalog.profile(profile_id)
+        _, consumed = _consumed_last_month(uow, subscriber, now)
+        verdict = eligibility(target, subscriber.profile_id, consumed)
+        if not verdict.eligible:
+            raise _refusal(verdict, target, consumed)
+        period = Period.at(now, zone(subscriber.timezone))
+        if not uow.slots.take(MIGRATION_SLOT_SCOPE, msisdn, str(period), ctx.catalog.prepaid.monthly_migration_limit):
+            raise _limit_reached(ctx, period)
+        if not uow.subscribers.change_profile(msisdn, subscriber.profile_id, target.id):
+            raise RuntimeError(f"profile of {msisdn} moved under a locked subscriber")
+        migration = ProfileMigration(new_id("mig"), msisdn, subscriber.profile_id, target.id, now, str(period),
+                                     channel.value, actor.kind.value, actor.audit_id)
+        uow.migrations.add(migration)
+        push_profile(ctx, uow, msisdn, target.id, now)
+        _notify_sms(uow, msisdn, f"Votre profil est maintenant {target.name}. Vos bonus en cours sont conservés "
+                                 "jusqu'à leur date de validité.", now)
+        record(uow, at=now, actor=actor, channel=channel, entity=("subscriber", msisdn), action="profile.migrated",
+               before={"profile_id": subscriber.profile_id},
+               after={"profile_id": target.id, "migration_id": migration.id, "period": str(period)})
+        uow.commit()
+    return migration
+
+
+# --- one-time codes and login ---------------------------------------------------------------
+
+
+def _notify_sms(uow: UnitOfWork, to: str, body: str, now: datetime) -> None:
+    notify(uow, "sms", to, None, body, now)
+
+
+def request_otp(ctx: Context, channel: Channel, msisdn: str) -> None:
+    """Send a login code by SMS (through the outbox). The answer is the same whether or not the line exists."""
+    msisdn = require_msisdn(msisdn)
+    now = ctx.clock.now()
+    code = otp.new_code()
+    salt = otp.new_salt()
+    stored = StoredOtp(msisdn, otp.digest(salt, msisdn, code), salt, now, now + otp.VALIDITY, 0, None)
+    with ctx.uow() as uow:
+        if not uow.otp_codes.issue(stored, cooldown_until=now - otp.RESEND_COOLDOWN):
+            raise DomainError(ErrorCode.TOO_MANY_REQUESTS, "Un code vient d'être envoyé. Réessayez dans une minute.",
+                              retry_after=int(otp.RESEND_COOLDOWN.total_seconds()))
+        if uow.subscribers.get(msisdn) is not None:
+            _notify_sms(uow, msisdn, otp.sms_text(code), now)
+            record(uow, at=now, actor=subscriber_principal(msisdn), channel=channel, entity=("subscriber", msisdn),
+                   action="otp.requested", after={"expires_at": stored.expires_at})
+        uow.commit()
+
+
+def _refused() -> DomainError:
+    return DomainError(ErrorCode.UNAUTHENTICATED, "Code incorrect ou expiré.")
+
+
+def login_subscriber(ctx: Context, msisdn: str, code: str, channel: Channel = Channel.API) -> IssuedToken:
+    """Spend a one-time code for a bearer token; five wrong codes burn it."""
+    msisdn = msisdn.strip()
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        stored = uow.otp_codes.get(msisdn)
+        if stored is None or stored.used_at is not None or stored.expires_at <= now \
+                or stored.attempts >= otp.MAX_WRONG_ATTEMPTS:
+            raise _refused()
+        if not otp.matches(stored.code_hash, stored.salt, msisdn, code):
+            uow.otp_codes.count_failure(msisdn, stored.code_hash, otp.MAX_WRONG_ATTEMPTS)
+            uow.commit()
+            raise _refused()
+        if uow.subscribers.get(msisdn) is None or not uow.otp_codes.use(
+            msisdn, stored.code_hash, otp.MAX_WRONG_ATTEMPTS, now
+        ):
+            raise _refused()
+        issued = issue_token(uow, ctx, PrincipalKind.SUBSCRIBER, msisdn)
+        record(uow, at=now, actor=subscriber_principal(msisdn), channel=channel, entity=("subscriber", msisdn),
+               action="subscriber.logged_in")
+        uow.commit()
+    return issued
+
+
+def list_notifications(ctx: Context, actor: Principal, to: str | None = None) -> list[Notification]:
+    """The outbox, newest first (operator only)."""
+    actor.require_operator()
+    with ctx.uow(write=False) as uow:
+        return uow.notifications.search(to)
