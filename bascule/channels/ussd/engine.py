@@ -1,0 +1,272 @@
+"""A menu engine for USSD: it walks the user's inputs from the root of a tree of nodes declared as data.
+
+The gateway sends every input of the session again each time (`text` = "1*2*1"), so a screen is a
+pure function of the inputs and of the lists already shown in the session (kept by the caller so
+that numbers keep their meaning when the data behind them changes). The engine never runs a use
+case: it tells the caller which view to show or which action to run, with the item picked.
+
+Inputs: a number picks an entry, `0` goes back (a list's previous page, else the previous screen),
+`00` goes home, `9` shows a list's next page; anything else re-prompts the same screen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+
+from bascule.channels.ussd.gsm7 import SCREEN_SEPTETS, clip, septets
+
+BACK, HOME, NEXT = "0", "00", "9"
+INVALID = "Choix invalide."
+MAX_PER_PAGE = 8  # 1-8 pick, 9 is "Suite", 0 is "Retour"
+NAV_BACK, NAV_HOME, NAV_NEXT = "0 Retour", "00 Accueil", "9 Suite"
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    label: str
+    target: str
+
+
+@dataclass(frozen=True, slots=True)
+class Menu:
+    """Fixed numbered choices."""
+
+    title: str
+    choices: tuple[Choice, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Pick:
+    """A list read once per session from `source`; an item goes to `target`, or ends with its refusal."""
+
+    title: str
+    source: str
+    target: str
+
+
+@dataclass(frozen=True, slots=True)
+class Confirm:
+    """ "1 Confirmer / 0 Retour" about the picked item; `prompt` may name it as {name}."""
+
+    prompt: str
+    action: str
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """A final screen (END) drawn by the view `view`, with the picked item if any."""
+
+    view: str
+
+
+Node = Menu | Pick | Confirm | View
+
+
+@dataclass(frozen=True, slots=True)
+class Tree:
+    root: str
+    nodes: Mapping[str, Node]
+
+    def check(self) -> None:
+        """Every target exists; called by the tests and at start-up."""
+        for node_id, node in self.nodes.items():
+            targets = [c.target for c in node.choices] if isinstance(node, Menu) else []
+            targets += [node.target] if isinstance(node, Pick) else []
+            for target in targets:
+                if target not in self.nodes:
+                    raise ValueError(f"node {node_id!r} leads to unknown node {target!r}")
+        if self.root not in self.nodes:
+            raise ValueError(f"unknown root {self.root!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """An entry of a list: `key` for the use case, `label` for the screen, `name` for prompts."""
+
+    key: str
+    label: str
+    name: str
+    refusal: str | None = None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"key": self.key, "label": self.label, "name": self.name, "refusal": self.refusal}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, str | None]) -> Item:
+        return cls(str(data["key"]), str(data["label"]), str(data["name"]), data.get("refusal"))
+
+
+Items = Callable[[str], Sequence[Item]]
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    node: str
+    page: int = 0
+    picked: Item | None = None
+
+
+# What a walk comes to -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """A screen that expects input (CON)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Show:
+    """A final screen drawn by a view (END)."""
+
+    view: str
+    picked: Item | None
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """A confirmed action to run once; its result is the final screen (END)."""
+
+    action: str
+    picked: Item | None
+
+
+@dataclass(frozen=True, slots=True)
+class Refuse:
+    """A final screen saying why the picked item cannot be had (END)."""
+
+    text: str
+
+
+Outcome = Ask | Show | Run | Refuse
+
+
+class Step(Enum):
+    """An input that keeps the session going: it moved somewhere, or it was not a choice."""
+
+    MOVED = "moved"
+    INVALID = "invalid"
+
+
+@dataclass
+class _Walk:
+    tree: Tree
+    items: Items
+    stack: list[Frame] = field(default_factory=list)
+
+    @property
+    def top(self) -> Frame:
+        return self.stack[-1]
+
+    def enter(self, node_id: str, picked: Item | None) -> Outcome | Step:
+        node = self.tree.nodes[node_id]
+        if isinstance(node, View):
+            return Show(node.view, picked)
+        self.stack.append(Frame(node_id, 0, picked))
+        return Step.MOVED
+
+    def step(self, entry: str) -> Outcome | Step:
+        """Where one input leads: a step within the session, or an outcome that ends it."""
+        if entry == HOME:
+            self.stack[:] = [Frame(self.tree.root)]
+            return Step.MOVED
+        if entry == BACK:
+            if len(self.stack) > 1:
+                self.stack.pop()
+            return Step.MOVED
+        node = self.tree.nodes[self.top.node]
+        if isinstance(node, Menu):
+            return self._menu(node, entry)
+        if isinstance(node, Pick):
+            return self._pick(node, entry)
+        if isinstance(node, Confirm):
+            return Run(node.action, self.top.picked) if entry == "1" else Step.INVALID
+        return Step.INVALID
+
+    def _menu(self, node: Menu, entry: str) -> Outcome | Step:
+        index = _number(entry, len(node.choices))
+        if index is None:
+            return Step.INVALID
+        return self.enter(node.choices[index].target, self.top.picked)
+
+    def _pick(self, node: Pick, entry: str) -> Outcome | Step:
+        pages = paginate(node.title, self.items(node.source))
+        page = pages[self.top.page]
+        if entry == NEXT and self.top.page + 1 < len(pages):
+            self.stack.append(Frame(self.top.node, self.top.page + 1, self.top.picked))
+            return Step.MOVED
+        index = _number(entry, len(page))
+        if index is None:
+            return Step.INVALID
+        item = page[index]
+        if item.refusal:
+            return Refuse(item.refusal)
+        return self.enter(node.target, item)
+
+
+def _number(entry: str, count: int) -> int | None:
+    """The 0-based index of a choice "1".."count", or None."""
+    if not entry.isdigit() or entry.startswith("0"):
+        return None
+    value = int(entry)
+    return value - 1 if 1 <= value <= count else None
+
+
+def walk(tree: Tree, inputs: Sequence[str], items: Items) -> Outcome:
+    """Where `inputs` lead from the root. Inputs after a final screen are ignored."""
+    state = _Walk(tree, items, [Frame(tree.root)])
+    invalid = False
+    for entry in inputs:
+        result = state.step(entry.strip())
+        if not isinstance(result, Step):
+            return result
+        invalid = result is Step.INVALID
+    return Ask(screen(tree, state, invalid))
+
+
+# Screens ------------------------------------------------------------------------------------
+
+
+def screen(tree: Tree, state: _Walk, invalid: bool) -> str:
+    frame = state.top
+    node = tree.nodes[frame.node]
+    if isinstance(node, Menu):
+        lines = [node.title, *(f"{n} {c.label}" for n, c in enumerate(node.choices, 1))]
+        lines += [] if frame.node == tree.root else [NAV_BACK]
+    elif isinstance(node, Pick):
+        lines = _page_lines(node.title, paginate(node.title, state.items(node.source)), frame.page)
+    elif isinstance(node, Confirm):
+        name = frame.picked.name if frame.picked else ""
+        lines = [node.prompt.format(name=name), "1 Confirmer", NAV_BACK]
+    else:  # a View is never a frame: entering it ends the walk
+        raise TypeError(f"no prompt for {node!r}")
+    return clip("\n".join([INVALID, *lines] if invalid else lines))
+
+
+def _page_lines(title: str, pages: list[list[Item]], number: int) -> list[str]:
+    lines = [title, *(f"{n} {item.label}" for n, item in enumerate(pages[number], 1))]
+    if number + 1 < len(pages):
+        lines.append(NAV_NEXT)
+    lines.append(NAV_BACK)
+    if number > 0:
+        lines.append(NAV_HOME)
+    return lines
+
+
+def paginate(title: str, items: Sequence[Item], budget: int = SCREEN_SEPTETS) -> list[list[Item]]:
+    """Items cut into pages that fit a screen even with the "Choix invalide." line and every nav line."""
+    reserved = septets("\n".join([INVALID, title, NAV_NEXT, NAV_BACK, NAV_HOME]))
+    pages: list[list[Item]] = [[]]
+    used = reserved
+    for item in items:
+        width = septets(f"\n{len(pages[-1]) + 1} {item.label}")
+        if pages[-1] and (used + width > budget or len(pages[-1]) == MAX_PER_PAGE):
+            pages.append([])
+            used = reserved
+            width = septets(f"\n1 {item.label}")
+        pages[-1].append(item)
+        used += width
+    return pages

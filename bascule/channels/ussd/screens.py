@@ -1,0 +1,164 @@
+"""What the names in `menu.py` mean: lists (sources), final screens (views) and actions.
+
+Each calls a Line B use case as the subscriber of the calling number; no rule is decided here.
+A refusal is the domain's own DomainError, shown with `short_message`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from bascule.catalog.model import BonusKind, Profile
+from bascule.channels.ussd.engine import Item
+from bascule.channels.ussd.gsm7 import SCREEN_SEPTETS, septets, to_gsm7
+from bascule.context import Context
+from bascule.identity.model import Channel, Principal
+from bascule.kernel.calendar import zone
+from bascule.kernel.errors import ErrorCode
+from bascule.kernel.messages_fr import short_message
+from bascule.kernel.money import Money
+from bascule.prepaid import usecases
+from bascule.prepaid.model import BonusBucket
+from bascule.prepaid.rules import from_minor
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The subscriber behind the calling number, as the use cases know them."""
+
+    ctx: Context
+    msisdn: str
+
+    @property
+    def principal(self) -> Principal:
+        return usecases.subscriber_principal(self.msisdn)
+
+    def summary(self) -> usecases.SubscriberSummary:
+        return usecases.subscriber_summary(self.ctx, self.principal, self.msisdn)
+
+
+def amount(money: Money) -> str:
+    return to_gsm7(money.french())
+
+
+# Sources: the lists a Pick node shows --------------------------------------------------------
+
+
+MARKS = {ErrorCode.NOT_ELIGIBLE: " (non eligible)", ErrorCode.MONTHLY_LIMIT_REACHED: " (limite atteinte)"}
+
+
+def _mark(option: usecases.ProfileOption) -> str:
+    if option.current:
+        return " (actuel)"
+    return "" if option.code is None else MARKS.get(option.code, " (indisponible)")
+
+
+def _refusal(option: usecases.ProfileOption) -> str | None:
+    """What choosing it says: the very refusal migrate_profile would raise, in its short form."""
+    if option.error is None:
+        return None
+    return to_gsm7(short_message(option.error))
+
+
+def profile_options(caller: Caller) -> list[Item]:
+    options = usecases.profile_options(caller.ctx, caller.principal, caller.msisdn)
+    return [Item(o.profile.id, to_gsm7(o.profile.name + _mark(o)), to_gsm7(o.profile.name), _refusal(o))
+            for o in options]
+
+
+def catalog_profiles(caller: Caller) -> list[Item]:
+    return [Item(p.id, to_gsm7(p.name), to_gsm7(p.name)) for p in caller.ctx.catalog.profiles]
+
+
+SOURCES: dict[str, Callable[[Caller], list[Item]]] = {
+    "profile_options": profile_options,
+    "catalog_profiles": catalog_profiles,
+}
+
+
+# Views: final screens ------------------------------------------------------------------------
+
+
+def data_size(byte_count: int) -> str:
+    """ "200 Mo", "1,5 Go" (the catalogue's Go is 1024³ bytes), to one decimal."""
+    gib = byte_count >= 1024**3
+    value = byte_count / 1024 ** (3 if gib else 2)
+    return f"{value:.1f}".removesuffix(".0").replace(".", ",") + (" Go" if gib else " Mo")
+
+
+def _quantity(bucket: BonusBucket, currency: str) -> str:
+    if bucket.kind is BonusKind.CREDIT:
+        return amount(from_minor(bucket.remaining, currency))
+    if bucket.kind is BonusKind.DATA:
+        return data_size(bucket.remaining)
+    return f"{bucket.remaining} min" if bucket.kind is BonusKind.VOICE else f"{bucket.remaining} SMS"
+
+
+def _within(head: list[str], lines: Iterable[str], tail: list[str]) -> str:
+    """head + as many of `lines` as fit + tail, with "+n autres" when some are left out."""
+    kept = list(head)
+    pending = list(lines)
+    for index, line in enumerate(pending):
+        rest = len(pending) - index - 1
+        more = [f"+{rest} autres"] if rest else []
+        if septets("\n".join([*kept, line, *more, *tail])) > SCREEN_SEPTETS:
+            kept.append(f"+{len(pending) - index} autres")
+            break
+        kept.append(line)
+    return "\n".join(kept + tail)
+
+
+def my_profile(caller: Caller, picked: Item | None) -> str:
+    summary = caller.summary()
+    tz = zone(summary.subscriber.timezone)
+    lines = [f"- {to_gsm7(b.label)}: {_quantity(b, summary.balance.currency)} "
+             f"jusqu'au {b.expires_at.astimezone(tz):%d/%m}" for b in summary.bonuses]
+    head = [f"Profil {to_gsm7(summary.profile.name)}", "Bonus:" if lines else "Aucun bonus en cours."]
+    tail = [f"Changements de profil restants ce mois: {summary.migrations_left_this_month}"]
+    return _within(head, lines, tail)
+
+
+def balance(caller: Caller, picked: Item | None) -> str:
+    summary = caller.summary()
+    credit = [b for b in summary.bonuses if b.kind is BonusKind.CREDIT]
+    bonus = from_minor(sum(b.remaining for b in credit), summary.balance.currency)
+    return (f"Solde principal: {amount(summary.balance)}\nBonus credit: {amount(bonus)}\n"
+            f"Consommation du mois passe: {amount(summary.consumption_last_month)}")
+
+
+def _sheet(profile: Profile) -> str:
+    needed = profile.min_consumption_last_month
+    lines = [f"{profile.name}: {profile.description}" if profile.description else profile.name,
+             f"Condition: {amount(needed)} consommes le mois passe." if needed is not None else "Sans condition."]
+    labels = [bonus.label for bonus in profile.bonuses if bonus.label]
+    if labels:
+        lines.append(f"Bonus: {', '.join(labels)}.")
+    return to_gsm7("\n".join(lines))
+
+
+def profile_sheet(caller: Caller, picked: Item | None) -> str:
+    assert picked is not None
+    return _sheet(caller.ctx.catalog.profile(picked.key))
+
+
+VIEWS: dict[str, Callable[[Caller, Item | None], str]] = {
+    "my_profile": my_profile,
+    "balance": balance,
+    "profile_sheet": profile_sheet,
+}
+
+
+# Actions: what a confirmation does -----------------------------------------------------------
+
+
+def migrate_profile(caller: Caller, picked: Item | None) -> str:
+    assert picked is not None
+    migration = usecases.migrate_profile(caller.ctx, caller.principal, Channel.USSD, caller.msisdn, picked.key)
+    name = caller.ctx.catalog.profile(migration.to_profile_id).name
+    return f"Votre profil est maintenant {to_gsm7(name)}. Vos bonus en cours sont conserves."
+
+
+ACTIONS: dict[str, Callable[[Caller, Item | None], str]] = {
+    "migrate_profile": migrate_profile,
+}

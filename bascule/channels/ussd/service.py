@@ -1,0 +1,114 @@
+"""One USSD exchange: the gateway's call in, a screen out, the session's state kept in between.
+
+The state of a session holds the inputs already answered and the screen sent for them (a gateway
+retry gets the same screen and never runs an action twice), whether the session has ended, and
+every list already shown (so numbers keep their meaning for the rest of the session).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bascule.channels.ussd import screens
+from bascule.channels.ussd.engine import Ask, Item, Outcome, Refuse, Run, Show, Tree, walk
+from bascule.channels.ussd.gsm7 import clip, to_gsm7
+from bascule.channels.ussd.menu import TREE, entry_inputs, user_inputs
+from bascule.channels.ussd.screens import Caller
+from bascule.channels.ussd.sessions import SessionStore, StoredSession
+from bascule.context import Context
+from bascule.kernel.errors import DomainError, ErrorCode
+from bascule.kernel.messages_fr import short_message
+
+UNKNOWN_CODE = "Ce code n'est pas reconnu. Composez le #121#."
+NOT_A_SUBSCRIBER = "Desole, ce service est reserve aux abonnes prepayes. Contactez votre service client."
+UNAVAILABLE = "Service momentanement indisponible. Merci de reessayer plus tard."
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    session_id: str
+    service_code: str
+    msisdn: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    final: bool
+    text: str
+
+    @classmethod
+    def end(cls, text: str) -> Reply:
+        return cls(True, clip(to_gsm7(text)))
+
+    @classmethod
+    def ask(cls, text: str) -> Reply:
+        return cls(False, clip(to_gsm7(text)))
+
+    def wire(self) -> str:
+        return ("END " if self.final else "CON ") + self.text
+
+
+@dataclass
+class Session:
+    """One walk of the menu for one caller, with the lists the session has already shown."""
+
+    caller: Caller
+    tree: Tree
+    lists: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def items(self, source: str) -> Sequence[Item]:
+        if source not in self.lists:
+            self.lists[source] = [item.as_dict() for item in screens.SOURCES[source](self.caller)]
+        return [Item.from_dict(data) for data in self.lists[source]]
+
+    def answer(self, inputs: list[str], fresh: bool) -> Reply:
+        try:
+            if fresh:
+                self.caller.summary()  # an unknown number stops here, before the first menu
+            return self.conclude(walk(self.tree, inputs, self.items))
+        except DomainError as error:
+            if error.code is ErrorCode.NOT_FOUND:
+                return Reply.end(NOT_A_SUBSCRIBER)
+            return Reply.end(short_message(error))
+
+    def conclude(self, outcome: Outcome) -> Reply:
+        if isinstance(outcome, Ask):
+            return Reply.ask(outcome.text)
+        if isinstance(outcome, Refuse):
+            return Reply.end(outcome.text)
+        if isinstance(outcome, Show):
+            return Reply.end(screens.VIEWS[outcome.view](self.caller, outcome.picked))
+        if isinstance(outcome, Run):
+            return Reply.end(screens.ACTIONS[outcome.action](self.caller, outcome.picked))
+        raise TypeError(outcome)
+
+
+class UssdService:
+    def __init__(self, ctx: Context, store: SessionStore, tree: Tree = TREE) -> None:
+        self.ctx = ctx
+        self.store = store
+        self.tree = tree
+
+    def answer(self, call: Call) -> Reply:
+        given = entry_inputs(call.service_code)
+        if given is None:
+            return Reply.end(UNKNOWN_CODE)
+        inputs = given + user_inputs(call.text)
+        saved = self._resume(call)
+        if saved is not None and (saved.state["final"] or saved.state["inputs"] == inputs):
+            return Reply(saved.state["final"], saved.state["screen"])
+        lists = saved.state["lists"] if saved is not None else {}
+        session = Session(Caller(self.ctx, call.msisdn), self.tree, lists)
+        reply = session.answer(inputs, fresh=saved is None)
+        state = {"inputs": inputs, "final": reply.final, "screen": reply.text, "lists": session.lists}
+        self.store.save(call.session_id, StoredSession(call.msisdn, state))
+        return reply
+
+    def _resume(self, call: Call) -> StoredSession | None:
+        saved = self.store.load(call.session_id)
+        if saved is None or saved.msisdn != call.msisdn:
+            return None  # a session id is never shared between two numbers
+        return saved

@@ -1,0 +1,136 @@
+"""#121# → 1 over HTTP, as the gateway plays it: the seed's profile change, its refusals, its shortcuts."""
+
+import pytest
+
+from tests.api.helpers import set_clock
+from tests.ussd.conftest import MSISDN, OPERATOR, Gateway, add_subscriber, ok
+
+ROOT = "Gamme mobile #121#\n1 Changer de profil\n2 Mon profil et mes bonus\n3 Mon solde\n4 Decouvrir les profils"
+PROFILES = "Choisissez votre profil:\n1 Novamix (actuel)\n2 Tigre\n3 Dauphin\n4 Aigle (non eligible)\n0 Retour"
+CONFIRM_TIGRE = "Passer au profil Tigre? Migration gratuite, vos bonus en cours sont conserves.\n1 Confirmer\n0 Retour"
+NOW_TIGRE = "Votre profil est maintenant Tigre. Vos bonus en cours sont conserves."
+
+
+@pytest.fixture
+def gateway(http):
+    add_subscriber(http, consumed_last_month=3000)
+    return Gateway(http)
+
+
+def profile_of(http, msisdn=MSISDN):
+    return ok(http.get(f"/api/v1/subscribers/{msisdn}", headers=OPERATOR))["profile_id"]
+
+
+def test_the_seed_path_121_then_1_changes_the_profile_once_for_every_channel(http, gateway):
+    assert gateway.dial() == ("CON", ROOT)
+    assert gateway.press("1") == ("CON", PROFILES)
+    assert gateway.press("2") == ("CON", CONFIRM_TIGRE)
+    assert gateway.press("1") == ("END", NOW_TIGRE)
+    assert profile_of(http) == "tigre"
+    migrations = ok(http.get(f"/api/v1/subscribers/{MSISDN}/profile-migrations", headers=OPERATOR))
+    assert [(m["from_profile_id"], m["to_profile_id"], m["channel"]) for m in migrations] == [
+        ("novamix", "tigre", "ussd")]
+
+
+def test_a_gateway_retry_of_the_confirmation_gets_the_same_screen_and_changes_nothing_more(http, gateway):
+    gateway.dial()
+    gateway.press("1", "2", "1")
+    assert gateway.repeat() == ("END", NOW_TIGRE)
+    assert len(ok(http.get(f"/api/v1/subscribers/{MSISDN}/profile-migrations", headers=OPERATOR))) == 1
+
+
+@pytest.mark.parametrize(("service_code", "text"), [("#121*1#", ""), ("#121#", "1"), ("*121*1#", ""), ("*121#", "1")])
+def test_the_shortcut_goes_straight_to_the_profiles_whichever_way_the_gateway_sends_it(gateway, service_code, text):
+    gateway.service_code = service_code
+    gateway.inputs = [text] if text else []
+    assert gateway.repeat() == ("CON", PROFILES)
+    assert gateway.press("2") == ("CON", CONFIRM_TIGRE)
+
+
+def test_a_whole_session_through_the_shortcut(http, gateway):
+    gateway.service_code = "#121*1#"
+    assert gateway.dial() == ("CON", PROFILES)
+    assert gateway.press("2", "1") == ("END", NOW_TIGRE)
+    assert profile_of(http) == "tigre"
+
+
+def test_star_121_opens_the_range_menu(gateway):
+    gateway.service_code = "*121#"
+    assert gateway.dial() == ("CON", ROOT)
+
+
+def test_a_profile_out_of_reach_ends_with_the_amounts(http, gateway):
+    gateway.dial()
+    assert gateway.press("1", "4") == (
+        "END", "Aigle: il faut 8 000 F CFA consommes le mois passe (vous: 3 000 F CFA).")
+    assert profile_of(http) == "novamix"
+    assert ok(http.get(f"/api/v1/subscribers/{MSISDN}", headers=OPERATOR))["migrations_left_this_month"] == 3
+
+
+def test_the_current_profile_is_marked_and_choosing_it_changes_nothing(http, gateway):
+    gateway.dial()
+    assert gateway.press("1", "1") == ("END", "Vous avez deja le profil Novamix.")
+    assert ok(http.get(f"/api/v1/subscribers/{MSISDN}", headers=OPERATOR))["migrations_left_this_month"] == 3
+
+
+def migrate_by_ussd(http, choice):
+    session = Gateway(http)
+    session.dial()
+    kind, screen = session.press("1", choice, "1")
+    assert kind == "END", screen
+    return screen
+
+
+def test_the_fourth_change_of_the_month_is_refused_with_the_date_it_becomes_possible(http, gateway):
+    for choice in ("3", "1", "3"):  # Dauphin, Novamix, Dauphin
+        assert migrate_by_ussd(http, choice).startswith("Votre profil est maintenant")
+    gateway.dial()
+    assert gateway.press("1") == ("CON", "Choisissez votre profil:\n1 Novamix (limite atteinte)\n"
+                                         "2 Tigre (limite atteinte)\n3 Dauphin (actuel)\n"
+                                         "4 Aigle (non eligible)\n0 Retour")
+    assert gateway.press("1") == ("END", "Limite de 3 changements par mois atteinte. Reessayez le 01/07/2026.")
+    assert profile_of(http) == "dauphin"
+
+
+def test_the_domain_has_the_last_word_when_the_slot_goes_elsewhere_during_the_confirmation(http, gateway):
+    gateway.dial()
+    gateway.press("1", "2")
+    for target in ("dauphin", "novamix", "dauphin"):  # meanwhile, the app uses every slot of the month
+        ok(http.post(f"/api/v1/subscribers/{MSISDN}/profile-migrations", json={"profile_id": target},
+                     headers=OPERATOR), 201)
+    assert gateway.press("1") == ("END", "Limite de 3 changements par mois atteinte. Reessayez le 01/07/2026.")
+    assert profile_of(http) == "dauphin"
+
+
+def test_numbers_keep_their_meaning_when_eligibility_changes_during_the_session(http, gateway):
+    set_clock(http, "2026-06-30T23:59:00+00:00")
+    gateway.dial()
+    assert gateway.press("1", "2") == ("CON", CONFIRM_TIGRE)
+    set_clock(http, "2026-07-01T00:01:00+00:00")  # June, when nothing was consumed, is now "last month"
+    assert gateway.press("1") == ("END", "Tigre: il faut 2 500 F CFA consommes le mois passe (vous: 0 F CFA).")
+    assert profile_of(http) == "novamix"
+
+
+def test_an_invalid_choice_re_prompts_the_same_screen(gateway):
+    gateway.dial()
+    assert gateway.press("7") == ("CON", "Choix invalide.\n" + ROOT)
+    assert gateway.press("1") == ("CON", PROFILES)
+    assert gateway.press("abc") == ("CON", "Choix invalide.\n" + PROFILES)
+    assert gateway.press("2") == ("CON", CONFIRM_TIGRE)
+    assert gateway.press("5") == ("CON", "Choix invalide.\n" + CONFIRM_TIGRE)
+
+
+def test_back_and_home(gateway):
+    gateway.dial()
+    assert gateway.press("1", "2") == ("CON", CONFIRM_TIGRE)
+    assert gateway.press("0") == ("CON", PROFILES)
+    assert gateway.press("0") == ("CON", ROOT)
+    assert gateway.press("1", "2", "00") == ("CON", ROOT)
+    assert gateway.press("1", "2", "1") == ("END", NOW_TIGRE)
+
+
+def test_a_session_that_timed_out_is_replayed_from_its_inputs(http, gateway):
+    gateway.dial()
+    gateway.press("1")
+    ok(http.put("/api/v1/test/clock", json={"now": "2026-06-16T09:10:00+02:00"}))
+    assert gateway.press("2") == ("CON", CONFIRM_TIGRE)
