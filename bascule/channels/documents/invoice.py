@@ -12,11 +12,9 @@ from bascule.billing.invoice import due_on
 from bascule.catalog.model import Catalog
 from bascule.identity.model import Account
 from bascule.kernel.calendar import Period
+from bascule.kernel.messages_fr import month_fr
 from bascule.kernel.money import Money
 from bascule.persistence.billing import StoredInvoice
-
-_MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-           "novembre", "décembre"]
 
 
 @cache
@@ -30,7 +28,7 @@ def _environment() -> Environment:
 
 def french_period(period: str) -> str:
     parsed = Period.parse(period)
-    return f"{_MONTHS[parsed.month - 1]} {parsed.year}"
+    return month_fr(parsed.year, parsed.month)
 
 
 def invoice_context(invoice: StoredInvoice, account: Account, catalog: Catalog) -> dict[str, Any]:
@@ -42,6 +40,11 @@ def invoice_context(invoice: StoredInvoice, account: Account, catalog: Catalog) 
 
 def invoice_html(invoice: StoredInvoice, account: Account, catalog: Catalog) -> str:
     return _environment().get_template("invoice.html").render(**invoice_context(invoice, account, catalog))
+
+
+def invoice_body_html(invoice: StoredInvoice, account: Account, catalog: Catalog) -> str:
+    """The invoice without its page frame, for a portal page that has its own."""
+    return _environment().get_template("invoice_body.html").render(**invoice_context(invoice, account, catalog))
 
 
 def invoice_pdf(invoice: StoredInvoice, account: Account, catalog: Catalog) -> bytes:

@@ -1,0 +1,202 @@
+"""Operator back office: find an account, a service or a subscriber; read its audit trail, its requests,
+and the catalogue. Logging in takes the operator token; the session then holds a server-side token
+whose principal id is a fingerprint of that operator token, so changing the token ends every session."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+
+from bascule.audit.trail import record
+from bascule.billing.usecases import account_charges
+from bascule.channels.portal import queries
+from bascule.channels.portal.sessions import BACKOFFICE, PortalSession
+from bascule.channels.portal.web import (
+    PortalRoute,
+    client_address,
+    portal_of,
+    portal_session,
+    principal_in,
+    render,
+    safe_next,
+    see_other,
+)
+from bascule.channels.rest.security import is_operator_token
+from bascule.context import Context
+from bascule.evolutions.services import get_service, list_services
+from bascule.evolutions.usecases import get_change_request, list_change_requests
+from bascule.identity.model import OPERATOR, Channel, Principal, PrincipalKind
+from bascule.identity.usecases import issue_token, revoke_token
+from bascule.kernel.calendar import Period, zone
+from bascule.kernel.errors import DomainError, ErrorCode
+from bascule.kernel.messages_fr import message
+from bascule.persistence.uow import UnitOfWork
+from bascule.settings import Settings
+
+PREFIX = "/back-office"
+router = APIRouter(prefix=PREFIX, route_class=PortalRoute, include_in_schema=False)
+OPERATOR_KIND = PrincipalKind.OPERATOR.value
+SIMULATOR = "/simulateur-ussd"
+
+
+def fingerprint(settings: Settings) -> str | None:
+    if settings.admin_token is None or not settings.admin_token.get_secret_value():
+        return None
+    secret = settings.admin_token.get_secret_value().encode()
+    return "op-" + hmac.new(b"bascule.backoffice.session", secret, hashlib.sha256).hexdigest()[:40]
+
+
+def register_operator_sessions(settings: Settings, ctx: Context) -> None:
+    """Let `authenticate` resolve back-office session tokens while the operator token is unchanged."""
+    expected = fingerprint(settings)
+
+    def resolve(uow: UnitOfWork, principal_id: str) -> Principal:
+        if expected is None or not hmac.compare_digest(principal_id.encode(), expected.encode()):
+            raise DomainError(ErrorCode.UNAUTHENTICATED)
+        return OPERATOR
+
+    ctx.extras.setdefault("principal_resolvers", {})[OPERATOR_KIND] = resolve
+
+
+def ctx_of(request: Request) -> Context:
+    return portal_of(request).ctx
+
+
+def operator(request: Request, session: PortalSession = Depends(portal_session)) -> Principal:
+    return principal_in(request, session, BACKOFFICE, (PrincipalKind.OPERATOR,))
+
+
+def operator_session(request: Request, session: PortalSession) -> bool:
+    """Whether this visitor is logged in to the back office (for pages outside it)."""
+    try:
+        principal_in(request, session, BACKOFFICE, (PrincipalKind.OPERATOR,))
+    except DomainError:
+        return False
+    return True
+
+
+def _next(value: str | None) -> str:
+    if value == SIMULATOR:
+        return value
+    return safe_next(value, BACKOFFICE)
+
+
+@router.get("/connexion")
+def login_form(request: Request, suite: str | None = None,
+               session: PortalSession = Depends(portal_session)) -> Response:
+    closed = fingerprint(portal_of(request).settings) is None
+    return render(request, "backoffice/login.html", error=None, closed=closed, suite=_next(suite))
+
+
+@router.post("/connexion")
+def login(request: Request, token: str = Form(default="", max_length=500), suite: str = Form(default=""),
+          session: PortalSession = Depends(portal_session)) -> Response:
+    portal = portal_of(request)
+    ctx = portal.ctx
+    address = client_address(request)
+    expected = fingerprint(portal.settings)
+    try:
+        portal.throttle.check(BACKOFFICE, "operateur", address)
+        if expected is None or not is_operator_token(portal.settings, token.strip()):
+            portal.throttle.failed(BACKOFFICE, "operateur", address)
+            raise DomainError(ErrorCode.UNAUTHENTICATED, "Jeton opérateur incorrect.")
+    except DomainError as error:
+        status = 429 if error.code is ErrorCode.TOO_MANY_REQUESTS else 401
+        return render(request, "backoffice/login.html", status=status, error=message(error), closed=expected is None,
+                      suite=_next(suite))
+    portal.throttle.succeeded(BACKOFFICE, "operateur", address)
+    with ctx.uow() as uow:
+        issued = issue_token(uow, ctx, PrincipalKind.OPERATOR, expected)
+        record(uow, at=ctx.clock.now(), actor=OPERATOR, channel=Channel.BACKOFFICE, entity=("operator", "operator"),
+               action="operator.logged_in", after={"address": address})
+        uow.commit()
+    session.log_in(BACKOFFICE, issued.token)
+    return see_other(_next(suite))
+
+
+@router.post("/deconnexion")
+def logout(request: Request, session: PortalSession = Depends(portal_session)) -> Response:
+    token = session.log_out(BACKOFFICE)
+    if token:
+        revoke_token(ctx_of(request), token)
+    session.say("Vous êtes déconnecté du back-office.")
+    return see_other(f"{PREFIX}/connexion")
+
+
+@router.get("/")
+def home(request: Request, q: str = "", actor: Principal = Depends(operator)) -> Response:
+    ctx = ctx_of(request)
+    hits = queries.search(ctx, actor, q[:100]) if q.strip() else None
+    with ctx.uow(write=False) as uow:
+        accounts = uow.accounts.all()
+        subscribers = uow.subscribers.all()
+    return render(request, "backoffice/home.html", q=q, hits=hits, accounts=accounts,
+                  subscriber_count=len(subscribers))
+
+
+@router.get("/comptes/{account_id}")
+def account_page(request: Request, account_id: str, actor: Principal = Depends(operator)) -> Response:
+    ctx = ctx_of(request)
+    account = queries.account(ctx, account_id)
+    services = list_services(ctx, actor, account_id)
+    changes = [r for r in list_change_requests(ctx, actor, None, None) if r.account_id == account_id]
+    statement = account_charges(ctx, actor, account_id, Period.at(ctx.clock.now(), zone(account.timezone)))
+    return render(request, "backoffice/account.html", account=account, users=queries.users_of(ctx, actor, account_id),
+                  services=services, changes=changes, statement=statement, tz=zone(account.timezone),
+                  trail=queries.audit_trail(ctx, actor, "account", account_id), names=_names(ctx))
+
+
+@router.get("/services/{service_id}")
+def service_page(request: Request, service_id: str, actor: Principal = Depends(operator)) -> Response:
+    ctx = ctx_of(request)
+    view = get_service(ctx, actor, service_id)
+    account = queries.account(ctx, view.service.account_id)
+    return render(request, "backoffice/service.html", view=view, account=account, tz=zone(account.timezone),
+                  changes=list_change_requests(ctx, actor, service_id, None), names=_names(ctx),
+                  trail=queries.audit_trail(ctx, actor, "service", service_id))
+
+
+@router.get("/demandes/{request_id}")
+def request_page(request: Request, request_id: str, actor: Principal = Depends(operator)) -> Response:
+    ctx = ctx_of(request)
+    found = get_change_request(ctx, actor, request_id)
+    account = queries.account(ctx, found.account_id)
+    view = get_service(ctx, actor, found.service_id)
+    return render(request, "backoffice/request.html", change=found, account=account, view=view,
+                  tz=zone(account.timezone), names=_names(ctx),
+                  trail=queries.audit_trail(ctx, actor, "change_request", request_id))
+
+
+@router.get("/abonnes/{msisdn}")
+def subscriber_page(request: Request, msisdn: str, actor: Principal = Depends(operator)) -> Response:
+    from bascule.prepaid.usecases import list_migrations, list_notifications, profile_options, subscriber_summary
+
+    ctx = ctx_of(request)
+    summary = subscriber_summary(ctx, actor, msisdn)
+    return render(request, "backoffice/subscriber.html", summary=summary, tz=zone(summary.subscriber.timezone),
+                  options=profile_options(ctx, actor, msisdn), migrations=list_migrations(ctx, actor, msisdn),
+                  notifications=list_notifications(ctx, actor, msisdn),
+                  profiles={p.id: p.name for p in ctx.catalog.profiles},
+                  trail=queries.audit_trail(ctx, actor, "subscriber", msisdn))
+
+
+@router.get("/catalogue")
+def catalogue(request: Request, actor: Principal = Depends(operator)) -> Response:
+    return render(request, "backoffice/catalogue.html", catalog=ctx_of(request).catalog)
+
+
+def _names(ctx: Context) -> dict[str, dict[str, str]]:
+    return {
+        "network": {n.id: n.name for n in ctx.catalog.networks},
+        "apn": {a.id: a.name for a in ctx.catalog.apns},
+        "plan": {p.id: p.name for p in ctx.catalog.plans},
+    }
+
+
+@router.get("/{rest:path}")
+def not_found(rest: str, session: PortalSession = Depends(portal_session)) -> Any:
+    raise DomainError(ErrorCode.NOT_FOUND)

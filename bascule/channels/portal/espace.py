@@ -1,0 +1,212 @@
+"""Espace client (Line B): a prepaid subscriber logs in with a one-time code, reads « Mon profil »
+and changes profile. Every step calls the prepaid use cases, as the REST API and USSD do."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+
+from bascule.catalog.model import BonusKind
+from bascule.channels.portal import formatting
+from bascule.channels.portal.sessions import ESPACE, PortalSession
+from bascule.channels.portal.web import (
+    PortalRoute,
+    client_address,
+    portal_of,
+    portal_session,
+    principal_in,
+    render,
+    safe_next,
+    see_other,
+)
+from bascule.channels.rest.problems import STATUS
+from bascule.context import Context
+from bascule.identity.model import Channel, Principal, PrincipalKind
+from bascule.identity.usecases import revoke_token
+from bascule.kernel.calendar import zone
+from bascule.kernel.errors import DomainError, ErrorCode
+from bascule.kernel.messages_fr import message
+from bascule.kernel.money import Money, minor_units
+from bascule.prepaid.model import BonusBucket
+from bascule.prepaid.usecases import (
+    list_migrations,
+    login_subscriber,
+    migrate_profile,
+    profile_options,
+    request_otp,
+    subscriber_summary,
+)
+
+PREFIX = "/espace-client"
+router = APIRouter(prefix=PREFIX, route_class=PortalRoute, include_in_schema=False)
+
+
+def ctx_of(request: Request) -> Context:
+    return portal_of(request).ctx
+
+
+def subscriber(request: Request, session: PortalSession = Depends(portal_session)) -> Principal:
+    return principal_in(request, session, ESPACE, (PrincipalKind.SUBSCRIBER,))
+
+
+def _msisdn(principal: Principal) -> str:
+    assert principal.msisdn is not None
+    return principal.msisdn
+
+
+def normalise(msisdn: str) -> str:
+    """What a person types (spaces, dots, 00 prefix) written as the E.164 number the core expects."""
+    value = "".join(ch for ch in msisdn.strip() if ch.isdigit() or ch == "+")
+    if value.startswith("00"):
+        value = "+" + value[2:]
+    return value
+
+
+def bonus_amount(bucket: BonusBucket, currency: str) -> str:
+    if bucket.kind is BonusKind.CREDIT:
+        return Money(Decimal(bucket.remaining).scaleb(-minor_units(currency)), currency).french()
+    if bucket.kind is BonusKind.DATA:
+        return formatting.volume(bucket.remaining)
+    if bucket.kind is BonusKind.VOICE:
+        return f"{bucket.remaining} min"
+    return f"{bucket.remaining} SMS"
+
+
+def page(request: Request, principal: Principal, template: str, status: int = 200, **values: Any) -> Response:
+    return render(request, template, status=status, msisdn=_msisdn(principal), **values)
+
+
+# ---------------------------------------------------------------- login with a one-time code
+
+
+@router.get("/connexion")
+def login_form(request: Request, suite: str | None = None,
+               session: PortalSession = Depends(portal_session)) -> Response:
+    return render(request, "espace/login.html", step="msisdn", msisdn="", error=None, suite=safe_next(suite, ESPACE))
+
+
+@router.post("/code")
+def send_code(request: Request, msisdn: str = Form(default="", max_length=40), suite: str = Form(default=""),
+              session: PortalSession = Depends(portal_session)) -> Response:
+    number = normalise(msisdn)
+    try:
+        request_otp(ctx_of(request), Channel.PORTAL, number)
+    except DomainError as error:
+        if error.code is not ErrorCode.TOO_MANY_REQUESTS:
+            return render(request, "espace/login.html", status=STATUS.get(error.code, 422), step="msisdn",
+                          msisdn=msisdn, error=message(error), suite=safe_next(suite, ESPACE))
+        # A code was sent a moment ago: it is still good, go on to typing it.
+        return render(request, "espace/login.html", step="code", msisdn=number, error=message(error),
+                      suite=safe_next(suite, ESPACE))
+    return render(request, "espace/login.html", step="code", msisdn=number, error=None,
+                  suite=safe_next(suite, ESPACE))
+
+
+@router.post("/connexion")
+def login(request: Request, msisdn: str = Form(default="", max_length=40), code: str = Form(default="", max_length=20),
+          suite: str = Form(default=""), session: PortalSession = Depends(portal_session)) -> Response:
+    portal = portal_of(request)
+    number = normalise(msisdn)
+    address = client_address(request)
+    try:
+        portal.throttle.check(ESPACE, number, address)
+        try:
+            issued = login_subscriber(portal.ctx, number, code.strip(), Channel.PORTAL)
+        except DomainError:
+            portal.throttle.failed(ESPACE, number, address)
+            raise
+    except DomainError as error:
+        status = 429 if error.code is ErrorCode.TOO_MANY_REQUESTS else 401
+        return render(request, "espace/login.html", status=status, step="code", msisdn=number, error=message(error),
+                      suite=safe_next(suite, ESPACE))
+    portal.throttle.succeeded(ESPACE, number, address)
+    session.log_in(ESPACE, issued.token)
+    return see_other(safe_next(suite, ESPACE))
+
+
+@router.post("/deconnexion")
+def logout(request: Request, session: PortalSession = Depends(portal_session)) -> Response:
+    token = session.log_out(ESPACE)
+    if token:
+        revoke_token(ctx_of(request), token)
+    session.say("Vous êtes déconnecté.")
+    return see_other(f"{PREFIX}/connexion")
+
+
+# ---------------------------------------------------------------- profile
+
+
+@router.get("/")
+def home(request: Request, principal: Principal = Depends(subscriber)) -> Response:
+    summary = subscriber_summary(ctx_of(request), principal, _msisdn(principal))
+    return page(request, principal, "espace/home.html", summary=summary)
+
+
+@router.get("/profil")
+def my_profile(request: Request, principal: Principal = Depends(subscriber)) -> Response:
+    ctx = ctx_of(request)
+    summary = subscriber_summary(ctx, principal, _msisdn(principal))
+    bonuses = [(bucket, bonus_amount(bucket, summary.subscriber.currency)) for bucket in summary.bonuses]
+    return page(request, principal, "espace/profile.html", summary=summary, bonuses=bonuses,
+                tz=zone(summary.subscriber.timezone),
+                migrations=list_migrations(ctx, principal, _msisdn(principal))[:5],
+                profiles={p.id: p.name for p in ctx.catalog.profiles})
+
+
+def _choices(request: Request, principal: Principal, error: str | None = None, status: int = 200,
+             selected: str | None = None) -> Response:
+    ctx = ctx_of(request)
+    summary = subscriber_summary(ctx, principal, _msisdn(principal))
+    options = profile_options(ctx, principal, _msisdn(principal))
+    return page(request, principal, "espace/change.html", status=status, summary=summary, options=options,
+                error=error, selected=selected)
+
+
+@router.get("/profil/changer")
+def change_profile(request: Request, principal: Principal = Depends(subscriber)) -> Response:
+    return _choices(request, principal)
+
+
+@router.get("/profil/confirmation")
+def confirm_page(request: Request, profil: str = "", principal: Principal = Depends(subscriber)) -> Response:
+    ctx = ctx_of(request)
+    options = {o.profile.id: o for o in profile_options(ctx, principal, _msisdn(principal))}
+    option = options.get(profil)
+    if option is None:
+        return _choices(request, principal, "Choisissez un profil dans la liste.", 422)
+    if not option.eligible:
+        return _choices(request, principal, option.reason or "Ce profil n'est pas disponible.", 422, profil)
+    summary = subscriber_summary(ctx, principal, _msisdn(principal))
+    return page(request, principal, "espace/confirm.html", summary=summary, option=option)
+
+
+@router.post("/profil/changer")
+def do_change(request: Request, profil: str = Form(default="", max_length=64),
+              principal: Principal = Depends(subscriber)) -> Response:
+    ctx = ctx_of(request)
+    try:
+        migration = migrate_profile(ctx, principal, Channel.PORTAL, _msisdn(principal), profil)
+    except DomainError as error:
+        if error.code is ErrorCode.NOT_FOUND:
+            raise
+        return _choices(request, principal, message(error), STATUS.get(error.code, 422), profil)
+    return see_other(f"{PREFIX}/profil/changement/{migration.id}")
+
+
+@router.get("/profil/changement/{migration_id}")
+def change_result(request: Request, migration_id: str, principal: Principal = Depends(subscriber)) -> Response:
+    ctx = ctx_of(request)
+    found = [m for m in list_migrations(ctx, principal, _msisdn(principal)) if m.id == migration_id]
+    if not found:
+        raise DomainError(ErrorCode.NOT_FOUND)
+    summary = subscriber_summary(ctx, principal, _msisdn(principal))
+    return page(request, principal, "espace/result.html", migration=found[0], summary=summary,
+                tz=zone(summary.subscriber.timezone), profiles={p.id: p for p in ctx.catalog.profiles})
+
+
+@router.get("/{rest:path}")
+def not_found(rest: str, session: PortalSession = Depends(portal_session)) -> Any:
+    raise DomainError(ErrorCode.NOT_FOUND)

@@ -1,0 +1,59 @@
+"""Back office over HTTP: search, account, service and subscriber pages with their audit trails."""
+
+from __future__ import annotations
+
+from tests.conftest import ADMIN_TOKEN
+from tests.portal.helpers import browser, login_centre, make_business, submit, text_of
+from tests.portal.test_espace import MSISDN, make_subscriber
+
+
+def test_the_operator_finds_an_account_a_service_and_a_subscriber_and_reads_their_trails(http, server_url):
+    business = make_business(http, name="Livraisons Rapides")
+    make_subscriber(http)
+    base = f"/centre-operations/services/mobile/{business.service_id}"
+    with browser(server_url) as customer:
+        login_centre(customer, *business.manager)
+        created = submit(customer, f"{base}/apn", f"{base}/apn", {"apn": "m2m.entreprise"})
+        submit(customer, created.headers["location"], f"{created.headers['location']}/confirmer",
+               {"password": business.manager[1]})
+    with browser(server_url) as client:
+        submit(client, "/back-office/connexion", "/back-office/connexion", {"token": ADMIN_TOKEN})
+        found = text_of(client.get("/back-office/", params={"q": "livraisons"}))
+        assert "Compte Livraisons Rapides" in found
+        by_number = text_of(client.get("/back-office/", params={"q": "612345678"}))
+        assert "Service +33612345678" in by_number
+        subscriber = text_of(client.get("/back-office/", params={"q": "0701234567"}))
+        assert f"Abonné {MSISDN} Abonné prépayé — Novamix" in subscriber
+        account = text_of(client.get(f"/back-office/comptes/{business.account_id}"))
+        assert "chef-a@example.fr (gestionnaire), lecteur-a@example.fr (lecteur)" in account
+        assert "account.created" in account
+        service = text_of(client.get(f"/back-office/services/{business.service_id}"))
+        assert "APN : M2M entreprise (IP privée)" in service
+        assert "service.changed" in service
+        assert "Portail" in service
+        sub = text_of(client.get(f"/back-office/abonnes/{MSISDN}"))
+        assert "Profil Novamix" in sub
+        assert "subscriber.created" in sub
+        assert "Tigre : possible" in sub
+        catalogue = text_of(client.get("/back-office/catalogue"))
+        assert "Data Mobile 10 Go 5G" in catalogue
+        assert "8,50 €" in catalogue
+        assert "au moins 8 000 F CFA consommés le mois précédent" in catalogue
+
+
+def test_the_operator_reads_a_request_and_its_trail(http, server_url):
+    business = make_business(http)
+    base = f"/centre-operations/services/mobile/{business.service_id}"
+    with browser(server_url) as customer:
+        login_centre(customer, *business.manager)
+        created = submit(customer, f"{base}/mno", f"{base}/mno", {"network": "sfr"})
+        request_id = created.headers["location"].rsplit("/", 1)[1]
+    with browser(server_url) as client:
+        submit(client, "/back-office/connexion", "/back-office/connexion", {"token": ADMIN_TOKEN})
+        listed = client.get(f"/back-office/services/{business.service_id}")
+        assert f"/back-office/demandes/{request_id}" in listed.text
+        page = text_of(client.get(f"/back-office/demandes/{request_id}"))
+        assert "Statut En attente de confirmation" in page
+        assert "Canal Portail" in page
+        assert "Changement d'opérateur support (Orange → SFR) 10,00 €" in page
+        assert "Demande d'évolution créée change_request.created Utilisateur" in page
