@@ -10,8 +10,10 @@ from alembic.config import Config
 from bascule.catalog.loader import load
 from bascule.context import Context
 from bascule.kernel.clock import Clock, SettableClock, SystemClock
+from bascule.notifications import deliver_pending, sender_from_settings
 from bascule.persistence.engine import make_engine
 from bascule.plugins import install_features
+from bascule.provisioning.wiring import build_provisioner
 from bascule.settings import Settings
 
 MIGRATIONS = Path(__file__).parent / "persistence" / "migrations"
@@ -38,4 +40,7 @@ def build_context(settings: Settings, clock: Clock | None = None) -> Context:
         token_ttl_hours=settings.token_ttl_hours,
     )
     install_features(ctx)
+    ctx.extras["provisioner"] = build_provisioner(ctx, settings)
+    sender = sender_from_settings(settings)
+    ctx.extras["deliver_notifications"] = lambda: deliver_pending(ctx, sender)
     return ctx

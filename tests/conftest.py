@@ -47,10 +47,9 @@ def _postgres_database(base_url: str) -> Iterator[str]:
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     base = os.environ.get("BASCULE_TEST_DATABASE_URL")
     if base:
-        yield from _postgres_database(base)
-        return
-    path = Path(tmp_path_factory.mktemp("db")) / "bascule.db"
-    yield f"sqlite:///{path}"
+        yield from _postgres_database(base)  # a database of its own, dropped at the end
+    else:
+        yield f"sqlite:///{Path(tmp_path_factory.mktemp('db')) / 'bascule.db'}"
 
 
 @pytest.fixture(scope="session")
@@ -85,6 +84,10 @@ def ctx(session_context: Context, clock: SettableClock) -> Context:
     """A clean database and the clock back at the start instant, for every test."""
     wipe(session_context)
     clock.set(START)
+    if (throttle := session_context.extras.get("login_throttle")) is not None:
+        throttle.clear()  # login failures counted by one test do not lock the next one out
+    for simulator in session_context.extras.get("simulated_networks", {}).values():
+        simulator.reset()  # faults injected by one test do not leak into the next
     return session_context
 
 

@@ -42,6 +42,8 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     demo: Annotated[bool, typer.Option("--demo", help="Load the demo data set into an empty database.")] = False,
+    http: Annotated[str, typer.Option(help="HTTP implementation: auto, h11 (keeps header names as the app "
+                                           "spells them) or httptools.")] = "auto",
 ) -> None:
     """Start the API (and the other channels) in one process, upgrading the schema first."""
     import uvicorn
@@ -67,7 +69,47 @@ def serve(
         typer.echo(f"  Jeton opérateur (Authorization: Bearer …) : {token}")
         typer.echo(f"  API : http://{host}:{port}/docs")
         typer.echo(f"  Portail web : http://{host}:{port}/")
-    uvicorn.run(create_app(settings, ctx), host=host, port=port, log_level="info")
+    stop = None
+    if settings.worker_in_process:
+        stop, _ = _start_worker(ctx)
+    try:
+        uvicorn.run(create_app(settings, ctx), host=host, port=port, log_level="info", http=http)
+    finally:
+        if stop is not None:
+            stop.set()  # type: ignore[attr-defined]
+
+
+def _start_worker(ctx: Context) -> tuple[object, object]:
+    """The in-process worker of the embedded default: provisioning jobs and the notification outbox."""
+    import threading
+
+    stop = threading.Event()
+    provisioner = ctx.extras["provisioner"]
+    deliver = ctx.extras.get("deliver_notifications")
+    thread = threading.Thread(target=provisioner.run_forever, args=(stop,), kwargs={"also": deliver},
+                              name="bascule-worker", daemon=True)
+    thread.start()
+    return stop, thread
+
+
+@app.command()
+def worker() -> None:
+    """Run provisioning jobs and send notifications until stopped (several may run at once)."""
+    import signal
+    import threading
+
+    from bascule.observability import configure_logging
+
+    settings = Settings()
+    configure_logging(settings.log_level)
+    upgrade_schema(settings.database_url)
+    ctx = build_context(settings)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    provisioner = ctx.extras["provisioner"]
+    typer.echo(f"worker {provisioner.worker_id} started", err=True)
+    provisioner.run_forever(stop, also=ctx.extras.get("deliver_notifications"))
 
 
 @app.command("bill-run")
@@ -158,6 +200,21 @@ def db_upgrade() -> None:
 def db_check() -> None:
     """Fail when the tables and the migrations disagree (a migration is missing)."""
     alembic_command.check(alembic_config(Settings().database_url))
+
+
+tmf_app = typer.Typer(help="The TM Forum Open API facade.", no_args_is_help=True)
+app.add_typer(tmf_app, name="tmf")
+
+
+@tmf_app.command("fixtures")
+def tmf_fixtures() -> None:
+    """Load what the TM Forum kits in ../shared/tmf/ctk/ expect to find; running it again changes nothing."""
+    from bascule.channels.tmf.fixtures import load as load_tmf_fixtures
+
+    settings = Settings()
+    upgrade_schema(settings.database_url)
+    lines = load_tmf_fixtures(build_context(settings))
+    typer.echo("\n".join(lines) if lines else "Données des kits TM Forum déjà présentes : rien à faire.")
 
 
 def main() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bascule.audit.trail import record
@@ -37,7 +37,7 @@ def _open_one(uow: UnitOfWork, catalog: Catalog, service: Service, period: Perio
         kind=line.kind.value,
         description=line.description,
         amount=line.amount,
-        at=max(period.start_instant(tz), min(now, period.end_instant(tz))),
+        at=max(period.start_instant(tz), min(now, period.end_instant(tz) - timedelta(microseconds=1))),
         once_key=f"recurring:{service.id}:{period}",
     )
     bucket = Bucket(

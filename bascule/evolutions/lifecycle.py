@@ -29,5 +29,5 @@ HOLDS_SLOT = frozenset({RequestStatus.PROVISIONING, RequestStatus.COMPLETED})
 
 def move(current: RequestStatus, target: RequestStatus) -> RequestStatus:
     if target not in _ALLOWED[current]:
-        raise DomainError(ErrorCode.INVALID_STATE, status=current.value, target=target.value)
+        raise DomainError(ErrorCode.INVALID_STATE, current_status=current.value, target=target.value)
     return target

@@ -54,3 +54,4 @@ class ChangeRequest:
     completed_at: datetime | None = None
     cancelled_at: datetime | None = None
     failed_at: datetime | None = None
+    service_before: dict[str, Any] | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from bascule.audit.trail import record
 from bascule.catalog.model import Plan, PlanKind
@@ -20,6 +20,8 @@ from bascule.persistence.repositories import new_id
 from bascule.persistence.uow import UnitOfWork
 
 E164 = re.compile(r"^\+[1-9]\d{7,14}$")
+USAGE_LATEST_ARRIVAL = timedelta(days=400)  # records older than a closed year of billing are refused
+BACK_DATING_MONTHS = 12  # a back-dated activation is billed from its month: at most a year of back-billing
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,9 +97,15 @@ def create_service(
     now = ctx.clock.now()
     with ctx.uow() as uow:
         tz = zone(_account_zone(uow, account_id))
-        start = activated_on or local_date(now, tz)
-        if start > local_date(now, tz):
+        today = local_date(now, tz)
+        start = activated_on or today
+        if start > today:
             raise DomainError(ErrorCode.VALIDATION_ERROR, "La date d'activation ne peut être dans le futur.")
+        earliest = Period.containing(today).previous_by(BACK_DATING_MONTHS).first_day
+        if start < earliest:
+            raise DomainError(ErrorCode.VALIDATION_ERROR,
+                              f"La date d'activation ne peut précéder le {earliest:%d/%m/%Y} "
+                              f"({BACK_DATING_MONTHS} mois d'antériorité au plus).")
         if uow.services.msisdn_taken(msisdn):
             raise DomainError(ErrorCode.CONFLICT, "Ce MSISDN porte déjà un service.")
         ceiling = plan.default_ceiling_bytes if plan.kind is PlanKind.METERED else None
@@ -126,7 +134,7 @@ def get_service(ctx: Context, actor: Principal, service_id: str) -> ServiceView:
 
 
 def list_services(ctx: Context, actor: Principal, account_id: str | None) -> list[ServiceView]:
-    scope = account_id if actor.is_operator else actor.account_id
+    scope = actor.business_scope(account_id)
     with ctx.uow(write=False) as uow:
         found = uow.services.of_account(scope) if scope is not None else uow.services.all()
     refresh_cycles(ctx, found)
@@ -164,6 +172,9 @@ def check_usage_instant(ctx: Context, used_bytes: int, at: datetime | None) -> d
     instant = at or now
     if instant > now:
         raise DomainError(ErrorCode.VALIDATION_ERROR, "Une consommation ne peut être datée du futur.")
+    if instant < now - USAGE_LATEST_ARRIVAL:
+        raise DomainError(ErrorCode.VALIDATION_ERROR,
+                          f"Une consommation de plus de {USAGE_LATEST_ARRIVAL.days} jours n'est plus acceptée.")
     return instant
 
 

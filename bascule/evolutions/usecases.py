@@ -10,8 +10,9 @@ from bascule.audit.trail import record
 from bascule.catalog.model import PlanKind
 from bascule.context import Context
 from bascule.evolutions.cycles import SLOT_SCOPE, allowance_bytes
-from bascule.evolutions.lifecycle import RequestStatus, move
+from bascule.evolutions.lifecycle import RequestStatus
 from bascule.evolutions.model import ChangeRequest, Service
+from bascule.evolutions.provisioning import REBOOT, complete, move_request, notify_managers, write_jobs
 from bascule.evolutions.quota import Bucket, BucketKind, carried_over_bytes
 from bascule.evolutions.rules import Quote, RequestedChanges, ServiceState, Target, quote, resolve
 from bascule.evolutions.services import account_zone, apply_status, current_service
@@ -33,6 +34,10 @@ def quote_as_json(value: Quote) -> dict[str, Any]:
         "quota_after_bytes": value.quota_after_bytes,
         "notice": value.notice,
     }
+
+
+def _price_lines(quote: dict[str, Any]) -> list[tuple[str, str, str]]:
+    return [(line["kind"], line["amount"]["amount"], line["amount"]["currency"]) for line in quote["charges"]]
 
 
 def _state(ctx: Context, uow: UnitOfWork, service: Service, now: datetime) -> ServiceState:
@@ -113,7 +118,8 @@ def create_change_request(
 
 
 def _apply_buckets(uow: UnitOfWork, ctx: Context, service: Service, target: Target, state: ServiceState,
-                   period: Period, now: datetime) -> None:
+                   period: Period, now: datetime) -> tuple[list[str], list[str]]:
+    """Moves the cycle's buckets to the new plan; returns the ids it closed and the ids it opened."""
     tz = zone(account_zone(uow, service.account_id))
     end = period.end_instant(tz)
     if target.plan.kind is PlanKind.METERED:
@@ -121,25 +127,31 @@ def _apply_buckets(uow: UnitOfWork, ctx: Context, service: Service, target: Targ
             for bucket in state.buckets:
                 if bucket.kind is BucketKind.ALLOWANCE:
                     uow.buckets.set_total(bucket.id, target.ceiling_bytes or 0)
-        return
+        return [], []
     if not target.changes_volume:
-        return
+        return [], []
     buckets = list(state.buckets)
     carried = carried_over_bytes(buckets)
-    uow.buckets.close([b.id for b in buckets if b.kind in (BucketKind.ALLOWANCE, BucketKind.CARRYOVER)], now)
+    closed = [b.id for b in buckets if b.kind in (BucketKind.ALLOWANCE, BucketKind.CARRYOVER)]
+    uow.buckets.close(closed, now)
+    opened = []
     if carried:
-        uow.buckets.add(service.id, str(period), Bucket(new_id("bkt"), BucketKind.CARRYOVER, carried, 0, now, end))
+        carry = Bucket(new_id("bkt"), BucketKind.CARRYOVER, carried, 0, now, end)
+        uow.buckets.add(service.id, str(period), carry)
+        opened.append(carry.id)
     new_service = replace(service, plan_id=target.plan.id)
-    uow.buckets.add(
-        service.id, str(period),
-        Bucket(new_id("bkt"), BucketKind.ALLOWANCE, allowance_bytes(target.plan, new_service), 0, now, end),
-    )
+    allowance = Bucket(new_id("bkt"), BucketKind.ALLOWANCE, allowance_bytes(target.plan, new_service), 0, now, end)
+    uow.buckets.add(service.id, str(period), allowance)
+    opened.append(allowance.id)
+    return closed, opened
 
 
 def _apply(ctx: Context, uow: UnitOfWork, actor: Principal, channel: Channel, service: Service, target: Target,
-           priced: Quote, period: Period, request: ChangeRequest, now: datetime) -> Service:
+           priced: Quote, period: Period, request: ChangeRequest, now: datetime) -> tuple[Service, dict[str, Any]]:
+    """Applies the change at once; returns the new service and what a failure would put back."""
     state = _state(ctx, uow, service, now)
-    _apply_buckets(uow, ctx, service, target, state, period, now)
+    closed, opened = _apply_buckets(uow, ctx, service, target, state, period, now)
+    snapshot = {**service.audit_view(), "closed_buckets": closed, "opened_buckets": opened}
     changed = replace(service, plan_id=target.plan.id, network=target.network, apn=target.apn,
                       ceiling_bytes=target.ceiling_bytes)
     uow.services.save(changed)
@@ -149,17 +161,10 @@ def _apply(ctx: Context, uow: UnitOfWork, actor: Principal, channel: Channel, se
                         change_request_id=request.id)
     record(uow, at=now, actor=actor, channel=channel, entity=("service", service.id), action="service.changed",
            before=service.audit_view(), after=changed.audit_view())
-    return apply_status(uow, changed, now, actor, channel)
+    return apply_status(uow, changed, now, actor, channel), snapshot
 
 
-def _move(uow: UnitOfWork, request: ChangeRequest, status: RequestStatus, actor: Principal, channel: Channel,
-          now: datetime, **fields: Any) -> ChangeRequest:
-    moved = replace(request, status=move(request.status, status), **fields)
-    uow.change_requests.save(moved)
-    record(uow, at=now, actor=actor, channel=channel, entity=("change_request", request.id),
-           action=f"change_request.{status.value}", before={"status": request.status.value},
-           after={"status": status.value})
-    return moved
+_move = move_request
 
 
 def confirm_change_request(
@@ -177,19 +182,35 @@ def confirm_change_request(
         request = uow.change_requests.lock(request_id)
         assert request is not None
         if request.status is not RequestStatus.AWAITING_CONFIRMATION:
-            raise DomainError(ErrorCode.INVALID_STATE, status=request.status.value)
+            raise DomainError(ErrorCode.INVALID_STATE, current_status=request.status.value)
         service = current_service(ctx, uow, _visible_service(uow, actor, request.service_id, lock=True), now)
         period = Period.at(now, zone(account_zone(uow, service.account_id)))
         if not uow.slots.take(SLOT_SCOPE, service.id, str(period), ctx.catalog.b2b.monthly_change_limit):
             raise _limit_reached(ctx, period)
-        # Priced again at confirmation: the quote shown may be from an earlier day or state.
+        # Priced again at confirmation: only the price the customer was shown may be charged.
         target, priced, period = _priced(ctx, uow, service, RequestedChanges.from_dict(request.changes), now)
+        if _price_lines(quote_as_json(priced)) != _price_lines(request.quote):
+            raise DomainError(ErrorCode.QUOTE_EXPIRED, quoted=request.quote["total"], now_priced=priced.total)
+        changed, snapshot = _apply(ctx, uow, actor, channel, service, target, priced, period, request, now)
         request = _move(uow, request, RequestStatus.PROVISIONING, actor, channel, now, confirmed_at=now,
-                        slot_period=str(period), quote=quote_as_json(priced))
-        _apply(ctx, uow, actor, channel, service, target, priced, period, request, now)
-        request = _move(uow, request, RequestStatus.COMPLETED, actor, channel, now, completed_at=now)
+                        slot_period=str(period), quote=quote_as_json(priced), service_before=snapshot)
+        if not write_jobs(ctx, uow, request, service, changed, target.items, now):
+            request = complete(uow, request, actor, now)
+        else:
+            notify_managers(uow, request.account_id, "Demande d'évolution confirmée",
+                            f"La demande {request.id} est confirmée et s'applique maintenant. {REBOOT}", now)
         uow.commit()
-    return request
+    return _await_networks(ctx, request)
+
+
+def _await_networks(ctx: Context, request: ChangeRequest) -> ChangeRequest:
+    """Give the networks a moment to answer, so a fast network gives a `completed` answer at once."""
+    provisioner = ctx.extras.get("provisioner")
+    if provisioner is None or request.status is not RequestStatus.PROVISIONING:
+        return request
+    provisioner.run_for_request(request.id)
+    with ctx.uow(write=False) as uow:
+        return uow.change_requests.get(request.id) or request
 
 
 def cancel_change_request(ctx: Context, actor: Principal, channel: Channel, request_id: str) -> ChangeRequest:
@@ -215,6 +236,6 @@ def get_change_request(ctx: Context, actor: Principal, request_id: str) -> Chang
 def list_change_requests(
     ctx: Context, actor: Principal, service_id: str | None, status: RequestStatus | None
 ) -> list[ChangeRequest]:
-    account_id = None if actor.is_operator else actor.account_id
+    account_id = actor.business_scope()
     with ctx.uow(write=False) as uow:
         return uow.change_requests.search(account_id, service_id, status.value if status else None)

@@ -21,7 +21,6 @@ from bascule.identity.model import Account, Role, User
 from bascule.kernel.money import Money
 from bascule.persistence import tables as t
 
-
 _last_stamp = 0
 _stamp_lock = threading.Lock()
 
@@ -85,6 +84,10 @@ class Users(_Repository):
     def by_email(self, email: str) -> User | None:
         row = self.connection.execute(select(t.users).where(t.users.c.email == email.lower())).first()
         return None if row is None else _user(row)
+
+    def managers_of(self, account_id: str) -> list[User]:
+        query = select(t.users).where(t.users.c.account_id == account_id, t.users.c.role == Role.MANAGER.value)
+        return [_user(row) for row in self.connection.execute(query.order_by(t.users.c.email))]
 
     def email_taken(self, email: str) -> bool:
         return self.by_email(email) is not None
@@ -241,6 +244,12 @@ class Buckets(_Repository):
         if bucket_ids:
             self.connection.execute(
                 update(t.buckets).where(t.buckets.c.id.in_(list(bucket_ids))).values(closed_at=at)
+            )
+
+    def reopen(self, bucket_ids: Sequence[str]) -> None:
+        if bucket_ids:
+            self.connection.execute(
+                update(t.buckets).where(t.buckets.c.id.in_(list(bucket_ids))).values(closed_at=None)
             )
 
     def set_total(self, bucket_id: str, total_bytes: int) -> None:
@@ -486,3 +495,32 @@ def _jsonable(value: Any) -> Any:  # noqa: PLR0911 - one branch per JSON-unfrien
     if isinstance(value, Decimal):
         return str(value)
     return value
+
+
+class UsageRecords(_Repository):
+    """Usage records by their id: a record received twice is drawn once."""
+
+    def receive(self, record_id: str, service_id: str, used_bytes: int, at: datetime, received_at: datetime) -> bool:
+        return insert_ignoring_conflict(self.connection, t.usage_records, {
+            "record_id": record_id, "service_id": service_id, "bytes": used_bytes, "at": at,
+            "received_at": received_at,
+        })
+
+    def receive_many(self, rows: list[dict[str, Any]]) -> set[str]:
+        """Insert a batch; returns the ids that were new."""
+        if not rows:
+            return set()
+        dialect = postgresql if self.connection.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(t.usage_records).on_conflict_do_nothing().returning(t.usage_records.c.record_id)
+        result = self.connection.execute(statement, rows)
+        return set(result.scalars().all())
+
+
+class LineIndex(_Repository):
+    """MSISDN → (service id, the account's zone), for bulk inputs keyed by line."""
+
+    def all(self) -> dict[str, tuple[str, str]]:
+        query = select(t.services.c.msisdn, t.services.c.id, t.accounts.c.timezone).join(
+            t.accounts, t.accounts.c.id == t.services.c.account_id
+        )
+        return {row.msisdn: (row.id, row.timezone) for row in self.connection.execute(query)}

@@ -1,0 +1,132 @@
+"""A confirmed change and the networks: its jobs, its completion, and its reversal on final failure.
+
+The change is applied to the service and charged when it is confirmed (its effect is immediate);
+the request stays `provisioning` until every network has done its part. If one finally fails, the
+request becomes `failed`: the service is put back as it was, the month's slot is given back, every
+charge line of the request is reversed by a credit line, and the customer is told.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from bascule.audit.trail import record
+from bascule.context import Context
+from bascule.evolutions.cycles import SLOT_SCOPE
+from bascule.evolutions.lifecycle import RequestStatus, move
+from bascule.evolutions.model import ChangeRequest, Service
+from bascule.evolutions.quota import BucketKind
+from bascule.evolutions.services import account_zone, apply_status
+from bascule.identity.model import SYSTEM, Channel, Principal
+from bascule.kernel.calendar import Period, zone
+from bascule.kernel.money import Money
+from bascule.notifications import notify
+from bascule.persistence.uow import UnitOfWork
+from bascule.provisioning.model import JobStatus, line_jobs
+
+REBOOT = "Pour que les modifications soient prises en compte sur la carte SIM, redémarrez votre équipement."
+
+
+def write_jobs(ctx: Context, uow: UnitOfWork, request: ChangeRequest, service: Service, changed: Service,
+               items: tuple[str, ...], now: datetime) -> list[str]:
+    before = {**service.audit_view(), "radio": ctx.catalog.plan(service.plan_id).radio.value}
+    after = {**changed.audit_view(), "radio": ctx.catalog.plan(changed.plan_id).radio.value}
+    return uow.jobs.add(line_jobs(service.msisdn, before, after, items), subject=("service", service.id),
+                        change_request_id=request.id, max_attempts=int(ctx.extras.get("max_attempts", 6)), now=now)
+
+
+def notify_managers(uow: UnitOfWork, account_id: str, subject: str, body: str, now: datetime) -> None:
+    for manager in uow.users.managers_of(account_id):
+        notify(uow, "email", manager.email, subject, body, now)
+
+
+def move_request(uow: UnitOfWork, request: ChangeRequest, status: RequestStatus, actor: Principal,
+                 channel: Channel, now: datetime, **fields: Any) -> ChangeRequest:
+    moved = replace(request, status=move(request.status, status), **fields)
+    uow.change_requests.save(moved)
+    record(uow, at=now, actor=actor, channel=channel, entity=("change_request", request.id),
+           action=f"change_request.{status.value}", before={"status": request.status.value},
+           after={"status": status.value})
+    return moved
+
+
+def complete(uow: UnitOfWork, request: ChangeRequest, actor: Principal, now: datetime) -> ChangeRequest:
+    done = move_request(uow, request, RequestStatus.COMPLETED, actor, Channel.SYSTEM, now, completed_at=now)
+    notify_managers(uow, request.account_id, "Votre demande d'évolution est appliquée",
+                    f"La demande {request.id} est appliquée sur le réseau. {REBOOT}", now)
+    return done
+
+
+def complete_if_done(uow: UnitOfWork, request_id: str, now: datetime) -> None:
+    """Called when a job succeeds: the request completes once every job of it has."""
+    request = uow.change_requests.lock(request_id)
+    if request is None or request.status is not RequestStatus.PROVISIONING:
+        return
+    if all(job.status is JobStatus.SUCCEEDED for job in uow.jobs.of_request(request_id)):
+        complete(uow, request, SYSTEM, now)
+
+
+def _restore(ctx: Context, uow: UnitOfWork, request: ChangeRequest, now: datetime) -> None:
+    snapshot = request.service_before or {}
+    service = uow.services.lock(request.service_id)
+    if service is None or not snapshot:
+        return
+    restored = replace(service, plan_id=snapshot["plan_id"], network=snapshot["network"], apn=snapshot["apn"],
+                       ceiling_bytes=snapshot["ceiling_bytes"])
+    uow.buckets.close(snapshot.get("opened_buckets", []), now)
+    uow.buckets.reopen(snapshot.get("closed_buckets", []))
+    if snapshot["ceiling_bytes"] is not None and snapshot["ceiling_bytes"] != service.ceiling_bytes:
+        for bucket in uow.buckets.open_at(service.id, now):
+            if bucket.kind is BucketKind.ALLOWANCE:
+                uow.buckets.set_total(bucket.id, max(snapshot["ceiling_bytes"], bucket.used_bytes))
+    uow.services.save(restored)
+    record(uow, at=now, actor=SYSTEM, channel=Channel.SYSTEM, entity=("service", service.id),
+           action="service.restored", before=service.audit_view(), after=restored.audit_view())
+    apply_status(uow, restored, now, SYSTEM, Channel.SYSTEM)
+
+
+def _reverse_charges(uow: UnitOfWork, request: ChangeRequest, period: Period, now: datetime) -> None:
+    for line in uow.charges.of_request(request.id):
+        if line.amount.is_zero or line.description.startswith("Annulation"):
+            continue
+        uow.charges.add(account_id=line.account_id, service_id=line.service_id, period=str(period), kind=line.kind,
+                        description=f"Annulation : {line.description}", amount=Money(-line.amount.amount,
+                                                                                     line.amount.currency),
+                        at=now, change_request_id=request.id, once_key=f"reversal:{line.id}")
+
+
+def fail(ctx: Context, uow: UnitOfWork, request_id: str, reason: str, now: datetime) -> None:
+    """Final failure of a network: put everything back and say so."""
+    request = uow.change_requests.lock(request_id)
+    if request is None or request.status is not RequestStatus.PROVISIONING:
+        return
+    period = Period.at(now, zone(account_zone(uow, request.account_id)))
+    _restore(ctx, uow, request, now)
+    if request.slot_period is not None:
+        uow.slots.give_back(SLOT_SCOPE, request.service_id, request.slot_period)
+    _reverse_charges(uow, request, period, now)
+    uow.jobs.abandon_request(request.id, now, "la demande a échoué")
+    move_request(uow, request, RequestStatus.FAILED, SYSTEM, Channel.SYSTEM, now, failed_at=now)
+    notify_managers(uow, request.account_id, "Votre demande d'évolution n'a pas pu être appliquée",
+                    f"Le réseau a refusé la demande {request.id} ({reason}). Votre service est inchangé, les frais "
+                    "sont annulés et vous pouvez faire une nouvelle demande ce mois-ci.", now)
+
+
+def on_job_succeeded(ctx: Context, uow: UnitOfWork, job: Any, error: str | None) -> None:
+    if job.change_request_id is not None:
+        complete_if_done(uow, job.change_request_id, ctx.clock.now())
+
+
+def on_job_failed(ctx: Context, uow: UnitOfWork, job: Any, error: str | None) -> None:
+    if job.change_request_id is not None:
+        fail(ctx, uow, job.change_request_id, error or "échec réseau", ctx.clock.now())
+
+
+def job_wanted(uow: UnitOfWork, job: Any) -> bool:
+    """A job runs only while its request is being provisioned (not after the request failed)."""
+    if job.change_request_id is None:
+        return True
+    request = uow.change_requests.get(job.change_request_id)
+    return request is not None and request.status is RequestStatus.PROVISIONING

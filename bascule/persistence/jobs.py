@@ -1,0 +1,122 @@
+"""Provisioning jobs: written in the change's transaction, claimed by workers with a lease.
+
+On PostgreSQL, claims use `FOR UPDATE SKIP LOCKED`, so concurrent workers never take the same job;
+SQLite serialises writers already. A worker that dies leaves its jobs `running` until the lease ends,
+then any worker takes them again; the operator's idempotency key (the job id) makes that safe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Row, and_, exists, func, insert, or_, select, update
+
+from bascule.persistence import tables as t
+from bascule.persistence.repositories import _Repository, new_id
+from bascule.provisioning.model import Job, JobSpec, JobStatus, Operation
+
+J = t.provisioning_jobs
+
+
+def _job(row: Row[Any]) -> Job:
+    return Job(
+        id=row.id, change_request_id=row.change_request_id, subject_kind=row.subject_kind, subject_id=row.subject_id,
+        network=row.network, operation=Operation(row.operation), payload=row.payload, status=JobStatus(row.status),
+        attempts=row.attempts, max_attempts=row.max_attempts, next_attempt_at=row.next_attempt_at,
+        work_order_id=row.work_order_id,
+    )
+
+
+class Jobs(_Repository):
+    def add(self, specs: Sequence[JobSpec], *, subject: tuple[str, str], change_request_id: str | None,
+            max_attempts: int, now: datetime) -> list[str]:
+        ids = [new_id("job") for _ in specs]
+        if specs:
+            self.connection.execute(insert(J), [
+                {"id": job_id, "change_request_id": change_request_id, "subject_kind": subject[0],
+                 "subject_id": subject[1], "network": spec.network, "operation": spec.operation.value,
+                 "payload": spec.payload, "status": JobStatus.PENDING.value, "attempts": 0,
+                 "max_attempts": max_attempts, "next_attempt_at": now, "created_at": now,
+                 "depends_on": ids[index - 1] if spec.after_previous and index else None}
+                for index, (job_id, spec) in enumerate(zip(ids, specs, strict=True))
+            ])
+        return ids
+
+    def claim(self, worker: str, now: datetime, lease: timedelta, limit: int,
+              change_request_id: str | None = None) -> list[Job]:
+        prerequisite = J.alias("prerequisite")
+        ready = or_(J.c.depends_on.is_(None), exists().where(
+            prerequisite.c.id == J.c.depends_on, prerequisite.c.status == JobStatus.SUCCEEDED.value))
+        due = and_(ready, or_(
+            and_(J.c.status == JobStatus.PENDING.value, J.c.next_attempt_at <= now),
+            and_(J.c.status == JobStatus.RUNNING.value, J.c.locked_until < now),
+        ))
+        query = select(J.c.id).where(due).order_by(J.c.next_attempt_at, J.c.id).limit(limit)
+        if change_request_id is not None:
+            query = query.where(J.c.change_request_id == change_request_id)
+        if self.locks_rows:
+            query = query.with_for_update(skip_locked=True)
+        ids = list(self.connection.execute(query).scalars())
+        if not ids:
+            return []
+        rows = self.connection.execute(
+            update(J).where(J.c.id.in_(ids))
+            .values(status=JobStatus.RUNNING.value, locked_by=worker, locked_until=now + lease,
+                    attempts=J.c.attempts + 1)
+            .returning(*J.c)
+        ).all()
+        return sorted((_job(row) for row in rows), key=lambda job: (job.next_attempt_at, job.id))
+
+    def _mine(self, job_id: str, worker: str) -> Any:
+        return and_(J.c.id == job_id, J.c.locked_by == worker, J.c.status == JobStatus.RUNNING.value)
+
+    def remember_work_order(self, job_id: str, worker: str, work_order_id: str) -> bool:
+        mine = self._mine(job_id, worker)
+        return self.connection.execute(update(J).where(mine).values(work_order_id=work_order_id)).rowcount == 1
+
+    def succeed(self, job_id: str, worker: str, now: datetime) -> bool:
+        """False when the lease was lost meanwhile: another worker owns the job now."""
+        result = self.connection.execute(
+            update(J).where(self._mine(job_id, worker))
+            .values(status=JobStatus.SUCCEEDED.value, finished_at=now, locked_by=None, locked_until=None)
+        )
+        return result.rowcount == 1
+
+    def fail(self, job_id: str, worker: str, now: datetime, error: str) -> bool:
+        result = self.connection.execute(
+            update(J).where(self._mine(job_id, worker))
+            .values(status=JobStatus.FAILED.value, finished_at=now, last_error=error[:2000], locked_by=None,
+                    locked_until=None)
+        )
+        return result.rowcount == 1
+
+    def retry_at(self, job_id: str, worker: str, at: datetime, error: str | None, *, counts: bool = True) -> bool:
+        """Back to pending until `at`; a work order still in progress at the operator does not count as a try."""
+        values: dict[str, Any] = {"status": JobStatus.PENDING.value, "next_attempt_at": at, "locked_by": None,
+                                  "locked_until": None}
+        if error is not None:
+            values["last_error"] = error[:2000]
+        if not counts:
+            values["attempts"] = J.c.attempts - 1
+        return self.connection.execute(update(J).where(self._mine(job_id, worker)).values(**values)).rowcount == 1
+
+    def abandon_request(self, change_request_id: str, now: datetime, reason: str) -> None:
+        """A failed request's other jobs will not run (a running one finds its request failed and stops)."""
+        self.connection.execute(
+            update(J).where(J.c.change_request_id == change_request_id, J.c.status == JobStatus.PENDING.value)
+            .values(status=JobStatus.FAILED.value, finished_at=now, last_error=reason)
+        )
+
+    def of_request(self, change_request_id: str) -> list[Job]:
+        query = select(J).where(J.c.change_request_id == change_request_id).order_by(J.c.created_at, J.c.id)
+        return [_job(row) for row in self.connection.execute(query)]
+
+    def get(self, job_id: str) -> Job | None:
+        row = self.connection.execute(select(J).where(J.c.id == job_id)).first()
+        return None if row is None else _job(row)
+
+    def counts(self) -> dict[str, int]:
+        rows = self.connection.execute(select(J.c.status, func.count()).group_by(J.c.status)).all()
+        return {status: int(count) for status, count in rows}

@@ -1,0 +1,1 @@
+"""Provisioning towards the networks: jobs written with the change, run by idempotent workers."""

@@ -1,0 +1,147 @@
+"""The provisioning worker: claims due jobs, calls the networks outside any transaction, records the outcome.
+
+A job's outcome is handed to the feature that owns its subject (registered in `ctx.extras["job_outcomes"]`),
+inside the same transaction that marks the job, so a request completes or is reversed exactly once.
+"""
+
+from __future__ import annotations
+
+import random
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import structlog
+
+from bascule.context import Context
+from bascule.persistence.uow import UnitOfWork
+from bascule.provisioning.model import Job, JobStatus, backoff
+from bascule.provisioning.network import Networks, PermanentNetworkError, TransientNetworkError, WorkOrderState
+
+log = structlog.get_logger("bascule.provisioning")
+
+Outcome = Callable[[Context, UnitOfWork, Job, str | None], None]
+
+
+@dataclass
+class WorkerConfig:
+    lease: timedelta = timedelta(seconds=60)
+    backoff_base: timedelta = timedelta(seconds=2)
+    backoff_cap: timedelta = timedelta(minutes=10)
+    poll_interval: timedelta = timedelta(seconds=2)
+    inline_seconds: float = 3.0
+    batch: int = 20
+
+
+@dataclass
+class Provisioner:
+    ctx: Context
+    networks: Networks
+    config: WorkerConfig = field(default_factory=WorkerConfig)
+    worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}")
+    draw: Callable[[], float] = random.random
+
+    def _outcomes(self, job: Job) -> tuple[Outcome | None, Outcome | None]:
+        hooks: dict[str, tuple[Outcome, Outcome]] = self.ctx.extras.get("job_outcomes", {})
+        return hooks.get(job.subject_kind, (None, None))
+
+    def run_once(self, change_request_id: str | None = None) -> int:
+        """Claim and run the due jobs (of one request, if given); returns how many were run."""
+        with self.ctx.uow() as uow:
+            jobs = uow.jobs.claim(self.worker_id, self.ctx.clock.now(), self.config.lease, self.config.batch,
+                                  change_request_id)
+            uow.commit()
+        for job in jobs:
+            self._execute(job)
+        return len(jobs)
+
+    def run_for_request(self, change_request_id: str, seconds: float | None = None) -> None:
+        """Work on one request's jobs for a moment (a confirmation waits this long for the networks)."""
+        deadline = time.monotonic() + (self.config.inline_seconds if seconds is None else seconds)
+        while time.monotonic() < deadline:
+            ran = self.run_once(change_request_id)
+            with self.ctx.uow(write=False) as uow:
+                open_jobs = [j for j in uow.jobs.of_request(change_request_id)
+                             if j.status in (JobStatus.PENDING, JobStatus.RUNNING)]
+            if not open_jobs:
+                return
+            if not ran:
+                time.sleep(0.02)
+
+    def run_forever(self, stop: threading.Event, idle_seconds: float = 0.5,
+                    also: Callable[[], object] | None = None) -> None:
+        while not stop.is_set():
+            try:
+                ran = self.run_once()
+                if also is not None:
+                    also()
+            except Exception:  # a worker survives a bad round; the jobs stay for the next one
+                log.exception("worker_round_failed", worker=self.worker_id)
+                ran = 0
+            if not ran:
+                stop.wait(idle_seconds)
+
+    def _still_wanted(self, job: Job) -> bool:
+        wanted: Callable[[UnitOfWork, Job], bool] | None = self.ctx.extras.get("job_wanted", {}).get(job.subject_kind)
+        if wanted is None:
+            return True
+        with self.ctx.uow(write=False) as uow:
+            return wanted(uow, job)
+
+    def _execute(self, job: Job) -> None:
+        if not self._still_wanted(job):
+            self._finish(job, succeeded=False, error="abandoned: its request is no longer in progress")
+            return
+        adapter = self.networks[job.network] if job.network in self.networks.names() else None
+        try:
+            if adapter is None:
+                raise PermanentNetworkError(f"no adapter for network {job.network!r}")
+            work_order = job.work_order_id or adapter.submit(job.id, job.operation.value, job.payload)
+            if job.work_order_id is None:
+                with self.ctx.uow() as uow:
+                    uow.jobs.remember_work_order(job.id, self.worker_id, work_order)
+                    uow.commit()
+            state = adapter.state(work_order)
+        except TransientNetworkError as error:
+            self._retry(job, str(error))
+            return
+        except PermanentNetworkError as error:
+            self._finish(job, succeeded=False, error=str(error))
+            return
+        if state is WorkOrderState.DONE:
+            self._finish(job, succeeded=True, error=None)
+        elif state is WorkOrderState.FAILED:
+            self._finish(job, succeeded=False, error=f"work order {work_order} refused by {job.network}")
+        else:
+            with self.ctx.uow() as uow:
+                uow.jobs.retry_at(job.id, self.worker_id, self.ctx.clock.now() + self.config.poll_interval, None,
+                                  counts=False)
+                uow.commit()
+
+    def _retry(self, job: Job, error: str) -> None:
+        if job.attempts >= job.max_attempts:
+            self._finish(job, succeeded=False, error=f"{error} (after {job.attempts} attempts)")
+            return
+        wait = backoff(job.attempts, self.config.backoff_base, self.config.backoff_cap, self.draw())
+        with self.ctx.uow() as uow:
+            uow.jobs.retry_at(job.id, self.worker_id, self.ctx.clock.now() + wait, error)
+            uow.commit()
+        log.info("job_retry", job=job.id, network=job.network, attempt=job.attempts, wait_s=wait.total_seconds())
+
+    def _finish(self, job: Job, *, succeeded: bool, error: str | None) -> None:
+        on_success, on_failure = self._outcomes(job)
+        now = self.ctx.clock.now()
+        with self.ctx.uow() as uow:
+            marked = (uow.jobs.succeed(job.id, self.worker_id, now) if succeeded
+                      else uow.jobs.fail(job.id, self.worker_id, now, error or "failed"))
+            if not marked:
+                return  # our lease ran out and another worker owns the job: it will finish it
+            hook = on_success if succeeded else on_failure
+            if hook is not None:
+                hook(self.ctx, uow, job, error)
+            uow.commit()
+        log.info("job_done" if succeeded else "job_failed", job=job.id, network=job.network, error=error)

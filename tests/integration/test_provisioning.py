@@ -1,0 +1,223 @@
+"""A confirmed change reaches each network exactly once, through transient errors, refusals, lost answers
+and dead workers (issue 6)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from bascule.evolutions.lifecycle import RequestStatus
+from bascule.evolutions.rules import RequestedChanges
+from bascule.evolutions.services import create_service, get_service
+from bascule.evolutions.usecases import confirm_change_request, create_change_request, get_change_request
+from bascule.identity.model import OPERATOR, Channel, Role
+from bascule.identity.usecases import create_account, create_user
+from bascule.persistence import tables as t
+from bascule.provisioning.model import JobSpec, JobStatus, Operation
+from bascule.provisioning.worker import Provisioner
+from tests.conftest import ADMIN_TOKEN
+
+GIB = 1024**3
+
+
+@pytest.fixture
+def networks(ctx):
+    simulators = ctx.extras["simulated_networks"]
+    for simulator in simulators.values():
+        simulator.reset()
+    provisioner: Provisioner = ctx.extras["provisioner"]
+    inline = provisioner.config.inline_seconds
+    yield simulators
+    provisioner.config.inline_seconds = inline
+    for simulator in simulators.values():
+        simulator.reset()
+
+
+def _service(ctx, plan_volume=10 * GIB, network="orange"):
+    account = create_account(ctx, OPERATOR, Channel.API, "Réseaux Exemple", None)
+    create_user(ctx, OPERATOR, Channel.API, account.id, "chef@reseaux.example", "gestion-secret", Role.MANAGER)
+    plan = next(p for p in ctx.catalog.plans if p.data_bytes == plan_volume and p.radio.value == "4G")
+    return create_service(ctx, OPERATOR, Channel.API, account_id=account.id, plan_id=plan.id, network=network,
+                          apn=ctx.catalog.apns[0].id, msisdn="+33655000001", activated_on=date(2026, 6, 1)).service
+
+
+def _confirm(ctx, service, **changes):
+    request = create_change_request(ctx, OPERATOR, Channel.API, service.id, RequestedChanges(**changes))
+    return confirm_change_request(ctx, OPERATOR, Channel.API, request.id, None)
+
+
+def _drain(ctx, clock, rounds=20):
+    provisioner: Provisioner = ctx.extras["provisioner"]
+    for _ in range(rounds):
+        clock.advance(hours=1)
+        provisioner.run_once()
+
+
+def _charges(ctx, request_id):
+    with ctx.uow(write=False) as uow:
+        return [(c.kind, c.amount.amount) for c in uow.charges.of_request(request_id)]
+
+
+def test_a_fast_network_completes_the_change_within_the_confirmation(ctx, networks):
+    service = _service(ctx)
+    done = _confirm(ctx, service, plan_id="data-30go-4g")
+    assert done.status is RequestStatus.COMPLETED
+    with ctx.uow(write=False) as uow:
+        told = uow.notifications.search("chef@reseaux.example")
+    assert [n.subject for n in told] == ["Votre demande d'évolution est appliquée", "Demande d'évolution confirmée"]
+    assert "redémarrez votre équipement" in told[0].body
+    orders = networks["orange"].work_orders()
+    assert [(o.operation, o.payload["plan_id"], o.submissions) for o in orders] == [("apply_plan", "data-30go-4g", 1)]
+
+
+def test_transient_errors_then_success_give_one_completed_change_and_one_network_operation(ctx, clock, networks):
+    service = _service(ctx)
+    networks["orange"].configure(transient_errors=2)
+    answered = _confirm(ctx, service, plan_id="data-30go-4g")
+    assert answered.status is RequestStatus.PROVISIONING  # the retry waits for its backoff
+    _drain(ctx, clock)
+    final = get_change_request(ctx, OPERATOR, answered.id)
+    assert final.status is RequestStatus.COMPLETED
+    assert [(o.operation, o.submissions) for o in networks["orange"].work_orders()] == [("apply_plan", 1)]
+    with ctx.uow(write=False) as uow:
+        jobs = uow.jobs.of_request(answered.id)
+    assert [(j.status, j.attempts) for j in jobs] == [(JobStatus.SUCCEEDED, 3)]
+    assert _charges(ctx, answered.id) == [("proration", Decimal("4.5000"))]
+
+
+def test_a_refusal_fails_the_change_gives_the_slot_back_and_reverses_the_charges(ctx, clock, networks):
+    service = _service(ctx)
+    networks["sfr"].configure(refuse=True)
+    before = get_service(ctx, OPERATOR, service.id)
+    failed = _confirm(ctx, service, plan_id="data-30go-4g", network="sfr")
+    assert failed.status is RequestStatus.FAILED
+    after = get_service(ctx, OPERATOR, service.id)
+    assert (after.service.plan_id, after.service.network) == (before.service.plan_id, "orange")
+    assert after.quota == before.quota
+    assert after.changes_left_this_month == 1
+    assert _charges(ctx, failed.id) == [
+        ("proration", Decimal("4.5000")), ("fee", Decimal("10.0000")),
+        ("proration", Decimal("-4.5000")), ("fee", Decimal("-10.0000"))]
+    assert networks["orange"].work_orders() == []  # the old network never released the line
+    with ctx.uow(write=False) as uow:
+        told = uow.notifications.search("chef@reseaux.example")
+        audit = [e.action for e in uow.audit.of_entity("change_request", failed.id)]
+    assert audit[-1] == "change_request.failed"
+    assert [(n.channel, n.subject) for n in told] == [
+        ("email", "Votre demande d'évolution n'a pas pu être appliquée"),
+        ("email", "Demande d'évolution confirmée")]
+    assert f"Le réseau a refusé la demande {failed.id}" in told[0].body
+    again = _confirm(ctx, service, plan_id="data-30go-4g")  # the slot came back
+    assert again.status is RequestStatus.COMPLETED
+
+
+def test_a_lost_answer_comes_back_as_a_duplicate_and_changes_nothing_more(ctx, clock, networks):
+    service = _service(ctx)
+    networks["orange"].configure(lost_answers=1)
+    answered = _confirm(ctx, service, apn=ctx.catalog.apns[1].id)
+    _drain(ctx, clock)
+    assert get_change_request(ctx, OPERATOR, answered.id).status is RequestStatus.COMPLETED
+    orders = networks["orange"].work_orders()
+    assert [(o.operation, o.submissions) for o in orders] == [("set_apn", 2)]
+    assert _charges(ctx, answered.id) == []
+
+
+def test_a_host_change_activates_on_the_new_network_before_releasing_the_old(ctx, clock, networks):
+    service = _service(ctx)
+    networks["sfr"].configure(transient_errors=1)
+    answered = _confirm(ctx, service, network="sfr")
+    assert networks["orange"].work_orders() == []  # not released while SFR has not activated
+    _drain(ctx, clock)
+    assert get_change_request(ctx, OPERATOR, answered.id).status is RequestStatus.COMPLETED
+    assert [o.operation for o in networks["sfr"].work_orders()] == ["activate_line"]
+    assert [o.operation for o in networks["orange"].work_orders()] == ["release_line"]
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_job_leaves_it_to_the_next_which_finishes_it_once(ctx, settings, server_url, networks):
+    service = _service(ctx)
+    ctx.extras["provisioner"].config.inline_seconds = 0
+    networks["orange"].configure(latency_ms=2500)
+    request = _confirm(ctx, service, plan_id="data-30go-4g")
+    env = os.environ | {"BASCULE_DATABASE_URL": settings.database_url, "BASCULE_ADMIN_TOKEN": ADMIN_TOKEN,
+                        "BASCULE_NETWORK_URL": f"{server_url}/simulated-networks",
+                        "BASCULE_PROVISIONING_LEASE_SECONDS": "1"}
+    first = subprocess.Popen([sys.executable, "-m", "bascule", "worker"], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with ctx.uow(write=False) as uow:
+            if uow.jobs.of_request(request.id)[0].status is JobStatus.RUNNING:
+                break
+        time.sleep(0.05)
+    time.sleep(0.5)  # inside the network call
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=30)
+    with ctx.uow(write=False) as uow:
+        assert uow.jobs.of_request(request.id)[0].status is JobStatus.RUNNING
+
+    second = subprocess.Popen([sys.executable, "-m", "bascule", "worker"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while get_change_request(ctx, OPERATOR, request.id).status is not RequestStatus.COMPLETED:
+            assert time.monotonic() < deadline, "the second worker did not finish the job"
+            time.sleep(0.1)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(timeout=30)
+    orders = networks["orange"].work_orders()
+    assert len(orders) == 1
+    assert orders[0].submissions == 2  # the second worker asked again with the same key: the same work order
+    with ctx.uow(write=False) as uow:
+        job = uow.jobs.of_request(request.id)[0]
+    assert (job.status, job.attempts) == (JobStatus.SUCCEEDED, 2)
+
+
+@pytest.mark.slow
+def test_two_workers_over_a_thousand_jobs_run_each_exactly_once(ctx, networks):
+    with ctx.uow() as uow:
+        for n in range(1000):
+            uow.jobs.add([JobSpec("orange", Operation.SET_APN, {"n": n})], subject=("load-test", str(n)),
+                         change_request_id=None, max_attempts=3, now=ctx.clock.now())
+        uow.commit()
+    base: Provisioner = ctx.extras["provisioner"]
+    workers = [Provisioner(ctx, base.networks, base.config, worker_id=f"w{i}") for i in range(2)]
+    ran = [0, 0]
+
+    def work(index: int) -> None:
+        while (count := workers[index].run_once()) > 0:
+            ran[index] += count
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    with ctx.engine.connect() as connection:
+        statuses = connection.execute(select(t.provisioning_jobs.c.status, t.provisioning_jobs.c.attempts)).all()
+    assert sorted(set(statuses)) == [("succeeded", 1)]
+    assert len(statuses) == 1000
+    orders = networks["orange"].work_orders()
+    assert len(orders) == 1000
+    assert {o.submissions for o in orders} == {1}
+    assert sum(ran) == 1000
+    assert min(ran) > 0 or ctx.engine.dialect.name == "sqlite"  # on PostgreSQL both workers really shared the work
+
+
+def test_the_simulated_operator_api_is_served_to_the_operator_only(http, networks):
+    denied = http.put("/simulated-networks/orange/faults", json={"latency_ms": 5})
+    allowed = http.put("/simulated-networks/orange/faults", json={"latency_ms": 5},
+                       headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    assert denied.status_code == 401
+    assert allowed.status_code == 200
+    assert allowed.json()["latency_ms"] == 5
