@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 
 from bascule import __version__
 from bascule.channels.rest import problems
 from bascule.channels.rest.idempotency import IdempotencyMiddleware, IdempotencyStore
 from bascule.channels.rest.routes import admin, auth, billing, catalog, clock, services
+from bascule.channels.rest.security import caller_of
 from bascule.context import Context
 from bascule.settings import Settings
 
@@ -27,7 +30,21 @@ def create_app(settings: Settings, ctx: Context) -> FastAPI:
         app.include_router(clock.router)
     for router in (catalog.router, auth.router, admin.router, services.router, billing.router):
         app.include_router(router)
+    # Added first, so that middleware added by the installers wrap it (they see replays too).
+    app.add_middleware(IdempotencyMiddleware, store=IdempotencyStore(ctx.engine, ctx.clock),
+                       caller=caller_of(settings, ctx))
     for extension in ctx.extras.get("channel_installers", []):
         extension(app, settings, ctx)
-    app.add_middleware(IdempotencyMiddleware, store=IdempotencyStore(ctx.engine, ctx.clock))
+    _document_problems(app)
     return app
+
+
+def _document_problems(app: FastAPI) -> None:
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = problems.document_problems(build())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

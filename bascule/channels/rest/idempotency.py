@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,9 +94,12 @@ async def _send_whole(send: Send, status: int, headers: dict[str, str], body: by
 
 
 class IdempotencyMiddleware:
-    def __init__(self, app: ASGIApp, store: IdempotencyStore) -> None:
+    """`caller` names who sends the request (the same user with a new token is the same caller)."""
+
+    def __init__(self, app: ASGIApp, store: IdempotencyStore, caller: Callable[[str | None], str]) -> None:
         self.app = app
         self.store = store
+        self.caller = caller
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST":
@@ -111,7 +115,7 @@ class IdempotencyMiddleware:
                                               f"Idempotency-Key doit faire de 1 à {MAX_KEY_LENGTH} caractères."))
             return
         body = await _read_body(receive)
-        principal = hashlib.sha256(headers.get("authorization", "anonymous").encode()).hexdigest()[:40]
+        principal = (await run_in_threadpool(self.caller, headers.get("authorization")))[:80]
         path = scope["path"] + ("?" + scope["query_string"].decode() if scope.get("query_string") else "")
         fingerprint = hashlib.sha256(b"POST " + path.encode() + b"\n" + body).hexdigest()
         claim = await self._claim(principal, key, path, fingerprint)

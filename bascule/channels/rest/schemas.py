@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from bascule.kernel.calendar import Period
+from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.kernel.money import Money
 
 
@@ -305,3 +307,11 @@ class BillRunOut(BaseModel):
     created: int
     already_invoiced: int
     not_yet_billable: int
+
+
+def period_of(text: str) -> Period:
+    """A `YYYY-MM` query or body value as a period, or a validation error (never a 500)."""
+    try:
+        return Period.parse(text)
+    except ValueError:
+        raise DomainError(ErrorCode.VALIDATION_ERROR, f"Période invalide : {text} (attendu AAAA-MM).") from None

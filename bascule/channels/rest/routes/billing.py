@@ -7,11 +7,10 @@ from fastapi.responses import JSONResponse, Response
 
 from bascule.billing.billrun import bill_run, invoice, invoices_of
 from bascule.channels.documents.invoice import invoice_pdf
-from bascule.channels.rest.schemas import BillRunIn, BillRunOut, InvoiceLineOut, InvoiceOut, MoneyOut
+from bascule.channels.rest.schemas import BillRunIn, BillRunOut, InvoiceLineOut, InvoiceOut, MoneyOut, period_of
 from bascule.channels.rest.security import context, operator, principal
 from bascule.context import Context
 from bascule.identity.model import Channel, Principal
-from bascule.kernel.calendar import Period
 from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.persistence.billing import StoredInvoice
 
@@ -31,7 +30,7 @@ def invoice_out(stored: StoredInvoice) -> InvoiceOut:
 @router.post("/admin/bill-runs", status_code=201, response_model=BillRunOut)
 def post_bill_run(body: BillRunIn, actor: Principal = Depends(operator),
                   ctx: Context = Depends(context)) -> JSONResponse:
-    result = bill_run(ctx, actor, Channel.API, Period.parse(body.period))
+    result = bill_run(ctx, actor, Channel.API, period_of(body.period))
     with ctx.uow(write=False) as uow:
         everything = [found for account in uow.accounts.all()
                       if (found := uow.invoices.of_period(account.id, body.period)) is not None]

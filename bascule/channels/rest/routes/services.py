@@ -20,6 +20,7 @@ from bascule.channels.rest.schemas import (
     ServiceOut,
     StatementLineOut,
     TopupIn,
+    period_of,
 )
 from bascule.channels.rest.security import context, principal
 from bascule.channels.rest.views import quote_out, request_out, service_out
@@ -139,7 +140,7 @@ def get_charges(account_id: str, period: str | None = Query(default=None, patter
         account = uow.accounts.get(account_id)
     if account is None:
         raise DomainError(ErrorCode.NOT_FOUND, what="account")
-    wanted = Period.parse(period) if period else Period.at(ctx.clock.now(), zone(account.timezone))
+    wanted = period_of(period) if period else Period.at(ctx.clock.now(), zone(account.timezone))
     statement = account_charges(ctx, actor, account_id, wanted)
     return ChargesOut(
         period=str(statement.period),

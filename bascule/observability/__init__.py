@@ -1,0 +1,11 @@
+"""Operational visibility: structured JSON logs, Prometheus metrics, readiness of the database.
+
+The REST channel installs them (see `bascule.channels.rest.health`); a worker process calls
+`configure_logging` itself and reuses the same log format.
+"""
+
+from __future__ import annotations
+
+from bascule.observability.logs import configure_logging
+
+__all__ = ["configure_logging"]

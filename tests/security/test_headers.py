@@ -1,0 +1,91 @@
+"""Protective headers on every answer: JSON, problems, text, metrics, replays; HSTS only over HTTPS."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.helpers import OPERATOR, make_customer, make_service
+
+BASE = {
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+}
+
+
+def assert_protected(response) -> None:
+    for name, value in BASE.items():
+        assert response.headers.get(name) == value, (response.request.url, name, response.headers)
+    csp = response.headers["content-security-policy"]
+    assert csp.startswith("default-src 'self'"), csp
+    assert "frame-ancestors 'none'" in csp
+    assert "strict-transport-security" not in response.headers  # plain HTTP here
+    assert response.headers["x-request-id"]
+
+
+@pytest.mark.parametrize(("method", "path", "status"), [
+    ("GET", "/api/v1/catalog", 200),
+    ("GET", "/api/v1/services", 401),
+    ("GET", "/api/v1/nothing-here", 404),
+    ("POST", "/api/v1/auth/login", 422),
+    ("GET", "/healthz", 200),
+    ("GET", "/readyz", 200),
+    ("GET", "/metrics", 200),
+    ("GET", "/openapi.json", 200),
+    ("DELETE", "/api/v1/catalog", 405),
+])
+def test_every_kind_of_answer_carries_the_headers(http, method, path, status):
+    response = http.request(method, path, json={} if method == "POST" else None)
+    assert response.status_code == status, response.text
+    assert_protected(response)
+
+
+def test_created_resources_ussd_screens_and_idempotent_replays_carry_them_too(http):
+    customer = make_customer(http)
+    service = make_service(http, customer.account_id)
+    headers = {**customer.manager, "Idempotency-Key": "headers-1"}
+    path = f"/api/v1/services/{service['id']}/change-requests"
+    first = http.post(path, json={"changes": {"radio": "5G"}}, headers=headers)
+    replay = http.post(path, json={"changes": {"radio": "5G"}}, headers=headers)
+    assert (first.status_code, replay.status_code) == (201, 201)
+    assert replay.headers["idempotent-replayed"] == "true"
+    for response in (first, replay):
+        assert_protected(response)
+    assert first.headers["x-request-id"] != replay.headers["x-request-id"]
+    ussd = http.post("/ussd", data={"sessionId": "h1", "serviceCode": "#121#", "phoneNumber": "+2250700000001",
+                                    "networkCode": "61201", "text": ""})
+    assert ussd.status_code == 200
+    assert_protected(ussd)
+
+
+def test_hsts_is_sent_only_when_the_request_came_over_https(http):
+    # uvicorn trusts X-Forwarded-Proto from loopback (a TLS-terminating proxy in front of it)
+    secure = http.get("/api/v1/catalog", headers={"X-Forwarded-Proto": "https"})
+    assert secure.headers["strict-transport-security"] == "max-age=31536000; includeSubDomains"
+    assert "strict-transport-security" not in http.get("/api/v1/catalog").headers
+
+
+def test_the_swagger_page_may_load_its_assets_and_nothing_else_may_frame_it(http):
+    docs = http.get("/docs")
+    assert docs.status_code == 200
+    csp = docs.headers["content-security-policy"]
+    assert "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net" in csp
+    assert "frame-ancestors 'none'" in csp
+    assert docs.headers["x-frame-options"] == "DENY"
+
+
+def test_the_portal_keeps_its_own_stricter_policy(http):
+    page = http.get("/")
+    assert page.status_code == 200
+    assert page.headers["content-security-policy"].startswith("default-src 'self'")
+    assert page.headers["x-content-type-options"] == "nosniff"
+    assert page.headers["x-frame-options"] == "DENY"
+    assert page.headers.get_list("content-security-policy") == [page.headers["content-security-policy"]]
+
+
+def test_a_header_the_application_set_is_never_doubled(http):
+    for response in (http.get("/api/v1/admin/accounts", headers=OPERATOR), http.get("/"),
+                     http.get("/api/v1/catalog", headers={"X-Request-ID": "mine"})):
+        for name in ("x-content-type-options", "x-frame-options", "referrer-policy", "content-security-policy",
+                     "x-request-id"):
+            assert len(response.headers.get_list(name)) == 1, (name, response.headers)
