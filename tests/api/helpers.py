@@ -38,8 +38,10 @@ def make_customer(http: httpx.Client, name: str = "Transports Exemple", tag: str
     ok(http.post(f"/api/v1/admin/accounts/{account['id']}/users",
                  json={"email": f"lecteur-{tag}@example.fr", "password": "lecture-secret", "role": "viewer"},
                  headers=OPERATOR), 201)
-    manager = ok(http.post("/api/v1/auth/login", json={"email": f"chef-{tag}@example.fr", "password": "gestion-secret"}))
-    viewer = ok(http.post("/api/v1/auth/login", json={"email": f"lecteur-{tag}@example.fr", "password": "lecture-secret"}))
+    manager = ok(http.post("/api/v1/auth/login",
+                           json={"email": f"chef-{tag}@example.fr", "password": "gestion-secret"}))
+    viewer = ok(http.post("/api/v1/auth/login",
+                          json={"email": f"lecteur-{tag}@example.fr", "password": "lecture-secret"}))
     return Customer(account["id"], bearer(manager["token"]), bearer(viewer["token"]))
 
 
@@ -107,3 +109,14 @@ def login_again(http: httpx.Client, tag: str = "a") -> dict[str, str]:
     """A fresh manager token (tokens last 12 hours, so a test that moves the clock on logs in again)."""
     token = ok(http.post("/api/v1/auth/login", json={"email": f"chef-{tag}@example.fr", "password": "gestion-secret"}))
     return bearer(token["token"])
+
+
+def settled(http: httpx.Client, request: Any, headers: dict[str, str], seconds: float = 15.0) -> Any:
+    """A confirmed change request once the networks have answered (`provisioning` until then)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while request["status"] == "provisioning" and time.monotonic() < deadline:
+        time.sleep(0.05)
+        request = ok(http.get(f"/api/v1/change-requests/{request['id']}", headers=headers))
+    return request

@@ -58,7 +58,8 @@ def test_a_topup_with_a_wrong_password_changes_nothing(http):
                         json={"topup_id": "recharge-1go", "password": "not-it"}, headers=customer.manager)
     assert refused.status_code == 401
     assert refused.json()["code"] == "identity-not-confirmed"
-    assert ok(http.get(f"/api/v1/services/{service['id']}", headers=customer.manager))["quota"]["total_bytes"] == 10 * GIB
+    after = ok(http.get(f"/api/v1/services/{service['id']}", headers=customer.manager))
+    assert after["quota"]["total_bytes"] == 10 * GIB
     assert [line["kind"] for line in charges(http, customer)["lines"]] == ["recurring"]
 
 

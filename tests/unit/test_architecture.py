@@ -60,5 +60,6 @@ def test_no_code_names_a_catalogue_entry() -> None:
         if "demo" in path.parts or "migrations" in path.parts:
             continue
         text = path.read_text("utf-8")
-        offenders += [f"{path.relative_to(ROOT)}: {entry}" for entry in ids if f'"{entry}"' in text or f"'{entry}'" in text]
+        offenders += [f"{path.relative_to(ROOT)}: {entry}" for entry in ids
+                      if f'"{entry}"' in text or f"'{entry}'" in text]
     assert offenders == []

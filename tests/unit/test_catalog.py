@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -131,7 +132,7 @@ def test_a_size_already_in_bytes_is_kept() -> None:
 
 @pytest.mark.parametrize("text", ["10 GiB", "ten GB", "GB", "-1 GB", "0.1 KB", "1.5 B"])
 def test_a_size_that_is_not_a_whole_number_of_bytes_in_known_units_is_refused(text: str) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"is not a (size|whole number of bytes)"):
         parse_size(text)
 
 
@@ -217,16 +218,13 @@ def test_a_bundle_without_data_is_refused() -> None:
 
 
 def test_a_metered_plan_without_unit_price_is_refused() -> None:
-    plans = (
-        "plans: [{id: c, name: C, kind: metered, radio: 4G, price: '2.00',"
-        " unit: 100 MB, default_ceiling: 5 GB}]\n"
-    )
+    plans = "plans: [{id: c, name: C, kind: metered, radio: 4G, price: '2.00', unit: 100 MB, default_ceiling: 5 GB}]\n"
     with pytest.raises(CatalogError, match="metered c needs unit_price"):
         parse(catalogue(plans=plans))
 
 
 def test_an_item_fee_naming_a_missing_fee_is_refused() -> None:
-    with pytest.raises(CatalogError, match="b2b.item_fees.network: no fee 'mno-change'"):
+    with pytest.raises(CatalogError, match=re.escape("b2b.item_fees.network: no fee 'mno-change'")):
         parse(catalogue(fees="fees: []\n"))
 
 
@@ -247,13 +245,13 @@ def test_an_unknown_time_zone_is_refused() -> None:
 
 
 def test_a_price_finer_than_the_cent_is_refused() -> None:
-    with pytest.raises(CatalogError, match="6.005 has more than 2 decimals for EUR"):
+    with pytest.raises(CatalogError, match=re.escape("6.005 has more than 2 decimals for EUR")):
         parse(catalogue(plans=PLANS.replace('"6.00"', '"6.005"')))
 
 
 def test_a_franc_cfa_threshold_with_decimals_is_refused() -> None:
     profiles = 'profiles: [{id: tigre, name: Tigre, min_consumption_last_month: "2500.5"}]\n'
-    with pytest.raises(CatalogError, match="2500.5 has more than 0 decimals for XOF"):
+    with pytest.raises(CatalogError, match=re.escape("2500.5 has more than 0 decimals for XOF")):
         parse(catalogue(more=profiles))
 
 
@@ -298,12 +296,12 @@ def test_another_version_is_refused() -> None:
     ids=["plan-at-minus-6", "fee-of-minus-10"],
 )
 def test_a_negative_price_or_fee_is_refused(section: str, text: str) -> None:
-    """Bug: `Amount` in loader.py has no lower bound, so a plan at -6.00 € or a fee of -10.00 € loads."""
+    """Regression: `Amount` once had no lower bound, so a plan at -6.00 € or a fee of -10.00 € loaded."""
     with pytest.raises(CatalogError):
         parse(catalogue(**{section: text}))
 
 
 def test_an_absurdly_large_price_is_a_catalog_error() -> None:
-    """Bug: "1e30" passes pydantic, then Money.of raises decimal.InvalidOperation, which parse() lets escape."""
+    """Regression: "1e30" once reached Money.of, whose decimal.InvalidOperation escaped parse()."""
     with pytest.raises(CatalogError):
         parse(catalogue(plans=PLANS.replace('"6.00"', '"1e30"')))

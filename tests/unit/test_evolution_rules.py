@@ -17,6 +17,7 @@ from bascule.evolutions.rules import (
     RequestedChanges,
     ServiceState,
     first_cycle_charge,
+    metered_usage_charge,
     quote,
     resolve,
 )
@@ -30,7 +31,9 @@ JULY = Period(2026, 7)  # 31 days
 
 
 def allowance(total: int, used: int, period: Period) -> Bucket:
-    return Bucket("allowance", BucketKind.ALLOWANCE, total, used, period.start_instant(PARIS), period.end_instant(PARIS))
+    return Bucket(
+        "allowance", BucketKind.ALLOWANCE, total, used, period.start_instant(PARIS), period.end_instant(PARIS)
+    )
 
 
 def bundle_service(plan: Plan, *, left: int, period: Period, network: str = "orange") -> ServiceState:
@@ -63,9 +66,7 @@ def eur(amount: str) -> Money:
 # --- rule 1: radio change only ------------------------------------------------------------
 
 
-def test_moving_10_gb_from_4g_to_5g_on_the_first_day_pays_2_euros_50(
-    catalog: Catalog, plan_10gb_4g: Plan
-) -> None:
+def test_moving_10_gb_from_4g_to_5g_on_the_first_day_pays_2_euros_50(catalog: Catalog, plan_10gb_4g: Plan) -> None:
     state = bundle_service(plan_10gb_4g, left=10 * GIB, period=JULY)
     result = ask(RequestedChanges(radio=Radio.G5), state, date(2026, 7, 1), catalog)
     assert amounts(result) == [(ChargeKind.PRORATION, Decimal("2.50"))]
@@ -78,9 +79,7 @@ def test_a_radio_change_leaves_the_quota_unchanged(catalog: Catalog, plan_10gb_4
     assert result.quota_after_bytes == 10 * GIB
 
 
-def test_moving_to_5g_with_7_of_31_days_left_pays_0_56_in_one_line(
-    catalog: Catalog, plan_10gb_4g: Plan
-) -> None:
+def test_moving_to_5g_with_7_of_31_days_left_pays_0_56_in_one_line(catalog: Catalog, plan_10gb_4g: Plan) -> None:
     """2.50 × 7/31 = 0.5645… → 0.56, not 1.92 − 1.35 = 0.57."""
     state = bundle_service(plan_10gb_4g, left=GIB, period=JULY)
     result = ask(RequestedChanges(radio=Radio.G5), state, date(2026, 7, 25), catalog)
@@ -246,9 +245,7 @@ def test_asking_for_the_current_network_is_not_a_change(catalog: Catalog, plan_1
     assert result.charges == ()
 
 
-@pytest.mark.parametrize(
-    "changes", [RequestedChanges(network="bouygues"), RequestedChanges(apn="internet.perso")]
-)
+@pytest.mark.parametrize("changes", [RequestedChanges(network="bouygues"), RequestedChanges(apn="internet.perso")])
 def test_an_unknown_network_or_apn_is_a_validation_error(
     catalog: Catalog, plan_10gb_4g: Plan, changes: RequestedChanges
 ) -> None:
@@ -397,3 +394,36 @@ def test_a_later_cycle_pays_the_full_price(catalog: Catalog, plan_30gb_4g: Plan)
 def test_a_service_activated_on_29_february_2028_pays_one_29th(catalog: Catalog, plan_30gb_4g: Plan) -> None:
     line = first_cycle_charge(plan_30gb_4g, date(2028, 2, 29), Period(2028, 2), catalog)
     assert line.amount == eur("0.31")
+
+
+# --- rule 4: metered usage ----------------------------------------------------------------
+
+MIB = 1024**2
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "expected"),
+    [
+        (0, 1, "0.20"),  # the first byte starts a 100 MB unit
+        (0, 100 * MIB, "0.20"),
+        (100 * MIB, 100 * MIB + 1, "0.20"),  # one byte past a unit starts the next one
+        (50 * MIB, 100 * MIB, "0.00"),  # still inside an already started unit
+        (0, GIB, "2.20"),  # 1024 MB is 10.24 units → 11 started
+        (GIB, GIB, "0.00"),
+    ],
+)
+def test_metered_usage_is_charged_per_started_unit(before: int, after: int, expected: str) -> None:
+    assert metered_usage_charge(METERED_4G, before, after) == eur(expected)
+
+
+def test_a_bundle_has_no_usage_charge(plan_10gb_4g: Plan) -> None:
+    assert metered_usage_charge(plan_10gb_4g, 0, 5 * GIB) == eur("0.00")
+
+
+# --- a request as stored ------------------------------------------------------------------
+
+
+def test_a_request_survives_its_stored_form() -> None:
+    changes = RequestedChanges(plan_id="data-30go-5g", radio=Radio.G5, network="sfr", ceiling_bytes=None)
+    assert changes.as_dict() == {"plan_id": "data-30go-5g", "radio": "5G", "network": "sfr"}
+    assert RequestedChanges.from_dict(changes.as_dict()) == changes

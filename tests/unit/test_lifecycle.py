@@ -40,7 +40,7 @@ def test_any_other_move_is_an_invalid_state(current: RequestStatus, target: Requ
     with pytest.raises(DomainError) as refusal:
         move(current, target)
     assert refusal.value.code is ErrorCode.INVALID_STATE
-    assert refusal.value.params == {"status": current.value, "target": target.value}
+    assert refusal.value.params == {"current_status": current.value, "target": target.value}
 
 
 @pytest.mark.parametrize("final", [COMPLETED, FAILED, CANCELLED])
@@ -57,7 +57,7 @@ def test_the_refusal_names_the_current_status_in_french() -> None:
 
 
 def test_a_request_holds_its_month_slot_once_confirmed() -> None:
-    assert HOLDS_SLOT == {PROVISIONING, COMPLETED}
+    assert sorted(HOLDS_SLOT) == sorted([PROVISIONING, COMPLETED])
 
 
 @pytest.mark.parametrize("status", [AWAITING, CANCELLED, FAILED])

@@ -61,7 +61,7 @@ def test_a_franc_cfa_amount_with_only_zero_decimals_is_whole() -> None:
 
 @pytest.mark.parametrize("text", ["abc", "", "1,50", "NaN", "Infinity", "-Infinity"])
 def test_a_text_that_is_not_a_finite_decimal_is_refused(text: str) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"is not a (decimal|finite) amount"):
         eur(text)
 
 
@@ -246,20 +246,18 @@ def test_as_json_gives_the_amount_as_a_string_and_the_currency() -> None:
         (Money.of("12.00", "USD"), "12,00 USD"),
     ],
 )
-def test_french_writes_a_comma_a_narrow_space_per_thousand_and_the_symbol(
-    money: Money, expected: str
-) -> None:
+def test_french_writes_a_comma_a_narrow_space_per_thousand_and_the_symbol(money: Money, expected: str) -> None:
     assert money.french() == expected
 
 
 def test_a_negative_zero_amount_is_written_without_a_minus_sign() -> None:
-    """Bug: Money.of("-0.00") keeps Decimal's negative zero, so text()/as_json() say "-0.00"."""
+    """Regression: Money.of("-0.00") once kept Decimal's negative zero, so text()/as_json() said "-0.00"."""
     amount = Money.of("-0.00", "EUR")
     assert amount.text() == "0.00"
     assert amount.as_json() == {"amount": "0.00", "currency": "EUR"}
 
 
 def test_an_amount_beyond_decimal_precision_is_refused_with_a_value_error() -> None:
-    """Bug: quantizing 1E+30 to the cent needs 33 digits, so decimal.InvalidOperation escapes instead."""
-    with pytest.raises(ValueError):
+    """Regression: quantizing 1E+30 to the cent needs 33 digits; decimal.InvalidOperation once escaped."""
+    with pytest.raises(ValueError, match="beyond what an amount can hold"):
         eur("1e30")

@@ -89,9 +89,7 @@ def test_a_radio_change_line_has_the_sign_of_the_price_difference(
 ) -> None:
     old = bundle("old-4g", Radio.G4, old_price, 10 * GIB)
     new = bundle("new-5g", Radio.G5, new_price, 10 * GIB)
-    catalog = replace(
-        SHIPPED, plans=(old, new), b2b=replace(SHIPPED.b2b, credit_on_radio_downgrade=credit)
-    )
+    catalog = replace(SHIPPED, plans=(old, new), b2b=replace(SHIPPED.b2b, credit_on_radio_downgrade=credit))
     state = ServiceState(old, "orange", "internet.pro", None, (allowance(10 * GIB, 0),))
     period = Period.containing(day)
     result = quote(resolve(RequestedChanges(radio=Radio.G5), state, catalog), state, day, period, catalog)
@@ -129,8 +127,7 @@ def test_quota_after_a_plan_change_is_the_new_allowance_plus_what_was_left_plus_
     new = bundle("new", Radio.G4, Money.of("9.00", "EUR"), new_size)
     catalog = replace(SHIPPED, plans=(old, new))
     topups = tuple(
-        Bucket(f"topup-{n}", BucketKind.TOPUP, size, size // 2, CYCLE_START, CYCLE_END)
-        for n, size in enumerate(packs)
+        Bucket(f"topup-{n}", BucketKind.TOPUP, size, size // 2, CYCLE_START, CYCLE_END) for n, size in enumerate(packs)
     )
     state = ServiceState(old, "orange", "internet.pro", None, (allowance(old_size, used), *topups))
     target = resolve(RequestedChanges(plan_id="new"), state, catalog)
