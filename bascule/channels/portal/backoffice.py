@@ -18,6 +18,7 @@ from bascule.channels.portal.sessions import BACKOFFICE, PortalSession
 from bascule.channels.portal.web import (
     PortalRoute,
     client_address,
+    log_out,
     portal_of,
     portal_session,
     principal_in,
@@ -30,7 +31,7 @@ from bascule.context import Context
 from bascule.evolutions.services import get_service, list_services
 from bascule.evolutions.usecases import get_change_request, list_change_requests
 from bascule.identity.model import OPERATOR, Channel, Principal, PrincipalKind
-from bascule.identity.usecases import issue_token, revoke_token
+from bascule.identity.usecases import issue_token
 from bascule.kernel.calendar import Period, zone
 from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.kernel.messages_fr import message
@@ -120,11 +121,7 @@ def login(request: Request, token: str = Form(default="", max_length=500), suite
 
 @router.post("/deconnexion")
 def logout(request: Request, session: PortalSession = Depends(portal_session)) -> Response:
-    token = session.log_out(BACKOFFICE)
-    if token:
-        revoke_token(ctx_of(request), token)
-    session.say("Vous êtes déconnecté du back-office.")
-    return see_other(f"{PREFIX}/connexion")
+    return log_out(request, session, BACKOFFICE, "Vous êtes déconnecté du back-office.")
 
 
 @router.get("/")

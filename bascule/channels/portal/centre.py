@@ -23,6 +23,7 @@ from bascule.channels.portal.sessions import CENTRE, PortalSession
 from bascule.channels.portal.web import (
     PortalRoute,
     client_address,
+    log_out,
     may_change,
     portal_of,
     portal_session,
@@ -45,7 +46,7 @@ from bascule.evolutions.usecases import (
     list_change_requests,
 )
 from bascule.identity.model import Channel, Principal, PrincipalKind
-from bascule.identity.usecases import login_user, revoke_token
+from bascule.identity.usecases import login_user
 from bascule.kernel.calendar import Period, zone
 from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.kernel.messages_fr import message
@@ -126,11 +127,7 @@ def login(request: Request, email: str = Form(default="", max_length=320),
 
 @router.post("/deconnexion")
 def logout(request: Request, session: PortalSession = Depends(portal_session)) -> Response:
-    token = session.log_out(CENTRE)
-    if token:
-        revoke_token(ctx_of(request), token)
-    session.say("Vous êtes déconnecté.")
-    return see_other(f"{PREFIX}/connexion")
+    return log_out(request, session, CENTRE, "Vous êtes déconnecté.")
 
 
 # ---------------------------------------------------------------- home, services

@@ -15,6 +15,7 @@ from bascule.channels.portal.sessions import ESPACE, PortalSession
 from bascule.channels.portal.web import (
     PortalRoute,
     client_address,
+    log_out,
     portal_of,
     portal_session,
     principal_in,
@@ -25,7 +26,6 @@ from bascule.channels.portal.web import (
 from bascule.channels.rest.problems import STATUS
 from bascule.context import Context
 from bascule.identity.model import Channel, Principal, PrincipalKind
-from bascule.identity.usecases import revoke_token
 from bascule.kernel.calendar import zone
 from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.kernel.messages_fr import message
@@ -129,11 +129,7 @@ def login(request: Request, msisdn: str = Form(default="", max_length=40), code:
 
 @router.post("/deconnexion")
 def logout(request: Request, session: PortalSession = Depends(portal_session)) -> Response:
-    token = session.log_out(ESPACE)
-    if token:
-        revoke_token(ctx_of(request), token)
-    session.say("Vous êtes déconnecté.")
-    return see_other(f"{PREFIX}/connexion")
+    return log_out(request, session, ESPACE, "Vous êtes déconnecté.")
 
 
 # ---------------------------------------------------------------- profile

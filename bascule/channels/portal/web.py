@@ -29,7 +29,7 @@ from bascule.channels.portal.throttle import LoginThrottle
 from bascule.channels.rest.problems import STATUS
 from bascule.context import Context
 from bascule.identity.model import Principal, PrincipalKind
-from bascule.identity.usecases import authenticate
+from bascule.identity.usecases import authenticate, revoke_token
 from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.kernel.messages_fr import message
 from bascule.settings import Settings
@@ -225,3 +225,12 @@ class PortalRoute(APIRoute):
 
 def see_other(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
+
+
+def log_out(request: Request, session: PortalSession, space: str, farewell: str) -> RedirectResponse:
+    """End a space's session: its token is revoked on the server, not only forgotten by the browser."""
+    token = session.log_out(space)
+    if token:
+        revoke_token(portal_of(request).ctx, token)
+    session.say(farewell)
+    return see_other(f"{PREFIXES[space]}/connexion")

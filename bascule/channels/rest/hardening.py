@@ -23,6 +23,7 @@ import structlog
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bascule.channels.rest.asgi import read_body, replaying
 from bascule.channels.rest.problems import problem
 from bascule.kernel.clock import Clock
 from bascule.kernel.errors import ErrorCode
@@ -302,8 +303,8 @@ class LoginThrottleMiddleware:
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"].rstrip("/") != self.path:
             await self.app(scope, receive, send)
             return
-        body = await _read_body(receive)
-        replay = _replaying(body)
+        body = await read_body(receive)
+        replay = replaying(body)
         email = _email_of(body)
         if email is None:
             await self.app(scope, replay, send)
@@ -359,28 +360,3 @@ class LoginThrottleMiddleware:
                   f"{'s' if minutes > 1 else ''}.")
         response = problem(ErrorCode.TOO_MANY_REQUESTS, detail, scope["path"], retry_after=retry_after)
         await response(scope, receive, send)
-
-
-async def _read_body(receive: Receive) -> bytes:
-    parts: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        parts.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(parts)
-
-
-def _replaying(body: bytes) -> Receive:
-    delivered = False
-
-    async def receive() -> Message:
-        nonlocal delivered
-        if delivered:
-            return {"type": "http.disconnect"}
-        delivered = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return receive

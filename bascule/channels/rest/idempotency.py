@@ -18,6 +18,7 @@ from sqlalchemy import Engine, delete, select, update
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bascule.channels.rest.asgi import read_body, replaying
 from bascule.kernel.clock import Clock
 from bascule.kernel.errors import ErrorCode
 from bascule.persistence import tables as t
@@ -114,7 +115,7 @@ class IdempotencyMiddleware:
             await _send_whole(send, *_problem(422, ErrorCode.VALIDATION_ERROR,
                                               f"Idempotency-Key doit faire de 1 à {MAX_KEY_LENGTH} caractères."))
             return
-        body = await _read_body(receive)
+        body = await read_body(receive)
         principal = (await run_in_threadpool(self.caller, headers.get("authorization")))[:80]
         path = scope["path"] + ("?" + scope["query_string"].decode() if scope.get("query_string") else "")
         fingerprint = hashlib.sha256(b"POST " + path.encode() + b"\n" + body).hexdigest()
@@ -146,15 +147,6 @@ class IdempotencyMiddleware:
         status = 500
         response_headers: dict[str, str] = {}
         chunks: list[bytes] = []
-        delivered = False
-
-        async def replay_body() -> Message:
-            nonlocal delivered
-            if delivered:
-                return {"type": "http.disconnect"}
-            delivered = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
         async def capture(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
@@ -166,7 +158,7 @@ class IdempotencyMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, replay_body, capture)
+            await self.app(scope, replaying(body), capture)
         except BaseException:
             await run_in_threadpool(self.store.release, principal, key)
             raise
@@ -175,18 +167,6 @@ class IdempotencyMiddleware:
             return
         kept = {name: value for name, value in response_headers.items() if name in ("content-type", "location")}
         await run_in_threadpool(self.store.finish, principal, key, status, kept, b"".join(chunks).decode("utf-8"))
-
-
-async def _read_body(receive: Receive) -> bytes:
-    parts: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        parts.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(parts)
 
 
 def describe() -> dict[str, Any]:
