@@ -45,6 +45,12 @@ def test_the_audit_sees_a_missing_label_and_a_horizontal_scroll(chromium):
     assert problems == ["lang=en", "field without label: q", "no title", "horizontal scroll of 148px: DIV."]
 
 
+def audit_here(tab: Any) -> list[str]:
+    """The page the last click led to, once it has loaded (never a document half-way through navigation)."""
+    tab.wait_for_load_state("load")
+    return list(tab.evaluate(AUDIT))
+
+
 def audit(tab: Any, path: str) -> list[str]:
     response = tab.goto(path)
     assert response is not None, path
@@ -64,7 +70,7 @@ def test_pages_are_french_labelled_and_fit_a_360_px_phone(http, new_page):
     visitor.get_by_label("Numéro de la ligne").fill(MSISDN)
     visitor.get_by_role("button", name="Appeler").click()
     expect(visitor.locator(".phone-screen")).to_contain_text("Gamme mobile #121#")
-    problems += [f"simulateur en session: {p}" for p in visitor.evaluate(AUDIT)]
+    problems += [f"simulateur en session: {p}" for p in audit_here(visitor)]
     screenshot(visitor, "360-simulateur-ussd")
 
     manager = new_page(PHONE)
@@ -80,7 +86,7 @@ def test_pages_are_french_labelled_and_fit_a_360_px_phone(http, new_page):
     manager.goto(f"{base}/mno")
     manager.get_by_role("radio", name="SFR").check()
     manager.get_by_role("button", name="Valider").click()
-    problems += [f"récapitulatif: {p}" for p in manager.evaluate(AUDIT)]
+    problems += [f"récapitulatif: {p}" for p in audit_here(manager)]
     screenshot(manager, "360-recapitulatif")
     problems += audit(manager, "/centre-operations/demandes")
     screenshot(manager, "360-demandes")
@@ -89,7 +95,7 @@ def test_pages_are_french_labelled_and_fit_a_360_px_phone(http, new_page):
     subscriber.goto("/espace-client/connexion")
     subscriber.get_by_label("Numéro de téléphone").fill(MSISDN)
     subscriber.get_by_role("button", name="Recevoir un code").click()
-    problems += [f"saisie du code: {p}" for p in subscriber.evaluate(AUDIT)]
+    problems += [f"saisie du code: {p}" for p in audit_here(subscriber)]
     subscriber.get_by_label("Code reçu par SMS").fill(last_code(http, MSISDN))
     subscriber.get_by_role("button", name="Se connecter").click()
     for path in ("/espace-client/", "/espace-client/profil", "/espace-client/profil/changer",
