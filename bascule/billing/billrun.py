@@ -1,57 +1,100 @@
 """The monthly bill run: one invoice per account and period, numbered without gaps, safe to re-run.
 
-Each invoice is made in its own transaction together with the number it takes, so a run that is
-killed half-way leaves whole invoices and an unbroken sequence; the next run makes the rest.
+Accounts are invoiced in batches, each batch in one transaction that opens the cycles its services
+were missing, takes a block of invoice numbers from the year's counter and writes the batch's
+invoices, lines and audit events: a run that is killed half-way leaves whole batches and an unbroken
+sequence (the block commits with its invoices, or neither does); the next run makes the rest.
+The first batch is small, so the first invoices are there at once; batches then double in size.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from bascule.audit.trail import record
-from bascule.billing.invoice import InvoiceLine, InvoiceTotals, billable, invoice_number, totals
+from bascule.billing.invoice import InvoiceLine, billable, invoice_number, totals
 from bascule.context import Context
-from bascule.evolutions.services import refresh_cycles
+from bascule.evolutions.cycles import open_cycles_many
 from bascule.identity.model import Account, Channel, Principal
 from bascule.kernel.calendar import Period, local_date, zone
 from bascule.kernel.errors import DomainError, ErrorCode
+from bascule.persistence import bulk
+from bascule.persistence import tables as t
 from bascule.persistence.billing import StoredInvoice
 from bascule.persistence.repositories import new_id
+from bascule.persistence.uow import UnitOfWork
+
+FIRST_BATCH = 25  # accounts in the first transaction
+MAX_BATCH = 2000  # accounts per transaction once the run is going
+# SQLite has one writer and no queue: between two batches the run steps aside a moment, so that the
+# requests served meanwhile (and their busy-waits, which back off in steps of milliseconds) get a turn.
+SQLITE_PAUSE_SECONDS = 0.05
 
 
 @dataclass(frozen=True, slots=True)
 class BillRunResult:
     period: Period
-    created: list[StoredInvoice]
+    created: list[str]  # the ids of the invoices this run made (the invoices themselves stay in the database)
     already_invoiced: int
     not_yet_billable: int
 
 
-def _issue(ctx: Context, actor: Principal, channel: Channel, account: Account, period: Period,
-           now: datetime) -> StoredInvoice | None:
+def _invoice(ctx: Context, account: Account, lines: list[InvoiceLine], period: Period, now: datetime,
+             number: str) -> StoredInvoice:
+    b2b = ctx.catalog.b2b
+    return StoredInvoice(
+        id=new_id("inv"), account_id=account.id, period=str(period), number=number,
+        issued_on=local_date(now, zone(account.timezone)), vat_percent=b2b.vat_percent,
+        totals=totals(lines, account.currency, b2b.vat_percent, b2b.rounding), lines=lines, created_at=now,
+    )
+
+
+def _write(uow: UnitOfWork, actor: Principal, channel: Channel, invoices: list[StoredInvoice], now: datetime) -> None:
+    connection = uow.connection
+    bulk.insert_rows(connection, t.invoices, [{
+        "id": i.id, "account_id": i.account_id, "period": i.period, "number": i.number, "issued_on": i.issued_on,
+        "currency": i.totals.before_vat.currency, "vat_percent": i.vat_percent, "total": i.totals.before_vat.amount,
+        "vat": i.totals.vat.amount, "total_with_vat": i.totals.with_vat.amount, "created_at": i.created_at,
+    } for i in invoices])
+    bulk.insert_rows(connection, t.invoice_lines, [
+        {"invoice_id": i.id, "position": position, "kind": line.kind, "description": line.description,
+         "amount": line.amount.amount, "service_id": line.service_id, "at": line.at}
+        for i in invoices for position, line in enumerate(i.lines, start=1)
+    ])
+    bulk.insert_rows(connection, t.audit_events, bulk.audit_rows(
+        {"at": now, "actor_kind": actor.kind.value, "actor_id": actor.audit_id, "channel": channel.value,
+         "entity_kind": "invoice", "entity_id": i.id, "action": "invoice.issued",
+         "after": {"number": i.number, "period": i.period, "total": i.totals.before_vat, "account_id": i.account_id}}
+        for i in invoices))
+
+
+def _issue_batch(ctx: Context, actor: Principal, channel: Channel, accounts: list[Account], period: Period,
+                 now: datetime) -> list[str]:
+    """Invoice the batch's accounts not yet invoiced for the period, in one transaction; returns the new ids."""
     with ctx.uow() as uow:
-        if uow.invoices.of_period(account.id, str(period)) is not None:
-            return None
-        issued_on = local_date(now, zone(account.timezone))
-        lines = [
-            InvoiceLine(charge.kind, charge.description, charge.amount, charge.service_id, charge.at)
-            for charge in uow.charges.of_account(account.id, str(period))
-        ]
-        amounts: InvoiceTotals = totals(lines, account.currency, ctx.catalog.b2b.vat_percent, ctx.catalog.b2b.rounding)
-        sequence = uow.invoices.next_number(issued_on.year)
-        invoice = StoredInvoice(
-            id=new_id("inv"), account_id=account.id, period=str(period),
-            number=invoice_number(issued_on.year, sequence), issued_on=issued_on,
-            vat_percent=ctx.catalog.b2b.vat_percent, totals=amounts, lines=lines, created_at=now,
-        )
-        uow.invoices.add(invoice)
-        record(uow, at=now, actor=actor, channel=channel, entity=("invoice", invoice.id), action="invoice.issued",
-               after={"number": invoice.number, "period": str(period), "total": amounts.before_vat,
-                      "account_id": account.id})
+        connection = uow.connection
+        zones = {account.id: zone(account.timezone) for account in accounts}
+        open_cycles_many(uow, ctx.catalog, bulk.services_of_accounts(connection, list(zones)), zones, now)
+        years = {local_date(now, zones[account.id]).year for account in accounts}
+        bulk.lock_invoice_years(connection, years)  # before looking: a concurrent run waits for this batch
+        done = bulk.invoiced_accounts(connection, list(zones), str(period))
+        todo = [account for account in accounts if account.id not in done]
+        charges = bulk.charges_of_accounts(connection, [account.id for account in todo], str(period))
+        invoices: list[StoredInvoice] = []
+        for year in sorted(years):
+            of_year = [account for account in todo if local_date(now, zones[account.id]).year == year]
+            if not of_year:
+                continue
+            first = bulk.take_invoice_numbers(connection, year, len(of_year))
+            for offset, account in enumerate(of_year):
+                lines = [InvoiceLine(c.kind, c.description, c.amount, c.service_id, c.at)
+                         for c in charges.get(account.id, [])]
+                invoices.append(_invoice(ctx, account, lines, period, now, invoice_number(year, first + offset)))
+        _write(uow, actor, channel, invoices, now)
         uow.commit()
-    return invoice
+    return [invoice.id for invoice in invoices]
 
 
 def bill_run(ctx: Context, actor: Principal, channel: Channel, period: Period,
@@ -61,24 +104,22 @@ def bill_run(ctx: Context, actor: Principal, channel: Channel, period: Period,
     now = ctx.clock.now()
     with ctx.uow(write=False) as uow:
         accounts = uow.accounts.all()
-    created: list[StoredInvoice] = []
-    existing = pending = 0
-    for done, account in enumerate(accounts, start=1):
-        if not billable(period, local_date(now, zone(account.timezone))):
-            pending += 1
-        else:
-            with ctx.uow(write=False) as uow:
-                refresh_cycles(ctx, uow.services.of_account(account.id))
-            invoice = _issue(ctx, actor, channel, account, period, now)
-            if invoice is None:
-                existing += 1
-            else:
-                created.append(invoice)
-        if progress is not None:
-            progress(done, len(accounts))
-    if pending == len(accounts) and accounts:
+    due = [account for account in accounts if billable(period, local_date(now, zone(account.timezone)))]
+    pending = len(accounts) - len(due)
+    if accounts and not due:
         raise DomainError(ErrorCode.VALIDATION_ERROR, f"La période {period} n'est pas terminée : rien à facturer.")
-    return BillRunResult(period, created, existing, pending)
+    created: list[str] = []
+    done, size = 0, FIRST_BATCH
+    while done < len(due):
+        batch = due[done:done + size]
+        created.extend(_issue_batch(ctx, actor, channel, batch, period, now))
+        done += len(batch)
+        size = min(size * 2, MAX_BATCH)
+        if progress is not None:
+            progress(pending + done, len(accounts))
+        if ctx.engine.dialect.name == "sqlite" and done < len(due):
+            time.sleep(SQLITE_PAUSE_SECONDS)
+    return BillRunResult(period, created, len(due) - len(created), pending)
 
 
 def invoices_of(ctx: Context, actor: Principal, account_id: str) -> list[StoredInvoice]:

@@ -178,6 +178,7 @@ class B2BFile(_Strict):
     item_fees: dict[ChangeItem, str] = Field(default_factory=dict)
     reboot_notice: str
     vat_percent: int = Field(default=20, ge=0, le=100)
+    at_exhaustion: Literal["bar", "throttle"] = "bar"
     seller: SellerFile | None = None  # invoices need it; a catalogue used only for quoting may omit it
 
 
@@ -276,6 +277,7 @@ def build(document: CatalogFile) -> Catalog:
             item_fees={str(item): fee for item, fee in document.b2b.item_fees.items()},
             reboot_notice=document.b2b.reboot_notice,
             vat_percent=document.b2b.vat_percent,
+            at_exhaustion=document.b2b.at_exhaustion,
             seller=Seller(**document.b2b.seller.model_dump()) if document.b2b.seller else None,
         ),
         prepaid=PrepaidPolicies(xof, document.prepaid.timezone, document.prepaid.monthly_migration_limit),

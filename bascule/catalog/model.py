@@ -131,6 +131,7 @@ class B2BPolicies:
     reboot_notice: str = ""
     vat_percent: int = 20
     seller: Seller | None = None
+    at_exhaustion: str = "bar"  # what a used-up bundle gets: "bar" or "throttle" (a metered ceiling always bars)
 
 
 @dataclass(frozen=True, slots=True)

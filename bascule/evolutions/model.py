@@ -12,7 +12,12 @@ from bascule.evolutions.lifecycle import RequestStatus
 
 class ServiceStatus(StrEnum):
     ACTIVE = "active"
-    BARRED = "barred"
+    BARRED = "barred"  # data cut until the next cycle, a top-up, an extension or a larger plan
+    THROTTLED = "throttled"  # data slowed instead of cut, when the catalogue says so for bundles
+
+    @property
+    def restricted(self) -> bool:
+        return self is not ServiceStatus.ACTIVE
 
 
 @dataclass(frozen=True, slots=True)

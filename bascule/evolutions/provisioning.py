@@ -84,7 +84,7 @@ def _restore(ctx: Context, uow: UnitOfWork, request: ChangeRequest, now: datetim
     uow.services.save(restored)
     record(uow, at=now, actor=SYSTEM, channel=Channel.SYSTEM, entity=("service", service.id),
            action="service.restored", before=service.audit_view(), after=restored.audit_view())
-    apply_status(uow, restored, now, SYSTEM, Channel.SYSTEM)
+    apply_status(ctx, uow, restored, now, SYSTEM, Channel.SYSTEM)
 
 
 def _reverse_charges(uow: UnitOfWork, request: ChangeRequest, period: Period, now: datetime) -> None:

@@ -62,7 +62,7 @@ def _buy(ctx: Context, actor: Principal, channel: Channel, service_id: str, kind
         record(uow, at=now, actor=actor, channel=channel, entity=("service", service.id),
                action=f"service.{kind.value}", after={"pack_id": pack.id, "data_bytes": pack.data_bytes,
                                                       "price": pack.price, "valid_until": bucket.valid_until})
-        service = apply_status(uow, service, now, actor, channel)
+        service = apply_status(ctx, uow, service, now, actor, channel)
         view = view_of(ctx, uow, service, now)
         uow.commit()
     return Purchase(bucket.id, kind, pack, bucket.valid_until, now, view)

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from bascule.audit.trail import record
 from bascule.catalog.model import Plan, PlanKind
 from bascule.context import Context
-from bascule.evolutions.cycles import SLOT_SCOPE, open_cycles, status_for
+from bascule.evolutions.cycles import SLOT_SCOPE, exhaustion_status, open_cycles, status_for
 from bascule.evolutions.model import Service, ServiceStatus
 from bascule.evolutions.quota import Quota, draw, quota_of
 from bascule.evolutions.rules import metered_usage_charge
@@ -162,7 +162,7 @@ def apply_usage(ctx: Context, uow: UnitOfWork, service_id: str, used_bytes: int,
     before = quota_of(buckets).used_bytes
     _charge_metered(ctx, uow, service, instant, before,
                     before + sum(b.used_bytes - by_id[b.id].used_bytes for b in drawn))
-    return _apply_status(uow, service, now, actor, channel)
+    return _apply_status(ctx, uow, service, now, actor, channel)
 
 
 def check_usage_instant(ctx: Context, used_bytes: int, at: datetime | None) -> datetime:
@@ -211,13 +211,15 @@ def _charge_metered(ctx: Context, uow: UnitOfWork, service: Service, instant: da
     )
 
 
-def _apply_status(uow: UnitOfWork, service: Service, now: datetime, actor: Principal, channel: Channel) -> Service:
-    status = status_for(uow.buckets.open_at(service.id, now))
+def _apply_status(ctx: Context, uow: UnitOfWork, service: Service, now: datetime, actor: Principal,
+                  channel: Channel) -> Service:
+    when_exhausted = exhaustion_status(ctx.catalog, ctx.catalog.plan(service.plan_id))
+    status = status_for(uow.buckets.open_at(service.id, now), when_exhausted)
     if status is service.status:
         return service
     changed = replace(service, status=status)
     uow.services.save(changed)
-    action = "service.barred" if status is ServiceStatus.BARRED else "service.unbarred"
+    action = f"service.{status.value}" if status.restricted else "service.unbarred"
     record(uow, at=now, actor=actor, channel=channel, entity=("service", service.id), action=action,
            before=service.audit_view(), after=changed.audit_view())
     return changed

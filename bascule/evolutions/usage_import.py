@@ -1,5 +1,11 @@
 """Bulk usage import: each batch's new record ids and the draws they cause commit together.
 
+The record ids of a batch go in at once (on PostgreSQL by COPY into a temporary table, then
+`INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING`), the cycles the batch's lines are missing are
+opened in bulk and every line of the batch is drawn in memory, then written back in a few statements
+(see `_draw_all`: the same rules as `apply_usage`, one service at a time). The file is read by line,
+so that a line's records come in one batch.
+
 A re-import, or an import started again after a crash, skips every record already received.
 Records are drawn per service and month in the account's zone, at the instant of the month's
 last record, after the columnar engine has summed them per hour.
@@ -7,18 +13,32 @@ last record, after the columnar engine has summed them per hour.
 
 from __future__ import annotations
 
+import io
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
 from bascule.context import Context
-from bascule.evolutions.services import apply_usage
+from bascule.evolutions.cycles import exhaustion_status, open_cycles_many, status_for
+from bascule.evolutions.model import Service
+from bascule.evolutions.quota import Bucket, draw, quota_of
+from bascule.evolutions.rules import metered_usage_charge
+from bascule.evolutions.services import apply_status
 from bascule.identity.model import Channel, Principal
-from bascule.ingest.usage_files import Batch, hourly
+from bascule.ingest.usage_files import Batch
 from bascule.kernel.calendar import Period, zone
+from bascule.persistence import bulk
+from bascule.persistence import tables as t
+from bascule.persistence.repositories import _bucket, new_id
+from bascule.persistence.uow import UnitOfWork
 
 
 @dataclass
@@ -30,46 +50,180 @@ class ImportReport:
     services: set[str] = field(default_factory=set)
 
 
-def _monthly(records: pa.Table, lines: dict[str, tuple[str, str]]) -> dict[tuple[str, str], tuple[int, datetime]]:
+Hour = tuple[str, int, int, float]  # (service id, hours since the epoch UTC, bytes, last epoch)
+
+
+def _monthly(hours: Iterable[Hour], zones: dict[str, str]) -> dict[tuple[str, str], tuple[int, datetime]]:
+    """Sum per service and month in the account's zone (hour boundaries are month boundaries in whole-hour
+    zones), with the instant of the month's last record."""
     totals: dict[tuple[str, str], tuple[int, datetime]] = {}
-    for hour in hourly(records):
-        service_id, tz_name = lines[hour.msisdn]
-        last = datetime.fromtimestamp(hour.last_epoch, UTC)
-        key = (service_id, str(Period.at(last, zone(tz_name))))
+    for service_id, _hour, used, last_epoch in hours:
+        last = datetime.fromtimestamp(last_epoch, UTC)
+        key = (service_id, str(Period.at(last, zone(zones[service_id]))))
         previous_bytes, previous_last = totals.get(key, (0, last))
-        totals[key] = (previous_bytes + hour.bytes, max(previous_last, last))
+        totals[key] = (previous_bytes + used, max(previous_last, last))
     return totals
+
+
+def _line_index(uow: UnitOfWork) -> pa.Table:
+    """MSISDN → service id and the account's zone, as Arrow columns (one query, straight from the driver)."""
+    driver = uow.connection.connection.driver_connection
+    assert driver is not None
+    cursor = driver.cursor()
+    try:
+        cursor.execute("SELECT services.msisdn, services.id, accounts.timezone FROM services "
+                       "JOIN accounts ON accounts.id = services.account_id")
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    columns = list(zip(*rows, strict=True)) if rows else [(), (), ()]
+    return pa.table({name: pa.array(values, type=pa.string())
+                     for name, values in zip(("msisdn", "service_id", "timezone"), columns, strict=True)})
+
+
+def _receive(uow: UnitOfWork, records: pa.Table, received_at: datetime) -> tuple[int, list[Hour]]:
+    """Store the batch's records (record_id, service_id, bytes, epoch), skipping ids already received;
+    returns how many were new and what they add up to per service and hour."""
+    if uow.connection.dialect.name == "postgresql":
+        return _receive_copy(uow, records, received_at)
+    rows = [{"record_id": record_id, "service_id": service_id, "bytes": used, "received_at": received_at,
+             "at": datetime.fromtimestamp(epoch, UTC)}
+            for record_id, service_id, used, epoch in zip(
+                records["record_id"].to_pylist(), records["service_id"].to_pylist(),
+                records["bytes"].to_pylist(), records["epoch"].to_pylist(), strict=True)]
+    new = {row.record_id for row in bulk.insert_rows(uow.connection, t.usage_records, rows, ignore_conflicts=True,
+                                                     returning=("record_id",))}
+    hours: dict[tuple[str, int], tuple[int, float]] = {}
+    for row in rows:
+        if row["record_id"] in new:
+            epoch = row["at"].timestamp()
+            key = (row["service_id"], int(epoch // 3600))
+            used, last = hours.get(key, (0, epoch))
+            hours[key] = (used + row["bytes"], max(last, epoch))
+    return len(new), [(service_id, hour, used, last) for (service_id, hour), (used, last) in hours.items()]
+
+
+def _receive_copy(uow: UnitOfWork, records: pa.Table, received_at: datetime) -> tuple[int, list[Hour]]:
+    """PostgreSQL: COPY (CSV written by Arrow) into a temporary table, then one INSERT … ON CONFLICT DO
+    NOTHING RETURNING whose new rows are summed per service and hour by the database itself."""
+    connection = uow.connection
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    connection.exec_driver_sql("CREATE TEMPORARY TABLE IF NOT EXISTS usage_batch (record_id varchar(100), "
+                               "service_id varchar(40), bytes bigint, at timestamptz) ON COMMIT DELETE ROWS")
+    connection.exec_driver_sql("TRUNCATE usage_batch")
+    timestamps = pc.cast(pc.multiply(records["epoch"], 1_000_000), pa.int64()).cast(pa.timestamp("us", tz="UTC"))
+    table = pa.table({"record_id": records["record_id"], "service_id": records["service_id"],
+                      "bytes": records["bytes"], "at": timestamps})
+    buffer = io.BytesIO()
+    pa_csv.write_csv(table, buffer, pa_csv.WriteOptions(include_header=False))
+    with driver.cursor() as cursor, cursor.copy("COPY usage_batch FROM STDIN (FORMAT csv)") as copy:
+        copy.write(buffer.getbuffer())
+    rows = connection.exec_driver_sql(
+        "WITH fresh AS (INSERT INTO usage_records (record_id, service_id, bytes, at, received_at) "
+        "SELECT record_id, service_id, bytes, at, %s FROM usage_batch ON CONFLICT DO NOTHING "
+        "RETURNING service_id, bytes, extract(epoch FROM at)::float8 AS epoch) "
+        "SELECT service_id, floor(epoch / 3600)::bigint, sum(bytes)::bigint, max(epoch), count(*) "
+        "FROM fresh GROUP BY 1, 2", (received_at,)).all()
+    return sum(int(row[4]) for row in rows), [(row[0], int(row[1]), int(row[2]), float(row[3])) for row in rows]
+
+
+Drawn = list[tuple[tuple[str, str], tuple[int, datetime]]]  # ((service id, period), (bytes, last instant))
+
+
+def _draw_all(ctx: Context, uow: UnitOfWork, drawn: Drawn, actor: Principal, channel: Channel) -> None:
+    """What `apply_usage` does for each (service, month), for the whole batch at once.
+
+    The batch's services are locked together (in id order), their missing cycles opened in bulk,
+    their open buckets read once; each month's usage draws them in time order, in memory, exactly as
+    `draw` decides; then the buckets and the metered lines are written in a few statements, and the
+    few lines whose status changes go through `apply_status` as one by one."""
+    now = ctx.clock.now()
+    connection = uow.connection
+    ids = sorted({service_id for (service_id, _period), _ in drawn})
+    services = {s.id: s for s in bulk.lock_services(connection, ids)}
+    zones = {account_id: zone(name) for account_id, name in
+             bulk.account_zones(connection, sorted({s.account_id for s in services.values()}))}
+    barred = [s.id for s in services.values() if s.status.restricted]
+    open_cycles_many(uow, ctx.catalog, list(services.values()), zones, now)
+    for service_id in barred:  # a new cycle may have lifted the bar
+        services[service_id] = uow.services.get(service_id) or services[service_id]
+    held: dict[str, list[Bucket]] = defaultdict(list)
+    for row in bulk.open_buckets(connection, ids):
+        held[row.service_id].append(_bucket(row))
+    stored = {bucket.id: bucket.used_bytes for buckets in held.values() for bucket in buckets}
+    charges: dict[str, dict[str, Any]] = {}
+    for (service_id, _period), (used, instant) in drawn:
+        service = services[service_id]
+        buckets = held[service_id]
+        open_then = [b for b in buckets if b.valid_from <= instant < b.valid_until]
+        before = quota_of(open_then).used_bytes
+        changed = {b.id: b for b in draw(open_then, used).updated}
+        after = before + sum(b.used_bytes - next(o for o in open_then if o.id == b.id).used_bytes
+                             for b in changed.values())
+        held[service_id] = [changed.get(b.id, b) for b in buckets]
+        _metered(ctx, charges, service, zones[service.account_id], instant, before, after)
+    bulk.set_bucket_usage(connection, [(bucket.id, bucket.used_bytes, stored[bucket.id])
+                                       for buckets in held.values() for bucket in buckets
+                                       if bucket.used_bytes != stored[bucket.id]])
+    bulk.add_to_charges(connection, list(charges.values()))
+    _bar(ctx, uow, [services[i] for i in ids], held, now, actor, channel)
+
+
+def _metered(ctx: Context, charges: dict[str, dict[str, Any]], service: Service, tz: ZoneInfo, instant: datetime,
+             before: int, after: int) -> None:
+    """The growth of the service's metered line for the month (`_charge_metered`), added up over the batch."""
+    added = metered_usage_charge(ctx.catalog.plan(service.plan_id), before, after)
+    if added.is_zero:
+        return
+    period = Period.at(instant, tz)
+    key = f"usage:{service.id}:{period}"
+    line = charges.get(key)
+    if line is None:
+        charges[key] = {"id": new_id("chg"), "account_id": service.account_id, "service_id": service.id,
+                        "period": str(period), "kind": "usage", "description": f"Consommation au compteur, {period}",
+                        "amount": added.amount, "currency": added.currency, "at": instant,
+                        "change_request_id": None, "once_key": key}
+    else:
+        line["amount"] += added.amount
+        line["at"] = instant
+
+
+def _bar(ctx: Context, uow: UnitOfWork, services: list[Service], held: dict[str, list[Bucket]], now: datetime,
+         actor: Principal, channel: Channel) -> None:
+    """The lines whose quota now calls for another status go through `apply_status` (bar, audit line)."""
+    for service in services:
+        when_exhausted = exhaustion_status(ctx.catalog, ctx.catalog.plan(service.plan_id))
+        open_now = [b for b in held[service.id] if b.valid_from <= now < b.valid_until]
+        if status_for(open_now, when_exhausted) is not service.status:
+            apply_status(ctx, uow, service, now, actor, channel)
 
 
 def import_usage(ctx: Context, actor: Principal, channel: Channel, batches: Iterable[Batch],
                  progress: Callable[[int], None] | None = None) -> ImportReport:
     actor.require_operator()
     with ctx.uow(write=False) as uow:
-        lines = uow.lines.all()
-    known = pa.array(list(lines), type=pa.string())
+        index = _line_index(uow)
+    zones = dict(zip(index["service_id"].to_pylist(), index["timezone"].to_pylist(), strict=True))
     report = ImportReport()
-    for batch in batches:
-        records = batch.records
-        report.read += records.num_rows
-        records = records.filter(pc.is_in(records["msisdn"], value_set=known))
-        report.unknown_line += batch.records.num_rows - records.num_rows
-        received_at = ctx.clock.now()
-        rows = [
-            {"record_id": record_id, "service_id": lines[msisdn][0], "bytes": used, "received_at": received_at,
-             "at": datetime.fromtimestamp(epoch, UTC)}
-            for record_id, msisdn, used, epoch in zip(
-                records["record_id"].to_pylist(), records["msisdn"].to_pylist(),
-                records["bytes"].to_pylist(), records["epoch"].to_pylist(), strict=True)
-        ]
-        with ctx.uow() as uow:
-            new_ids = uow.usage.receive_many(rows)
-            fresh = records.filter(pc.is_in(records["record_id"], value_set=pa.array(list(new_ids), type=pa.string())))
-            for (service_id, _period), (used, last) in sorted(_monthly(fresh, lines).items(), key=lambda kv: kv[1][1]):
-                apply_usage(ctx, uow, service_id, used, last, actor, channel)
-                report.services.add(service_id)
-            uow.commit()
-        report.new += len(new_ids)
-        report.repeated += records.num_rows - len(new_ids)
-        if progress is not None:
-            progress(batch.records.num_rows)
+    with duckdb.connect() as columnar:
+        columnar.register("lines", index)
+        for batch in batches:
+            report.read += batch.records.num_rows
+            columnar.register("batch", batch.records)
+            records = columnar.sql("SELECT batch.record_id, lines.service_id, batch.bytes, batch.epoch "
+                                   "FROM batch JOIN lines ON lines.msisdn = batch.msisdn").to_arrow_table()
+            columnar.unregister("batch")
+            report.unknown_line += batch.records.num_rows - records.num_rows
+            with ctx.uow() as uow:
+                new, hours = _receive(uow, records, ctx.clock.now())
+                drawn = sorted(_monthly(hours, zones).items(), key=lambda kv: kv[1][1])
+                if drawn:
+                    _draw_all(ctx, uow, drawn, actor, channel)
+                report.services.update(service_id for (service_id, _period), _ in drawn)
+                uow.commit()
+            report.new += new
+            report.repeated += records.num_rows - new
+            if progress is not None:
+                progress(batch.records.num_rows)
     return report

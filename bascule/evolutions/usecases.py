@@ -161,7 +161,7 @@ def _apply(ctx: Context, uow: UnitOfWork, actor: Principal, channel: Channel, se
                         change_request_id=request.id)
     record(uow, at=now, actor=actor, channel=channel, entity=("service", service.id), action="service.changed",
            before=service.audit_view(), after=changed.audit_view())
-    return apply_status(uow, changed, now, actor, channel), snapshot
+    return apply_status(ctx, uow, changed, now, actor, channel), snapshot
 
 
 _move = move_request

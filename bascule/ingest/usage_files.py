@@ -13,6 +13,7 @@ import duckdb
 import pyarrow as pa
 
 REQUIRED = ("record_id", "msisdn", "bytes", "at")
+MEMORY_LIMIT = "1GB"
 
 
 class UsageFileError(ValueError):
@@ -52,6 +53,9 @@ def read_batches(path: Path, batch_rows: int = 200_000) -> Iterator[Batch]:
     """Each record once (the first by time when an id repeats in the file), in batches of Arrow columns."""
     con = duckdb.connect()
     try:
+        # Bounded memory whatever the file's size: DuckDB spills its sort and window to disk past this.
+        con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+        con.execute("SET preserve_insertion_order = false")
         described = con.execute(f"DESCRIBE SELECT * FROM {_reader(path)}(?)", [str(path)])  # noqa: S608
         columns = [row[0] for row in described.fetchall()]
         missing = [name for name in REQUIRED if name not in columns]
@@ -60,11 +64,12 @@ def read_batches(path: Path, batch_rows: int = 200_000) -> Iterator[Batch]:
         query = (
             "SELECT CAST(record_id AS VARCHAR) AS record_id, CAST(msisdn AS VARCHAR) AS msisdn,"  # noqa: S608
             ' CAST(bytes AS BIGINT) AS bytes, epoch(CAST("at" AS TIMESTAMPTZ)) AS epoch'
-            f" FROM {_reader(path)}(?)"
+            f" FROM {_reader(path)}($path)"
             ' QUALIFY row_number() OVER (PARTITION BY record_id ORDER BY "at") = 1'
+            # By line, so that a line's records come in one batch and are drawn once per batch and month.
+            ' ORDER BY msisdn, epoch, record_id'
         )
-        result = con.execute(query, [str(path)])
-        reader = result.to_arrow_reader(batch_rows)
+        reader = con.sql(query, params={"path": str(path)}).to_arrow_reader(batch_rows)
         assert reader is not None
         for record_batch in reader:
             yield Batch(pa.Table.from_batches([record_batch]))

@@ -79,7 +79,7 @@ services = Table(
     Column("activated_on", Date, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("version", Integer, nullable=False, server_default="1"),
-    CheckConstraint("status IN ('active', 'barred')", name="status"),
+    CheckConstraint("status IN ('active', 'barred', 'throttled')", name="status"),
     CheckConstraint("ceiling_bytes IS NULL OR ceiling_bytes > 0", name="ceiling_positive"),
 )
 

@@ -132,3 +132,24 @@ def test_metered_usage_stops_at_the_ceiling_and_an_extension_raises_it(http):
     lines = charges(http, customer)["lines"]
     assert [(line["kind"], line["amount"]["amount"]) for line in lines] == [
         ("recurring", "2.00"), ("usage", "10.60"), ("extension", "1.50")]
+
+
+def test_a_catalogue_that_throttles_slows_a_used_up_bundle_instead_of_barring_it(http, ctx):
+    from dataclasses import replace
+
+    shipped = ctx.catalog
+    ctx.catalog = replace(shipped, b2b=replace(shipped.b2b, at_exhaustion="throttle"))
+    try:
+        customer = make_customer(http)
+        bundle = make_service(http, customer.account_id)
+        metered = make_service(http, customer.account_id, plan_id="compteur-4g", msisdn="+33612345679")
+        assert use(http, bundle["id"], 10 * GIB)["status"] == "throttled"
+        assert use(http, metered["id"], 5 * GIB)["status"] == "barred"  # a metered ceiling always bars
+        lifted = ok(http.post(f"/api/v1/services/{bundle['id']}/topups", json={"topup_id": "recharge-1go"},
+                              headers=OPERATOR), 201)
+        assert lifted["service"]["status"] == "active"
+        audit = ok(http.get("/api/v1/admin/audit", params={"entity_kind": "service", "entity_id": bundle["id"]},
+                            headers=OPERATOR))
+        assert [event["action"] for event in audit][-3:] == ["service.throttled", "service.topup", "service.unbarred"]
+    finally:
+        ctx.catalog = shipped

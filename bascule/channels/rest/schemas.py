@@ -162,7 +162,7 @@ class ServiceOut(BaseModel):
     radio: Literal["4G", "5G"]
     network: str
     apn: str
-    status: Literal["active", "barred"]
+    status: Literal["active", "barred", "throttled"]
     ceiling_bytes: int | None
     activated_on: date
     cycle: CycleOut

@@ -147,7 +147,7 @@ def line_a_product(request: Request, view: ServiceView) -> dict[str, Any]:
         "description": "Line A mobile-data service",
         "isBundle": False,
         "isCustomerVisible": True,
-        "status": "suspended" if service.status.value == "barred" else "active",
+        "status": "suspended" if service.status.restricted else "active",
         "startDate": service.activated_on.isoformat(),
         "productSerialNumber": service.msisdn,
         "productOffering": offering_ref(request, plan.id, plan.name),

@@ -1,0 +1,45 @@
+"""The limits beside the HTTP benchmarks: a bare ASGI app on the same HTTP server as `bascule serve`.
+
+`POST /ussd` parses the same form as Bascule's callback and answers a fixed `CON` screen;
+`POST /echo` answers fixed JSON (the load client's own ceiling is measured against it).
+Run: python -m bench.bare PORT
+"""
+
+from __future__ import annotations
+
+import sys
+from urllib.parse import parse_qsl
+
+MENU = b"CON Gamme mobile #121#\n1 Changer de profil\n2 Mon profil et mes bonus\n3 Mon solde\n4 Decouvrir les profils"
+ECHO = b'{"id":"chr_0","status":"awaiting_confirmation"}'
+
+
+async def _body(receive):  # type: ignore[no-untyped-def]
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+async def app(scope, receive, send):  # type: ignore[no-untyped-def]
+    if scope["type"] != "http":
+        return
+    body = await _body(receive)
+    if scope["path"] == "/ussd":
+        fields = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+        status = 200 if fields.get("sessionId") and fields.get("phoneNumber") else 400
+        answer, kind = MENU, b"text/plain; charset=utf-8"
+    else:
+        status, answer, kind = 200, (ECHO if scope["path"] == "/echo" else b"ok"), b"application/json"
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", kind), (b"content-length", str(len(answer)).encode())]})
+    await send({"type": "http.response.body", "body": answer})
+
+
+if __name__ == "__main__":
+    import uvicorn
+
+    # The same server and options as `bascule serve` (uvicorn, http "auto", its default loop).
+    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", http="auto")

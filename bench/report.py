@@ -1,0 +1,104 @@
+"""The Markdown table of a run: Bascule's figure, the limit measured beside it, the goal and how far it is."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _n(value: float, digits: int = 0) -> str:
+    return f"{value:,.{digits}f}".replace(",", " ")
+
+
+def _mib(value: float) -> str:
+    return f"{value / 1024**2:,.0f} MiB".replace(",", " ")
+
+
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "**not met**"
+
+
+def _failures(ours: dict[str, Any]) -> str:
+    failures = ours.get("failures") or {}
+    return "" if not failures else f" ({sum(failures.values())} failed flows)"
+
+
+def _change_requests(r: dict[str, Any]) -> list[str]:
+    rows = []
+    if "change_requests" in r:
+        ours, limit = r["change_requests"]["ours"], r["change_requests"]["limit"]
+        share = 2 * ours["flows_per_s"] / limit["tps"]
+        ok = share >= 0.25 and ours["p99_ms"] <= 50
+        rows.append(
+            f"| change requests (operator token) | {_n(ours['flows_per_s'])} confirmed changes/s "
+            f"({_n(ours['requests_per_s'])} req/s), p50 {_n(ours['p50_ms'], 1)} ms, p99 {_n(ours['p99_ms'], 1)} ms"
+            f"{_failures(ours)} | pgbench, same transaction shape, {limit['clients']} clients: "
+            f"{_n(limit['tps'])} tps | ≥ 25 %, p99 ≤ 50 ms: {share:.1%} of pgbench (two of ours per change), "
+            f"{_verdict(ok)} |")
+    if "change_requests_password" in r:
+        ours = r["change_requests_password"]["ours"]
+        rows.append(
+            f"| change requests (customer token + argon2id password) | {_n(ours['flows_per_s'])} changes/s, "
+            f"p50 {_n(ours['p50_ms'], 1)} ms, p99 {_n(ours['p99_ms'], 1)} ms, 8 clients{_failures(ours)} "
+            f"| — | what the password costs (no goal) |")
+    return rows
+
+
+def _migrations(r: dict[str, Any]) -> list[str]:
+    if "migrations" not in r:
+        return []
+    ours, limit = r["migrations"]["ours"], r["migrations"]["limit"]
+    share = ours["flows_per_s"] / limit["tps"]
+    return [f"| profile migrations | {_n(ours['flows_per_s'])} migrations/s, p50 {_n(ours['p50_ms'], 1)} ms, "
+            f"p99 {_n(ours['p99_ms'], 1)} ms{_failures(ours)} | pgbench, same transaction: {_n(limit['tps'])} tps | "
+            f"≥ 25 %: {share:.1%}, {_verdict(share >= 0.25)} |"]
+
+
+def _ussd(r: dict[str, Any]) -> list[str]:
+    if "ussd" not in r or "ours" not in r["ussd"]:
+        return []
+    ours, limit = r["ussd"]["ours"], r["ussd"]["limit"]
+    share = ours["requests_per_s"] / limit["requests_per_s"]
+    ok = share >= 0.5 and ours["p99_ms"] <= 20
+    bad = f", {ours['bad']} error screens" if ours.get("bad") else ""
+    return [f"| USSD `POST /ussd` (wrk, 64 connections) | {_n(ours['requests_per_s'])} req/s, p99 "
+            f"{_n(ours['p99_ms'], 1)} ms, {ours['migrated']} migrations in the sessions{bad} | bare ASGI app, same "
+            f"server and form: {_n(limit['requests_per_s'])} req/s, p99 {_n(limit['p99_ms'], 1)} ms | "
+            f"≥ 50 %, p99 ≤ 20 ms: {share:.1%}, {_verdict(ok)} |"]
+
+
+def _usage(r: dict[str, Any]) -> list[str]:
+    rows = []
+    for fmt, run in r.get("usage_import", {}).get("runs", {}).items():
+        limit = run["duckdb"]
+        share = run["records_per_s"] / limit["rows_per_s"]
+        ok = share >= 0.25 and run["peak_rss_bytes"] <= 2 * 1024**3
+        extrapolated = "" if run.get("records") == 10_000_000 else f" (run at {_n(run['records'])} records)"
+        rows.append(
+            f"| usage import, {fmt}{extrapolated} | {_n(run['records_per_s'])} records/s "
+            f"({_n(run['seconds'], 1)} s), peak {_mib(run['peak_rss_bytes'])} | DuckDB reading and aggregating "
+            f"by MSISDN: {_n(limit['rows_per_s'])} rows/s | ≥ 25 %, ≤ 2 GB: {share:.1%}, {_verdict(ok)} |")
+    return rows
+
+
+def _bill(r: dict[str, Any]) -> list[str]:
+    if "bill_run" not in r:
+        return []
+    run = r["bill_run"]
+    projected = run["seconds"] * 1_000_000 / run["services"]
+    ok = projected <= 60
+    size = "" if run["services"] == 1_000_000 else f" (run at {_n(run['services'])}; 1 M projected {projected:.0f} s)"
+    return [f"| bill run, {_n(run['services'])} services / {_n(run['accounts'])} accounts{size} | "
+            f"{_n(run['services_per_s'])} services/s ({_n(run['seconds'], 1)} s, {_n(run['invoices'])} invoices), "
+            f"peak {_mib(run['peak_rss_bytes'])} | — | ≤ 60 s for 1 M: {_verdict(ok)} |"]
+
+
+def markdown(r: dict[str, Any]) -> str:
+    head = ["| benchmark | Bascule | limit measured beside it | goal |", "|---|---|---|---|"]
+    rows = _change_requests(r) + _migrations(r) + _ussd(r) + _usage(r) + _bill(r)
+    notes = [f"Machine: {r['machine']}.", f"Command: `{r['command']}` ({r['total_seconds'] / 60:.1f} min), "
+             f"started {r['started_at']}."]
+    if "load_client" in r:
+        ceiling = r["load_client"]["ceiling"]
+        notes.append(f"Load client (asyncio, raw HTTP/1.1) ceiling against the bare app: "
+                     f"{_n(ceiling['requests_per_s'])} req/s with the same connections.")
+    return "\n".join(head + rows) + "\n\n" + "\n".join(notes) + "\n"
