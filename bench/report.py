@@ -72,9 +72,12 @@ def _usage(r: dict[str, Any]) -> list[str]:
         limit = run["duckdb"]
         share = run["records_per_s"] / limit["rows_per_s"]
         ok = share >= 0.25 and run["peak_rss_bytes"] <= 2 * 1024**3
-        extrapolated = "" if run.get("records") == 10_000_000 else f" (run at {_n(run['records'])} records)"
+        projected = 10_000_000 / run["records_per_s"]
+        extrapolated = ("" if run.get("records") == 10_000_000 else
+                        f" (run at {_n(run['records'])} records; 10 M projected {projected:.0f} s)")
         rows.append(
-            f"| usage import, {fmt}{extrapolated} | {_n(run['records_per_s'])} records/s "
+            f"| usage import, {fmt}, {_n(run.get('lines', 0))} lines{extrapolated} | "
+            f"{_n(run['records_per_s'])} records/s "
             f"({_n(run['seconds'], 1)} s), peak {_mib(run['peak_rss_bytes'])} | DuckDB reading and aggregating "
             f"by MSISDN: {_n(limit['rows_per_s'])} rows/s | ≥ 25 %, ≤ 2 GB: {share:.1%}, {_verdict(ok)} |")
     return rows
@@ -86,10 +89,10 @@ def _bill(r: dict[str, Any]) -> list[str]:
     run = r["bill_run"]
     projected = run["seconds"] * 1_000_000 / run["services"]
     ok = projected <= 60
-    size = "" if run["services"] == 1_000_000 else f" (run at {_n(run['services'])}; 1 M projected {projected:.0f} s)"
+    size = "" if run["services"] >= 1_000_000 else f" (run at {_n(run['services'])}; 1 M projected {projected:.0f} s)"
     return [f"| bill run, {_n(run['services'])} services / {_n(run['accounts'])} accounts{size} | "
             f"{_n(run['services_per_s'])} services/s ({_n(run['seconds'], 1)} s, {_n(run['invoices'])} invoices), "
-            f"peak {_mib(run['peak_rss_bytes'])} | — | ≤ 60 s for 1 M: {_verdict(ok)} |"]
+            f"peak {_mib(run['peak_rss_bytes'])} | — | ≤ 60 s for 1 M: {projected:.0f} s per million, {_verdict(ok)} |"]
 
 
 def markdown(r: dict[str, Any]) -> str:
