@@ -1,8 +1,9 @@
 """Set-based reads and writes for the batch jobs (bill run, usage import): one statement per table and batch.
 
-On PostgreSQL a batch of rows goes in as one `INSERT … SELECT FROM unnest(arrays)` (with
-`ON CONFLICT DO NOTHING` and `RETURNING` when asked), or through COPY into a temporary table;
-on SQLite, as an executemany of the same INSERT. Like the repositories, nothing here commits.
+On PostgreSQL a batch of rows goes in by COPY, straight into its table or, to skip conflicts or
+return what was inserted, into a temporary twin followed by one `INSERT … SELECT … ON CONFLICT DO
+NOTHING [RETURNING]`; small updates of many rows go through `unnest` arrays. On SQLite the same
+rows go through an executemany. Like the repositories, nothing here commits.
 """
 
 from __future__ import annotations
@@ -102,11 +103,6 @@ def services_of_accounts(connection: Connection, account_ids: Sequence[str]) -> 
         query = select(t.services).where(t.services.c.account_id.in_(list(part))).order_by(t.services.c.id)
         found.extend(_service(row) for row in connection.execute(query))
     return found
-
-
-def services_by_id(connection: Connection, service_ids: Sequence[str]) -> list[Service]:
-    query = select(t.services).where(t.services.c.id.in_(list(service_ids))).order_by(t.services.c.id)
-    return [_service(row) for row in connection.execute(query)]
 
 
 def account_zones(connection: Connection, account_ids: Sequence[str]) -> list[tuple[str, str]]:
