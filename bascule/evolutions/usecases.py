@@ -68,12 +68,12 @@ def _limit_reached(ctx: Context, period: Period) -> DomainError:
 
 def _priced(
     ctx: Context, uow: UnitOfWork, service: Service, changes: RequestedChanges, now: datetime
-) -> tuple[Target, Quote, Period]:
+) -> tuple[Target, Quote, Period, ServiceState]:
     tz = zone(account_zone(uow, service.account_id))
     period = Period.at(now, tz)
     state = _state(ctx, uow, service, now)
     target = resolve(changes, state, ctx.catalog)
-    return target, quote(target, state, local_date(now, tz), period, ctx.catalog), period
+    return target, quote(target, state, local_date(now, tz), period, ctx.catalog), period, state
 
 
 def quote_change(ctx: Context, actor: Principal, service_id: str, changes: RequestedChanges) -> Quote:
@@ -92,7 +92,7 @@ def create_change_request(
         service = _visible_service(uow, actor, service_id, lock=True)
         actor.require_change_right()
         service = current_service(ctx, uow, service, now)
-        target, priced, period = _priced(ctx, uow, service, changes, now)
+        target, priced, period, _ = _priced(ctx, uow, service, changes, now)
         # Early, friendly refusal; the slot itself is only taken, atomically, at confirmation.
         if uow.slots.used(SLOT_SCOPE, service.id, str(period)) >= ctx.catalog.b2b.monthly_change_limit:
             raise _limit_reached(ctx, period)
@@ -147,9 +147,9 @@ def _apply_buckets(uow: UnitOfWork, ctx: Context, service: Service, target: Targ
 
 
 def _apply(ctx: Context, uow: UnitOfWork, actor: Principal, channel: Channel, service: Service, target: Target,
-           priced: Quote, period: Period, request: ChangeRequest, now: datetime) -> tuple[Service, dict[str, Any]]:
-    """Applies the change at once; returns the new service and what a failure would put back."""
-    state = _state(ctx, uow, service, now)
+           priced: Quote, state: ServiceState, period: Period, request: ChangeRequest,
+           now: datetime) -> tuple[Service, dict[str, Any]]:
+    """Applies the change, priced on `state`, at once; returns the new service and what a failure would put back."""
     closed, opened = _apply_buckets(uow, ctx, service, target, state, period, now)
     snapshot = {**service.audit_view(), "closed_buckets": closed, "opened_buckets": opened}
     changed = replace(service, plan_id=target.plan.id, network=target.network, apn=target.apn,
@@ -188,10 +188,11 @@ def confirm_change_request(
         if not uow.slots.take(SLOT_SCOPE, service.id, str(period), ctx.catalog.b2b.monthly_change_limit):
             raise _limit_reached(ctx, period)
         # Priced again at confirmation: only the price the customer was shown may be charged.
-        target, priced, period = _priced(ctx, uow, service, RequestedChanges.from_dict(request.changes), now)
+        target, priced, period, state = _priced(ctx, uow, service, RequestedChanges.from_dict(request.changes),
+                                                now)
         if _price_lines(quote_as_json(priced)) != _price_lines(request.quote):
             raise DomainError(ErrorCode.QUOTE_EXPIRED, quoted=request.quote["total"], now_priced=priced.total)
-        changed, snapshot = _apply(ctx, uow, actor, channel, service, target, priced, period, request, now)
+        changed, snapshot = _apply(ctx, uow, actor, channel, service, target, priced, state, period, request, now)
         request = _move(uow, request, RequestStatus.PROVISIONING, actor, channel, now, confirmed_at=now,
                         slot_period=str(period), quote=quote_as_json(priced), service_before=snapshot)
         if not write_jobs(ctx, uow, request, service, changed, target.items, now):

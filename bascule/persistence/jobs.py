@@ -72,30 +72,22 @@ class Jobs(_Repository):
     def _mine(self, job_id: str, worker: str) -> Any:
         return and_(J.c.id == job_id, J.c.locked_by == worker, J.c.status == JobStatus.RUNNING.value)
 
-    def remember_work_order(self, job_id: str, worker: str, work_order_id: str) -> bool:
-        mine = self._mine(job_id, worker)
-        return self.connection.execute(update(J).where(mine).values(work_order_id=work_order_id)).rowcount == 1
-
-    def succeed(self, job_id: str, worker: str, now: datetime) -> bool:
+    def succeed(self, job_id: str, worker: str, now: datetime, work_order_id: str | None = None) -> bool:
         """False when the lease was lost meanwhile: another worker owns the job now."""
-        result = self.connection.execute(
-            update(J).where(self._mine(job_id, worker))
-            .values(status=JobStatus.SUCCEEDED.value, finished_at=now, locked_by=None, locked_until=None)
-        )
-        return result.rowcount == 1
+        values = _with_work_order({"status": JobStatus.SUCCEEDED.value, "finished_at": now, "locked_by": None,
+                                   "locked_until": None}, work_order_id)
+        return self.connection.execute(update(J).where(self._mine(job_id, worker)).values(**values)).rowcount == 1
 
-    def fail(self, job_id: str, worker: str, now: datetime, error: str) -> bool:
-        result = self.connection.execute(
-            update(J).where(self._mine(job_id, worker))
-            .values(status=JobStatus.FAILED.value, finished_at=now, last_error=error[:2000], locked_by=None,
-                    locked_until=None)
-        )
-        return result.rowcount == 1
+    def fail(self, job_id: str, worker: str, now: datetime, error: str, work_order_id: str | None = None) -> bool:
+        values = _with_work_order({"status": JobStatus.FAILED.value, "finished_at": now, "last_error": error[:2000],
+                                   "locked_by": None, "locked_until": None}, work_order_id)
+        return self.connection.execute(update(J).where(self._mine(job_id, worker)).values(**values)).rowcount == 1
 
-    def retry_at(self, job_id: str, worker: str, at: datetime, error: str | None, *, counts: bool = True) -> bool:
+    def retry_at(self, job_id: str, worker: str, at: datetime, error: str | None, *, counts: bool = True,
+                 work_order_id: str | None = None) -> bool:
         """Back to pending until `at`; a work order still in progress at the operator does not count as a try."""
-        values: dict[str, Any] = {"status": JobStatus.PENDING.value, "next_attempt_at": at, "locked_by": None,
-                                  "locked_until": None}
+        values = _with_work_order({"status": JobStatus.PENDING.value, "next_attempt_at": at, "locked_by": None,
+                                   "locked_until": None}, work_order_id)
         if error is not None:
             values["last_error"] = error[:2000]
         if not counts:
@@ -120,3 +112,8 @@ class Jobs(_Repository):
     def counts(self) -> dict[str, int]:
         rows = self.connection.execute(select(J.c.status, func.count()).group_by(J.c.status)).all()
         return {status: int(count) for status, count in rows}
+
+
+def _with_work_order(values: dict[str, Any], work_order_id: str | None) -> dict[str, Any]:
+    """The operator's work-order id is kept with the outcome, so that a retry asks after the same order."""
+    return values if work_order_id is None else values | {"work_order_id": work_order_id}

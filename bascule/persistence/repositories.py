@@ -52,12 +52,24 @@ class _Repository:
 
 
 class Accounts(_Repository):
+    """An account never changes once created, so a unit of work reads each one once (its zone is
+    wanted by every rule of a change)."""
+
+    def __init__(self, connection: Connection) -> None:
+        super().__init__(connection)
+        self._read: dict[str, Account] = {}
+
     def add(self, account: Account) -> None:
         self.connection.execute(insert(t.accounts).values(**_fields(account)))
 
     def get(self, account_id: str) -> Account | None:
+        if account_id in self._read:
+            return self._read[account_id]
         row = self.connection.execute(select(t.accounts).where(t.accounts.c.id == account_id)).first()
-        return None if row is None else Account(**row._asdict())
+        if row is None:
+            return None
+        account = self._read[account_id] = Account(**row._asdict())
+        return account
 
     def all(self) -> list[Account]:
         rows = self.connection.execute(select(t.accounts).order_by(t.accounts.c.created_at, t.accounts.c.id))

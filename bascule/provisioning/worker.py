@@ -54,9 +54,18 @@ class Provisioner:
         with self.ctx.uow() as uow:
             jobs = uow.jobs.claim(self.worker_id, self.ctx.clock.now(), self.config.lease, self.config.batch,
                                   change_request_id)
+            wanted = [self._still_wanted(uow, job) for job in jobs]  # read in the claim's transaction
             uow.commit()
-        for job in jobs:
-            self._execute(job)
+        seen: set[str] = set()
+        for job, wanted_at_claim in zip(jobs, wanted, strict=True):
+            # An earlier job of the same request in this batch may have failed it meanwhile: ask again.
+            still_wanted = self._asked_again(job) if job.change_request_id in seen else wanted_at_claim
+            if job.change_request_id is not None:
+                seen.add(job.change_request_id)
+            if still_wanted:
+                self._execute(job)
+            else:
+                self._finish(job, succeeded=False, error="abandoned: its request is no longer in progress")
         return len(jobs)
 
     def run_for_request(self, change_request_id: str, seconds: float | None = None) -> None:
@@ -85,59 +94,57 @@ class Provisioner:
             if not ran:
                 stop.wait(idle_seconds)
 
-    def _still_wanted(self, job: Job) -> bool:
+    def _still_wanted(self, uow: UnitOfWork, job: Job) -> bool:
         wanted: Callable[[UnitOfWork, Job], bool] | None = self.ctx.extras.get("job_wanted", {}).get(job.subject_kind)
-        if wanted is None:
-            return True
+        return True if wanted is None else wanted(uow, job)
+
+    def _asked_again(self, job: Job) -> bool:
         with self.ctx.uow(write=False) as uow:
-            return wanted(uow, job)
+            return self._still_wanted(uow, job)
 
     def _execute(self, job: Job) -> None:
-        if not self._still_wanted(job):
-            self._finish(job, succeeded=False, error="abandoned: its request is no longer in progress")
-            return
+        """Submit (once: the job id is the operator's idempotency key) and ask the work order's state; the
+        outcome and the work order id are then written in one transaction."""
         adapter = self.networks[job.network] if job.network in self.networks.names() else None
+        work_order = job.work_order_id
         try:
             if adapter is None:
                 raise PermanentNetworkError(f"no adapter for network {job.network!r}")
-            work_order = job.work_order_id or adapter.submit(job.id, job.operation.value, job.payload)
-            if job.work_order_id is None:
-                with self.ctx.uow() as uow:
-                    uow.jobs.remember_work_order(job.id, self.worker_id, work_order)
-                    uow.commit()
+            work_order = work_order or adapter.submit(job.id, job.operation.value, job.payload)
             state = adapter.state(work_order)
         except TransientNetworkError as error:
-            self._retry(job, str(error))
+            self._retry(job, str(error), work_order)
             return
         except PermanentNetworkError as error:
-            self._finish(job, succeeded=False, error=str(error))
+            self._finish(job, succeeded=False, error=str(error), work_order=work_order)
             return
         if state is WorkOrderState.DONE:
-            self._finish(job, succeeded=True, error=None)
+            self._finish(job, succeeded=True, error=None, work_order=work_order)
         elif state is WorkOrderState.FAILED:
-            self._finish(job, succeeded=False, error=f"work order {work_order} refused by {job.network}")
+            self._finish(job, succeeded=False, error=f"work order {work_order} refused by {job.network}",
+                         work_order=work_order)
         else:
             with self.ctx.uow() as uow:
                 uow.jobs.retry_at(job.id, self.worker_id, self.ctx.clock.now() + self.config.poll_interval, None,
-                                  counts=False)
+                                  counts=False, work_order_id=work_order)
                 uow.commit()
 
-    def _retry(self, job: Job, error: str) -> None:
+    def _retry(self, job: Job, error: str, work_order: str | None) -> None:
         if job.attempts >= job.max_attempts:
-            self._finish(job, succeeded=False, error=f"{error} (after {job.attempts} attempts)")
+            self._finish(job, succeeded=False, error=f"{error} (after {job.attempts} attempts)", work_order=work_order)
             return
         wait = backoff(job.attempts, self.config.backoff_base, self.config.backoff_cap, self.draw())
         with self.ctx.uow() as uow:
-            uow.jobs.retry_at(job.id, self.worker_id, self.ctx.clock.now() + wait, error)
+            uow.jobs.retry_at(job.id, self.worker_id, self.ctx.clock.now() + wait, error, work_order_id=work_order)
             uow.commit()
         log.info("job_retry", job=job.id, network=job.network, attempt=job.attempts, wait_s=wait.total_seconds())
 
-    def _finish(self, job: Job, *, succeeded: bool, error: str | None) -> None:
+    def _finish(self, job: Job, *, succeeded: bool, error: str | None, work_order: str | None = None) -> None:
         on_success, on_failure = self._outcomes(job)
         now = self.ctx.clock.now()
         with self.ctx.uow() as uow:
-            marked = (uow.jobs.succeed(job.id, self.worker_id, now) if succeeded
-                      else uow.jobs.fail(job.id, self.worker_id, now, error or "failed"))
+            marked = (uow.jobs.succeed(job.id, self.worker_id, now, work_order) if succeeded
+                      else uow.jobs.fail(job.id, self.worker_id, now, error or "failed", work_order))
             if not marked:
                 return  # our lease ran out and another worker owns the job: it will finish it
             hook = on_success if succeeded else on_failure
