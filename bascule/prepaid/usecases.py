@@ -130,6 +130,12 @@ def _migrations_left(ctx: Context, uow: UnitOfWork, subscriber: Subscriber, now:
     return max(0, ctx.catalog.prepaid.monthly_migration_limit - used)
 
 
+def require_subscriber(ctx: Context, actor: Principal, msisdn: str) -> None:
+    """Refuses (not-found) a number that is no subscriber this actor may see; reads nothing else."""
+    with ctx.uow(write=False) as uow:
+        _visible(uow, actor, msisdn)
+
+
 def subscriber_summary(ctx: Context, actor: Principal, msisdn: str) -> SubscriberSummary:
     now = ctx.clock.now()
     with ctx.uow(write=False) as uow:

@@ -34,6 +34,9 @@ class Caller:
     def principal(self) -> Principal:
         return usecases.subscriber_principal(self.msisdn)
 
+    def require_subscriber(self) -> None:
+        usecases.require_subscriber(self.ctx, self.principal, self.msisdn)
+
     def summary(self) -> usecases.SubscriberSummary:
         return usecases.subscriber_summary(self.ctx, self.principal, self.msisdn)
 

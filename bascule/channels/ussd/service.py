@@ -67,7 +67,7 @@ class Session:
     def answer(self, inputs: list[str], fresh: bool) -> Reply:
         try:
             if fresh:
-                self.caller.summary()  # an unknown number stops here, before the first menu
+                self.caller.require_subscriber()  # an unknown number stops here, before the first menu
             return self.conclude(walk(self.tree, inputs, self.items))
         except DomainError as error:
             if error.code is ErrorCode.NOT_FOUND:
