@@ -43,3 +43,7 @@ class Settings(BaseSettings):
     provisioning_lease_seconds: float = 60.0
     provisioning_inline_seconds: float = 3.0  # how long a confirmation waits for the networks before answering
     worker_in_process: bool = True  # `bascule serve` runs a worker thread (the embedded default)
+    # The HTTP server: threads per process for the synchronous use cases (anyio's default is 40; fewer
+    # threads fight less over the GIL, but each confirmation may hold one while it waits for the networks).
+    threads: int = 40
+    demo: bool = False  # set by `bascule serve --demo` for the processes of `--workers N`: the portal shows the logins

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -53,9 +54,15 @@ def pgbench_limit(db: Database, clients: int, seconds: int) -> dict[str, float]:
     return pgbench_tps(db, PGBENCH_SCRIPT, clients, seconds, PGBENCH_SETUP)
 
 
+SERVER_PROCESSES = int(os.environ.get("BENCH_SERVER_PROCESSES", os.cpu_count() or 1))
+SERVER_THREADS = os.environ.get("BENCH_SERVER_THREADS", "8")
+
+
 def bascule_server(db: Database, name: str = "bascule") -> Any:
-    env = bascule_env(db, BASCULE_REDIS_URL="redis://127.0.0.1:6379/15")
-    return server([*BASCULE, "serve", "--port", "{port}"], env, name)
+    """`bascule serve` as an operator would run it on this machine: one process per core, sessions and
+    login counts in Redis, a thread pool sized for short transactions."""
+    env = bascule_env(db, BASCULE_REDIS_URL="redis://127.0.0.1:6379/15", BASCULE_THREADS=SERVER_THREADS)
+    return server([*BASCULE, "serve", "--port", "{port}", "--workers", str(SERVER_PROCESSES)], env, name)
 
 
 def bare_server() -> Any:

@@ -44,11 +44,13 @@ def serve(
     demo: Annotated[bool, typer.Option("--demo", help="Load the demo data set into an empty database.")] = False,
     http: Annotated[str, typer.Option(help="HTTP implementation: auto, h11 (keeps header names as the app "
                                            "spells them) or httptools.")] = "auto",
+    workers: Annotated[int, typer.Option(min=1, help="Server processes sharing the port (one per core; several "
+                                                      "want BASCULE_REDIS_URL for the login throttle).")] = 1,
 ) -> None:
-    """Start the API (and the other channels) in one process, upgrading the schema first."""
+    """Start the API (and the other channels), upgrading the schema first."""
     import uvicorn
 
-    from bascule.channels.rest.app import create_app
+    from bascule.channels import server
 
     settings = Settings()
     if demo and settings.admin_token is None:
@@ -58,38 +60,33 @@ def serve(
     upgrade_schema(settings.database_url)
     ctx = build_context(settings)
     if demo:
+        _announce_demo(ctx, settings, host, port)
+    if workers > 1:
+        ctx.engine.dispose()
+        server.share_with_processes(settings, demo=demo)
+        uvicorn.run(server.FACTORY, factory=True, workers=workers, host=host, port=port, log_level="info", http=http)
+        return
+    if demo:
         ctx.extras["demo"] = True  # the portal's home page then shows the demo logins
-        if _is_empty(ctx):
-            lines = load_demo(ctx)
-            typer.echo("Données de démonstration chargées :")
-        else:
-            lines = ["  (base déjà remplie : données de démonstration inchangées)"]
-        token = settings.admin_token.get_secret_value() if settings.admin_token else ""
-        typer.echo("\n".join(lines))
-        typer.echo(f"  Jeton opérateur (Authorization: Bearer …) : {token}")
-        typer.echo(f"  API : http://{host}:{port}/docs")
-        typer.echo(f"  Portail web : http://{host}:{port}/")
-    stop = None
-    if settings.worker_in_process:
-        stop, _ = _start_worker(ctx)
+    stop = server.start_worker(ctx) if settings.worker_in_process else None
     try:
-        uvicorn.run(create_app(settings, ctx), host=host, port=port, log_level="info", http=http)
+        uvicorn.run(server.build_app(settings, ctx), host=host, port=port, log_level="info", http=http)
     finally:
         if stop is not None:
-            stop.set()  # type: ignore[attr-defined]
+            stop.set()
 
 
-def _start_worker(ctx: Context) -> tuple[object, object]:
-    """The in-process worker of the embedded default: provisioning jobs and the notification outbox."""
-    import threading
-
-    stop = threading.Event()
-    provisioner = ctx.extras["provisioner"]
-    deliver = ctx.extras.get("deliver_notifications")
-    thread = threading.Thread(target=provisioner.run_forever, args=(stop,), kwargs={"also": deliver},
-                              name="bascule-worker", daemon=True)
-    thread.start()
-    return stop, thread
+def _announce_demo(ctx: Context, settings: Settings, host: str, port: int) -> None:
+    if _is_empty(ctx):
+        lines = load_demo(ctx)
+        typer.echo("Données de démonstration chargées :")
+    else:
+        lines = ["  (base déjà remplie : données de démonstration inchangées)"]
+    token = settings.admin_token.get_secret_value() if settings.admin_token else ""
+    typer.echo("\n".join(lines))
+    typer.echo(f"  Jeton opérateur (Authorization: Bearer …) : {token}")
+    typer.echo(f"  API : http://{host}:{port}/docs")
+    typer.echo(f"  Portail web : http://{host}:{port}/")
 
 
 @app.command()

@@ -1,0 +1,118 @@
+"""`bascule serve --workers 2`: two server processes behind one port that agree on tokens and portal cookies."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.portal.helpers import login_centre, text_of
+
+OPERATOR_TOKEN = "serve-processes-operator-token"
+MANAGER = ("gestionnaire@demo.bascule.test", "demo-gestion")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _server_processes(parent: int) -> list[int]:
+    """The children of `parent` that run an application (uvicorn spawns them through multiprocessing)."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat[1]) == parent and b"spawn_main" in command:
+            children.append(int(entry.name))
+    return children
+
+
+@pytest.fixture
+def two_processes(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    # A demo data set needs an empty database: this server gets a SQLite file of its own on either run.
+    port = _free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("BASCULE_")}
+    env |= {"BASCULE_DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}", "BASCULE_ADMIN_TOKEN": OPERATOR_TOKEN,
+            "BASCULE_LOG_LEVEL": "WARNING"}
+    log = tmp_path / "serve.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen([sys.executable, "-m", "bascule", "serve", "--demo", "--workers", "2",
+                                    "--port", str(port)], env=env, cwd=tmp_path, stdout=output, stderr=output)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    try:
+        while True:
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "the server did not answer within 60 s"
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        yield base, process
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=30)
+
+
+def _on_fresh_connections(base: str, path: str, times: int, **client: object) -> list[httpx.Response]:
+    """Each request on a new connection, so that the kernel hands them to either process."""
+    answers = []
+    for _ in range(times):
+        with httpx.Client(base_url=base, timeout=10, follow_redirects=False, **client) as fresh:  # type: ignore[arg-type]
+            answers.append(fresh.get(path))
+    return answers
+
+
+@pytest.mark.slow
+def test_two_server_processes_share_the_port_the_tokens_and_the_portal_sessions(two_processes):
+    base, process = two_processes
+    wait_until = time.monotonic() + 30
+    while len(_server_processes(process.pid)) < 2 and time.monotonic() < wait_until:
+        time.sleep(0.2)
+    assert len(_server_processes(process.pid)) == 2
+
+    login = httpx.post(base + "/api/v1/auth/login", json=dict(zip(("email", "password"), MANAGER, strict=True)))
+    assert login.status_code == 200
+    bearer = {"Authorization": f"Bearer {login.json()['token']}"}
+    services = _on_fresh_connections(base, "/api/v1/services", 24, headers=bearer)
+    assert {answer.status_code for answer in services} == {200}
+    assert len({answer.text for answer in services}) == 1  # the same services, whichever process answered
+
+    with httpx.Client(base_url=base, timeout=10, follow_redirects=False) as browser:
+        assert login_centre(browser, *MANAGER).status_code == 303
+        cookies = dict(browser.cookies)
+    pages = _on_fresh_connections(base, "/centre-operations/", 24, cookies=cookies)
+    assert {page.status_code for page in pages} == {200}  # a cookie signed by one process is good in the other
+    assert all("Démo Logistique SAS" in text_of(page) for page in pages)
+
+    operator = _on_fresh_connections(base, "/api/v1/admin/accounts", 4,
+                                     headers={"Authorization": f"Bearer {OPERATOR_TOKEN}"})
+    assert {answer.status_code for answer in operator} == {200}
+    assert [account["name"] for account in operator[0].json()] == ["Démo Logistique SAS"]
+
+
+def test_serve_refuses_fewer_than_one_process():
+    done = subprocess.run([sys.executable, "-m", "bascule", "serve", "--workers", "0"], capture_output=True,
+                          timeout=60, check=False)
+    assert done.returncode == 2
+    assert b"--workers" in done.stderr
