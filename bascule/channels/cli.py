@@ -61,16 +61,20 @@ def serve(
     ctx = build_context(settings)
     if demo:
         _announce_demo(ctx, settings, host, port)
+    # No uvicorn access log: each request has one JSON line of ours, with its route template and never the
+    # query string (the USSD gateway may pass its token there).
     if workers > 1:
         ctx.engine.dispose()
         server.share_with_processes(settings, demo=demo)
-        uvicorn.run(server.FACTORY, factory=True, workers=workers, host=host, port=port, log_level="info", http=http)
+        uvicorn.run(server.FACTORY, factory=True, workers=workers, host=host, port=port, log_level="info",
+                    access_log=False, http=http)
         return
     if demo:
         ctx.extras["demo"] = True  # the portal's home page then shows the demo logins
     stop = server.start_worker(ctx) if settings.worker_in_process else None
     try:
-        uvicorn.run(server.build_app(settings, ctx), host=host, port=port, log_level="info", http=http)
+        uvicorn.run(server.build_app(settings, ctx), host=host, port=port, log_level="info", access_log=False,
+                    http=http)
     finally:
         if stop is not None:
             stop.set()

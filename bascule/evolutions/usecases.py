@@ -209,9 +209,18 @@ def _await_networks(ctx: Context, request: ChangeRequest) -> ChangeRequest:
     provisioner = ctx.extras.get("provisioner")
     if provisioner is None or request.status is not RequestStatus.PROVISIONING:
         return request
-    provisioner.run_for_request(request.id)
-    with ctx.uow(write=False) as uow:
-        return uow.change_requests.get(request.id) or request
+    latest = [request]
+
+    def settled() -> bool:  # completed or failed: every job of it has then been run or abandoned
+        with ctx.uow(write=False) as uow:
+            latest[0] = uow.change_requests.get(request.id) or latest[0]
+        return latest[0].status is not RequestStatus.PROVISIONING
+
+    provisioner.run_for_request(request.id, settled)
+    if latest[0] is request:  # the networks were not even asked within the wait
+        with ctx.uow(write=False) as uow:
+            return uow.change_requests.get(request.id) or request
+    return latest[0]
 
 
 def cancel_change_request(ctx: Context, actor: Principal, channel: Channel, request_id: str) -> ChangeRequest:

@@ -68,18 +68,22 @@ class Provisioner:
                 self._finish(job, succeeded=False, error="abandoned: its request is no longer in progress")
         return len(jobs)
 
-    def run_for_request(self, change_request_id: str, seconds: float | None = None) -> None:
-        """Work on one request's jobs for a moment (a confirmation waits this long for the networks)."""
+    def run_for_request(self, change_request_id: str, settled: Callable[[], bool] | None = None,
+                        seconds: float | None = None) -> None:
+        """Work on one request's jobs for a moment (a confirmation waits this long for the networks), until
+        `settled` says the request is done with (by default: until none of its jobs is left to run)."""
         deadline = time.monotonic() + (self.config.inline_seconds if seconds is None else seconds)
         while time.monotonic() < deadline:
             ran = self.run_once(change_request_id)
-            with self.ctx.uow(write=False) as uow:
-                open_jobs = [j for j in uow.jobs.of_request(change_request_id)
-                             if j.status in (JobStatus.PENDING, JobStatus.RUNNING)]
-            if not open_jobs:
+            if (settled or (lambda: self._no_job_left(change_request_id)))():
                 return
             if not ran:
                 time.sleep(0.02)
+
+    def _no_job_left(self, change_request_id: str) -> bool:
+        with self.ctx.uow(write=False) as uow:
+            return all(job.status not in (JobStatus.PENDING, JobStatus.RUNNING)
+                       for job in uow.jobs.of_request(change_request_id))
 
     def run_forever(self, stop: threading.Event, idle_seconds: float = 0.5,
                     also: Callable[[], object] | None = None) -> None:

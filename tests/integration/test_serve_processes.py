@@ -43,12 +43,12 @@ def _server_processes(parent: int) -> list[int]:
 
 
 @pytest.fixture
-def two_processes(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def two_processes(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]]:
     # A demo data set needs an empty database: this server gets a SQLite file of its own on either run.
     port = _free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("BASCULE_")}
     env |= {"BASCULE_DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}", "BASCULE_ADMIN_TOKEN": OPERATOR_TOKEN,
-            "BASCULE_LOG_LEVEL": "WARNING"}
+            "BASCULE_LOG_LEVEL": "INFO"}
     log = tmp_path / "serve.log"
     with log.open("wb") as output:
         process = subprocess.Popen([sys.executable, "-m", "bascule", "serve", "--demo", "--workers", "2",
@@ -64,7 +64,7 @@ def two_processes(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]
                     break
             except httpx.TransportError:
                 time.sleep(0.2)
-        yield base, process
+        yield base, process, log
     finally:
         process.send_signal(signal.SIGINT)
         try:
@@ -85,7 +85,7 @@ def _on_fresh_connections(base: str, path: str, times: int, **client: object) ->
 
 @pytest.mark.slow
 def test_two_server_processes_share_the_port_the_tokens_and_the_portal_sessions(two_processes):
-    base, process = two_processes
+    base, process, _log = two_processes
     wait_until = time.monotonic() + 30
     while len(_server_processes(process.pid)) < 2 and time.monotonic() < wait_until:
         time.sleep(0.2)
@@ -116,3 +116,17 @@ def test_serve_refuses_fewer_than_one_process():
                           timeout=60, check=False)
     assert done.returncode == 2
     assert b"--workers" in done.stderr
+
+
+@pytest.mark.slow
+def test_the_served_processes_log_each_request_once_without_its_query_string(two_processes):
+    base, _process, log = two_processes
+    answer = httpx.get(base + "/healthz?token=never-logged-secret")
+    assert answer.status_code == 200
+    deadline = time.monotonic() + 10
+    while '"route": "/healthz"' not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    text = log.read_text()
+    assert text.count('"route": "/healthz"') >= 1  # ours: one JSON line with the route template
+    assert "never-logged-secret" not in text  # no access log line with the raw path and query
+    assert "GET /healthz" not in text
