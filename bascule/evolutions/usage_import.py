@@ -81,11 +81,14 @@ def _line_index(uow: UnitOfWork) -> pa.Table:
                      for name, values in zip(("msisdn", "service_id", "timezone"), columns, strict=True)})
 
 
-def _receive(uow: UnitOfWork, records: pa.Table, received_at: datetime) -> tuple[int, list[Hour]]:
+Monthly = dict[tuple[str, str], tuple[int, datetime]]  # (service id, period) → (bytes, last instant)
+
+
+def _receive(uow: UnitOfWork, records: pa.Table, zones: dict[str, str], received_at: datetime) -> tuple[int, Monthly]:
     """Store the batch's records (record_id, service_id, bytes, epoch), skipping ids already received;
-    returns how many were new and what they add up to per service and hour."""
+    returns how many were new and what they add up to per service and month in the account's zone."""
     if uow.connection.dialect.name == "postgresql":
-        return _receive_copy(uow, records, received_at)
+        return _receive_copy(uow, records, zones, received_at)
     rows = [{"record_id": record_id, "service_id": service_id, "bytes": used, "received_at": received_at,
              "at": datetime.fromtimestamp(epoch, UTC)}
             for record_id, service_id, used, epoch in zip(
@@ -100,32 +103,62 @@ def _receive(uow: UnitOfWork, records: pa.Table, received_at: datetime) -> tuple
             key = (row["service_id"], int(epoch // 3600))
             used, last = hours.get(key, (0, epoch))
             hours[key] = (used + row["bytes"], max(last, epoch))
-    return len(new), [(service_id, hour, used, last) for (service_id, hour), (used, last) in hours.items()]
+    return len(new), _monthly([(service_id, hour, used, last) for (service_id, hour), (used, last) in hours.items()],
+                              zones)
 
 
-def _receive_copy(uow: UnitOfWork, records: pa.Table, received_at: datetime) -> tuple[int, list[Hour]]:
+_BATCH_TABLES = (
+    "CREATE TEMPORARY TABLE IF NOT EXISTS usage_batch (record_id varchar(100), service_id varchar(40), "
+    "bytes bigint, at timestamptz) ON COMMIT DELETE ROWS",
+    "CREATE TEMPORARY TABLE IF NOT EXISTS usage_batch_zones (service_id varchar(40) PRIMARY KEY, "
+    "timezone varchar(64)) ON COMMIT DELETE ROWS",
+)
+
+# The new records summed per service and calendar month in the account's zone, by the database: one row
+# per line and month comes back, not one per record.
+_INSERT_NEW_AND_SUM = (
+    "WITH fresh AS (INSERT INTO usage_records (record_id, service_id, bytes, at, received_at) "
+    "SELECT record_id, service_id, bytes, at, %s FROM usage_batch ON CONFLICT DO NOTHING "
+    "RETURNING service_id, bytes, at) "
+    "SELECT fresh.service_id, to_char(fresh.at AT TIME ZONE zones.timezone, 'YYYY-MM'), sum(fresh.bytes)::bigint, "
+    "max(fresh.at), count(*), min(zones.timezone) "
+    "FROM fresh JOIN usage_batch_zones zones ON zones.service_id = fresh.service_id GROUP BY 1, 2"
+)
+
+
+def _copy_in(driver: Any, table: str, columns: pa.Table) -> None:
+    buffer = io.BytesIO()
+    pa_csv.write_csv(columns, buffer, pa_csv.WriteOptions(include_header=False))
+    with driver.cursor() as cursor, cursor.copy(f"COPY {table} FROM STDIN (FORMAT csv)") as copy:
+        copy.write(buffer.getbuffer())
+
+
+def _receive_copy(uow: UnitOfWork, records: pa.Table, zones: dict[str, str],
+                  received_at: datetime) -> tuple[int, Monthly]:
     """PostgreSQL: COPY (CSV written by Arrow) into a temporary table, then one INSERT … ON CONFLICT DO
-    NOTHING RETURNING whose new rows are summed per service and hour by the database itself."""
+    NOTHING whose new rows the database sums per service and month in the account's zone."""
     connection = uow.connection
     driver = connection.connection.driver_connection
     assert driver is not None
-    connection.exec_driver_sql("CREATE TEMPORARY TABLE IF NOT EXISTS usage_batch (record_id varchar(100), "
-                               "service_id varchar(40), bytes bigint, at timestamptz) ON COMMIT DELETE ROWS")
-    connection.exec_driver_sql("TRUNCATE usage_batch")
+    for statement in _BATCH_TABLES:
+        connection.exec_driver_sql(statement)
+    connection.exec_driver_sql("TRUNCATE usage_batch, usage_batch_zones")
     timestamps = pc.cast(pc.multiply(records["epoch"], 1_000_000), pa.int64()).cast(pa.timestamp("us", tz="UTC"))
-    table = pa.table({"record_id": records["record_id"], "service_id": records["service_id"],
-                      "bytes": records["bytes"], "at": timestamps})
-    buffer = io.BytesIO()
-    pa_csv.write_csv(table, buffer, pa_csv.WriteOptions(include_header=False))
-    with driver.cursor() as cursor, cursor.copy("COPY usage_batch FROM STDIN (FORMAT csv)") as copy:
-        copy.write(buffer.getbuffer())
-    rows = connection.exec_driver_sql(
-        "WITH fresh AS (INSERT INTO usage_records (record_id, service_id, bytes, at, received_at) "
-        "SELECT record_id, service_id, bytes, at, %s FROM usage_batch ON CONFLICT DO NOTHING "
-        "RETURNING service_id, bytes, extract(epoch FROM at)::float8 AS epoch) "
-        "SELECT service_id, floor(epoch / 3600)::bigint, sum(bytes)::bigint, max(epoch), count(*) "
-        "FROM fresh GROUP BY 1, 2", (received_at,)).all()
-    return sum(int(row[4]) for row in rows), [(row[0], int(row[1]), int(row[2]), float(row[3])) for row in rows]
+    _copy_in(driver, "usage_batch", pa.table({"record_id": records["record_id"],
+                                               "service_id": records["service_id"], "bytes": records["bytes"],
+                                               "at": timestamps}))
+    services = pc.unique(records["service_id"]).to_pylist()
+    _copy_in(driver, "usage_batch_zones", pa.table({"service_id": pa.array(services, pa.string()),
+                                                     "timezone": pa.array([zones[s] for s in services], pa.string())}))
+    monthly: Monthly = {}
+    new = 0
+    for service_id, period, used, last, count, timezone in connection.exec_driver_sql(_INSERT_NEW_AND_SUM,
+                                                                                        (received_at,)):
+        if str(Period.at(last, zone(timezone))) != period:  # both read the same zone database; never trust blindly
+            raise RuntimeError(f"the database put {last.isoformat()} in {period}, not in the {timezone} month")
+        monthly[(service_id, period)] = (int(used), last)
+        new += int(count)
+    return new, monthly
 
 
 Drawn = list[tuple[tuple[str, str], tuple[int, datetime]]]  # ((service id, period), (bytes, last instant))
@@ -216,8 +249,8 @@ def import_usage(ctx: Context, actor: Principal, channel: Channel, batches: Iter
             columnar.unregister("batch")
             report.unknown_line += batch.records.num_rows - records.num_rows
             with ctx.uow() as uow:
-                new, hours = _receive(uow, records, ctx.clock.now())
-                drawn = sorted(_monthly(hours, zones).items(), key=lambda kv: kv[1][1])
+                new, monthly = _receive(uow, records, zones, ctx.clock.now())
+                drawn = sorted(monthly.items(), key=lambda kv: kv[1][1])
                 if drawn:
                     _draw_all(ctx, uow, drawn, actor, channel)
                 report.services.update(service_id for (service_id, _period), _ in drawn)

@@ -91,3 +91,79 @@ def test_a_file_without_the_needed_columns_is_refused(ctx, settings, tmp_path):
                           capture_output=True, timeout=120, check=False)
     assert done.returncode == 1
     assert "bad.csv: missing columns ['record_id', 'bytes', 'at']" in done.stderr.decode()
+
+
+# Each line's records, in the account's zone (Europe/Paris). Those at 00:10 and 00:30 on 1 July are July's
+# in Paris and still 30 June in UTC: the month a record counts in is the account's, whoever sums it.
+LINE_RECORDS = {
+    "bundle": [(3 * GIB, "2026-06-10T10:00:00+02:00"), (4 * GIB, "2026-06-20T12:00:00+02:00"),
+               (4 * GIB, "2026-06-30T23:30:00+02:00"), (1 * GIB, "2026-07-01T00:30:00+02:00")],
+    "metered": [(250 * MIB, "2026-06-11T08:00:00+02:00"), (120 * MIB, "2026-06-30T23:59:00+02:00"),
+                (300 * MIB, "2026-07-01T00:10:00+02:00")],
+}
+
+
+def _twin_lines(ctx, name: str, first_msisdn: int) -> dict[str, str]:
+    account = create_account(ctx, OPERATOR, Channel.CLI, name, None)
+    plans = {"bundle": next(p for p in ctx.catalog.plans if p.data_bytes == 10 * GIB and p.price.amount == 6),
+             "metered": next(p for p in ctx.catalog.plans if p.kind.value == "metered" and p.radio.value == "4G")}
+    return {kind: create_service(ctx, OPERATOR, Channel.CLI, account_id=account.id, plan_id=plan.id,
+                                 network=ctx.catalog.networks[0].id, apn=ctx.catalog.apns[0].id,
+                                 msisdn=f"+336110{first_msisdn + n:05d}", activated_on=date(2026, 6, 1)).service.id
+            for n, (kind, plan) in enumerate(plans.items())}
+
+
+def _what_the_customer_sees(ctx, service_ids: dict[str, str]) -> dict[str, object]:
+    from bascule.billing.usecases import account_charges
+    from bascule.kernel.calendar import Period
+
+    seen: dict[str, object] = {}
+    for kind, service_id in service_ids.items():
+        view = get_service(ctx, OPERATOR, service_id)
+        seen[kind] = (view.service.status.value, view.quota.total_bytes, view.quota.used_bytes)
+    account_id = get_service(ctx, OPERATOR, service_ids["bundle"]).service.account_id
+    kinds = {service_id: kind for kind, service_id in service_ids.items()}
+    for period in ("2026-06", "2026-07"):
+        statement = account_charges(ctx, OPERATOR, account_id, Period.parse(period))
+        seen[period] = sorted((kinds[line.service_id], line.kind, line.description, str(line.amount.amount))
+                              for line in statement.lines)
+    return seen
+
+
+def test_the_import_draws_and_charges_exactly_as_records_sent_one_by_one_across_the_month_end(ctx, clock, tmp_path):
+    from datetime import datetime
+
+    from bascule.evolutions.services import record_usage
+    from bascule.evolutions.usage_import import import_usage
+    from bascule.ingest.usage_files import read_batches
+
+    clock.set(datetime.fromisoformat("2026-07-05T12:00:00+02:00"))
+    imported = _twin_lines(ctx, "Par fichier", 1)
+    one_by_one = _twin_lines(ctx, "Un par un", 11)
+    rows = []
+    for kind, records in LINE_RECORDS.items():
+        with ctx.uow(write=False) as uow:
+            msisdn = uow.services.get(imported[kind]).msisdn
+        for n, (used, at) in enumerate(records):
+            rows.append((f"{kind}-{n}", msisdn, used, at))
+            record_usage(ctx, OPERATOR, Channel.API, one_by_one[kind], used, datetime.fromisoformat(at),
+                         f"api-{kind}-{n}")
+    path = tmp_path / "usage.csv"
+    with path.open("w", newline="") as handle:
+        csv.writer(handle).writerows([("record_id", "msisdn", "bytes", "at"), *rows])
+
+    report = import_usage(ctx, OPERATOR, Channel.CLI, read_batches(path))
+
+    assert (report.read, report.new, report.repeated) == (7, 7, 0)
+    by_file, by_api = _what_the_customer_sees(ctx, imported), _what_the_customer_sees(ctx, one_by_one)
+    assert by_file == by_api
+    # What both say: June's bundle used up (its last GiB refused), July's first GiB drawn from July's allowance;
+    # the metered line billed per started 100 MiB in the month of each record in Paris (370 MiB: 4, 300 MiB: 3).
+    assert by_file["bundle"] == ("active", 10 * GIB, 1 * GIB)
+    assert by_file["metered"] == ("active", 5 * GIB, 300 * MIB)
+    assert by_file["2026-06"] == [("bundle", "recurring", "Data Mobile 10 Go 4G, 2026-06", "6.00"),
+                                  ("metered", "recurring", "Data Mobile au Compteur 4G, 2026-06", "2.00"),
+                                  ("metered", "usage", "Consommation au compteur, 2026-06", "0.80")]
+    assert by_file["2026-07"] == [("bundle", "recurring", "Data Mobile 10 Go 4G, 2026-07", "6.00"),
+                                  ("metered", "recurring", "Data Mobile au Compteur 4G, 2026-07", "2.00"),
+                                  ("metered", "usage", "Consommation au compteur, 2026-07", "0.60")]
