@@ -4,7 +4,8 @@ The record ids of a batch go in at once (on PostgreSQL by COPY into a temporary 
 `INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING`), the cycles the batch's lines are missing are
 opened in bulk and every line of the batch is drawn in memory, then written back in a few statements
 (see `_draw_all`: the same rules as `apply_usage`, one service at a time). The file is read by line,
-so that a line's records come in one batch.
+and a batch never splits one (`whole_lines`), so that two batches never share a line and two of them
+are written at once on PostgreSQL, each in its own transaction, while the next is read.
 
 A re-import, or an import started again after a crash, skips every record already received.
 Records are drawn per service and month in the account's zone, at the instant of the month's
@@ -14,8 +15,9 @@ last record, after the columnar engine has summed them per hour.
 from __future__ import annotations
 
 import io
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -232,14 +234,46 @@ def _bar(ctx: Context, uow: UnitOfWork, services: list[Service], held: dict[str,
             apply_status(ctx, uow, service, now, actor, channel)
 
 
+def _apply_batch(ctx: Context, actor: Principal, channel: Channel, records: pa.Table,
+                 zones: dict[str, str]) -> tuple[int, set[str]]:
+    """One batch in one transaction: its new records, and the draws and charges they cause."""
+    with ctx.uow() as uow:
+        new, monthly = _receive(uow, records, zones, ctx.clock.now())
+        drawn = sorted(monthly.items(), key=lambda kv: kv[1][1])
+        if drawn:
+            _draw_all(ctx, uow, drawn, actor, channel)
+        uow.commit()
+    return new, {service_id for (service_id, _period), _ in drawn}
+
+
+def writers_for(ctx: Context) -> int:
+    """Batches written at once: two on PostgreSQL (while one waits for the database, the next is drawn),
+    one on SQLite (one writer at a time)."""
+    return 2 if ctx.engine.dialect.name == "postgresql" else 1
+
+
 def import_usage(ctx: Context, actor: Principal, channel: Channel, batches: Iterable[Batch],
                  progress: Callable[[int], None] | None = None) -> ImportReport:
+    """Batches never share a line (`whole_lines`), so several are written at once, each in its own
+    transaction, while the next one is read: their services, cycles, buckets and lines are disjoint."""
     actor.require_operator()
     with ctx.uow(write=False) as uow:
         index = _line_index(uow)
     zones = dict(zip(index["service_id"].to_pylist(), index["timezone"].to_pylist(), strict=True))
     report = ImportReport()
-    with duckdb.connect() as columnar:
+    writers = writers_for(ctx)
+    pending: deque[tuple[Future[tuple[int, set[str]]], int, int]] = deque()
+
+    def account_oldest() -> None:
+        done, read, matched = pending.popleft()
+        new, services = done.result()
+        report.new += new
+        report.repeated += matched - new
+        report.services.update(services)
+        if progress is not None:
+            progress(read)
+
+    with duckdb.connect() as columnar, ThreadPoolExecutor(writers, thread_name_prefix="usage-import") as pool:
         columnar.register("lines", index)
         for batch in batches:
             report.read += batch.records.num_rows
@@ -248,15 +282,10 @@ def import_usage(ctx: Context, actor: Principal, channel: Channel, batches: Iter
                                    "FROM batch JOIN lines ON lines.msisdn = batch.msisdn").to_arrow_table()
             columnar.unregister("batch")
             report.unknown_line += batch.records.num_rows - records.num_rows
-            with ctx.uow() as uow:
-                new, monthly = _receive(uow, records, zones, ctx.clock.now())
-                drawn = sorted(monthly.items(), key=lambda kv: kv[1][1])
-                if drawn:
-                    _draw_all(ctx, uow, drawn, actor, channel)
-                report.services.update(service_id for (service_id, _period), _ in drawn)
-                uow.commit()
-            report.new += new
-            report.repeated += records.num_rows - new
-            if progress is not None:
-                progress(batch.records.num_rows)
+            pending.append((pool.submit(_apply_batch, ctx, actor, channel, records, zones),
+                            batch.records.num_rows, records.num_rows))
+            while len(pending) > writers:  # bounded: at most `writers` batches wait in memory
+                account_oldest()
+        while pending:
+            account_oldest()
     return report

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 REQUIRED = ("record_id", "msisdn", "bytes", "at")
 MEMORY_LIMIT = "1GB"
@@ -71,12 +72,29 @@ def read_batches(path: Path, batch_rows: int = 200_000) -> Iterator[Batch]:
         )
         reader = con.sql(query, params={"path": str(path)}).to_arrow_reader(batch_rows)
         assert reader is not None
-        for record_batch in reader:
-            yield Batch(pa.Table.from_batches([record_batch]))
+        yield from whole_lines(pa.Table.from_batches([record_batch]) for record_batch in reader)
     except duckdb.Error as error:
         raise UsageFileError(f"{path.name}: {error}") from None
     finally:
         con.close()
+
+
+def whole_lines(tables: Iterator[pa.Table]) -> Iterator[Batch]:
+    """Batches that never split a line: the rows of each table's last MSISDN (the tables come ordered by
+    MSISDN) go to the next batch, so that each line is drawn by one batch and two batches never share one."""
+    carried: pa.Table | None = None
+    for table in tables:
+        rows = table if carried is None else pa.concat_tables([carried, table])  # the carried rows first
+        if rows.num_rows == 0:
+            carried = rows
+            continue
+        msisdns = rows["msisdn"]
+        cut = pc.index(msisdns, msisdns[rows.num_rows - 1]).as_py()  # where the last line's rows start
+        carried = rows.slice(cut)
+        if cut:
+            yield Batch(rows.slice(0, cut))
+    if carried is not None and carried.num_rows:
+        yield Batch(carried)
 
 
 def hourly(records: pa.Table) -> list[HourlyUsage]:

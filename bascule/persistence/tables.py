@@ -338,7 +338,9 @@ usage_records = Table(
     "usage_records",
     metadata,
     Column("record_id", String(100), primary_key=True),
-    Column("service_id", Id, ForeignKey("services.id"), nullable=False),
+    # No foreign key: records arrive by the million and only for lines found first (a service is never
+    # deleted); the key's check would read and lock the service row once per record (migration 0007).
+    Column("service_id", Id, nullable=False),
     Column("bytes", BigInteger, nullable=False),
     Column("at", UtcDateTime, nullable=False),
     Column("received_at", UtcDateTime, nullable=False),

@@ -130,7 +130,9 @@ def _what_the_customer_sees(ctx, service_ids: dict[str, str]) -> dict[str, objec
     return seen
 
 
-def test_the_import_draws_and_charges_exactly_as_records_sent_one_by_one_across_the_month_end(ctx, clock, tmp_path):
+@pytest.mark.parametrize("batch_rows", [200_000, 2], ids=["one-batch", "batches-written-side-by-side"])
+def test_the_import_draws_and_charges_exactly_as_records_sent_one_by_one_across_the_month_end(ctx, clock, tmp_path,
+                                                                                               batch_rows):
     from datetime import datetime
 
     from bascule.evolutions.services import record_usage
@@ -152,7 +154,7 @@ def test_the_import_draws_and_charges_exactly_as_records_sent_one_by_one_across_
     with path.open("w", newline="") as handle:
         csv.writer(handle).writerows([("record_id", "msisdn", "bytes", "at"), *rows])
 
-    report = import_usage(ctx, OPERATOR, Channel.CLI, read_batches(path))
+    report = import_usage(ctx, OPERATOR, Channel.CLI, read_batches(path, batch_rows))
 
     assert (report.read, report.new, report.repeated) == (7, 7, 0)
     by_file, by_api = _what_the_customer_sees(ctx, imported), _what_the_customer_sees(ctx, one_by_one)
