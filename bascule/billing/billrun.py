@@ -5,14 +5,20 @@ were missing, takes a block of invoice numbers from the year's counter and write
 invoices, lines and audit events: a run that is killed half-way leaves whole batches and an unbroken
 sequence (the block commits with its invoices, or neither does); the next run makes the rest.
 The first batch is small, so the first invoices are there at once; batches then double in size.
+
+On PostgreSQL the cycles of a batch are opened in their own transaction, on a second connection,
+while the previous batch is invoiced: opening is made once by keys (a cycle row, its recurring
+line's `once_key`), so it may commit apart from the invoices; it always commits before its batch's
+charges are read, so that a cycle of the billed month opened late is on the invoice.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from bascule.billing.invoice import InvoiceLine, billable, invoice_number, totals
 from bascule.context import Context
@@ -22,7 +28,7 @@ from bascule.kernel.calendar import Period, local_date, zone
 from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.persistence import bulk
 from bascule.persistence import tables as t
-from bascule.persistence.billing import StoredInvoice
+from bascule.persistence.billing import StoredInvoice, lines_of_accounts
 from bascule.persistence.repositories import new_id
 from bascule.persistence.uow import UnitOfWork
 
@@ -41,12 +47,12 @@ class BillRunResult:
     not_yet_billable: int
 
 
-def _invoice(ctx: Context, account: Account, lines: list[InvoiceLine], period: Period, now: datetime,
-             number: str) -> StoredInvoice:
+def _invoice(ctx: Context, account: Account, lines: list[InvoiceLine], period: str, now: datetime,
+             number: str, issued_on: date) -> StoredInvoice:
     b2b = ctx.catalog.b2b
     return StoredInvoice(
-        id=new_id("inv"), account_id=account.id, period=str(period), number=number,
-        issued_on=local_date(now, zone(account.timezone)), vat_percent=b2b.vat_percent,
+        id=new_id("inv"), account_id=account.id, period=period, number=number,
+        issued_on=issued_on, vat_percent=b2b.vat_percent,
         totals=totals(lines, account.currency, b2b.vat_percent, b2b.rounding), lines=lines, created_at=now,
     )
 
@@ -70,28 +76,44 @@ def _write(uow: UnitOfWork, actor: Principal, channel: Channel, invoices: list[S
         for i in invoices))
 
 
+def _open_batch(ctx: Context, accounts: list[Account], now: datetime) -> None:
+    """Open the missing cycles of the batch's services, in a transaction of their own."""
+    with ctx.uow() as uow:
+        zones = {account.id: zone(account.timezone) for account in accounts}
+        services, latest = bulk.services_and_latest_cycles(uow.connection, list(zones))
+        open_cycles_many(uow, ctx.catalog, services, zones, now, latest)
+        uow.commit()
+
+
 def _issue_batch(ctx: Context, actor: Principal, channel: Channel, accounts: list[Account], period: Period,
-                 now: datetime) -> list[str]:
-    """Invoice the batch's accounts not yet invoiced for the period, in one transaction; returns the new ids."""
+                 now: datetime, *, open_cycles: bool = True) -> list[str]:
+    """Invoice the batch's accounts not yet invoiced for the period, in one transaction; returns the new ids.
+
+    With `open_cycles`, the same transaction first opens the missing cycles of the batch's services."""
     with ctx.uow() as uow:
         connection = uow.connection
         zones = {account.id: zone(account.timezone) for account in accounts}
-        open_cycles_many(uow, ctx.catalog, bulk.services_of_accounts(connection, list(zones)), zones, now)
-        years = {local_date(now, zones[account.id]).year for account in accounts}
+        if open_cycles:
+            services, latest = bulk.services_and_latest_cycles(connection, list(zones))
+            open_cycles_many(uow, ctx.catalog, services, zones, now, latest)
+        days = {tz: local_date(now, tz) for tz in set(zones.values())}
+        today = {account.id: days[zones[account.id]] for account in accounts}
+        years = {day.year for day in today.values()}
         bulk.lock_invoice_years(connection, years)  # before looking: a concurrent run waits for this batch
         done = bulk.invoiced_accounts(connection, list(zones), str(period))
         todo = [account for account in accounts if account.id not in done]
-        charges = bulk.charges_of_accounts(connection, [account.id for account in todo], str(period))
+        charges = lines_of_accounts(connection, [account.id for account in todo], str(period))
         invoices: list[StoredInvoice] = []
+        name = str(period)
         for year in sorted(years):
-            of_year = [account for account in todo if local_date(now, zones[account.id]).year == year]
+            of_year = [account for account in todo if today[account.id].year == year]
             if not of_year:
                 continue
             first = bulk.take_invoice_numbers(connection, year, len(of_year))
             for offset, account in enumerate(of_year):
-                lines = [InvoiceLine(c.kind, c.description, c.amount, c.service_id, c.at)
-                         for c in charges.get(account.id, [])]
-                invoices.append(_invoice(ctx, account, lines, period, now, invoice_number(year, first + offset)))
+                lines = charges.get(account.id, [])
+                invoices.append(_invoice(ctx, account, lines, name, now, invoice_number(year, first + offset),
+                                         today[account.id]))
         _write(uow, actor, channel, invoices, now)
         uow.commit()
     return [invoice.id for invoice in invoices]
@@ -108,17 +130,37 @@ def bill_run(ctx: Context, actor: Principal, channel: Channel, period: Period,
     pending = len(accounts) - len(due)
     if accounts and not due:
         raise DomainError(ErrorCode.VALIDATION_ERROR, f"La période {period} n'est pas terminée : rien à facturer.")
-    created: list[str] = []
-    done, size = 0, FIRST_BATCH
-    while done < len(due):
-        batch = due[done:done + size]
-        created.extend(_issue_batch(ctx, actor, channel, batch, period, now))
-        done += len(batch)
+    batches, start, size = [], 0, FIRST_BATCH
+    while start < len(due):
+        batches.append(due[start:start + size])
+        start += size
         size = min(size * 2, MAX_BATCH)
-        if progress is not None:
-            progress(pending + done, len(accounts))
-        if ctx.engine.dialect.name == "sqlite" and done < len(due):
-            time.sleep(SQLITE_PAUSE_SECONDS)
+    created: list[str] = []
+    done = 0
+    if ctx.engine.dialect.name != "postgresql":
+        for batch in batches:
+            created.extend(_issue_batch(ctx, actor, channel, batch, period, now))
+            done += len(batch)
+            if progress is not None:
+                progress(pending + done, len(accounts))
+            if done < len(due):
+                time.sleep(SQLITE_PAUSE_SECONDS)
+        return BillRunResult(period, created, len(due) - len(created), pending)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bill-run-cycles") as opener:
+        opening: Future[None] | None = opener.submit(_open_batch, ctx, batches[0], now) if batches else None
+        for n, batch in enumerate(batches):
+            assert opening is not None
+            opening.result()  # this batch's cycles are committed (or the error is raised here)
+            opening = opener.submit(_open_batch, ctx, batches[n + 1], now) if n + 1 < len(batches) else None
+            try:
+                created.extend(_issue_batch(ctx, actor, channel, batch, period, now, open_cycles=False))
+            except BaseException:
+                if opening is not None:
+                    opening.cancel()
+                raise
+            done += len(batch)
+            if progress is not None:
+                progress(pending + done, len(accounts))
     return BillRunResult(period, created, len(due) - len(created), pending)
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 from bascule.kernel.calendar import Period
-from bascule.kernel.money import Money, Rounding, total
+from bascule.kernel.money import Money, Rounding
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +30,15 @@ class InvoiceTotals:
 
 def totals(lines: list[InvoiceLine], currency: str, vat_percent: int, rounding: Rounding) -> InvoiceTotals:
     """The invoice total equals the sum of the charges shown to the customer; VAT is rounded once."""
-    before_vat = total([line.amount for line in lines], currency)
+    for line in lines:
+        if line.amount.currency != currency:
+            raise ValueError(f"cannot mix {currency} and {line.amount.currency}")
+    # Every amount is exact at the minor unit, so their Decimal sum is too (what `total` adds up, line by line).
+    return _with_vat(Money(sum((line.amount.amount for line in lines), Decimal(0)), currency), vat_percent, rounding)
+
+
+@lru_cache(maxsize=4096)
+def _with_vat(before_vat: Money, vat_percent: int, rounding: Rounding) -> InvoiceTotals:
     vat = before_vat.times(Fraction(vat_percent, 100), rounding)
     return InvoiceTotals(before_vat, vat, before_vat + vat)
 

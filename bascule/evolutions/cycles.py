@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bascule.audit.trail import record
@@ -13,6 +13,9 @@ from bascule.evolutions.quota import Bucket, BucketKind, quota_of
 from bascule.evolutions.rules import first_cycle_charge
 from bascule.identity.model import SYSTEM, Channel
 from bascule.kernel.calendar import Period, periods_between
+from bascule.kernel.money import Money
+from bascule.persistence import bulk
+from bascule.persistence.bulk import CycleTemplate
 from bascule.persistence.repositories import new_id
 from bascule.persistence.uow import UnitOfWork
 
@@ -29,21 +32,18 @@ def _open_one(uow: UnitOfWork, catalog: Catalog, service: Service, period: Perio
     if not uow.cycles.open(service.id, str(period), now):
         return False
     plan = catalog.plan(service.plan_id)
-    line = first_cycle_charge(plan, service.activated_on, period, catalog)
+    cycle = _template(catalog, plan, service.activated_on, period, tz, allowance_bytes(plan, service), now)
     uow.charges.add(
         account_id=service.account_id,
         service_id=service.id,
         period=str(period),
-        kind=line.kind.value,
-        description=line.description,
-        amount=line.amount,
-        at=max(period.start_instant(tz), min(now, period.end_instant(tz) - timedelta(microseconds=1))),
+        kind=cycle.kind,
+        description=cycle.description,
+        amount=Money(cycle.amount, cycle.currency),
+        at=cycle.at,
         once_key=f"recurring:{service.id}:{period}",
     )
-    bucket = Bucket(
-        new_id("bkt"), BucketKind.ALLOWANCE, allowance_bytes(plan, service), 0,
-        period.start_instant(tz), period.end_instant(tz),
-    )
+    bucket = Bucket(new_id("bkt"), BucketKind.ALLOWANCE, cycle.total_bytes, 0, cycle.valid_from, cycle.valid_until)
     uow.buckets.add(service.id, str(period), bucket)
     return True
 
@@ -77,58 +77,69 @@ def status_for(buckets: list[Bucket], when_exhausted: ServiceStatus = ServiceSta
 
 
 def open_cycles_many(uow: UnitOfWork, catalog: Catalog, services: list[Service], zones: dict[str, ZoneInfo],
-                     now: datetime) -> None:
+                     now: datetime, latest: dict[str, str] | None = None) -> None:
     """`open_cycles` for many services at once (zones by account id), in a few statements.
 
     A cycle is opened once (its row is inserted or not); only the cycles this call inserted get
     their recurring line and allowance bucket, as `_open_one` does. Services whose current cycle is
     already open are not touched; a barred service that gets a new cycle goes the one-by-one way
     under its lock, which lifts the bar when the new quota allows. The others need no lock: the
-    cycle's key and the recurring line's `once_key` make a concurrent opening a no-op."""
-    from bascule.persistence import bulk
-    from bascule.persistence import tables as t
+    cycle's key and the recurring line's `once_key` make a concurrent opening a no-op.
 
+    The recurring line and the bucket of a cycle depend only on the plan, the activation day (when
+    it falls in the period), the period, the zone and the allowance: they are worked out once per
+    such template, and each cycle to open is a (service, account, period, template) row. `latest`,
+    when the caller read it with the services, is the last period opened per service."""
     connection = uow.connection
-    latest = bulk.latest_cycles(connection, [s.id for s in services])
-    wanted: dict[tuple[str, str], tuple[Service, Period]] = {}
+    if latest is None:
+        latest = bulk.latest_cycles(connection, [s.id for s in services])
+    spans: dict[tuple[object, ...], list[Period]] = {}
+    templates: dict[tuple[object, ...], int] = {}
+    shapes: list[CycleTemplate] = []
+    wanted: list[tuple[str, str, str, int]] = []
+    restricted: set[str] = set()
+    seen: set[str] = set()
     for service in services:
-        current = Period.at(now, zones[service.account_id])
+        if service.id in seen:
+            continue
+        seen.add(service.id)
+        tz = zones[service.account_id]
         last = latest.get(service.id)
-        first = Period.containing(service.activated_on) if last is None else Period.parse(last).next()
-        for period in periods_between(first, current):
-            wanted[(service.id, str(period))] = (service, period)
-    if not wanted:
-        return
-    skip = set()
-    for service_id in sorted({s.id for s, _ in wanted.values() if s.status.restricted}):
+        span_key = (tz, service.activated_on if last is None else last)
+        periods = spans.get(span_key)
+        if periods is None:
+            current = Period.at(now, tz)
+            first = Period.containing(service.activated_on) if last is None else Period.parse(last).next()
+            periods = spans[span_key] = list(periods_between(first, current))
+        if not periods:
+            continue
+        if service.status.restricted:
+            restricted.add(service.id)
+            continue
+        plan = catalog.plan(service.plan_id)
+        allowance = allowance_bytes(plan, service)
+        for period in periods:
+            key = (plan.id, service.activated_on if service.activated_on in period else None, period, tz, allowance)
+            index = templates.get(key)
+            if index is None:
+                index = templates[key] = len(shapes)
+                shapes.append(_template(catalog, plan, service.activated_on, period, tz, allowance, now))
+            wanted.append((service.id, service.account_id, str(period), index))
+    for service_id in sorted(restricted):
         locked = uow.services.lock(service_id)
         if locked is not None:
             open_cycles(uow, catalog, locked, zones[locked.account_id], now)
-        skip.add(service_id)
-    opened = bulk.insert_rows(connection, t.service_cycles, [
-        {"service_id": service_id, "period": period, "opened_at": now}
-        for (service_id, period) in wanted if service_id not in skip
-    ], ignore_conflicts=True, returning=("service_id", "period"))
-    charges, buckets = [], []
-    lines: dict[tuple[str, object, str], object] = {}
-    for row in opened:
-        service_id, period_name = row.service_id, row.period
-        service, period = wanted[(service_id, period_name)]
-        tz = zones[service.account_id]
-        plan = catalog.plan(service.plan_id)
-        key = (plan.id, service.activated_on, period_name)
-        line = lines.get(key) or lines.setdefault(key, first_cycle_charge(plan, service.activated_on, period, catalog))
-        start, end = period.start_instant(tz), period.end_instant(tz)
-        charges.append({
-            "id": new_id("chg"), "account_id": service.account_id, "service_id": service.id, "period": period_name,
-            "kind": line.kind.value, "description": line.description, "amount": line.amount.amount,  # type: ignore[attr-defined]
-            "currency": line.amount.currency, "at": max(start, min(now, end - timedelta(microseconds=1))),  # type: ignore[attr-defined]
-            "change_request_id": None, "once_key": f"recurring:{service.id}:{period}",
-        })
-        buckets.append({
-            "id": new_id("bkt"), "service_id": service.id, "period": period_name, "kind": BucketKind.ALLOWANCE.value,
-            "total_bytes": allowance_bytes(plan, service), "used_bytes": 0, "valid_from": start, "valid_until": end,
-            "closed_at": None, "source_ref": None,
-        })
-    bulk.insert_rows(connection, t.charges, charges, ignore_conflicts=True)
-    bulk.insert_rows(connection, t.buckets, buckets)
+    bulk.open_cycles(connection, wanted, shapes, now)
+
+
+def _template(catalog: Catalog, plan: Plan, activated_on: date, period: Period, tz: ZoneInfo, allowance: int,
+              now: datetime) -> CycleTemplate:
+    """What opening a cycle writes, less the service: the recurring line (due in advance, dated now within
+    the cycle) and the allowance bucket's size and span."""
+    line = first_cycle_charge(plan, activated_on, period, catalog)
+    start, end = period.start_instant(tz), period.end_instant(tz)
+    return CycleTemplate(
+        kind=line.kind.value, description=line.description, amount=line.amount.amount, currency=line.amount.currency,
+        at=max(start, min(now, end - timedelta(microseconds=1))), total_bytes=allowance, valid_from=start,
+        valid_until=end,
+    )

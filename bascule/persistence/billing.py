@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Connection, Row, insert, select, update
 
 from bascule.billing.invoice import InvoiceLine, InvoiceTotals
 from bascule.kernel.money import Money, minor_units
@@ -30,6 +31,40 @@ class StoredInvoice:
 
 def _money(value: Any, currency: str) -> Money:
     return Money(Decimal(value).quantize(Decimal(1).scaleb(-minor_units(currency))), currency)
+
+
+def lines_of_accounts(connection: Connection, account_ids: Sequence[str], period: str) -> dict[str, list[InvoiceLine]]:
+    """Each account's charges of the period as invoice lines, in the order an invoice lists them (time, then id)."""
+    from bascule.persistence import bulk
+
+    found: dict[str, list[InvoiceLine]] = {}
+    if connection.dialect.name != "postgresql":
+        for account_id, charges in bulk.charges_of_accounts(connection, account_ids, period).items():
+            found[account_id] = [InvoiceLine(c.kind, c.description, c.amount, c.service_id, c.at) for c in charges]
+        return found
+    # The same few amounts and instants come back again and again (a plan's price, a cycle's start):
+    # each is made into Money / UTC once.
+    amounts: dict[tuple[Any, str], Money] = {}
+    instants: dict[datetime, datetime] = {}
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor:
+        for part in bulk.chunks(account_ids, 20_000):
+            cursor.execute(
+                "SELECT account_id, kind, description, amount, currency, service_id, at FROM charges "
+                "WHERE account_id = ANY(%s) AND period = %s ORDER BY account_id, at, id", (list(part), period))
+            for account_id, kind, description, amount, currency, service_id, at in cursor:
+                money = amounts.get((amount, currency))
+                if money is None:
+                    money = amounts[(amount, currency)] = _money(amount, currency)
+                instant = instants.get(at)
+                if instant is None:
+                    instant = instants[at] = at.astimezone(UTC)
+                lines = found.get(account_id)
+                if lines is None:
+                    lines = found[account_id] = []
+                lines.append(InvoiceLine(kind, description, money, service_id, instant))
+    return found
 
 
 class Invoices(_Repository):

@@ -11,14 +11,18 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, Connection, Row, Table, func, select, update
 from sqlalchemy.dialects import sqlite
 
-from bascule.evolutions.model import Service
+from bascule.evolutions.model import Service, ServiceStatus
 from bascule.persistence import tables as t
-from bascule.persistence.repositories import StoredCharge, _charge, _jsonable, _service
+from bascule.persistence.repositories import StoredCharge, _charge, _jsonable, _service, new_ids, reserve_stamps
 
 CHUNK = 2000  # ids per IN (…) list
 
@@ -86,8 +90,9 @@ def _copy(connection: Connection, table: Table, target: str, names: list[str],
             for row in rows:
                 copy.write_row([_pg_value(table, name, row[name]) for name in names])
         else:
+            values = itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
             for row in rows:
-                copy.write_row([row[name] for name in names])
+                copy.write_row(values(row))
 
 
 def _quoted(name: str) -> str:
@@ -103,6 +108,35 @@ def services_of_accounts(connection: Connection, account_ids: Sequence[str]) -> 
         query = select(t.services).where(t.services.c.account_id.in_(list(part))).order_by(t.services.c.id)
         found.extend(_service(row) for row in connection.execute(query))
     return found
+
+
+def services_and_latest_cycles(connection: Connection,
+                               account_ids: Sequence[str]) -> tuple[list[Service], dict[str, str]]:
+    """The accounts' services (in id order) and the last period opened of each (absent when none)."""
+    if connection.dialect.name != "postgresql":
+        found = services_of_accounts(connection, account_ids)
+        return found, latest_cycles(connection, [s.id for s in found])
+    services: list[Service] = []
+    latest: dict[str, str] = {}
+    statuses = {status.value: status for status in ServiceStatus}
+    with _driver(connection).cursor() as cursor:
+        for part in chunks(account_ids, 20_000):
+            cursor.execute(
+                "SELECT s.id, s.account_id, s.msisdn, s.plan_id, s.network, s.apn, s.ceiling_bytes, s.status, "
+                "s.activated_on, (SELECT max(c.period) FROM service_cycles c WHERE c.service_id = s.id) "
+                "FROM services s WHERE s.account_id = ANY(%s) ORDER BY s.id", (list(part),))
+            for row in cursor:
+                services.append(Service(row[0], row[1], row[2], row[3], row[4], row[5], row[6], statuses[row[7]],
+                                        row[8]))
+                if row[9] is not None:
+                    latest[row[0]] = row[9]
+    return services, latest
+
+
+def _driver(connection: Connection) -> Any:
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    return driver
 
 
 def account_zones(connection: Connection, account_ids: Sequence[str]) -> list[tuple[str, str]]:
@@ -165,6 +199,103 @@ def open_buckets(connection: Connection, service_ids: Sequence[str]) -> list[Row
         query = select(t.buckets).where(c.service_id.in_(list(part)), c.closed_at.is_(None)).order_by(c.id)
         rows.extend(connection.execute(query))
     return rows
+
+
+# --- opening cycles ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CycleTemplate:
+    """The rows a cycle opening writes, less the service: its recurring line and its allowance bucket."""
+
+    kind: str
+    description: str
+    amount: Decimal
+    currency: str
+    at: datetime
+    total_bytes: int
+    valid_from: datetime
+    valid_until: datetime
+
+
+def open_cycles(connection: Connection, wanted: Sequence[tuple[str, str, str, int]],
+                templates: Sequence[CycleTemplate], now: datetime) -> None:
+    """Open the cycles `wanted` ((service id, account id, period, template index) each) not open yet.
+
+    Only the cycles inserted here get their recurring line (`once_key` recurring:<service>:<period>,
+    skipped if it exists) and their allowance bucket, as `cycles._open_one` writes them. PostgreSQL:
+    one statement, the cycles, lines and buckets made on the server from the templates."""
+    if not wanted:
+        return
+    if connection.dialect.name != "postgresql":
+        opened = insert_rows(connection, t.service_cycles, [
+            {"service_id": service_id, "period": period, "opened_at": now} for service_id, _, period, _ in wanted
+        ], ignore_conflicts=True, returning=("service_id", "period"))
+        made = {(row.service_id, row.period) for row in opened}
+        rows = [w for w in wanted if (w[0], w[2]) in made]
+        charges, buckets = new_ids("chg", len(rows)), new_ids("bkt", len(rows))
+        insert_rows(connection, t.charges, [{
+            "id": next(charges), "account_id": account_id, "service_id": service_id, "period": period,
+            "kind": templates[n].kind, "description": templates[n].description, "amount": templates[n].amount,
+            "currency": templates[n].currency, "at": templates[n].at, "change_request_id": None,
+            "once_key": f"recurring:{service_id}:{period}",
+        } for service_id, account_id, period, n in rows], ignore_conflicts=True)
+        insert_rows(connection, t.buckets, [{
+            "id": next(buckets), "service_id": service_id, "period": period, "kind": "allowance",
+            "total_bytes": templates[n].total_bytes, "used_bytes": 0, "valid_from": templates[n].valid_from,
+            "valid_until": templates[n].valid_until, "closed_at": None, "source_ref": None,
+        } for service_id, _, period, n in rows])
+        return
+    first_charge = reserve_stamps(len(wanted))
+    first_bucket = reserve_stamps(len(wanted))
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor:
+        cursor.execute(_OPEN_CYCLES, {
+            "service": [w[0] for w in wanted], "account": [w[1] for w in wanted], "period": [w[2] for w in wanted],
+            "template": [w[3] for w in wanted],
+            "t_index": list(range(len(templates))), "t_kind": [x.kind for x in templates],
+            "t_description": [x.description for x in templates], "t_amount": [x.amount for x in templates],
+            "t_currency": [x.currency for x in templates], "t_at": [x.at for x in templates],
+            "t_bytes": [x.total_bytes for x in templates], "t_from": [x.valid_from for x in templates],
+            "t_until": [x.valid_until for x in templates],
+            "now": now, "first_charge": first_charge, "first_bucket": first_bucket,
+        })
+
+
+# The stamps follow the order of the cycles (service, period); the random tail is 10 hex digits, as in new_id.
+_OPEN_CYCLES = """
+WITH wanted AS (
+    SELECT * FROM unnest(%(service)s::varchar[], %(account)s::varchar[], %(period)s::varchar[], %(template)s::int[])
+        AS w(service_id, account_id, period, template)
+), templates AS (
+    SELECT * FROM unnest(%(t_index)s::int[], %(t_kind)s::varchar[], %(t_description)s::varchar[],
+                         %(t_amount)s::numeric[], %(t_currency)s::varchar[], %(t_at)s::timestamptz[],
+                         %(t_bytes)s::bigint[], %(t_from)s::timestamptz[], %(t_until)s::timestamptz[])
+        AS t(template, kind, description, amount, currency, at, total_bytes, valid_from, valid_until)
+), opened AS (
+    INSERT INTO service_cycles (service_id, period, opened_at)
+    SELECT service_id, period, %(now)s FROM wanted ORDER BY service_id, period
+    ON CONFLICT DO NOTHING RETURNING service_id, period
+), made AS (
+    SELECT w.service_id, w.account_id, w.period, t.*,
+           row_number() OVER (ORDER BY w.service_id, w.period) - 1 AS n
+    FROM opened o JOIN wanted w USING (service_id, period) JOIN templates t ON t.template = w.template
+), charged AS (
+    INSERT INTO charges (id, account_id, service_id, period, kind, description, amount, currency, at,
+                         change_request_id, once_key)
+    SELECT 'chg_' || lpad(to_hex(%(first_charge)s::bigint + n), 14, '0') || substr(md5(random()::text), 1, 10),
+           account_id, service_id, period, kind, description, amount, currency, at, NULL,
+           'recurring:' || service_id || ':' || period
+    FROM made ORDER BY n
+    ON CONFLICT DO NOTHING
+)
+INSERT INTO buckets (id, service_id, period, kind, total_bytes, used_bytes, valid_from, valid_until, closed_at,
+                     source_ref)
+SELECT 'bkt_' || lpad(to_hex(%(first_bucket)s::bigint + n), 14, '0') || substr(md5(random()::text), 1, 10),
+       service_id, period, 'allowance', total_bytes, 0, valid_from, valid_until, NULL, NULL
+FROM made ORDER BY n
+"""
 
 
 # --- the invoice sequence -------------------------------------------------------------------------
