@@ -92,6 +92,11 @@ def _issue_batch(ctx: Context, actor: Principal, channel: Channel, accounts: lis
     With `open_cycles`, the same transaction first opens the missing cycles of the batch's services."""
     with ctx.uow() as uow:
         connection = uow.connection
+        if connection.dialect.name == "postgresql":
+            # Each line's key check (invoice_lines → invoices) keeps the plan made when the connection first
+            # ran it: with statistics taken while `invoices` was small, a sequential scan of an ever larger
+            # table per line, and a run that grows with the square of the invoices. Planned again per batch.
+            connection.exec_driver_sql("DISCARD PLANS")
         zones = {account.id: zone(account.timezone) for account in accounts}
         if open_cycles:
             services, latest = bulk.services_and_latest_cycles(connection, list(zones))
