@@ -70,6 +70,8 @@ def http_benchmarks(db: Database, wanted: set[str], results: dict[str, Any]) -> 
                 results.setdefault("load_client", {})["ceiling"] = h.client_ceiling(bare.port, clients)
     if wanted & {"change_requests", "migrations"}:
         results["pgbench"] = h.pgbench_limit(db, clients, min(seconds, 15))
+    results["server"] = {"command": f"bascule serve --workers {h.SERVER_PROCESSES}",
+                         "processes": h.SERVER_PROCESSES, "threads": h.SERVER_THREADS}
     with h.bascule_server(db) as app:
         if "change_requests" in wanted:
             results["change_requests"] = {"ours": h.change_requests(app.port, lines, clients, seconds),

@@ -2,7 +2,7 @@
 
 `POST /ussd` parses the same form as Bascule's callback and answers a fixed `CON` screen;
 `POST /echo` answers fixed JSON (the load client's own ceiling is measured against it).
-Run: python -m bench.bare PORT
+Run: python -m bench.bare PORT [PROCESSES]
 """
 
 from __future__ import annotations
@@ -41,5 +41,8 @@ async def app(scope, receive, send):  # type: ignore[no-untyped-def]
 if __name__ == "__main__":
     import uvicorn
 
-    # The same server and options as `bascule serve` (uvicorn, http "auto", its default loop).
-    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", http="auto")
+    # The same server and options as `bascule serve --workers N` (uvicorn, http "auto", its default loop,
+    # N processes on the port, no access log).
+    workers = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+    uvicorn.run("bench.bare:app", host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", http="auto",
+                workers=workers, access_log=False)

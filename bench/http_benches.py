@@ -66,7 +66,7 @@ def bascule_server(db: Database, name: str = "bascule") -> Any:
 
 
 def bare_server() -> Any:
-    return server([sys.executable, "-m", "bench.bare", "{port}"], {}, "bare", health="/healthz")
+    return server([sys.executable, "-m", "bench.bare", "{port}", str(SERVER_PROCESSES)], {}, "bare", health="/healthz")
 
 
 def _changes(lines: Lines) -> Iterator[tuple[str, dict[str, str]]]:

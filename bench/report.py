@@ -100,6 +100,9 @@ def markdown(r: dict[str, Any]) -> str:
     rows = _change_requests(r) + _migrations(r) + _ussd(r) + _usage(r) + _bill(r)
     notes = [f"Machine: {r['machine']}.", f"Command: `{r['command']}` ({r['total_seconds'] / 60:.1f} min), "
              f"started {r['started_at']}."]
+    if "server" in r:
+        notes.append(f"Server: `{r['server']['command']}` ({r['server']['processes']} processes, "
+                     f"BASCULE_THREADS={r['server']['threads']}); the bare app runs with as many processes.")
     if "load_client" in r:
         ceiling = r["load_client"]["ceiling"]
         notes.append(f"Load client (asyncio, raw HTTP/1.1) ceiling against the bare app: "
