@@ -1,8 +1,7 @@
 """`python -m bench` (or `bench/run`): every benchmark on loopback, then bench/results/latest.{md,json}.
 
 Options: --only NAME[,NAME] (change_requests, migrations, ussd, usage_import, bill_run).
-Sizes (environment): BENCH_USAGE_RECORDS (default 3 000 000 per file: 2 x 10 M does not fit in the
-15-minute budget, see bench/README.md), BENCH_BILL_SERVICES (1 000 000),
+Sizes (environment): BENCH_USAGE_RECORDS (10 000 000 per file), BENCH_BILL_SERVICES (1 000 000),
 BENCH_SECONDS (15, each HTTP measurement), BENCH_USAGE_LINES (20 000), BENCH_CLIENTS (32), BENCH_USSD_CONNECTIONS (64).
 """
 
@@ -98,7 +97,7 @@ def batch_benchmarks(db: Database, wanted: set[str], results: dict[str, Any]) ->
     seed_lines(db, lines, previous, [previous])
     results["seeding"] = {"services": services, "seconds": time.perf_counter() - started}
     if "usage_import" in wanted:
-        results["usage_import"] = batch.usage_import(db, lines, previous, _int("BENCH_USAGE_RECORDS", 3_000_000),
+        results["usage_import"] = batch.usage_import(db, lines, previous, _int("BENCH_USAGE_RECORDS", 10_000_000),
                                                   _int("BENCH_USAGE_LINES", 20_000))
     if "bill_run" in wanted:
         results["bill_run"] = batch.bill_run(db, lines, previous)
