@@ -92,7 +92,7 @@ def _bill(r: dict[str, Any]) -> list[str]:
     size = "" if run["services"] >= 1_000_000 else f" (run at {_n(run['services'])}; 1 M projected {projected:.0f} s)"
     return [f"| bill run, {_n(run['services'])} services / {_n(run['accounts'])} accounts{size} | "
             f"{_n(run['services_per_s'])} services/s ({_n(run['seconds'], 1)} s, {_n(run['invoices'])} invoices), "
-            f"peak {_mib(run['peak_rss_bytes'])} | — | ≤ 60 s for 1 M: {projected:.0f} s per million, {_verdict(ok)} |"]
+            f"peak {_mib(run['peak_rss_bytes'])} | — | ≤ 60 s for 1 M: {projected:.1f} s per million, {_verdict(ok)} |"]
 
 
 def markdown(r: dict[str, Any]) -> str:
