@@ -19,7 +19,7 @@ import structlog
 
 from bascule.context import Context
 from bascule.persistence.uow import UnitOfWork
-from bascule.provisioning.model import Job, JobStatus, backoff
+from bascule.provisioning.model import Job, backoff
 from bascule.provisioning.network import Networks, PermanentNetworkError, TransientNetworkError, WorkOrderState
 
 log = structlog.get_logger("bascule.provisioning")
@@ -68,22 +68,17 @@ class Provisioner:
                 self._finish(job, succeeded=False, error="abandoned: its request is no longer in progress")
         return len(jobs)
 
-    def run_for_request(self, change_request_id: str, settled: Callable[[], bool] | None = None,
+    def run_for_request(self, change_request_id: str, settled: Callable[[], bool],
                         seconds: float | None = None) -> None:
         """Work on one request's jobs for a moment (a confirmation waits this long for the networks), until
-        `settled` says the request is done with (by default: until none of its jobs is left to run)."""
+        `settled` says the request is done with."""
         deadline = time.monotonic() + (self.config.inline_seconds if seconds is None else seconds)
         while time.monotonic() < deadline:
             ran = self.run_once(change_request_id)
-            if (settled or (lambda: self._no_job_left(change_request_id)))():
+            if settled():
                 return
             if not ran:
                 time.sleep(0.02)
-
-    def _no_job_left(self, change_request_id: str) -> bool:
-        with self.ctx.uow(write=False) as uow:
-            return all(job.status not in (JobStatus.PENDING, JobStatus.RUNNING)
-                       for job in uow.jobs.of_request(change_request_id))
 
     def run_forever(self, stop: threading.Event, idle_seconds: float = 0.5,
                     also: Callable[[], object] | None = None) -> None:
