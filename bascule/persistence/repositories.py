@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Row, Table, and_, func, insert, select, update
+from sqlalchemy import Connection, Row, Table, and_, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bascule.evolutions.lifecycle import RequestStatus
@@ -57,6 +57,45 @@ def insert_ignoring_conflict(connection: Connection, table: Table, values: Mappi
     return connection.execute(statement).first() is not None
 
 
+# The statements the hot paths run on every change, built once: building a statement and its cache key
+# costs SQLAlchemy more than executing it (190 µs of CPU against 118 µs for a read by id, measured).
+_BY_ID: dict[tuple[str, bool], Any] = {}
+
+
+def _by_id(table: Table, *, for_update: bool = False) -> Any:
+    """`SELECT * FROM table WHERE id = :id` (with `FOR UPDATE`), built once per table."""
+    key = (table.name, for_update)
+    statement = _BY_ID.get(key)
+    if statement is None:
+        statement = select(table).where(table.c.id == bindparam("id"))
+        if for_update:
+            statement = statement.with_for_update()
+        _BY_ID[key] = statement
+    return statement
+
+
+_INSERT_AUDIT = insert(t.audit_events)
+_INSERT_CHARGE = insert(t.charges)
+_INSERT_REQUEST = insert(t.change_requests)
+_OPEN_BUCKETS = select(t.buckets).where(
+    t.buckets.c.service_id == bindparam("service_id"),
+    t.buckets.c.closed_at.is_(None),
+    t.buckets.c.valid_from <= bindparam("instant"),
+    t.buckets.c.valid_until > bindparam("instant"),
+)
+_LATEST_CYCLE = select(func.max(t.service_cycles.c.period)).where(
+    t.service_cycles.c.service_id == bindparam("service_id"))
+# Not the column names: an UPDATE reserves those for its SET clause.
+_SLOT_KEY = (t.monthly_slots.c.scope == bindparam("slot_scope"),
+             t.monthly_slots.c.subject_id == bindparam("slot_subject"),
+             t.monthly_slots.c.period == bindparam("slot_period"))
+_SLOT_USED = select(t.monthly_slots.c.used).where(*_SLOT_KEY)
+_SLOT_TAKE = (update(t.monthly_slots).where(*_SLOT_KEY, t.monthly_slots.c.used < bindparam("limit"))
+              .values(used=t.monthly_slots.c.used + 1))
+_MANAGERS = (select(t.users).where(t.users.c.account_id == bindparam("account_id"),
+                                   t.users.c.role == Role.MANAGER.value).order_by(t.users.c.email))
+
+
 class _Repository:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
@@ -80,7 +119,7 @@ class Accounts(_Repository):
     def get(self, account_id: str) -> Account | None:
         if account_id in self._read:
             return self._read[account_id]
-        row = self.connection.execute(select(t.accounts).where(t.accounts.c.id == account_id)).first()
+        row = self.connection.execute(_by_id(t.accounts), {"id": account_id}).first()
         if row is None:
             return None
         account = self._read[account_id] = Account(**row._asdict())
@@ -113,8 +152,7 @@ class Users(_Repository):
         return None if row is None else _user(row)
 
     def managers_of(self, account_id: str) -> list[User]:
-        query = select(t.users).where(t.users.c.account_id == account_id, t.users.c.role == Role.MANAGER.value)
-        return [_user(row) for row in self.connection.execute(query.order_by(t.users.c.email))]
+        return [_user(row) for row in self.connection.execute(_MANAGERS, {"account_id": account_id})]
 
     def email_taken(self, email: str) -> bool:
         return self.by_email(email) is not None
@@ -176,15 +214,12 @@ class Services(_Repository):
         self.connection.execute(insert(t.services).values(**values))
 
     def get(self, service_id: str) -> Service | None:
-        row = self.connection.execute(select(t.services).where(t.services.c.id == service_id)).first()
+        row = self.connection.execute(_by_id(t.services), {"id": service_id}).first()
         return None if row is None else _service(row)
 
     def lock(self, service_id: str) -> Service | None:
         """The service row, locked until commit on PostgreSQL (SQLite writers are already serialised)."""
-        query = select(t.services).where(t.services.c.id == service_id)
-        if self.locks_rows:
-            query = query.with_for_update()
-        row = self.connection.execute(query).first()
+        row = self.connection.execute(_by_id(t.services, for_update=self.locks_rows), {"id": service_id}).first()
         return None if row is None else _service(row)
 
     def msisdn_taken(self, msisdn: str) -> bool:
@@ -218,8 +253,7 @@ class Cycles(_Repository):
         )
 
     def latest(self, service_id: str) -> str | None:
-        query = select(func.max(t.service_cycles.c.period)).where(t.service_cycles.c.service_id == service_id)
-        return self.connection.execute(query).scalar()
+        return self.connection.execute(_LATEST_CYCLE, {"service_id": service_id}).scalar()
 
     def is_open(self, service_id: str, period: str) -> bool:
         query = select(t.service_cycles.c.period).where(
@@ -249,13 +283,8 @@ class Buckets(_Repository):
         )
 
     def open_at(self, service_id: str, instant: datetime) -> list[Bucket]:
-        query = select(t.buckets).where(
-            t.buckets.c.service_id == service_id,
-            t.buckets.c.closed_at.is_(None),
-            t.buckets.c.valid_from <= instant,
-            t.buckets.c.valid_until > instant,
-        )
-        return [_bucket(row) for row in self.connection.execute(query)]
+        return [_bucket(row) for row in self.connection.execute(_OPEN_BUCKETS, {"service_id": service_id,
+                                                                               "instant": instant})]
 
     def draw(self, bucket_id: str, used_bytes: int, previous_used: int) -> None:
         """Set usage only if nobody moved it meanwhile; the CHECK constraint bounds it by the total."""
@@ -289,12 +318,8 @@ class Slots(_Repository):
     def take(self, scope: str, subject_id: str, period: str, limit: int) -> bool:
         key = {"scope": scope, "subject_id": subject_id, "period": period}
         insert_ignoring_conflict(self.connection, t.monthly_slots, key | {"used": 0})
-        result = self.connection.execute(
-            update(t.monthly_slots)
-            .where(*_slot_key(key), t.monthly_slots.c.used < limit)
-            .values(used=t.monthly_slots.c.used + 1)
-        )
-        return result.rowcount == 1
+        taken = self.connection.execute(_SLOT_TAKE, _slot_params(scope, subject_id, period) | {"limit": limit})
+        return taken.rowcount == 1
 
     def give_back(self, scope: str, subject_id: str, period: str) -> None:
         key = {"scope": scope, "subject_id": subject_id, "period": period}
@@ -305,9 +330,12 @@ class Slots(_Repository):
         )
 
     def used(self, scope: str, subject_id: str, period: str) -> int:
-        key = {"scope": scope, "subject_id": subject_id, "period": period}
-        value = self.connection.execute(select(t.monthly_slots.c.used).where(*_slot_key(key))).scalar()
+        value = self.connection.execute(_SLOT_USED, _slot_params(scope, subject_id, period)).scalar()
         return int(value or 0)
+
+
+def _slot_params(scope: str, subject_id: str, period: str) -> dict[str, str]:
+    return {"slot_scope": scope, "slot_subject": subject_id, "slot_period": period}
 
 
 def _slot_key(key: Mapping[str, str]) -> list[Any]:
@@ -322,18 +350,15 @@ def _request(row: Row[Any]) -> ChangeRequest:
 
 class ChangeRequests(_Repository):
     def add(self, request: ChangeRequest) -> None:
-        values = _fields(request) | {"status": request.status.value}
-        self.connection.execute(insert(t.change_requests).values(**values))
+        self.connection.execute(_INSERT_REQUEST, _fields(request) | {"status": request.status.value})
 
     def get(self, request_id: str) -> ChangeRequest | None:
-        row = self.connection.execute(select(t.change_requests).where(t.change_requests.c.id == request_id)).first()
+        row = self.connection.execute(_by_id(t.change_requests), {"id": request_id}).first()
         return None if row is None else _request(row)
 
     def lock(self, request_id: str) -> ChangeRequest | None:
-        query = select(t.change_requests).where(t.change_requests.c.id == request_id)
-        if self.locks_rows:
-            query = query.with_for_update()
-        row = self.connection.execute(query).first()
+        statement = _by_id(t.change_requests, for_update=self.locks_rows)
+        row = self.connection.execute(statement, {"id": request_id}).first()
         return None if row is None else _request(row)
 
     def save(self, request: ChangeRequest) -> None:
@@ -405,7 +430,7 @@ class Charges(_Repository):
             "once_key": once_key,
         }
         if once_key is None:
-            self.connection.execute(insert(t.charges).values(**values))
+            self.connection.execute(_INSERT_CHARGE, values)
             return True
         return insert_ignoring_conflict(self.connection, t.charges, values)
 
@@ -485,19 +510,11 @@ class Audit(_Repository):
         before: Mapping[str, Any] | None,
         after: Mapping[str, Any] | None,
     ) -> None:
-        self.connection.execute(
-            insert(t.audit_events).values(
-                at=at,
-                actor_kind=actor_kind,
-                actor_id=actor_id,
-                channel=channel,
-                entity_kind=entity_kind,
-                entity_id=entity_id,
-                action=action,
-                before=_jsonable(before),
-                after=_jsonable(after),
-            )
-        )
+        self.connection.execute(_INSERT_AUDIT, {
+            "at": at, "actor_kind": actor_kind, "actor_id": actor_id, "channel": channel,
+            "entity_kind": entity_kind, "entity_id": entity_id, "action": action,
+            "before": _jsonable(before), "after": _jsonable(after),
+        })
 
     def of_entity(self, entity_kind: str, entity_id: str) -> list[AuditEvent]:
         query = (
