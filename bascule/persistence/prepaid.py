@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import Row, bindparam, func, insert, select, update
 
 from bascule.catalog.model import BonusKind
 from bascule.persistence import tables as t
@@ -24,6 +24,29 @@ from bascule.prepaid.model import (
     Subscriber,
 )
 from bascule.prepaid.rules import from_minor, to_minor
+
+# Built once, as in `repositories`: the USSD and migration paths run these on every screen.
+_SUBSCRIBER = select(t.prepaid_subscribers).where(t.prepaid_subscribers.c.msisdn == bindparam("msisdn"))
+_SUBSCRIBER_LOCKED = _SUBSCRIBER.with_for_update()
+_BALANCE = select(t.prepaid_subscribers.c.balance_minor).where(t.prepaid_subscribers.c.msisdn == bindparam("msisdn"))
+_CONSUMED = select(func.coalesce(func.sum(t.prepaid_ledger.c.amount_minor), 0)).where(
+    t.prepaid_ledger.c.msisdn == bindparam("msisdn"),
+    t.prepaid_ledger.c.kind == EntryKind.CONSUMPTION.value,
+    t.prepaid_ledger.c.at >= bindparam("start"),
+    t.prepaid_ledger.c.at < bindparam("end"),
+)
+_LIVE_BONUSES = (
+    select(t.prepaid_bonuses)
+    .where(
+        t.prepaid_bonuses.c.msisdn == bindparam("msisdn"),
+        t.prepaid_bonuses.c.granted_at <= bindparam("instant"),
+        t.prepaid_bonuses.c.expires_at > bindparam("instant"),
+        t.prepaid_bonuses.c.remaining > 0,
+    )
+    .order_by(t.prepaid_bonuses.c.expires_at, t.prepaid_bonuses.c.granted_at, t.prepaid_bonuses.c.id)
+)
+_INSERT_MIGRATION = insert(t.prepaid_migrations)
+_INSERT_NOTIFICATION = insert(t.notifications)
 
 
 def _subscriber(row: Row[Any]) -> Subscriber:
@@ -45,17 +68,13 @@ class Subscribers(_Repository):
         return insert_ignoring_conflict(self.connection, t.prepaid_subscribers, values)
 
     def get(self, msisdn: str) -> Subscriber | None:
-        row = self.connection.execute(
-            select(t.prepaid_subscribers).where(t.prepaid_subscribers.c.msisdn == msisdn)
-        ).first()
+        row = self.connection.execute(_SUBSCRIBER, {"msisdn": msisdn}).first()
         return None if row is None else _subscriber(row)
 
     def lock(self, msisdn: str) -> Subscriber | None:
         """The row, locked until commit on PostgreSQL (SQLite writers are already serialised)."""
-        query = select(t.prepaid_subscribers).where(t.prepaid_subscribers.c.msisdn == msisdn)
-        if self.locks_rows:
-            query = query.with_for_update()
-        row = self.connection.execute(query).first()
+        query = _SUBSCRIBER_LOCKED if self.locks_rows else _SUBSCRIBER
+        row = self.connection.execute(query, {"msisdn": msisdn}).first()
         return None if row is None else _subscriber(row)
 
     def all(self) -> list[Subscriber]:
@@ -63,8 +82,7 @@ class Subscribers(_Repository):
         return [_subscriber(row) for row in rows]
 
     def balance_minor(self, msisdn: str) -> int:
-        query = select(t.prepaid_subscribers.c.balance_minor).where(t.prepaid_subscribers.c.msisdn == msisdn)
-        return int(self.connection.execute(query).scalar_one())
+        return int(self.connection.execute(_BALANCE, {"msisdn": msisdn}).scalar_one())
 
     def credit(self, msisdn: str, units: int) -> None:
         self.connection.execute(
@@ -128,13 +146,8 @@ class Ledger(_Repository):
 
     def consumed_minor(self, msisdn: str, start: datetime, end: datetime) -> int:
         """Main credit consumed in [start, end), as a positive number of minor units."""
-        query = select(func.coalesce(func.sum(t.prepaid_ledger.c.amount_minor), 0)).where(
-            t.prepaid_ledger.c.msisdn == msisdn,
-            t.prepaid_ledger.c.kind == EntryKind.CONSUMPTION.value,
-            t.prepaid_ledger.c.at >= start,
-            t.prepaid_ledger.c.at < end,
-        )
-        return -int(self.connection.execute(query).scalar_one())
+        consumed = self.connection.execute(_CONSUMED, {"msisdn": msisdn, "start": start, "end": end})
+        return -int(consumed.scalar_one())
 
     def has_recharge_in(self, msisdn: str, start: datetime, end: datetime) -> bool:
         query = select(t.prepaid_ledger.c.id).where(
@@ -192,17 +205,7 @@ class Bonuses(_Repository):
 
     def live_at(self, msisdn: str, instant: datetime) -> list[BonusBucket]:
         """Buckets granted by `instant`, not yet expired and not used up."""
-        query = (
-            select(t.prepaid_bonuses)
-            .where(
-                t.prepaid_bonuses.c.msisdn == msisdn,
-                t.prepaid_bonuses.c.granted_at <= instant,
-                t.prepaid_bonuses.c.expires_at > instant,
-                t.prepaid_bonuses.c.remaining > 0,
-            )
-            .order_by(t.prepaid_bonuses.c.expires_at, t.prepaid_bonuses.c.granted_at, t.prepaid_bonuses.c.id)
-        )
-        return [_bucket(row) for row in self.connection.execute(query)]
+        return [_bucket(row) for row in self.connection.execute(_LIVE_BONUSES, {"msisdn": msisdn, "instant": instant})]
 
     def draw(self, bucket_id: str, units: int, *, consumption_id: str, msisdn: str, at: datetime) -> bool:
         """Take `units` from the bucket only if it still holds them, and note the draw."""
@@ -227,8 +230,7 @@ def _migration(row: Row[Any]) -> ProfileMigration:
 
 class Migrations(_Repository):
     def add(self, migration: ProfileMigration) -> None:
-        values = {name: getattr(migration, name) for name in migration.__slots__}
-        self.connection.execute(insert(t.prepaid_migrations).values(**values))
+        self.connection.execute(_INSERT_MIGRATION, {name: getattr(migration, name) for name in migration.__slots__})
 
     def of(self, msisdn: str) -> list[ProfileMigration]:
         query = (
@@ -299,8 +301,8 @@ class Notifications(_Repository):
     """The outbox: rows written in the use case's transaction, sent after commit by a worker."""
 
     def add(self, notification: Notification) -> None:
-        values = {name: getattr(notification, name) for name in notification.__slots__}
-        self.connection.execute(insert(t.notifications).values(**values))
+        self.connection.execute(_INSERT_NOTIFICATION,
+                                {name: getattr(notification, name) for name in notification.__slots__})
 
     def search(self, to: str | None, limit: int = 200) -> list[Notification]:
         query = select(t.notifications)
