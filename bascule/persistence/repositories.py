@@ -49,12 +49,18 @@ def new_ids(prefix: str, count: int) -> Iterator[str]:
     return (f"{prefix}_{first + n:014x}{noise[10 * n:10 * n + 10]}" for n in range(count))
 
 
+_IGNORING_CONFLICT: dict[tuple[str, str], Any] = {}
+
+
 def insert_ignoring_conflict(connection: Connection, table: Table, values: Mapping[str, Any]) -> bool:
     """INSERT … ON CONFLICT DO NOTHING on both databases; True when the row was inserted."""
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    key = next(iter(table.primary_key.columns))
-    statement = dialect.insert(table).values(**values).on_conflict_do_nothing().returning(key)
-    return connection.execute(statement).first() is not None
+    cache_key = (connection.dialect.name, table.name)
+    statement = _IGNORING_CONFLICT.get(cache_key)
+    if statement is None:  # built once per table (see `_by_id` below for why)
+        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+        key = next(iter(table.primary_key.columns))
+        statement = _IGNORING_CONFLICT[cache_key] = dialect.insert(table).on_conflict_do_nothing().returning(key)
+    return connection.execute(statement, dict(values)).first() is not None
 
 
 # The statements the hot paths run on every change, built once: building a statement and its cache key
