@@ -123,7 +123,7 @@ _INSERT_NEW_AND_SUM = (
     "SELECT record_id, service_id, bytes, at, %s FROM usage_batch ON CONFLICT DO NOTHING "
     "RETURNING service_id, bytes, at) "
     "SELECT fresh.service_id, to_char(fresh.at AT TIME ZONE zones.timezone, 'YYYY-MM'), sum(fresh.bytes)::bigint, "
-    "max(fresh.at), count(*), min(zones.timezone) "
+    "min(fresh.at), max(fresh.at), count(*), min(zones.timezone) "
     "FROM fresh JOIN usage_batch_zones zones ON zones.service_id = fresh.service_id GROUP BY 1, 2"
 )
 
@@ -154,13 +154,20 @@ def _receive_copy(uow: UnitOfWork, records: pa.Table, zones: dict[str, str],
                                                      "timezone": pa.array([zones[s] for s in services], pa.string())}))
     monthly: Monthly = {}
     new = 0
-    for service_id, period, used, last, count, timezone in connection.exec_driver_sql(_INSERT_NEW_AND_SUM,
-                                                                                        (received_at,)):
-        if str(Period.at(last, zone(timezone))) != period:  # both read the same zone database; never trust blindly
-            raise RuntimeError(f"the database put {last.isoformat()} in {period}, not in the {timezone} month")
+    for service_id, period, used, first, last, count, timezone in connection.exec_driver_sql(_INSERT_NEW_AND_SUM,
+                                                                                               (received_at,)):
+        _same_month(period, first, last, zone(timezone))
         monthly[(service_id, period)] = (int(used), last)
         new += int(count)
     return new, monthly
+
+
+def _same_month(period: str, first: datetime, last: datetime, tz: ZoneInfo) -> None:
+    """The calendar rule is ours: a month in a zone is one span of time, so when a group's first and last
+    records both fall in its month by `Period.at`, every record between them does too."""
+    for instant in (first, last):
+        if str(Period.at(instant, tz)) != period:
+            raise RuntimeError(f"the database put {instant.isoformat()} in {period}, not in its {tz.key} month")
 
 
 Drawn = list[tuple[tuple[str, str], tuple[int, datetime]]]  # ((service id, period), (bytes, last instant))

@@ -1,11 +1,17 @@
-"""Usage files are read in batches that never split a line, so batches can be written side by side."""
+"""Usage files are read in batches that never split a line, so batches can be written side by side; the
+months the database sums them into are checked against the calendar rule."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pyarrow as pa
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bascule.evolutions.usage_import import _same_month
 from bascule.ingest.usage_files import whole_lines
 
 
@@ -40,3 +46,16 @@ def test_batches_keep_every_row_in_order_and_each_line_in_one_batch(lines, sizes
     owners = [set(batch["msisdn"].to_pylist()) for batch in batches]
     assert all(owner for owner in owners)  # no empty batch
     assert sum(len(owner) for owner in owners) == len(set(msisdns))  # no line in two batches
+
+
+def test_a_month_summed_by_the_database_is_checked_against_the_calendar_rule_at_both_ends():
+    paris = ZoneInfo("Europe/Paris")
+    july_first_in_paris = datetime.fromisoformat("2026-06-30T22:10:00+00:00")  # 00:10 on 1 July in Paris
+    july_last_in_paris = datetime.fromisoformat("2026-07-31T21:59:59+00:00")  # 23:59:59 on 31 July in Paris
+    august_first_in_paris = datetime.fromisoformat("2026-07-31T22:30:00+00:00")  # 00:30 on 1 August in Paris
+
+    _same_month("2026-07", july_first_in_paris, july_last_in_paris, paris)  # agrees: nothing raised
+    with pytest.raises(RuntimeError, match="2026-07-31T22:30:00"):
+        _same_month("2026-07", july_first_in_paris, august_first_in_paris, paris)
+    with pytest.raises(RuntimeError, match="2026-06-30T22:10:00"):
+        _same_month("2026-06", july_first_in_paris, july_first_in_paris, paris)  # UTC's month is not the account's
