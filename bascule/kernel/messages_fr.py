@@ -39,6 +39,14 @@ _BARE: dict[ErrorCode, str] = {
     ErrorCode.INVALID_STATE: "Cette demande ne peut plus être modifiée.",
 }
 
+# A validation error raised by the text rule (bascule.kernel.text) names its field and its fault.
+_TEXT_FAULTS: dict[str, tuple[str, str]] = {  # fault: (long, short)
+    "control-character": ("Le champ « {field} » contient un caractère non permis (caractère de contrôle).",
+                          "Saisie invalide : caractère non permis."),
+    "too-long": ("Le champ « {field} » dépasse {max_length} caractères.", "Saisie trop longue."),
+    "empty": ("Le champ « {field} » est vide.", "Saisie vide."),
+}
+
 _SHORT: dict[ErrorCode, str] = {
     ErrorCode.MONTHLY_LIMIT_REACHED: "Limite de {limit} changements par mois atteinte. Reessayez le {next_on}.",
     ErrorCode.NOT_ELIGIBLE: "Non eligible.",
@@ -76,6 +84,8 @@ def message(error: DomainError) -> str:
     """The full French sentence shown on the portal and in problem+json `detail`."""
     if error.explicit_detail:
         return error.explicit_detail
+    if (fault := _TEXT_FAULTS.get(error.params.get("fault", ""))) is not None:
+        return _fill(error.code, fault[0], error.params)
     return _fill(error.code, _LONG[error.code], error.params)
 
 
@@ -83,6 +93,8 @@ def short_message(error: DomainError) -> str:
     """A short French line for USSD screens (callers transliterate to GSM 03.38)."""
     if "short" in error.params:
         return str(error.params["short"])
+    if (fault := _TEXT_FAULTS.get(error.params.get("fault", ""))) is not None:
+        return fault[1]
     template = _SHORT.get(error.code)
     if template is None:
         return message(error)
