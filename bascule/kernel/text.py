@@ -16,9 +16,11 @@ from bascule.kernel.errors import DomainError, ErrorCode
 _FORBIDDEN_ON_ONE_LINE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 _FORBIDDEN_ON_SEVERAL_LINES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
-# The same rules as JSON Schema patterns (ECMA-262), so that the OpenAPI document says what is accepted.
-ONE_LINE_PATTERN = "^[^\\u0000-\\u001f\\u007f\\ud800-\\udfff]*$"
-SEVERAL_LINES_PATTERN = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f\\ud800-\\udfff]*$"
+# The same rules as JSON Schema patterns (ECMA-262), so that the OpenAPI document says what is accepted. A
+# pattern matches characters, and a lone surrogate is none: no valid JSON text carries one unescaped, so the
+# patterns leave that part of the rule to the code.
+ONE_LINE_PATTERN = "^[^\\u0000-\\u001f\\u007f]*$"
+SEVERAL_LINES_PATTERN = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$"
 
 
 class TextFault:

@@ -49,8 +49,9 @@ def test_a_password_is_not_trimmed():
 
 
 @pytest.mark.parametrize(("value", "multiline"), [("é€😀", False), ("a\x00", False), ("a\tb", False),
-                                                   ("a\tb\n", True), ("a\x0bb", True), ("\udfff", True)])
+                                                   ("a\tb\n", True), ("a\x0bb", True), ("\x7f", True)])
 def test_the_openapi_patterns_say_the_same_rule_as_the_code(value, multiline):
+    """For characters: a lone surrogate is none, and only the code refuses it (see bascule.kernel.text)."""
     pattern = SEVERAL_LINES_PATTERN if multiline else ONE_LINE_PATTERN
     python_form = pattern.encode().decode("unicode_escape")  # \\uXXXX as JSON Schema writes it
     assert (re.fullmatch(python_form, value) is None) == has_forbidden_character(value, multiline=multiline)

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from bascule import __version__
 from bascule.channels.rest import problems
 from bascule.channels.rest.idempotency import IdempotencyMiddleware, IdempotencyStore
+from bascule.channels.rest.openapi import describe
 from bascule.channels.rest.routes import admin, auth, billing, catalog, clock, services
 from bascule.channels.rest.security import caller_of
 from bascule.context import Context
@@ -35,16 +36,17 @@ def create_app(settings: Settings, ctx: Context) -> FastAPI:
                        caller=caller_of(settings, ctx))
     for extension in ctx.extras.get("channel_installers", []):
         extension(app, settings, ctx)
-    _document_problems(app)
+    _complete_the_document(app, ctx)
     return app
 
 
-def _document_problems(app: FastAPI) -> None:
+def _complete_the_document(app: FastAPI, ctx: Context) -> None:
     build = app.openapi
+    networks = list(ctx.extras.get("simulated_networks", {}))
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = problems.document_problems(build())
+            app.openapi_schema = describe(problems.document_problems(build()), ctx.catalog, networks)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -144,12 +144,16 @@ _DOCUMENTED = {
 }
 
 
+# Answers in plain text (the USSD gateway's form, Prometheus) or that never refuse (the liveness probe).
+_NOT_JSON = {"/ussd", "/metrics", "/healthz"}
+
+
 def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
     """Every JSON operation can answer a problem: say so in the OpenAPI document, with its schema."""
     schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
     reference = {"$ref": "#/components/schemas/Problem"}
     for path, operations in schema.get("paths", {}).items():
-        if not path.startswith("/api/"):
+        if path in _NOT_JSON:
             continue
         for operation in operations.values():
             responses = operation.setdefault("responses", {})

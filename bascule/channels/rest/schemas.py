@@ -6,7 +6,19 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
+from bascule.channels.rest.fields import (
+    PERIOD_PATTERN,
+    CatalogId,
+    Email,
+    Msisdn,
+    Name,
+    OneTimeCode,
+    Password,
+    RecordId,
+    Timezone,
+)
 from bascule.kernel.calendar import Period
 from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.kernel.money import Money
@@ -102,8 +114,8 @@ class CatalogOut(BaseModel):
 
 
 class AccountIn(Strict):
-    name: str = Field(min_length=1, max_length=200)
-    timezone: str | None = Field(default=None, max_length=64)
+    name: Name
+    timezone: Timezone | None = None
 
 
 class AccountOut(BaseModel):
@@ -114,8 +126,8 @@ class AccountOut(BaseModel):
 
 
 class UserIn(Strict):
-    email: str = Field(min_length=3, max_length=320)
-    password: str = Field(min_length=1, max_length=200)
+    email: Email
+    password: Password
     role: Literal["manager", "viewer"]
 
 
@@ -127,18 +139,18 @@ class UserOut(BaseModel):
 
 
 class ServiceIn(Strict):
-    account_id: str = Field(max_length=40)
-    plan_id: str = Field(max_length=64)
-    network: str = Field(max_length=32)
-    apn: str = Field(max_length=64)
-    msisdn: str = Field(max_length=16)
+    account_id: CatalogId
+    plan_id: CatalogId
+    network: CatalogId
+    apn: CatalogId
+    msisdn: Msisdn
     activated_on: date | None = None
 
 
 class UsageIn(Strict):
     bytes: int = Field(ge=0, le=10**15)
     at: AwareDatetime | None = None
-    record_id: str | None = Field(default=None, min_length=1, max_length=100)
+    record_id: RecordId | None = None
 
 
 class CycleOut(BaseModel):
@@ -171,10 +183,15 @@ class ServiceOut(BaseModel):
 
 
 class LoginIn(Strict):
-    email: str | None = Field(default=None, max_length=320)
-    password: str | None = Field(default=None, max_length=200)
-    msisdn: str | None = Field(default=None, max_length=16)
-    otp: str | None = Field(default=None, max_length=12)
+    """A customer's e-mail and password, or a prepaid line's MSISDN and one-time code."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "oneOf": [{"required": ["email", "password"]}, {"required": ["msisdn", "otp"]}]})
+
+    email: Email | SkipJsonSchema[None] = None  # absent, never null
+    password: Password | SkipJsonSchema[None] = None
+    msisdn: Msisdn | SkipJsonSchema[None] = None
+    otp: OneTimeCode | SkipJsonSchema[None] = None
 
 
 class TokenOut(BaseModel):
@@ -183,10 +200,12 @@ class TokenOut(BaseModel):
 
 
 class ChangesIn(Strict):
-    plan_id: str | None = Field(default=None, max_length=64)
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})  # at least one element
+
+    plan_id: CatalogId | None = None
     radio: Literal["4G", "5G"] | None = None
-    apn: str | None = Field(default=None, max_length=64)
-    network: str | None = Field(default=None, max_length=32)
+    apn: CatalogId | None = None
+    network: CatalogId | None = None
     ceiling_bytes: int | None = Field(default=None, gt=0, le=10**15)
 
 
@@ -195,17 +214,17 @@ class ChangeRequestIn(Strict):
 
 
 class ConfirmIn(Strict):
-    password: str | None = Field(default=None, max_length=200)
+    password: Password | None = None
 
 
 class TopupIn(Strict):
-    topup_id: str = Field(max_length=64)
-    password: str | None = Field(default=None, max_length=200)
+    topup_id: CatalogId
+    password: Password | None = None
 
 
 class ExtensionIn(Strict):
-    extension_id: str = Field(max_length=64)
-    password: str | None = Field(default=None, max_length=200)
+    extension_id: CatalogId
+    password: Password | None = None
 
 
 class PurchaseOut(BaseModel):
@@ -277,7 +296,7 @@ class AuditEventOut(BaseModel):
 
 
 class BillRunIn(Strict):
-    period: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+    period: str = Field(pattern=PERIOD_PATTERN, examples=["2026-06"])
 
 
 class InvoiceLineOut(BaseModel):

@@ -68,11 +68,13 @@ _FORM = {
     "type": "object",
     "required": ["sessionId", "serviceCode", "phoneNumber", "text"],
     "properties": {
-        "sessionId": {"type": "string", "maxLength": 100},
-        "serviceCode": {"type": "string", "examples": ["#121#", "*121#", "#121*1#"]},
-        "phoneNumber": {"type": "string", "examples": ["+2250700000001"]},
-        "networkCode": {"type": "string"},
-        "text": {"type": "string", "description": "the inputs so far, joined by '*'"},
+        "sessionId": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": "^[A-Za-z0-9_.:-]+$"},
+        "serviceCode": {"type": "string", "maxLength": 32, "pattern": "^[*#0-9]+$",
+                        "examples": ["#121#", "*121#", "#121*1#"]},
+        "phoneNumber": {"type": "string", "pattern": "^\\+?[1-9][0-9]{7,14}$", "examples": ["+2250700000001"]},
+        "networkCode": {"type": "string", "maxLength": 16, "pattern": "^[0-9]*$"},
+        "text": {"type": "string", "maxLength": 182, "pattern": "^[*#0-9]*$",
+                 "description": "the inputs so far, joined by '*'"},
     },
 }
 _PLAIN = {"text/plain": {"schema": {"type": "string"}}}

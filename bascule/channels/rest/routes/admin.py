@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
+from bascule.channels.rest.fields import ENTITY_ID_PATTERN, ENTITY_KIND_PATTERN, ID_MAX, PathId
 from bascule.channels.rest.schemas import (
     AccountIn,
     AccountOut,
@@ -48,7 +49,7 @@ def get_accounts(actor: Principal = Depends(operator), ctx: Context = Depends(co
 
 
 @router.post("/accounts/{account_id}/users", status_code=201, response_model=UserOut)
-def post_user(account_id: str, body: UserIn, actor: Principal = Depends(operator),
+def post_user(account_id: PathId, body: UserIn, actor: Principal = Depends(operator),
               ctx: Context = Depends(context)) -> JSONResponse:
     user = create_user(ctx, actor, Channel.API, account_id, body.email, body.password, Role(body.role))
     return _created(UserOut(id=user.id, email=user.email, role=user.role.value, account_id=user.account_id),
@@ -64,13 +65,14 @@ def post_service(body: ServiceIn, actor: Principal = Depends(operator),
 
 
 @router.post("/services/{service_id}/usage", response_model=ServiceOut)
-def post_usage(service_id: str, body: UsageIn, actor: Principal = Depends(operator),
+def post_usage(service_id: PathId, body: UsageIn, actor: Principal = Depends(operator),
                ctx: Context = Depends(context)) -> ServiceOut:
     return service_out(record_usage(ctx, actor, Channel.API, service_id, body.bytes, body.at, body.record_id))
 
 
 @router.get("/audit", response_model=list[AuditEventOut])
-def get_audit(entity_kind: str = Query(max_length=32), entity_id: str = Query(max_length=64),
+def get_audit(entity_kind: Annotated[str, Query(max_length=32, pattern=ENTITY_KIND_PATTERN)],
+              entity_id: Annotated[str, Query(max_length=ID_MAX, pattern=ENTITY_ID_PATTERN)],
               actor: Principal = Depends(operator), ctx: Context = Depends(context)) -> list[AuditEventOut]:
     with ctx.uow(write=False) as uow:
         return [AuditEventOut(**_event(e))

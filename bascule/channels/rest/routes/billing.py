@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse, Response
 
 from bascule.billing.billrun import bill_run, invoice, invoices_of
 from bascule.channels.documents.invoice import invoice_pdf
+from bascule.channels.rest.fields import PathId
 from bascule.channels.rest.schemas import BillRunIn, BillRunOut, InvoiceLineOut, InvoiceOut, MoneyOut, period_of
 from bascule.channels.rest.security import context, operator, principal
 from bascule.context import Context
@@ -40,20 +41,20 @@ def post_bill_run(body: BillRunIn, actor: Principal = Depends(operator),
 
 
 @router.get("/accounts/{account_id}/invoices", response_model=list[InvoiceOut])
-def get_invoices(account_id: str, actor: Principal = Depends(principal),
+def get_invoices(account_id: PathId, actor: Principal = Depends(principal),
                  ctx: Context = Depends(context)) -> list[InvoiceOut]:
     return [invoice_out(stored) for stored in invoices_of(ctx, actor, account_id)]
 
 
 @router.get("/invoices/{invoice_id}", response_model=InvoiceOut)
-def get_invoice(invoice_id: str, actor: Principal = Depends(principal),
+def get_invoice(invoice_id: PathId, actor: Principal = Depends(principal),
                 ctx: Context = Depends(context)) -> InvoiceOut:
     return invoice_out(invoice(ctx, actor, invoice_id))
 
 
 @router.get("/invoices/{invoice_id}/pdf", response_class=Response,
             responses={200: {"content": {"application/pdf": {}}}})
-def get_invoice_pdf(invoice_id: str, actor: Principal = Depends(principal),
+def get_invoice_pdf(invoice_id: PathId, actor: Principal = Depends(principal),
                     ctx: Context = Depends(context)) -> Response:
     stored = invoice(ctx, actor, invoice_id)
     with ctx.uow(write=False) as uow:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Query
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, Field, StrictInt, StrictStr
 
 from bascule.catalog.model import BonusKind
+from bascule.channels.rest.fields import CatalogId, Msisdn, NotificationRecipient, PathMsisdn, Timezone
 from bascule.channels.rest.schemas import MoneyOut, Strict
 from bascule.channels.rest.security import context, operator, principal
 from bascule.context import Context
@@ -37,22 +38,25 @@ router = APIRouter(prefix="/api/v1", tags=["prepaid (line B)"])
 
 
 class SubscriberIn(Strict):
-    msisdn: str = Field(max_length=16, examples=["+2250701020304"])
-    profile_id: str = Field(max_length=64)
-    timezone: str | None = Field(default=None, max_length=64)
+    msisdn: Msisdn
+    profile_id: CatalogId
+    timezone: Timezone | None = None
 
 
 class AmountIn(Strict):
-    amount: StrictInt | StrictStr = Field(examples=["2500"])
+    """A whole number of the line's currency units (or a decimal string with its minor units)."""
+
+    amount: (Annotated[StrictInt, Field(ge=1, le=10**12)]
+             | Annotated[StrictStr, Field(pattern=r"^[1-9][0-9]{0,11}(\.[0-9]{1,2})?$")]) = Field(examples=["2500"])
     at: AwareDatetime | None = None
 
 
 class OtpIn(Strict):
-    msisdn: str = Field(max_length=16)
+    msisdn: Msisdn
 
 
 class MigrationIn(Strict):
-    profile_id: str = Field(max_length=64)
+    profile_id: CatalogId
 
 
 class BonusHeldOut(BaseModel):
@@ -191,21 +195,21 @@ def post_subscriber(body: SubscriberIn, actor: Principal = Depends(operator),
 
 
 @router.post("/admin/subscribers/{msisdn}/recharges", status_code=201, response_model=RechargeOut)
-def post_recharge(msisdn: str, body: AmountIn, actor: Principal = Depends(operator),
+def post_recharge(msisdn: PathMsisdn, body: AmountIn, actor: Principal = Depends(operator),
                   ctx: Context = Depends(context)) -> JSONResponse:
     result = recharge(ctx, actor, Channel.API, msisdn, body.amount, body.at)
     return _created(recharge_out(result), f"/api/v1/subscribers/{msisdn}")
 
 
 @router.post("/admin/subscribers/{msisdn}/consumptions", status_code=201, response_model=ConsumptionOut)
-def post_consumption(msisdn: str, body: AmountIn, actor: Principal = Depends(operator),
+def post_consumption(msisdn: PathMsisdn, body: AmountIn, actor: Principal = Depends(operator),
                      ctx: Context = Depends(context)) -> JSONResponse:
     result = consume(ctx, actor, Channel.API, msisdn, body.amount, body.at)
     return _created(consumption_out(result), f"/api/v1/subscribers/{msisdn}")
 
 
 @router.get("/admin/notifications", response_model=list[NotificationOut])
-def get_notifications(to: str | None = Query(default=None, max_length=320), actor: Principal = Depends(operator),
+def get_notifications(to: NotificationRecipient = None, actor: Principal = Depends(operator),
                       ctx: Context = Depends(context)) -> list[NotificationOut]:
     if to is not None and to.strip().isdigit():  # an unencoded "+" in a query string arrives as a space
         to = "+" + to.strip()
@@ -220,14 +224,14 @@ def post_otp(body: OtpIn, ctx: Context = Depends(context)) -> JSONResponse:
 
 
 @router.get("/subscribers/{msisdn}", response_model=SubscriberOut)
-def get_subscriber(msisdn: str, actor: Principal = Depends(principal),
+def get_subscriber(msisdn: PathMsisdn, actor: Principal = Depends(principal),
                    ctx: Context = Depends(context)) -> SubscriberOut:
     return subscriber_out(subscriber_summary(ctx, actor, msisdn))
 
 
 @router.get("/subscribers/{msisdn}/profile-options", response_model=list[ProfileOptionOut],
             response_model_exclude_none=True)
-def get_profile_options(msisdn: str, actor: Principal = Depends(principal),
+def get_profile_options(msisdn: PathMsisdn, actor: Principal = Depends(principal),
                         ctx: Context = Depends(context)) -> list[ProfileOptionOut]:
     return [
         ProfileOptionOut(profile_id=o.profile.id, name=o.profile.name, eligible=o.eligible, current=o.current,
@@ -237,14 +241,14 @@ def get_profile_options(msisdn: str, actor: Principal = Depends(principal),
 
 
 @router.post("/subscribers/{msisdn}/profile-migrations", status_code=201, response_model=MigrationOut)
-def post_migration(msisdn: str, body: MigrationIn, actor: Principal = Depends(principal),
+def post_migration(msisdn: PathMsisdn, body: MigrationIn, actor: Principal = Depends(principal),
                    ctx: Context = Depends(context)) -> JSONResponse:
     migration = migrate_profile(ctx, actor, Channel.API, msisdn, body.profile_id)
     return _created(migration_out(migration), f"/api/v1/subscribers/{msisdn}/profile-migrations")
 
 
 @router.get("/subscribers/{msisdn}/profile-migrations", response_model=list[MigrationOut])
-def get_migrations(msisdn: str, actor: Principal = Depends(principal),
+def get_migrations(msisdn: PathMsisdn, actor: Principal = Depends(principal),
                    ctx: Context = Depends(context)) -> list[MigrationOut]:
     return [migration_out(m) for m in list_migrations(ctx, actor, msisdn)]
 

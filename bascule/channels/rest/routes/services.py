@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
 from bascule.billing.usecases import account_charges
 from bascule.catalog.model import Radio
+from bascule.channels.rest.fields import PathId, QueryId, QueryPeriod
 from bascule.channels.rest.schemas import (
     ChangeRequestIn,
     ChangeRequestOut,
@@ -55,25 +56,25 @@ def _changes(body: ChangesIn) -> RequestedChanges:
 
 
 @router.get("/services", response_model=list[ServiceOut])
-def get_services(account_id: str | None = Query(default=None, max_length=40),
+def get_services(account_id: QueryId = None,
                  actor: Principal = Depends(principal), ctx: Context = Depends(context)) -> list[ServiceOut]:
     return [service_out(view) for view in list_services(ctx, actor, account_id)]
 
 
 @router.get("/services/{service_id}", response_model=ServiceOut)
-def get_one_service(service_id: str, actor: Principal = Depends(principal),
+def get_one_service(service_id: PathId, actor: Principal = Depends(principal),
                     ctx: Context = Depends(context)) -> ServiceOut:
     return service_out(get_service(ctx, actor, service_id))
 
 
 @router.post("/services/{service_id}/quotes", response_model=QuoteOut)
-def post_quote(service_id: str, body: ChangeRequestIn, actor: Principal = Depends(principal),
+def post_quote(service_id: PathId, body: ChangeRequestIn, actor: Principal = Depends(principal),
                ctx: Context = Depends(context)) -> QuoteOut:
     return quote_out(quote_change(ctx, actor, service_id, _changes(body.changes)))
 
 
 @router.post("/services/{service_id}/change-requests", status_code=201, response_model=ChangeRequestOut)
-def post_change_request(service_id: str, body: ChangeRequestIn, actor: Principal = Depends(principal),
+def post_change_request(service_id: PathId, body: ChangeRequestIn, actor: Principal = Depends(principal),
                         ctx: Context = Depends(context)) -> JSONResponse:
     request = create_change_request(ctx, actor, Channel.API, service_id, _changes(body.changes))
     out = request_out(request)
@@ -92,33 +93,33 @@ def _purchase_out(purchase: Purchase) -> JSONResponse:
 
 
 @router.post("/services/{service_id}/topups", status_code=201, response_model=PurchaseOut)
-def post_topup(service_id: str, body: TopupIn, actor: Principal = Depends(principal),
+def post_topup(service_id: PathId, body: TopupIn, actor: Principal = Depends(principal),
                ctx: Context = Depends(context)) -> JSONResponse:
     return _purchase_out(buy_topup(ctx, actor, Channel.API, service_id, body.topup_id, body.password))
 
 
 @router.post("/services/{service_id}/extensions", status_code=201, response_model=PurchaseOut)
-def post_extension(service_id: str, body: ExtensionIn, actor: Principal = Depends(principal),
+def post_extension(service_id: PathId, body: ExtensionIn, actor: Principal = Depends(principal),
                    ctx: Context = Depends(context)) -> JSONResponse:
     return _purchase_out(buy_extension(ctx, actor, Channel.API, service_id, body.extension_id, body.password))
 
 
 @router.post("/change-requests/{request_id}/confirm", response_model=ChangeRequestOut)
-def post_confirm(request_id: str, body: ConfirmIn | None = None, actor: Principal = Depends(principal),
+def post_confirm(request_id: PathId, body: ConfirmIn | None = None, actor: Principal = Depends(principal),
                  ctx: Context = Depends(context)) -> ChangeRequestOut:
     password = body.password if body else None
     return request_out(confirm_change_request(ctx, actor, Channel.API, request_id, password))
 
 
 @router.post("/change-requests/{request_id}/cancel", response_model=ChangeRequestOut)
-def post_cancel(request_id: str, actor: Principal = Depends(principal),
+def post_cancel(request_id: PathId, actor: Principal = Depends(principal),
                 ctx: Context = Depends(context)) -> ChangeRequestOut:
     return request_out(cancel_change_request(ctx, actor, Channel.API, request_id))
 
 
 @router.get("/change-requests", response_model=list[ChangeRequestOut])
 def get_change_requests(
-    service_id: str | None = Query(default=None, max_length=40),
+    service_id: QueryId = None,
     status: RequestStatus | None = None,
     actor: Principal = Depends(principal),
     ctx: Context = Depends(context),
@@ -127,13 +128,13 @@ def get_change_requests(
 
 
 @router.get("/change-requests/{request_id}", response_model=ChangeRequestOut)
-def get_one_change_request(request_id: str, actor: Principal = Depends(principal),
+def get_one_change_request(request_id: PathId, actor: Principal = Depends(principal),
                            ctx: Context = Depends(context)) -> ChangeRequestOut:
     return request_out(get_change_request(ctx, actor, request_id))
 
 
 @router.get("/accounts/{account_id}/charges", response_model=ChargesOut)
-def get_charges(account_id: str, period: str | None = Query(default=None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$"),
+def get_charges(account_id: PathId, period: QueryPeriod = None,
                 actor: Principal = Depends(principal), ctx: Context = Depends(context)) -> ChargesOut:
     actor.require_account(account_id)
     with ctx.uow(write=False) as uow:

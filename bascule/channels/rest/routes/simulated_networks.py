@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI
 from pydantic import BaseModel, ConfigDict, Field
 
+from bascule.channels.rest.fields import PathId
 from bascule.channels.rest.security import context, operator
 from bascule.context import Context
 from bascule.identity.model import Principal
@@ -43,7 +44,7 @@ def _simulator(ctx: Context, network: str) -> SimulatedOperator:
 
 
 @router.post("/{network}/work-orders", status_code=201)
-def submit(network: str, body: WorkOrderIn, actor: Principal = Depends(operator),
+def submit(network: PathId, body: WorkOrderIn, actor: Principal = Depends(operator),
            ctx: Context = Depends(context)) -> dict[str, str]:
     try:
         return {"id": _simulator(ctx, network).submit(body.key, body.operation, body.payload)}
@@ -54,7 +55,7 @@ def submit(network: str, body: WorkOrderIn, actor: Principal = Depends(operator)
 
 
 @router.get("/{network}/work-orders/{work_order_id}")
-def read(network: str, work_order_id: str, actor: Principal = Depends(operator),
+def read(network: PathId, work_order_id: PathId, actor: Principal = Depends(operator),
          ctx: Context = Depends(context)) -> dict[str, str]:
     try:
         return {"id": work_order_id, "state": _simulator(ctx, network).state(work_order_id).value}
@@ -63,14 +64,14 @@ def read(network: str, work_order_id: str, actor: Principal = Depends(operator),
 
 
 @router.get("/{network}/work-orders")
-def list_orders(network: str, actor: Principal = Depends(operator),
+def list_orders(network: PathId, actor: Principal = Depends(operator),
                 ctx: Context = Depends(context)) -> list[dict[str, Any]]:
     return [{"id": o.id, "key": o.key, "operation": o.operation, "state": o.state.value,
              "submissions": o.submissions, "payload": o.payload} for o in _simulator(ctx, network).work_orders()]
 
 
 @router.put("/{network}/faults")
-def set_faults(network: str, body: FaultsIn, actor: Principal = Depends(operator),
+def set_faults(network: PathId, body: FaultsIn, actor: Principal = Depends(operator),
                ctx: Context = Depends(context)) -> dict[str, Any]:
     changes = {key: value for key, value in body.model_dump().items() if value is not None}
     return asdict(_simulator(ctx, network).configure(**changes))
