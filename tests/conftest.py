@@ -9,9 +9,11 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -116,6 +118,40 @@ def server_url(settings: Settings, session_context: Context) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@contextmanager
+def live_server(settings: Settings, clock: Any) -> Iterator[httpx.Client]:
+    """Another app on the same database and clock, with its own settings (token, Redis, catalogue, demo)."""
+    from bascule.channels.rest.app import create_app
+
+    ctx = build_context(settings, clock)
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, ctx), host="127.0.0.1", port=_free_port(),
+                                           log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert time.monotonic() < deadline, "the extra server did not start"
+        time.sleep(0.02)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{server.config.port}", timeout=30) as client:
+            yield client
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        ctx.engine.dispose()
+
+
+@pytest.fixture
+def other_server(settings: Settings, clock: SettableClock, ctx: Context) -> Callable[..., Any]:
+    """`with other_server(ussd_token=..., redis_url=...) as http:` — a second app whose settings differ from the
+    main one's (the database is clean, as for `http`)."""
+
+    def start(**changes: Any) -> Any:
+        return live_server(settings.model_copy(update=changes), clock)
+
+    return start
 
 
 @pytest.fixture
