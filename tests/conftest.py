@@ -27,6 +27,7 @@ from bascule.persistence.tables import metadata
 from bascule.settings import Settings
 
 ADMIN_TOKEN = "test-operator-token"
+USSD_TOKEN = "test-ussd-token"  # as in production: outside the demo, POST /ussd is closed without a token
 START = datetime.fromisoformat("2026-06-16T09:00:00+02:00")
 
 
@@ -61,7 +62,8 @@ def clock() -> SettableClock:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, admin_token=ADMIN_TOKEN, test_clock=True, _env_file=None)  # type: ignore[call-arg]
+    return Settings(database_url=database_url, admin_token=ADMIN_TOKEN, ussd_token=USSD_TOKEN, test_clock=True,  # type: ignore[call-arg]
+                    _env_file=None)
 
 
 @pytest.fixture(scope="session")
@@ -145,7 +147,7 @@ def live_server(settings: Settings, clock: Any) -> Iterator[httpx.Client]:
 
 @pytest.fixture
 def other_server(settings: Settings, clock: SettableClock, ctx: Context) -> Callable[..., Any]:
-    """`with other_server(ussd_token=..., redis_url=...) as http:` — a second app whose settings differ from the
+    """`with other_server(ussd_token=None, demo=True) as http:` — a second app whose settings differ from the
     main one's (the database is clean, as for `http`)."""
 
     def start(**changes: Any) -> Any:

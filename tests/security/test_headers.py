@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.api.helpers import OPERATOR, make_customer, make_service
+from tests.conftest import USSD_TOKEN
 
 BASE = {
     "x-content-type-options": "nosniff",
@@ -53,7 +54,7 @@ def test_created_resources_ussd_screens_and_idempotent_replays_carry_them_too(ht
         assert_protected(response)
     assert first.headers["x-request-id"] != replay.headers["x-request-id"]
     ussd = http.post("/ussd", data={"sessionId": "h1", "serviceCode": "#121#", "phoneNumber": "+2250700000001",
-                                    "networkCode": "61201", "text": ""})
+                                    "networkCode": "61201", "text": ""}, headers={"X-USSD-Token": USSD_TOKEN})
     assert ussd.status_code == 200
     assert_protected(ussd)
 

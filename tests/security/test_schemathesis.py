@@ -30,11 +30,12 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import Failure
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
-from tests.conftest import ADMIN_TOKEN
+from tests.conftest import ADMIN_TOKEN, USSD_TOKEN
 from tests.security.test_isolation import build_world
 
 EXAMPLES_PER_OPERATION = 15
 OPERATOR = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+CALLER = {**OPERATOR, "X-USSD-Token": USSD_TOKEN}  # the operator, who is also the USSD gateway
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]
 
 # Not fuzzed, each with its reason (everything else in the document is).
@@ -105,7 +106,7 @@ def fuzz(server_url: str, operation: Any, session: requests.Session, mode: Gener
                          suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
     @hypothesis.given(case=strategy)
     def run(case: Any) -> None:
-        response = case.call(base_url=server_url, session=session, headers=OPERATOR)
+        response = case.call(base_url=server_url, session=session, headers=CALLER)
         try:
             case.validate_response(response, checks=CHECKS)
         except BaseException as error:  # a FailureGroup is a BaseExceptionGroup

@@ -14,9 +14,10 @@ import redis
 import yaml
 
 from bascule.channels.ussd.gsm7 import fits, is_gsm7, septets
-from tests.conftest import ADMIN_TOKEN
+from tests.conftest import ADMIN_TOKEN, USSD_TOKEN
 
 OPERATOR = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+GATEWAY = {"X-USSD-Token": USSD_TOKEN}  # what the operator's USSD gateway sends with every callback
 REDIS_URL = "redis://127.0.0.1:6379/15"
 MSISDN = "+2250701020304"
 # The test clock starts on 2026-06-16. Consumption comes after the recharge's bonus credit has expired,
@@ -36,7 +37,8 @@ def screen_of(response: httpx.Response) -> tuple[str, str]:
 
 
 class Gateway:
-    """One USSD session: the same sessionId, `text` growing with each input joined by '*'."""
+    """One USSD session: the same sessionId, `text` growing with each input joined by '*'. It sends the USSD
+    token of the test settings unless given other headers (`headers={}`: none)."""
 
     counter = 0
 
@@ -49,7 +51,7 @@ class Gateway:
         self.session_id = f"ATUid_{time.monotonic_ns()}_{Gateway.counter}"
         self.inputs: list[str] = []
         self.params = params or {}
-        self.headers = headers or {}
+        self.headers = GATEWAY if headers is None else headers
 
     def post(self, text: str) -> httpx.Response:
         form = {"sessionId": self.session_id, "serviceCode": self.service_code, "phoneNumber": self.msisdn,
