@@ -46,4 +46,6 @@ class Settings(BaseSettings):
     # The HTTP server: threads per process for the synchronous use cases (anyio's default is 40; fewer
     # threads fight less over the GIL, but each confirmation may hold one while it waits for the networks).
     threads: int = 40
-    demo: bool = False  # set by `bascule serve --demo` for the processes of `--workers N`: the portal shows the logins
+    # Set by `bascule serve --demo` (and given to the processes of `--workers N`): the portal shows the demo
+    # logins, and USSD and its simulator are open without BASCULE_USSD_TOKEN (bascule.channels.ussd.access).
+    demo: bool = False

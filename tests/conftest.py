@@ -9,9 +9,11 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -25,6 +27,7 @@ from bascule.persistence.tables import metadata
 from bascule.settings import Settings
 
 ADMIN_TOKEN = "test-operator-token"
+USSD_TOKEN = "test-ussd-token"  # as in production: outside the demo, POST /ussd is closed without a token
 START = datetime.fromisoformat("2026-06-16T09:00:00+02:00")
 
 
@@ -59,7 +62,8 @@ def clock() -> SettableClock:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, admin_token=ADMIN_TOKEN, test_clock=True, _env_file=None)  # type: ignore[call-arg]
+    return Settings(database_url=database_url, admin_token=ADMIN_TOKEN, ussd_token=USSD_TOKEN, test_clock=True,  # type: ignore[call-arg]
+                    _env_file=None)
 
 
 @pytest.fixture(scope="session")
@@ -116,6 +120,40 @@ def server_url(settings: Settings, session_context: Context) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@contextmanager
+def live_server(settings: Settings, clock: Any) -> Iterator[httpx.Client]:
+    """Another app on the same database and clock, with its own settings (token, Redis, catalogue, demo)."""
+    from bascule.channels.rest.app import create_app
+
+    ctx = build_context(settings, clock)
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, ctx), host="127.0.0.1", port=_free_port(),
+                                           log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert time.monotonic() < deadline, "the extra server did not start"
+        time.sleep(0.02)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{server.config.port}", timeout=30) as client:
+            yield client
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        ctx.engine.dispose()
+
+
+@pytest.fixture
+def other_server(settings: Settings, clock: SettableClock, ctx: Context) -> Callable[..., Any]:
+    """`with other_server(ussd_token=None, demo=True) as http:` — a second app whose settings differ from the
+    main one's (the database is clean, as for `http`)."""
+
+    def start(**changes: Any) -> Any:
+        return live_server(settings.model_copy(update=changes), clock)
+
+    return start
 
 
 @pytest.fixture

@@ -41,7 +41,8 @@ def load_demo(ctx: Context) -> list[str]:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    demo: Annotated[bool, typer.Option("--demo", help="Load the demo data set into an empty database.")] = False,
+    demo: Annotated[bool, typer.Option("--demo", help="Load the demo data set into an empty database; USSD and its "
+                                                        "simulator are then open without BASCULE_USSD_TOKEN.")] = False,
     http: Annotated[str, typer.Option(help="HTTP implementation: auto, h11 (keeps header names as the app "
                                            "spells them) or httptools.")] = "auto",
     workers: Annotated[int, typer.Option(min=1, help="Server processes sharing the port (one per core; several "
@@ -53,10 +54,9 @@ def serve(
     from bascule.channels import server
 
     settings = Settings()
-    if demo and settings.admin_token is None:
-        from pydantic import SecretStr
-
-        settings = settings.model_copy(update={"admin_token": SecretStr(secrets.token_urlsafe(18))})
+    if demo:
+        settings = _demo_settings(settings)
+    server.announce_ussd_access(settings)
     upgrade_schema(settings.database_url)
     ctx = build_context(settings)
     if demo:
@@ -65,12 +65,10 @@ def serve(
     # query string (the USSD gateway may pass its token there).
     if workers > 1:
         ctx.engine.dispose()
-        server.share_with_processes(settings, demo=demo)
+        server.share_with_processes(settings)
         uvicorn.run(server.FACTORY, factory=True, workers=workers, host=host, port=port, log_level="info",
                     access_log=False, http=http)
         return
-    if demo:
-        ctx.extras["demo"] = True  # the portal's home page then shows the demo logins
     stop = server.start_worker(ctx) if settings.worker_in_process else None
     try:
         uvicorn.run(server.build_app(settings, ctx), host=host, port=port, log_level="info", access_log=False,
@@ -78,6 +76,16 @@ def serve(
     finally:
         if stop is not None:
             stop.set()
+
+
+def _demo_settings(settings: Settings) -> Settings:
+    """The demo: flagged as such, with an operator token made up when none is set."""
+    from pydantic import SecretStr
+
+    changes: dict[str, object] = {"demo": True}
+    if settings.admin_token is None:
+        changes["admin_token"] = SecretStr(secrets.token_urlsafe(18))
+    return settings.model_copy(update=changes)
 
 
 def _announce_demo(ctx: Context, settings: Settings, host: str, port: int) -> None:

@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from bascule.bootstrap import build_context
+from bascule.channels.ussd.access import start_up_note
 from bascule.context import Context
 from bascule.settings import Settings
 
@@ -58,20 +59,25 @@ def app_of_one_process() -> Any:
     """The application of one of the `--workers` processes (uvicorn calls this factory in each)."""
     settings = Settings()
     ctx = build_context(settings)
-    if settings.demo:
-        ctx.extras["demo"] = True
     if settings.worker_in_process:
         start_worker(ctx)
     return build_app(settings, ctx)
 
 
-def share_with_processes(settings: Settings, *, demo: bool) -> None:
+def announce_ussd_access(settings: Settings) -> None:
+    """At start, on stderr: why every USSD call will be refused, when it will."""
+    note = start_up_note(settings)
+    if note is not None:
+        print(note, file=sys.stderr)
+
+
+def share_with_processes(settings: Settings) -> None:
     """What every process must agree on goes into the environment they inherit."""
     if settings.admin_token is not None:
         os.environ["BASCULE_ADMIN_TOKEN"] = settings.admin_token.get_secret_value()
     if settings.portal_secret is None:
         os.environ["BASCULE_PORTAL_SECRET"] = secrets.token_urlsafe(32)  # a portal login works in every process
-    if demo:
+    if settings.demo:
         os.environ["BASCULE_DEMO"] = "1"
     if settings.redis_url is None:
         print("bascule serve: without BASCULE_REDIS_URL each process counts login failures on its own",

@@ -64,14 +64,17 @@ def test_pages_are_french_labelled_and_fit_a_360_px_phone(http, new_page):
     problems: list[str] = []
 
     visitor = new_page(PHONE)
-    for path in ("/", "/centre-operations/connexion", "/espace-client/connexion", "/back-office/connexion",
-                 "/simulateur-ussd"):
+    for path in ("/", "/centre-operations/connexion", "/espace-client/connexion", "/back-office/connexion"):
         problems += audit(visitor, path)
-    visitor.get_by_label("Numéro de la ligne").fill(MSISDN)
-    visitor.get_by_role("button", name="Appeler").click()
-    expect(visitor.locator(".phone-screen")).to_contain_text("Gamme mobile #121#")
-    problems += [f"simulateur en session: {p}" for p in audit_here(visitor)]
-    screenshot(visitor, "360-simulateur-ussd")
+
+    simulating = new_page(PHONE)  # outside the demo the simulator is for logged-in operators
+    login_backoffice(simulating, start="/simulateur-ussd")
+    problems += audit(simulating, "/simulateur-ussd")
+    simulating.get_by_label("Numéro de la ligne").fill(MSISDN)
+    simulating.get_by_role("button", name="Appeler").click()
+    expect(simulating.locator(".phone-screen")).to_contain_text("Gamme mobile #121#")
+    problems += [f"simulateur en session: {p}" for p in audit_here(simulating)]
+    screenshot(simulating, "360-simulateur-ussd")
 
     manager = new_page(PHONE)
     login_centre(manager, *business.manager)

@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot
 from tests.browser.journeys import heading, nav
+from tests.conftest import ADMIN_TOKEN
 from tests.portal.test_espace import MSISDN, last_code, make_subscriber
 
 
@@ -42,6 +43,11 @@ def test_a_ussd_session_in_the_simulator_changes_profile(http, page):
     make_subscriber(http)
     page.goto("/")
     page.get_by_role("link", name="Simulateur USSD").click()
+    # Outside the demo the simulator dials as any line: the operator logs in to the back office first.
+    expect(page).to_have_url(re.compile(r"/back-office/connexion\?suite=/simulateur-ussd$"))
+    page.get_by_label("Jeton opérateur").fill(ADMIN_TOKEN)
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page).to_have_url(re.compile(r"/simulateur-ussd$"))
     page.get_by_label("Numéro de la ligne").fill(MSISDN)
     expect(page.get_by_label("Code à composer")).to_have_value("#121#")
     page.get_by_role("button", name="Appeler").click()

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -42,36 +42,48 @@ def _server_processes(parent: int) -> list[int]:
     return children
 
 
+def _environment(tmp_path: Path) -> dict[str, str]:
+    """None of this machine's BASCULE_ settings; a SQLite file of its own (a demo data set needs an empty one)."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("BASCULE_")}
+    return env | {"BASCULE_DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}",
+                  "BASCULE_ADMIN_TOKEN": OPERATOR_TOKEN, "BASCULE_LOG_LEVEL": "INFO"}
+
+
+def _wait_until_up(base: str, process: subprocess.Popen[bytes], describe: Callable[[], str]) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        assert process.poll() is None, describe()
+        assert time.monotonic() < deadline, "the server did not answer within 60 s"
+        try:
+            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.2)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=30)
+
+
 @pytest.fixture
 def two_processes(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]]:
-    # A demo data set needs an empty database: this server gets a SQLite file of its own on either run.
     port = _free_port()
-    env = {key: value for key, value in os.environ.items() if not key.startswith("BASCULE_")}
-    env |= {"BASCULE_DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}", "BASCULE_ADMIN_TOKEN": OPERATOR_TOKEN,
-            "BASCULE_LOG_LEVEL": "INFO"}
     log = tmp_path / "serve.log"
     with log.open("wb") as output:
         process = subprocess.Popen([sys.executable, "-m", "bascule", "serve", "--demo", "--workers", "2",
-                                    "--port", str(port)], env=env, cwd=tmp_path, stdout=output, stderr=output)
+                                    "--port", str(port)], env=_environment(tmp_path), cwd=tmp_path, stdout=output,
+                                   stderr=output)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
     try:
-        while True:
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "the server did not answer within 60 s"
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
+        _wait_until_up(base, process, log.read_text)
         yield base, process, log
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=30)
+        _stop(process)
 
 
 def _on_fresh_connections(base: str, path: str, times: int, **client: object) -> list[httpx.Response]:
@@ -110,6 +122,11 @@ def test_two_server_processes_share_the_port_the_tokens_and_the_portal_sessions(
     assert {answer.status_code for answer in operator} == {200}
     assert [account["name"] for account in operator[0].json()] == ["Démo Logistique SAS"]
 
+    dialled = [httpx.post(base + "/ussd", data={"sessionId": f"demo-{n}", "serviceCode": "#121#",
+                                                  "phoneNumber": "+2250701000001", "text": ""}) for n in range(4)]
+    # Without BASCULE_USSD_TOKEN the demo's USSD is open to try, in every process.
+    assert {(answer.status_code, answer.text.split("\n")[0]) for answer in dialled} == {(200, "CON Gamme mobile #121#")}
+
 
 def test_serve_refuses_fewer_than_one_process():
     done = subprocess.run([sys.executable, "-m", "bascule", "serve", "--workers", "0"], capture_output=True,
@@ -130,3 +147,23 @@ def test_the_served_processes_log_each_request_once_without_its_query_string(two
     assert text.count('"route": "/healthz"') >= 1  # ours: one JSON line with the route template
     assert "never-logged-secret" not in text  # no access log line with the raw path and query
     assert "GET /healthz" not in text
+
+
+@pytest.mark.slow
+def test_serve_without_the_demo_or_a_ussd_token_keeps_ussd_closed_and_says_why(tmp_path):
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    with subprocess.Popen([sys.executable, "-m", "bascule", "serve", "--port", str(port)],
+                          env=_environment(tmp_path), cwd=tmp_path, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE) as process:
+        assert process.stderr is not None
+        try:
+            _wait_until_up(base, process, lambda: process.stderr.read().decode())  # type: ignore[union-attr]
+            refused = httpx.post(base + "/ussd", data={"sessionId": "s1", "serviceCode": "#121#",
+                                                       "phoneNumber": "+2250701020304", "text": ""})
+            assert (refused.status_code, refused.text) == (401, "Unauthorized")
+        finally:
+            _stop(process)
+        told = process.stderr.read().decode().splitlines()
+    assert ("bascule serve: POST /ussd answers 401 to every call until BASCULE_USSD_TOKEN is set "
+            "(the gateway sends it); --demo opens it without one") in told

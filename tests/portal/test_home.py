@@ -21,14 +21,10 @@ def test_the_home_page_links_every_space_and_every_link_answers(http, server_url
         assert "Mode démonstration" not in text_of(home)
 
 
-def test_in_demo_mode_the_home_page_lists_the_demo_logins(http, server_url, ctx):
+def test_in_demo_mode_the_home_page_lists_the_demo_logins(http, other_server):
     make_subscriber(http)
-    ctx.extras["demo"] = True
-    try:
-        with browser(server_url) as client:
-            home = text_of(client.get("/"))
-    finally:
-        del ctx.extras["demo"]
+    with other_server(demo=True) as client:
+        home = text_of(client.get("/"))
     assert "Gestionnaire : gestionnaire@demo.bascule.test / mot de passe demo-gestion" in home
     assert "Lecteur (consultation seule) : lecteur@demo.bascule.test / mot de passe demo-lecture" in home
     assert f"{MSISDN} — profil Novamix" in home

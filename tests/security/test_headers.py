@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.api.helpers import OPERATOR, make_customer, make_service
+from tests.conftest import USSD_TOKEN
 
 BASE = {
     "x-content-type-options": "nosniff",
@@ -53,7 +54,7 @@ def test_created_resources_ussd_screens_and_idempotent_replays_carry_them_too(ht
         assert_protected(response)
     assert first.headers["x-request-id"] != replay.headers["x-request-id"]
     ussd = http.post("/ussd", data={"sessionId": "h1", "serviceCode": "#121#", "phoneNumber": "+2250700000001",
-                                    "networkCode": "61201", "text": ""})
+                                    "networkCode": "61201", "text": ""}, headers={"X-USSD-Token": USSD_TOKEN})
     assert ussd.status_code == 200
     assert_protected(ussd)
 
@@ -65,13 +66,15 @@ def test_hsts_is_sent_only_when_the_request_came_over_https(http):
     assert "strict-transport-security" not in http.get("/api/v1/catalog").headers
 
 
-def test_the_swagger_page_may_load_its_assets_and_nothing_else_may_frame_it(http):
-    docs = http.get("/docs")
-    assert docs.status_code == 200
-    csp = docs.headers["content-security-policy"]
-    assert "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net" in csp
-    assert "frame-ancestors 'none'" in csp
-    assert docs.headers["x-frame-options"] == "DENY"
+def test_the_documentation_pages_name_no_other_origin_and_nothing_may_frame_them(http):
+    for path in ("/docs", "/redoc"):
+        page = http.get(path)
+        assert page.status_code == 200
+        csp = page.headers["content-security-policy"]
+        assert csp.startswith("default-src 'self'; script-src 'self'"), csp
+        assert "http" not in csp
+        assert "frame-ancestors 'none'" in csp
+        assert page.headers["x-frame-options"] == "DENY"
 
 
 def test_the_portal_keeps_its_own_stricter_policy(http):

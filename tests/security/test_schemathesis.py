@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import ADMIN_TOKEN
+from tests.conftest import ADMIN_TOKEN, USSD_TOKEN
 from tests.security.test_isolation import build_world
 
 OPERATOR = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -80,7 +80,9 @@ def run_schemathesis(server_url: str, config_file: Path, report: Path) -> subpro
     command = [str(st), "--config-file", str(config_file), "run", f"{server_url}/openapi.json",
                "--checks", CHECKS, "--max-examples", str(EXAMPLES_PER_OPERATION), "--seed", str(SEED),
                "--generation-database", "none", "--workers", "1", "--no-color", "--request-timeout", "30",
-               "--header", f"Authorization: Bearer {ADMIN_TOKEN}", "--report", "junit",
+               "--header", f"Authorization: Bearer {ADMIN_TOKEN}",
+               "--header", f"X-USSD-Token: {USSD_TOKEN}",  # the operator, who is also the USSD gateway
+               "--report", "junit",
                "--report-junit-path", str(report)]
     for path in EXCLUDED:
         command += ["--exclude-path", path]

@@ -1,27 +1,23 @@
-"""USSD over HTTP exactly as a gateway plays it, and extra live servers with their own settings."""
+"""USSD over HTTP exactly as a gateway plays it (extra live servers with their own settings: `other_server`,
+tests/conftest.py)."""
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import redis
-import uvicorn
 import yaml
 
-from bascule.bootstrap import build_context
-from bascule.channels.rest.app import create_app
 from bascule.channels.ussd.gsm7 import fits, is_gsm7, septets
-from bascule.settings import Settings
-from tests.conftest import ADMIN_TOKEN, _free_port
+from tests.conftest import ADMIN_TOKEN, USSD_TOKEN
 
 OPERATOR = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+GATEWAY = {"X-USSD-Token": USSD_TOKEN}  # what the operator's USSD gateway sends with every callback
 REDIS_URL = "redis://127.0.0.1:6379/15"
 MSISDN = "+2250701020304"
 # The test clock starts on 2026-06-16. Consumption comes after the recharge's bonus credit has expired,
@@ -41,7 +37,8 @@ def screen_of(response: httpx.Response) -> tuple[str, str]:
 
 
 class Gateway:
-    """One USSD session: the same sessionId, `text` growing with each input joined by '*'."""
+    """One USSD session: the same sessionId, `text` growing with each input joined by '*'. It sends the USSD
+    token of the test settings unless given other headers (`headers={}`: none)."""
 
     counter = 0
 
@@ -54,7 +51,7 @@ class Gateway:
         self.session_id = f"ATUid_{time.monotonic_ns()}_{Gateway.counter}"
         self.inputs: list[str] = []
         self.params = params or {}
-        self.headers = headers or {}
+        self.headers = GATEWAY if headers is None else headers
 
     def post(self, text: str) -> httpx.Response:
         form = {"sessionId": self.session_id, "serviceCode": self.service_code, "phoneNumber": self.msisdn,
@@ -94,37 +91,6 @@ def add_subscriber(http: httpx.Client, msisdn: str = MSISDN, profile_id: str = "
                      headers=OPERATOR), 201)
         ok(http.post(f"{path}/consumptions", json={"amount": str(consumed_last_month), "at": CONSUMED_ON},
                      headers=OPERATOR), 201)
-
-
-@contextmanager
-def live_server(settings: Settings, clock: Any) -> Iterator[httpx.Client]:
-    """Another app on the same database and clock, with its own settings (token, Redis, catalogue)."""
-    ctx = build_context(settings, clock)
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, ctx), host="127.0.0.1", port=_free_port(),
-                                           log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline, "the extra server did not start"
-        time.sleep(0.02)
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{server.config.port}", timeout=30) as client:
-            yield client
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        ctx.engine.dispose()
-
-
-@pytest.fixture
-def other_server(settings, clock, ctx) -> Callable[..., Any]:
-    """`with other_server(ussd_token=...) as http:` — a second app whose settings differ from the main one."""
-
-    def start(**changes: Any) -> Any:
-        return live_server(settings.model_copy(update=changes), clock)
-
-    return start
 
 
 def flushed_redis() -> redis.Redis:

@@ -3,7 +3,9 @@
 import pytest
 from pydantic import SecretStr
 
-from tests.ussd.conftest import MSISDN, OPERATOR, Gateway, add_subscriber, ok, screen_of
+from tests.ussd.conftest import GATEWAY, MSISDN, OPERATOR, Gateway, add_subscriber, ok, screen_of
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded", **GATEWAY}
 
 
 def test_my_profile_and_my_bonuses(http):
@@ -71,7 +73,7 @@ def test_a_code_that_is_not_ours(http):
 def test_a_plus_sign_the_gateway_did_not_encode_still_finds_the_subscriber(http):
     add_subscriber(http)
     response = http.post("/ussd", content=f"sessionId=s1&serviceCode=%23121%23&phoneNumber={MSISDN}&text=",
-                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+                         headers=FORM)
     assert screen_of(response)[0] == "CON"
 
 
@@ -90,7 +92,7 @@ def test_a_plus_sign_the_gateway_did_not_encode_still_finds_the_subscriber(http)
     ],
 )
 def test_a_malformed_request_is_a_400_in_plain_text_never_a_500(http, body):
-    response = http.post("/ussd", content=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    response = http.post("/ussd", content=body, headers=FORM)
     assert response.status_code == 400
     assert response.headers["content-type"].startswith("text/plain")
     assert not response.text.startswith(("CON", "END"))
@@ -99,13 +101,13 @@ def test_a_malformed_request_is_a_400_in_plain_text_never_a_500(http, body):
 def test_with_a_gateway_token_set_a_request_without_it_gets_no_screen(http, other_server):
     add_subscriber(http)
     with other_server(ussd_token=SecretStr("jeton-passerelle")) as gated:
-        for params, headers in [({}, {}), ({"token": "faux"}, {}), ({}, {"X-USSD-Token": "faux"})]:
+        for params, headers in [({}, {}), ({"token": "faux"}, {}), ({}, {"X-USSD-Token": "faux"}), ({}, GATEWAY)]:
             response = Gateway(gated, params=params, headers=headers).post("")
             assert response.status_code == 401
             assert not response.text.startswith(("CON", "END"))
-        assert Gateway(gated, params={"token": "jeton-passerelle"}).dial()[0] == "CON"
+        assert Gateway(gated, params={"token": "jeton-passerelle"}, headers={}).dial()[0] == "CON"
         assert Gateway(gated, headers={"X-USSD-Token": "jeton-passerelle"}).dial()[0] == "CON"
-    assert Gateway(http).dial()[0] == "CON"  # the main app has no token set
+    assert Gateway(http).dial()[0] == "CON"  # the main app's own token
 
 
 def _entries(screen):

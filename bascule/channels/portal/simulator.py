@@ -1,8 +1,8 @@
 """A USSD handset simulator for demos and support: each key press is a real call to `POST /ussd`,
 made in-process through the whole application (middleware included), exactly as a gateway would.
 
-Open to anyone when the USSD endpoint itself is open (no BASCULE_USSD_TOKEN) or in demo mode;
-otherwise only to a logged-in operator, since the proxy adds the token and may dial as any line.
+Open to anyone in the demo; otherwise only to an operator logged in to the back office (others are sent to
+its login), since it adds the USSD token itself and may dial as any line.
 """
 
 from __future__ import annotations
@@ -14,18 +14,19 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
+from bascule.channels.portal.backoffice import PREFIX as BACK_OFFICE
 from bascule.channels.portal.backoffice import SIMULATOR, operator_session
 from bascule.channels.portal.espace import normalise
 from bascule.channels.portal.sessions import PortalSession
-from bascule.channels.portal.web import PortalRoute, portal_of, portal_session, render
+from bascule.channels.portal.web import PortalRoute, portal_of, portal_session, render, see_other
+from bascule.channels.ussd.access import UssdAccess, ussd_access
 
 router = APIRouter(route_class=PortalRoute, include_in_schema=False)
 DEFAULT_CODE = "#121#"
 
 
 def allowed(request: Request, session: PortalSession) -> bool:
-    portal = portal_of(request)
-    return portal.settings.ussd_token is None or portal.demo or operator_session(request, session)
+    return portal_of(request).demo or operator_session(request, session)
 
 
 async def call_ussd(request: Request, fields: dict[str, str]) -> tuple[int, str]:
@@ -79,14 +80,21 @@ def _demo_lines(request: Request) -> list[tuple[str, str]]:
     return [(s.msisdn, names.get(s.profile_id, s.profile_id)) for s in found]
 
 
-def _closed(request: Request) -> Response:
-    return render(request, "ussd/closed.html", status=403)
+def _to_login() -> Response:
+    return see_other(f"{BACK_OFFICE}/connexion?suite={SIMULATOR}")
+
+
+def _refusal(request: Request) -> str:
+    if ussd_access(portal_of(request).settings) is UssdAccess.CLOSED:
+        return ("Le service USSD est fermé : il ne s'ouvre qu'avec un jeton USSD (BASCULE_USSD_TOKEN) "
+                "ou en démonstration.")
+    return "Le serveur USSD a refusé l'appel (jeton USSD manquant ou incorrect)."
 
 
 @router.get(SIMULATOR)
 def simulator(request: Request, session: PortalSession = Depends(portal_session)) -> Response:
     if not allowed(request, session):
-        return _closed(request)
+        return _to_login()
     return _page(request)
 
 
@@ -94,8 +102,7 @@ async def _exchange(request: Request, msisdn: str, code: str, session_id: str, h
     status, text = await call_ussd(request, {"sessionId": session_id, "serviceCode": code, "phoneNumber": msisdn,
                                              "networkCode": "99999", "text": history})
     if status != 200:
-        error = {401: "Le serveur USSD a refusé l'appel (jeton USSD manquant ou incorrect).",
-                 400: "Numéro ou code invalide : composez un numéro au format +225…"}.get(
+        error = {401: _refusal(request), 400: "Numéro ou code invalide : composez un numéro au format +225…"}.get(
             status, "Le service USSD est indisponible. Réessayez.")
         return _page(request, status=502 if status >= 500 else 400, msisdn=msisdn, code=code, error=error)
     kind, _, screen = text.partition(" ")
@@ -108,7 +115,7 @@ async def dial(request: Request, msisdn: str = Form(default="", max_length=40),
                code: str = Form(default=DEFAULT_CODE, max_length=40),
                session: PortalSession = Depends(portal_session)) -> Response:
     if not allowed(request, session):
-        return _closed(request)
+        return _to_login()
     number = normalise(msisdn)
     dialled = code.strip() or DEFAULT_CODE
     return await _exchange(request, number, dialled, "sim-" + secrets.token_hex(8), "")
@@ -121,7 +128,7 @@ async def answer(request: Request, msisdn: str = Form(default="", max_length=40)
                  reponse: str = Form(default="", max_length=40),
                  session: PortalSession = Depends(portal_session)) -> Response:
     if not allowed(request, session):
-        return _closed(request)
+        return _to_login()
     if not session_id.startswith("sim-"):
         return _page(request, status=400, msisdn=msisdn, code=code, error="Session USSD inconnue : rappelez.")
     typed = reponse.strip()

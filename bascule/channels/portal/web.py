@@ -69,7 +69,7 @@ class Portal:
 
     @property
     def demo(self) -> bool:
-        return bool(self.ctx.extras.get("demo"))
+        return self.settings.demo
 
 
 def portal_of(request: Request) -> Portal:

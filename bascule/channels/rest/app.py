@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from bascule import __version__
 from bascule.channels.rest import problems
+from bascule.channels.rest.docs import install_docs
 from bascule.channels.rest.idempotency import IdempotencyMiddleware, IdempotencyStore
 from bascule.channels.rest.openapi import describe
 from bascule.channels.rest.routes import admin, auth, billing, catalog, clock, services
@@ -23,7 +24,8 @@ Errors are RFC 9457 `application/problem+json` with a stable `code`. Every POST 
 
 def create_app(settings: Settings, ctx: Context) -> FastAPI:
     app = FastAPI(title="Bascule", version=__version__, description=DESCRIPTION,
-                  openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
+                  openapi_url="/openapi.json", docs_url=None, redoc_url=None)
+    install_docs(app)
     app.state.settings = settings
     app.state.context = ctx
     problems.install(app)

@@ -36,21 +36,17 @@ REDIS_PREFIX = "bascule:login-throttle:"
 
 API_CSP = ("default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; "
            "form-action 'self'; frame-ancestors 'none'")
-# Swagger UI (/docs) loads its script and style from a CDN and starts with an inline script.
-DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-            "style-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
-            "object-src 'none'; base-uri 'self'; frame-ancestors 'none'")
-DOCS_ROUTES = frozenset({"/docs", "/docs/oauth2-redirect"})
 HSTS = "max-age=31536000; includeSubDomains"
 
 
 def security_headers(scope: Scope, route: str) -> dict[str, str]:
-    """Added to every answer that does not set its own (the portal sets a stricter CSP on its pages)."""
+    """Added to every answer that does not set its own (the portal's pages and the API documentation pages set
+    their own Content-Security-Policy)."""
     headers = {
         "X-Content-Type-Options": "nosniff",
         "X-Frame-Options": "DENY",
         "Referrer-Policy": "no-referrer",
-        "Content-Security-Policy": DOCS_CSP if route in DOCS_ROUTES else API_CSP,
+        "Content-Security-Policy": API_CSP,
     }
     if scope.get("scheme") == "https":
         headers["Strict-Transport-Security"] = HSTS

@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Mount
 
+from bascule.channels.rest.docs import install_docs
 from bascule.channels.tmf.common import TmfError, bad_request, error_response, from_domain
 from bascule.context import Context
 from bascule.kernel.errors import DomainError
@@ -24,8 +25,8 @@ PREFIX = "/tmf-api"
 def create_api(settings: Settings, ctx: Context) -> FastAPI:
     from bascule.channels.tmf import balance, catalog, ordering, products, qualification
 
-    api = FastAPI(title="Bascule — TM Forum Open APIs", openapi_url="/openapi.json", docs_url="/docs",
-                  redoc_url=None)
+    api = FastAPI(title="Bascule — TM Forum Open APIs", openapi_url="/openapi.json", docs_url=None, redoc_url=None)
+    install_docs(api)
     api.state.settings = settings
     api.state.context = ctx
     for module in (catalog, products, ordering, qualification, balance):
