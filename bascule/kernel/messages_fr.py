@@ -45,6 +45,8 @@ _TEXT_FAULTS: dict[str, tuple[str, str]] = {  # fault: (long, short)
                           "Saisie invalide : caractère non permis."),
     "too-long": ("Le champ « {field} » dépasse {max_length} caractères.", "Saisie trop longue."),
     "empty": ("Le champ « {field} » est vide.", "Saisie vide."),
+    "bad-encoding": ("Le champ « {field} » n'est pas du texte valide (encodage UTF-8 attendu).",
+                     "Saisie invalide : encodage inconnu."),
 }
 
 _SHORT: dict[ErrorCode, str] = {

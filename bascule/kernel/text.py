@@ -3,7 +3,9 @@
 One rule, applied at every edge before anything is stored or looked up: no C0 control character and no
 DEL (tab and newline only in a field that allows several lines), no lone surrogate (it cannot be encoded
 as UTF-8, so no database could keep it), and no more characters than the field holds. Names are trimmed
-first, so that "  Acme " and "Acme" are one name.
+first, so that "  Acme " and "Acme" are one name. Bytes off the wire (a form field, a query value) must be
+UTF-8: what a lone surrogate would be written as is not, and is refused as a bad encoding rather than read
+as replacement characters.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class TextFault:
     CONTROL_CHARACTER = "control-character"
     TOO_LONG = "too-long"
     EMPTY = "empty"
+    BAD_ENCODING = "bad-encoding"
 
 
 def has_forbidden_character(value: str, *, multiline: bool = False) -> bool:
@@ -49,6 +52,14 @@ def text_fault(value: str, *, max_length: int, multiline: bool = False, required
 
 def refused_text(field: str, fault: str, *, max_length: int | None = None) -> DomainError:
     return DomainError(ErrorCode.VALIDATION_ERROR, field=field, fault=fault, max_length=max_length)
+
+
+def decode_text(raw: bytes, *, field: str) -> str:
+    """Bytes as sent, as text; a `validation-error` when they are not UTF-8."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise refused_text(field, TextFault.BAD_ENCODING) from None
 
 
 def clean_text(value: str, *, field: str, max_length: int, multiline: bool = False, trim: bool = True,

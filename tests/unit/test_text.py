@@ -8,7 +8,13 @@ import pytest
 
 from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.kernel.messages_fr import message, short_message
-from bascule.kernel.text import ONE_LINE_PATTERN, SEVERAL_LINES_PATTERN, clean_text, has_forbidden_character
+from bascule.kernel.text import (
+    ONE_LINE_PATTERN,
+    SEVERAL_LINES_PATTERN,
+    clean_text,
+    decode_text,
+    has_forbidden_character,
+)
 
 
 def test_a_name_is_trimmed_and_kept():
@@ -42,6 +48,20 @@ def test_a_required_field_left_blank_is_refused():
     with pytest.raises(DomainError) as refused:
         clean_text("   ", field="name", max_length=200, required=True)
     assert message(refused.value) == "Le champ « name » est vide."
+
+
+def test_bytes_off_the_wire_are_read_as_utf8():
+    assert decode_text("Télécom 😀".encode(), field="name") == "Télécom 😀"
+
+
+@pytest.mark.parametrize("raw", [b"\xed\xa0\x80", b"a\xffb", b"\xc3"])  # a lone surrogate's bytes, a stray byte, a cut
+def test_bytes_that_are_not_utf8_are_refused_as_a_bad_encoding(raw):
+    with pytest.raises(DomainError) as refused:
+        decode_text(raw, field="name")
+    assert refused.value.code is ErrorCode.VALIDATION_ERROR
+    assert refused.value.params["fault"] == "bad-encoding"
+    assert message(refused.value) == "Le champ « name » n'est pas du texte valide (encodage UTF-8 attendu)."
+    assert short_message(refused.value) == "Saisie invalide : encodage inconnu."
 
 
 def test_a_password_is_not_trimmed():

@@ -94,7 +94,7 @@ def login_form(request: Request, suite: str | None = None,
 
 
 @router.post("/connexion")
-def login(request: Request, token: str = Form(default="", max_length=500), suite: str = Form(default=""),
+def login(request: Request, token: str = Form(default=""), suite: str = Form(default=""),
           session: PortalSession = Depends(portal_session)) -> Response:
     portal = portal_of(request)
     ctx = portal.ctx

@@ -104,8 +104,8 @@ def login_form(request: Request, suite: str | None = None,
 
 
 @router.post("/connexion")
-def login(request: Request, email: str = Form(default="", max_length=320),
-          password: str = Form(default="", max_length=200), suite: str = Form(default=""),
+def login(request: Request, email: str = Form(default=""), password: str = Form(default=""),
+          suite: str = Form(default=""),
           session: PortalSession = Depends(portal_session)) -> Response:
     portal = portal_of(request)
     address = client_address(request)
@@ -373,7 +373,7 @@ def request_page(request: Request, request_id: str, principal: Principal = Depen
 
 
 @router.post("/demandes/{request_id}/confirmer")
-def confirm(request: Request, request_id: str, password: str = Form(default="", max_length=200),
+def confirm(request: Request, request_id: str, password: str = Form(default=""),
             principal: Principal = Depends(customer)) -> Response:
     portal = portal_of(request)
     ctx = portal.ctx

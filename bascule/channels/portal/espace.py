@@ -89,7 +89,7 @@ def login_form(request: Request, suite: str | None = None,
 
 
 @router.post("/code")
-def send_code(request: Request, msisdn: str = Form(default="", max_length=40), suite: str = Form(default=""),
+def send_code(request: Request, msisdn: str = Form(default=""), suite: str = Form(default=""),
               session: PortalSession = Depends(portal_session)) -> Response:
     number = normalise(msisdn)
     try:
@@ -106,7 +106,7 @@ def send_code(request: Request, msisdn: str = Form(default="", max_length=40), s
 
 
 @router.post("/connexion")
-def login(request: Request, msisdn: str = Form(default="", max_length=40), code: str = Form(default="", max_length=20),
+def login(request: Request, msisdn: str = Form(default=""), code: str = Form(default=""),
           suite: str = Form(default=""), session: PortalSession = Depends(portal_session)) -> Response:
     portal = portal_of(request)
     number = normalise(msisdn)
@@ -180,7 +180,7 @@ def confirm_page(request: Request, profil: str = "", principal: Principal = Depe
 
 
 @router.post("/profil/changer")
-def do_change(request: Request, profil: str = Form(default="", max_length=64),
+def do_change(request: Request, profil: str = Form(default=""),
               principal: Principal = Depends(subscriber)) -> Response:
     ctx = ctx_of(request)
     try:

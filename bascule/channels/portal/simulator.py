@@ -111,8 +111,7 @@ async def _exchange(request: Request, msisdn: str, code: str, session_id: str, h
 
 
 @router.post(f"{SIMULATOR}/appeler")
-async def dial(request: Request, msisdn: str = Form(default="", max_length=40),
-               code: str = Form(default=DEFAULT_CODE, max_length=40),
+async def dial(request: Request, msisdn: str = Form(default=""), code: str = Form(default=DEFAULT_CODE),
                session: PortalSession = Depends(portal_session)) -> Response:
     if not allowed(request, session):
         return _to_login()
@@ -122,10 +121,8 @@ async def dial(request: Request, msisdn: str = Form(default="", max_length=40),
 
 
 @router.post(f"{SIMULATOR}/repondre")
-async def answer(request: Request, msisdn: str = Form(default="", max_length=40),
-                 code: str = Form(default=DEFAULT_CODE, max_length=40),
-                 session_id: str = Form(default="", max_length=100), history: str = Form(default="", max_length=400),
-                 reponse: str = Form(default="", max_length=40),
+async def answer(request: Request, msisdn: str = Form(default=""), code: str = Form(default=DEFAULT_CODE),
+                 session_id: str = Form(default=""), history: str = Form(default=""), reponse: str = Form(default=""),
                  session: PortalSession = Depends(portal_session)) -> Response:
     if not allowed(request, session):
         return _to_login()

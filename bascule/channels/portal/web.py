@@ -15,6 +15,7 @@ from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from bascule.channels.portal import formatting
+from bascule.channels.portal.fields import refuse_bad_text
 from bascule.channels.portal.sessions import (
     BACKOFFICE,
     CENTRE,
@@ -208,13 +209,15 @@ def finish(request: Request, response: Response) -> Response:
 
 
 class PortalRoute(APIRoute):
-    """A route whose refusals are pages: DomainError → French page with the domain's message."""
+    """A route whose refusals are pages: DomainError → French page with the domain's message. What the request
+    carries goes through the text rule first, so a control character never reaches a page."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         original = super().get_route_handler()
 
         async def handler(request: Request) -> Response:
             try:
+                await refuse_bad_text(request)
                 response = await original(request)
             except DomainError as error:
                 response = error_page(request, error)

@@ -7,7 +7,7 @@ answer, refusals included, is TMF JSON (`{code, reason, message, status, @type: 
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -15,6 +15,7 @@ from starlette.routing import Mount
 
 from bascule.channels.rest.docs import install_docs
 from bascule.channels.tmf.common import TmfError, bad_request, error_response, from_domain
+from bascule.channels.tmf.edge import refuse_bad_text
 from bascule.context import Context
 from bascule.kernel.errors import DomainError
 from bascule.settings import Settings
@@ -25,7 +26,8 @@ PREFIX = "/tmf-api"
 def create_api(settings: Settings, ctx: Context) -> FastAPI:
     from bascule.channels.tmf import balance, catalog, ordering, products, qualification
 
-    api = FastAPI(title="Bascule — TM Forum Open APIs", openapi_url="/openapi.json", docs_url=None, redoc_url=None)
+    api = FastAPI(title="Bascule — TM Forum Open APIs", openapi_url="/openapi.json", docs_url=None, redoc_url=None,
+                  dependencies=[Depends(refuse_bad_text)])
     install_docs(api)
     api.state.settings = settings
     api.state.context = ctx

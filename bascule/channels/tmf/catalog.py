@@ -210,7 +210,7 @@ def _read_only(resource: str) -> TmfError:
 def _validated(resource: str, body: dict[str, Any], *, partial: bool) -> dict[str, Any]:
     kept = {name: value for name, value in body.items() if name not in SERVER_FIELDS}
     if not partial or "name" in kept:
-        text_field(kept, "name")
+        kept["name"] = text_field(kept, "name")  # trimmed
     if resource == PRICE and "priceType" in kept:
         text_field(kept, "priceType")
     if "lifecycleStatus" in kept:

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import logging
-from urllib.parse import parse_qsl
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
+from bascule.channels.forms import url_encoded_pairs
 from bascule.channels.ussd.access import admits
 from bascule.channels.ussd.service import UNAVAILABLE, Call, Reply, UssdService
 from bascule.channels.ussd.sessions import DatabaseSessionStore, RedisSessionStore, SessionStore
 from bascule.context import Context
 from bascule.kernel.errors import DomainError
+from bascule.kernel.messages_fr import short_message
+from bascule.kernel.text import ONE_LINE_PATTERN, clean_text, decode_text
 from bascule.prepaid.rules import require_msisdn
 from bascule.settings import Settings
 
@@ -21,7 +24,7 @@ log = logging.getLogger(__name__)
 
 REQUIRED = ("sessionId", "serviceCode", "phoneNumber")
 MAX_BODY_BYTES = 8192
-MAX_SESSION_ID = 100
+MAX_LENGTHS = {"sessionId": 100, "phoneNumber": 20, "networkCode": 10, "serviceCode": 40, "text": 500}
 
 router = APIRouter(tags=["ussd"])
 
@@ -32,7 +35,7 @@ class BadCallError(ValueError):
 
 def _msisdn(raw: str) -> str:
     """The caller's number in E.164; a '+' the gateway did not URL-encode arrives as a space."""
-    value = raw.strip().replace(" ", "")
+    value = raw.replace(" ", "")
     value = value if value.startswith("+") else "+" + value
     try:
         return require_msisdn(value)
@@ -40,37 +43,61 @@ def _msisdn(raw: str) -> str:
         raise BadCallError("phoneNumber is not an E.164 number") from None
 
 
+def _field(fields: dict[str, bytes], name: str) -> str:
+    """A field through the text rule: UTF-8, no control character, not over-long once trimmed."""
+    return clean_text(decode_text(fields.get(name, b""), field=name), field=name, max_length=MAX_LENGTHS[name])
+
+
+def _from_gateway(fields: dict[str, bytes], name: str) -> str:
+    """A field the gateway fills in through the text rule; its refusal makes a bad call."""
+    try:
+        return _field(fields, name)
+    except DomainError as refused:
+        raise BadCallError(f"{name}: {refused.params['fault']}") from None
+
+
 def parse_call(body: bytes) -> Call:
+    """The gateway's form as a call, every field through the text rule (`bascule.kernel.text`) and refused the
+    way the channel already treats it when malformed:
+
+    - sessionId, phoneNumber and networkCode are filled in by the gateway and name the call: a control
+      character, a bad encoding or an over-long value there is a bad call (`BadCallError`: 400, no screen), as a
+      missing field or a number that is not E.164 already is;
+    - serviceCode and text are what the subscriber dialled or typed: the rule's `DomainError` comes out, answered
+      with a short `END` screen as every other refusal of a subscriber is.
+
+    Either way nothing runs and no session is kept."""
     if len(body) > MAX_BODY_BYTES:
         raise BadCallError("request too large")
-    try:
-        fields = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
-    except (UnicodeDecodeError, ValueError):
-        raise BadCallError("the body is not a URL-encoded form") from None
-    missing = [name for name in REQUIRED if not fields.get(name, "").strip()]
+    fields = dict(url_encoded_pairs(body))
+    missing = [name for name in REQUIRED if not fields.get(name, b"").strip()]
     if missing:
         raise BadCallError("missing fields: " + ", ".join(missing))
-    if len(fields["sessionId"]) > MAX_SESSION_ID:
-        raise BadCallError("sessionId too long")
-    return Call(fields["sessionId"].strip(), fields["serviceCode"], _msisdn(fields["phoneNumber"]),
-                fields.get("text", ""))
+    session_id = _from_gateway(fields, "sessionId")
+    msisdn = _msisdn(_from_gateway(fields, "phoneNumber"))
+    _from_gateway(fields, "networkCode")  # not used, but a broken one is a broken call all the same
+    return Call(session_id, _field(fields, "serviceCode"), msisdn, _field(fields, "text"))
 
 
 def authorised(settings: Settings, request: Request) -> bool:
     return admits(settings, [request.query_params.get("token"), request.headers.get("x-ussd-token")])
 
 
+def _string(name: str, **extra: Any) -> dict[str, Any]:
+    return {"type": "string", "maxLength": MAX_LENGTHS[name], "pattern": ONE_LINE_PATTERN, **extra}
+
+
 _FORM = {
     "type": "object",
     "required": ["sessionId", "serviceCode", "phoneNumber", "text"],
     "properties": {
-        "sessionId": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": "^[A-Za-z0-9_.:-]+$"},
-        "serviceCode": {"type": "string", "maxLength": 32, "pattern": "^[*#0-9]+$",
-                        "examples": ["#121#", "*121#", "#121*1#"]},
-        "phoneNumber": {"type": "string", "pattern": "^\\+?[1-9][0-9]{7,14}$", "examples": ["+2250700000001"]},
-        "networkCode": {"type": "string", "maxLength": 16, "pattern": "^[0-9]*$"},
-        "text": {"type": "string", "maxLength": 182, "pattern": "^[*#0-9]*$",
-                 "description": "the inputs so far, joined by '*'"},
+        # What the gateway fills in has a known shape; what the subscriber dials or types is checked by the channel
+        # (a refused input gets a short screen), and the document states the shapes a real handset produces.
+        "sessionId": _string("sessionId", minLength=1, pattern="^[A-Za-z0-9_.:-]+$"),
+        "serviceCode": _string("serviceCode", pattern="^[*#0-9]+$", examples=["#121#", "*121#", "#121*1#"]),
+        "phoneNumber": _string("phoneNumber", pattern="^\\+?[1-9][0-9]{7,14}$", examples=["+2250700000001"]),
+        "networkCode": _string("networkCode", pattern="^[0-9]*$"),
+        "text": _string("text", pattern="^[*#0-9]*$", description="the inputs so far, joined by '*'"),
     },
 }
 _PLAIN = {"text/plain": {"schema": {"type": "string"}}}
@@ -81,8 +108,10 @@ _PLAIN = {"text/plain": {"schema": {"type": "string"}}}
              openapi_extra={
                  "requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": _FORM}}},
                  "responses": {
-                     "200": {"description": "`CON <screen>` (expects input) or `END <screen>`", "content": _PLAIN},
-                     "400": {"description": "A missing or malformed field", "content": _PLAIN},
+                     "200": {"description": "`CON <screen>` (expects input) or `END <screen>` (also when the code "
+                                            "dialled or the text typed is refused)", "content": _PLAIN},
+                     "400": {"description": "A missing or malformed field of the gateway's (sessionId, phoneNumber, "
+                                            "networkCode)", "content": _PLAIN},
                      "401": {"description": "The request lacks BASCULE_USSD_TOKEN, or none is set outside the demo "
                                             "(then every call gets it)", "content": _PLAIN},
                  },
@@ -94,6 +123,8 @@ async def ussd(request: Request) -> PlainTextResponse:
         call = parse_call(await request.body())
     except BadCallError as error:
         return PlainTextResponse(f"Bad request: {error}", status_code=400)
+    except DomainError as refused:
+        return PlainTextResponse(Reply.end(short_message(refused)).wire())
     service: UssdService = request.app.state.ussd
     try:
         reply = await run_in_threadpool(service.answer, call)
