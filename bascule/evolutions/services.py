@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from bascule.audit.trail import record
-from bascule.catalog.model import Plan, PlanKind
+from bascule.catalog.model import Catalog, Plan, PlanKind
 from bascule.context import Context
 from bascule.evolutions.cycles import SLOT_SCOPE, exhaustion_status, open_cycles, status_for
-from bascule.evolutions.model import Service, ServiceStatus
+from bascule.evolutions.model import E164, Service, ServiceStatus
 from bascule.evolutions.quota import Quota, draw, quota_of
 from bascule.evolutions.rules import metered_usage_charge
 from bascule.identity.model import Channel, Principal
@@ -19,7 +18,6 @@ from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.persistence.repositories import new_id
 from bascule.persistence.uow import UnitOfWork
 
-E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 USAGE_LATEST_ARRIVAL = timedelta(days=400)  # records older than a closed year of billing are refused
 BACK_DATING_MONTHS = 12  # a back-dated activation is billed from its month: at most a year of back-billing
 
@@ -49,8 +47,13 @@ def view_of(ctx: Context, uow: UnitOfWork, service: Service, now: datetime) -> S
         plan=ctx.catalog.plan(service.plan_id),
         period=period,
         quota=quota_of(uow.buckets.open_at(service.id, now)),
-        changes_left_this_month=max(0, ctx.catalog.b2b.monthly_change_limit - used),
+        changes_left_this_month=changes_left(ctx.catalog, used),
     )
+
+
+def changes_left(catalog: Catalog, slots_used: int) -> int:
+    """Change requests a line may still confirm this month."""
+    return max(0, catalog.b2b.monthly_change_limit - slots_used)
 
 
 def _current(ctx: Context, uow: UnitOfWork, service: Service, now: datetime) -> Service:
