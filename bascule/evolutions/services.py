@@ -185,7 +185,8 @@ def record_usage(
     ctx: Context, actor: Principal, channel: Channel, service_id: str, used_bytes: int, at: datetime | None,
     record_id: str | None = None,
 ) -> ServiceView:
-    """One usage record; with a `record_id`, a record already received changes nothing."""
+    """One usage record, kept for the usage by day; with a `record_id`, a record already received changes
+    nothing."""
     actor.require_operator()
     instant = check_usage_instant(ctx, used_bytes, at)
     with ctx.uow() as uow:
@@ -193,7 +194,7 @@ def record_usage(
         if found is None:
             raise DomainError(ErrorCode.NOT_FOUND, what="service")
         service = found  # a repeated record draws nothing
-        if record_id is None or uow.usage.receive(record_id, service_id, used_bytes, instant, ctx.clock.now()):
+        if uow.usage.receive(record_id or new_id("use"), service_id, used_bytes, instant, ctx.clock.now()):
             service = apply_usage(ctx, uow, service_id, used_bytes, instant, actor, channel)
         view = view_of(ctx, uow, service, ctx.clock.now())
         uow.commit()

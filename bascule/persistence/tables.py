@@ -345,6 +345,7 @@ usage_records = Table(
     Column("at", UtcDateTime, nullable=False),
     Column("received_at", UtcDateTime, nullable=False),
     CheckConstraint("bytes >= 0", name="bytes_not_negative"),
+    Index("ix_usage_records_service_at", "service_id", "at"),  # a line's usage by day (migration 0008)
 )
 
 invoice_sequences = Table(
