@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from bascule.evolutions.batch import MAX_BATCH_LINES
 from bascule.evolutions.fleet import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from bascule.kernel.calendar import Period
 from bascule.kernel.errors import DomainError, ErrorCode
@@ -352,3 +353,40 @@ class UsageOut(BaseModel):
     period: str = Field(pattern=PERIOD_PATTERN, examples=["2026-06"])
     days: list[UsageDayOut] = Field(min_length=28, max_length=31)
     total_bytes: int = Field(ge=0)
+
+
+# --- Line A fleets: change batches -----------------------------------------------------------------------------
+
+ServiceId = Annotated[str, Field(min_length=1, max_length=40, pattern=_ID)]
+
+
+class ChangeBatchIn(Strict):
+    service_ids: list[ServiceId] = Field(min_length=1, max_length=MAX_BATCH_LINES,
+                                         json_schema_extra={"uniqueItems": True},
+                                         description=f"1 to {MAX_BATCH_LINES} distinct lines of one account.")
+    changes: ChangesIn
+
+
+class ChangeBatchItemOut(BaseModel):
+    """One line of a batch; `change_request_id` and `quote` once it has its request, `code` and `detail` when
+    refused."""
+
+    service_id: str
+    status: Literal["quoted", "refused", "provisioning", "completed", "failed", "cancelled"]
+    change_request_id: str | None = None
+    quote: QuoteOut | None = None
+    code: str | None = Field(default=None, pattern=r"^[a-z-]+$", examples=["monthly-limit-reached"])
+    detail: str | None = None
+
+
+class ChangeBatchOut(BaseModel):
+    id: str
+    account_id: str
+    status: Literal["awaiting_confirmation", "confirming", "provisioning", "completed", "partial", "failed",
+                    "cancelled"]
+    changes: dict[str, Any]
+    items: list[ChangeBatchItemOut] = Field(min_length=1, max_length=MAX_BATCH_LINES)
+    total: MoneyOut
+    created_at: datetime
+    confirmed_at: datetime | None = None
+    cancelled_at: datetime | None = None

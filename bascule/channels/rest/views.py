@@ -8,6 +8,8 @@ from collections.abc import Iterable
 
 from bascule.catalog.model import Radio
 from bascule.channels.rest.schemas import (
+    ChangeBatchItemOut,
+    ChangeBatchOut,
     ChangeRequestOut,
     ChangesIn,
     ChargeLineOut,
@@ -19,6 +21,7 @@ from bascule.channels.rest.schemas import (
     UsageDayOut,
     UsageOut,
 )
+from bascule.evolutions.batch import BatchItem, ChangeBatch
 from bascule.evolutions.fleet import DailyUsage
 from bascule.evolutions.model import ChangeRequest
 from bascule.evolutions.rules import Quote, RequestedChanges
@@ -88,3 +91,20 @@ def csv_rows(views: Iterable[ServiceView], *, header: bool = False) -> str:
 def usage_out(usage: DailyUsage) -> UsageOut:
     return UsageOut(period=str(usage.period), days=[UsageDayOut(date=day, bytes=used) for day, used in usage.days],
                     total_bytes=usage.total_bytes)
+
+
+def batch_out(batch: ChangeBatch) -> ChangeBatchOut:
+    return ChangeBatchOut(
+        id=batch.id, account_id=batch.account_id, status=batch.status.value, changes=batch.changes,
+        items=[_batch_item_out(item) for item in batch.items], total=MoneyOut.of(batch.total),
+        created_at=batch.created_at, confirmed_at=batch.confirmed_at, cancelled_at=batch.cancelled_at,
+    )
+
+
+def _batch_item_out(item: BatchItem) -> ChangeBatchItemOut:
+    refused = item.refusal_code is not None
+    return ChangeBatchItemOut(
+        service_id=item.service_id, status=item.status.value, change_request_id=item.change_request_id,
+        quote=None if refused or item.quote is None else QuoteOut.model_validate(item.quote),
+        code=item.refusal_code, detail=item.refusal_detail,
+    )
