@@ -128,7 +128,7 @@ def _real_ids(http: httpx.Client) -> dict[str, str]:
     world = build_world(http)
     return {"account_id": world.victim_account, "service_id": world.services["bundle"],
             "request_id": world.awaiting_request, "invoice_id": world.invoice["id"], "msisdn": world.victim_msisdn,
-            "network": "orange"}
+            "network": "orange", "batch_id": world.batch}
 
 
 def run_all(http: httpx.Client, server_url: str) -> tuple[int, dict[tuple[str, str, int], Finding]]:
