@@ -72,19 +72,26 @@ _SERVICES_ANSWER: dict[int | str, dict[str, Any]] = {200: {
 @router.get("/services", response_model=list[ServiceOut], responses=_SERVICES_ANSWER)
 def get_services(request: Request, response: Response, query: Annotated[ServicesQuery, Query()],
                  actor: Principal = Depends(principal), ctx: Context = Depends(context)) -> Any:
-    wanted = FleetFilter(q=query.q, status=ServiceStatus(query.status) if query.status else None,
-                         kind=PlanKind(query.kind) if query.kind else None,
-                         radio=Radio(query.radio) if query.radio else None, network=query.network,
-                         plan_id=query.plan_id)
-    if _quality(request.headers.get("accept", ""), "text/csv") > _quality(request.headers.get("accept", ""),
-                                                                          "application/json"):
+    wanted = _fleet_filter(query)
+    accept = request.headers.get("accept", "")
+    if _quality(accept, "text/csv") > _quality(accept, "application/json"):  # JSON on a tie
         return _export(fleet_export(ctx, actor, wanted, account_id=query.account_id))
     page = fleet_page(ctx, actor, wanted, account_id=query.account_id, cursor=query.cursor, limit=query.limit)
     if page.next_cursor is not None:
-        query_string = urlencode([*((name, value) for name, value in request.query_params.multi_items()
-                                    if name != "cursor"), ("cursor", page.next_cursor)])
-        response.headers["Link"] = f'<{request.url.path}?{query_string}>; rel="next"'
+        response.headers["Link"] = f'<{_same_query(request, cursor=page.next_cursor)}>; rel="next"'
     return [service_out(view) for view in page.views]
+
+
+def _fleet_filter(query: ServicesQuery) -> FleetFilter:
+    return FleetFilter(q=query.q, status=ServiceStatus(query.status) if query.status else None,
+                       kind=PlanKind(query.kind) if query.kind else None,
+                       radio=Radio(query.radio) if query.radio else None, network=query.network,
+                       plan_id=query.plan_id)
+
+
+def _same_query(request: Request, *, cursor: str) -> str:
+    kept = [(name, value) for name, value in request.query_params.multi_items() if name != "cursor"]
+    return f"{request.url.path}?{urlencode([*kept, ('cursor', cursor)])}"
 
 
 def _quality(accept: str, media_type: str) -> float:
