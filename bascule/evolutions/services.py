@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from bascule.audit.trail import record
-from bascule.catalog.model import Plan, PlanKind
+from bascule.catalog.model import Catalog, Plan, PlanKind
 from bascule.context import Context
 from bascule.evolutions.cycles import SLOT_SCOPE, exhaustion_status, open_cycles, status_for
-from bascule.evolutions.model import Service, ServiceStatus
+from bascule.evolutions.model import E164, Service, ServiceStatus
 from bascule.evolutions.quota import Quota, draw, quota_of
 from bascule.evolutions.rules import metered_usage_charge
 from bascule.identity.model import Channel, Principal
@@ -19,7 +18,6 @@ from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.persistence.repositories import new_id
 from bascule.persistence.uow import UnitOfWork
 
-E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 USAGE_LATEST_ARRIVAL = timedelta(days=400)  # records older than a closed year of billing are refused
 BACK_DATING_MONTHS = 12  # a back-dated activation is billed from its month: at most a year of back-billing
 
@@ -49,8 +47,13 @@ def view_of(ctx: Context, uow: UnitOfWork, service: Service, now: datetime) -> S
         plan=ctx.catalog.plan(service.plan_id),
         period=period,
         quota=quota_of(uow.buckets.open_at(service.id, now)),
-        changes_left_this_month=max(0, ctx.catalog.b2b.monthly_change_limit - used),
+        changes_left_this_month=changes_left(ctx.catalog, used),
     )
+
+
+def changes_left(catalog: Catalog, slots_used: int) -> int:
+    """Change requests a line may still confirm this month."""
+    return max(0, catalog.b2b.monthly_change_limit - slots_used)
 
 
 def _current(ctx: Context, uow: UnitOfWork, service: Service, now: datetime) -> Service:
@@ -182,7 +185,8 @@ def record_usage(
     ctx: Context, actor: Principal, channel: Channel, service_id: str, used_bytes: int, at: datetime | None,
     record_id: str | None = None,
 ) -> ServiceView:
-    """One usage record; with a `record_id`, a record already received changes nothing."""
+    """One usage record, kept for the usage by day; with a `record_id`, a record already received changes
+    nothing."""
     actor.require_operator()
     instant = check_usage_instant(ctx, used_bytes, at)
     with ctx.uow() as uow:
@@ -190,7 +194,7 @@ def record_usage(
         if found is None:
             raise DomainError(ErrorCode.NOT_FOUND, what="service")
         service = found  # a repeated record draws nothing
-        if record_id is None or uow.usage.receive(record_id, service_id, used_bytes, instant, ctx.clock.now()):
+        if uow.usage.receive(record_id or new_id("use"), service_id, used_bytes, instant, ctx.clock.now()):
             service = apply_usage(ctx, uow, service_id, used_bytes, instant, actor, channel)
         view = view_of(ctx, uow, service, ctx.clock.now())
         uow.commit()

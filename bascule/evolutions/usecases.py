@@ -89,31 +89,38 @@ def create_change_request(
 ) -> ChangeRequest:
     now = ctx.clock.now()
     with ctx.uow() as uow:
-        service = _visible_service(uow, actor, service_id, lock=True)
-        actor.require_change_right()
-        service = current_service(ctx, uow, service, now)
-        target, priced, period, _ = _priced(ctx, uow, service, changes, now)
-        # Early, friendly refusal; the slot itself is only taken, atomically, at confirmation.
-        if uow.slots.used(SLOT_SCOPE, service.id, str(period)) >= ctx.catalog.b2b.monthly_change_limit:
-            raise _limit_reached(ctx, period)
-        request = ChangeRequest(
-            id=new_id("chr"),
-            service_id=service.id,
-            account_id=service.account_id,
-            status=RequestStatus.AWAITING_CONFIRMATION,
-            changes=changes.as_dict(),
-            quote=quote_as_json(priced),
-            channel=channel.value,
-            actor_kind=actor.kind.value,
-            actor_id=actor.audit_id,
-            slot_period=None,
-            created_at=now,
-        )
-        uow.change_requests.add(request)
-        record(uow, at=now, actor=actor, channel=channel, entity=("change_request", request.id),
-               action="change_request.created", after={"status": request.status.value, "changes": request.changes,
-                                                       "items": list(target.items)})
+        request = open_change_request(ctx, uow, actor, channel, service_id, changes, now)
         uow.commit()
+    return request
+
+
+def open_change_request(ctx: Context, uow: UnitOfWork, actor: Principal, channel: Channel, service_id: str,
+                        changes: RequestedChanges, now: datetime) -> ChangeRequest:
+    """A new request, quoted and awaiting confirmation, in the caller's unit of work (which commits it)."""
+    service = _visible_service(uow, actor, service_id, lock=True)
+    actor.require_change_right()
+    service = current_service(ctx, uow, service, now)
+    target, priced, period, _ = _priced(ctx, uow, service, changes, now)
+    # Early, friendly refusal; the slot itself is only taken, atomically, at confirmation.
+    if uow.slots.used(SLOT_SCOPE, service.id, str(period)) >= ctx.catalog.b2b.monthly_change_limit:
+        raise _limit_reached(ctx, period)
+    request = ChangeRequest(
+        id=new_id("chr"),
+        service_id=service.id,
+        account_id=service.account_id,
+        status=RequestStatus.AWAITING_CONFIRMATION,
+        changes=changes.as_dict(),
+        quote=quote_as_json(priced),
+        channel=channel.value,
+        actor_kind=actor.kind.value,
+        actor_id=actor.audit_id,
+        slot_period=None,
+        created_at=now,
+    )
+    uow.change_requests.add(request)
+    record(uow, at=now, actor=actor, channel=channel, entity=("change_request", request.id),
+           action="change_request.created", after={"status": request.status.value, "changes": request.changes,
+                                                   "items": list(target.items)})
     return request
 
 
@@ -177,6 +184,12 @@ def confirm_change_request(
         raise DomainError(ErrorCode.NOT_FOUND, what="change_request")
     actor.require_change_right()
     confirm_identity(ctx, actor, password)
+    return await_networks(ctx, confirm_as_identified(ctx, actor, channel, request_id))
+
+
+def confirm_as_identified(ctx: Context, actor: Principal, channel: Channel, request_id: str) -> ChangeRequest:
+    """The confirmation of a visible request once the caller has confirmed the actor's identity, in one
+    transaction: take the month's slot, apply, charge, write the network jobs (or complete)."""
     now = ctx.clock.now()
     with ctx.uow() as uow:
         request = uow.change_requests.lock(request_id)
@@ -201,11 +214,12 @@ def confirm_change_request(
             notify_managers(uow, request.account_id, "Demande d'évolution confirmée",
                             f"La demande {request.id} est confirmée et s'applique maintenant. {REBOOT}", now)
         uow.commit()
-    return _await_networks(ctx, request)
+    return request
 
 
-def _await_networks(ctx: Context, request: ChangeRequest) -> ChangeRequest:
-    """Give the networks a moment to answer, so a fast network gives a `completed` answer at once."""
+def await_networks(ctx: Context, request: ChangeRequest, seconds: float | None = None) -> ChangeRequest:
+    """Give the networks a moment to answer (the provisioner's own, or `seconds`), so a fast network gives a
+    `completed` answer at once."""
     provisioner = ctx.extras.get("provisioner")
     if provisioner is None or request.status is not RequestStatus.PROVISIONING:
         return request
@@ -216,7 +230,7 @@ def _await_networks(ctx: Context, request: ChangeRequest) -> ChangeRequest:
             latest[0] = uow.change_requests.get(request.id) or latest[0]
         return latest[0].status is not RequestStatus.PROVISIONING
 
-    provisioner.run_for_request(request.id, settled)
+    provisioner.run_for_request(request.id, settled, seconds)
     if latest[0] is request:  # the networks were not even asked within the wait
         with ctx.uow(write=False) as uow:
             return uow.change_requests.get(request.id) or request
@@ -226,13 +240,19 @@ def _await_networks(ctx: Context, request: ChangeRequest) -> ChangeRequest:
 def cancel_change_request(ctx: Context, actor: Principal, channel: Channel, request_id: str) -> ChangeRequest:
     now = ctx.clock.now()
     with ctx.uow() as uow:
-        request = uow.change_requests.lock(request_id)
-        if request is None or not actor.may_see_account(request.account_id):
-            raise DomainError(ErrorCode.NOT_FOUND, what="change_request")
-        actor.require_change_right()
-        request = _move(uow, request, RequestStatus.CANCELLED, actor, channel, now, cancelled_at=now)
+        request = withdraw_change_request(uow, actor, channel, request_id, now)
         uow.commit()
     return request
+
+
+def withdraw_change_request(uow: UnitOfWork, actor: Principal, channel: Channel, request_id: str,
+                            now: datetime) -> ChangeRequest:
+    """Cancel a request not confirmed yet, in the caller's unit of work; it never held a slot."""
+    request = uow.change_requests.lock(request_id)
+    if request is None or not actor.may_see_account(request.account_id):
+        raise DomainError(ErrorCode.NOT_FOUND, what="change_request")
+    actor.require_change_right()
+    return _move(uow, request, RequestStatus.CANCELLED, actor, channel, now, cancelled_at=now)
 
 
 def get_change_request(ctx: Context, actor: Principal, request_id: str) -> ChangeRequest:

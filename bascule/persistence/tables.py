@@ -345,6 +345,7 @@ usage_records = Table(
     Column("at", UtcDateTime, nullable=False),
     Column("received_at", UtcDateTime, nullable=False),
     CheckConstraint("bytes >= 0", name="bytes_not_negative"),
+    Index("ix_usage_records_service_at", "service_id", "at"),  # a line's usage by day (migration 0008)
 )
 
 invoice_sequences = Table(
@@ -424,4 +425,36 @@ tmf_resources = Table(
     Column("body", JSON, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# --- Line A fleets: a change asked of many lines at once, each line its own change request (migration 0008) --
+# A batch's status is not stored: it follows from its items and their requests (bascule.evolutions.batch).
+
+change_batches = Table(
+    "change_batches",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("changes", JSON, nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("actor_kind", String(16), nullable=False),
+    Column("actor_id", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("confirmed_at", UtcDateTime),
+    Column("cancelled_at", UtcDateTime),
+)
+
+# An item is quoted (its change request tells the rest) or refused (its code and detail; with its request
+# when the refusal came at confirmation).
+change_batch_items = Table(
+    "change_batch_items",
+    metadata,
+    Column("batch_id", Id, ForeignKey("change_batches.id"), primary_key=True),
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("service_id", Id, ForeignKey("services.id"), nullable=False),
+    Column("change_request_id", Id, ForeignKey("change_requests.id"), unique=True),
+    Column("refusal_code", String(40)),
+    Column("refusal_detail", Text),
+    CheckConstraint("change_request_id IS NOT NULL OR refusal_code IS NOT NULL", name="quoted_or_refused"),
+    UniqueConstraint("batch_id", "service_id", name="uq_change_batch_items_batch_service"),
 )

@@ -9,7 +9,9 @@ from sqlalchemy import Connection, Engine
 
 from bascule.persistence import prepaid as p
 from bascule.persistence import repositories as r
+from bascule.persistence.batches import ChangeBatches
 from bascule.persistence.billing import Invoices
+from bascule.persistence.fleet import Fleet
 from bascule.persistence.jobs import Jobs
 
 
@@ -40,6 +42,8 @@ class UnitOfWork:
         self.usage = r.UsageRecords(connection)
         self.lines = r.LineIndex(connection)
         self.jobs = Jobs(connection)
+        self.fleet = Fleet(connection)
+        self.batches = ChangeBatches(connection)
         self.subscribers = p.Subscribers(connection)
         self.ledger = p.Ledger(connection)
         self.bonuses = p.Bonuses(connection)

@@ -63,6 +63,7 @@ class World:
     attacker_subscriber: dict[str, str]
     catalog: dict[str, Any]
     fingerprints: set[str] = field(default_factory=set)
+    batch: str = ""  # a change batch of the victim's, awaiting confirmation
 
     def free_profiles(self) -> list[str]:
         return [p["id"] for p in self.catalog["profiles"] if p["min_consumption_last_month"] is None]
@@ -99,6 +100,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     # Line A, the victim's account, services, requests and invoices
     ("GET", "/api/v1/services"): Op(LIST, query=lambda w: {"account_id": w.victim_account}),
     ("GET", "/api/v1/services/{service_id}"): Op(READ),
+    ("GET", "/api/v1/services/{service_id}/usage"): Op(READ, query=lambda w: {"period": "2026-06"}),
     ("POST", "/api/v1/services/{service_id}/quotes"): Op(READ, body=lambda w: {"changes": {"radio": "5G"}}),
     ("POST", "/api/v1/services/{service_id}/change-requests"): Op(WRITE, body=lambda w: {
         "changes": {"apn": "m2m.entreprise"}}, service="metered"),
@@ -110,6 +112,11 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("POST", "/api/v1/change-requests/{request_id}/cancel"): Op(WRITE),
     ("GET", "/api/v1/change-requests"): Op(LIST, query=lambda w: {"service_id": w.services["bundle"]}),
     ("GET", "/api/v1/change-requests/{request_id}"): Op(READ),
+    ("POST", "/api/v1/change-batches"): Op(WRITE, body=lambda w: {"service_ids": [w.services["bundle"]],
+                                                                   "changes": {"apn": "m2m.entreprise"}}),
+    ("GET", "/api/v1/change-batches/{batch_id}"): Op(READ),
+    ("POST", "/api/v1/change-batches/{batch_id}/confirm"): Op(WRITE, body=lambda w: {"password": PASSWORD}),
+    ("POST", "/api/v1/change-batches/{batch_id}/cancel"): Op(WRITE),
     ("GET", "/api/v1/accounts/{account_id}/charges"): Op(READ, query=lambda w: {"period": "2026-06"}),
     ("GET", "/api/v1/accounts/{account_id}/invoices"): Op(READ),
     ("GET", "/api/v1/invoices/{invoice_id}"): Op(READ),
@@ -127,6 +134,7 @@ def _path_values(w: World, op: Op) -> dict[str, str]:
     return {
         "account_id": w.victim_account, "service_id": w.services[op.service], "request_id": w.awaiting_request,
         "invoice_id": w.invoice["id"], "msisdn": w.victim_msisdn, "network": "orange", "work_order_id": "wo-1",
+        "batch_id": w.batch,
     }
 
 
@@ -170,11 +178,13 @@ def build_world(http: httpx.Client) -> World:
     sms = ok(http.get("/api/v1/admin/notifications", params={"to": attacker_msisdn}, headers=OPERATOR))[0]
     code = re.search(r"\b(\d{6})\b", sms["body"]).group(1)  # type: ignore[union-attr]
     subscriber = bearer(ok(http.post("/api/v1/auth/login", json={"msisdn": attacker_msisdn, "otp": code}))["token"])
+    batch = ok(http.post("/api/v1/change-batches", json={"service_ids": [services["bundle"]],
+                                                          "changes": {"network": "sfr"}}, headers=logins["vm"]), 201)
     world = World(victim.account_id, logins["vm"], logins["vv"], logins["am"], logins["av"], services,
-                  awaiting["id"], confirmed["id"], invoices[0], victim_msisdn, subscriber, catalog)
+                  awaiting["id"], confirmed["id"], invoices[0], victim_msisdn, subscriber, catalog, batch=batch["id"])
     world.fingerprints = {victim.account_id, *services.values(), "+33612345678", "+33612345679", awaiting["id"],
                           confirmed["id"], invoices[0]["id"], invoices[0]["number"], victim_msisdn, "Victime SA",
-                          "chef-victim@example.fr"}
+                          "chef-victim@example.fr", batch["id"], batch["items"][0]["change_request_id"]}
     return world
 
 
@@ -186,6 +196,8 @@ def victim_state(http: httpx.Client, w: World) -> dict[str, Any]:
     return {
         "services": get("/api/v1/services", account_id=w.victim_account),
         "requests": [get(f"/api/v1/change-requests/{i}") for i in (w.awaiting_request, w.confirmed_request)],
+        "batch": get(f"/api/v1/change-batches/{w.batch}"),
+        "usage": get(f"/api/v1/services/{w.services['metered']}/usage", period="2026-06"),
         "all_requests": sorted(r["id"] for r in get("/api/v1/change-requests")),
         "charges": [get(f"/api/v1/accounts/{w.victim_account}/charges", period=p) for p in ("2026-06", "2026-07")],
         "invoices": get(f"/api/v1/accounts/{w.victim_account}/invoices"),

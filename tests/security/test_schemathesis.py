@@ -60,7 +60,7 @@ def real_ids(http: httpx.Client) -> dict[str, list[str]]:
     world = build_world(http)
     return {"account_id": [world.victim_account], "service_id": list(world.services.values()),
             "request_id": [world.awaiting_request, world.confirmed_request], "invoice_id": [world.invoice["id"]],
-            "msisdn": [world.victim_msisdn], "network": ["orange", "sfr"]}
+            "msisdn": [world.victim_msisdn], "network": ["orange", "sfr"], "batch_id": [world.batch]}
 
 
 def config(ids: dict[str, list[str]]) -> str:

@@ -15,6 +15,8 @@ PURE = [
     ROOT / "evolutions" / "quota.py",
     ROOT / "evolutions" / "lifecycle.py",
     ROOT / "evolutions" / "model.py",
+    ROOT / "evolutions" / "fleet.py",
+    ROOT / "evolutions" / "batch.py",
     ROOT / "identity" / "model.py",
     *[path for name in ("model.py", "rules.py") if (path := ROOT / "prepaid" / name).exists()],
 ]

@@ -11,7 +11,7 @@ from bascule.channels.rest import problems
 from bascule.channels.rest.docs import install_docs
 from bascule.channels.rest.idempotency import IdempotencyMiddleware, IdempotencyStore
 from bascule.channels.rest.openapi import describe
-from bascule.channels.rest.routes import admin, auth, billing, catalog, clock, services
+from bascule.channels.rest.routes import admin, auth, batches, billing, catalog, clock, services
 from bascule.channels.rest.security import caller_of
 from bascule.context import Context
 from bascule.settings import Settings
@@ -31,7 +31,7 @@ def create_app(settings: Settings, ctx: Context) -> FastAPI:
     problems.install(app)
     if settings.test_clock:
         app.include_router(clock.router)
-    for router in (catalog.router, auth.router, admin.router, services.router, billing.router):
+    for router in (catalog.router, auth.router, admin.router, services.router, batches.router, billing.router):
         app.include_router(router)
     # Added first, so that middleware added by the installers wrap it (they see replays too).
     app.add_middleware(IdempotencyMiddleware, store=IdempotencyStore(ctx.engine, ctx.clock),

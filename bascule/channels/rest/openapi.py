@@ -42,6 +42,11 @@ _LINKS: dict[tuple[str, str, str], dict[str, tuple[str, str, dict[str, str]]]] =
         "ReadRequest": ("get", "/api/v1/change-requests/{request_id}", {"request_id": _ID}),
         "Cancel": ("post", "/api/v1/change-requests/{request_id}/cancel", {"request_id": _ID}),
     },
+    ("post", "/api/v1/change-batches", "201"): {
+        "ReadBatch": ("get", "/api/v1/change-batches/{batch_id}", {"batch_id": _ID}),
+        "ConfirmBatch": ("post", "/api/v1/change-batches/{batch_id}/confirm", {"batch_id": _ID}),
+        "CancelBatch": ("post", "/api/v1/change-batches/{batch_id}/cancel", {"batch_id": _ID}),
+    },
     ("post", "/api/v1/admin/bill-runs", "201"): {
         "ReadInvoice": ("get", "/api/v1/invoices/{invoice_id}", {"invoice_id": "$response.body#/invoices/0/id"}),
         "InvoicePdf": ("get", "/api/v1/invoices/{invoice_id}/pdf",

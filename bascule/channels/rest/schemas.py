@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
@@ -19,6 +19,8 @@ from bascule.channels.rest.fields import (
     RecordId,
     Timezone,
 )
+from bascule.evolutions.batch import MAX_BATCH_LINES
+from bascule.evolutions.fleet import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from bascule.kernel.calendar import Period
 from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.kernel.money import Money
@@ -334,3 +336,76 @@ def period_of(text: str) -> Period:
         return Period.parse(text)
     except ValueError:
         raise DomainError(ErrorCode.VALIDATION_ERROR, f"Période invalide : {text} (attendu AAAA-MM).") from None
+
+
+# --- Line A fleets: the listing's filters and pages, a line's usage by day -------------------------------------
+
+_NO_CONTROL_CHARACTER = r"^[^\u0000-\u001f\u007f]*$"
+_ID = r"^[A-Za-z0-9_-]+$"
+PERIOD_PATTERN = r"^2\d{3}-(0[1-9]|1[0-2])$"  # YYYY-MM, from 2000 on (see bascule.evolutions.fleet.daily_usage)
+
+
+class ServicesQuery(BaseModel):
+    """The query of `GET /api/v1/services`: filters (each one given must hold) and the page."""
+
+    account_id: str | None = Field(default=None, max_length=40, pattern=_NO_CONTROL_CHARACTER,
+                                   description="Operator token only: that account's lines.")
+    q: str | None = Field(default=None, min_length=1, max_length=64, pattern=_NO_CONTROL_CHARACTER,
+                          description="Digits anywhere in the MSISDN, or text in the plan's name (any case).")
+    status: Literal["active", "barred", "throttled"] | None = None
+    kind: Literal["bundle", "metered"] | None = None
+    radio: Literal["4G", "5G"] | None = None
+    network: str | None = Field(default=None, min_length=1, max_length=32, pattern=_NO_CONTROL_CHARACTER)
+    plan_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=_NO_CONTROL_CHARACTER)
+    limit: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE,
+                       description="Lines per page (JSON only: an export has them all).")
+    cursor: str | None = Field(default=None, min_length=1, max_length=64, pattern=_ID,
+                               description="Opaque: the `cursor` of the `Link: <…>; rel=\"next\"` header.")
+
+
+class UsageDayOut(BaseModel):
+    date: date
+    bytes: int = Field(ge=0)
+
+
+class UsageOut(BaseModel):
+    period: str = Field(pattern=PERIOD_PATTERN, examples=["2026-06"])
+    days: list[UsageDayOut] = Field(min_length=28, max_length=31)
+    total_bytes: int = Field(ge=0)
+
+
+# --- Line A fleets: change batches -----------------------------------------------------------------------------
+
+ServiceId = Annotated[str, Field(min_length=1, max_length=40, pattern=_ID)]
+
+
+class ChangeBatchIn(Strict):
+    service_ids: list[ServiceId] = Field(min_length=1, max_length=MAX_BATCH_LINES,
+                                         json_schema_extra={"uniqueItems": True},
+                                         description=f"1 to {MAX_BATCH_LINES} distinct lines of one account.")
+    changes: ChangesIn
+
+
+class ChangeBatchItemOut(BaseModel):
+    """One line of a batch; `change_request_id` and `quote` once it has its request, `code` and `detail` when
+    refused."""
+
+    service_id: str
+    status: Literal["quoted", "refused", "provisioning", "completed", "failed", "cancelled"]
+    change_request_id: str | None = None
+    quote: QuoteOut | None = None
+    code: str | None = Field(default=None, pattern=r"^[a-z-]+$", examples=["monthly-limit-reached"])
+    detail: str | None = None
+
+
+class ChangeBatchOut(BaseModel):
+    id: str
+    account_id: str
+    status: Literal["awaiting_confirmation", "confirming", "provisioning", "completed", "partial", "failed",
+                    "cancelled"]
+    changes: dict[str, Any]
+    items: list[ChangeBatchItemOut] = Field(min_length=1, max_length=MAX_BATCH_LINES)
+    total: MoneyOut
+    created_at: datetime
+    confirmed_at: datetime | None = None
+    cancelled_at: datetime | None = None

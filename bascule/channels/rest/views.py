@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterable
+
+from bascule.catalog.model import Radio
 from bascule.channels.rest.schemas import (
+    ChangeBatchItemOut,
+    ChangeBatchOut,
     ChangeRequestOut,
+    ChangesIn,
     ChargeLineOut,
     CycleOut,
     MoneyOut,
     QuotaOut,
     QuoteOut,
     ServiceOut,
+    UsageDayOut,
+    UsageOut,
 )
+from bascule.evolutions.batch import BatchItem, ChangeBatch
+from bascule.evolutions.fleet import DailyUsage
 from bascule.evolutions.model import ChangeRequest
-from bascule.evolutions.rules import Quote
+from bascule.evolutions.rules import Quote, RequestedChanges
 from bascule.evolutions.services import ServiceView
+from bascule.kernel.errors import DomainError, ErrorCode
 
 
 def service_out(view: ServiceView) -> ServiceOut:
@@ -46,4 +59,52 @@ def request_out(request: ChangeRequest) -> ChangeRequestOut:
         changes=request.changes, quote=QuoteOut.model_validate(request.quote), channel=request.channel,
         created_at=request.created_at, confirmed_at=request.confirmed_at, completed_at=request.completed_at,
         cancelled_at=request.cancelled_at, failed_at=request.failed_at,
+    )
+
+
+def requested_changes(body: ChangesIn) -> RequestedChanges:
+    changes = RequestedChanges(
+        plan_id=body.plan_id, radio=Radio(body.radio) if body.radio else None, apn=body.apn,
+        network=body.network, ceiling_bytes=body.ceiling_bytes,
+    )
+    if not changes.as_dict():
+        raise DomainError(ErrorCode.VALIDATION_ERROR, "Indiquez au moins un élément à changer.")
+    return changes
+
+
+CSV_HEADER = ("msisdn", "plan_id", "radio", "network", "apn", "status", "quota_used_bytes", "quota_total_bytes",
+              "changes_left_this_month")
+
+
+def csv_rows(views: Iterable[ServiceView], *, header: bool = False) -> str:
+    """Lines of the fleet export (RFC 4180: CRLF, fields quoted only when they need it)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    if header:
+        writer.writerow(CSV_HEADER)
+    writer.writerows((view.service.msisdn, view.plan.id, view.plan.radio.value, view.service.network,
+                      view.service.apn, view.service.status.value, view.quota.used_bytes, view.quota.total_bytes,
+                      view.changes_left_this_month) for view in views)
+    return buffer.getvalue()
+
+
+def usage_out(usage: DailyUsage) -> UsageOut:
+    return UsageOut(period=str(usage.period), days=[UsageDayOut(date=day, bytes=used) for day, used in usage.days],
+                    total_bytes=usage.total_bytes)
+
+
+def batch_out(batch: ChangeBatch) -> ChangeBatchOut:
+    return ChangeBatchOut(
+        id=batch.id, account_id=batch.account_id, status=batch.status.value, changes=batch.changes,
+        items=[_batch_item_out(item) for item in batch.items], total=MoneyOut.of(batch.total),
+        created_at=batch.created_at, confirmed_at=batch.confirmed_at, cancelled_at=batch.cancelled_at,
+    )
+
+
+def _batch_item_out(item: BatchItem) -> ChangeBatchItemOut:
+    refused = item.refusal_code is not None
+    return ChangeBatchItemOut(
+        service_id=item.service_id, status=item.status.value, change_request_id=item.change_request_id,
+        quote=None if refused or item.quote is None else QuoteOut.model_validate(item.quote),
+        code=item.refusal_code, detail=item.refusal_detail,
     )

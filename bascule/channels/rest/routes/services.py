@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
-from fastapi.responses import JSONResponse
+import re
+from collections.abc import Iterator
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from bascule.billing.usecases import account_charges
-from bascule.catalog.model import Radio
-from bascule.channels.rest.fields import PathId, QueryId, QueryPeriod
+from bascule.catalog.model import PlanKind, Radio
+from bascule.channels.rest.fields import PERIOD_PATTERN, PathId, QueryId, QueryPeriod
 from bascule.channels.rest.schemas import (
     ChangeRequestIn,
     ChangeRequestOut,
-    ChangesIn,
     ChargesOut,
     ConfirmIn,
     ExtensionIn,
@@ -19,17 +23,28 @@ from bascule.channels.rest.schemas import (
     PurchaseOut,
     QuoteOut,
     ServiceOut,
+    ServicesQuery,
     StatementLineOut,
     TopupIn,
+    UsageOut,
     period_of,
 )
 from bascule.channels.rest.security import context, principal
-from bascule.channels.rest.views import quote_out, request_out, service_out
+from bascule.channels.rest.views import (
+    csv_rows,
+    quote_out,
+    request_out,
+    requested_changes,
+    service_out,
+    usage_out,
+)
 from bascule.context import Context
+from bascule.evolutions.fleet import FleetFilter
+from bascule.evolutions.fleet_usecases import fleet_export, fleet_page, usage_by_day
 from bascule.evolutions.lifecycle import RequestStatus
+from bascule.evolutions.model import ServiceStatus
 from bascule.evolutions.purchases import Purchase, buy_extension, buy_topup
-from bascule.evolutions.rules import RequestedChanges
-from bascule.evolutions.services import get_service, list_services
+from bascule.evolutions.services import ServiceView, get_service
 from bascule.evolutions.usecases import (
     cancel_change_request,
     confirm_change_request,
@@ -45,20 +60,71 @@ from bascule.kernel.errors import DomainError, ErrorCode
 router = APIRouter(prefix="/api/v1", tags=["services (line A)"])
 
 
-def _changes(body: ChangesIn) -> RequestedChanges:
-    changes = RequestedChanges(
-        plan_id=body.plan_id, radio=Radio(body.radio) if body.radio else None, apn=body.apn,
-        network=body.network, ceiling_bytes=body.ceiling_bytes,
-    )
-    if not changes.as_dict():
-        raise DomainError(ErrorCode.VALIDATION_ERROR, "Indiquez au moins un élément à changer.")
-    return changes
+_CSV = "text/csv; charset=utf-8"
+_SERVICES_ANSWER: dict[int | str, dict[str, Any]] = {200: {
+    "description": "A page of lines by MSISDN (JSON); with `Accept: text/csv`, every matching line as CSV.",
+    "headers": {"Link": {"description": '`<…>; rel="next"` when more lines follow: the same query, the next cursor',
+                         "schema": {"type": "string"}}},
+    "content": {"text/csv": {"schema": {"type": "string"}}},
+}}
 
 
-@router.get("/services", response_model=list[ServiceOut])
-def get_services(account_id: QueryId = None,
-                 actor: Principal = Depends(principal), ctx: Context = Depends(context)) -> list[ServiceOut]:
-    return [service_out(view) for view in list_services(ctx, actor, account_id)]
+@router.get("/services", response_model=list[ServiceOut], responses=_SERVICES_ANSWER)
+def get_services(request: Request, response: Response, query: Annotated[ServicesQuery, Query()],
+                 actor: Principal = Depends(principal), ctx: Context = Depends(context)) -> Any:
+    wanted = _fleet_filter(query)
+    accept = request.headers.get("accept", "")
+    if _quality(accept, "text/csv") > _quality(accept, "application/json"):  # JSON on a tie
+        return _export(fleet_export(ctx, actor, wanted, account_id=query.account_id))
+    page = fleet_page(ctx, actor, wanted, account_id=query.account_id, cursor=query.cursor, limit=query.limit)
+    if page.next_cursor is not None:
+        response.headers["Link"] = f'<{_same_query(request, cursor=page.next_cursor)}>; rel="next"'
+    return [service_out(view) for view in page.views]
+
+
+def _fleet_filter(query: ServicesQuery) -> FleetFilter:
+    return FleetFilter(q=query.q, status=ServiceStatus(query.status) if query.status else None,
+                       kind=PlanKind(query.kind) if query.kind else None,
+                       radio=Radio(query.radio) if query.radio else None, network=query.network,
+                       plan_id=query.plan_id)
+
+
+def _same_query(request: Request, *, cursor: str) -> str:
+    kept = [(name, value) for name, value in request.query_params.multi_items() if name != "cursor"]
+    return f"{request.url.path}?{urlencode([*kept, ('cursor', cursor)])}"
+
+
+def _quality(accept: str, media_type: str) -> float:
+    """How much `Accept` wants `media_type`: the q of its most specific range that matches (RFC 9110 12.5.1)."""
+    kind, _, subtype = media_type.partition("/")
+    specificity, quality = -1, 0.0
+    for part in accept.split(","):
+        name, *parameters = (piece.strip().lower() for piece in part.split(";"))
+        rank = {f"{kind}/{subtype}": 2, f"{kind}/*": 1, "*/*": 0}.get(name, -1)
+        if rank > specificity:
+            specificity, quality = rank, 1.0
+            for parameter in parameters:
+                key, _, value = parameter.partition("=")
+                if key.strip() == "q":
+                    quality = float(value) if re.fullmatch(r"\s*(0(\.\d{0,3})?|1(\.0{0,3})?)\s*", value) else 0.0
+    return quality
+
+
+def _export(batches: Iterator[list[ServiceView]]) -> StreamingResponse:
+    def body() -> Iterator[str]:
+        yield csv_rows((), header=True)
+        for views in batches:
+            yield csv_rows(views)
+
+    return StreamingResponse(body(), media_type=_CSV,
+                             headers={"Content-Disposition": 'attachment; filename="lignes.csv"'})
+
+
+@router.get("/services/{service_id}/usage", response_model=UsageOut)
+def get_usage(service_id: PathId, period: str | None = Query(default=None, pattern=PERIOD_PATTERN,
+                                                          description="YYYY-MM; default: the current cycle"),
+              actor: Principal = Depends(principal), ctx: Context = Depends(context)) -> UsageOut:
+    return usage_out(usage_by_day(ctx, actor, service_id, period_of(period) if period else None))
 
 
 @router.get("/services/{service_id}", response_model=ServiceOut)
@@ -70,13 +136,13 @@ def get_one_service(service_id: PathId, actor: Principal = Depends(principal),
 @router.post("/services/{service_id}/quotes", response_model=QuoteOut)
 def post_quote(service_id: PathId, body: ChangeRequestIn, actor: Principal = Depends(principal),
                ctx: Context = Depends(context)) -> QuoteOut:
-    return quote_out(quote_change(ctx, actor, service_id, _changes(body.changes)))
+    return quote_out(quote_change(ctx, actor, service_id, requested_changes(body.changes)))
 
 
 @router.post("/services/{service_id}/change-requests", status_code=201, response_model=ChangeRequestOut)
 def post_change_request(service_id: PathId, body: ChangeRequestIn, actor: Principal = Depends(principal),
                         ctx: Context = Depends(context)) -> JSONResponse:
-    request = create_change_request(ctx, actor, Channel.API, service_id, _changes(body.changes))
+    request = create_change_request(ctx, actor, Channel.API, service_id, requested_changes(body.changes))
     out = request_out(request)
     return JSONResponse(out.model_dump(mode="json"), status_code=201,
                         headers={"Location": f"/api/v1/change-requests/{request.id}"})

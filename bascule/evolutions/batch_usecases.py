@@ -1,0 +1,177 @@
+"""Change batches: create (every line quoted as its own change request, in one transaction), confirm (one
+identity check, then each line confirmed as its own request in its own transaction), cancel, read.
+
+A confirmation that stops half-way leaves the lines confirmed so far confirmed, the others awaiting: the batch
+reads `confirming`, and confirming it again confirms the rest (a line is confirmed once: its request is)."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+from bascule.audit.trail import record
+from bascule.context import Context
+from bascule.evolutions.batch import BatchItem, ChangeBatch, ItemStatus, check_lines, require_open
+from bascule.evolutions.rules import RequestedChanges
+from bascule.evolutions.usecases import (
+    await_networks,
+    confirm_as_identified,
+    open_change_request,
+    withdraw_change_request,
+)
+from bascule.identity.model import Account, Channel, Principal
+from bascule.identity.usecases import confirm_identity
+from bascule.kernel.errors import DomainError, ErrorCode
+from bascule.kernel.messages_fr import message
+from bascule.persistence.repositories import new_id
+from bascule.persistence.uow import UnitOfWork
+
+
+def create_change_batch(ctx: Context, actor: Principal, channel: Channel, service_ids: list[str],
+                        changes: RequestedChanges) -> ChangeBatch:
+    """One request per line, or the line's refusal with the code a request of its own would get. A line the
+    actor may not see refuses the whole batch, and then nothing is created."""
+    check_lines(service_ids)
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        account = _account_of_lines(uow, actor, service_ids)
+        actor.require_change_right()
+        batch = ChangeBatch(id=new_id("chb"), account_id=account.id, currency=account.currency,
+                            changes=changes.as_dict(), channel=channel.value, actor_kind=actor.kind.value,
+                            actor_id=actor.audit_id, created_at=now,
+                            items=_quote_lines(ctx, uow, actor, channel, service_ids, changes, now))
+        uow.batches.add(batch)
+        record(uow, at=now, actor=actor, channel=channel, entity=("change_batch", batch.id),
+               action="change_batch.created", after={"changes": batch.changes, "lines": len(batch.items),
+                                                     "quoted": len(batch.awaiting())})
+        stored = uow.batches.get(batch.id)  # as every later read will show it
+        uow.commit()
+    assert stored is not None
+    return stored
+
+
+def _account_of_lines(uow: UnitOfWork, actor: Principal, service_ids: list[str]) -> Account:
+    found = uow.fleet.services(service_ids)
+    if len(found) != len(service_ids) or not all(actor.may_see_account(s.account_id) for s in found.values()):
+        raise DomainError(ErrorCode.NOT_FOUND, what="service")
+    accounts = {service.account_id for service in found.values()}
+    if len(accounts) != 1:  # only the operator sees several accounts
+        raise DomainError(ErrorCode.VALIDATION_ERROR, "Les lignes d'un lot appartiennent toutes au même compte.")
+    account = uow.accounts.get(accounts.pop())
+    assert account is not None  # a service's account is never deleted
+    return account
+
+
+def _quote_lines(ctx: Context, uow: UnitOfWork, actor: Principal, channel: Channel, service_ids: list[str],
+                 changes: RequestedChanges, now: datetime) -> tuple[BatchItem, ...]:
+    """The lines in the order asked; locked in id order, as every bulk path locks them, so that two batches never
+    wait on each other in a circle."""
+    in_lock_order = sorted(enumerate(service_ids), key=lambda numbered: numbered[1])
+    items = [_quote_line(ctx, uow, actor, channel, position, service_id, changes, now)
+             for position, service_id in in_lock_order]
+    return tuple(sorted(items, key=lambda item: item.position))
+
+
+def _quote_line(ctx: Context, uow: UnitOfWork, actor: Principal, channel: Channel, position: int,
+                service_id: str, changes: RequestedChanges, now: datetime) -> BatchItem:
+    """The line's own change request; a refused line keeps nothing of its attempt (its savepoint is undone)."""
+    savepoint = uow.connection.begin_nested()
+    try:
+        request = open_change_request(ctx, uow, actor, channel, service_id, changes, now)
+    except DomainError as refusal:
+        savepoint.rollback()
+        return BatchItem(position, service_id, None, None, None, refusal.code.value, message(refusal))
+    savepoint.commit()
+    return BatchItem(position, service_id, request.id, request.status, request.quote)
+
+
+def confirm_change_batch(ctx: Context, actor: Principal, channel: Channel, batch_id: str,
+                         password: str | None) -> ChangeBatch:
+    batch = get_change_batch(ctx, actor, batch_id)
+    actor.require_change_right()
+    require_open(batch)
+    confirm_identity(ctx, actor, password)
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        uow.batches.confirmed(batch.id, now)
+        record(uow, at=now, actor=actor, channel=channel, entity=("change_batch", batch.id),
+               action="change_batch.confirmed", after={"lines": len(batch.awaiting())})
+        uow.commit()
+    for item in batch.awaiting():
+        _confirm_line(ctx, actor, channel, batch.id, item)
+    _await_networks(ctx, get_change_batch(ctx, actor, batch_id))
+    return get_change_batch(ctx, actor, batch_id)
+
+
+def _confirm_line(ctx: Context, actor: Principal, channel: Channel, batch_id: str, item: BatchItem) -> None:
+    """The line's request confirmed as a request of its own; refused, it is withdrawn and charges nothing."""
+    assert item.change_request_id is not None  # an item awaiting confirmation has its request
+    try:
+        confirm_as_identified(ctx, actor, channel, item.change_request_id)
+    except DomainError as refusal:
+        if refusal.code is not ErrorCode.INVALID_STATE:  # else confirmed or cancelled meanwhile: it says so
+            _refuse_line(ctx, actor, channel, batch_id, item, refusal)
+
+
+def _refuse_line(ctx: Context, actor: Principal, channel: Channel, batch_id: str, item: BatchItem,
+                 refusal: DomainError) -> None:
+    assert item.change_request_id is not None
+    with ctx.uow() as uow:
+        try:
+            withdraw_change_request(uow, actor, channel, item.change_request_id, ctx.clock.now())
+        except DomainError as error:
+            if error.code is ErrorCode.INVALID_STATE:
+                return  # confirmed meanwhile on its own: not refused after all
+            raise
+        uow.batches.refuse(batch_id, item.position, refusal.code.value, message(refusal))
+        uow.commit()
+
+
+def _await_networks(ctx: Context, batch: ChangeBatch) -> None:
+    """The networks get the moment one confirmation gets, for the whole batch (its lines confirmed by an earlier,
+    interrupted confirmation too); what they have not answered by then stays `provisioning` for the workers."""
+    provisioner = ctx.extras.get("provisioner")
+    if provisioner is None:
+        return
+    deadline = time.monotonic() + provisioner.config.inline_seconds
+    for item in batch.items:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        if item.status is ItemStatus.PROVISIONING and item.change_request_id is not None:
+            with ctx.uow(write=False) as uow:
+                request = uow.change_requests.get(item.change_request_id)
+            if request is not None:
+                await_networks(ctx, request, left)
+
+
+def cancel_change_batch(ctx: Context, actor: Principal, channel: Channel, batch_id: str) -> ChangeBatch:
+    """Every line not confirmed yet is cancelled, at once."""
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        batch = _visible(uow.batches.get(batch_id, lock=True), actor)
+        actor.require_change_right()
+        require_open(batch)
+        for item in batch.awaiting():
+            assert item.change_request_id is not None
+            try:
+                withdraw_change_request(uow, actor, channel, item.change_request_id, now)
+            except DomainError as error:
+                if error.code is not ErrorCode.INVALID_STATE:
+                    raise  # else confirmed meanwhile: a confirmed line stays
+        uow.batches.cancelled(batch.id, now)
+        record(uow, at=now, actor=actor, channel=channel, entity=("change_batch", batch.id),
+               action="change_batch.cancelled", after={"lines": len(batch.awaiting())})
+        uow.commit()
+    return get_change_batch(ctx, actor, batch_id)
+
+
+def get_change_batch(ctx: Context, actor: Principal, batch_id: str) -> ChangeBatch:
+    with ctx.uow(write=False) as uow:
+        return _visible(uow.batches.get(batch_id), actor)
+
+
+def _visible(batch: ChangeBatch | None, actor: Principal) -> ChangeBatch:
+    if batch is None or not actor.may_see_account(batch.account_id):
+        raise DomainError(ErrorCode.NOT_FOUND, what="change_batch")
+    return batch
