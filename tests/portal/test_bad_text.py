@@ -14,6 +14,7 @@ from tests.api.helpers import OPERATOR, ok
 from tests.conftest import ADMIN_TOKEN
 from tests.portal.helpers import browser, csrf_of, login_centre, make_business, submit
 from tests.portal.test_espace import login_espace, make_subscriber
+from tests.portal.test_simulator import log_in_for_the_simulator
 from tests.rows import row_counts
 
 MSISDN = "+2250701234567"
@@ -220,8 +221,9 @@ def test_an_espace_client_profile_choice_with_bad_text_migrates_nothing(http, se
 
 
 def test_the_ussd_simulator_refuses_bad_text_before_dialling(http, server_url, ctx):
-    before = row_counts(ctx)
     with browser(server_url) as client:
+        log_in_for_the_simulator(client)
+        before = row_counts(ctx)
         refused_with(submit(client, "/simulateur-ussd", "/simulateur-ussd/appeler",
                             {"msisdn": MSISDN, "code": "#121#\x00"}), control("code"))
         refused_with(submit(client, "/simulateur-ussd", "/simulateur-ussd/repondre",

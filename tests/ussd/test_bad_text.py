@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.rows import row_counts
-from tests.ussd.conftest import MSISDN, Gateway, add_subscriber, screen_of
+from tests.ussd.conftest import GATEWAY, MSISDN, Gateway, add_subscriber, screen_of
 
 FORM = {"sessionId": "ATUid_bad_text", "serviceCode": "#121#", "phoneNumber": MSISDN, "networkCode": "61201",
         "text": ""}
@@ -20,7 +20,7 @@ def post(http: httpx.Client, **changed: str) -> httpx.Response:
     """The gateway's form with some fields changed; each value is sent as given (already URL-encoded)."""
     fields = {name: quote(value, safe="") for name, value in FORM.items()} | changed
     body = "&".join(f"{name}={value}" for name, value in fields.items())
-    return http.post("/ussd", content=body.encode(), headers={"Content-Type": "application/x-www-form-urlencoded"})
+    return http.post("/ussd", content=body.encode(), headers={"Content-Type": "application/x-www-form-urlencoded", **GATEWAY})
 
 
 @pytest.mark.parametrize("field", ["text", "serviceCode"])

@@ -22,7 +22,7 @@ ID_MAX = 64
 # An E.164 number; in a path its '+' may come URL-encoded (%2B) or not at all.
 MSISDN_PATTERN = r"^\+[1-9][0-9]{7,14}$"
 MSISDN_IN_PATH_PATTERN = r"^\+?[1-9][0-9]{7,14}$"
-PERIOD_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+PERIOD_PATTERN = r"^2[0-9]{3}-(0[1-9]|1[0-2])$"  # YYYY-MM from 2000 on: older zone offsets break day arithmetic
 # What the audit trail files events under: a kind of entity, and its id (ours, or a subscriber's MSISDN).
 ENTITY_KIND_PATTERN = r"^[a-z][a-z_]{0,31}$"
 ENTITY_ID_PATTERN = r"^\+?[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"

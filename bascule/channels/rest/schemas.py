@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from bascule.channels.rest.fields import (
+    ID_PATTERN,
     PERIOD_PATTERN,
     CatalogId,
     Email,
@@ -24,6 +25,7 @@ from bascule.evolutions.fleet import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from bascule.kernel.calendar import Period
 from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.kernel.money import Money
+from bascule.kernel.text import ONE_LINE_PATTERN
 
 
 class Strict(BaseModel):
@@ -340,9 +342,8 @@ def period_of(text: str) -> Period:
 
 # --- Line A fleets: the listing's filters and pages, a line's usage by day -------------------------------------
 
-_NO_CONTROL_CHARACTER = r"^[^\u0000-\u001f\u007f]*$"
-_ID = r"^[A-Za-z0-9_-]+$"
-PERIOD_PATTERN = r"^2\d{3}-(0[1-9]|1[0-2])$"  # YYYY-MM, from 2000 on (see bascule.evolutions.fleet.daily_usage)
+_NO_CONTROL_CHARACTER = ONE_LINE_PATTERN
+_ID = ID_PATTERN
 
 
 class ServicesQuery(BaseModel):
