@@ -20,7 +20,8 @@ def post(http: httpx.Client, **changed: str) -> httpx.Response:
     """The gateway's form with some fields changed; each value is sent as given (already URL-encoded)."""
     fields = {name: quote(value, safe="") for name, value in FORM.items()} | changed
     body = "&".join(f"{name}={value}" for name, value in fields.items())
-    return http.post("/ussd", content=body.encode(), headers={"Content-Type": "application/x-www-form-urlencoded", **GATEWAY})
+    return http.post("/ussd", content=body.encode(),
+                     headers={"Content-Type": "application/x-www-form-urlencoded", **GATEWAY})
 
 
 @pytest.mark.parametrize("field", ["text", "serviceCode"])
