@@ -73,7 +73,7 @@ def test_the_wheel_carries_what_is_read_at_run_time(wheel: Path) -> None:
 
 def test_the_suite_imports_the_package_it_was_told_to() -> None:
     """The installed wheel under scripts/test; the checkout (an editable install) when run by hand."""
-    assert Path(bascule.__file__).resolve().is_relative_to(CHECKOUT) is not INSTALLED
+    assert Path(bascule.__file__).resolve().is_relative_to(SOURCE) is not INSTALLED
 
 
 def test_servers_started_by_the_tests_import_the_same_package() -> None:
