@@ -16,6 +16,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from bascule.persistence.types import ExactDecimal, UtcDateTime
@@ -303,6 +304,7 @@ otp_codes = Table(
 
 # --- Shared: the notification outbox and USSD sessions --------------------------------------
 
+_UNSENT = text("status = 'pending'")
 notifications = Table(
     "notifications",
     metadata,
@@ -319,7 +321,8 @@ notifications = Table(
     CheckConstraint("channel IN ('sms', 'email')", name="channel"),
     CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status"),
     Index("ix_notifications_to_created", "to", "created_at"),
-    Index("ix_notifications_status_next", "status", "next_attempt_at"),
+    Index("ix_notifications_unsent", "next_attempt_at", "created_at", "id", postgresql_where=_UNSENT,
+          sqlite_where=_UNSENT),  # partial, as the jobs' one
 )
 
 ussd_sessions = Table(
@@ -386,6 +389,7 @@ invoice_lines = Table(
 
 # --- Provisioning towards the networks: jobs written with the change, run by workers (migration 0004) --
 
+_JOB_WAITING = text("status IN ('pending', 'running')")
 provisioning_jobs = Table(
     "provisioning_jobs",
     metadata,
@@ -409,7 +413,10 @@ provisioning_jobs = Table(
     Column("finished_at", UtcDateTime),
     CheckConstraint("status IN ('pending', 'running', 'succeeded', 'failed')", name="status"),
     CheckConstraint("attempts >= 0", name="attempts_not_negative"),
-    Index("ix_provisioning_jobs_due", "status", "next_attempt_at"),
+    # Partial: finished jobs pile up for ever, and a poll must read only the waiting ones, with or without
+    # VACUUM (autovacuum may be off, or behind).
+    Index("ix_provisioning_jobs_waiting", "next_attempt_at", "id", postgresql_where=_JOB_WAITING,
+          sqlite_where=_JOB_WAITING),
     Index("ix_provisioning_jobs_request", "change_request_id"),
 )
 
