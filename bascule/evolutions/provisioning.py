@@ -9,7 +9,7 @@ charge line of the request is reversed by a credit line, and the customer is tol
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bascule.audit.trail import record
@@ -24,17 +24,24 @@ from bascule.kernel.calendar import Period, zone
 from bascule.kernel.money import Money
 from bascule.notifications import notify
 from bascule.persistence.uow import UnitOfWork
-from bascule.provisioning.model import JobStatus, line_jobs
+from bascule.provisioning.model import Job, JobStatus, line_jobs
 
 REBOOT = "Pour que les modifications soient prises en compte sur la carte SIM, redémarrez votre équipement."
 
 
 def write_jobs(ctx: Context, uow: UnitOfWork, request: ChangeRequest, service: Service, changed: Service,
-               items: tuple[str, ...], now: datetime) -> list[str]:
+               items: tuple[str, ...], now: datetime) -> list[Job]:
+    """The request's network jobs; with a provisioner in this process that confirmations wait for, leased to it
+    already, for it asks the networks as soon as the confirmation has committed (`await_networks`)."""
     before = {**service.audit_view(), "radio": ctx.catalog.plan(service.plan_id).radio.value}
     after = {**changed.audit_view(), "radio": ctx.catalog.plan(changed.plan_id).radio.value}
+    provisioner = ctx.extras.get("provisioner")
+    if provisioner is not None and provisioner.config.inline_seconds <= 0:
+        provisioner = None  # confirmations do not wait for the networks here: the workers take the jobs
     return uow.jobs.add(line_jobs(service.msisdn, before, after, items), subject=("service", service.id),
-                        change_request_id=request.id, max_attempts=int(ctx.extras.get("max_attempts", 6)), now=now)
+                        change_request_id=request.id, max_attempts=int(ctx.extras.get("max_attempts", 6)), now=now,
+                        leased_to=None if provisioner is None else provisioner.worker_id,
+                        lease=timedelta(0) if provisioner is None else provisioner.config.lease)
 
 
 def notify_managers(uow: UnitOfWork, account_id: str, subject: str, body: str, now: datetime) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, and_, exists, func, insert, or_, select, update
+from sqlalchemy import Row, and_, bindparam, exists, func, insert, or_, select, update
 
 from bascule.persistence import tables as t
 from bascule.persistence.repositories import _Repository, new_id
@@ -31,18 +31,35 @@ def _job(row: Row[Any]) -> Job:
 
 class Jobs(_Repository):
     def add(self, specs: Sequence[JobSpec], *, subject: tuple[str, str], change_request_id: str | None,
-            max_attempts: int, now: datetime) -> list[str]:
-        ids = [new_id("job") for _ in specs]
-        if specs:
+            max_attempts: int, now: datetime, leased_to: str | None = None,
+            lease: timedelta = timedelta(0)) -> list[Job]:
+        """`leased_to`: written already claimed by that worker (a confirmation that asks the networks at once
+        once it has committed), as a claim would leave them: running, one attempt, locked until the lease ends."""
+        jobs = [
+            Job(id=new_id("job"), change_request_id=change_request_id, subject_kind=subject[0], subject_id=subject[1],
+                network=spec.network, operation=spec.operation, payload=spec.payload,
+                status=JobStatus.PENDING if leased_to is None else JobStatus.RUNNING,
+                attempts=0 if leased_to is None else 1, max_attempts=max_attempts, next_attempt_at=now,
+                work_order_id=None)
+            for spec in specs
+        ]
+        if jobs:
             self.connection.execute(insert(J), [
-                {"id": job_id, "change_request_id": change_request_id, "subject_kind": subject[0],
-                 "subject_id": subject[1], "network": spec.network, "operation": spec.operation.value,
-                 "payload": spec.payload, "status": JobStatus.PENDING.value, "attempts": 0,
+                {"id": job.id, "change_request_id": change_request_id, "subject_kind": subject[0],
+                 "subject_id": subject[1], "network": job.network, "operation": job.operation.value,
+                 "payload": job.payload, "status": job.status.value, "attempts": job.attempts,
                  "max_attempts": max_attempts, "next_attempt_at": now, "created_at": now,
-                 "depends_on": ids[index - 1] if spec.after_previous and index else None}
-                for index, (job_id, spec) in enumerate(zip(ids, specs, strict=True))
+                 "locked_by": leased_to, "locked_until": None if leased_to is None else now + lease,
+                 "depends_on": jobs[index - 1].id if spec.after_previous and index else None}
+                for index, (job, spec) in enumerate(zip(jobs, specs, strict=True))
             ])
-        return ids
+        return jobs
+
+    def succeed_all(self, done: Sequence[tuple[str, str | None]], worker: str, now: datetime) -> bool:
+        """Jobs (id, work order) this worker holds, all succeeded, in one statement; False if a lease was lost."""
+        rows = [{"job_id": job_id, "worker": worker, "now": now, "work_order_id": work_order}
+                for job_id, work_order in done]
+        return self.connection.execute(_SUCCEED_HELD, rows).rowcount == len(rows)
 
     def claim(self, worker: str, now: datetime, lease: timedelta, limit: int,
               change_request_id: str | None = None) -> list[Job]:
@@ -112,6 +129,14 @@ class Jobs(_Repository):
     def counts(self) -> dict[str, int]:
         rows = self.connection.execute(select(J.c.status, func.count()).group_by(J.c.status)).all()
         return {status: int(count) for status, count in rows}
+
+
+_SUCCEED_HELD = (
+    update(J)
+    .where(J.c.id == bindparam("job_id"), J.c.locked_by == bindparam("worker"), J.c.status == JobStatus.RUNNING.value)
+    .values(status=JobStatus.SUCCEEDED.value, finished_at=bindparam("now"), locked_by=None, locked_until=None,
+            work_order_id=func.coalesce(bindparam("work_order_id"), J.c.work_order_id))
+)
 
 
 def _with_work_order(values: dict[str, Any], work_order_id: str | None) -> dict[str, Any]:

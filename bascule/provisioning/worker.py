@@ -27,6 +27,14 @@ log = structlog.get_logger("bascule.provisioning")
 Outcome = Callable[[Context, UnitOfWork, Job, str | None], None]
 
 
+@dataclass(frozen=True, slots=True)
+class NetworkFault:
+    """Why a job is not done yet: a network error, or the work order's state."""
+
+    cause: Exception | WorkOrderState
+    work_order: str | None
+
+
 @dataclass
 class WorkerConfig:
     lease: timedelta = timedelta(seconds=60)
@@ -68,6 +76,71 @@ class Provisioner:
                 self._finish(job, succeeded=False, error="abandoned: its request is no longer in progress")
         return len(jobs)
 
+    def run_leased(self, jobs: list[Job], also: Callable[[UnitOfWork], None] | None = None) -> bool:
+        """Jobs written already leased to this worker by a command that has just committed: ask the networks
+        now. When every network is done at once (the usual case), the jobs and their subject's outcome are
+        recorded in one transaction; otherwise each job goes on as a claimed job would. True when all are done."""
+        done: list[tuple[Job, str]] = []
+        for job in jobs:
+            asked = self._ask(job)
+            if not isinstance(asked, str):
+                self._record_done(done, None)
+                self._release(jobs[len(done) + 1:])
+                self._settle_one(job, asked)
+                return False
+            done.append((job, asked))
+        return self._record_done(done, also)
+
+    def _ask(self, job: Job) -> str | NetworkFault:
+        """The work order, when the network has done it; else its state or the error."""
+        adapter = self.networks[job.network] if job.network in self.networks.names() else None
+        work_order = job.work_order_id
+        try:
+            if adapter is None:
+                raise PermanentNetworkError(f"no adapter for network {job.network!r}")
+            work_order = work_order or adapter.submit(job.id, job.operation.value, job.payload)
+            state = adapter.state(work_order)
+        except (TransientNetworkError, PermanentNetworkError) as error:
+            return NetworkFault(error, work_order)
+        return work_order if state is WorkOrderState.DONE else NetworkFault(state, work_order)
+
+    def _record_done(self, done: list[tuple[Job, str]], also: Callable[[UnitOfWork], None] | None) -> bool:
+        """`also` runs in the same transaction, once the outcome is recorded (the caller's answer, say)."""
+        if not done:
+            return False
+        on_success, _ = self._outcomes(done[-1][0])
+        now = self.ctx.clock.now()
+        with self.ctx.uow() as uow:
+            if not uow.jobs.succeed_all([(job.id, work_order) for job, work_order in done], self.worker_id, now):
+                return False  # a lease ran out meanwhile: the worker that took the job over records it
+            if on_success is not None:  # once: the outcome hooks look at every job of the subject
+                on_success(self.ctx, uow, done[-1][0], None)
+            if also is not None:
+                also(uow)
+            uow.commit()
+        return True
+
+    def _release(self, jobs: list[Job]) -> None:
+        """Jobs not asked yet go back to the queue at once (not counted as a try)."""
+        for job in jobs:
+            with self.ctx.uow() as uow:
+                uow.jobs.retry_at(job.id, self.worker_id, self.ctx.clock.now(), None, counts=False)
+                uow.commit()
+
+    def _settle_one(self, job: Job, fault: NetworkFault) -> None:
+        if isinstance(fault.cause, TransientNetworkError):
+            self._retry(job, str(fault.cause), fault.work_order)
+        elif isinstance(fault.cause, PermanentNetworkError):
+            self._finish(job, succeeded=False, error=str(fault.cause), work_order=fault.work_order)
+        elif fault.cause is WorkOrderState.FAILED:
+            self._finish(job, succeeded=False, error=f"work order {fault.work_order} refused by {job.network}",
+                         work_order=fault.work_order)
+        else:
+            with self.ctx.uow() as uow:
+                uow.jobs.retry_at(job.id, self.worker_id, self.ctx.clock.now() + self.config.poll_interval, None,
+                                  counts=False, work_order_id=fault.work_order)
+                uow.commit()
+
     def run_for_request(self, change_request_id: str, settled: Callable[[], bool],
                         seconds: float | None = None) -> None:
         """Work on one request's jobs for a moment (a confirmation waits this long for the networks), until
@@ -104,29 +177,11 @@ class Provisioner:
     def _execute(self, job: Job) -> None:
         """Submit (once: the job id is the operator's idempotency key) and ask the work order's state; the
         outcome and the work order id are then written in one transaction."""
-        adapter = self.networks[job.network] if job.network in self.networks.names() else None
-        work_order = job.work_order_id
-        try:
-            if adapter is None:
-                raise PermanentNetworkError(f"no adapter for network {job.network!r}")
-            work_order = work_order or adapter.submit(job.id, job.operation.value, job.payload)
-            state = adapter.state(work_order)
-        except TransientNetworkError as error:
-            self._retry(job, str(error), work_order)
-            return
-        except PermanentNetworkError as error:
-            self._finish(job, succeeded=False, error=str(error), work_order=work_order)
-            return
-        if state is WorkOrderState.DONE:
-            self._finish(job, succeeded=True, error=None, work_order=work_order)
-        elif state is WorkOrderState.FAILED:
-            self._finish(job, succeeded=False, error=f"work order {work_order} refused by {job.network}",
-                         work_order=work_order)
+        asked = self._ask(job)
+        if isinstance(asked, str):
+            self._finish(job, succeeded=True, error=None, work_order=asked)
         else:
-            with self.ctx.uow() as uow:
-                uow.jobs.retry_at(job.id, self.worker_id, self.ctx.clock.now() + self.config.poll_interval, None,
-                                  counts=False, work_order_id=work_order)
-                uow.commit()
+            self._settle_one(job, asked)
 
     def _retry(self, job: Job, error: str, work_order: str | None) -> None:
         if job.attempts >= job.max_attempts:
