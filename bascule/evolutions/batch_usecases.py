@@ -14,6 +14,7 @@ from bascule.context import Context
 from bascule.evolutions.batch import BatchItem, ChangeBatch, ItemStatus, check_lines, require_open
 from bascule.evolutions.rules import RequestedChanges
 from bascule.evolutions.usecases import (
+    Confirmed,
     await_networks,
     confirm_as_identified,
     open_change_request,
@@ -97,20 +98,25 @@ def confirm_change_batch(ctx: Context, actor: Principal, channel: Channel, batch
         record(uow, at=now, actor=actor, channel=channel, entity=("change_batch", batch.id),
                action="change_batch.confirmed", after={"lines": len(batch.awaiting())})
         uow.commit()
+    confirmed = {}
     for item in batch.awaiting():
-        _confirm_line(ctx, actor, channel, batch.id, item)
-    _await_networks(ctx, get_change_batch(ctx, actor, batch_id))
+        if (line := _confirm_line(ctx, actor, channel, batch.id, item)) is not None:
+            confirmed[line.request.id] = line
+    _await_networks(ctx, get_change_batch(ctx, actor, batch_id), confirmed)
     return get_change_batch(ctx, actor, batch_id)
 
 
-def _confirm_line(ctx: Context, actor: Principal, channel: Channel, batch_id: str, item: BatchItem) -> None:
+def _confirm_line(ctx: Context, actor: Principal, channel: Channel, batch_id: str,
+                  item: BatchItem) -> Confirmed | None:
     """The line's request confirmed as a request of its own; refused, it is withdrawn and charges nothing."""
-    assert item.change_request_id is not None  # an item awaiting confirmation has its request
+    if item.change_request_id is None:
+        raise RuntimeError(f"line {item.position} of batch {batch_id} awaits confirmation without a request")
     try:
-        confirm_as_identified(ctx, actor, channel, item.change_request_id)
+        return confirm_as_identified(ctx, actor, channel, item.change_request_id)
     except DomainError as refusal:
         if refusal.code is not ErrorCode.INVALID_STATE:  # else confirmed or cancelled meanwhile: it says so
             _refuse_line(ctx, actor, channel, batch_id, item, refusal)
+        return None
 
 
 def _refuse_line(ctx: Context, actor: Principal, channel: Channel, batch_id: str, item: BatchItem,
@@ -127,7 +133,7 @@ def _refuse_line(ctx: Context, actor: Principal, channel: Channel, batch_id: str
         uow.commit()
 
 
-def _await_networks(ctx: Context, batch: ChangeBatch) -> None:
+def _await_networks(ctx: Context, batch: ChangeBatch, confirmed: dict[str, Confirmed]) -> None:
     """The networks get the moment one confirmation gets, for the whole batch (its lines confirmed by an earlier,
     interrupted confirmation too); what they have not answered by then stays `provisioning` for the workers."""
     provisioner = ctx.extras.get("provisioner")
@@ -139,10 +145,13 @@ def _await_networks(ctx: Context, batch: ChangeBatch) -> None:
         if left <= 0:
             return
         if item.status is ItemStatus.PROVISIONING and item.change_request_id is not None:
-            with ctx.uow(write=False) as uow:
-                request = uow.change_requests.get(item.change_request_id)
-            if request is not None:
-                await_networks(ctx, request, left)
+            line = confirmed.get(item.change_request_id)
+            if line is None:  # confirmed by an earlier, interrupted confirmation
+                with ctx.uow(write=False) as uow:
+                    request = uow.change_requests.get(item.change_request_id)
+                line = None if request is None else Confirmed(request)
+            if line is not None:
+                await_networks(ctx, line, left)
 
 
 def cancel_change_batch(ctx: Context, actor: Principal, channel: Channel, batch_id: str) -> ChangeBatch:

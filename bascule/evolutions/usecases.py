@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +23,7 @@ from bascule.kernel.calendar import Period, local_date, zone
 from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.persistence.repositories import new_id
 from bascule.persistence.uow import UnitOfWork
+from bascule.provisioning.model import Job, JobStatus
 
 
 def quote_as_json(value: Quote) -> dict[str, Any]:
@@ -174,26 +176,38 @@ def _apply(ctx: Context, uow: UnitOfWork, actor: Principal, channel: Channel, se
 _move = move_request
 
 
+@dataclass(frozen=True, slots=True)
+class Confirmed:
+    """A confirmed request, and the network jobs this process holds for it (`await_networks` asks them)."""
+
+    request: ChangeRequest
+    leased: tuple[Job, ...] = ()
+
+
 def confirm_change_request(
     ctx: Context, actor: Principal, channel: Channel, request_id: str, password: str | None
-) -> ChangeRequest:
-    """Identity first, then in one transaction: take the month's slot, apply, charge, complete."""
-    with ctx.uow(write=False) as uow:
-        existing = uow.change_requests.get(request_id)
-    if existing is None or not actor.may_see_account(existing.account_id):
-        raise DomainError(ErrorCode.NOT_FOUND, what="change_request")
-    actor.require_change_right()
-    confirm_identity(ctx, actor, password)
-    return await_networks(ctx, confirm_as_identified(ctx, actor, channel, request_id))
+) -> Confirmed:
+    """Identity first (a customer re-enters the password), then `confirm_as_identified`. The networks are
+    asked once this has committed: `await_networks`."""
+    if not actor.is_operator:  # an unknown request is "not found" before the password is looked at
+        with ctx.uow(write=False) as uow:
+            existing = uow.change_requests.get(request_id)
+        if existing is None or not actor.may_see_account(existing.account_id):
+            raise DomainError(ErrorCode.NOT_FOUND, what="change_request")
+        actor.require_change_right()
+        confirm_identity(ctx, actor, password)
+    return confirm_as_identified(ctx, actor, channel, request_id)
 
 
-def confirm_as_identified(ctx: Context, actor: Principal, channel: Channel, request_id: str) -> ChangeRequest:
-    """The confirmation of a visible request once the caller has confirmed the actor's identity, in one
-    transaction: take the month's slot, apply, charge, write the network jobs (or complete)."""
+def confirm_as_identified(ctx: Context, actor: Principal, channel: Channel, request_id: str) -> Confirmed:
+    """The confirmation of a request once the caller has confirmed the actor's identity, in one unit of work:
+    take the month's slot, apply, charge, write the network jobs (or complete)."""
     now = ctx.clock.now()
     with ctx.uow() as uow:
         request = uow.change_requests.lock(request_id)
-        assert request is not None
+        if request is None or not actor.may_see_account(request.account_id):
+            raise DomainError(ErrorCode.NOT_FOUND, what="change_request")
+        actor.require_change_right()
         if request.status is not RequestStatus.AWAITING_CONFIRMATION:
             raise DomainError(ErrorCode.INVALID_STATE, current_status=request.status.value)
         service = current_service(ctx, uow, _visible_service(uow, actor, request.service_id, lock=True), now)
@@ -208,22 +222,36 @@ def confirm_as_identified(ctx: Context, actor: Principal, channel: Channel, requ
         changed, snapshot = _apply(ctx, uow, actor, channel, service, target, priced, state, period, request, now)
         request = _move(uow, request, RequestStatus.PROVISIONING, actor, channel, now, confirmed_at=now,
                         slot_period=str(period), quote=quote_as_json(priced), service_before=snapshot)
-        if not write_jobs(ctx, uow, request, service, changed, target.items, now):
+        jobs = write_jobs(ctx, uow, request, service, changed, target.items, now)
+        if not jobs:
             request = complete(uow, request, actor, now)
         else:
             notify_managers(uow, request.account_id, "Demande d'évolution confirmée",
                             f"La demande {request.id} est confirmée et s'applique maintenant. {REBOOT}", now)
         uow.commit()
-    return request
+    leased = tuple(job for job in jobs if job.status is JobStatus.RUNNING)
+    return Confirmed(request, leased)
 
 
-def await_networks(ctx: Context, request: ChangeRequest, seconds: float | None = None) -> ChangeRequest:
-    """Give the networks a moment to answer (the provisioner's own, or `seconds`), so a fast network gives a
-    `completed` answer at once."""
+def await_networks(ctx: Context, confirmed: Confirmed, seconds: float | None = None,
+                   within: Callable[[UnitOfWork, ChangeRequest], None] | None = None) -> ChangeRequest:
+    """Ask the networks now (after the confirmation's commit), so that a fast network gives a `completed`
+    answer at once; a slower one gets a moment (the provisioner's own, or `seconds`), then the workers.
+
+    `within` runs in the transaction that records the networks' answer, with the request as it then is."""
     provisioner = ctx.extras.get("provisioner")
+    request = confirmed.request
     if provisioner is None or request.status is not RequestStatus.PROVISIONING:
         return request
     latest = [request]
+
+    def read(uow: UnitOfWork) -> None:
+        latest[0] = uow.change_requests.get(request.id) or latest[0]
+        if within is not None:
+            within(uow, latest[0])
+
+    if confirmed.leased and provisioner.run_leased(list(confirmed.leased), also=read):
+        return latest[0]
 
     def settled() -> bool:  # completed or failed: every job of it has then been run or abandoned
         with ctx.uow(write=False) as uow:
@@ -231,9 +259,9 @@ def await_networks(ctx: Context, request: ChangeRequest, seconds: float | None =
         return latest[0].status is not RequestStatus.PROVISIONING
 
     provisioner.run_for_request(request.id, settled, seconds)
-    if latest[0] is request:  # the networks were not even asked within the wait
-        with ctx.uow(write=False) as uow:
-            return uow.change_requests.get(request.id) or request
+    with ctx.uow() as uow:
+        read(uow)
+        uow.commit()
     return latest[0]
 
 

@@ -83,6 +83,16 @@ def issue_token(uow: UnitOfWork, ctx: Context, kind: PrincipalKind, principal_id
     return IssuedToken(token, expires_at)
 
 
+def open_operator_session(ctx: Context, operator_id: str, address: str) -> IssuedToken:
+    """A back-office session for whoever proved to hold the operator's secret (checked by the channel)."""
+    with ctx.uow() as uow:
+        issued = issue_token(uow, ctx, PrincipalKind.OPERATOR, operator_id)
+        record(uow, at=ctx.clock.now(), actor=OPERATOR, channel=Channel.BACKOFFICE, entity=("operator", "operator"),
+               action="operator.logged_in", after={"address": address})
+        uow.commit()
+    return issued
+
+
 def login_user(ctx: Context, email: str, password: str, channel: Channel = Channel.API) -> IssuedToken:
     with ctx.uow(write=False) as uow:
         user = uow.users.by_email(email.strip().lower())
@@ -132,4 +142,5 @@ def confirm_identity(ctx: Context, principal: Principal, password: str | None) -
         raise DomainError(ErrorCode.IDENTITY_NOT_CONFIRMED)
 
 
-__all__ = ["OPERATOR", "authenticate", "confirm_identity", "create_account", "create_user", "login_user"]
+__all__ = ["OPERATOR", "authenticate", "confirm_identity", "create_account", "create_user", "login_user",
+           "open_operator_session"]

@@ -1,9 +1,15 @@
-"""The unit of work: one transaction per use case, rolled back unless committed once at its end."""
+"""The unit of work: one transaction per command, rolled back unless committed once at its end.
+
+A command (see `bascule.commands.runner`) opens one unit of work; the use cases it calls open theirs
+with `ctx.uow()`, and get a `JoinedUnit` of it: the same transaction, where their own `commit()` keeps
+their work and an exception discards it (a SAVEPOINT, taken only when earlier work must survive), so a
+use case reads the same whether it runs alone or inside a command.
+"""
 
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from sqlalchemy import Connection, Engine
 
@@ -12,6 +18,7 @@ from bascule.persistence import repositories as r
 from bascule.persistence.batches import ChangeBatches
 from bascule.persistence.billing import Invoices
 from bascule.persistence.fleet import Fleet
+from bascule.persistence.idempotency import IdempotencyRecords
 from bascule.persistence.jobs import Jobs
 
 
@@ -21,6 +28,8 @@ class UnitOfWork:
         self._write = write
         self._connection: Connection | None = None
         self._committed = False
+        self.kept_writes = False  # a joined unit committed its writes: they outlive a later refusal
+        self.discarded_writes = False  # a joined unit wrote and ended without commit, with no savepoint
 
     def __enter__(self) -> Self:
         connection = self._engine.connect()
@@ -50,7 +59,12 @@ class UnitOfWork:
         self.migrations = p.Migrations(connection)
         self.otp_codes = p.OneTimeCodes(connection)
         self.notifications = p.Notifications(connection)
+        self.idempotency = IdempotencyRecords(connection)
         return self
+
+    def joined(self, *, write: bool = True) -> JoinedUnit:
+        """A use case's unit of work inside this command's transaction."""
+        return JoinedUnit(self, write=write)
 
     @property
     def connection(self) -> Connection:
@@ -63,6 +77,12 @@ class UnitOfWork:
             raise RuntimeError("a unit of work commits once")
         self.connection.commit()
         self._committed = True
+
+    def restart(self) -> None:
+        """Drop everything written so far and go on in a new transaction (a command discarding its work)."""
+        self.connection.rollback()
+        self.connection.begin()
+        self.kept_writes = self.discarded_writes = False
 
     def __exit__(
         self,
@@ -77,3 +97,55 @@ class UnitOfWork:
         finally:
             connection.close()
             self._connection = None
+
+
+class JoinedUnit(UnitOfWork):
+    """`ctx.uow()` inside a command: the command's transaction, with a use case's commit semantics."""
+
+    def __init__(self, outer: UnitOfWork, *, write: bool) -> None:
+        self._outer = outer
+        self._write = write
+        self._savepoint: Any = None
+        self._committed = False
+
+    def __getattr__(self, name: str) -> Any:  # the repositories of the command's unit
+        return getattr(self._outer, name)
+
+    @property
+    def connection(self) -> Connection:
+        return self._outer.connection
+
+    def joined(self, *, write: bool = True) -> JoinedUnit:
+        return self._outer.joined(write=write)
+
+    def restart(self) -> None:
+        raise RuntimeError("only the command restarts its transaction")
+
+    def __enter__(self) -> Self:
+        if self._write and self._outer.discarded_writes:
+            self._outer.restart()  # what an earlier unit left uncommitted never happened
+        if self._write and self._outer.kept_writes:
+            self._savepoint = self._outer.connection.begin_nested()  # earlier, committed work must survive us
+        return self
+
+    def commit(self) -> None:
+        if self._committed:
+            raise RuntimeError("a unit of work commits once")
+        if self._savepoint is not None:
+            self._savepoint.commit()
+        self._committed = True
+        if self._write:
+            self._outer.kept_writes = True
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._committed or not self._write:
+            return
+        if self._savepoint is not None:
+            self._savepoint.rollback()
+        else:
+            self._outer.discarded_writes = True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
 from threading import Barrier
 from typing import Any
 
@@ -368,6 +369,14 @@ def test_a_confirmation_stopped_half_way_tells_the_truth_and_finishes_when_confi
     # the first line is confirmed (no worker runs beside this test server, so the networks have not answered)
     assert (halfway["status"], [item["status"] for item in halfway["items"]]) == (
         "confirming", ["provisioning", "quoted"])
+    # its jobs were written leased to the process that stopped; once the lease has run out, they are anyone's
+    held = select(t.provisioning_jobs.c.status, t.provisioning_jobs.c.locked_until).where(
+        t.provisioning_jobs.c.change_request_id == halfway["items"][0]["change_request_id"])
+    with ctx.engine.connect() as connection:
+        jobs = connection.execute(held).all()
+    assert {(status, locked_until - ctx.clock.now()) for status, locked_until in jobs} == {
+        ("running", timedelta(seconds=60))}
+    ctx.clock.set(ctx.clock.now() + timedelta(seconds=61))
     finished = settled_batch(http, ok(confirm_batch(http, fleet.customer.manager, batch["id"])),
                              fleet.customer.manager)
     assert (finished["status"], [item["status"] for item in finished["items"]]) == (

@@ -18,7 +18,13 @@ from sqlalchemy import select
 from bascule.evolutions.lifecycle import RequestStatus
 from bascule.evolutions.rules import RequestedChanges
 from bascule.evolutions.services import create_service, get_service
-from bascule.evolutions.usecases import confirm_change_request, create_change_request, get_change_request
+from bascule.commands.runner import run
+from bascule.evolutions.usecases import (
+    await_networks,
+    confirm_change_request,
+    create_change_request,
+    get_change_request,
+)
 from bascule.identity.model import OPERATOR, Channel, Role
 from bascule.identity.usecases import create_account, create_user
 from bascule.persistence import tables as t
@@ -52,7 +58,8 @@ def _service(ctx, plan_volume=10 * GIB, network="orange"):
 
 def _confirm(ctx, service, **changes):
     request = create_change_request(ctx, OPERATOR, Channel.API, service.id, RequestedChanges(**changes))
-    return confirm_change_request(ctx, OPERATOR, Channel.API, request.id, None)
+    confirmed = run(ctx, lambda c: confirm_change_request(c, OPERATOR, Channel.API, request.id, None))
+    return await_networks(ctx, confirmed)  # as the channels do, once the confirmation has committed
 
 
 def _drain(ctx, clock, rounds=20):

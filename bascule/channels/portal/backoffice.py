@@ -11,7 +11,6 @@ from typing import Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
-from bascule.audit.trail import record
 from bascule.billing.usecases import account_charges
 from bascule.channels.portal import queries
 from bascule.channels.portal.sessions import BACKOFFICE, PortalSession
@@ -30,8 +29,8 @@ from bascule.channels.rest.security import is_operator_token
 from bascule.context import Context
 from bascule.evolutions.services import get_service, list_services
 from bascule.evolutions.usecases import get_change_request, list_change_requests
-from bascule.identity.model import OPERATOR, Channel, Principal, PrincipalKind
-from bascule.identity.usecases import issue_token
+from bascule.identity.model import OPERATOR, Principal, PrincipalKind
+from bascule.identity.usecases import open_operator_session
 from bascule.kernel.calendar import Period, zone
 from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.kernel.messages_fr import message
@@ -110,11 +109,7 @@ def login(request: Request, token: str = Form(default=""), suite: str = Form(def
         return render(request, "backoffice/login.html", status=status, error=message(error), closed=expected is None,
                       suite=_next(suite))
     portal.throttle.succeeded(BACKOFFICE, "operateur", address)
-    with ctx.uow() as uow:
-        issued = issue_token(uow, ctx, PrincipalKind.OPERATOR, expected)
-        record(uow, at=ctx.clock.now(), actor=OPERATOR, channel=Channel.BACKOFFICE, entity=("operator", "operator"),
-               action="operator.logged_in", after={"address": address})
-        uow.commit()
+    issued = open_operator_session(ctx, expected, address)
     session.log_in(BACKOFFICE, issued.token)
     return see_other(_next(suite))
 

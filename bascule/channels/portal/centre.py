@@ -33,12 +33,14 @@ from bascule.channels.portal.web import (
     see_other,
 )
 from bascule.channels.rest.problems import STATUS
+from bascule.commands.runner import run
 from bascule.context import Context
 from bascule.evolutions.lifecycle import RequestStatus
 from bascule.evolutions.model import ChangeRequest
 from bascule.evolutions.rules import RequestedChanges
 from bascule.evolutions.services import ServiceView, get_service, list_services
 from bascule.evolutions.usecases import (
+    await_networks,
     cancel_change_request,
     confirm_change_request,
     create_change_request,
@@ -381,7 +383,7 @@ def confirm(request: Request, request_id: str, password: str = Form(default=""),
     address = client_address(request)
     try:
         portal.throttle.check("confirmation", principal.id, address)
-        confirm_change_request(ctx, principal, Channel.PORTAL, request_id, password)
+        confirmed = run(ctx, lambda c: confirm_change_request(c, principal, Channel.PORTAL, request_id, password))
     except DomainError as error:
         if error.code is ErrorCode.IDENTITY_NOT_CONFIRMED:
             portal.throttle.failed("confirmation", principal.id, address)
@@ -390,6 +392,7 @@ def confirm(request: Request, request_id: str, password: str = Form(default=""),
         fresh = get_change_request(ctx, principal, request_id)
         return _request_page(request, principal, fresh, message(error), STATUS.get(error.code, 422))
     portal.throttle.succeeded("confirmation", principal.id, address)
+    await_networks(ctx, confirmed)
     return see_other(f"{PREFIX}/demandes/{found.id}")
 
 

@@ -9,10 +9,8 @@ from fastapi import FastAPI
 from bascule import __version__
 from bascule.channels.rest import problems
 from bascule.channels.rest.docs import install_docs
-from bascule.channels.rest.idempotency import IdempotencyMiddleware, IdempotencyStore
 from bascule.channels.rest.openapi import describe
 from bascule.channels.rest.routes import admin, auth, batches, billing, catalog, clock, services
-from bascule.channels.rest.security import caller_of
 from bascule.context import Context
 from bascule.settings import Settings
 
@@ -33,9 +31,6 @@ def create_app(settings: Settings, ctx: Context) -> FastAPI:
         app.include_router(clock.router)
     for router in (catalog.router, auth.router, admin.router, services.router, batches.router, billing.router):
         app.include_router(router)
-    # Added first, so that middleware added by the installers wrap it (they see replays too).
-    app.add_middleware(IdempotencyMiddleware, store=IdempotencyStore(ctx.engine, ctx.clock),
-                       caller=caller_of(settings, ctx))
     for extension in ctx.extras.get("channel_installers", []):
         extension(app, settings, ctx)
     _complete_the_document(app, ctx)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-from collections.abc import Callable
 
 from fastapi import Depends, Request
 
@@ -52,20 +50,3 @@ def operator(actor: Principal = Depends(principal)) -> Principal:
     return actor
 
 
-def caller_of(settings_: Settings, ctx: Context) -> Callable[[str | None], str]:
-    """Who an Authorization header speaks for, as a stable name (for idempotency keys)."""
-
-    def caller(header: str | None) -> str:
-        scheme, _, token = (header or "").partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token:
-            return "anonymous"
-        if is_operator_token(settings_, token):
-            return "operator"
-        try:
-            who = authenticate(ctx, token)
-        except DomainError:
-            return "unknown:" + hashlib.sha256(token.encode()).hexdigest()[:32]
-        return f"{who.kind.value}:{who.id}"
-
-    return caller

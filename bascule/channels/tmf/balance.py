@@ -20,12 +20,13 @@ from bascule.channels.rest.security import principal
 from bascule.channels.tmf.common import BALANCE, bad_request, created, href, instant, many, one, quantity, text_field
 from bascule.channels.tmf.products import LineB, find_line, product_ref, referenced_msisdn, visible_lines
 from bascule.channels.tmf.store import Document, Documents, bonus_owner
+from bascule.commands.runner import run, run_on_unit
 from bascule.context import Context
 from bascule.identity.model import Channel, Principal
 from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.prepaid.model import BonusBucket
 from bascule.prepaid.rules import from_minor
-from bascule.prepaid.usecases import SubscriberSummary, recharge
+from bascule.prepaid.usecases import RechargeResult, SubscriberSummary, recharge
 
 router = APIRouter(prefix="/prepayBalanceManagement/v4")
 TOPUP = "balanceTopup"
@@ -182,8 +183,19 @@ def create_topup(request: Request, body: Any = Body(...), actor: Principal = Dep
         raise DomainError(ErrorCode.NOT_FOUND, what="product")
     msisdn = line.summary.subscriber.msisdn
     amount = _amount(sent, line.summary.subscriber.currency)
-    result = recharge(ctx, actor, Channel.TMF, msisdn, amount)
     now = ctx.clock.now()
+
+    def top_up(ctx: Context) -> tuple[RechargeResult, dict[str, Any]]:  # one command: the recharge and its document
+        result = recharge(ctx, actor, Channel.TMF, msisdn, amount)
+        stored = _topup_document(result, sent, msisdn, now)
+        run_on_unit(ctx, lambda uow: Documents(uow.connection).add(TOPUP, result.entry.id, stored, now))
+        return result, stored
+
+    result, stored = run(ctx, top_up)
+    return created(request, _public(_topup(request, Document(TOPUP, result.entry.id, stored, now, now))))
+
+
+def _topup_document(result: RechargeResult, sent: dict[str, Any], msisdn: str, now: datetime) -> dict[str, Any]:
     stored = {
         "@type": "BalanceTopup", "description": f"Recharge of {result.entry.amount.text()}", "isAutoTopup": False,
         **{name: value for name, value in sent.items() if name not in ("id", "href")},
@@ -192,10 +204,7 @@ def create_topup(request: Request, body: Any = Body(...), actor: Principal = Dep
         "_line": msisdn,
     }
     stored.setdefault("validFor", {"startDateTime": instant(result.entry.at)})
-    with ctx.uow() as uow:
-        Documents(uow.connection).add(TOPUP, result.entry.id, stored, now)
-        uow.commit()
-    return created(request, _public(_topup(request, Document(TOPUP, result.entry.id, stored, now, now))))
+    return stored
 
 
 def _public(topup: dict[str, Any]) -> dict[str, Any]:

@@ -16,11 +16,13 @@ from bascule.catalog.model import Catalog, DataPack, Plan, PlanKind, Profile
 from bascule.channels.rest.security import principal
 from bascule.channels.tmf.common import CATALOG, TmfError, bad_request, created, href, instant, many, one, text_field
 from bascule.channels.tmf.store import Documents
+from bascule.commands.runner import run_on_unit
 from bascule.context import Context
 from bascule.identity.model import Principal
 from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.kernel.money import Money
 from bascule.persistence.repositories import new_id
+from bascule.persistence.uow import UnitOfWork
 
 router = APIRouter(prefix="/productCatalogManagement/v4")
 
@@ -227,9 +229,7 @@ def _create(request: Request, actor: Principal, resource: str, body: dict[str, A
         fields.setdefault("isBundle", False)
     now = ctx.clock.now()
     entry_id = new_id("tmf")
-    with ctx.uow() as uow:
-        Documents(uow.connection).add(resource, entry_id, fields, now)
-        uow.commit()
+    run_on_unit(ctx, lambda uow: Documents(uow.connection).add(resource, entry_id, fields, now))
     return created(request, _stored(request, resource, entry_id, fields, now))
 
 
@@ -240,14 +240,16 @@ def _patch(request: Request, actor: Principal, resource: str, entry_id: str, bod
     ctx = _context(request)
     changes = _validated(resource, body, partial=True)
     now = ctx.clock.now()
-    with ctx.uow() as uow:
+    def merge(uow: UnitOfWork) -> dict[str, Any]:
         documents = Documents(uow.connection)
         current = documents.get(resource, entry_id)
         if current is None:
             raise DomainError(ErrorCode.NOT_FOUND, what=resource)
         merged = {name: value for name, value in {**current.body, **changes}.items() if value is not None}
         documents.replace(resource, entry_id, merged, now)
-        uow.commit()
+        return merged
+
+    merged = run_on_unit(ctx, merge)
     return one(request, _stored(request, resource, entry_id, merged, now))
 
 
@@ -256,10 +258,8 @@ def _delete(request: Request, actor: Principal, resource: str, entry_id: str) ->
     if _from_file(request, resource, entry_id):
         raise _read_only(resource)
     ctx = _context(request)
-    with ctx.uow() as uow:
-        if not Documents(uow.connection).remove(resource, entry_id):
-            raise DomainError(ErrorCode.NOT_FOUND, what=resource)
-        uow.commit()
+    if not run_on_unit(ctx, lambda uow: Documents(uow.connection).remove(resource, entry_id)):
+        raise DomainError(ErrorCode.NOT_FOUND, what=resource)
     return Response(status_code=204)
 
 

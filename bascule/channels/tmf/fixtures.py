@@ -11,16 +11,19 @@ kit asks for). Running it again changes nothing: each step is skipped when alrea
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import partial
 
 from bascule.catalog.model import BonusKind, PlanKind
 from bascule.channels.tmf.products import REFERENCE
 from bascule.channels.tmf.store import Documents
+from bascule.commands.runner import run_on_unit
 from bascule.context import Context
 from bascule.evolutions.services import create_service
 from bascule.identity.model import OPERATOR, Channel
 from bascule.identity.usecases import create_account
 from bascule.kernel.errors import DomainError, ErrorCode
+from bascule.persistence.uow import UnitOfWork
 from bascule.prepaid.model import BonusBucket
 from bascule.prepaid.usecases import create_subscriber
 
@@ -42,9 +45,8 @@ def _line_a(ctx: Context) -> list[str]:
         noted = Documents(uow.connection).get(FIXTURE, "line-a-account")
     if noted is None:
         account = create_account(ctx, OPERATOR, Channel.CLI, ACCOUNT_NAME, None)
-        with ctx.uow() as uow:
-            Documents(uow.connection).add(FIXTURE, "line-a-account", {"account_id": account.id}, ctx.clock.now())
-            uow.commit()
+        run_on_unit(ctx, lambda uow: Documents(uow.connection).add(FIXTURE, "line-a-account",
+                                                                   {"account_id": account.id}, ctx.clock.now()))
         account_id = account.id
     else:
         account_id = str(noted.body["account_id"])
@@ -75,10 +77,9 @@ def _line_b(ctx: Context) -> list[str]:
         except DomainError as error:
             if error.code is not ErrorCode.CONFLICT:
                 raise
-        with ctx.uow() as uow:
-            Documents(uow.connection).add(REFERENCE, reference, {"msisdn": msisdn}, now)
-            uow.commit()
-    with ctx.uow() as uow:
+        noted = {"msisdn": msisdn}
+        run_on_unit(ctx, partial(_note, REFERENCE, reference, noted, now))
+    def grant(uow: UnitOfWork) -> None:
         for bucket_id, reference, kind, quantity, start, end in BUCKETS:
             bucket = BonusBucket(
                 id=bucket_id, msisdn=LINES[reference], kind=kind, total=quantity, remaining=quantity,
@@ -87,8 +88,13 @@ def _line_b(ctx: Context) -> list[str]:
             )
             if uow.bonuses.add(bucket, once_key=f"tmf-fixture:{bucket_id}"):
                 lines.append(f"  TMF654 bucket {bucket_id} on {LINES[reference]}")
-        uow.commit()
+
+    run_on_unit(ctx, grant)
     return lines
+
+
+def _note(kind: str, document_id: str, body: dict[str, str], now: datetime, uow: UnitOfWork) -> None:
+    Documents(uow.connection).add(kind, document_id, body, now)
 
 
 def load(ctx: Context) -> list[str]:

@@ -36,11 +36,14 @@ from bascule.channels.tmf.common import (
 )
 from bascule.channels.tmf.products import LineA, LineB, find_line, offering_ref
 from bascule.channels.tmf.store import Document, Documents, migration_rows
+from bascule.commands.runner import run, run_on_unit
 from bascule.context import Context
 from bascule.evolutions.lifecycle import RequestStatus
 from bascule.evolutions.model import ChangeRequest
 from bascule.evolutions.rules import RequestedChanges
 from bascule.evolutions.usecases import (
+    Confirmed,
+    await_networks,
     cancel_change_request,
     confirm_change_request,
     create_change_request,
@@ -261,14 +264,13 @@ def _reject(ctx: Context, request: Request, actor: Principal, items: list[dict[s
     }
     if body.get("externalId"):
         stored["externalId"] = body["externalId"]
-    with ctx.uow() as uow:
-        Documents(uow.connection).add(REJECTED, order_id, stored, now)
-        uow.commit()
+    run_on_unit(ctx, lambda uow: Documents(uow.connection).add(REJECTED, order_id, stored, now))
     return rejected_order(request, Document(REJECTED, order_id, stored, now, now))
 
 
 def _order_line_a(ctx: Context, request: Request, actor: Principal, line: LineA, items: list[dict[str, Any]],
-                  body: dict[str, Any]) -> dict[str, Any]:
+                  body: dict[str, Any]) -> dict[str, Any] | Confirmed:
+    """The order as stored, or a confirmed change whose networks are to be asked once it has committed."""
     changes = _line_a_changes(items)
     service = line.view.service
     scope = {"account_id": service.account_id}
@@ -282,18 +284,15 @@ def _order_line_a(ctx: Context, request: Request, actor: Principal, line: LineA,
     if not actor.is_operator:
         return request_order(request, change)
     try:
-        change = confirm_change_request(ctx, actor, Channel.TMF, change.id, None)
+        return confirm_change_request(ctx, actor, Channel.TMF, change.id, None)
     except DomainError as error:  # e.g. the month's slot taken between creation and confirmation
         if error.code in OUT_OF_REACH:
             raise
         change = cancel_change_request(ctx, actor, Channel.TMF, change.id)
         refusal = domain_error_body(error) | {"@type": "ProductOrderErrorMessage"}
         now = ctx.clock.now()
-        with ctx.uow() as uow:
-            Documents(uow.connection).add(REJECTION, change.id, refusal, now)
-            uow.commit()
+        run_on_unit(ctx, lambda uow: Documents(uow.connection).add(REJECTION, change.id, refusal, now))
         return request_order(request, change, Document(REJECTION, change.id, refusal, now, now))
-    return request_order(request, change)
 
 
 def _order_line_b(ctx: Context, request: Request, actor: Principal, line: LineB, items: list[dict[str, Any]],
@@ -321,11 +320,16 @@ def create_order(request: Request, body: Any = Body(...), actor: Principal = Dep
     ctx = _context(request)
     payload = _object(body)
     items = _items(payload)
-    line = find_line(ctx, actor, _product_id(items))
-    if isinstance(line, LineA):
-        order = _order_line_a(ctx, request, actor, line, items, payload)
-    else:
-        order = _order_line_b(ctx, request, actor, line, items, payload)
+
+    def place(ctx: Context) -> dict[str, Any] | Confirmed:  # one command: the order and its document
+        line = find_line(ctx, actor, _product_id(items))
+        if isinstance(line, LineA):
+            return _order_line_a(ctx, request, actor, line, items, payload)
+        return _order_line_b(ctx, request, actor, line, items, payload)
+
+    order = run(ctx, place)
+    if isinstance(order, Confirmed):
+        order = request_order(request, await_networks(ctx, order))
     return created(request, order)
 
 

@@ -18,6 +18,7 @@ from bascule.channels.tmf.common import QUALIFICATION, bad_request, created, hre
 from bascule.channels.tmf.ordering import CHARACTERISTICS
 from bascule.channels.tmf.products import Line, LineA, find_line
 from bascule.channels.tmf.store import Document, Documents
+from bascule.commands.runner import run_on_unit
 from bascule.context import Context
 from bascule.evolutions.rules import RequestedChanges
 from bascule.evolutions.usecases import quote_change
@@ -133,9 +134,7 @@ def create_qualification(request: Request, body: Any = Body(...), actor: Princip
         "_owner": {"kind": actor.kind.value, "id": actor.id},
     }
     document_id = new_id("poq")
-    with ctx.uow() as uow:
-        Documents(uow.connection).add(KIND, document_id, stored, now)
-        uow.commit()
+    run_on_unit(ctx, lambda uow: Documents(uow.connection).add(KIND, document_id, stored, now))
     return created(request, _qualification(request, Document(KIND, document_id, stored, now, now)))
 
 

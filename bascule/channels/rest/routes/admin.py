@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import JSONResponse
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse, Response
 
+from bascule.channels.rest.commands import Command, posted
 from bascule.channels.rest.fields import ENTITY_ID_PATTERN, ENTITY_KIND_PATTERN, ID_MAX, PathId
 from bascule.channels.rest.schemas import (
     AccountIn,
@@ -29,17 +31,16 @@ router = APIRouter(prefix="/api/v1/admin", tags=["operator"])
 
 
 def _created(model: object, location: str) -> JSONResponse:
-    from fastapi.encoders import jsonable_encoder
-
     return JSONResponse(jsonable_encoder(model), status_code=201, headers={"Location": location})
 
 
 @router.post("/accounts", status_code=201, response_model=AccountOut)
 def post_account(body: AccountIn, actor: Principal = Depends(operator),
-                 ctx: Context = Depends(context)) -> JSONResponse:
-    account = create_account(ctx, actor, Channel.API, body.name, body.timezone)
-    out = AccountOut(id=account.id, name=account.name, timezone=account.timezone, currency=account.currency)
-    return _created(out, f"/api/v1/admin/accounts/{account.id}")
+                 command: Command = Depends(posted)) -> Response:
+    return command(actor, lambda ctx: create_account(ctx, actor, Channel.API, body.name, body.timezone),
+                   lambda account: _created(AccountOut(id=account.id, name=account.name, timezone=account.timezone,
+                                                       currency=account.currency),
+                                            f"/api/v1/admin/accounts/{account.id}"))
 
 
 @router.get("/accounts", response_model=list[AccountOut])
@@ -50,24 +51,29 @@ def get_accounts(actor: Principal = Depends(operator), ctx: Context = Depends(co
 
 @router.post("/accounts/{account_id}/users", status_code=201, response_model=UserOut)
 def post_user(account_id: PathId, body: UserIn, actor: Principal = Depends(operator),
-              ctx: Context = Depends(context)) -> JSONResponse:
-    user = create_user(ctx, actor, Channel.API, account_id, body.email, body.password, Role(body.role))
-    return _created(UserOut(id=user.id, email=user.email, role=user.role.value, account_id=user.account_id),
-                    f"/api/v1/admin/accounts/{account_id}/users/{user.id}")
+              command: Command = Depends(posted)) -> Response:
+    return command(
+        actor, lambda ctx: create_user(ctx, actor, Channel.API, account_id, body.email, body.password, Role(body.role)),
+        lambda user: _created(UserOut(id=user.id, email=user.email, role=user.role.value, account_id=user.account_id),
+                              f"/api/v1/admin/accounts/{account_id}/users/{user.id}"))
 
 
 @router.post("/services", status_code=201, response_model=ServiceOut)
 def post_service(body: ServiceIn, actor: Principal = Depends(operator),
-                 ctx: Context = Depends(context)) -> JSONResponse:
-    view = create_service(ctx, actor, Channel.API, account_id=body.account_id, plan_id=body.plan_id,
-                          network=body.network, apn=body.apn, msisdn=body.msisdn, activated_on=body.activated_on)
-    return _created(service_out(view), f"/api/v1/services/{view.service.id}")
+                 command: Command = Depends(posted)) -> Response:
+    return command(
+        actor, lambda ctx: create_service(ctx, actor, Channel.API, account_id=body.account_id, plan_id=body.plan_id,
+                                          network=body.network, apn=body.apn, msisdn=body.msisdn,
+                                          activated_on=body.activated_on),
+        lambda view: _created(service_out(view), f"/api/v1/services/{view.service.id}"))
 
 
 @router.post("/services/{service_id}/usage", response_model=ServiceOut)
 def post_usage(service_id: PathId, body: UsageIn, actor: Principal = Depends(operator),
-               ctx: Context = Depends(context)) -> ServiceOut:
-    return service_out(record_usage(ctx, actor, Channel.API, service_id, body.bytes, body.at, body.record_id))
+               command: Command = Depends(posted)) -> Response:
+    return command(actor, lambda ctx: record_usage(ctx, actor, Channel.API, service_id, body.bytes, body.at,
+                                                   body.record_id),
+                   lambda view: JSONResponse(jsonable_encoder(service_out(view))))
 
 
 @router.get("/audit", response_model=list[AuditEventOut])

@@ -3,32 +3,36 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse, Response
 
+from bascule.channels.rest.commands import Command, posted
 from bascule.channels.rest.schemas import LoginIn, TokenOut
-from bascule.channels.rest.security import bearer_token, context
+from bascule.channels.rest.security import bearer_token
 from bascule.context import Context
-from bascule.identity.usecases import login_user, revoke_token
+from bascule.identity.usecases import IssuedToken, login_user, revoke_token
 from bascule.kernel.errors import DomainError, ErrorCode
 
 router = APIRouter(prefix="/api/v1/auth", tags=["authentication"])
 
 
 @router.post("/login", response_model=TokenOut)
-def login(body: LoginIn, ctx: Context = Depends(context)) -> TokenOut:
-    if body.email is not None and body.password is not None:
-        issued = login_user(ctx, body.email, body.password)
-    elif body.msisdn is not None and body.otp is not None and "subscriber_login" in ctx.extras:
-        issued = ctx.extras["subscriber_login"](ctx, body.msisdn, body.otp)
-    else:
+def login(body: LoginIn, command: Command = Depends(posted)) -> Response:
+    def work(ctx: Context) -> IssuedToken:
+        if body.email is not None and body.password is not None:
+            return login_user(ctx, body.email, body.password)
+        if body.msisdn is not None and body.otp is not None and "subscriber_login" in ctx.extras:
+            issued: IssuedToken = ctx.extras["subscriber_login"](ctx, body.msisdn, body.otp)
+            return issued
         raise DomainError(ErrorCode.VALIDATION_ERROR, "Donnez email et password, ou msisdn et otp.")
-    return TokenOut(token=issued.token, expires_at=issued.expires_at)
+
+    return command(None, work, lambda issued: JSONResponse(jsonable_encoder(
+        TokenOut(token=issued.token, expires_at=issued.expires_at))))
 
 
 @router.post("/logout", status_code=204)
-def logout(request: Request, ctx: Context = Depends(context)) -> Response:
+def logout(request: Request, command: Command = Depends(posted)) -> Response:
     token = bearer_token(request)
     if token is None:
         raise DomainError(ErrorCode.UNAUTHENTICATED)
-    revoke_token(ctx, token)
-    return Response(status_code=204)
+    return command(None, lambda ctx: revoke_token(ctx, token), lambda _: Response(status_code=204))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
+from bascule.channels.rest.commands import Command, posted
 from bascule.channels.rest.fields import PathId
 from bascule.channels.rest.schemas import ChangeBatchIn, ChangeBatchOut, ConfirmIn
 from bascule.channels.rest.security import context, principal
@@ -30,9 +31,10 @@ def _answer(batch: ChangeBatch, status: int = 200, headers: dict[str, str] | Non
 
 @router.post("", status_code=201, response_model=ChangeBatchOut)
 def post_batch(body: ChangeBatchIn, actor: Principal = Depends(principal),
-               ctx: Context = Depends(context)) -> JSONResponse:
-    batch = create_change_batch(ctx, actor, Channel.API, body.service_ids, requested_changes(body.changes))
-    return _answer(batch, 201, {"Location": f"/api/v1/change-batches/{batch.id}"})
+               command: Command = Depends(posted)) -> Response:
+    changes = requested_changes(body.changes)
+    return command(actor, lambda ctx: create_change_batch(ctx, actor, Channel.API, body.service_ids, changes),
+                   lambda batch: _answer(batch, 201, {"Location": f"/api/v1/change-batches/{batch.id}"}))
 
 
 @router.get("/{batch_id}", response_model=ChangeBatchOut)
@@ -42,12 +44,13 @@ def get_batch(batch_id: PathId, actor: Principal = Depends(principal), ctx: Cont
 
 @router.post("/{batch_id}/confirm", response_model=ChangeBatchOut)
 def post_confirm(batch_id: PathId, body: ConfirmIn | None = None, actor: Principal = Depends(principal),
-                 ctx: Context = Depends(context)) -> JSONResponse:
-    password = body.password if body else None
-    return _answer(confirm_change_batch(ctx, actor, Channel.API, batch_id, password))
+                 command: Command = Depends(posted)) -> Response:
+    password = body.password if body else None  # each line its own transaction: the batch resumes after a crash
+    return command.in_steps(actor, lambda ctx: confirm_change_batch(ctx, actor, Channel.API, batch_id, password),
+                            _answer)
 
 
 @router.post("/{batch_id}/cancel", response_model=ChangeBatchOut)
 def post_cancel(batch_id: PathId, actor: Principal = Depends(principal),
-                ctx: Context = Depends(context)) -> JSONResponse:
-    return _answer(cancel_change_batch(ctx, actor, Channel.API, batch_id))
+                command: Command = Depends(posted)) -> Response:
+    return command(actor, lambda ctx: cancel_change_batch(ctx, actor, Channel.API, batch_id), _answer)

@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse, Response
 
 from bascule.billing.billrun import bill_run, invoice, invoices_of
 from bascule.channels.documents.invoice import invoice_pdf
+from bascule.channels.rest.commands import Command, posted
 from bascule.channels.rest.fields import PathId
 from bascule.channels.rest.schemas import BillRunIn, BillRunOut, InvoiceLineOut, InvoiceOut, MoneyOut, period_of
 from bascule.channels.rest.security import context, operator, principal
@@ -30,14 +31,17 @@ def invoice_out(stored: StoredInvoice) -> InvoiceOut:
 
 @router.post("/admin/bill-runs", status_code=201, response_model=BillRunOut)
 def post_bill_run(body: BillRunIn, actor: Principal = Depends(operator),
-                  ctx: Context = Depends(context)) -> JSONResponse:
-    result = bill_run(ctx, actor, Channel.API, period_of(body.period))
-    with ctx.uow(write=False) as uow:
-        everything = [found for account in uow.accounts.all()
-                      if (found := uow.invoices.of_period(account.id, body.period)) is not None]
-    out = BillRunOut(period=body.period, invoices=[invoice_out(i) for i in everything], created=len(result.created),
-                     already_invoiced=result.already_invoiced, not_yet_billable=result.not_yet_billable)
-    return JSONResponse(out.model_dump(mode="json"), status_code=201)
+                  command: Command = Depends(posted)) -> Response:
+    def work(ctx: Context) -> BillRunOut:  # in batches of accounts, each its own transaction: a run resumes
+        result = bill_run(ctx, actor, Channel.API, period_of(body.period))
+        with ctx.uow(write=False) as uow:
+            everything = [found for account in uow.accounts.all()
+                          if (found := uow.invoices.of_period(account.id, body.period)) is not None]
+        return BillRunOut(period=body.period, invoices=[invoice_out(i) for i in everything],
+                          created=len(result.created), already_invoiced=result.already_invoiced,
+                          not_yet_billable=result.not_yet_billable)
+
+    return command.in_steps(actor, work, lambda out: JSONResponse(out.model_dump(mode="json"), status_code=201))
 
 
 @router.get("/accounts/{account_id}/invoices", response_model=list[InvoiceOut])

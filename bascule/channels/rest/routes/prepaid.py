@@ -6,10 +6,11 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import AwareDatetime, BaseModel, Field, StrictInt, StrictStr
 
 from bascule.catalog.model import BonusKind
+from bascule.channels.rest.commands import Command, posted
 from bascule.channels.rest.fields import CatalogId, Msisdn, NotificationRecipient, PathMsisdn, Timezone
 from bascule.channels.rest.schemas import MoneyOut, Strict
 from bascule.channels.rest.security import context, operator, principal
@@ -188,24 +189,27 @@ def _created(model: BaseModel, location: str) -> JSONResponse:
 
 @router.post("/admin/subscribers", status_code=201, response_model=SubscriberOut)
 def post_subscriber(body: SubscriberIn, actor: Principal = Depends(operator),
-                    ctx: Context = Depends(context)) -> JSONResponse:
-    subscriber = create_subscriber(ctx, actor, Channel.API, body.msisdn, body.profile_id, body.timezone)
-    summary = subscriber_summary(ctx, actor, subscriber.msisdn)
-    return _created(subscriber_out(summary), f"/api/v1/subscribers/{subscriber.msisdn}")
+                    command: Command = Depends(posted)) -> Response:
+    def work(ctx: Context) -> SubscriberSummary:
+        subscriber = create_subscriber(ctx, actor, Channel.API, body.msisdn, body.profile_id, body.timezone)
+        return subscriber_summary(ctx, actor, subscriber.msisdn)
+
+    return command(actor, work, lambda summary: _created(subscriber_out(summary),
+                                                         f"/api/v1/subscribers/{summary.subscriber.msisdn}"))
 
 
 @router.post("/admin/subscribers/{msisdn}/recharges", status_code=201, response_model=RechargeOut)
 def post_recharge(msisdn: PathMsisdn, body: AmountIn, actor: Principal = Depends(operator),
-                  ctx: Context = Depends(context)) -> JSONResponse:
-    result = recharge(ctx, actor, Channel.API, msisdn, body.amount, body.at)
-    return _created(recharge_out(result), f"/api/v1/subscribers/{msisdn}")
+                  command: Command = Depends(posted)) -> Response:
+    return command(actor, lambda ctx: recharge(ctx, actor, Channel.API, msisdn, body.amount, body.at),
+                   lambda result: _created(recharge_out(result), f"/api/v1/subscribers/{msisdn}"))
 
 
 @router.post("/admin/subscribers/{msisdn}/consumptions", status_code=201, response_model=ConsumptionOut)
 def post_consumption(msisdn: PathMsisdn, body: AmountIn, actor: Principal = Depends(operator),
-                     ctx: Context = Depends(context)) -> JSONResponse:
-    result = consume(ctx, actor, Channel.API, msisdn, body.amount, body.at)
-    return _created(consumption_out(result), f"/api/v1/subscribers/{msisdn}")
+                     command: Command = Depends(posted)) -> Response:
+    return command(actor, lambda ctx: consume(ctx, actor, Channel.API, msisdn, body.amount, body.at),
+                   lambda result: _created(consumption_out(result), f"/api/v1/subscribers/{msisdn}"))
 
 
 @router.get("/admin/notifications", response_model=list[NotificationOut])
@@ -217,10 +221,10 @@ def get_notifications(to: NotificationRecipient = None, actor: Principal = Depen
 
 
 @router.post("/auth/otp", status_code=202, response_model=OtpSentOut, tags=["authentication"])
-def post_otp(body: OtpIn, ctx: Context = Depends(context)) -> JSONResponse:
-    request_otp(ctx, Channel.API, body.msisdn)
+def post_otp(body: OtpIn, command: Command = Depends(posted)) -> Response:
     out = OtpSentOut(detail="Si ce numéro est celui d'un abonné, un code à usage unique lui a été envoyé par SMS.")
-    return JSONResponse(out.model_dump(), status_code=202)
+    return command(None, lambda ctx: request_otp(ctx, Channel.API, body.msisdn),
+                   lambda _: JSONResponse(out.model_dump(), status_code=202))
 
 
 @router.get("/subscribers/{msisdn}", response_model=SubscriberOut)
@@ -242,9 +246,10 @@ def get_profile_options(msisdn: PathMsisdn, actor: Principal = Depends(principal
 
 @router.post("/subscribers/{msisdn}/profile-migrations", status_code=201, response_model=MigrationOut)
 def post_migration(msisdn: PathMsisdn, body: MigrationIn, actor: Principal = Depends(principal),
-                   ctx: Context = Depends(context)) -> JSONResponse:
-    migration = migrate_profile(ctx, actor, Channel.API, msisdn, body.profile_id)
-    return _created(migration_out(migration), f"/api/v1/subscribers/{msisdn}/profile-migrations")
+                   command: Command = Depends(posted)) -> Response:
+    return command(actor, lambda ctx: migrate_profile(ctx, actor, Channel.API, msisdn, body.profile_id),
+                   lambda migration: _created(migration_out(migration),
+                                              f"/api/v1/subscribers/{msisdn}/profile-migrations"))
 
 
 @router.get("/subscribers/{msisdn}/profile-migrations", response_model=list[MigrationOut])

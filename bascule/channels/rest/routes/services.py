@@ -9,9 +9,11 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel
 
 from bascule.billing.usecases import account_charges
 from bascule.catalog.model import PlanKind, Radio
+from bascule.channels.rest.commands import Command, posted
 from bascule.channels.rest.fields import PERIOD_PATTERN, PathId, QueryId, QueryPeriod
 from bascule.channels.rest.schemas import (
     ChangeRequestIn,
@@ -46,6 +48,8 @@ from bascule.evolutions.model import ServiceStatus
 from bascule.evolutions.purchases import Purchase, buy_extension, buy_topup
 from bascule.evolutions.services import ServiceView, get_service
 from bascule.evolutions.usecases import (
+    Confirmed,
+    await_networks,
     cancel_change_request,
     confirm_change_request,
     create_change_request,
@@ -133,19 +137,25 @@ def get_one_service(service_id: PathId, actor: Principal = Depends(principal),
     return service_out(get_service(ctx, actor, service_id))
 
 
+def _json(model: BaseModel, status: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(model.model_dump(mode="json"), status_code=status, headers=headers)
+
+
 @router.post("/services/{service_id}/quotes", response_model=QuoteOut)
 def post_quote(service_id: PathId, body: ChangeRequestIn, actor: Principal = Depends(principal),
-               ctx: Context = Depends(context)) -> QuoteOut:
-    return quote_out(quote_change(ctx, actor, service_id, requested_changes(body.changes)))
+               command: Command = Depends(posted)) -> Response:
+    changes = requested_changes(body.changes)
+    return command(actor, lambda ctx: quote_change(ctx, actor, service_id, changes),
+                   lambda quote: _json(quote_out(quote)))
 
 
 @router.post("/services/{service_id}/change-requests", status_code=201, response_model=ChangeRequestOut)
 def post_change_request(service_id: PathId, body: ChangeRequestIn, actor: Principal = Depends(principal),
-                        ctx: Context = Depends(context)) -> JSONResponse:
-    request = create_change_request(ctx, actor, Channel.API, service_id, requested_changes(body.changes))
-    out = request_out(request)
-    return JSONResponse(out.model_dump(mode="json"), status_code=201,
-                        headers={"Location": f"/api/v1/change-requests/{request.id}"})
+                        command: Command = Depends(posted)) -> Response:
+    changes = requested_changes(body.changes)
+    return command(actor, lambda ctx: create_change_request(ctx, actor, Channel.API, service_id, changes),
+                   lambda request: _json(request_out(request), 201,
+                                         {"Location": f"/api/v1/change-requests/{request.id}"}))
 
 
 def _purchase_out(purchase: Purchase) -> JSONResponse:
@@ -155,32 +165,40 @@ def _purchase_out(purchase: Purchase) -> JSONResponse:
         price=MoneyOut.of(purchase.pack.price), at=purchase.at, valid_until=purchase.valid_until,
         service=service_out(purchase.service),
     )
-    return JSONResponse(out.model_dump(mode="json"), status_code=201)
+    return _json(out, 201)
 
 
 @router.post("/services/{service_id}/topups", status_code=201, response_model=PurchaseOut)
 def post_topup(service_id: PathId, body: TopupIn, actor: Principal = Depends(principal),
-               ctx: Context = Depends(context)) -> JSONResponse:
-    return _purchase_out(buy_topup(ctx, actor, Channel.API, service_id, body.topup_id, body.password))
+               command: Command = Depends(posted)) -> Response:
+    return command(actor, lambda ctx: buy_topup(ctx, actor, Channel.API, service_id, body.topup_id, body.password),
+                   _purchase_out)
 
 
 @router.post("/services/{service_id}/extensions", status_code=201, response_model=PurchaseOut)
 def post_extension(service_id: PathId, body: ExtensionIn, actor: Principal = Depends(principal),
-                   ctx: Context = Depends(context)) -> JSONResponse:
-    return _purchase_out(buy_extension(ctx, actor, Channel.API, service_id, body.extension_id, body.password))
+                   command: Command = Depends(posted)) -> Response:
+    return command(actor, lambda ctx: buy_extension(ctx, actor, Channel.API, service_id, body.extension_id,
+                                                    body.password), _purchase_out)
 
 
 @router.post("/change-requests/{request_id}/confirm", response_model=ChangeRequestOut)
 def post_confirm(request_id: PathId, body: ConfirmIn | None = None, actor: Principal = Depends(principal),
-                 ctx: Context = Depends(context)) -> ChangeRequestOut:
+                 command: Command = Depends(posted)) -> Response:
     password = body.password if body else None
-    return request_out(confirm_change_request(ctx, actor, Channel.API, request_id, password))
+    return command(
+        actor, lambda ctx: confirm_change_request(ctx, actor, Channel.API, request_id, password),
+        lambda confirmed: _json(request_out(confirmed.request)),
+        settle=lambda confirmed, within: Confirmed(await_networks(
+            command.ctx, confirmed, within=lambda uow, request: within(uow, Confirmed(request)))),
+    )
 
 
 @router.post("/change-requests/{request_id}/cancel", response_model=ChangeRequestOut)
 def post_cancel(request_id: PathId, actor: Principal = Depends(principal),
-                ctx: Context = Depends(context)) -> ChangeRequestOut:
-    return request_out(cancel_change_request(ctx, actor, Channel.API, request_id))
+                command: Command = Depends(posted)) -> Response:
+    return command(actor, lambda ctx: cancel_change_request(ctx, actor, Channel.API, request_id),
+                   lambda request: _json(request_out(request)))
 
 
 @router.get("/change-requests", response_model=list[ChangeRequestOut])

@@ -1,0 +1,1 @@
+"""Running a command: one use case in one transaction, with the answer a retry will get."""
