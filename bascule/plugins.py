@@ -25,6 +25,7 @@ def _install_provisioning(ctx: Context) -> None:
 
     ctx.extras.setdefault("job_outcomes", {})["service"] = (line_a.on_job_succeeded, line_a.on_job_failed)
     ctx.extras.setdefault("job_wanted", {})["service"] = line_a.job_wanted
+    ctx.extras.setdefault("jobs_all_held_done", {})["service"] = line_a.complete_held
     ctx.extras["job_outcomes"]["subscriber"] = (line_b.on_job_succeeded, line_b.on_job_failed)
     _add_channel(ctx, "bascule.channels.rest.routes.simulated_networks")
 

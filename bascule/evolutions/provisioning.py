@@ -66,6 +66,22 @@ def complete(uow: UnitOfWork, request: ChangeRequest, actor: Principal, now: dat
     return done
 
 
+def complete_held(ctx: Context, uow: UnitOfWork, job: Any, error: str | None = None) -> ChangeRequest | None:
+    """Every job of the request has just succeeded in this process's hands (its confirmation leased them all):
+    complete the request with what is known, without reading it back."""
+    now = ctx.clock.now()
+    done = uow.change_requests.complete(job.change_request_id, now)
+    if done is None:
+        return None  # failed or cancelled meanwhile: nothing to complete
+    move(RequestStatus.PROVISIONING, RequestStatus.COMPLETED)  # the lifecycle allows it: checked, not assumed
+    record(uow, at=now, actor=SYSTEM, channel=Channel.SYSTEM, entity=("change_request", done.id),
+           action=f"change_request.{RequestStatus.COMPLETED.value}",
+           before={"status": RequestStatus.PROVISIONING.value}, after={"status": RequestStatus.COMPLETED.value})
+    notify_managers(uow, done.account_id, "Votre demande d'évolution est appliquée",
+                    f"La demande {done.id} est appliquée sur le réseau. {REBOOT}", now)
+    return done
+
+
 def complete_if_done(uow: UnitOfWork, request_id: str, now: datetime) -> None:
     """Called when a job succeeds: the request completes once every job of it has."""
     request = uow.change_requests.lock(request_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
@@ -10,7 +11,7 @@ from bascule.catalog.model import Catalog, Plan, PlanKind
 from bascule.context import Context
 from bascule.evolutions.cycles import SLOT_SCOPE, exhaustion_status, open_cycles, status_for
 from bascule.evolutions.model import E164, Service, ServiceStatus
-from bascule.evolutions.quota import Quota, draw, quota_of
+from bascule.evolutions.quota import Bucket, Quota, draw, quota_of
 from bascule.evolutions.rules import metered_usage_charge
 from bascule.identity.model import Channel, Principal
 from bascule.kernel.calendar import Period, local_date, zone
@@ -216,9 +217,10 @@ def _charge_metered(ctx: Context, uow: UnitOfWork, service: Service, instant: da
 
 
 def _apply_status(ctx: Context, uow: UnitOfWork, service: Service, now: datetime, actor: Principal,
-                  channel: Channel) -> Service:
+                  channel: Channel, buckets: Sequence[Bucket] | None = None) -> Service:
+    """`buckets`: the open buckets, when the caller holds them as they are now (else they are read)."""
     when_exhausted = exhaustion_status(ctx.catalog, ctx.catalog.plan(service.plan_id))
-    status = status_for(uow.buckets.open_at(service.id, now), when_exhausted)
+    status = status_for(uow.buckets.open_at(service.id, now) if buckets is None else list(buckets), when_exhausted)
     if status is service.status:
         return service
     changed = replace(service, status=status)

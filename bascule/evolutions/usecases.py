@@ -170,7 +170,8 @@ def _apply(ctx: Context, uow: UnitOfWork, actor: Principal, channel: Channel, se
                         change_request_id=request.id)
     record(uow, at=now, actor=actor, channel=channel, entity=("service", service.id), action="service.changed",
            before=service.audit_view(), after=changed.audit_view())
-    return apply_status(ctx, uow, changed, now, actor, channel), snapshot
+    unchanged = None if closed or opened or "ceiling_bytes" in target.items else state.buckets
+    return apply_status(ctx, uow, changed, now, actor, channel, unchanged), snapshot
 
 
 _move = move_request
@@ -245,8 +246,11 @@ def await_networks(ctx: Context, confirmed: Confirmed, seconds: float | None = N
         return request
     latest = [request]
 
-    def read(uow: UnitOfWork) -> None:
-        latest[0] = uow.change_requests.get(request.id) or latest[0]
+    def read(uow: UnitOfWork, completed: object = None) -> None:
+        if isinstance(completed, ChangeRequest):  # as the networks' outcome left it, no need to read it back
+            latest[0] = completed
+        else:
+            latest[0] = uow.change_requests.get(request.id) or latest[0]
         if within is not None:
             within(uow, latest[0])
 

@@ -111,24 +111,26 @@ class _Repository:
         return self.connection.dialect.name == "postgresql"
 
 
-class Accounts(_Repository):
-    """An account never changes once created, so a unit of work reads each one once (its zone is
-    wanted by every rule of a change)."""
+_KNOWN_ACCOUNTS: dict[str, Account] = {}
+_KNOWN_ACCOUNTS_AT_MOST = 200_000
 
-    def __init__(self, connection: Connection) -> None:
-        super().__init__(connection)
-        self._read: dict[str, Account] = {}
+
+class Accounts(_Repository):
+    """An account never changes once created (no use case updates one), so a process reads each one once:
+    its zone is wanted by every rule of a change."""
 
     def add(self, account: Account) -> None:
         self.connection.execute(insert(t.accounts).values(**_fields(account)))
 
     def get(self, account_id: str) -> Account | None:
-        if account_id in self._read:
-            return self._read[account_id]
+        if (known := _KNOWN_ACCOUNTS.get(account_id)) is not None:
+            return known
         row = self.connection.execute(_by_id(t.accounts), {"id": account_id}).first()
         if row is None:
             return None
-        account = self._read[account_id] = Account(**row._asdict())
+        if len(_KNOWN_ACCOUNTS) >= _KNOWN_ACCOUNTS_AT_MOST:
+            _KNOWN_ACCOUNTS.clear()
+        account = _KNOWN_ACCOUNTS[account_id] = Account(**row._asdict())
         return account
 
     def all(self) -> list[Account]:
@@ -214,7 +216,19 @@ def _service(row: Row[Any]) -> Service:
     )
 
 
+_LATEST_OF_SERVICE = select(func.max(t.service_cycles.c.period)).where(
+    t.service_cycles.c.service_id == t.services.c.id).scalar_subquery()
+_SERVICE_AND_CYCLE = select(t.services, _LATEST_OF_SERVICE.label("latest_cycle")).where(
+    t.services.c.id == bindparam("id"))
+# The row, locked, and the latest cycle opened: every command on a line wants both.
+_LOCK_SERVICE = {True: _SERVICE_AND_CYCLE.with_for_update(of=t.services), False: _SERVICE_AND_CYCLE}
+
+
 class Services(_Repository):
+    def __init__(self, connection: Connection, latest_cycles: dict[str, str | None] | None = None) -> None:
+        super().__init__(connection)
+        self._latest_cycles = {} if latest_cycles is None else latest_cycles
+
     def add(self, service: Service, created_at: datetime) -> None:
         values = _fields(service) | {"status": service.status.value, "created_at": created_at}
         self.connection.execute(insert(t.services).values(**values))
@@ -224,9 +238,13 @@ class Services(_Repository):
         return None if row is None else _service(row)
 
     def lock(self, service_id: str) -> Service | None:
-        """The service row, locked until commit on PostgreSQL (SQLite writers are already serialised)."""
-        row = self.connection.execute(_by_id(t.services, for_update=self.locks_rows), {"id": service_id}).first()
-        return None if row is None else _service(row)
+        """The service row, locked until commit on PostgreSQL (SQLite writers are already serialised); the
+        latest cycle opened comes with it (`Cycles.latest` answers from it within this unit of work)."""
+        row = self.connection.execute(_LOCK_SERVICE[self.locks_rows], {"id": service_id}).first()
+        if row is None:
+            return None
+        self._latest_cycles[service_id] = row.latest_cycle
+        return _service(row)
 
     def msisdn_taken(self, msisdn: str) -> bool:
         query = select(t.services.c.id).where(t.services.c.msisdn == msisdn)
@@ -252,13 +270,20 @@ class Services(_Repository):
 
 
 class Cycles(_Repository):
+    def __init__(self, connection: Connection, latest_cycles: dict[str, str | None] | None = None) -> None:
+        super().__init__(connection)
+        self._latest = {} if latest_cycles is None else latest_cycles  # read with a locked service
+
     def open(self, service_id: str, period: str, at: datetime) -> bool:
         """Open the cycle once; False when it was already open (another request may have won)."""
+        self._latest.pop(service_id, None)
         return insert_ignoring_conflict(
             self.connection, t.service_cycles, {"service_id": service_id, "period": period, "opened_at": at}
         )
 
     def latest(self, service_id: str) -> str | None:
+        if service_id in self._latest:
+            return self._latest[service_id]
         return self.connection.execute(_LATEST_CYCLE, {"service_id": service_id}).scalar()
 
     def is_open(self, service_id: str, period: str) -> bool:
@@ -354,6 +379,15 @@ def _request(row: Row[Any]) -> ChangeRequest:
     return ChangeRequest(**values)
 
 
+_COMPLETE_REQUEST = (
+    update(t.change_requests)
+    .where(t.change_requests.c.id == bindparam("request_id"),
+           t.change_requests.c.status == RequestStatus.PROVISIONING.value)
+    .values(status=RequestStatus.COMPLETED.value, completed_at=bindparam("at"))
+    .returning(*t.change_requests.c)
+)
+
+
 class ChangeRequests(_Repository):
     def add(self, request: ChangeRequest) -> None:
         self.connection.execute(_INSERT_REQUEST, _fields(request) | {"status": request.status.value})
@@ -371,6 +405,11 @@ class ChangeRequests(_Repository):
         values = _fields(request) | {"status": request.status.value}
         del values["id"]
         self.connection.execute(update(t.change_requests).where(t.change_requests.c.id == request.id).values(**values))
+
+    def complete(self, request_id: str, at: datetime) -> ChangeRequest | None:
+        """`provisioning` → `completed` in one statement; None when it was no longer provisioning."""
+        row = self.connection.execute(_COMPLETE_REQUEST, {"request_id": request_id, "at": at}).first()
+        return None if row is None else _request(row)
 
     def search(
         self,

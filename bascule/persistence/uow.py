@@ -40,8 +40,9 @@ class UnitOfWork:
         self.accounts = r.Accounts(connection)
         self.users = r.Users(connection)
         self.tokens = r.Tokens(connection)
-        self.services = r.Services(connection)
-        self.cycles = r.Cycles(connection)
+        latest_cycles: dict[str, str | None] = {}  # read with each locked service, for its rules
+        self.services = r.Services(connection, latest_cycles)
+        self.cycles = r.Cycles(connection, latest_cycles)
         self.buckets = r.Buckets(connection)
         self.slots = r.Slots(connection)
         self.change_requests = r.ChangeRequests(connection)

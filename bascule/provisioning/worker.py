@@ -24,7 +24,7 @@ from bascule.provisioning.network import Networks, PermanentNetworkError, Transi
 
 log = structlog.get_logger("bascule.provisioning")
 
-Outcome = Callable[[Context, UnitOfWork, Job, str | None], None]
+Outcome = Callable[[Context, UnitOfWork, Job, str | None], object]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +76,9 @@ class Provisioner:
                 self._finish(job, succeeded=False, error="abandoned: its request is no longer in progress")
         return len(jobs)
 
-    def run_leased(self, jobs: list[Job], also: Callable[[UnitOfWork], None] | None = None) -> bool:
+    def run_leased(self, jobs: list[Job], also: Callable[[UnitOfWork, object], None] | None = None) -> bool:
+        # `jobs` are every job of their subject (a confirmation leases them all): when all are done, the owner
+        # of the subject may record it from what it knows (`jobs_all_held_done`), without reading back.
         """Jobs written already leased to this worker by a command that has just committed: ask the networks
         now. When every network is done at once (the usual case), the jobs and their subject's outcome are
         recorded in one transaction; otherwise each job goes on as a claimed job would. True when all are done."""
@@ -89,7 +91,7 @@ class Provisioner:
                 self._settle_one(job, asked)
                 return False
             done.append((job, asked))
-        return self._record_done(done, also)
+        return self._record_done(done, also, all_of_subject=True)
 
     def _ask(self, job: Job) -> str | NetworkFault:
         """The work order, when the network has done it; else its state or the error."""
@@ -104,19 +106,24 @@ class Provisioner:
             return NetworkFault(error, work_order)
         return work_order if state is WorkOrderState.DONE else NetworkFault(state, work_order)
 
-    def _record_done(self, done: list[tuple[Job, str]], also: Callable[[UnitOfWork], None] | None) -> bool:
-        """`also` runs in the same transaction, once the outcome is recorded (the caller's answer, say)."""
+    def _record_done(self, done: list[tuple[Job, str]], also: Callable[[UnitOfWork, object], None] | None,
+                     *, all_of_subject: bool = False) -> bool:
+        """`also` runs in the same transaction, once the outcome is recorded (the caller's answer, say), with what
+        the subject's outcome hook returned."""
         if not done:
             return False
         on_success, _ = self._outcomes(done[-1][0])
+        if all_of_subject:
+            on_success = self.ctx.extras.get("jobs_all_held_done", {}).get(done[-1][0].subject_kind, on_success)
         now = self.ctx.clock.now()
         with self.ctx.uow() as uow:
             if not uow.jobs.succeed_all([(job.id, work_order) for job, work_order in done], self.worker_id, now):
                 return False  # a lease ran out meanwhile: the worker that took the job over records it
+            outcome = None
             if on_success is not None:  # once: the outcome hooks look at every job of the subject
-                on_success(self.ctx, uow, done[-1][0], None)
+                outcome = on_success(self.ctx, uow, done[-1][0], None)
             if also is not None:
-                also(uow)
+                also(uow, outcome)
             uow.commit()
         return True
 
