@@ -49,11 +49,15 @@ _TEXT_FAULTS: dict[str, tuple[str, str]] = {  # fault: (long, short)
                      "Saisie invalide : encodage inconnu."),
 }
 
-_SHORT: dict[ErrorCode, str] = {
-    ErrorCode.MONTHLY_LIMIT_REACHED: "Limite de {limit} changements par mois atteinte. Reessayez le {next_on}.",
-    ErrorCode.NOT_ELIGIBLE: "Non eligible.",
-    ErrorCode.SAME_PROFILE: "Vous avez deja ce profil.",
-    ErrorCode.INSUFFICIENT_BALANCE: "Credit insuffisant.",
+# USSD lines, in French as it is written (accents, a space before ":" and "?"): the channel writes them in
+# GSM 03.38 (bascule.kernel.gsm0338), which keeps é, è, à, ù... Each code has its templates, fullest first; the
+# first whose values the error (or the channel, such as a profile's name) gives is used.
+_SHORT: dict[ErrorCode, tuple[str, ...]] = {
+    ErrorCode.MONTHLY_LIMIT_REACHED: ("Limite de {limit} changements par mois atteinte. Réessayez le {next_on}.",),
+    ErrorCode.NOT_ELIGIBLE: ("{profile} : il faut {required} consommés le mois passé (vous : {consumed}).",
+                             "Il faut {required} consommés le mois passé (vous : {consumed})."),
+    ErrorCode.SAME_PROFILE: ("Vous avez déjà le profil {profile}.", "Vous avez déjà ce profil."),
+    ErrorCode.INSUFFICIENT_BALANCE: ("Crédit insuffisant.",),
 }
 
 
@@ -91,13 +95,18 @@ def message(error: DomainError) -> str:
     return _fill(error.code, _LONG[error.code], error.params)
 
 
-def short_message(error: DomainError) -> str:
-    """A short French line for USSD screens (callers transliterate to GSM 03.38)."""
-    if "short" in error.params:
-        return str(error.params["short"])
+def short_message(error: DomainError, **known: Any) -> str:
+    """A short French line for USSD screens (the channel writes it in GSM 03.38).
+
+    `known` adds values the channel has and the error lacks (`profile`: the name of the profile chosen)."""
     if (fault := _TEXT_FAULTS.get(error.params.get("fault", ""))) is not None:
         return fault[1]
-    template = _SHORT.get(error.code)
-    if template is None:
-        return message(error)
-    return _fill(error.code, template, error.params)
+    values = {key: _format_value(value) for key, value in {**error.params, **known}.items()}
+    for template in _SHORT.get(error.code, ()):
+        try:
+            return template.format(**values)
+        except (KeyError, IndexError):
+            continue
+    if "short" in error.params:  # a rule's own line, when the code's templates lack their values
+        return str(error.params["short"])
+    return message(error)

@@ -56,13 +56,13 @@ def test_a_ussd_session_in_the_simulator_changes_profile(http, page):
     page.get_by_role("button", name="1", exact=True).click()  # the on-screen keypad
     expect(page.get_by_label("Votre réponse")).to_have_value("1")
     page.get_by_role("button", name="Envoyer").click()
-    expect(screen).to_contain_text("4 Aigle (non eligible)")
+    expect(screen).to_contain_text("4 Aigle (non éligible)")
     page.get_by_label("Votre réponse").fill("2")
     page.get_by_role("button", name="Envoyer").click()
-    expect(screen).to_contain_text("Passer au profil Tigre?")
+    expect(screen).to_contain_text("Passer au profil Tigre ?")
     page.get_by_label("Votre réponse").fill("1")
     page.get_by_role("button", name="Envoyer").click()
     expect(page.locator(".screen-text")).to_have_text(
-        "Votre profil est maintenant Tigre. Vos bonus en cours sont conserves.")
+        "Votre profil est maintenant Tigre. Vos bonus en cours sont conservés.")
     expect(screen).to_contain_text("Session terminée")
     screenshot(page, "ussd-simulateur")

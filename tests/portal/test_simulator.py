@@ -38,7 +38,8 @@ def test_dialling_121_and_answering_walks_the_menu(http, server_url):
         assert "Gamme mobile #121# 1 Changer de profil 2 Mon profil et mes bonus" in text_of(first)
         fields = dict(HIDDEN.findall(first.text))
         second = client.post("/simulateur-ussd/repondre", data={**fields, "reponse": "1"})
-        assert "Choisissez votre profil: 1 Novamix (actuel) 2 Tigre 3 Dauphin 4 Aigle (non eligible)" in text_of(second)
+        listed = "Choisissez votre profil : 1 Novamix (actuel) 2 Tigre 3 Dauphin 4 Aigle (non éligible)"
+        assert listed in text_of(second)
         assert dict(HIDDEN.findall(second.text))["history"] == "1"
 
 
@@ -71,7 +72,7 @@ def test_outside_the_demo_a_visitor_is_sent_to_the_back_office_login_then_back(h
         log_in_for_the_simulator(client)
         screen = submit(client, "/simulateur-ussd", "/simulateur-ussd/appeler", {"msisdn": MSISDN, "code": "#121*1#"})
         assert screen.status_code == 200
-        assert "Choisissez votre profil: 1 Novamix (actuel)" in text_of(screen)
+        assert "Choisissez votre profil : 1 Novamix (actuel)" in text_of(screen)
     assert ok(http.get(f"/api/v1/subscribers/{MSISDN}", headers=OPERATOR))["profile_id"] == "novamix"
 
 
@@ -95,7 +96,7 @@ def test_in_the_demo_anyone_may_try_the_simulator_without_a_token(http, other_se
         screen = client.post("/simulateur-ussd/appeler", data={"msisdn": MSISDN, "code": "#121*1#",
                                                                "csrf_token": csrf_of(page)})
         assert screen.status_code == 200
-        assert "Choisissez votre profil: 1 Novamix (actuel)" in text_of(screen)
+        assert "Choisissez votre profil : 1 Novamix (actuel)" in text_of(screen)
 
 
 def test_outside_the_demo_without_a_token_the_simulator_says_the_ussd_service_is_closed(http, other_server, ctx):

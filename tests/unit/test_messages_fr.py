@@ -8,6 +8,7 @@ import pytest
 
 from bascule.kernel.errors import DomainError, ErrorCode, not_found, validation
 from bascule.kernel.messages_fr import message, short_message
+from bascule.kernel.money import Money
 
 
 def test_the_monthly_limit_names_the_limit_and_the_next_date() -> None:
@@ -17,7 +18,17 @@ def test_the_monthly_limit_names_the_limit_and_the_next_date() -> None:
 
 def test_the_monthly_limit_on_ussd_is_short() -> None:
     error = DomainError(ErrorCode.MONTHLY_LIMIT_REACHED, limit=3, unit="migrations", next_on=date(2026, 8, 1))
-    assert short_message(error) == "Limite de 3 changements par mois atteinte. Reessayez le 01/08/2026."
+    assert short_message(error) == "Limite de 3 changements par mois atteinte. Réessayez le 01/08/2026."
+
+
+def test_a_refused_profile_on_ussd_names_it_when_the_channel_knows_it() -> None:
+    error = DomainError(ErrorCode.NOT_ELIGIBLE, required=Money.of("8000", "XOF"), consumed=Money.of("0", "XOF"),
+                        profile_id="aigle", short="Aigle: 8000 F consommes requis.")
+    assert short_message(error, profile="Aigle") == (
+        "Aigle : il faut 8\u202f000 F CFA consommés le mois passé (vous : 0 F CFA).")
+    assert short_message(error) == "Il faut 8\u202f000 F CFA consommés le mois passé (vous : 0 F CFA)."
+    assert short_message(DomainError(ErrorCode.SAME_PROFILE), profile="Tigre") == "Vous avez déjà le profil Tigre."
+    assert short_message(DomainError(ErrorCode.SAME_PROFILE)) == "Vous avez déjà ce profil."
 
 
 def test_an_explicit_detail_is_shown_as_is() -> None:
@@ -26,9 +37,9 @@ def test_an_explicit_detail_is_shown_as_is() -> None:
     assert message(error) == "Le plafond doit être positif."
 
 
-def test_a_short_text_given_by_the_rule_wins_on_ussd() -> None:
-    error = DomainError(ErrorCode.NOT_ELIGIBLE, short="Aigle: 8000 F consommes requis.")
-    assert short_message(error) == "Aigle: 8000 F consommes requis."
+def test_a_rules_own_short_text_is_used_when_the_templates_lack_their_values() -> None:
+    error = DomainError(ErrorCode.NOT_ELIGIBLE, short="Aigle : 8 000 F consommés requis.")
+    assert short_message(error) == "Aigle : 8 000 F consommés requis."
     assert message(error) == "Vous n'êtes pas éligible à ce choix."
 
 

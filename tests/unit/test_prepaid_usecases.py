@@ -173,8 +173,8 @@ def test_profile_options_say_why_each_profile_is_or_is_not_open(ctx):
     raised = refusal(migrate_profile, ctx, OPERATOR, API, msisdn, needing(ctx, 8000).id)
     assert shown is not None
     assert (shown.code, shown.explicit_detail, shown.params) == (raised.code, raised.explicit_detail, raised.params)
-    assert short_message(shown) == (f"{needing(ctx, 8000).name}: il faut 8 000 F CFA consommes le mois passe "
-                                    "(vous: 2 500 F CFA).")
+    assert short_message(shown, profile="Aigle") == ("Aigle : il faut 8\u202f000 F CFA consommés le mois passé "
+                                                     "(vous : 2\u202f500 F CFA).")
     for target in (free(ctx, 1), free(ctx), free(ctx, 1)):
         migrate_profile(ctx, OPERATOR, API, msisdn, target.id)
     codes = {o.profile.id: o.code for o in profile_options(ctx, OPERATOR, msisdn)}

@@ -13,7 +13,7 @@ import pytest
 import redis
 import yaml
 
-from bascule.channels.ussd.gsm7 import fits, is_gsm7, septets
+from bascule.kernel.gsm0338 import fits, is_gsm, septets
 from tests.conftest import ADMIN_TOKEN, USSD_TOKEN
 
 OPERATOR = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -31,7 +31,7 @@ def screen_of(response: httpx.Response) -> tuple[str, str]:
     assert response.headers["content-type"].startswith("text/plain")
     kind, _, screen = response.text.partition(" ")
     assert kind in ("CON", "END"), response.text
-    assert is_gsm7(screen), f"not GSM 03.38: {[c for c in screen if not is_gsm7(c)]} in {screen!r}"
+    assert is_gsm(screen), f"not GSM 03.38: {[c for c in screen if not is_gsm(c)]} in {screen!r}"
     assert fits(screen), f"{septets(screen)} septets: {screen!r}"
     return kind, screen
 
@@ -113,13 +113,15 @@ def redis_db() -> Iterator[str]:
 
 @pytest.fixture
 def many_profiles_catalog(tmp_path: Path) -> Path:
-    """The shipped catalogue plus enough profiles with long names to need three pages."""
+    """The shipped catalogue plus enough profiles with long names to need three pages; the last one asks for
+    50 000 F CFA consumed last month (a refusal on the last page)."""
     from importlib import resources
 
     document = yaml.safe_load(resources.files("bascule.catalog").joinpath("default.yaml").read_text("utf-8"))
     for number in range(1, 13):
-        document["profiles"].append({"id": f"extra-{number}", "name": f"Profil special numero {number}",
-                                     "description": "Pour les tests.", "min_consumption_last_month": None,
+        document["profiles"].append({"id": f"extra-{number}", "name": f"Profil spécial numéro {number}",
+                                     "description": "Pour les tests.",
+                                     "min_consumption_last_month": "50000" if number == 12 else None,
                                      "bonuses": []})
     path = tmp_path / "catalog.yaml"
     path.write_text(yaml.safe_dump(document, allow_unicode=True), "utf-8")

@@ -58,8 +58,8 @@ def test_in_the_demo_without_a_token_the_callback_answers_screens(http, other_se
     with other_server(ussd_token=None, demo=True) as demo:
         gateway = Gateway(demo, headers={})
         assert gateway.dial()[1].startswith("Gamme mobile #121#")
-        assert gateway.press("1", "2")[1].startswith("Passer au profil Tigre?")
-        assert gateway.press("1") == ("END", "Votre profil est maintenant Tigre. Vos bonus en cours sont conserves.")
+        assert gateway.press("1", "2")[1].startswith("Passer au profil Tigre ?")
+        assert gateway.press("1") == ("END", "Votre profil est maintenant Tigre. Vos bonus en cours sont conservés.")
     assert profile_of(http) == "tigre"
 
 

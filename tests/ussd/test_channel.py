@@ -13,10 +13,10 @@ def test_my_profile_and_my_bonuses(http):
     ok(http.post(f"/api/v1/admin/subscribers/{MSISDN}/recharges", json={"amount": "1000"}, headers=OPERATOR), 201)
     gateway = Gateway(http)
     gateway.dial()
-    assert gateway.press("2") == ("END", "Profil Novamix\nBonus:\n"
-                                         "- Bonus recharge 20 %: 200 F CFA jusqu'au 23/06\n"
-                                         "- Data du mois: 200 Mo jusqu'au 16/07\n"
-                                         "Changements de profil restants ce mois: 3")
+    assert gateway.press("2") == ("END", "Profil Novamix\nBonus :\n"
+                                         "- Bonus recharge 20 % : 200 F CFA jusqu'au 23/06\n"
+                                         "- Data du mois : 200 Mo jusqu'au 16/07\n"
+                                         "Changements de profil restants ce mois : 3")
 
 
 def test_my_profile_without_bonuses(http):
@@ -24,7 +24,7 @@ def test_my_profile_without_bonuses(http):
     gateway = Gateway(http)
     gateway.dial()
     assert gateway.press("2") == ("END", "Profil Dauphin\nAucun bonus en cours.\n"
-                                         "Changements de profil restants ce mois: 3")
+                                         "Changements de profil restants ce mois : 3")
 
 
 def test_many_bonuses_still_fit_on_one_screen(http):
@@ -37,7 +37,7 @@ def test_many_bonuses_still_fit_on_one_screen(http):
     kind, screen = gateway.press("2")
     assert kind == "END"
     assert "autres" in screen
-    assert screen.endswith("Changements de profil restants ce mois: 3")
+    assert screen.endswith("Changements de profil restants ce mois : 3")
 
 
 def test_my_balance(http):
@@ -45,23 +45,23 @@ def test_my_balance(http):
     ok(http.post(f"/api/v1/admin/subscribers/{MSISDN}/recharges", json={"amount": "1500"}, headers=OPERATOR), 201)
     gateway = Gateway(http)
     gateway.dial()
-    assert gateway.press("3") == ("END", "Solde principal: 1 500 F CFA\nBonus credit: 300 F CFA\n"
-                                         "Consommation du mois passe: 3 000 F CFA")
+    assert gateway.press("3") == ("END", "Solde principal : 1 500 F CFA\nBonus crédit : 300 F CFA\n"
+                                         "Consommation du mois passé : 3 000 F CFA")
 
 
 def test_the_profiles_described(http):
     add_subscriber(http)
     gateway = Gateway(http)
     gateway.dial()
-    assert gateway.press("4") == ("CON", "Nos profils:\n1 Novamix\n2 Tigre\n3 Dauphin\n4 Aigle\n0 Retour")
-    assert gateway.press("2") == ("END", "Tigre: Pour les gros consommateurs d'appels : bonus crédit et minutes.\n"
-                                         "Condition: 2 500 F CFA consommes le mois passe.\n"
-                                         "Bonus: Bonus recharge 50 %, Minutes du mois.")
+    assert gateway.press("4") == ("CON", "Nos profils :\n1 Novamix\n2 Tigre\n3 Dauphin\n4 Aigle\n0 Retour")
+    assert gateway.press("2") == ("END", "Tigre : Pour les gros consommateurs d'appels : bonus crédit et minutes.\n"
+                                         "Condition : 2 500 F CFA consommés le mois passé.\n"
+                                         "Bonus : Bonus recharge 50 %, Minutes du mois.")
 
 
 def test_a_number_that_is_not_a_subscriber_is_told_politely(http):
     gateway = Gateway(http, msisdn="+2250799999999")
-    assert gateway.dial() == ("END", "Desole, ce service est reserve aux abonnes prepayes. "
+    assert gateway.dial() == ("END", "Désolé, ce service est réservé aux abonnés prépayés. "
                                      "Contactez votre service client.")
 
 
@@ -120,7 +120,7 @@ def test_a_long_profile_list_is_paged_and_every_page_fits(http, other_server, ma
         gateway = Gateway(paged)
         gateway.dial()
         pages = [gateway.press("1")[1]]
-        assert pages[0].startswith("Choisissez votre profil:\n1 Novamix (actuel)\n2 Tigre (non eligible)\n")
+        assert pages[0].startswith("Choisissez votre profil :\n1 Novamix (actuel)\n2 Tigre (non éligible)\n")
         assert pages[0].endswith("\n9 Suite\n0 Retour")
         while "9 Suite" in pages[-1]:
             kind, screen = gateway.press("9")
@@ -129,12 +129,14 @@ def test_a_long_profile_list_is_paged_and_every_page_fits(http, other_server, ma
         assert len(pages) >= 3
         assert pages[-1].endswith("\n0 Retour\n00 Accueil")
         assert sum(len(_entries(page)) for page in pages) == 16
-        assert gateway.press("x") == ("CON", "Choix invalide.\n" + pages[-1])
-        name = _entries(pages[-1])[0][2:]
-        assert name.startswith("Profil special numero ")
-        assert gateway.press("1")[1].startswith(f"Passer au profil {name}?")
-        assert gateway.press("0") == ("CON", pages[-1])
-        assert gateway.press("0") == ("CON", pages[-2])
+        last = pages[-2]  # the last but one: the last holds the profile refused, alone
+        gateway.press("0")
+        assert gateway.press("x") == ("CON", "Choix invalide.\n" + last.partition("\n")[2])
+        name = _entries(last)[0][2:]
+        assert name.startswith("Profil spécial numéro ")
+        assert gateway.press("1")[1].startswith(f"Passer au profil {name} ?")
+        assert gateway.press("0") == ("CON", last)
+        assert gateway.press("0") == ("CON", pages[-3])
         assert gateway.press("00")[1].startswith("Gamme mobile #121#")
 
 
@@ -143,9 +145,9 @@ def test_sessions_in_redis_give_the_same_walk(http, other_server, redis_db):
     with other_server(redis_url=redis_db) as on_redis:
         gateway = Gateway(on_redis)
         gateway.dial()
-        assert gateway.press("1", "2")[1].startswith("Passer au profil Tigre?")
-        assert gateway.press("1") == ("END", "Votre profil est maintenant Tigre. Vos bonus en cours sont conserves.")
-        assert gateway.repeat() == ("END", "Votre profil est maintenant Tigre. Vos bonus en cours sont conserves.")
+        assert gateway.press("1", "2")[1].startswith("Passer au profil Tigre ?")
+        assert gateway.press("1") == ("END", "Votre profil est maintenant Tigre. Vos bonus en cours sont conservés.")
+        assert gateway.repeat() == ("END", "Votre profil est maintenant Tigre. Vos bonus en cours sont conservés.")
     import redis
 
     client = redis.Redis.from_url(redis_db)

@@ -17,21 +17,23 @@ from bascule.channels.ussd.engine import (
     View,
     paginate,
     walk,
+    width,
 )
-from bascule.channels.ussd.gsm7 import fits
 from bascule.channels.ussd.menu import TREE, entry_inputs, user_inputs
+from bascule.kernel.gsm0338 import fits, to_gsm
 
 TOY = Tree(
     root="home",
     nodes={
         "home": Menu("Accueil", (Choice("Fruits", "fruits"), Choice("Aide", "help"))),
-        "fruits": Pick("Vos fruits:", source="fruits", target="confirm"),
-        "confirm": Confirm("Prendre {name}?", action="take"),
+        "fruits": Pick("Vos fruits :", source="fruits", target="confirm"),
+        "confirm": Confirm("Prendre {name} ?", action="take"),
         "help": View("help"),
     },
 )
 
-FRUITS = [Item("pomme", "Pomme", "Pomme"), Item("durian", "Durian (interdit)", "Durian", refusal="Interdit ici.")]
+FRUITS = [Item("pomme", "Pomme", "Pomme"),
+          Item("durian", "Durian (interdit)", "Durian", refusal="Le durian est interdit à bord.")]
 
 
 def items(source):
@@ -45,18 +47,32 @@ def test_the_root_menu_and_a_final_view():
 
 
 def test_a_picked_item_is_confirmed_then_run():
-    assert walk(TOY, ["1"], items) == Ask("Vos fruits:\n1 Pomme\n2 Durian (interdit)\n0 Retour")
-    assert walk(TOY, ["1", "1"], items) == Ask("Prendre Pomme?\n1 Confirmer\n0 Retour")
+    assert walk(TOY, ["1"], items) == Ask("Vos fruits :\n1 Pomme\n2 Durian (interdit)\n0 Retour")
+    assert walk(TOY, ["1", "1"], items) == Ask("Prendre Pomme ?\n1 Confirmer\n0 Retour")
     assert walk(TOY, ["1", "1", "1"], items) == Run("take", FRUITS[0])
 
 
-def test_a_refused_item_ends_with_its_reason():
-    assert walk(TOY, ["1", "2"], items) == Refuse("Interdit ici.")
+def test_a_refused_item_brings_the_list_back_with_its_reason_in_place_of_the_title():
+    again = Ask("Le durian est interdit à bord.\n1 Pomme\n2 Durian (interdit)\n0 Retour")
+    assert walk(TOY, ["1", "2"], items) == again
+    assert walk(TOY, ["1", "2", "2"], items) == again
+    assert walk(TOY, ["1", "2", "1"], items) == Ask("Prendre Pomme ?\n1 Confirmer\n0 Retour")
+    assert walk(TOY, ["1", "2", "x"], items) == Ask("Choix invalide.\n1 Pomme\n2 Durian (interdit)\n0 Retour")
+    assert walk(TOY, ["1", "2", "0"], items) == walk(TOY, [], items)
+
+
+def test_a_replayed_walk_ends_at_a_refusal_met_before_its_last_input():
+    """The session expired and its lists were read again: what followed the refused entry was typed on
+    other screens."""
+    assert walk(TOY, ["1", "2", "1", "1"], items, replay=True) == Refuse("Le durian est interdit à bord.")
+    assert walk(TOY, ["1", "2"], items, replay=True) == walk(TOY, ["1", "2"], items)
+    assert walk(TOY, ["1", "1", "1"], items, replay=True) == Run("take", FRUITS[0])
 
 
 @pytest.mark.parametrize("entry", ["3", "x", "", "01", "-1", "12"])
 def test_an_invalid_input_re_prompts_the_same_screen(entry):
-    assert walk(TOY, ["1", entry], items) == Ask("Choix invalide.\nVos fruits:\n1 Pomme\n2 Durian (interdit)\n0 Retour")
+    assert walk(TOY, ["1", entry], items) == Ask("Choix invalide.\n1 Pomme\n2 Durian (interdit)\n0 Retour")
+    assert walk(TOY, [entry], items) == Ask("Choix invalide.\nAccueil\n1 Fruits\n2 Aide")
 
 
 def test_only_the_last_input_decides_whether_the_prompt_says_invalid():
@@ -73,35 +89,77 @@ def test_inputs_after_the_end_are_ignored():
     assert walk(TOY, ["2", "1", "1"], items) == Show("help", None)
 
 
-def many(count, label="Profil au nom assez long"):
-    return [Item(f"p{n}", f"{label} {n}", f"P{n}") for n in range(1, count + 1)]
+def many(count, label="Profil au nom assez long", refusal=None):
+    return [Item(f"p{n}", f"{label} {n}", f"P{n}", refusal if n % 5 == 0 else None) for n in range(1, count + 1)]
 
 
-def test_a_long_list_is_paged_and_every_page_fits_even_with_the_invalid_prefix():
-    long = many(20)
-    tree = Tree("list", {"list": Pick("Choisissez:", source="long", target="end"), "end": View("end")})
-    pages = paginate("Choisissez:", long)
+LONG_REFUSAL = "Profil réservé : il faut 8 000 F CFA consommés le mois passé, ou 10 € réglés d'avance [promo]."
+
+
+@pytest.mark.parametrize("refusal", [None, LONG_REFUSAL, "Non."])
+def test_a_long_list_is_paged_and_every_page_fits_whichever_line_heads_it(refusal):
+    long = many(20, refusal=refusal)
+    tree = Tree("list", {"list": Pick("Choisissez :", source="long", target="end"), "end": View("end")})
+    pages = paginate("Choisissez :", long)
     assert len(pages) > 2
     assert [item for page in pages for item in page] == long
     inputs: list[str] = []
     for number, page in enumerate(pages):
         shown = walk(tree, inputs, lambda _: long)
         invalid = walk(tree, [*inputs, "x"], lambda _: long)
-        for outcome in (shown, invalid):
+        refused = [walk(tree, [*inputs, str(n)], lambda _: long) for n, item in enumerate(page, 1) if item.refusal]
+        for outcome in (shown, invalid, *refused):
             assert isinstance(outcome, Ask)
-            assert fits(outcome.text), outcome.text
+            assert fits(to_gsm(outcome.text)), outcome.text
+            assert outcome.text.splitlines()[1] == f"1 {page[0].label}"
+        assert [outcome.text.splitlines()[0] for outcome in refused] == [refusal] * len(refused)
         assert isinstance(shown, Ask)
         assert ("9 Suite" in shown.text) == (number + 1 < len(pages))
-        assert shown.text.splitlines()[1] == f"1 {page[0].label}"
         inputs.append("9")
-    second = pages[1][1]
-    assert walk(tree, ["9", "2"], lambda _: long) == Show("end", second)
+    index, item = next((n, item) for n, item in enumerate(pages[2], 1) if not item.refusal)
+    assert walk(tree, ["9", "9", str(index)], lambda _: long) == Show("end", item)
     assert walk(tree, ["9", "0"], lambda _: long) == walk(tree, [], lambda _: long)
+
+
+def test_a_refusal_takes_room_only_on_its_own_page():
+    long = many(20, refusal=LONG_REFUSAL)
+    pages = paginate("Choisissez :", long)
+    assert [len(page) for page in pages] == [4, 1, 4, 1, 4, 1, 4, 1]
+    assert [item.key for item in pages[1]] == ["p5"]
+    assert [len(page) for page in paginate("Choisissez :", many(20))] == [4, 4, 4, 4, 4]
+
+
+def test_a_refusal_longer_than_a_screen_is_cut_and_the_choices_stay():
+    tree = Tree("list", {"list": Pick("Choisissez :", source="x", target="end"), "end": View("end")})
+    endless = [Item("a", "Alpha", "Alpha", refusal="Refusé : " + "raison " * 40), Item("b", "Bêta", "Bêta")]
+    outcome = walk(tree, ["1"], lambda _: endless)
+    assert isinstance(outcome, Ask)
+    assert fits(to_gsm(outcome.text))
+    assert outcome.text.startswith("Refusé : raison raison")
+    assert outcome.text.endswith("...\n1 Alpha\n9 Suite\n0 Retour")  # alone on its page, then cut
+
+
+def test_a_list_that_fits_with_0_retour_alone_is_one_page():
+    """Four entries under "Choix invalide." fill 182 septets with "0 Retour", not with "9 Suite" and "00 Accueil"."""
+    labels = ["a" * 38, "b" * 38, "c" * 38, "d" * 32]
+    items = [Item(label, label, label) for label in labels]
+    title = "Choisissez :"
+    lines = ["Choix invalide.", *(f"{n} {x}" for n, x in enumerate(labels, 1)), "0 Retour"]
+    assert width("\n".join(lines)) == 182
+    assert paginate(title, items) == [items]
+    assert len(paginate(title, [*items[:3], Item("e", "e" * 33, "e")])) == 2
 
 
 def test_a_page_holds_at_most_eight_entries():
     short = [Item(str(n), str(n), str(n)) for n in range(20)]
     assert [len(page) for page in paginate("T", short)] == [8, 8, 4]
+
+
+def test_width_counts_the_screen_as_the_gateway_sends_it():
+    assert width("Réessayez") == 9
+    assert width("être") == 4  # "etre"
+    assert width("10 €") == 5
+    assert width("« Tigre »") == 9
 
 
 def test_the_shipped_tree_is_whole_and_every_name_is_bound():
@@ -114,7 +172,7 @@ def test_the_shipped_tree_is_whole_and_every_name_is_bound():
         if isinstance(node, Confirm):
             assert node.action in screens.ACTIONS
         for line in _static_lines(node):
-            assert fits("Choix invalide.\n" + line), line
+            assert fits(to_gsm("Choix invalide.\n" + line)), line
 
 
 def _static_lines(node):

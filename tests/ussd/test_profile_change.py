@@ -5,10 +5,12 @@ import pytest
 from tests.api.helpers import set_clock
 from tests.ussd.conftest import MSISDN, OPERATOR, Gateway, add_subscriber, ok
 
-ROOT = "Gamme mobile #121#\n1 Changer de profil\n2 Mon profil et mes bonus\n3 Mon solde\n4 Decouvrir les profils"
-PROFILES = "Choisissez votre profil:\n1 Novamix (actuel)\n2 Tigre\n3 Dauphin\n4 Aigle (non eligible)\n0 Retour"
-CONFIRM_TIGRE = "Passer au profil Tigre? Migration gratuite, vos bonus en cours sont conserves.\n1 Confirmer\n0 Retour"
-NOW_TIGRE = "Votre profil est maintenant Tigre. Vos bonus en cours sont conserves."
+ROOT = "Gamme mobile #121#\n1 Changer de profil\n2 Mon profil et mes bonus\n3 Mon solde\n4 Découvrir les profils"
+ENTRIES = "1 Novamix (actuel)\n2 Tigre\n3 Dauphin\n4 Aigle (non éligible)\n0 Retour"
+PROFILES = "Choisissez votre profil :\n" + ENTRIES
+CONFIRM_TIGRE = ("Passer au profil Tigre ? Migration gratuite, vos bonus en cours sont conservés.\n1 Confirmer\n"
+                 "0 Retour")
+NOW_TIGRE = "Votre profil est maintenant Tigre. Vos bonus en cours sont conservés."
 
 
 @pytest.fixture
@@ -59,18 +61,21 @@ def test_star_121_opens_the_range_menu(gateway):
     assert gateway.dial() == ("CON", ROOT)
 
 
-def test_a_profile_out_of_reach_ends_with_the_amounts(http, gateway):
+def test_a_profile_out_of_reach_says_why_and_brings_the_list_back(http, gateway):
     gateway.dial()
     assert gateway.press("1", "4") == (
-        "END", "Aigle: il faut 8 000 F CFA consommes le mois passe (vous: 3 000 F CFA).")
+        "CON", "Aigle : il faut 8 000 F CFA consommés le mois passé (vous : 3 000 F CFA).\n" + ENTRIES)
     assert profile_of(http) == "novamix"
     assert ok(http.get(f"/api/v1/subscribers/{MSISDN}", headers=OPERATOR))["migrations_left_this_month"] == 3
+    assert gateway.press("2") == ("CON", CONFIRM_TIGRE)  # the same session goes on from the list
+    assert gateway.press("1") == ("END", NOW_TIGRE)
 
 
 def test_the_current_profile_is_marked_and_choosing_it_changes_nothing(http, gateway):
     gateway.dial()
-    assert gateway.press("1", "1") == ("END", "Vous avez deja le profil Novamix.")
+    assert gateway.press("1", "1") == ("CON", "Vous avez déjà le profil Novamix.\n" + ENTRIES)
     assert ok(http.get(f"/api/v1/subscribers/{MSISDN}", headers=OPERATOR))["migrations_left_this_month"] == 3
+    assert gateway.press("0") == ("CON", ROOT)
 
 
 def migrate_by_ussd(http, choice):
@@ -85,10 +90,11 @@ def test_the_fourth_change_of_the_month_is_refused_with_the_date_it_becomes_poss
     for choice in ("3", "1", "3"):  # Dauphin, Novamix, Dauphin
         assert migrate_by_ussd(http, choice).startswith("Votre profil est maintenant")
     gateway.dial()
-    assert gateway.press("1") == ("CON", "Choisissez votre profil:\n1 Novamix (limite atteinte)\n"
-                                         "2 Tigre (limite atteinte)\n3 Dauphin (actuel)\n"
-                                         "4 Aigle (non eligible)\n0 Retour")
-    assert gateway.press("1") == ("END", "Limite de 3 changements par mois atteinte. Reessayez le 01/07/2026.")
+    entries = ("1 Novamix (limite atteinte)\n2 Tigre (limite atteinte)\n3 Dauphin (actuel)\n4 Aigle (non éligible)\n"
+               "0 Retour")
+    assert gateway.press("1") == ("CON", "Choisissez votre profil :\n" + entries)
+    refused = "Limite de 3 changements par mois atteinte. Réessayez le 01/07/2026."
+    assert gateway.press("1") == ("CON", f"{refused}\n{entries}")
     assert profile_of(http) == "dauphin"
 
 
@@ -98,7 +104,7 @@ def test_the_domain_has_the_last_word_when_the_slot_goes_elsewhere_during_the_co
     for target in ("dauphin", "novamix", "dauphin"):  # meanwhile, the app uses every slot of the month
         ok(http.post(f"/api/v1/subscribers/{MSISDN}/profile-migrations", json={"profile_id": target},
                      headers=OPERATOR), 201)
-    assert gateway.press("1") == ("END", "Limite de 3 changements par mois atteinte. Reessayez le 01/07/2026.")
+    assert gateway.press("1") == ("END", "Limite de 3 changements par mois atteinte. Réessayez le 01/07/2026.")
     assert profile_of(http) == "dauphin"
 
 
@@ -107,7 +113,7 @@ def test_numbers_keep_their_meaning_when_eligibility_changes_during_the_session(
     gateway.dial()
     assert gateway.press("1", "2") == ("CON", CONFIRM_TIGRE)
     set_clock(http, "2026-07-01T00:01:00+00:00")  # June, when nothing was consumed, is now "last month"
-    assert gateway.press("1") == ("END", "Tigre: il faut 2 500 F CFA consommes le mois passe (vous: 0 F CFA).")
+    assert gateway.press("1") == ("END", "Tigre : il faut 2 500 F CFA consommés le mois passé (vous : 0 F CFA).")
     assert profile_of(http) == "novamix"
 
 
@@ -115,7 +121,7 @@ def test_an_invalid_choice_re_prompts_the_same_screen(gateway):
     gateway.dial()
     assert gateway.press("7") == ("CON", "Choix invalide.\n" + ROOT)
     assert gateway.press("1") == ("CON", PROFILES)
-    assert gateway.press("abc") == ("CON", "Choix invalide.\n" + PROFILES)
+    assert gateway.press("abc") == ("CON", "Choix invalide.\n" + ENTRIES)
     assert gateway.press("2") == ("CON", CONFIRM_TIGRE)
     assert gateway.press("5") == ("CON", "Choix invalide.\n" + CONFIRM_TIGRE)
 

@@ -6,7 +6,11 @@ that numbers keep their meaning when the data behind them changes). The engine n
 case: it tells the caller which view to show or which action to run, with the item picked.
 
 Inputs: a number picks an entry, `0` goes back (a list's previous page, else the previous screen),
-`00` goes home, `9` shows a list's next page; anything else re-prompts the same screen.
+`00` goes home, `9` shows a list's next page; anything else re-prompts the same screen. An entry of a
+list that cannot be had brings the same list back with the reason on top, in the same session.
+
+Screens are written in French as it is written (accents, a space before ":" and "?"); they are measured
+as the gateway will send them, in GSM 03.38 (`width`), and the channel writes them so at the edge.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
-from bascule.channels.ussd.gsm7 import SCREEN_SEPTETS, clip, septets
+from bascule.kernel.gsm0338 import SCREEN_SEPTETS, clip, septets, to_gsm
 
 BACK, HOME, NEXT = "0", "00", "9"
 INVALID = "Choix invalide."
@@ -39,7 +43,8 @@ class Menu:
 
 @dataclass(frozen=True, slots=True)
 class Pick:
-    """A list read once per session from `source`; an item goes to `target`, or ends with its refusal."""
+    """A list read once per session from `source`; an item goes to `target`, or, when it carries a refusal,
+    brings the list back with the refusal in place of the title."""
 
     title: str
     source: str
@@ -136,7 +141,7 @@ class Run:
 
 @dataclass(frozen=True, slots=True)
 class Refuse:
-    """A final screen saying why the picked item cannot be had (END)."""
+    """A final screen with a refusal (END): only when a replayed walk meets one before its last input."""
 
     text: str
 
@@ -151,6 +156,13 @@ class Step(Enum):
     INVALID = "invalid"
 
 
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """An input that keeps the session where it was, with a line to say why (a refused entry of a list)."""
+
+    text: str
+
+
 @dataclass
 class _Walk:
     tree: Tree
@@ -161,14 +173,14 @@ class _Walk:
     def top(self) -> Frame:
         return self.stack[-1]
 
-    def enter(self, node_id: str, picked: Item | None) -> Outcome | Step:
+    def enter(self, node_id: str, picked: Item | None) -> Outcome | Step | Notice:
         node = self.tree.nodes[node_id]
         if isinstance(node, View):
             return Show(node.view, picked)
         self.stack.append(Frame(node_id, 0, picked))
         return Step.MOVED
 
-    def step(self, entry: str) -> Outcome | Step:
+    def step(self, entry: str) -> Outcome | Step | Notice:
         """Where one input leads: a step within the session, or an outcome that ends it."""
         if entry == HOME:
             self.stack[:] = [Frame(self.tree.root)]
@@ -186,13 +198,13 @@ class _Walk:
             return Run(node.action, self.top.picked) if entry == "1" else Step.INVALID
         return Step.INVALID
 
-    def _menu(self, node: Menu, entry: str) -> Outcome | Step:
+    def _menu(self, node: Menu, entry: str) -> Outcome | Step | Notice:
         index = _number(entry, len(node.choices))
         if index is None:
             return Step.INVALID
         return self.enter(node.choices[index].target, self.top.picked)
 
-    def _pick(self, node: Pick, entry: str) -> Outcome | Step:
+    def _pick(self, node: Pick, entry: str) -> Outcome | Step | Notice:
         pages = paginate(node.title, self.items(node.source))
         page = pages[self.top.page]
         if entry == NEXT and self.top.page + 1 < len(pages):
@@ -203,7 +215,7 @@ class _Walk:
             return Step.INVALID
         item = page[index]
         if item.refusal:
-            return Refuse(item.refusal)
+            return Notice(item.refusal)
         return self.enter(node.target, item)
 
 
@@ -215,39 +227,64 @@ def _number(entry: str, count: int) -> int | None:
     return value - 1 if 1 <= value <= count else None
 
 
-def walk(tree: Tree, inputs: Sequence[str], items: Items) -> Outcome:
-    """Where `inputs` lead from the root. Inputs after a final screen are ignored."""
+def walk(tree: Tree, inputs: Sequence[str], items: Items, replay: bool = False) -> Outcome:
+    """Where `inputs` lead from the root. Inputs after a final screen are ignored.
+
+    `replay`: the session's lists are read again (its state expired), so an entry refused now may have been
+    open when the subscriber typed the inputs after it: the walk ends at that refusal rather than give those
+    inputs a meaning they did not have."""
     state = _Walk(tree, items, [Frame(tree.root)])
-    invalid = False
-    for entry in inputs:
+    notice: str | None = None
+    for number, entry in enumerate(inputs, 1):
         result = state.step(entry.strip())
-        if not isinstance(result, Step):
+        if isinstance(result, Notice):
+            if replay and number < len(inputs):
+                return Refuse(result.text)
+            notice = result.text
+        elif isinstance(result, Step):
+            notice = INVALID if result is Step.INVALID else None
+        else:
             return result
-        invalid = result is Step.INVALID
-    return Ask(screen(tree, state, invalid))
+    return Ask(screen(tree, state, notice))
 
 
 # Screens ------------------------------------------------------------------------------------
 
 
-def screen(tree: Tree, state: _Walk, invalid: bool) -> str:
+def width(text: str) -> int:
+    """Septets the text takes once written in GSM 03.38, as the gateway sends it."""
+    return septets(to_gsm(text))
+
+
+def screen(tree: Tree, state: _Walk, notice: str | None) -> str:
+    """The prompt of the current node; a notice (invalid input, a refusal) comes first, in place of a list's
+    title."""
     frame = state.top
     node = tree.nodes[frame.node]
     if isinstance(node, Menu):
         lines = [node.title, *(f"{n} {c.label}" for n, c in enumerate(node.choices, 1))]
         lines += [] if frame.node == tree.root else [NAV_BACK]
     elif isinstance(node, Pick):
-        lines = _page_lines(node.title, paginate(node.title, state.items(node.source)), frame.page)
+        pages = paginate(node.title, state.items(node.source))
+        lines = _page_lines(pages, frame.page)
+        lines = lines if notice is not None else [node.title, *lines]
     elif isinstance(node, Confirm):
         name = frame.picked.name if frame.picked else ""
         lines = [node.prompt.format(name=name), "1 Confirmer", NAV_BACK]
     else:  # a View is never a frame: entering it ends the walk
         raise TypeError(f"no prompt for {node!r}")
-    return clip("\n".join([INVALID, *lines] if invalid else lines))
+    return "\n".join(lines if notice is None else [_cut_notice(notice, lines), *lines])
 
 
-def _page_lines(title: str, pages: list[list[Item]], number: int) -> list[str]:
-    lines = [title, *(f"{n} {item.label}" for n, item in enumerate(pages[number], 1))]
+def _cut_notice(notice: str, lines: list[str]) -> str:
+    """The notice, cut only if it would push the choices off the screen (pages leave room for any refusal of
+    their own items: this is for a notice longer than a screen)."""
+    room = SCREEN_SEPTETS - width("".join("\n" + line for line in lines))
+    return notice if width(notice) <= room else clip(to_gsm(notice), max(room, 3))
+
+
+def _page_lines(pages: list[list[Item]], number: int) -> list[str]:
+    lines = [f"{n} {item.label}" for n, item in enumerate(pages[number], 1)]
     if number + 1 < len(pages):
         lines.append(NAV_NEXT)
     lines.append(NAV_BACK)
@@ -257,16 +294,23 @@ def _page_lines(title: str, pages: list[list[Item]], number: int) -> list[str]:
 
 
 def paginate(title: str, items: Sequence[Item], budget: int = SCREEN_SEPTETS) -> list[list[Item]]:
-    """Items cut into pages that fit a screen even with the "Choix invalide." line and every nav line."""
-    reserved = septets("\n".join([INVALID, title, NAV_NEXT, NAV_BACK, NAV_HOME]))
+    """Items cut into pages, each of which fits a screen whichever line heads it: the title, "Choix invalide."
+    or the refusal of one of its items (shown above the page it was picked from). One page when the items all
+    fit with "0 Retour" alone; else every page leaves room for "9 Suite", "0 Retour" and "00 Accueil"."""
+    base = max(width(title), width(INVALID))
+
+    def fits(page: Sequence[Item], navigation: list[str]) -> bool:
+        head = max([base, *(width(item.refusal) for item in page if item.refusal)])
+        lines = [*(f"{n} {item.label}" for n, item in enumerate(page, 1)), *navigation]
+        return head + width("".join("\n" + line for line in lines)) <= budget
+
+    if len(items) <= MAX_PER_PAGE and fits(items, [NAV_BACK]):
+        return [list(items)]
     pages: list[list[Item]] = [[]]
-    used = reserved
     for item in items:
-        width = septets(f"\n{len(pages[-1]) + 1} {item.label}")
-        if pages[-1] and (used + width > budget or len(pages[-1]) == MAX_PER_PAGE):
-            pages.append([])
-            used = reserved
-            width = septets(f"\n1 {item.label}")
-        pages[-1].append(item)
-        used += width
+        candidate = [*pages[-1], item]
+        if pages[-1] and (len(candidate) > MAX_PER_PAGE or not fits(candidate, [NAV_NEXT, NAV_BACK, NAV_HOME])):
+            pages.append([item])
+        else:
+            pages[-1] = candidate
     return pages

@@ -1,13 +1,15 @@
 """The #121# menu, as data. Sources, views and actions are named here and bound in `screens.py`.
 
     #121#                      accueil
-    1 Changer de profil        -> profils: the profiles with their marks (actuel, non eligible)
-        n (eligible)              -> confirmer_profil: 1 Confirmer -> migrate_profile (END)
-        n (not eligible)          -> END with the domain's reason
+    1 Changer de profil        -> profils: the profiles with their marks (actuel, non éligible)
+        n (open)                  -> confirmer_profil: 1 Confirmer -> migrate_profile (END)
+        n (refused)               -> profils again, the domain's reason in place of the title (CON)
     2 Mon profil et mes bonus  -> mon_profil (END)
     3 Mon solde                -> solde (END)
-    4 Decouvrir les profils    -> fiche: the catalogue's profiles
+    4 Découvrir les profils    -> fiches: the catalogue's profiles
         n                         -> fiche_profil (END)
+
+Texts are French as it is written; the channel writes every screen in GSM 03.38 at the edge (service.py).
 
 `#121*1#` is the same walk with its first input already given (see `entry_inputs`).
 """
@@ -27,17 +29,17 @@ TREE = Tree(
                 Choice("Changer de profil", "profils"),
                 Choice("Mon profil et mes bonus", "mon_profil"),
                 Choice("Mon solde", "solde"),
-                Choice("Decouvrir les profils", "fiches"),
+                Choice("Découvrir les profils", "fiches"),
             ),
         ),
-        "profils": Pick("Choisissez votre profil:", source="profile_options", target="confirmer_profil"),
+        "profils": Pick("Choisissez votre profil :", source="profile_options", target="confirmer_profil"),
         "confirmer_profil": Confirm(
-            "Passer au profil {name}? Migration gratuite, vos bonus en cours sont conserves.",
+            "Passer au profil {name} ? Migration gratuite, vos bonus en cours sont conservés.",
             action="migrate_profile",
         ),
         "mon_profil": View("my_profile"),
         "solde": View("balance"),
-        "fiches": Pick("Nos profils:", source="catalog_profiles", target="fiche_profil"),
+        "fiches": Pick("Nos profils :", source="catalog_profiles", target="fiche_profil"),
         "fiche_profil": View("profile_sheet"),
     },
 )

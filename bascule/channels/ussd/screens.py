@@ -1,7 +1,8 @@
 """What the names in `menu.py` mean: lists (sources), final screens (views) and actions.
 
 Each calls a Line B use case as the subscriber of the calling number; no rule is decided here.
-A refusal is the domain's own DomainError, shown with `short_message`.
+A refusal is the domain's own DomainError, shown with `short_message`. Texts are French as it is written
+(accents, a space before ":"), measured with `width` as the gateway will send them in GSM 03.38.
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from bascule.catalog.model import BonusKind, Profile
-from bascule.channels.ussd.engine import Item
-from bascule.channels.ussd.gsm7 import SCREEN_SEPTETS, septets, to_gsm7
+from bascule.channels.ussd.engine import Item, width
 from bascule.context import Context
 from bascule.identity.model import Channel, Principal
 from bascule.kernel.calendar import zone
-from bascule.kernel.errors import ErrorCode
+from bascule.kernel.errors import DomainError, ErrorCode
+from bascule.kernel.gsm0338 import SCREEN_SEPTETS, clip, to_gsm
 from bascule.kernel.messages_fr import short_message
 from bascule.kernel.money import Money
 from bascule.prepaid import usecases
@@ -42,13 +43,13 @@ class Caller:
 
 
 def amount(money: Money) -> str:
-    return to_gsm7(money.french())
+    return money.french()
 
 
 # Sources: the lists a Pick node shows --------------------------------------------------------
 
 
-MARKS = {ErrorCode.NOT_ELIGIBLE: " (non eligible)", ErrorCode.MONTHLY_LIMIT_REACHED: " (limite atteinte)"}
+MARKS = {ErrorCode.NOT_ELIGIBLE: " (non éligible)", ErrorCode.MONTHLY_LIMIT_REACHED: " (limite atteinte)"}
 
 
 def _mark(option: usecases.ProfileOption) -> str:
@@ -61,17 +62,16 @@ def _refusal(option: usecases.ProfileOption) -> str | None:
     """What choosing it says: the very refusal migrate_profile would raise, in its short form."""
     if option.error is None:
         return None
-    return to_gsm7(short_message(option.error))
+    return short_message(option.error, profile=option.profile.name)
 
 
 def profile_options(caller: Caller) -> list[Item]:
     options = usecases.profile_options(caller.ctx, caller.principal, caller.msisdn)
-    return [Item(o.profile.id, to_gsm7(o.profile.name + _mark(o)), to_gsm7(o.profile.name), _refusal(o))
-            for o in options]
+    return [Item(o.profile.id, o.profile.name + _mark(o), o.profile.name, _refusal(o)) for o in options]
 
 
 def catalog_profiles(caller: Caller) -> list[Item]:
-    return [Item(p.id, to_gsm7(p.name), to_gsm7(p.name)) for p in caller.ctx.catalog.profiles]
+    return [Item(p.id, p.name, p.name) for p in caller.ctx.catalog.profiles]
 
 
 SOURCES: dict[str, Callable[[Caller], list[Item]]] = {
@@ -105,7 +105,7 @@ def _within(head: list[str], lines: Iterable[str], tail: list[str]) -> str:
     for index, line in enumerate(pending):
         rest = len(pending) - index - 1
         more = [f"+{rest} autres"] if rest else []
-        if septets("\n".join([*kept, line, *more, *tail])) > SCREEN_SEPTETS:
+        if width("\n".join([*kept, line, *more, *tail])) > SCREEN_SEPTETS:
             kept.append(f"+{len(pending) - index} autres")
             break
         kept.append(line)
@@ -115,10 +115,10 @@ def _within(head: list[str], lines: Iterable[str], tail: list[str]) -> str:
 def my_profile(caller: Caller, picked: Item | None) -> str:
     summary = caller.summary()
     tz = zone(summary.subscriber.timezone)
-    lines = [f"- {to_gsm7(b.label)}: {_quantity(b, summary.balance.currency)} "
+    lines = [f"- {b.label} : {_quantity(b, summary.balance.currency)} "
              f"jusqu'au {b.expires_at.astimezone(tz):%d/%m}" for b in summary.bonuses]
-    head = [f"Profil {to_gsm7(summary.profile.name)}", "Bonus:" if lines else "Aucun bonus en cours."]
-    tail = [f"Changements de profil restants ce mois: {summary.migrations_left_this_month}"]
+    head = [f"Profil {summary.profile.name}", "Bonus :" if lines else "Aucun bonus en cours."]
+    tail = [f"Changements de profil restants ce mois : {summary.migrations_left_this_month}"]
     return _within(head, lines, tail)
 
 
@@ -126,18 +126,20 @@ def balance(caller: Caller, picked: Item | None) -> str:
     summary = caller.summary()
     credit = [b for b in summary.bonuses if b.kind is BonusKind.CREDIT]
     bonus = from_minor(sum(b.remaining for b in credit), summary.balance.currency)
-    return (f"Solde principal: {amount(summary.balance)}\nBonus credit: {amount(bonus)}\n"
-            f"Consommation du mois passe: {amount(summary.consumption_last_month)}")
+    return (f"Solde principal : {amount(summary.balance)}\nBonus crédit : {amount(bonus)}\n"
+            f"Consommation du mois passé : {amount(summary.consumption_last_month)}")
 
 
 def _sheet(profile: Profile) -> str:
+    """Name and description, condition, bonuses; a description too long for the screen is the part cut."""
     needed = profile.min_consumption_last_month
-    lines = [f"{profile.name}: {profile.description}" if profile.description else profile.name,
-             f"Condition: {amount(needed)} consommes le mois passe." if needed is not None else "Sans condition."]
+    head = f"{profile.name} : {profile.description}" if profile.description else profile.name
+    rest = [f"Condition : {amount(needed)} consommés le mois passé." if needed is not None else "Sans condition."]
     labels = [bonus.label for bonus in profile.bonuses if bonus.label]
     if labels:
-        lines.append(f"Bonus: {', '.join(labels)}.")
-    return to_gsm7("\n".join(lines))
+        rest.append(f"Bonus : {', '.join(labels)}.")
+    room = SCREEN_SEPTETS - width("".join("\n" + line for line in rest))
+    return "\n".join([clip(to_gsm(head), max(room, 0)), *rest])
 
 
 def profile_sheet(caller: Caller, picked: Item | None) -> str:
@@ -157,9 +159,12 @@ VIEWS: dict[str, Callable[[Caller, Item | None], str]] = {
 
 def migrate_profile(caller: Caller, picked: Item | None) -> str:
     assert picked is not None
-    migration = usecases.migrate_profile(caller.ctx, caller.principal, Channel.USSD, caller.msisdn, picked.key)
+    try:
+        migration = usecases.migrate_profile(caller.ctx, caller.principal, Channel.USSD, caller.msisdn, picked.key)
+    except DomainError as refused:  # the domain has the last word: eligibility or the month's slot changed
+        return short_message(refused, profile=picked.name)
     name = caller.ctx.catalog.profile(migration.to_profile_id).name
-    return f"Votre profil est maintenant {to_gsm7(name)}. Vos bonus en cours sont conserves."
+    return f"Votre profil est maintenant {name}. Vos bonus en cours sont conservés."
 
 
 ACTIONS: dict[str, Callable[[Caller, Item | None], str]] = {

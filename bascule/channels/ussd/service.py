@@ -13,17 +13,17 @@ from typing import Any
 
 from bascule.channels.ussd import screens
 from bascule.channels.ussd.engine import Ask, Item, Outcome, Refuse, Run, Show, Tree, walk
-from bascule.channels.ussd.gsm7 import clip, to_gsm7
 from bascule.channels.ussd.menu import TREE, entry_inputs, user_inputs
 from bascule.channels.ussd.screens import Caller
 from bascule.channels.ussd.sessions import SessionStore, StoredSession
 from bascule.context import Context
 from bascule.kernel.errors import DomainError, ErrorCode
+from bascule.kernel.gsm0338 import clip, to_gsm
 from bascule.kernel.messages_fr import short_message
 
 UNKNOWN_CODE = "Ce code n'est pas reconnu. Composez le #121#."
-NOT_A_SUBSCRIBER = "Desole, ce service est reserve aux abonnes prepayes. Contactez votre service client."
-UNAVAILABLE = "Service momentanement indisponible. Merci de reessayer plus tard."
+NOT_A_SUBSCRIBER = "Désolé, ce service est réservé aux abonnés prépayés. Contactez votre service client."
+UNAVAILABLE = "Service momentanément indisponible. Merci de réessayer plus tard."
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,16 +36,19 @@ class Call:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
+    """A screen as the gateway sends it: written in GSM 03.38 (the letters it lacks transliterated, é è à ù...
+    kept), and cut to one screen as a last resort (the screens are made to fit: tests/ussd/golden)."""
+
     final: bool
     text: str
 
     @classmethod
     def end(cls, text: str) -> Reply:
-        return cls(True, clip(to_gsm7(text)))
+        return cls(True, clip(to_gsm(text)))
 
     @classmethod
     def ask(cls, text: str) -> Reply:
-        return cls(False, clip(to_gsm7(text)))
+        return cls(False, clip(to_gsm(text)))
 
     def wire(self) -> str:
         return ("END " if self.final else "CON ") + self.text
@@ -68,7 +71,7 @@ class Session:
         try:
             if fresh:
                 self.caller.require_subscriber()  # an unknown number stops here, before the first menu
-            return self.conclude(walk(self.tree, inputs, self.items))
+            return self.conclude(walk(self.tree, inputs, self.items, replay=fresh))
         except DomainError as error:
             if error.code is ErrorCode.NOT_FOUND:
                 return Reply.end(NOT_A_SUBSCRIBER)
