@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -40,7 +41,12 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
-def make_engine(url: str) -> Engine:
-    if is_sqlite(url):
-        return _sqlite_engine(url)
-    return create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+def make_engine(url: str, *, sql_counters: Path | None = None) -> Engine:
+    """The engine of `url`; with `sql_counters` (the benchmark's), what it sends is counted in that directory."""
+    engine = _sqlite_engine(url) if is_sqlite(url) else create_engine(
+        url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+    if sql_counters is not None:
+        from bascule.persistence import sqlcount
+
+        sqlcount.install(engine, sql_counters)
+    return engine
