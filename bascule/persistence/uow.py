@@ -1,4 +1,11 @@
-"""The unit of work: one transaction per use case, rolled back unless committed once at its end."""
+"""The unit of work: one transaction per use case, rolled back unless committed once at its end.
+
+A read-only unit (`write=False`) on PostgreSQL runs `BEGIN READ ONLY` and ends in COMMIT: psycopg empties its
+cache of prepared statements at every ROLLBACK (psycopg/_preparing.py), so reads that rolled back left every
+statement to be parsed and planned again; READ ONLY makes the COMMIT of such a unit commit nothing, as its
+ROLLBACK did (a write in it fails). On SQLite a read-only unit is `BEGIN DEFERRED` and still ends in ROLLBACK:
+nothing is cached there to keep, and the rollback keeps it from persisting anything.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,7 @@ from types import TracebackType
 from typing import Self
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from bascule.persistence import prepaid as p
 from bascule.persistence import repositories as r
@@ -21,11 +29,15 @@ class UnitOfWork:
         self._write = write
         self._connection: Connection | None = None
         self._committed = False
+        self._read_only = False  # a PostgreSQL READ ONLY transaction: COMMIT and ROLLBACK mean the same
 
     def __enter__(self) -> Self:
         connection = self._engine.connect()
         if connection.dialect.name == "sqlite":
             connection = connection.execution_options(sqlite_begin="IMMEDIATE" if self._write else "DEFERRED")
+        elif not self._write:
+            connection = connection.execution_options(postgresql_readonly=True)
+            self._read_only = True
         connection.begin()
         self._connection = connection
         self.accounts = r.Accounts(connection)
@@ -72,7 +84,11 @@ class UnitOfWork:
     ) -> None:
         connection = self.connection
         try:
-            if not self._committed:
+            if self._committed:
+                pass
+            elif self._read_only and not isinstance(exc, SQLAlchemyError) and not connection.invalidated:
+                connection.commit()  # keeps psycopg's prepared statements (an error of the database rolls back)
+            else:
                 connection.rollback()
         finally:
             connection.close()
