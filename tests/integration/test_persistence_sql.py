@@ -180,3 +180,29 @@ def test_a_pooled_connection_the_server_closed_is_replaced_at_checkout(pg_engine
     with UnitOfWork(pg_engine, write=False) as uow:  # no error: the dead connection was dropped at checkout
         new_pid, _ = _session(uow)
     assert new_pid != pid
+
+
+def test_the_benchmark_counters_count_statements_transactions_and_prepared_executions(
+        ctx, database_url: str, tmp_path) -> None:
+    from bascule.persistence import sqlcount
+
+    engine = make_engine(database_url, sql_counters=tmp_path)
+    try:
+        for _ in range(3):
+            with UnitOfWork(engine, write=False) as uow:
+                assert uow.services.get("svc_nobody") is None
+        with UnitOfWork(engine) as uow:
+            assert uow.slots.take(SCOPE, "svc_a", PERIOD, 1)
+            uow.commit()
+        counts = sqlcount.read(tmp_path)
+    finally:
+        engine.dispose()
+    assert counts["checkouts"] == 4
+    assert counts["connects"] == 1
+    if engine.dialect.name == "postgresql":
+        assert (counts["statements"], counts["commits"], counts["rollbacks"]) == (4, 4, 0)
+        # the read: sent unnamed, prepared at its second execution, reused at its third
+        assert (counts["prepared_now"], counts["prepared_reused"]) == (1, 1)
+        assert counts["cache_cleared"] == 0
+    else:  # SQLite: BEGIN is a statement the engine sends, and a read-only unit still rolls back
+        assert (counts["statements"], counts["commits"], counts["rollbacks"]) == (8, 1, 3)
