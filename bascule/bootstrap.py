@@ -34,7 +34,7 @@ def build_context(settings: Settings, clock: Clock | None = None) -> Context:
     if clock is None:
         clock = SettableClock() if settings.test_clock else SystemClock()
     ctx = Context(
-        engine=make_engine(settings.database_url),
+        engine=make_engine(settings.database_url, sql_counters=settings.sql_counters),
         catalog=load(settings.catalog),
         clock=clock,
         token_ttl_hours=settings.token_ttl_hours,

@@ -49,3 +49,5 @@ class Settings(BaseSettings):
     # Set by `bascule serve --demo` (and given to the processes of `--workers N`): the portal shows the demo
     # logins, and USSD and its simulator are open without BASCULE_USSD_TOKEN (bascule.channels.ussd.access).
     demo: bool = False
+    # The benchmark's: a directory where each process counts the SQL it sends (bascule.persistence.sqlcount).
+    sql_counters: Path | None = None

@@ -17,7 +17,7 @@ from typing import Any
 
 from bench import http_benches as h
 from bench import report
-from bench.common import RESULTS, Database, database, log, machine
+from bench.common import RESULTS, Database, database, log, machine, vacuum_analyze
 from bench.seed import Lines, seed_lines, seed_subscribers
 
 ALL = ("change_requests", "migrations", "ussd", "usage_import", "bill_run")
@@ -60,6 +60,7 @@ def http_benchmarks(db: Database, wanted: set[str], results: dict[str, Any]) -> 
         log("seeding prepaid subscribers")
         seed_subscribers(db, 100_000, 0)
         seed_subscribers(db, 2 * connections * per_thread, 1_000_000)
+    vacuum_analyze(db, "the HTTP benchmarks")
     if "ussd" in wanted or "change_requests" in wanted:
         with h.bare_server() as bare:
             if "ussd" in wanted:
@@ -72,18 +73,26 @@ def http_benchmarks(db: Database, wanted: set[str], results: dict[str, Any]) -> 
     results["server"] = {"command": f"bascule serve --workers {h.SERVER_PROCESSES}",
                          "processes": h.SERVER_PROCESSES, "threads": h.SERVER_THREADS}
     with h.bascule_server(db) as app:
-        if "change_requests" in wanted:
-            results["change_requests"] = {"ours": h.change_requests(app.port, lines, clients, seconds),
-                                          "limit": results["pgbench"]}
-            results["change_requests_password"] = {
-                "ours": h.change_requests_with_password(app.port, customer, 8, min(seconds, 10))}
-        if "migrations" in wanted:
-            subscribers = [f"+22507{n:08d}" for n in range(1, 100_001)]
-            results["migrations"] = {"ours": h.migrations(app.port, subscribers, clients, seconds),
-                                     "limit": results["pgbench"]}
-        if "ussd" in wanted:
-            results["ussd"]["ours"] = h.ussd(app.port, connections, seconds, 1_000_000, per_thread,
-                                             h.unique("bascule"))
+        readings = h.probe(db, app)
+        try:
+            if "change_requests" in wanted:
+                vacuum_analyze(db, "change requests")
+                results["change_requests"] = {"ours": h.change_requests(app.port, lines, clients, seconds, readings),
+                                              "limit": results["pgbench"]}
+                vacuum_analyze(db, "change requests with a password")
+                results["change_requests_password"] = {
+                    "ours": h.change_requests_with_password(app.port, customer, 8, min(seconds, 10))}
+            if "migrations" in wanted:
+                vacuum_analyze(db, "profile migrations")
+                subscribers = [f"+22507{n:08d}" for n in range(1, 100_001)]
+                results["migrations"] = {"ours": h.migrations(app.port, subscribers, clients, seconds, readings),
+                                         "limit": results["pgbench"]}
+            if "ussd" in wanted:
+                vacuum_analyze(db, "USSD")
+                results["ussd"]["ours"] = h.ussd(app.port, connections, seconds, 1_000_000, per_thread,
+                                                 h.unique("bascule"))
+        finally:
+            readings.close()
 
 
 def batch_benchmarks(db: Database, wanted: set[str], results: dict[str, Any]) -> None:
@@ -100,6 +109,7 @@ def batch_benchmarks(db: Database, wanted: set[str], results: dict[str, Any]) ->
         results["usage_import"] = batch.usage_import(db, lines, previous, _int("BENCH_USAGE_RECORDS", 10_000_000),
                                                   _int("BENCH_USAGE_LINES", 20_000))
     if "bill_run" in wanted:
+        vacuum_analyze(db, "the bill run")
         results["bill_run"] = batch.bill_run(db, lines, previous)
 
 

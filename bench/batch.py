@@ -8,7 +8,7 @@ from typing import Any
 import duckdb
 
 from bascule.kernel.calendar import Period
-from bench.common import BASCULE, WORK, Database, bascule_env, log, measured
+from bench.common import BASCULE, WORK, Database, bascule_env, log, measured, vacuum_analyze
 from bench.seed import TZ, Lines
 
 MIB = 1024**2
@@ -53,6 +53,7 @@ def usage_import(db: Database, lines: Lines, period: Period, records: int, on_li
     paths = write_usage_files(lines, period, records, str(int(time.time())), min(on_lines, lines.count))
     runs = {}
     for fmt, path in paths.items():
+        vacuum_analyze(db, f"the usage import ({fmt})")
         limit = duckdb_limit(path)
         log(f"DuckDB aggregates {fmt} at {limit['rows_per_s']:,.0f} rows/s; now bascule usage import {path.name}")
         run = measured([*BASCULE, "usage", "import", str(path)], env=bascule_env(db))

@@ -25,6 +25,7 @@ WORK = Path(os.environ.get("BENCH_WORK", Path(tempfile.gettempdir()) / "bascule-
 PG_ADMIN = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 ADMIN_TOKEN = "bench-operator-token-0123456789"  # noqa: S105 - a loopback-only benchmark token
 BASCULE = [sys.executable, "-m", "bascule"]
+SQL_COUNTERS = WORK / "sql-counters"  # where `bascule serve` counts its SQL (bascule.persistence.sqlcount)
 
 
 def log(message: str) -> None:
@@ -65,6 +66,15 @@ def database(prefix: str = "bascule_bench") -> Iterator[Database]:
     finally:
         with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def vacuum_analyze(db: Database, before: str) -> None:
+    """VACUUM ANALYZE of the whole database between two phases: this machine's PostgreSQL runs without
+    autovacuum (bench/README.md says why it matters)."""
+    log(f"VACUUM ANALYZE before {before}")
+    started = time.perf_counter()
+    db.execute("VACUUM ANALYZE")
+    log(f"VACUUM ANALYZE: {time.perf_counter() - started:.1f} s")
 
 
 def free_port() -> int:

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from bench import load
-from bench.common import ADMIN_TOKEN, BASCULE, WORK, Database, bascule_env, log, pgbench_tps, server
+from bench.common import ADMIN_TOKEN, BASCULE, SQL_COUNTERS, WORK, Database, bascule_env, log, pgbench_tps, server
+from bench.costs import Probe
 from bench.seed import CATALOG, PLAN_MIX, Lines
 
 PGBENCH_SETUP = """
@@ -61,7 +62,9 @@ SERVER_THREADS = os.environ.get("BENCH_SERVER_THREADS", "8")
 def bascule_server(db: Database, name: str = "bascule") -> Any:
     """`bascule serve` as an operator would run it on this machine: one process per core, sessions and
     login counts in Redis, a thread pool sized for short transactions."""
-    env = bascule_env(db, BASCULE_REDIS_URL="redis://127.0.0.1:6379/15", BASCULE_THREADS=SERVER_THREADS)
+    shutil.rmtree(SQL_COUNTERS, ignore_errors=True)
+    env = bascule_env(db, BASCULE_REDIS_URL="redis://127.0.0.1:6379/15", BASCULE_THREADS=SERVER_THREADS,
+                      BASCULE_SQL_COUNTERS=str(SQL_COUNTERS))
     return server([*BASCULE, "serve", "--port", "{port}", "--workers", str(SERVER_PROCESSES)], env, name)
 
 
@@ -102,9 +105,24 @@ def change_flow(headers: dict[str, str], password: str | None = None) -> load.Fl
     return flow
 
 
-def change_requests(port: int, lines: Lines, clients: int, seconds: float) -> dict[str, Any]:
+def probe(db: Database, app: Any) -> Probe:
+    """Readings of the SQL, transactions and CPU of `app` (a `bascule_server`) around a measurement."""
+    return Probe(db, app.process.pid, SQL_COUNTERS)
+
+
+def _with_costs(tally: load.Tally, readings: Probe | None) -> dict[str, Any]:
+    summary = tally.summary()
+    if readings is not None:
+        summary["costs"] = readings.per_flow()
+    return summary
+
+
+def change_requests(port: int, lines: Lines, clients: int, seconds: float,
+                    readings: Probe | None = None) -> dict[str, Any]:
     log(f"change requests: create + confirm, operator token, {clients} clients, {seconds} s")
-    return load.drive(port, clients, seconds, _changes(lines), change_flow(OPERATOR)).summary()
+    tally = load.drive(port, clients, seconds, _changes(lines), change_flow(OPERATOR),
+                       probe=readings.read if readings else None)
+    return _with_costs(tally, readings)
 
 
 def change_requests_with_password(port: int, lines: Lines, clients: int, seconds: float) -> dict[str, Any]:
@@ -125,7 +143,8 @@ def change_requests_with_password(port: int, lines: Lines, clients: int, seconds
     return load.drive(port, clients, seconds, _changes(lines), change_flow(headers, "bench-password")).summary()
 
 
-def migrations(port: int, msisdns: list[str], clients: int, seconds: float) -> dict[str, Any]:
+def migrations(port: int, msisdns: list[str], clients: int, seconds: float,
+               readings: Probe | None = None) -> dict[str, Any]:
     log(f"profile migrations: Novamix → Dauphin, operator token, {clients} clients, {seconds} s")
 
     async def flow(connection: load.Connection, msisdn: str, tally: load.Tally) -> bool:
@@ -138,7 +157,8 @@ def migrations(port: int, msisdns: list[str], clients: int, seconds: float) -> d
             return False
         return True
 
-    return load.drive(port, clients, seconds, iter(msisdns), flow).summary()
+    return _with_costs(load.drive(port, clients, seconds, iter(msisdns), flow,
+                                  probe=readings.read if readings else None), readings)
 
 
 def client_ceiling(port: int, clients: int) -> dict[str, Any]:

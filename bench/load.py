@@ -109,13 +109,14 @@ async def timed(tally: Tally, call: Awaitable[tuple[int, bytes]]) -> tuple[int, 
 
 
 async def _drive(port: int, clients: int, seconds: float, items: Iterator[Any], flow: Flow,
-                 warmup: float) -> Tally:
+                 warmup: float, probe: Callable[[int], None] | None) -> Tally:
     tally = Tally()
     warm = Tally()
     exhausted = False
+    ended = 0  # flows ended, whatever their outcome: the probe divides by those ended in the window
 
     async def client() -> None:
-        nonlocal exhausted
+        nonlocal exhausted, ended
         connection = Connection("127.0.0.1", port)
         await connection.open()
         try:
@@ -128,23 +129,33 @@ async def _drive(port: int, clients: int, seconds: float, items: Iterator[Any], 
                     break
                 if await flow(connection, item, current):
                     current.flows += 1
+                ended += 1
         finally:
             connection.close()
 
+    async def probing() -> None:
+        assert probe is not None
+        loop = asyncio.get_running_loop()
+        for at in (measure_from, deadline):
+            await asyncio.sleep(max(0.0, at - time.perf_counter()))
+            await loop.run_in_executor(None, probe, ended)
+
     measure_from = time.perf_counter() + warmup
     deadline = measure_from + seconds
-    await asyncio.gather(*(client() for _ in range(clients)))
+    await asyncio.gather(*(client() for _ in range(clients)), *([probing()] if probe else []))
     tally.seconds = min(seconds, time.perf_counter() - measure_from)
     if exhausted:
         tally.fail("ran out of prepared items: raise the seeded count")
     return tally
 
 
-def drive(port: int, clients: int, seconds: float, items: Iterator[Any], flow: Flow, warmup: float = 2.0) -> Tally:
-    """Run `flow` over `items` from `clients` connections for `seconds` after `warmup`; flows/s and latencies."""
+def drive(port: int, clients: int, seconds: float, items: Iterator[Any], flow: Flow, warmup: float = 2.0,
+          probe: Callable[[int], None] | None = None) -> Tally:
+    """Run `flow` over `items` from `clients` connections for `seconds` after `warmup`; flows/s and latencies.
+    `probe(flows ended so far)` is called when the measured window opens and when it closes."""
     if uvloop is not None:
-        return uvloop.run(_drive(port, clients, seconds, items, flow, warmup))
-    return asyncio.run(_drive(port, clients, seconds, items, flow, warmup))
+        return uvloop.run(_drive(port, clients, seconds, items, flow, warmup, probe))
+    return asyncio.run(_drive(port, clients, seconds, items, flow, warmup, probe))
 
 
 def ceiling(port: int, path: str, clients: int, seconds: float = 5.0) -> dict[str, Any]:

@@ -95,6 +95,30 @@ def _bill(r: dict[str, Any]) -> list[str]:
             f"peak {_mib(run['peak_rss_bytes'])} | — | ≤ 60 s for 1 M: {projected:.1f} s per million, {_verdict(ok)} |"]
 
 
+def _costs(r: dict[str, Any]) -> list[str]:
+    """Per command: what `bench.costs` read around the measured window."""
+    rows = []
+    for key, what in (("change_requests", "change (create + confirm, operator)"),
+                      ("migrations", "profile migration (operator)")):
+        costs = r.get(key, {}).get("ours", {}).get("costs")
+        if not costs or not costs.get("flows"):
+            continue
+        rows.append(
+            f"| {what} | {_n(r[key]['ours']['flows_per_s'])}/s | {costs['statements']:.1f} | "
+            f"{costs['transactions']:.1f} ({costs['rollbacks']:.1f} rolled back), ≈ {costs['pg_transactions']:.1f} | "
+            f"{costs['prepared_reused']:.1f} reused + {costs['prepared_now']:.2f} prepared now, "
+            f"{costs['not_prepared']:.1f} unnamed ({costs['prepared_share']:.0%} reused) | "
+            f"{costs['cache_cleared']:.1f} | {costs['checkouts']:.1f} | {costs['server_cpu_ms']:.1f} | "
+            f"{costs['postgres_cpu_ms']:.1f} | {costs['flows']} |")
+    if not rows:
+        return []
+    return ["", "Per command (the server's SQL counters, `pg_stat_database`, /proc; see bench/README.md):", "",
+            "| command | rate | SQL statements | transactions (of which rolled back), ≈ PostgreSQL's count | "
+            "statements executed prepared | prepared cache emptied | pool checkouts | server CPU ms | "
+            "PostgreSQL backends CPU ms | commands measured |",
+            "|---|---|---|---|---|---|---|---|---|---|", *rows]
+
+
 def markdown(r: dict[str, Any]) -> str:
     head = ["| benchmark | Bascule | limit measured beside it | goal |", "|---|---|---|---|"]
     rows = _change_requests(r) + _migrations(r) + _ussd(r) + _usage(r) + _bill(r)
@@ -107,4 +131,4 @@ def markdown(r: dict[str, Any]) -> str:
         ceiling = r["load_client"]["ceiling"]
         notes.append(f"Load client (asyncio, raw HTTP/1.1) ceiling against the bare app: "
                      f"{_n(ceiling['requests_per_s'])} req/s with the same connections.")
-    return "\n".join(head + rows) + "\n\n" + "\n".join(notes) + "\n"
+    return "\n".join(head + rows + _costs(r)) + "\n\n" + "\n".join(notes) + "\n"

@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+import select
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+import psycopg
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.pool import StaticPool
+
+# psycopg prepares a statement on a connection once it has run it this many times there (its default is 5):
+# from the second execution on, a statement is bound and run without being parsed and planned again. Every
+# statement of the hot paths runs on each pooled connection within its first few units of work; a one-off
+# (a search with its own filters, an IN list of a new length, a report) runs once and is never prepared, so
+# it costs neither the extra round trip of preparing (psycopg sends Parse, then Bind/Execute) nor a place in
+# the connection's 100 prepared statements (psycopg's `prepared_max`, each eviction another round trip).
+# At 0 every statement would be prepared at its first execution, one-offs included. psycopg empties the
+# cache at each ROLLBACK (psycopg/_preparing.py), hence read-only units of work that end in COMMIT (uow.py).
+PREPARE_THRESHOLD = 1
+# A pooled connection older than this is replaced at checkout (no round trip): a bound on what a server
+# session accumulates (plans of prepared statements, caches) and on an idle connection dropped silently on
+# the way (no FIN, so nothing to read: see `_closed_by_server`).
+RECYCLE_SECONDS = 1800
 
 
 def is_sqlite(url: str) -> bool:
@@ -40,7 +57,40 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
-def make_engine(url: str) -> Engine:
-    if is_sqlite(url):
-        return _sqlite_engine(url)
-    return create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+def _closed_by_server(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """At checkout, without a round trip: an idle connection that has something to read was closed by the
+    server (a restart, `pg_terminate_backend`, `idle_session_timeout`: PostgreSQL sends a FATAL error, then
+    closes the socket). Raising `DisconnectionError` makes the pool replace it and hand out the new one.
+
+    This stands in for `pool_pre_ping`, whose `SELECT 1` cost a transaction of its own and a round trip per
+    checkout. What it cannot see (a connection dropped silently on the way) fails its unit of work as it did
+    under a ping that raced with the drop; SQLAlchemy then invalidates the pool, and `pool_recycle` bounds the
+    age of any connection. (Bascule never LISTENs, so an idle connection has no notification to read.)"""
+    pgconn = getattr(dbapi_connection, "pgconn", None)
+    if pgconn is None:
+        return
+    try:
+        poller = select.poll()
+        poller.register(pgconn.socket, select.POLLIN)
+        ready = poller.poll(0)
+    except (psycopg.Error, OSError, ValueError) as error:  # no socket any more: the connection is gone
+        raise exc.DisconnectionError(f"connection unusable: {error}") from error
+    if ready:
+        raise exc.DisconnectionError("the server closed this pooled connection")
+
+
+def _postgresql_engine(url: str) -> Engine:
+    engine = create_engine(url, pool_size=20, max_overflow=20, pool_recycle=RECYCLE_SECONDS,
+                           connect_args={"prepare_threshold": PREPARE_THRESHOLD})
+    event.listen(engine.pool, "checkout", _closed_by_server)
+    return engine
+
+
+def make_engine(url: str, *, sql_counters: Path | None = None) -> Engine:
+    """The engine of `url`; with `sql_counters` (the benchmark's), what it sends is counted in that directory."""
+    engine = _sqlite_engine(url) if is_sqlite(url) else _postgresql_engine(url)
+    if sql_counters is not None:
+        from bascule.persistence import sqlcount
+
+        sqlcount.install(engine, sql_counters)
+    return engine

@@ -80,7 +80,8 @@ def _by_id(table: Table, *, for_update: bool = False) -> Any:
     return statement
 
 
-_INSERT_AUDIT = insert(t.audit_events)
+# `inline()`: no `RETURNING id` (SQLAlchemy adds one to learn the new key, which no caller reads).
+_INSERT_AUDIT = insert(t.audit_events).inline()
 _INSERT_CHARGE = insert(t.charges)
 _INSERT_REQUEST = insert(t.change_requests)
 _OPEN_BUCKETS = select(t.buckets).where(
@@ -96,8 +97,28 @@ _SLOT_KEY = (t.monthly_slots.c.scope == bindparam("slot_scope"),
              t.monthly_slots.c.subject_id == bindparam("slot_subject"),
              t.monthly_slots.c.period == bindparam("slot_period"))
 _SLOT_USED = select(t.monthly_slots.c.used).where(*_SLOT_KEY)
-_SLOT_TAKE = (update(t.monthly_slots).where(*_SLOT_KEY, t.monthly_slots.c.used < bindparam("limit"))
-              .values(used=t.monthly_slots.c.used + 1))
+_SLOT_GIVE_BACK = (update(t.monthly_slots).where(*_SLOT_KEY, t.monthly_slots.c.used > 0)
+                   .values(used=t.monthly_slots.c.used - 1))
+_SLOT_TAKE: dict[str, Any] = {}
+
+
+def _slot_take(dialect_name: str) -> Any:
+    """`INSERT … VALUES (…, 1) ON CONFLICT (scope, subject_id, period) DO UPDATE SET used = used + 1
+    WHERE used < :limit RETURNING used`: a row comes back when the slot was taken (SQLite ≥ 3.35, PostgreSQL).
+    On PostgreSQL the conflicting row is locked and the condition read on its latest version, so two takes of
+    the last slot cannot both succeed; on SQLite writers are serialised (BEGIN IMMEDIATE)."""
+    statement = _SLOT_TAKE.get(dialect_name)
+    if statement is None:
+        dialect = postgresql if dialect_name == "postgresql" else sqlite
+        slots = t.monthly_slots
+        statement = _SLOT_TAKE[dialect_name] = (
+            dialect.insert(slots)
+            .values(scope=bindparam("slot_scope"), subject_id=bindparam("slot_subject"),
+                    period=bindparam("slot_period"), used=1)
+            .on_conflict_do_update(index_elements=[slots.c.scope, slots.c.subject_id, slots.c.period],
+                                   set_={"used": slots.c.used + 1}, where=slots.c.used < bindparam("limit"))
+            .returning(slots.c.used))
+    return statement
 _MANAGERS = (select(t.users).where(t.users.c.account_id == bindparam("account_id"),
                                    t.users.c.role == Role.MANAGER.value).order_by(t.users.c.email))
 
@@ -344,21 +365,18 @@ class Buckets(_Repository):
 
 
 class Slots(_Repository):
-    """Monthly limits held by the database: a counter row moved only by a conditional UPDATE."""
+    """Monthly limits held by the database: a counter row moved only by one conditional statement."""
 
     def take(self, scope: str, subject_id: str, period: str, limit: int) -> bool:
-        key = {"scope": scope, "subject_id": subject_id, "period": period}
-        insert_ignoring_conflict(self.connection, t.monthly_slots, key | {"used": 0})
-        taken = self.connection.execute(_SLOT_TAKE, _slot_params(scope, subject_id, period) | {"limit": limit})
-        return taken.rowcount == 1
+        """One slot of `limit` for the month, if one is left: the counter moves by one, or nothing changes."""
+        if limit <= 0:  # the statement would create the row at 1: a limit of 0 has no slot to give
+            return False
+        statement = _slot_take(self.connection.dialect.name)
+        taken = self.connection.execute(statement, _slot_params(scope, subject_id, period) | {"limit": limit})
+        return taken.first() is not None
 
     def give_back(self, scope: str, subject_id: str, period: str) -> None:
-        key = {"scope": scope, "subject_id": subject_id, "period": period}
-        self.connection.execute(
-            update(t.monthly_slots)
-            .where(*_slot_key(key), t.monthly_slots.c.used > 0)
-            .values(used=t.monthly_slots.c.used - 1)
-        )
+        self.connection.execute(_SLOT_GIVE_BACK, _slot_params(scope, subject_id, period))
 
     def used(self, scope: str, subject_id: str, period: str) -> int:
         value = self.connection.execute(_SLOT_USED, _slot_params(scope, subject_id, period)).scalar()
@@ -367,10 +385,6 @@ class Slots(_Repository):
 
 def _slot_params(scope: str, subject_id: str, period: str) -> dict[str, str]:
     return {"slot_scope": scope, "slot_subject": subject_id, "slot_period": period}
-
-
-def _slot_key(key: Mapping[str, str]) -> list[Any]:
-    return [t.monthly_slots.c[name] == value for name, value in key.items()]
 
 
 def _request(row: Row[Any]) -> ChangeRequest:

@@ -4,6 +4,12 @@ A command (see `bascule.commands.runner`) opens one unit of work; the use cases 
 with `ctx.uow()`, and get a `JoinedUnit` of it: the same transaction, where their own `commit()` keeps
 their work and an exception discards it (a SAVEPOINT, taken only when earlier work must survive), so a
 use case reads the same whether it runs alone or inside a command.
+
+A read-only unit (`write=False`) on PostgreSQL runs `BEGIN READ ONLY` and ends in COMMIT: psycopg empties its
+cache of prepared statements at every ROLLBACK (psycopg/_preparing.py), so reads that rolled back left every
+statement to be parsed and planned again; READ ONLY makes the COMMIT of such a unit commit nothing, as its
+ROLLBACK did (a write in it fails). On SQLite a read-only unit is `BEGIN DEFERRED` and still ends in ROLLBACK:
+nothing is cached there to keep, and the rollback keeps it from persisting anything.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from bascule.persistence import prepaid as p
 from bascule.persistence import repositories as r
@@ -30,11 +37,15 @@ class UnitOfWork:
         self._committed = False
         self.kept_writes = False  # a joined unit committed its writes: they outlive a later refusal
         self.discarded_writes = False  # a joined unit wrote and ended without commit, with no savepoint
+        self._read_only = False  # a PostgreSQL READ ONLY transaction: COMMIT and ROLLBACK mean the same
 
     def __enter__(self) -> Self:
         connection = self._engine.connect()
         if connection.dialect.name == "sqlite":
             connection = connection.execution_options(sqlite_begin="IMMEDIATE" if self._write else "DEFERRED")
+        elif not self._write:
+            connection = connection.execution_options(postgresql_readonly=True)
+            self._read_only = True
         connection.begin()
         self._connection = connection
         self.accounts = r.Accounts(connection)
@@ -93,7 +104,11 @@ class UnitOfWork:
     ) -> None:
         connection = self.connection
         try:
-            if not self._committed:
+            if self._committed:
+                pass
+            elif self._read_only and not isinstance(exc, SQLAlchemyError) and not connection.invalidated:
+                connection.commit()  # keeps psycopg's prepared statements (an error of the database rolls back)
+            else:
                 connection.rollback()
         finally:
             connection.close()

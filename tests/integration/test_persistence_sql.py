@@ -1,0 +1,208 @@
+"""What the persistence layer sends: the month's slot taken in one statement with the database enforcing
+the limit, the audit insert without RETURNING, read-only units that keep psycopg's prepared statements,
+and a pooled connection closed by the server replaced at checkout without a ping."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+import pytest
+from sqlalchemy import Engine, event, select, text
+from sqlalchemy.exc import DBAPIError
+
+from bascule.persistence import tables as t
+from bascule.persistence.engine import PREPARE_THRESHOLD, make_engine
+from bascule.persistence.uow import UnitOfWork
+
+SCOPE, PERIOD = "plan_changes", "2026-06"
+
+
+@contextmanager
+def statements(engine: Engine) -> Iterator[list[str]]:
+    """The SQL `engine` sends inside the block (but SQLite's BEGIN, which the engine sends itself)."""
+    sent: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not statement.startswith("BEGIN"):
+            sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def _slots(engine: Engine) -> dict[tuple[str, str, str], int]:
+    with engine.connect() as connection:
+        rows = connection.execute(select(t.monthly_slots)).all()
+    return {(row.scope, row.subject_id, row.period): row.used for row in rows}
+
+
+def _take(engine: Engine, subject: str, limit: int) -> bool:
+    with UnitOfWork(engine) as uow:
+        taken = uow.slots.take(SCOPE, subject, PERIOD, limit)
+        uow.commit()
+    return taken
+
+
+def test_a_slot_under_the_limit_is_taken_in_one_statement_and_the_counter_moves_by_one(ctx) -> None:
+    assert _take(ctx.engine, "svc_other", 5)  # a neighbour the takes below must not move
+    before = _slots(ctx.engine)
+    with statements(ctx.engine) as sent:
+        assert _take(ctx.engine, "svc_a", 2)  # the month's first: the row is created at 1
+    assert len(sent) == 1
+    assert "ON CONFLICT" in sent[0]
+    assert _slots(ctx.engine) == before | {(SCOPE, "svc_a", PERIOD): 1}
+    with statements(ctx.engine) as sent:
+        assert _take(ctx.engine, "svc_a", 2)  # the second of two
+    assert len(sent) == 1
+    assert _slots(ctx.engine) == before | {(SCOPE, "svc_a", PERIOD): 2}
+
+
+def test_a_slot_at_the_limit_is_refused_and_nothing_changes(ctx) -> None:
+    assert _take(ctx.engine, "svc_a", 1)
+    before = _slots(ctx.engine)
+    with statements(ctx.engine) as sent:
+        assert not _take(ctx.engine, "svc_a", 1)
+    assert len(sent) == 1
+    assert _slots(ctx.engine) == before
+    assert not _take(ctx.engine, "svc_b", 0)  # a limit of 0 gives nothing, and writes no row
+    assert _slots(ctx.engine) == before
+    with UnitOfWork(ctx.engine, write=False) as uow:
+        assert uow.slots.used(SCOPE, "svc_a", PERIOD) == 1
+        assert uow.slots.used(SCOPE, "svc_b", PERIOD) == 0
+
+
+def test_a_slot_given_back_can_be_taken_again(ctx) -> None:
+    assert _take(ctx.engine, "svc_a", 1)
+    with UnitOfWork(ctx.engine) as uow:
+        uow.slots.give_back(SCOPE, "svc_a", PERIOD)
+        uow.commit()
+    assert _slots(ctx.engine)[(SCOPE, "svc_a", PERIOD)] == 0
+    assert _take(ctx.engine, "svc_a", 1)
+    assert not _take(ctx.engine, "svc_a", 1)
+
+
+@pytest.mark.slow
+def test_two_takes_of_the_last_slot_give_it_once(ctx) -> None:
+    """The second take waits for the first's transaction (row lock on PostgreSQL, BEGIN IMMEDIATE on SQLite),
+    then sees the counter at the limit."""
+    assert _take(ctx.engine, "svc_a", 2)
+    outcome: list[bool] = []
+    first = UnitOfWork(ctx.engine).__enter__()
+    try:
+        assert first.slots.take(SCOPE, "svc_a", PERIOD, 2)
+        second = threading.Thread(target=lambda: outcome.append(_take(ctx.engine, "svc_a", 2)))
+        second.start()
+        time.sleep(0.5)
+        assert second.is_alive(), "the second take did not wait for the first"
+        first.commit()
+    finally:
+        first.__exit__(None, None, None)
+    second.join(timeout=30)
+    assert outcome == [False]
+    assert _slots(ctx.engine)[(SCOPE, "svc_a", PERIOD)] == 2
+
+
+def test_the_audit_insert_asks_nothing_back(ctx) -> None:
+    at = datetime(2026, 6, 16, 7, 0, tzinfo=UTC)
+    with statements(ctx.engine) as sent, UnitOfWork(ctx.engine) as uow:
+        uow.audit.record(at=at, actor_kind="operator", actor_id="ops", channel="api", entity_kind="service",
+                         entity_id="svc_a", action="service.changed", before={"plan": "a"}, after={"plan": "b"})
+        uow.commit()
+    assert len(sent) == 1
+    assert "RETURNING" not in sent[0].upper()
+    with UnitOfWork(ctx.engine, write=False) as uow:
+        [event_] = uow.audit.of_entity("service", "svc_a")
+    assert (event_.action, event_.before, event_.after) == ("service.changed", {"plan": "a"}, {"plan": "b"})
+
+
+# PostgreSQL only: prepared statements, READ ONLY, a connection the server closes.
+
+
+@pytest.fixture
+def pg_engine(ctx, database_url: str) -> Iterator[Engine]:
+    """An engine of its own on the test database: one pooled connection, whatever the suite's engine holds."""
+    if ctx.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+def _session(uow: UnitOfWork) -> tuple[int, set[str]]:
+    """The server process of the unit's connection, and the statements prepared in that session."""
+    pid = uow.connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    prepared = uow.connection.execute(text("SELECT statement FROM pg_prepared_statements")).scalars().all()
+    return pid, set(prepared)
+
+
+def test_read_only_units_keep_their_prepared_statements(pg_engine: Engine) -> None:
+    with UnitOfWork(pg_engine, write=False) as uow:
+        first_pid, prepared = _session(uow)
+    assert not any("services" in statement for statement in prepared)
+    assert PREPARE_THRESHOLD == 1  # prepared at its second execution on the connection
+    for _ in range(3):  # the same read, three read-only units, one connection
+        with UnitOfWork(pg_engine, write=False) as uow:
+            assert uow.services.get("svc_nobody") is None
+    with UnitOfWork(pg_engine, write=False) as uow:
+        pid, prepared = _session(uow)
+    assert pid == first_pid
+    assert [s for s in prepared if "FROM services" in s and "services.id =" in s], prepared
+
+
+def test_a_write_in_a_read_only_unit_fails_on_postgresql(pg_engine: Engine) -> None:
+    with pytest.raises(DBAPIError, match="read-only transaction"), UnitOfWork(pg_engine, write=False) as uow:
+        uow.slots.take(SCOPE, "svc_a", PERIOD, 1)
+    assert _slots(pg_engine) == {}
+    with UnitOfWork(pg_engine, write=True) as uow:  # the connection went back to the pool READ WRITE
+        assert uow.slots.take(SCOPE, "svc_a", PERIOD, 1)
+        uow.commit()
+
+
+def test_a_pooled_connection_the_server_closed_is_replaced_at_checkout(pg_engine: Engine, database_url: str) -> None:
+    with UnitOfWork(pg_engine, write=False) as uow:
+        pid, _ = _session(uow)
+    admin = database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        assert connection.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone() == (True,)
+        deadline = time.monotonic() + 10
+        while connection.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone():
+            assert time.monotonic() < deadline, "the terminated backend did not exit"
+            time.sleep(0.05)
+    with UnitOfWork(pg_engine, write=False) as uow:  # no error: the dead connection was dropped at checkout
+        new_pid, _ = _session(uow)
+    assert new_pid != pid
+
+
+def test_the_benchmark_counters_count_statements_transactions_and_prepared_executions(
+        ctx, database_url: str, tmp_path) -> None:
+    from bascule.persistence import sqlcount
+
+    engine = make_engine(database_url, sql_counters=tmp_path)
+    try:
+        for _ in range(3):
+            with UnitOfWork(engine, write=False) as uow:
+                assert uow.services.get("svc_nobody") is None
+        with UnitOfWork(engine) as uow:
+            assert uow.slots.take(SCOPE, "svc_a", PERIOD, 1)
+            uow.commit()
+        counts = sqlcount.read(tmp_path)
+    finally:
+        engine.dispose()
+    assert counts["checkouts"] == 4
+    assert counts["connects"] == 1
+    if engine.dialect.name == "postgresql":
+        assert (counts["statements"], counts["commits"], counts["rollbacks"]) == (4, 4, 0)
+        # the read: sent unnamed, prepared at its second execution, reused at its third
+        assert (counts["prepared_now"], counts["prepared_reused"]) == (1, 1)
+        assert counts["cache_cleared"] == 0
+    else:  # SQLite: BEGIN is a statement the engine sends, and a read-only unit still rolls back
+        assert (counts["statements"], counts["commits"], counts["rollbacks"]) == (8, 1, 3)
