@@ -15,10 +15,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from bascule.commands.runner import run
 from bascule.evolutions.lifecycle import RequestStatus
 from bascule.evolutions.rules import RequestedChanges
 from bascule.evolutions.services import create_service, get_service
-from bascule.commands.runner import run
 from bascule.evolutions.usecases import (
     await_networks,
     confirm_change_request,
