@@ -24,6 +24,7 @@ RESULTS = ROOT / "bench" / "results"
 WORK = Path(os.environ.get("BENCH_WORK", Path(tempfile.gettempdir()) / "bascule-bench"))
 PG_ADMIN = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 ADMIN_TOKEN = "bench-operator-token-0123456789"  # noqa: S105 - a loopback-only benchmark token
+USSD_TOKEN = "bench-ussd-token-0123456789"  # noqa: S105 - the gateway's token (bench/ussd.lua sends it)
 BASCULE = [sys.executable, "-m", "bascule"]
 SQL_COUNTERS = WORK / "sql-counters"  # where `bascule serve` counts its SQL (bascule.persistence.sqlcount)
 
@@ -85,7 +86,8 @@ def free_port() -> int:
 
 def bascule_env(db: Database, **extra: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("BASCULE_")}
-    env |= {"BASCULE_DATABASE_URL": db.url, "BASCULE_ADMIN_TOKEN": ADMIN_TOKEN, "BASCULE_LOG_LEVEL": "WARNING",
+    env |= {"BASCULE_DATABASE_URL": db.url, "BASCULE_ADMIN_TOKEN": ADMIN_TOKEN, "BASCULE_USSD_TOKEN": USSD_TOKEN,
+            "BASCULE_LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1"}
     return env | extra
 

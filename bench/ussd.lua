@@ -24,6 +24,7 @@ function init(args)
   migrated = 0
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+  wrk.headers["X-Ussd-Token"] = "bench-ussd-token-0123456789"  -- bench/common.py USSD_TOKEN
 end
 
 local function current()
