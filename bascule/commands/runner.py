@@ -4,11 +4,12 @@ commit together, or nothing does.
 Channels hand a command to `run` (no key: the portal, USSD, the TMF facade, the CLI) or to `answer`
 (API v1, whose POSTs may carry an `Idempotency-Key`). Neither channel commits: this module does.
 
-A keyed command looks for its key first, in its own transaction; a retry of a committed command gets
-the stored answer without running anything. The answer is written in the command's transaction, so a
-crash before the commit leaves no key behind (the retry runs the command, once) and a crash after it
-leaves the answer (the retry replays it). Concurrent repeats are serialised by the rows the command
-locks; the loser of a race finds the key on insert, discards its work and replays the winner's answer.
+A keyed command runs, then writes its answer under its key in the same transaction: a first try (nearly
+every command) costs no lookup. The insert finds the key when the command ran before (a retry) or a repeat
+committed first (a race, serialised by the rows the command locks and by the key's unique index): the work
+is then rolled back and the stored answer replayed, or a 422 given when the body differs. So a crash before
+the commit leaves no key behind (the retry runs the command, once) and a crash after it leaves the answer
+(the retry replays it); a retry pays for running the command again, inside a transaction that never commits.
 
 A confirmation whose networks answer after the commit (`settle`) stores the answer of the commit
 first, marked unsettled, and the final answer once the networks have answered; a repeat waits a
@@ -70,14 +71,9 @@ def answer(ctx: Context, keyed: Keyed | None, work: Callable[[Context], T], rend
     transaction where it records their answer, so that the final answer is stored there."""
     if keyed is None:
         return _answer_unkeyed(ctx, work, render, refuse, settle)
-    ran: _Ran[T] | None = None
     with ctx.uow() as unit:
-        stored = unit.idempotency.find(keyed.caller, keyed.key)
-        if stored is None:
-            ran = _run_and_store(ctx, unit, keyed, work, render, refuse, unsettled=settle is not None)
-    if stored is not None:
-        return _replay(ctx, keyed, stored)
-    if ran is None:  # a repeat of this command committed first
+        ran = _run_and_store(ctx, unit, keyed, work, render, refuse, unsettled=settle is not None)
+    if ran is None:  # the key was there (a retry), or a repeat of this command committed first
         return _replay(ctx, keyed, _find(ctx, keyed))
     if not ran.stored:  # a refusal that kept nothing: its transaction is gone, the answer is stored alone
         return _store_refusal(ctx, keyed, ran.answer)
