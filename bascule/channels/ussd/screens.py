@@ -119,7 +119,7 @@ def my_profile(caller: Caller, picked: Item | None) -> str:
              f"jusqu'au {b.expires_at.astimezone(tz):%d/%m}" for b in summary.bonuses]
     head = [f"Profil {summary.profile.name}", "Bonus :" if lines else "Aucun bonus en cours."]
     left = summary.migrations_left_this_month
-    tail = [f"Changements de profil restants ce mois : {left}" if left else
+    tail = [f"Changements de profil restants ce mois-ci : {left}" if left else
             "Plus de changement de profil possible ce mois-ci."]
     return _within(head, lines, tail)
 
