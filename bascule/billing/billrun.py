@@ -26,10 +26,10 @@ from bascule.evolutions.cycles import open_cycles_many
 from bascule.identity.model import Account, Channel, Principal
 from bascule.kernel.calendar import Period, local_date, zone
 from bascule.kernel.errors import DomainError, ErrorCode
+from bascule.kernel.ids import new_id
 from bascule.persistence import bulk
 from bascule.persistence import tables as t
 from bascule.persistence.billing import StoredInvoice, lines_of_accounts
-from bascule.persistence.repositories import new_id
 from bascule.persistence.uow import UnitOfWork
 
 FIRST_BATCH = 25  # accounts in the first transaction

@@ -23,8 +23,8 @@ from bascule.evolutions.usecases import (
 from bascule.identity.model import Account, Channel, Principal
 from bascule.identity.usecases import confirm_identity
 from bascule.kernel.errors import DomainError, ErrorCode
+from bascule.kernel.ids import new_id
 from bascule.kernel.messages_fr import message
-from bascule.persistence.repositories import new_id
 from bascule.persistence.uow import UnitOfWork
 
 

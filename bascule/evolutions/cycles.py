@@ -13,10 +13,10 @@ from bascule.evolutions.quota import Bucket, BucketKind, quota_of
 from bascule.evolutions.rules import first_cycle_charge
 from bascule.identity.model import SYSTEM, Channel
 from bascule.kernel.calendar import Period, periods_between
+from bascule.kernel.ids import new_id
 from bascule.kernel.money import Money
 from bascule.persistence import bulk
 from bascule.persistence.bulk import CycleTemplate
-from bascule.persistence.repositories import new_id
 from bascule.persistence.uow import UnitOfWork
 
 SLOT_SCOPE = "service-change"

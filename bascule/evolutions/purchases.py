@@ -15,7 +15,7 @@ from bascule.identity.model import Channel, Principal
 from bascule.identity.usecases import confirm_identity
 from bascule.kernel.calendar import Period, zone
 from bascule.kernel.errors import DomainError, ErrorCode
-from bascule.persistence.repositories import new_id
+from bascule.kernel.ids import new_id
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from bascule.evolutions.rules import metered_usage_charge
 from bascule.identity.model import Channel, Principal
 from bascule.kernel.calendar import Period, local_date, zone
 from bascule.kernel.errors import DomainError, ErrorCode
-from bascule.persistence.repositories import new_id
+from bascule.kernel.ids import new_id
 from bascule.persistence.uow import UnitOfWork
 
 USAGE_LATEST_ARRIVAL = timedelta(days=400)  # records older than a closed year of billing are refused

@@ -37,9 +37,10 @@ from bascule.evolutions.services import apply_status
 from bascule.identity.model import Channel, Principal
 from bascule.ingest.usage_files import Batch
 from bascule.kernel.calendar import Period, zone
+from bascule.kernel.ids import new_id
 from bascule.persistence import bulk
 from bascule.persistence import tables as t
-from bascule.persistence.repositories import _bucket, new_id
+from bascule.persistence.repositories import _bucket
 from bascule.persistence.uow import UnitOfWork
 
 

@@ -14,7 +14,7 @@ from bascule.identity.model import OPERATOR, Account, Channel, Principal, Princi
 from bascule.identity.passwords import hash_password, verify_password
 from bascule.kernel.calendar import zone
 from bascule.kernel.errors import DomainError, ErrorCode
-from bascule.persistence.repositories import new_id
+from bascule.kernel.ids import new_id
 from bascule.persistence.uow import UnitOfWork
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -23,10 +23,10 @@ import structlog
 from sqlalchemy import Connection, Row, or_, select, update
 
 from bascule.context import Context
+from bascule.kernel.ids import new_id
 from bascule.notifications.policy import RetryPolicy
 from bascule.notifications.senders import DeliveryError, NotificationSender
 from bascule.persistence import tables as t
-from bascule.persistence.repositories import new_id
 from bascule.persistence.uow import UnitOfWork
 from bascule.prepaid.model import Notification
 

@@ -21,8 +21,9 @@ from sqlalchemy import JSON, Connection, Row, Table, func, select, update
 from sqlalchemy.dialects import sqlite
 
 from bascule.evolutions.model import Service, ServiceStatus
+from bascule.kernel.ids import new_ids, reserve_stamps
 from bascule.persistence import tables as t
-from bascule.persistence.repositories import StoredCharge, _charge, _jsonable, _service, new_ids, reserve_stamps
+from bascule.persistence.repositories import StoredCharge, _charge, _jsonable, _service
 
 CHUNK = 2000  # ids per IN (…) list
 

@@ -19,10 +19,10 @@ from bascule.identity.model import Channel, Principal, PrincipalKind
 from bascule.identity.usecases import IssuedToken, issue_token
 from bascule.kernel.calendar import Period, zone
 from bascule.kernel.errors import DomainError, ErrorCode
+from bascule.kernel.ids import new_id
 from bascule.kernel.messages_fr import message
 from bascule.kernel.money import Money
 from bascule.notifications import notify
-from bascule.persistence.repositories import new_id
 from bascule.persistence.uow import UnitOfWork
 from bascule.prepaid import otp
 from bascule.prepaid.model import (

@@ -20,8 +20,8 @@ from bascule.commands.runner import run_on_unit
 from bascule.context import Context
 from bascule.identity.model import Principal
 from bascule.kernel.errors import DomainError, ErrorCode
+from bascule.kernel.ids import new_id
 from bascule.kernel.money import Money
-from bascule.persistence.repositories import new_id
 from bascule.persistence.uow import UnitOfWork
 
 router = APIRouter(prefix="/productCatalogManagement/v4")

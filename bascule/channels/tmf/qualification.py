@@ -24,8 +24,8 @@ from bascule.evolutions.rules import RequestedChanges
 from bascule.evolutions.usecases import quote_change
 from bascule.identity.model import Principal
 from bascule.kernel.errors import DomainError, ErrorCode
+from bascule.kernel.ids import new_id
 from bascule.kernel.messages_fr import message
-from bascule.persistence.repositories import new_id
 from bascule.prepaid.usecases import profile_options
 
 router = APIRouter(prefix="/productOfferingQualificationManagement/v1")
