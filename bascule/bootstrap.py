@@ -8,9 +8,9 @@ from alembic import command
 from alembic.config import Config
 
 from bascule.catalog.loader import load
-from bascule.context import Context
 from bascule.kernel.clock import Clock, SettableClock, SystemClock
 from bascule.notifications import deliver_pending, sender_from_settings
+from bascule.persistence.context import SqlContext, SqlUnits
 from bascule.persistence.engine import make_engine
 from bascule.plugins import install_features
 from bascule.provisioning.wiring import build_provisioner
@@ -30,11 +30,11 @@ def upgrade_schema(database_url: str) -> None:
     command.upgrade(alembic_config(database_url), "head")
 
 
-def build_context(settings: Settings, clock: Clock | None = None) -> Context:
+def build_context(settings: Settings, clock: Clock | None = None) -> SqlContext:
     if clock is None:
         clock = SettableClock() if settings.test_clock else SystemClock()
-    ctx = Context(
-        engine=make_engine(settings.database_url, sql_counters=settings.sql_counters),
+    ctx = SqlContext(
+        units=SqlUnits(make_engine(settings.database_url, sql_counters=settings.sql_counters)),
         catalog=load(settings.catalog),
         clock=clock,
         token_ttl_hours=settings.token_ttl_hours,

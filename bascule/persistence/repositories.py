@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -11,10 +10,13 @@ from typing import Any
 from sqlalchemy import Connection, Row, Table, and_, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from bascule.audit.ports import AuditEvent
 from bascule.evolutions.lifecycle import RequestStatus
 from bascule.evolutions.model import ChangeRequest, Service, ServiceStatus
+from bascule.evolutions.ports import CycleTemplate, StoredCharge
 from bascule.evolutions.quota import Bucket, BucketKind
 from bascule.identity.model import Account, Role, User
+from bascule.identity.ports import StoredToken
 from bascule.kernel.ids import new_id
 from bascule.kernel.money import Money
 from bascule.persistence import tables as t
@@ -157,14 +159,6 @@ class Users(_Repository):
         return self.by_email(email) is not None
 
 
-@dataclass(frozen=True, slots=True)
-class StoredToken:
-    principal_kind: str
-    principal_id: str
-    expires_at: datetime
-    revoked_at: datetime | None
-
-
 class Tokens(_Repository):
     def add(self, token_hash: str, kind: str, principal_id: str, created_at: datetime, expires_at: datetime) -> None:
         self.connection.execute(
@@ -282,6 +276,19 @@ class Cycles(_Repository):
             t.service_cycles.c.service_id == service_id, t.service_cycles.c.period == period
         )
         return self.connection.execute(query).first() is not None
+
+    def latest_of(self, service_ids: Sequence[str]) -> dict[str, str]:
+        """The last period opened per service (services with none are absent)."""
+        from bascule.persistence import bulk
+
+        return bulk.latest_cycles(self.connection, service_ids)
+
+    def open_many(self, wanted: Sequence[tuple[str, str, str, int]], templates: Sequence[CycleTemplate],
+                  at: datetime) -> None:
+        """Open many cycles at once, each (service, account, period, template index) with its line and bucket."""
+        from bascule.persistence import bulk
+
+        bulk.open_cycles(self.connection, wanted, templates, at)
 
 
 def _bucket(row: Row[Any]) -> Bucket:
@@ -418,19 +425,6 @@ class ChangeRequests(_Repository):
         return [_request(row) for row in self.connection.execute(query)]
 
 
-@dataclass(frozen=True, slots=True)
-class StoredCharge:
-    id: str
-    account_id: str
-    service_id: str | None
-    period: str
-    kind: str
-    description: str
-    amount: Money
-    at: datetime
-    change_request_id: str | None
-
-
 class Charges(_Repository):
     def add(
         self,
@@ -509,20 +503,6 @@ def _places(currency: str) -> int:
     from bascule.kernel.money import minor_units
 
     return minor_units(currency)
-
-
-@dataclass(frozen=True, slots=True)
-class AuditEvent:
-    id: int
-    at: datetime
-    actor_kind: str
-    actor_id: str
-    channel: str
-    entity_kind: str
-    entity_id: str
-    action: str
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
 
 
 class Audit(_Repository):

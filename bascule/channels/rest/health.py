@@ -24,6 +24,7 @@ from bascule.observability import readiness
 from bascule.observability.logs import configure_logging
 from bascule.observability.metrics import build_registry
 from bascule.observability.middleware import RequestTelemetryMiddleware, routes_resolver
+from bascule.persistence.context import engine_of
 from bascule.settings import Settings
 
 router = APIRouter(tags=["operations"])
@@ -57,7 +58,7 @@ def healthz() -> Health:
             responses={503: {"model": NotReadyOut, "content": {PROBLEM_JSON: {}}, "description": "Not ready"}})
 def readyz(request: Request) -> JSONResponse:
     ctx: Context = request.app.state.context
-    found = readiness.check(ctx.engine)
+    found = readiness.check(engine_of(ctx))
     if found.ready:
         return JSONResponse({"status": "ready", "schema_revision": list(found.current)})
     body = {"type": "urn:bascule:problem:not-ready", "title": "Not ready", "status": 503, "detail": found.detail,
@@ -76,7 +77,7 @@ def metrics(request: Request) -> Response:
 def install(app: FastAPI, settings: Settings, ctx: Context) -> None:
     """The channel installer registered in bascule.plugins."""
     configure_logging(settings.log_level)
-    registry, http_metrics = build_registry(ctx.engine)
+    registry, http_metrics = build_registry(engine_of(ctx))
     app.state.metrics_registry = registry
     app.include_router(router)
     # One throttle per context: a second app built on the same context shares the counts.

@@ -17,6 +17,7 @@ from bascule.context import Context
 from bascule.kernel.errors import DomainError
 from bascule.kernel.messages_fr import short_message
 from bascule.kernel.text import ONE_LINE_PATTERN, clean_text, decode_text
+from bascule.persistence.context import engine_of
 from bascule.prepaid.rules import require_msisdn
 from bascule.settings import Settings
 
@@ -137,7 +138,7 @@ async def ussd(request: Request) -> PlainTextResponse:
 def session_store(settings: Settings, ctx: Context) -> SessionStore:
     if settings.redis_url:
         return RedisSessionStore.from_url(settings.redis_url, ctx.clock)
-    return DatabaseSessionStore(ctx.engine, ctx.clock)
+    return DatabaseSessionStore(engine_of(ctx), ctx.clock)
 
 
 def install(app: FastAPI, settings: Settings, ctx: Context) -> None:

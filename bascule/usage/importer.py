@@ -35,13 +35,13 @@ from bascule.evolutions.quota import Bucket, draw, quota_of
 from bascule.evolutions.rules import metered_usage_charge
 from bascule.evolutions.services import apply_status
 from bascule.identity.model import Channel, Principal
-from bascule.ingest.usage_files import Batch
 from bascule.kernel.calendar import Period, zone
 from bascule.kernel.ids import new_id
 from bascule.persistence import bulk
 from bascule.persistence import tables as t
 from bascule.persistence.repositories import _bucket
 from bascule.persistence.uow import UnitOfWork
+from bascule.usage.files import Batch
 
 
 @dataclass
@@ -257,7 +257,7 @@ def _apply_batch(ctx: Context, actor: Principal, channel: Channel, records: pa.T
 def writers_for(ctx: Context) -> int:
     """Batches written at once: two on PostgreSQL (while one waits for the database, the next is drawn),
     one on SQLite (one writer at a time)."""
-    return 2 if ctx.engine.dialect.name == "postgresql" else 1
+    return 2 if ctx.units.concurrent_writers else 1
 
 
 def import_usage(ctx: Context, actor: Principal, channel: Channel, batches: Iterable[Batch],

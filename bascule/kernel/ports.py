@@ -1,0 +1,73 @@
+"""The ports every use case may depend on: the unit of work, the way to open one, the clock.
+
+Use cases see Protocols only; the adapters (SQL units of work, networks, senders) are built and wired
+once in `bascule.bootstrap`.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any, Protocol, Self, TypeVar
+
+from bascule.kernel.clock import Clock
+
+__all__ = ["Clock", "IdGenerator", "Savepoint", "Slots", "UnitOfWork", "Units"]
+
+U_co = TypeVar("U_co", covariant=True)
+
+
+class UnitOfWork(Protocol):
+    """One transaction: what a use case writes is kept by `commit()` and discarded by leaving without it."""
+
+    def commit(self) -> None: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+
+class Savepoint(Protocol):
+    """A part of a transaction that can be undone alone."""
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+
+class Slots(Protocol):
+    """Monthly slots of a limited act (a change of plan, a profile migration), taken atomically up to a limit."""
+
+    def take(self, scope: str, subject_id: str, period: str, limit: int) -> bool: ...
+
+    def give_back(self, scope: str, subject_id: str, period: str) -> None: ...
+
+    def used(self, scope: str, subject_id: str, period: str) -> int: ...
+
+
+class Units(Protocol[U_co]):
+    """Opens the units of work of a use case (joining the command's transaction inside a command)."""
+
+    @property
+    def concurrent_writers(self) -> bool:
+        """True when two transactions may write at once (PostgreSQL); False when writers take turns (SQLite)."""
+        ...
+
+    @property
+    def in_command(self) -> bool:
+        """True for units that join a command's unit of work."""
+        ...
+
+    def __call__(self, *, write: bool = True) -> U_co: ...
+
+    def joining(self, unit: Any) -> Units[U_co]:
+        """Units that join `unit`, a command's unit of work, instead of opening transactions of their own."""
+        ...
+
+
+class IdGenerator(Protocol):
+    def __call__(self, prefix: str) -> str: ...
