@@ -21,7 +21,7 @@ FEATURES = ("audit", "billing", "catalog", "commands", "evolutions", "identity",
             "prepaid", "provisioning")
 FORBIDDEN_IN_FEATURES = (
     "sqlalchemy", "alembic", "psycopg", "fastapi", "starlette", "uvicorn", "jinja2", "bascule.persistence",
-    "bascule.channels", "bascule.bootstrap", "bascule.plugins", "bascule.observability",
+    "bascule.channels", "bascule.bootstrap", "bascule.observability",
 )
 
 

@@ -4,7 +4,7 @@
 - `GET /readyz` — the database answers and its schema is at head: 200, else 503 problem+json.
 - `GET /metrics` — Prometheus text format (see `bascule.observability.metrics`).
 
-`install` is the channel installer registered in `bascule.plugins`. The middleware it adds wrap the
+`install` is the channel installer registered in `bascule.bootstrap`. The middleware it adds wrap the
 whole application, outermost first: request telemetry (request id, JSON log line, metrics) with the
 protective headers, then login throttling.
 """
@@ -75,7 +75,7 @@ def metrics(request: Request) -> Response:
 
 
 def install(app: FastAPI, settings: Settings, ctx: Context) -> None:
-    """The channel installer registered in bascule.plugins."""
+    """The channel installer registered in bascule.bootstrap."""
     configure_logging(settings.log_level)
     registry, http_metrics = build_registry(engine_of(ctx))
     app.state.metrics_registry = registry

@@ -142,6 +142,6 @@ def session_store(settings: Settings, ctx: Context) -> SessionStore:
 
 
 def install(app: FastAPI, settings: Settings, ctx: Context) -> None:
-    """The channel installer registered by `bascule.plugins`."""
+    """The channel installer registered by `bascule.bootstrap`."""
     app.state.ussd = UssdService(ctx, session_store(settings, ctx))
     app.include_router(router)

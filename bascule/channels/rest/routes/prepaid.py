@@ -260,5 +260,5 @@ def get_migrations(msisdn: PathMsisdn, actor: Principal = Depends(principal),
 
 
 def install(app: FastAPI, settings: Settings, ctx: Context) -> None:
-    """The channel installer registered in bascule.plugins."""
+    """The channel installer registered in bascule.bootstrap."""
     app.include_router(router)
