@@ -51,9 +51,9 @@ def build_context(settings: Settings, clock: Clock | None = None) -> SqlContext:
         token_ttl_hours=settings.token_ttl_hours,
     )
     install_features(ctx)
-    ctx.extras["provisioner"] = build_provisioner(ctx, settings)
+    ctx.provisioner = build_provisioner(ctx, settings)
     sender = sender_from_settings(settings)
-    ctx.extras["deliver_notifications"] = lambda: deliver_pending(ctx, sender)
+    ctx.deliver_notifications = lambda: deliver_pending(ctx, sender)
     return ctx
 
 
@@ -78,10 +78,10 @@ def _install_provisioning(ctx: Context) -> None:
     from bascule.evolutions import provisioning as line_a
     from bascule.prepaid import provisioning as line_b
 
-    ctx.extras.setdefault("job_outcomes", {})["service"] = (line_a.on_job_succeeded, line_a.on_job_failed)
-    ctx.extras.setdefault("job_wanted", {})["service"] = line_a.job_wanted
-    ctx.extras.setdefault("jobs_all_held_done", {})["service"] = line_a.complete_held
-    ctx.extras["job_outcomes"]["subscriber"] = (line_b.on_job_succeeded, line_b.on_job_failed)
+    ctx.job_hooks.outcomes["service"] = (line_a.on_job_succeeded, line_a.on_job_failed)
+    ctx.job_hooks.wanted["service"] = line_a.job_wanted
+    ctx.job_hooks.all_held_done["service"] = line_a.complete_held
+    ctx.job_hooks.outcomes["subscriber"] = (line_b.on_job_succeeded, line_b.on_job_failed)
     _add_channel(ctx, "bascule.channels.rest.routes.simulated_networks")
 
 
@@ -134,5 +134,5 @@ def build_provisioner(ctx: Context, settings: Settings) -> Provisioner:
         backoff_cap=timedelta(seconds=settings.provisioning_backoff_cap_seconds),
         inline_seconds=settings.provisioning_inline_seconds,
     )
-    ctx.extras["max_attempts"] = settings.provisioning_max_attempts
+    ctx.provisioning_max_attempts = settings.provisioning_max_attempts
     return Provisioner(ctx, Networks(adapters), config)

@@ -6,6 +6,7 @@ and wired in `bascule.bootstrap`), so a use case runs as well on fakes of its po
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic
 
@@ -13,9 +14,18 @@ from typing_extensions import TypeVar
 
 from bascule.catalog.model import Catalog
 from bascule.kernel.clock import Clock
-from bascule.kernel.ports import Units
+from bascule.kernel.ports import InlineProvisioner, Units
 
 U_co = TypeVar("U_co", covariant=True, default=Any)  # the unit of work the use cases of a feature see (its ports)
+
+
+@dataclass
+class JobHooks:
+    """Who hears of a provisioning job, by the kind of its subject: the feature that owns the subject."""
+
+    outcomes: dict[str, tuple[Callable[..., object], Callable[..., object]]] = field(default_factory=dict)
+    wanted: dict[str, Callable[..., bool]] = field(default_factory=dict)  # is the job still wanted?
+    all_held_done: dict[str, Callable[..., object]] = field(default_factory=dict)  # every job of a lease succeeded
 
 
 @dataclass
@@ -24,6 +34,10 @@ class Context(Generic[U_co]):
     clock: Clock
     units: Units[U_co] = field(repr=False)
     token_ttl_hours: int = 12
+    provisioner: InlineProvisioner | None = None  # the worker of this process, when confirmations wait for it
+    provisioning_max_attempts: int = 6
+    job_hooks: JobHooks = field(default_factory=JobHooks)
+    deliver_notifications: Callable[[], object] | None = None  # a round of the outbox, for the worker
     extras: dict[str, Any] = field(default_factory=dict)
 
     def uow(self, *, write: bool = True) -> U_co:

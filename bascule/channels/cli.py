@@ -117,9 +117,11 @@ def worker() -> None:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    provisioner = ctx.extras["provisioner"]
+    provisioner = ctx.provisioner
+    if provisioner is None:
+        raise RuntimeError("no provisioning worker is wired")
     typer.echo(f"worker {provisioner.worker_id} started", err=True)
-    provisioner.run_forever(stop, also=ctx.extras.get("deliver_notifications"))
+    provisioner.run_forever(stop, also=ctx.deliver_notifications)
 
 
 @app.command("bill-run")

@@ -138,7 +138,7 @@ def _refuse_line(ctx: Ctx, actor: Principal, channel: Channel, batch_id: str, it
 def _await_networks(ctx: Ctx, batch: ChangeBatch, confirmed: dict[str, Confirmed]) -> None:
     """The networks get the moment one confirmation gets, for the whole batch (its lines confirmed by an earlier,
     interrupted confirmation too); what they have not answered by then stays `provisioning` for the workers."""
-    provisioner = ctx.extras.get("provisioner")
+    provisioner = ctx.provisioner
     if provisioner is None:
         return
     deadline = time.monotonic() + provisioner.config.inline_seconds

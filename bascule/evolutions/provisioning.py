@@ -37,11 +37,11 @@ def write_jobs(ctx: Ctx, uow: Unit, request: ChangeRequest, service: Service, ch
     already, for it asks the networks as soon as the confirmation has committed (`await_networks`)."""
     before = {**service.audit_view(), "radio": ctx.catalog.plan(service.plan_id).radio.value}
     after = {**changed.audit_view(), "radio": ctx.catalog.plan(changed.plan_id).radio.value}
-    provisioner = ctx.extras.get("provisioner")
+    provisioner = ctx.provisioner
     if provisioner is not None and provisioner.config.inline_seconds <= 0:
         provisioner = None  # confirmations do not wait for the networks here: the workers take the jobs
     return uow.jobs.add(line_jobs(service.msisdn, before, after, items), subject=("service", service.id),
-                        change_request_id=request.id, max_attempts=int(ctx.extras.get("max_attempts", 6)), now=now,
+                        change_request_id=request.id, max_attempts=ctx.provisioning_max_attempts, now=now,
                         leased_to=None if provisioner is None else provisioner.worker_id,
                         lease=timedelta(0) if provisioner is None else provisioner.config.lease)
 

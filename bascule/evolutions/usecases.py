@@ -242,7 +242,7 @@ def await_networks(ctx: Ctx, confirmed: Confirmed, seconds: float | None = None,
     answer at once; a slower one gets a moment (the provisioner's own, or `seconds`), then the workers.
 
     `within` runs in the transaction that records the networks' answer, with the request as it then is."""
-    provisioner = ctx.extras.get("provisioner")
+    provisioner = ctx.provisioner
     request = confirmed.request
     if provisioner is None or request.status is not RequestStatus.PROVISIONING:
         return request

@@ -6,12 +6,15 @@ once in `bascule.bootstrap`.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+from datetime import timedelta
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
 
 from bascule.kernel.clock import Clock
 
-__all__ = ["Clock", "IdGenerator", "Savepoint", "Slots", "UnitOfWork", "Units"]
+__all__ = ["Clock", "IdGenerator", "InlineProvisioner", "Savepoint", "Slots", "UnitOfWork", "Units"]
 
 U_co = TypeVar("U_co", covariant=True)
 
@@ -71,3 +74,31 @@ class Units(Protocol[U_co]):
 
 class IdGenerator(Protocol):
     def __call__(self, prefix: str) -> str: ...
+
+
+class ProvisionerSettings(Protocol):
+    @property
+    def lease(self) -> timedelta: ...
+
+    @property
+    def inline_seconds(self) -> float: ...
+
+
+class InlineProvisioner(Protocol):
+    """The worker of this process: a confirmation leases its network jobs to it and asks the networks at once."""
+
+    @property
+    def worker_id(self) -> str: ...
+
+    @property
+    def config(self) -> ProvisionerSettings: ...
+
+    def run_leased(self, jobs: list[Any], also: Callable[[Any, object], None] | None = None) -> bool: ...
+
+    def run_for_request(
+        self, change_request_id: str, settled: Callable[[], bool], seconds: float | None = None
+    ) -> None: ...
+
+    def run_forever(
+        self, stop: threading.Event, idle_seconds: float = 0.5, also: Callable[[], object] | None = None
+    ) -> None: ...

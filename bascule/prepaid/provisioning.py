@@ -22,7 +22,7 @@ Ctx = Context[Unit]  # the context as these use cases see it: their ports, no da
 def push_profile(ctx: Ctx, uow: Unit, msisdn: str, profile_id: str, now: datetime) -> None:
     uow.jobs.add([JobSpec(CHARGING_SYSTEM, Operation.SET_PROFILE, {"msisdn": msisdn, "profile_id": profile_id})],
                  subject=("subscriber", msisdn), change_request_id=None,
-                 max_attempts=int(ctx.extras.get("max_attempts", 6)), now=now)
+                 max_attempts=ctx.provisioning_max_attempts, now=now)
 
 
 def on_job_succeeded(ctx: Ctx, uow: Unit, job: Any, error: str | None) -> None:

@@ -1,6 +1,6 @@
 """The provisioning worker: claims due jobs, calls the networks outside any transaction, records the outcome.
 
-A job's outcome is handed to the feature that owns its subject (registered in `ctx.extras["job_outcomes"]`),
+A job's outcome is handed to the feature that owns its subject (registered in `ctx.job_hooks`),
 inside the same transaction that marks the job, so a request completes or is reversed exactly once.
 """
 
@@ -11,7 +11,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -54,7 +54,7 @@ class Provisioner:
     draw: Callable[[], float] = random.random
 
     def _outcomes(self, job: Job) -> tuple[Outcome | None, Outcome | None]:
-        hooks: dict[str, tuple[Outcome, Outcome]] = self.ctx.extras.get("job_outcomes", {})
+        hooks: Mapping[str, tuple[Outcome, Outcome]] = self.ctx.job_hooks.outcomes
         return hooks.get(job.subject_kind, (None, None))
 
     def run_once(self, change_request_id: str | None = None) -> int:
@@ -114,7 +114,7 @@ class Provisioner:
             return False
         on_success, _ = self._outcomes(done[-1][0])
         if all_of_subject:
-            on_success = self.ctx.extras.get("jobs_all_held_done", {}).get(done[-1][0].subject_kind, on_success)
+            on_success = self.ctx.job_hooks.all_held_done.get(done[-1][0].subject_kind, on_success)
         now = self.ctx.clock.now()
         with self.ctx.uow() as uow:
             if not uow.jobs.succeed_all([(job.id, work_order) for job, work_order in done], self.worker_id, now):
@@ -174,7 +174,7 @@ class Provisioner:
                 stop.wait(idle_seconds)
 
     def _still_wanted(self, uow: ProvisioningUnit, job: Job) -> bool:
-        hooks: dict[str, Callable[[ProvisioningUnit, Job], bool]] = self.ctx.extras.get("job_wanted", {})
+        hooks: dict[str, Callable[[ProvisioningUnit, Job], bool]] = self.ctx.job_hooks.wanted
         wanted = hooks.get(job.subject_kind)
         return True if wanted is None else wanted(uow, job)
 
