@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from bascule.bootstrap import build_context
-from bascule.channels.ussd.access import start_up_note
+from bascule.channels.ussd_access import start_up_note
 from bascule.context import Context
 from bascule.settings import Settings
 

@@ -20,7 +20,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import Response
 
-from bascule.channels.rest.security import principal
+from bascule.channels.security import principal
 from bascule.channels.tmf.common import (
     ORDERING,
     bad_request,

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import Response
 
-from bascule.channels.rest.security import principal
+from bascule.channels.security import principal
 from bascule.channels.tmf.common import QUALIFICATION, bad_request, created, href, instant, many, object_list, one
 from bascule.channels.tmf.ordering import CHARACTERISTICS
 from bascule.channels.tmf.products import Line, LineA, find_line

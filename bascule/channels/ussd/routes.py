@@ -10,9 +10,9 @@ from fastapi.responses import PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
 from bascule.channels.forms import url_encoded_pairs
-from bascule.channels.ussd.access import admits
 from bascule.channels.ussd.service import UNAVAILABLE, Call, Reply, UssdService
 from bascule.channels.ussd.sessions import DatabaseSessionStore, RedisSessionStore, SessionStore
+from bascule.channels.ussd_access import admits
 from bascule.context import Context
 from bascule.kernel.errors import DomainError
 from bascule.kernel.messages_fr import short_message
