@@ -28,6 +28,7 @@ from bascule.persistence.fleet import Fleet
 from bascule.persistence.idempotency import IdempotencyRecords
 from bascule.persistence.jobs import Jobs
 from bascule.persistence.outbox import OutboxRows
+from bascule.persistence.usage import UsageImports
 
 
 class UnitOfWork:
@@ -73,6 +74,7 @@ class UnitOfWork:
         self.otp_codes = p.OneTimeCodes(connection)
         self.notifications = p.Notifications(connection)
         self.outbox = OutboxRows(connection)
+        self.usage_imports = UsageImports(connection)
         self.bill_runs = BillRuns(connection)
         self.idempotency = IdempotencyRecords(connection)
         return self

@@ -16,9 +16,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2] / "bascule"
 
-# `bascule.usage` is not among them yet: its importer still runs bulk SQL of its own (COPY, temporary tables).
 FEATURES = ("audit", "billing", "catalog", "commands", "evolutions", "identity", "kernel", "notifications",
-            "prepaid", "provisioning")
+            "prepaid", "provisioning", "usage")
 FORBIDDEN_IN_FEATURES = (
     "sqlalchemy", "alembic", "psycopg", "fastapi", "starlette", "uvicorn", "jinja2", "bascule.persistence",
     "bascule.channels", "bascule.bootstrap", "bascule.observability",
