@@ -14,7 +14,7 @@ from typing import Any, Protocol, Self, TypeVar
 
 from bascule.kernel.clock import Clock
 
-__all__ = ["Clock", "IdGenerator", "InlineProvisioner", "Savepoint", "Slots", "UnitOfWork", "Units"]
+__all__ = ["Clock", "InlineProvisioner", "Savepoint", "Slots", "UnitOfWork", "Units"]
 
 U_co = TypeVar("U_co", covariant=True)
 
@@ -70,10 +70,6 @@ class Units(Protocol[U_co]):
     def joining(self, unit: Any) -> Units[U_co]:
         """Units that join `unit`, a command's unit of work, instead of opening transactions of their own."""
         ...
-
-
-class IdGenerator(Protocol):
-    def __call__(self, prefix: str) -> str: ...
 
 
 class ProvisionerSettings(Protocol):
