@@ -1,7 +1,15 @@
-"""Wiring in one place: settings → engine, catalogue, clock → the use-case context."""
+"""Wiring in one place: settings → engine, catalogue, clock, networks, senders and features → the context.
+
+The use cases see ports only (`bascule/*/ports.py`, `bascule.kernel.ports`); this module picks the adapters:
+SQL units of work on the configured database, the operator's networks or their simulators, the notification
+senders, and the channels and logins of the optional features.
+"""
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
+from importlib import import_module
 from pathlib import Path
 
 from alembic import command
@@ -11,9 +19,12 @@ from bascule.catalog.loader import load
 from bascule.context import Context
 from bascule.kernel.clock import Clock, SettableClock, SystemClock
 from bascule.notifications import deliver_pending, sender_from_settings
+from bascule.persistence.context import SqlContext, SqlUnits
 from bascule.persistence.engine import make_engine
-from bascule.plugins import install_features
-from bascule.provisioning.wiring import build_provisioner
+from bascule.provisioning.model import CHARGING_SYSTEM
+from bascule.provisioning.network import HttpOperatorAdapter, NetworkAdapter, Networks
+from bascule.provisioning.simulator import SimulatedOperator
+from bascule.provisioning.worker import Provisioner, WorkerConfig
 from bascule.settings import Settings
 
 MIGRATIONS = Path(__file__).parent / "persistence" / "migrations"
@@ -30,17 +41,98 @@ def upgrade_schema(database_url: str) -> None:
     command.upgrade(alembic_config(database_url), "head")
 
 
-def build_context(settings: Settings, clock: Clock | None = None) -> Context:
+def build_context(settings: Settings, clock: Clock | None = None) -> SqlContext:
     if clock is None:
         clock = SettableClock() if settings.test_clock else SystemClock()
-    ctx = Context(
-        engine=make_engine(settings.database_url, sql_counters=settings.sql_counters),
+    ctx = SqlContext(
+        units=SqlUnits(make_engine(settings.database_url, sql_counters=settings.sql_counters)),
         catalog=load(settings.catalog),
         clock=clock,
         token_ttl_hours=settings.token_ttl_hours,
     )
     install_features(ctx)
-    ctx.extras["provisioner"] = build_provisioner(ctx, settings)
+    ctx.provisioner = build_provisioner(ctx, settings)
     sender = sender_from_settings(settings)
-    ctx.extras["deliver_notifications"] = lambda: deliver_pending(ctx, sender)
+    ctx.deliver_notifications = lambda: deliver_pending(ctx, sender)
     return ctx
+
+
+# --- features: extra channels, logins and demo data ------------------------------------------------------
+
+
+def install_features(ctx: Context) -> None:
+    """Register every optional feature on the context (called by bootstrap and by tests)."""
+    ctx.extras.setdefault("channel_installers", [])
+    ctx.extras.setdefault("demo_loaders", [])
+    ctx.extras.setdefault("principal_resolvers", {})
+    _install_prepaid(ctx)
+    _add_channel(ctx, "bascule.channels.ussd.routes")
+    _add_channel(ctx, "bascule.channels.portal")
+    _add_channel(ctx, "bascule.channels.rest.health")  # request logs, metrics, headers, login throttling
+    _install_provisioning(ctx)
+    _add_channel(ctx, "bascule.channels.tmf")
+
+
+def _install_provisioning(ctx: Context) -> None:
+    """Who hears of a provisioning job's end: the feature that owns its subject."""
+    from bascule.evolutions import provisioning as line_a
+    from bascule.prepaid import provisioning as line_b
+
+    ctx.job_hooks.outcomes["service"] = (line_a.on_job_succeeded, line_a.on_job_failed)
+    ctx.job_hooks.wanted["service"] = line_a.job_wanted
+    ctx.job_hooks.all_held_done["service"] = line_a.complete_held
+    ctx.job_hooks.outcomes["subscriber"] = (line_b.on_job_succeeded, line_b.on_job_failed)
+    _add_channel(ctx, "bascule.channels.rest.routes.simulated_networks")
+
+
+def _add_once(items: list[object], item: object) -> None:
+    if item not in items:
+        items.append(item)
+
+
+def _install_prepaid(ctx: Context) -> None:
+    """Line B: its REST routes, subscriber tokens, one-time-code login and demo subscribers."""
+    from bascule.demo import line_b
+    from bascule.prepaid.usecases import login_subscriber, resolve_subscriber
+
+    _add_channel(ctx, "bascule.channels.rest.routes.prepaid")
+    _add_once(ctx.extras["demo_loaders"], line_b.load)
+    ctx.extras["principal_resolvers"]["subscriber"] = resolve_subscriber
+    ctx.extras["subscriber_login"] = login_subscriber
+
+
+def _add_channel(ctx: Context, module: str) -> None:
+    """A channel module's `install(app, settings, ctx)`, registered once even if called twice."""
+    installer = import_module(module).install
+    if installer not in ctx.extras["channel_installers"]:
+        ctx.extras["channel_installers"].append(installer)
+
+
+# --- provisioning: the networks and the worker ------------------------------------------------------------
+
+
+def network_names(ctx: Context) -> list[str]:
+    return [network.id for network in ctx.catalog.networks] + [CHARGING_SYSTEM]
+
+
+def build_provisioner(ctx: Context, settings: Settings) -> Provisioner:
+    names = network_names(ctx)
+    adapters: dict[str, NetworkAdapter]
+    if settings.network_url:
+        token = settings.admin_token.get_secret_value() if settings.admin_token else None
+        adapters = {name: HttpOperatorAdapter(settings.network_url, name, token=token) for name in names}
+    else:
+        simulators = {name: SimulatedOperator(name) for name in names}
+        faults = json.loads(settings.network_faults) if settings.network_faults else {}
+        for name, changes in faults.items():
+            simulators[name].configure(**changes)
+        ctx.extras["simulated_networks"] = simulators
+        adapters = dict(simulators)
+    config = WorkerConfig(
+        lease=timedelta(seconds=settings.provisioning_lease_seconds),
+        backoff_base=timedelta(seconds=settings.provisioning_backoff_seconds),
+        backoff_cap=timedelta(seconds=settings.provisioning_backoff_cap_seconds),
+        inline_seconds=settings.provisioning_inline_seconds,
+    )
+    ctx.provisioning_max_attempts = settings.provisioning_max_attempts
+    return Provisioner(ctx, Networks(adapters), config)

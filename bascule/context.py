@@ -1,31 +1,54 @@
-"""What every use case receives: the catalogue, the clock and a way to open a unit of work."""
+"""What every use case receives: the catalogue, the clock and a way to open a unit of work.
+
+No database here: `units` opens the units of work (the SQL ones are built in `bascule.persistence.context`
+and wired in `bascule.bootstrap`), so a use case runs as well on fakes of its ports.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Generic
 
-from sqlalchemy import Engine
+from typing_extensions import TypeVar
 
 from bascule.catalog.model import Catalog
 from bascule.kernel.clock import Clock
-from bascule.persistence.uow import UnitOfWork
+from bascule.kernel.ports import InlineProvisioner, Units
+
+U_co = TypeVar("U_co", covariant=True, default=Any)  # the unit of work the use cases of a feature see (its ports)
 
 
 @dataclass
-class Context:
-    engine: Engine
+class JobHooks:
+    """Who hears of a provisioning job, by the kind of its subject: the feature that owns the subject."""
+
+    outcomes: dict[str, tuple[Callable[..., object], Callable[..., object]]] = field(default_factory=dict)
+    wanted: dict[str, Callable[..., bool]] = field(default_factory=dict)  # is the job still wanted?
+    all_held_done: dict[str, Callable[..., object]] = field(default_factory=dict)  # every job of a lease succeeded
+
+
+@dataclass
+class Context(Generic[U_co]):
     catalog: Catalog
     clock: Clock
+    units: Units[U_co] = field(repr=False)
     token_ttl_hours: int = 12
+    provisioner: InlineProvisioner | None = None  # the worker of this process, when confirmations wait for it
+    provisioning_max_attempts: int = 6
+    job_hooks: JobHooks = field(default_factory=JobHooks)
+    deliver_notifications: Callable[[], object] | None = None  # a round of the outbox, for the worker
     extras: dict[str, Any] = field(default_factory=dict)
-    command: UnitOfWork | None = field(default=None, repr=False)  # set inside a command (`in_command`)
 
-    def uow(self, *, write: bool = True) -> UnitOfWork:
-        if self.command is not None:
-            return self.command.joined(write=write)
-        return UnitOfWork(self.engine, write=write)
+    def uow(self, *, write: bool = True) -> U_co:
+        """A unit of work of the use case: its own transaction, or a part of the command's inside one."""
+        return self.units(write=write)
 
-    def in_command(self, unit: UnitOfWork) -> Context:
+    @property
+    def within_command(self) -> bool:
+        """True inside a command (`in_command`): the command commits, once."""
+        return self.units.in_command
+
+    def in_command(self, unit: Any) -> Context[U_co]:
         """This context for the use cases of one command: their units of work join the command's."""
-        return replace(self, command=unit)
+        return replace(self, units=self.units.joining(unit))

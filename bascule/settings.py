@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     # threads fight less over the GIL, but each confirmation may hold one while it waits for the networks).
     threads: int = 40
     # Set by `bascule serve --demo` (and given to the processes of `--workers N`): the portal shows the demo
-    # logins, and USSD and its simulator are open without BASCULE_USSD_TOKEN (bascule.channels.ussd.access).
+    # logins, and USSD and its simulator are open without BASCULE_USSD_TOKEN (bascule.channels.ussd_access).
     demo: bool = False
     # The benchmark's: a directory where each process counts the SQL it sends (bascule.persistence.sqlcount).
     sql_counters: Path | None = None

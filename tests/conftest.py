@@ -70,7 +70,7 @@ def settings(database_url: str) -> Settings:
 def session_context(settings: Settings, clock: SettableClock) -> Iterator[Context]:
     upgrade_schema(settings.database_url)
     ctx = build_context(settings, clock)
-    from bascule.plugins import install_features
+    from bascule.bootstrap import install_features
 
     install_features(ctx)
     yield ctx

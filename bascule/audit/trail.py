@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-from bascule.identity.model import Channel, Principal
-from bascule.persistence.uow import UnitOfWork
+from bascule.audit.ports import Actor, AuditUnit
 
 
 def record(
-    uow: UnitOfWork,
+    uow: AuditUnit,
     *,
     at: datetime,
-    actor: Principal,
-    channel: Channel,
+    actor: Actor,
+    channel: StrEnum,
     entity: tuple[str, str],
     action: str,
     before: Mapping[str, Any] | None = None,

@@ -20,17 +20,16 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from bascule.billing.invoice import InvoiceLine, billable, invoice_number, totals
+from bascule.billing.invoice import InvoiceLine, StoredInvoice, billable, invoice_number, totals
+from bascule.billing.ports import BillingUnit as Unit
 from bascule.context import Context
 from bascule.evolutions.cycles import open_cycles_many
 from bascule.identity.model import Account, Channel, Principal
 from bascule.kernel.calendar import Period, local_date, zone
 from bascule.kernel.errors import DomainError, ErrorCode
-from bascule.persistence import bulk
-from bascule.persistence import tables as t
-from bascule.persistence.billing import StoredInvoice, lines_of_accounts
-from bascule.persistence.repositories import new_id
-from bascule.persistence.uow import UnitOfWork
+from bascule.kernel.ids import new_id
+
+Ctx = Context[Unit]  # the context as these use cases see it: their ports, no database
 
 FIRST_BATCH = 25  # accounts in the first transaction
 MAX_BATCH = 2000  # accounts per transaction once the run is going
@@ -47,7 +46,7 @@ class BillRunResult:
     not_yet_billable: int
 
 
-def _invoice(ctx: Context, account: Account, lines: list[InvoiceLine], period: str, now: datetime,
+def _invoice(ctx: Ctx, account: Account, lines: list[InvoiceLine], period: str, now: datetime,
              number: str, issued_on: date) -> StoredInvoice:
     b2b = ctx.catalog.b2b
     return StoredInvoice(
@@ -57,64 +56,44 @@ def _invoice(ctx: Context, account: Account, lines: list[InvoiceLine], period: s
     )
 
 
-def _write(uow: UnitOfWork, actor: Principal, channel: Channel, invoices: list[StoredInvoice], now: datetime) -> None:
-    connection = uow.connection
-    bulk.insert_rows(connection, t.invoices, [{
-        "id": i.id, "account_id": i.account_id, "period": i.period, "number": i.number, "issued_on": i.issued_on,
-        "currency": i.totals.before_vat.currency, "vat_percent": i.vat_percent, "total": i.totals.before_vat.amount,
-        "vat": i.totals.vat.amount, "total_with_vat": i.totals.with_vat.amount, "created_at": i.created_at,
-    } for i in invoices])
-    bulk.insert_rows(connection, t.invoice_lines, [
-        {"invoice_id": i.id, "position": position, "kind": line.kind, "description": line.description,
-         "amount": line.amount.amount, "service_id": line.service_id, "at": line.at}
-        for i in invoices for position, line in enumerate(i.lines, start=1)
-    ])
-    bulk.insert_rows(connection, t.audit_events, bulk.audit_rows(
-        {"at": now, "actor_kind": actor.kind.value, "actor_id": actor.audit_id, "channel": channel.value,
-         "entity_kind": "invoice", "entity_id": i.id, "action": "invoice.issued",
-         "after": {"number": i.number, "period": i.period, "total": i.totals.before_vat, "account_id": i.account_id}}
-        for i in invoices))
+def _write(uow: Unit, actor: Principal, channel: Channel, invoices: list[StoredInvoice], now: datetime) -> None:
+    uow.bill_runs.issue(invoices, actor_kind=actor.kind.value, actor_id=actor.audit_id, channel=channel.value, at=now)
 
 
-def _open_batch(ctx: Context, accounts: list[Account], now: datetime) -> None:
+def _open_batch(ctx: Ctx, accounts: list[Account], now: datetime) -> None:
     """Open the missing cycles of the batch's services, in a transaction of their own."""
     with ctx.uow() as uow:
         zones = {account.id: zone(account.timezone) for account in accounts}
-        services, latest = bulk.services_and_latest_cycles(uow.connection, list(zones))
+        services, latest = uow.bill_runs.services_and_latest_cycles(list(zones))
         open_cycles_many(uow, ctx.catalog, services, zones, now, latest)
         uow.commit()
 
 
-def _issue_batch(ctx: Context, actor: Principal, channel: Channel, accounts: list[Account], period: Period,
+def _issue_batch(ctx: Ctx, actor: Principal, channel: Channel, accounts: list[Account], period: Period,
                  now: datetime, *, open_cycles: bool = True) -> list[str]:
     """Invoice the batch's accounts not yet invoiced for the period, in one transaction; returns the new ids.
 
     With `open_cycles`, the same transaction first opens the missing cycles of the batch's services."""
     with ctx.uow() as uow:
-        connection = uow.connection
-        if connection.dialect.name == "postgresql":
-            # Each line's key check (invoice_lines → invoices) keeps the plan made when the connection first
-            # ran it: with statistics taken while `invoices` was small, a sequential scan of an ever larger
-            # table per line, and a run that grows with the square of the invoices. Planned again per batch.
-            connection.exec_driver_sql("DISCARD PLANS")
+        uow.bill_runs.plan_again()
         zones = {account.id: zone(account.timezone) for account in accounts}
         if open_cycles:
-            services, latest = bulk.services_and_latest_cycles(connection, list(zones))
+            services, latest = uow.bill_runs.services_and_latest_cycles(list(zones))
             open_cycles_many(uow, ctx.catalog, services, zones, now, latest)
         days = {tz: local_date(now, tz) for tz in set(zones.values())}
         today = {account.id: days[zones[account.id]] for account in accounts}
         years = {day.year for day in today.values()}
-        bulk.lock_invoice_years(connection, years)  # before looking: a concurrent run waits for this batch
-        done = bulk.invoiced_accounts(connection, list(zones), str(period))
+        uow.bill_runs.lock_invoice_years(years)  # before looking: a concurrent run waits for this batch
+        done = uow.bill_runs.invoiced_accounts(list(zones), str(period))
         todo = [account for account in accounts if account.id not in done]
-        charges = lines_of_accounts(connection, [account.id for account in todo], str(period))
+        charges = uow.bill_runs.lines_of_accounts([account.id for account in todo], str(period))
         invoices: list[StoredInvoice] = []
         name = str(period)
         for year in sorted(years):
             of_year = [account for account in todo if today[account.id].year == year]
             if not of_year:
                 continue
-            first = bulk.take_invoice_numbers(connection, year, len(of_year))
+            first = uow.bill_runs.take_invoice_numbers(year, len(of_year))
             for offset, account in enumerate(of_year):
                 lines = charges.get(account.id, [])
                 invoices.append(_invoice(ctx, account, lines, name, now, invoice_number(year, first + offset),
@@ -124,7 +103,7 @@ def _issue_batch(ctx: Context, actor: Principal, channel: Channel, accounts: lis
     return [invoice.id for invoice in invoices]
 
 
-def bill_run(ctx: Context, actor: Principal, channel: Channel, period: Period,
+def bill_run(ctx: Ctx, actor: Principal, channel: Channel, period: Period,
              progress: Callable[[int, int], None] | None = None) -> BillRunResult:
     """Invoice every account whose period has ended; accounts already invoiced are left as they are."""
     actor.require_operator()
@@ -142,7 +121,7 @@ def bill_run(ctx: Context, actor: Principal, channel: Channel, period: Period,
         size = min(size * 2, MAX_BATCH)
     created: list[str] = []
     done = 0
-    if ctx.engine.dialect.name != "postgresql":
+    if not ctx.units.concurrent_writers:
         for batch in batches:
             created.extend(_issue_batch(ctx, actor, channel, batch, period, now))
             done += len(batch)
@@ -169,7 +148,7 @@ def bill_run(ctx: Context, actor: Principal, channel: Channel, period: Period,
     return BillRunResult(period, created, len(due) - len(created), pending)
 
 
-def invoices_of(ctx: Context, actor: Principal, account_id: str) -> list[StoredInvoice]:
+def invoices_of(ctx: Ctx, actor: Principal, account_id: str) -> list[StoredInvoice]:
     actor.require_account(account_id)
     with ctx.uow(write=False) as uow:
         if uow.accounts.get(account_id) is None:
@@ -177,7 +156,7 @@ def invoices_of(ctx: Context, actor: Principal, account_id: str) -> list[StoredI
         return uow.invoices.of_account(account_id)
 
 
-def invoice(ctx: Context, actor: Principal, invoice_id: str) -> StoredInvoice:
+def invoice(ctx: Ctx, actor: Principal, invoice_id: str) -> StoredInvoice:
     with ctx.uow(write=False) as uow:
         found = uow.invoices.get(invoice_id)
     if found is None or not actor.may_see_account(found.account_id):

@@ -55,3 +55,16 @@ def due_on(issued_on: date, payment_days: int) -> date:
 def billable(period: Period, today: date) -> bool:
     """A period is invoiced once it has ended."""
     return today > period.last_day
+
+
+@dataclass(frozen=True, slots=True)
+class StoredInvoice:
+    id: str
+    account_id: str
+    period: str
+    number: str
+    issued_on: date
+    vat_percent: int
+    totals: InvoiceTotals
+    lines: list[InvoiceLine]
+    created_at: datetime

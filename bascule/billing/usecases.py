@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bascule.billing.ports import BillingUnit as Unit
 from bascule.context import Context
+from bascule.evolutions.ports import StoredCharge
 from bascule.evolutions.services import refresh_cycles
 from bascule.identity.model import Principal
 from bascule.kernel.calendar import Period
 from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.kernel.money import Money, total
-from bascule.persistence.repositories import StoredCharge
+
+Ctx = Context[Unit]  # the context as these use cases see it: their ports, no database
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +23,7 @@ class ChargeStatement:
     total: Money
 
 
-def account_charges(ctx: Context, actor: Principal, account_id: str, period: Period) -> ChargeStatement:
+def account_charges(ctx: Ctx, actor: Principal, account_id: str, period: Period) -> ChargeStatement:
     actor.require_account(account_id)
     with ctx.uow(write=False) as uow:
         account = uow.accounts.get(account_id)

@@ -14,6 +14,7 @@ from bascule.bootstrap import alembic_config, build_context, upgrade_schema
 from bascule.catalog.loader import CatalogError, load
 from bascule.context import Context
 from bascule.persistence import tables
+from bascule.persistence.context import engine_of
 from bascule.settings import Settings
 
 app = typer.Typer(help="Bascule: self-service and order management for mobile operators.", no_args_is_help=True)
@@ -64,7 +65,7 @@ def serve(
     # No uvicorn access log: each request has one JSON line of ours, with its route template and never the
     # query string (the USSD gateway may pass its token there).
     if workers > 1:
-        ctx.engine.dispose()
+        engine_of(ctx).dispose()
         server.share_with_processes(settings)
         uvicorn.run(server.FACTORY, factory=True, workers=workers, host=host, port=port, log_level="info",
                     access_log=False, http=http)
@@ -116,9 +117,11 @@ def worker() -> None:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    provisioner = ctx.extras["provisioner"]
+    provisioner = ctx.provisioner
+    if provisioner is None:
+        raise RuntimeError("no provisioning worker is wired")
     typer.echo(f"worker {provisioner.worker_id} started", err=True)
-    provisioner.run_forever(stop, also=ctx.extras.get("deliver_notifications"))
+    provisioner.run_forever(stop, also=ctx.deliver_notifications)
 
 
 @app.command("bill-run")
@@ -167,9 +170,9 @@ def usage_import(
     """Import usage records (record_id, msisdn, bytes, at); records already received are skipped."""
     import sys
 
-    from bascule.evolutions.usage_import import import_usage
     from bascule.identity.model import OPERATOR, Channel
-    from bascule.ingest.usage_files import UsageFileError, count_records, read_batches
+    from bascule.usage.files import UsageFileError, count_records, read_batches
+    from bascule.usage.importer import import_usage
 
     settings = Settings()
     upgrade_schema(settings.database_url)

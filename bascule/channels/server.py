@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from bascule.bootstrap import build_context
-from bascule.channels.ussd.access import start_up_note
+from bascule.channels.ussd_access import start_up_note
 from bascule.context import Context
 from bascule.settings import Settings
 
@@ -25,8 +25,10 @@ FACTORY = "bascule.channels.server:app_of_one_process"
 def start_worker(ctx: Context) -> threading.Event:
     """The in-process worker of the embedded default: provisioning jobs and the notification outbox."""
     stop = threading.Event()
-    provisioner = ctx.extras["provisioner"]
-    deliver = ctx.extras.get("deliver_notifications")
+    provisioner = ctx.provisioner
+    if provisioner is None:
+        raise RuntimeError("no provisioning worker is wired")
+    deliver = ctx.deliver_notifications
     thread = threading.Thread(target=provisioner.run_forever, args=(stop,), kwargs={"also": deliver},
                               name="bascule-worker", daemon=True)
     thread.start()

@@ -21,12 +21,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from bascule.commands.answers import Answer, Keyed, StoredAnswer
+from bascule.commands.ports import CommandUnit
 from bascule.context import Context
 from bascule.kernel.errors import DomainError, ErrorCode
-from bascule.persistence.uow import UnitOfWork
 
 T = TypeVar("T")
 
@@ -36,7 +36,7 @@ SETTLE_WAIT_SECONDS = 5.0  # longer than a confirmation waits for the networks (
 def run(ctx: Context, work: Callable[[Context], T]) -> T:
     """`work` in one transaction, committed when it returns. A refusal (DomainError) keeps what the use
     case committed before refusing (a failed attempt counted, say) and nothing else."""
-    if ctx.command is not None:  # already inside a command: one transaction
+    if ctx.within_command:  # already inside a command: one transaction
         return work(ctx)
     with ctx.uow() as unit:
         try:
@@ -48,7 +48,7 @@ def run(ctx: Context, work: Callable[[Context], T]) -> T:
     return result
 
 
-def run_on_unit(ctx: Context, work: Callable[[UnitOfWork], T]) -> T:
+def run_on_unit(ctx: Context, work: Callable[[Any], T]) -> T:
     """`work` on the command's unit of work (a channel's own records, such as the TMF facade's documents)."""
 
     def on_unit(ctx: Context) -> T:
@@ -60,7 +60,7 @@ def run_on_unit(ctx: Context, work: Callable[[UnitOfWork], T]) -> T:
     return run(ctx, on_unit)
 
 
-Settle = Callable[[T, Callable[["UnitOfWork", T], None]], T]
+Settle = Callable[[T, Callable[[Any, T], None]], T]
 
 
 def answer(ctx: Context, keyed: Keyed | None, work: Callable[[Context], T], render: Callable[[T], Answer],
@@ -120,7 +120,7 @@ def _settled(ctx: Context, keyed: Keyed, result: T, render: Callable[[T], Answer
     """The answer once the networks have answered, stored in the transaction that records theirs."""
     finals: list[Answer] = []
 
-    def within(unit: UnitOfWork, final: T) -> None:
+    def within(unit: CommandUnit, final: T) -> None:
         finals.append(render(final))
         unit.idempotency.settle(keyed.caller, keyed.key, finals[-1])
 
@@ -140,7 +140,7 @@ class _Ran(Generic[T]):
     stored: bool
 
 
-def _run_and_store(ctx: Context, unit: UnitOfWork, keyed: Keyed, work: Callable[[Context], T],
+def _run_and_store(ctx: Context, unit: CommandUnit, keyed: Keyed, work: Callable[[Context], T],
                    render: Callable[[T], Answer], refuse: Callable[[DomainError], Answer],
                    *, unsettled: bool) -> _Ran[T] | None:
     """The command and its answer in `unit`, committed; None when a repeat took the key first."""
@@ -161,13 +161,13 @@ def _run_and_store(ctx: Context, unit: UnitOfWork, keyed: Keyed, work: Callable[
     return ran
 
 
-def _commit_kept(unit: UnitOfWork) -> None:
+def _commit_kept(unit: CommandUnit) -> None:
     if unit.discarded_writes:
         return  # rolled back when the unit closes
     unit.commit()
 
 
-def _find(ctx: Context, keyed: Keyed) -> StoredAnswer:
+def _find(ctx: Context[CommandUnit], keyed: Keyed) -> StoredAnswer:
     with ctx.uow(write=False) as unit:
         stored = unit.idempotency.find(keyed.caller, keyed.key)
     if stored is None:  # the winner of the race was rolled back after all: a server error, not a replay

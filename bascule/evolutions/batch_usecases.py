@@ -12,6 +12,7 @@ from datetime import datetime
 from bascule.audit.trail import record
 from bascule.context import Context
 from bascule.evolutions.batch import BatchItem, ChangeBatch, ItemStatus, check_lines, require_open
+from bascule.evolutions.ports import EvolutionsUnit as Unit
 from bascule.evolutions.rules import RequestedChanges
 from bascule.evolutions.usecases import (
     Confirmed,
@@ -23,12 +24,13 @@ from bascule.evolutions.usecases import (
 from bascule.identity.model import Account, Channel, Principal
 from bascule.identity.usecases import confirm_identity
 from bascule.kernel.errors import DomainError, ErrorCode
+from bascule.kernel.ids import new_id
 from bascule.kernel.messages_fr import message
-from bascule.persistence.repositories import new_id
-from bascule.persistence.uow import UnitOfWork
+
+Ctx = Context[Unit]  # the context as these use cases see it: their ports, no database
 
 
-def create_change_batch(ctx: Context, actor: Principal, channel: Channel, service_ids: list[str],
+def create_change_batch(ctx: Ctx, actor: Principal, channel: Channel, service_ids: list[str],
                         changes: RequestedChanges) -> ChangeBatch:
     """One request per line, or the line's refusal with the code a request of its own would get. A line the
     actor may not see refuses the whole batch, and then nothing is created."""
@@ -51,7 +53,7 @@ def create_change_batch(ctx: Context, actor: Principal, channel: Channel, servic
     return stored
 
 
-def _account_of_lines(uow: UnitOfWork, actor: Principal, service_ids: list[str]) -> Account:
+def _account_of_lines(uow: Unit, actor: Principal, service_ids: list[str]) -> Account:
     found = uow.fleet.services(service_ids)
     if len(found) != len(service_ids) or not all(actor.may_see_account(s.account_id) for s in found.values()):
         raise DomainError(ErrorCode.NOT_FOUND, what="service")
@@ -63,7 +65,7 @@ def _account_of_lines(uow: UnitOfWork, actor: Principal, service_ids: list[str])
     return account
 
 
-def _quote_lines(ctx: Context, uow: UnitOfWork, actor: Principal, channel: Channel, service_ids: list[str],
+def _quote_lines(ctx: Ctx, uow: Unit, actor: Principal, channel: Channel, service_ids: list[str],
                  changes: RequestedChanges, now: datetime) -> tuple[BatchItem, ...]:
     """The lines in the order asked; locked in id order, as every bulk path locks them, so that two batches never
     wait on each other in a circle."""
@@ -73,10 +75,10 @@ def _quote_lines(ctx: Context, uow: UnitOfWork, actor: Principal, channel: Chann
     return tuple(sorted(items, key=lambda item: item.position))
 
 
-def _quote_line(ctx: Context, uow: UnitOfWork, actor: Principal, channel: Channel, position: int,
+def _quote_line(ctx: Ctx, uow: Unit, actor: Principal, channel: Channel, position: int,
                 service_id: str, changes: RequestedChanges, now: datetime) -> BatchItem:
     """The line's own change request; a refused line keeps nothing of its attempt (its savepoint is undone)."""
-    savepoint = uow.connection.begin_nested()
+    savepoint = uow.savepoint()
     try:
         request = open_change_request(ctx, uow, actor, channel, service_id, changes, now)
     except DomainError as refusal:
@@ -86,7 +88,7 @@ def _quote_line(ctx: Context, uow: UnitOfWork, actor: Principal, channel: Channe
     return BatchItem(position, service_id, request.id, request.status, request.quote)
 
 
-def confirm_change_batch(ctx: Context, actor: Principal, channel: Channel, batch_id: str,
+def confirm_change_batch(ctx: Ctx, actor: Principal, channel: Channel, batch_id: str,
                          password: str | None) -> ChangeBatch:
     batch = get_change_batch(ctx, actor, batch_id)
     actor.require_change_right()
@@ -106,7 +108,7 @@ def confirm_change_batch(ctx: Context, actor: Principal, channel: Channel, batch
     return get_change_batch(ctx, actor, batch_id)
 
 
-def _confirm_line(ctx: Context, actor: Principal, channel: Channel, batch_id: str,
+def _confirm_line(ctx: Ctx, actor: Principal, channel: Channel, batch_id: str,
                   item: BatchItem) -> Confirmed | None:
     """The line's request confirmed as a request of its own; refused, it is withdrawn and charges nothing."""
     if item.change_request_id is None:
@@ -119,7 +121,7 @@ def _confirm_line(ctx: Context, actor: Principal, channel: Channel, batch_id: st
         return None
 
 
-def _refuse_line(ctx: Context, actor: Principal, channel: Channel, batch_id: str, item: BatchItem,
+def _refuse_line(ctx: Ctx, actor: Principal, channel: Channel, batch_id: str, item: BatchItem,
                  refusal: DomainError) -> None:
     assert item.change_request_id is not None
     with ctx.uow() as uow:
@@ -133,10 +135,10 @@ def _refuse_line(ctx: Context, actor: Principal, channel: Channel, batch_id: str
         uow.commit()
 
 
-def _await_networks(ctx: Context, batch: ChangeBatch, confirmed: dict[str, Confirmed]) -> None:
+def _await_networks(ctx: Ctx, batch: ChangeBatch, confirmed: dict[str, Confirmed]) -> None:
     """The networks get the moment one confirmation gets, for the whole batch (its lines confirmed by an earlier,
     interrupted confirmation too); what they have not answered by then stays `provisioning` for the workers."""
-    provisioner = ctx.extras.get("provisioner")
+    provisioner = ctx.provisioner
     if provisioner is None:
         return
     deadline = time.monotonic() + provisioner.config.inline_seconds
@@ -154,7 +156,7 @@ def _await_networks(ctx: Context, batch: ChangeBatch, confirmed: dict[str, Confi
                 await_networks(ctx, line, left)
 
 
-def cancel_change_batch(ctx: Context, actor: Principal, channel: Channel, batch_id: str) -> ChangeBatch:
+def cancel_change_batch(ctx: Ctx, actor: Principal, channel: Channel, batch_id: str) -> ChangeBatch:
     """Every line not confirmed yet is cancelled, at once."""
     now = ctx.clock.now()
     with ctx.uow() as uow:
@@ -175,7 +177,7 @@ def cancel_change_batch(ctx: Context, actor: Principal, channel: Channel, batch_
     return get_change_batch(ctx, actor, batch_id)
 
 
-def get_change_batch(ctx: Context, actor: Principal, batch_id: str) -> ChangeBatch:
+def get_change_batch(ctx: Ctx, actor: Principal, batch_id: str) -> ChangeBatch:
     with ctx.uow(write=False) as uow:
         return _visible(uow.batches.get(batch_id), actor)
 

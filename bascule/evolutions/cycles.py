@@ -9,15 +9,13 @@ from zoneinfo import ZoneInfo
 from bascule.audit.trail import record
 from bascule.catalog.model import Catalog, Plan, PlanKind
 from bascule.evolutions.model import Service, ServiceStatus
+from bascule.evolutions.ports import CycleTemplate, EvolutionsUnit
 from bascule.evolutions.quota import Bucket, BucketKind, quota_of
 from bascule.evolutions.rules import first_cycle_charge
 from bascule.identity.model import SYSTEM, Channel
 from bascule.kernel.calendar import Period, periods_between
+from bascule.kernel.ids import new_id
 from bascule.kernel.money import Money
-from bascule.persistence import bulk
-from bascule.persistence.bulk import CycleTemplate
-from bascule.persistence.repositories import new_id
-from bascule.persistence.uow import UnitOfWork
 
 SLOT_SCOPE = "service-change"
 
@@ -28,7 +26,8 @@ def allowance_bytes(plan: Plan, service: Service) -> int:
     return plan.data_bytes or 0
 
 
-def _open_one(uow: UnitOfWork, catalog: Catalog, service: Service, period: Period, tz: ZoneInfo, now: datetime) -> bool:
+def _open_one(uow: EvolutionsUnit, catalog: Catalog, service: Service, period: Period, tz: ZoneInfo,
+              now: datetime) -> bool:
     if not uow.cycles.open(service.id, str(period), now):
         return False
     plan = catalog.plan(service.plan_id)
@@ -48,7 +47,7 @@ def _open_one(uow: UnitOfWork, catalog: Catalog, service: Service, period: Perio
     return True
 
 
-def open_cycles(uow: UnitOfWork, catalog: Catalog, service: Service, tz: ZoneInfo, now: datetime) -> Service:
+def open_cycles(uow: EvolutionsUnit, catalog: Catalog, service: Service, tz: ZoneInfo, now: datetime) -> Service:
     """Open every cycle from the last one opened (or activation) to the current one; lift a bar on a new cycle."""
     current = Period.at(now, tz)
     latest = uow.cycles.latest(service.id)
@@ -76,7 +75,7 @@ def status_for(buckets: list[Bucket], when_exhausted: ServiceStatus = ServiceSta
     return when_exhausted if quota_of(buckets).exhausted else ServiceStatus.ACTIVE
 
 
-def open_cycles_many(uow: UnitOfWork, catalog: Catalog, services: list[Service], zones: dict[str, ZoneInfo],
+def open_cycles_many(uow: EvolutionsUnit, catalog: Catalog, services: list[Service], zones: dict[str, ZoneInfo],
                      now: datetime, latest: dict[str, str] | None = None) -> None:
     """`open_cycles` for many services at once (zones by account id), in a few statements.
 
@@ -90,9 +89,8 @@ def open_cycles_many(uow: UnitOfWork, catalog: Catalog, services: list[Service],
     it falls in the period), the period, the zone and the allowance: they are worked out once per
     such template, and each cycle to open is a (service, account, period, template) row. `latest`,
     when the caller read it with the services, is the last period opened per service."""
-    connection = uow.connection
     if latest is None:
-        latest = bulk.latest_cycles(connection, [s.id for s in services])
+        latest = uow.cycles.latest_of([s.id for s in services])
     spans: dict[tuple[object, ...], list[Period]] = {}
     templates: dict[tuple[object, ...], int] = {}
     shapes: list[CycleTemplate] = []
@@ -129,7 +127,7 @@ def open_cycles_many(uow: UnitOfWork, catalog: Catalog, services: list[Service],
         locked = uow.services.lock(service_id)
         if locked is not None:
             open_cycles(uow, catalog, locked, zones[locked.account_id], now)
-    bulk.open_cycles(connection, wanted, shapes, now)
+    uow.cycles.open_many(wanted, shapes, now)
 
 
 def _template(catalog: Catalog, plan: Plan, activated_on: date, period: Period, tz: ZoneInfo, allowance: int,

@@ -23,13 +23,15 @@ from bascule.evolutions.fleet import (
     daily_usage,
     msisdn_of_cursor,
 )
+from bascule.evolutions.ports import EvolutionsUnit as Unit
+from bascule.evolutions.ports import FleetLine
 from bascule.evolutions.quota import quota_of
 from bascule.evolutions.services import ServiceView, account_zone, changes_left
 from bascule.identity.model import Principal
 from bascule.kernel.calendar import Period, zone
 from bascule.kernel.errors import DomainError, ErrorCode
-from bascule.persistence.fleet import FleetLine
-from bascule.persistence.uow import UnitOfWork
+
+Ctx = Context[Unit]  # the context as these use cases see it: their ports, no database
 
 EXPORT_BATCH = 500
 # The zone furthest ahead of UTC: no account's month can have turned before it has turned there.
@@ -42,7 +44,7 @@ class FleetPage:
     next_cursor: str | None  # None on the last page
 
 
-def fleet_page(ctx: Context, actor: Principal, wanted: FleetFilter, *, account_id: str | None = None,
+def fleet_page(ctx: Ctx, actor: Principal, wanted: FleetFilter, *, account_id: str | None = None,
                cursor: str | None = None, limit: int = DEFAULT_PAGE_SIZE) -> FleetPage:
     """One page of the lines the actor may see that match, by MSISDN; the operator sees every account's (or
     `account_id`'s)."""
@@ -57,7 +59,7 @@ def fleet_page(ctx: Context, actor: Principal, wanted: FleetFilter, *, account_i
     return FleetPage(views[:limit], cursor_after(views[limit - 1].service.msisdn))
 
 
-def fleet_export(ctx: Context, actor: Principal, wanted: FleetFilter, *,
+def fleet_export(ctx: Ctx, actor: Principal, wanted: FleetFilter, *,
                  account_id: str | None = None) -> Iterator[list[ServiceView]]:
     """Every matching line, by MSISDN, a batch at a time (the caller streams them)."""
     scope = actor.business_scope(account_id)  # refused now, not once the answer has started
@@ -77,7 +79,7 @@ def fleet_export(ctx: Context, actor: Principal, wanted: FleetFilter, *,
     return batches()
 
 
-def _lift_bars_of_a_new_month(ctx: Context, scope: str | None, wanted: FleetFilter) -> None:
+def _lift_bars_of_a_new_month(ctx: Ctx, scope: str | None, wanted: FleetFilter) -> None:
     """A line barred last month may be active once its new cycle is open: when the listing filters on status,
     such lines get their cycle first, so that they are filtered as they are now."""
     if wanted.status is None:
@@ -89,7 +91,7 @@ def _lift_bars_of_a_new_month(ctx: Context, scope: str | None, wanted: FleetFilt
         _open_cycles(ctx, behind, now)
 
 
-def _matching(ctx: Context, scope: str | None, match: LineMatch, after: str | None, limit: int) -> list[ServiceView]:
+def _matching(ctx: Ctx, scope: str | None, match: LineMatch, after: str | None, limit: int) -> list[ServiceView]:
     now = ctx.clock.now()
     with ctx.uow(write=False) as uow:
         lines = uow.fleet.page(scope, match, after, limit)
@@ -113,7 +115,7 @@ def _behind(lines: list[FleetLine], now: datetime) -> list[FleetLine]:
             if line.latest_cycle is None or line.latest_cycle < str(current[line.timezone])]
 
 
-def _open_cycles(ctx: Context, lines: list[FleetLine], now: datetime) -> None:
+def _open_cycles(ctx: Ctx, lines: list[FleetLine], now: datetime) -> None:
     with ctx.uow() as uow:
         open_cycles_many(uow, ctx.catalog, [line.service for line in lines],
                          {line.service.account_id: zone(line.timezone) for line in lines}, now,
@@ -121,7 +123,7 @@ def _open_cycles(ctx: Context, lines: list[FleetLine], now: datetime) -> None:
         uow.commit()
 
 
-def _views(ctx: Context, uow: UnitOfWork, lines: list[FleetLine], now: datetime) -> list[ServiceView]:
+def _views(ctx: Ctx, uow: Unit, lines: list[FleetLine], now: datetime) -> list[ServiceView]:
     """What `services.view_of` shows of each line, read for all of them at once."""
     if not lines:
         return []
@@ -139,7 +141,7 @@ def _views(ctx: Context, uow: UnitOfWork, lines: list[FleetLine], now: datetime)
     ) for line in lines]
 
 
-def usage_by_day(ctx: Context, actor: Principal, service_id: str, period: Period | None) -> DailyUsage:
+def usage_by_day(ctx: Ctx, actor: Principal, service_id: str, period: Period | None) -> DailyUsage:
     """A line's usage records summed per calendar day of `period` (default: the current cycle) in its account's
     zone."""
     with ctx.uow(write=False) as uow:

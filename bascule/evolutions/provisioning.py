@@ -17,39 +17,41 @@ from bascule.context import Context
 from bascule.evolutions.cycles import SLOT_SCOPE
 from bascule.evolutions.lifecycle import RequestStatus, move
 from bascule.evolutions.model import ChangeRequest, Service
+from bascule.evolutions.ports import EvolutionsUnit as Unit
 from bascule.evolutions.quota import BucketKind
 from bascule.evolutions.services import account_zone, apply_status
 from bascule.identity.model import SYSTEM, Channel, Principal
 from bascule.kernel.calendar import Period, zone
 from bascule.kernel.money import Money
 from bascule.notifications import notify
-from bascule.persistence.uow import UnitOfWork
 from bascule.provisioning.model import Job, JobStatus, line_jobs
+
+Ctx = Context[Unit]  # the context as these use cases see it: their ports, no database
 
 REBOOT = "Pour que les modifications soient prises en compte sur la carte SIM, redémarrez votre équipement."
 
 
-def write_jobs(ctx: Context, uow: UnitOfWork, request: ChangeRequest, service: Service, changed: Service,
+def write_jobs(ctx: Ctx, uow: Unit, request: ChangeRequest, service: Service, changed: Service,
                items: tuple[str, ...], now: datetime) -> list[Job]:
     """The request's network jobs; with a provisioner in this process that confirmations wait for, leased to it
     already, for it asks the networks as soon as the confirmation has committed (`await_networks`)."""
     before = {**service.audit_view(), "radio": ctx.catalog.plan(service.plan_id).radio.value}
     after = {**changed.audit_view(), "radio": ctx.catalog.plan(changed.plan_id).radio.value}
-    provisioner = ctx.extras.get("provisioner")
+    provisioner = ctx.provisioner
     if provisioner is not None and provisioner.config.inline_seconds <= 0:
         provisioner = None  # confirmations do not wait for the networks here: the workers take the jobs
     return uow.jobs.add(line_jobs(service.msisdn, before, after, items), subject=("service", service.id),
-                        change_request_id=request.id, max_attempts=int(ctx.extras.get("max_attempts", 6)), now=now,
+                        change_request_id=request.id, max_attempts=ctx.provisioning_max_attempts, now=now,
                         leased_to=None if provisioner is None else provisioner.worker_id,
                         lease=timedelta(0) if provisioner is None else provisioner.config.lease)
 
 
-def notify_managers(uow: UnitOfWork, account_id: str, subject: str, body: str, now: datetime) -> None:
+def notify_managers(uow: Unit, account_id: str, subject: str, body: str, now: datetime) -> None:
     for manager in uow.users.managers_of(account_id):
         notify(uow, "email", manager.email, subject, body, now)
 
 
-def move_request(uow: UnitOfWork, request: ChangeRequest, status: RequestStatus, actor: Principal,
+def move_request(uow: Unit, request: ChangeRequest, status: RequestStatus, actor: Principal,
                  channel: Channel, now: datetime, **fields: Any) -> ChangeRequest:
     moved = replace(request, status=move(request.status, status), **fields)
     uow.change_requests.save(moved)
@@ -59,14 +61,14 @@ def move_request(uow: UnitOfWork, request: ChangeRequest, status: RequestStatus,
     return moved
 
 
-def complete(uow: UnitOfWork, request: ChangeRequest, actor: Principal, now: datetime) -> ChangeRequest:
+def complete(uow: Unit, request: ChangeRequest, actor: Principal, now: datetime) -> ChangeRequest:
     done = move_request(uow, request, RequestStatus.COMPLETED, actor, Channel.SYSTEM, now, completed_at=now)
     notify_managers(uow, request.account_id, "Votre demande d'évolution est appliquée",
                     f"La demande {request.id} est appliquée sur le réseau. {REBOOT}", now)
     return done
 
 
-def complete_held(ctx: Context, uow: UnitOfWork, job: Any, error: str | None = None) -> ChangeRequest | None:
+def complete_held(ctx: Ctx, uow: Unit, job: Any, error: str | None = None) -> ChangeRequest | None:
     """Every job of the request has just succeeded in this process's hands (its confirmation leased them all):
     complete the request with what is known, without reading it back."""
     now = ctx.clock.now()
@@ -82,7 +84,7 @@ def complete_held(ctx: Context, uow: UnitOfWork, job: Any, error: str | None = N
     return done
 
 
-def complete_if_done(uow: UnitOfWork, request_id: str, now: datetime) -> None:
+def complete_if_done(uow: Unit, request_id: str, now: datetime) -> None:
     """Called when a job succeeds: the request completes once every job of it has."""
     request = uow.change_requests.lock(request_id)
     if request is None or request.status is not RequestStatus.PROVISIONING:
@@ -91,7 +93,7 @@ def complete_if_done(uow: UnitOfWork, request_id: str, now: datetime) -> None:
         complete(uow, request, SYSTEM, now)
 
 
-def _restore(ctx: Context, uow: UnitOfWork, request: ChangeRequest, now: datetime) -> None:
+def _restore(ctx: Ctx, uow: Unit, request: ChangeRequest, now: datetime) -> None:
     snapshot = request.service_before or {}
     service = uow.services.lock(request.service_id)
     if service is None or not snapshot:
@@ -110,7 +112,7 @@ def _restore(ctx: Context, uow: UnitOfWork, request: ChangeRequest, now: datetim
     apply_status(ctx, uow, restored, now, SYSTEM, Channel.SYSTEM)
 
 
-def _reverse_charges(uow: UnitOfWork, request: ChangeRequest, period: Period, now: datetime) -> None:
+def _reverse_charges(uow: Unit, request: ChangeRequest, period: Period, now: datetime) -> None:
     for line in uow.charges.of_request(request.id):
         if line.amount.is_zero or line.description.startswith("Annulation"):
             continue
@@ -120,7 +122,7 @@ def _reverse_charges(uow: UnitOfWork, request: ChangeRequest, period: Period, no
                         at=now, change_request_id=request.id, once_key=f"reversal:{line.id}")
 
 
-def fail(ctx: Context, uow: UnitOfWork, request_id: str, reason: str, now: datetime) -> None:
+def fail(ctx: Ctx, uow: Unit, request_id: str, reason: str, now: datetime) -> None:
     """Final failure of a network: put everything back and say so."""
     request = uow.change_requests.lock(request_id)
     if request is None or request.status is not RequestStatus.PROVISIONING:
@@ -137,17 +139,17 @@ def fail(ctx: Context, uow: UnitOfWork, request_id: str, reason: str, now: datet
                     "sont annulés et vous pouvez faire une nouvelle demande ce mois-ci.", now)
 
 
-def on_job_succeeded(ctx: Context, uow: UnitOfWork, job: Any, error: str | None) -> None:
+def on_job_succeeded(ctx: Ctx, uow: Unit, job: Any, error: str | None) -> None:
     if job.change_request_id is not None:
         complete_if_done(uow, job.change_request_id, ctx.clock.now())
 
 
-def on_job_failed(ctx: Context, uow: UnitOfWork, job: Any, error: str | None) -> None:
+def on_job_failed(ctx: Ctx, uow: Unit, job: Any, error: str | None) -> None:
     if job.change_request_id is not None:
         fail(ctx, uow, job.change_request_id, error or "échec réseau", ctx.clock.now())
 
 
-def job_wanted(uow: UnitOfWork, job: Any) -> bool:
+def job_wanted(uow: Unit, job: Any) -> bool:
     """A job runs only while its request is being provisioned (not after the request failed)."""
     if job.change_request_id is None:
         return True

@@ -8,6 +8,7 @@ from datetime import datetime
 from bascule.audit.trail import record
 from bascule.catalog.model import DataPack, PlanKind
 from bascule.context import Context
+from bascule.evolutions.ports import EvolutionsUnit as Unit
 from bascule.evolutions.quota import Bucket, BucketKind
 from bascule.evolutions.rules import ChargeKind
 from bascule.evolutions.services import ServiceView, account_zone, apply_status, current_service, view_of
@@ -15,7 +16,9 @@ from bascule.identity.model import Channel, Principal
 from bascule.identity.usecases import confirm_identity
 from bascule.kernel.calendar import Period, zone
 from bascule.kernel.errors import DomainError, ErrorCode
-from bascule.persistence.repositories import new_id
+from bascule.kernel.ids import new_id
+
+Ctx = Context[Unit]  # the context as these use cases see it: their ports, no database
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +41,7 @@ _REFUSAL = {
 }
 
 
-def _buy(ctx: Context, actor: Principal, channel: Channel, service_id: str, kind: ChargeKind, pack: DataPack,
+def _buy(ctx: Ctx, actor: Principal, channel: Channel, service_id: str, kind: ChargeKind, pack: DataPack,
          password: str | None) -> Purchase:
     with ctx.uow(write=False) as uow:
         found = uow.services.get(service_id)
@@ -68,13 +71,13 @@ def _buy(ctx: Context, actor: Principal, channel: Channel, service_id: str, kind
     return Purchase(bucket.id, kind, pack, bucket.valid_until, now, view)
 
 
-def buy_topup(ctx: Context, actor: Principal, channel: Channel, service_id: str, topup_id: str,
+def buy_topup(ctx: Ctx, actor: Principal, channel: Channel, service_id: str, topup_id: str,
               password: str | None) -> Purchase:
     """A data pack usable until the cycle ends, charged once ("recharge ponctuelle")."""
     return _buy(ctx, actor, channel, service_id, ChargeKind.TOPUP, ctx.catalog.topup(topup_id), password)
 
 
-def buy_extension(ctx: Context, actor: Principal, channel: Channel, service_id: str, extension_id: str,
+def buy_extension(ctx: Ctx, actor: Principal, channel: Channel, service_id: str, extension_id: str,
                   password: str | None) -> Purchase:
     """Raises this cycle's metered ceiling at once, charged once."""
     return _buy(ctx, actor, channel, service_id, ChargeKind.EXTENSION, ctx.catalog.extension(extension_id), password)

@@ -11,13 +11,15 @@ from bascule.catalog.model import Catalog, Plan, PlanKind
 from bascule.context import Context
 from bascule.evolutions.cycles import SLOT_SCOPE, exhaustion_status, open_cycles, status_for
 from bascule.evolutions.model import E164, Service, ServiceStatus
+from bascule.evolutions.ports import EvolutionsUnit as Unit
 from bascule.evolutions.quota import Bucket, Quota, draw, quota_of
 from bascule.evolutions.rules import metered_usage_charge
 from bascule.identity.model import Channel, Principal
 from bascule.kernel.calendar import Period, local_date, zone
 from bascule.kernel.errors import DomainError, ErrorCode
-from bascule.persistence.repositories import new_id
-from bascule.persistence.uow import UnitOfWork
+from bascule.kernel.ids import new_id
+
+Ctx = Context[Unit]  # the context as these use cases see it: their ports, no database
 
 USAGE_LATEST_ARRIVAL = timedelta(days=400)  # records older than a closed year of billing are refused
 BACK_DATING_MONTHS = 12  # a back-dated activation is billed from its month: at most a year of back-billing
@@ -32,14 +34,14 @@ class ServiceView:
     changes_left_this_month: int
 
 
-def _account_zone(uow: UnitOfWork, account_id: str) -> str:
+def _account_zone(uow: Unit, account_id: str) -> str:
     account = uow.accounts.get(account_id)
     if account is None:
         raise DomainError(ErrorCode.NOT_FOUND, what="account")
     return account.timezone
 
 
-def view_of(ctx: Context, uow: UnitOfWork, service: Service, now: datetime) -> ServiceView:
+def view_of(ctx: Ctx, uow: Unit, service: Service, now: datetime) -> ServiceView:
     tz = zone(_account_zone(uow, service.account_id))
     period = Period.at(now, tz)
     used = uow.slots.used(SLOT_SCOPE, service.id, str(period))
@@ -57,11 +59,11 @@ def changes_left(catalog: Catalog, slots_used: int) -> int:
     return max(0, catalog.b2b.monthly_change_limit - slots_used)
 
 
-def _current(ctx: Context, uow: UnitOfWork, service: Service, now: datetime) -> Service:
+def _current(ctx: Ctx, uow: Unit, service: Service, now: datetime) -> Service:
     return open_cycles(uow, ctx.catalog, service, zone(_account_zone(uow, service.account_id)), now)
 
 
-def refresh_cycles(ctx: Context, services: list[Service]) -> None:
+def refresh_cycles(ctx: Ctx, services: list[Service]) -> None:
     """Open the current cycle of any service whose month has turned since it was last touched."""
     now = ctx.clock.now()
     stale = []
@@ -81,7 +83,7 @@ def refresh_cycles(ctx: Context, services: list[Service]) -> None:
 
 
 def create_service(
-    ctx: Context,
+    ctx: Ctx,
     actor: Principal,
     channel: Channel,
     *,
@@ -125,7 +127,7 @@ def create_service(
     return view
 
 
-def get_service(ctx: Context, actor: Principal, service_id: str) -> ServiceView:
+def get_service(ctx: Ctx, actor: Principal, service_id: str) -> ServiceView:
     with ctx.uow(write=False) as uow:
         service = uow.services.get(service_id)
     if service is None or not actor.may_see_account(service.account_id):
@@ -137,7 +139,7 @@ def get_service(ctx: Context, actor: Principal, service_id: str) -> ServiceView:
         return view_of(ctx, uow, fresh, ctx.clock.now())
 
 
-def list_services(ctx: Context, actor: Principal, account_id: str | None) -> list[ServiceView]:
+def list_services(ctx: Ctx, actor: Principal, account_id: str | None) -> list[ServiceView]:
     scope = actor.business_scope(account_id)
     with ctx.uow(write=False) as uow:
         found = uow.services.of_account(scope) if scope is not None else uow.services.all()
@@ -148,7 +150,7 @@ def list_services(ctx: Context, actor: Principal, account_id: str | None) -> lis
         return [view_of(ctx, uow, service, now) for service in fresh]
 
 
-def apply_usage(ctx: Context, uow: UnitOfWork, service_id: str, used_bytes: int, instant: datetime,
+def apply_usage(ctx: Ctx, uow: Unit, service_id: str, used_bytes: int, instant: datetime,
                 actor: Principal, channel: Channel) -> Service:
     """Usage draws the buckets open at its instant, earliest expiry first; an exhausted quota bars the line.
 
@@ -169,7 +171,7 @@ def apply_usage(ctx: Context, uow: UnitOfWork, service_id: str, used_bytes: int,
     return _apply_status(ctx, uow, service, now, actor, channel)
 
 
-def check_usage_instant(ctx: Context, used_bytes: int, at: datetime | None) -> datetime:
+def check_usage_instant(ctx: Ctx, used_bytes: int, at: datetime | None) -> datetime:
     now = ctx.clock.now()
     if used_bytes < 0:
         raise DomainError(ErrorCode.VALIDATION_ERROR, "Le volume consommé ne peut être négatif.")
@@ -183,7 +185,7 @@ def check_usage_instant(ctx: Context, used_bytes: int, at: datetime | None) -> d
 
 
 def record_usage(
-    ctx: Context, actor: Principal, channel: Channel, service_id: str, used_bytes: int, at: datetime | None,
+    ctx: Ctx, actor: Principal, channel: Channel, service_id: str, used_bytes: int, at: datetime | None,
     record_id: str | None = None,
 ) -> ServiceView:
     """One usage record, kept for the usage by day; with a `record_id`, a record already received changes
@@ -202,7 +204,7 @@ def record_usage(
     return view
 
 
-def _charge_metered(ctx: Context, uow: UnitOfWork, service: Service, instant: datetime, before: int,
+def _charge_metered(ctx: Ctx, uow: Unit, service: Service, instant: datetime, before: int,
                     after: int) -> None:
     """Metered usage is billed in arrears on one growing line per service and cycle."""
     plan = ctx.catalog.plan(service.plan_id)
@@ -216,7 +218,7 @@ def _charge_metered(ctx: Context, uow: UnitOfWork, service: Service, instant: da
     )
 
 
-def _apply_status(ctx: Context, uow: UnitOfWork, service: Service, now: datetime, actor: Principal,
+def _apply_status(ctx: Ctx, uow: Unit, service: Service, now: datetime, actor: Principal,
                   channel: Channel, buckets: Sequence[Bucket] | None = None) -> Service:
     """`buckets`: the open buckets, when the caller holds them as they are now (else they are read)."""
     when_exhausted = exhaustion_status(ctx.catalog, ctx.catalog.plan(service.plan_id))

@@ -13,6 +13,7 @@ from bascule.context import Context
 from bascule.evolutions.cycles import SLOT_SCOPE, allowance_bytes
 from bascule.evolutions.lifecycle import RequestStatus
 from bascule.evolutions.model import ChangeRequest, Service
+from bascule.evolutions.ports import EvolutionsUnit as Unit
 from bascule.evolutions.provisioning import REBOOT, complete, move_request, notify_managers, write_jobs
 from bascule.evolutions.quota import Bucket, BucketKind, carried_over_bytes
 from bascule.evolutions.rules import Quote, RequestedChanges, ServiceState, Target, quote, resolve
@@ -21,9 +22,10 @@ from bascule.identity.model import Channel, Principal
 from bascule.identity.usecases import confirm_identity
 from bascule.kernel.calendar import Period, local_date, zone
 from bascule.kernel.errors import DomainError, ErrorCode
-from bascule.persistence.repositories import new_id
-from bascule.persistence.uow import UnitOfWork
+from bascule.kernel.ids import new_id
 from bascule.provisioning.model import Job, JobStatus
+
+Ctx = Context[Unit]  # the context as these use cases see it: their ports, no database
 
 
 def quote_as_json(value: Quote) -> dict[str, Any]:
@@ -42,7 +44,7 @@ def _price_lines(quote: dict[str, Any]) -> list[tuple[str, str, str]]:
     return [(line["kind"], line["amount"]["amount"], line["amount"]["currency"]) for line in quote["charges"]]
 
 
-def _state(ctx: Context, uow: UnitOfWork, service: Service, now: datetime) -> ServiceState:
+def _state(ctx: Ctx, uow: Unit, service: Service, now: datetime) -> ServiceState:
     return ServiceState(
         plan=ctx.catalog.plan(service.plan_id),
         network=service.network,
@@ -52,14 +54,14 @@ def _state(ctx: Context, uow: UnitOfWork, service: Service, now: datetime) -> Se
     )
 
 
-def _visible_service(uow: UnitOfWork, actor: Principal, service_id: str, *, lock: bool) -> Service:
+def _visible_service(uow: Unit, actor: Principal, service_id: str, *, lock: bool) -> Service:
     service = uow.services.lock(service_id) if lock else uow.services.get(service_id)
     if service is None or not actor.may_see_account(service.account_id):
         raise DomainError(ErrorCode.NOT_FOUND, what="service")
     return service
 
 
-def _limit_reached(ctx: Context, period: Period) -> DomainError:
+def _limit_reached(ctx: Ctx, period: Period) -> DomainError:
     return DomainError(
         ErrorCode.MONTHLY_LIMIT_REACHED,
         limit=ctx.catalog.b2b.monthly_change_limit,
@@ -69,7 +71,7 @@ def _limit_reached(ctx: Context, period: Period) -> DomainError:
 
 
 def _priced(
-    ctx: Context, uow: UnitOfWork, service: Service, changes: RequestedChanges, now: datetime
+    ctx: Ctx, uow: Unit, service: Service, changes: RequestedChanges, now: datetime
 ) -> tuple[Target, Quote, Period, ServiceState]:
     tz = zone(account_zone(uow, service.account_id))
     period = Period.at(now, tz)
@@ -78,7 +80,7 @@ def _priced(
     return target, quote(target, state, local_date(now, tz), period, ctx.catalog), period, state
 
 
-def quote_change(ctx: Context, actor: Principal, service_id: str, changes: RequestedChanges) -> Quote:
+def quote_change(ctx: Ctx, actor: Principal, service_id: str, changes: RequestedChanges) -> Quote:
     """The price and quota of a change, now; nothing is stored."""
     now = ctx.clock.now()
     with ctx.uow() as uow:  # a write unit so a turned month opens its cycle first; never committed
@@ -87,7 +89,7 @@ def quote_change(ctx: Context, actor: Principal, service_id: str, changes: Reque
 
 
 def create_change_request(
-    ctx: Context, actor: Principal, channel: Channel, service_id: str, changes: RequestedChanges
+    ctx: Ctx, actor: Principal, channel: Channel, service_id: str, changes: RequestedChanges
 ) -> ChangeRequest:
     now = ctx.clock.now()
     with ctx.uow() as uow:
@@ -96,7 +98,7 @@ def create_change_request(
     return request
 
 
-def open_change_request(ctx: Context, uow: UnitOfWork, actor: Principal, channel: Channel, service_id: str,
+def open_change_request(ctx: Ctx, uow: Unit, actor: Principal, channel: Channel, service_id: str,
                         changes: RequestedChanges, now: datetime) -> ChangeRequest:
     """A new request, quoted and awaiting confirmation, in the caller's unit of work (which commits it)."""
     service = _visible_service(uow, actor, service_id, lock=True)
@@ -126,7 +128,7 @@ def open_change_request(ctx: Context, uow: UnitOfWork, actor: Principal, channel
     return request
 
 
-def _apply_buckets(uow: UnitOfWork, ctx: Context, service: Service, target: Target, state: ServiceState,
+def _apply_buckets(uow: Unit, ctx: Ctx, service: Service, target: Target, state: ServiceState,
                    period: Period, now: datetime) -> tuple[list[str], list[str]]:
     """Moves the cycle's buckets to the new plan; returns the ids it closed and the ids it opened."""
     tz = zone(account_zone(uow, service.account_id))
@@ -155,7 +157,7 @@ def _apply_buckets(uow: UnitOfWork, ctx: Context, service: Service, target: Targ
     return closed, opened
 
 
-def _apply(ctx: Context, uow: UnitOfWork, actor: Principal, channel: Channel, service: Service, target: Target,
+def _apply(ctx: Ctx, uow: Unit, actor: Principal, channel: Channel, service: Service, target: Target,
            priced: Quote, state: ServiceState, period: Period, request: ChangeRequest,
            now: datetime) -> tuple[Service, dict[str, Any]]:
     """Applies the change, priced on `state`, at once; returns the new service and what a failure would put back."""
@@ -186,7 +188,7 @@ class Confirmed:
 
 
 def confirm_change_request(
-    ctx: Context, actor: Principal, channel: Channel, request_id: str, password: str | None
+    ctx: Ctx, actor: Principal, channel: Channel, request_id: str, password: str | None
 ) -> Confirmed:
     """Identity first (a customer re-enters the password), then `confirm_as_identified`. The networks are
     asked once this has committed: `await_networks`."""
@@ -200,7 +202,7 @@ def confirm_change_request(
     return confirm_as_identified(ctx, actor, channel, request_id)
 
 
-def confirm_as_identified(ctx: Context, actor: Principal, channel: Channel, request_id: str) -> Confirmed:
+def confirm_as_identified(ctx: Ctx, actor: Principal, channel: Channel, request_id: str) -> Confirmed:
     """The confirmation of a request once the caller has confirmed the actor's identity, in one unit of work:
     take the month's slot, apply, charge, write the network jobs (or complete)."""
     now = ctx.clock.now()
@@ -234,19 +236,19 @@ def confirm_as_identified(ctx: Context, actor: Principal, channel: Channel, requ
     return Confirmed(request, leased)
 
 
-def await_networks(ctx: Context, confirmed: Confirmed, seconds: float | None = None,
-                   within: Callable[[UnitOfWork, ChangeRequest], None] | None = None) -> ChangeRequest:
+def await_networks(ctx: Ctx, confirmed: Confirmed, seconds: float | None = None,
+                   within: Callable[[Unit, ChangeRequest], None] | None = None) -> ChangeRequest:
     """Ask the networks now (after the confirmation's commit), so that a fast network gives a `completed`
     answer at once; a slower one gets a moment (the provisioner's own, or `seconds`), then the workers.
 
     `within` runs in the transaction that records the networks' answer, with the request as it then is."""
-    provisioner = ctx.extras.get("provisioner")
+    provisioner = ctx.provisioner
     request = confirmed.request
     if provisioner is None or request.status is not RequestStatus.PROVISIONING:
         return request
     latest = [request]
 
-    def read(uow: UnitOfWork, completed: object = None) -> None:
+    def read(uow: Unit, completed: object = None) -> None:
         if isinstance(completed, ChangeRequest):  # as the networks' outcome left it, no need to read it back
             latest[0] = completed
         else:
@@ -269,7 +271,7 @@ def await_networks(ctx: Context, confirmed: Confirmed, seconds: float | None = N
     return latest[0]
 
 
-def cancel_change_request(ctx: Context, actor: Principal, channel: Channel, request_id: str) -> ChangeRequest:
+def cancel_change_request(ctx: Ctx, actor: Principal, channel: Channel, request_id: str) -> ChangeRequest:
     now = ctx.clock.now()
     with ctx.uow() as uow:
         request = withdraw_change_request(uow, actor, channel, request_id, now)
@@ -277,7 +279,7 @@ def cancel_change_request(ctx: Context, actor: Principal, channel: Channel, requ
     return request
 
 
-def withdraw_change_request(uow: UnitOfWork, actor: Principal, channel: Channel, request_id: str,
+def withdraw_change_request(uow: Unit, actor: Principal, channel: Channel, request_id: str,
                             now: datetime) -> ChangeRequest:
     """Cancel a request not confirmed yet, in the caller's unit of work; it never held a slot."""
     request = uow.change_requests.lock(request_id)
@@ -287,7 +289,7 @@ def withdraw_change_request(uow: UnitOfWork, actor: Principal, channel: Channel,
     return _move(uow, request, RequestStatus.CANCELLED, actor, channel, now, cancelled_at=now)
 
 
-def get_change_request(ctx: Context, actor: Principal, request_id: str) -> ChangeRequest:
+def get_change_request(ctx: Ctx, actor: Principal, request_id: str) -> ChangeRequest:
     with ctx.uow(write=False) as uow:
         request = uow.change_requests.get(request_id)
     if request is None or not actor.may_see_account(request.account_id):
@@ -296,7 +298,7 @@ def get_change_request(ctx: Context, actor: Principal, request_id: str) -> Chang
 
 
 def list_change_requests(
-    ctx: Context, actor: Principal, service_id: str | None, status: RequestStatus | None
+    ctx: Ctx, actor: Principal, service_id: str | None, status: RequestStatus | None
 ) -> list[ChangeRequest]:
     account_id = actor.business_scope()
     with ctx.uow(write=False) as uow:

@@ -12,10 +12,12 @@ from bascule.audit.trail import record
 from bascule.context import Context
 from bascule.identity.model import OPERATOR, Account, Channel, Principal, PrincipalKind, Role, User
 from bascule.identity.passwords import hash_password, verify_password
+from bascule.identity.ports import IdentityUnit as Unit
 from bascule.kernel.calendar import zone
 from bascule.kernel.errors import DomainError, ErrorCode
-from bascule.persistence.repositories import new_id
-from bascule.persistence.uow import UnitOfWork
+from bascule.kernel.ids import new_id
+
+Ctx = Context[Unit]  # the context as these use cases see it: their ports, no database
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD_LENGTH = 8
@@ -31,7 +33,7 @@ class IssuedToken:
     expires_at: datetime
 
 
-def create_account(ctx: Context, actor: Principal, channel: Channel, name: str, timezone: str | None) -> Account:
+def create_account(ctx: Ctx, actor: Principal, channel: Channel, name: str, timezone: str | None) -> Account:
     actor.require_operator()
     tz_name = timezone or ctx.catalog.b2b.timezone
     try:
@@ -51,7 +53,7 @@ def create_account(ctx: Context, actor: Principal, channel: Channel, name: str, 
 
 
 def create_user(
-    ctx: Context, actor: Principal, channel: Channel, account_id: str, email: str, password: str, role: Role
+    ctx: Ctx, actor: Principal, channel: Channel, account_id: str, email: str, password: str, role: Role
 ) -> User:
     actor.require_operator()
     email = email.strip().lower()
@@ -75,7 +77,7 @@ def create_user(
     return user
 
 
-def issue_token(uow: UnitOfWork, ctx: Context, kind: PrincipalKind, principal_id: str) -> IssuedToken:
+def issue_token(uow: Unit, ctx: Ctx, kind: PrincipalKind, principal_id: str) -> IssuedToken:
     token = secrets.token_urlsafe(32)
     now = ctx.clock.now()
     expires_at = now + timedelta(hours=ctx.token_ttl_hours)
@@ -83,7 +85,7 @@ def issue_token(uow: UnitOfWork, ctx: Context, kind: PrincipalKind, principal_id
     return IssuedToken(token, expires_at)
 
 
-def open_operator_session(ctx: Context, operator_id: str, address: str) -> IssuedToken:
+def open_operator_session(ctx: Ctx, operator_id: str, address: str) -> IssuedToken:
     """A back-office session for whoever proved to hold the operator's secret (checked by the channel)."""
     with ctx.uow() as uow:
         issued = issue_token(uow, ctx, PrincipalKind.OPERATOR, operator_id)
@@ -93,7 +95,7 @@ def open_operator_session(ctx: Context, operator_id: str, address: str) -> Issue
     return issued
 
 
-def login_user(ctx: Context, email: str, password: str, channel: Channel = Channel.API) -> IssuedToken:
+def login_user(ctx: Ctx, email: str, password: str, channel: Channel = Channel.API) -> IssuedToken:
     with ctx.uow(write=False) as uow:
         user = uow.users.by_email(email.strip().lower())
     if user is None or not verify_password(user.password_hash, password):
@@ -106,7 +108,7 @@ def login_user(ctx: Context, email: str, password: str, channel: Channel = Chann
     return issued
 
 
-def authenticate(ctx: Context, token: str) -> Principal:
+def authenticate(ctx: Ctx, token: str) -> Principal:
     """The principal behind a customer bearer token (the operator token is checked by the channel)."""
     with ctx.uow(write=False) as uow:
         stored = uow.tokens.find(token_digest(token))
@@ -124,13 +126,13 @@ def authenticate(ctx: Context, token: str) -> Principal:
         return principal
 
 
-def revoke_token(ctx: Context, token: str) -> None:
+def revoke_token(ctx: Ctx, token: str) -> None:
     with ctx.uow() as uow:
         uow.tokens.revoke(token_digest(token), ctx.clock.now())
         uow.commit()
 
 
-def confirm_identity(ctx: Context, principal: Principal, password: str | None) -> None:
+def confirm_identity(ctx: Ctx, principal: Principal, password: str | None) -> None:
     """Re-entry of the acting user's password; the operator's token is its own confirmation."""
     if principal.is_operator:
         return

@@ -24,8 +24,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import httpx
 import structlog
 
+from bascule.notifications.model import Notification
 from bascule.notifications.policy import RetryPolicy
-from bascule.prepaid.model import Notification
 from bascule.settings import Settings
 
 log = structlog.get_logger("bascule.notifications")

@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, Row, insert, select, update
 
-from bascule.billing.invoice import InvoiceLine, InvoiceTotals
+from bascule.billing.invoice import InvoiceLine, InvoiceTotals, StoredInvoice
+from bascule.evolutions.model import Service
 from bascule.kernel.money import Money, minor_units
+from bascule.persistence import bulk
 from bascule.persistence import tables as t
 from bascule.persistence.repositories import _Repository, insert_ignoring_conflict
-
-
-@dataclass(frozen=True, slots=True)
-class StoredInvoice:
-    id: str
-    account_id: str
-    period: str
-    number: str
-    issued_on: date
-    vat_percent: int
-    totals: InvoiceTotals
-    lines: list[InvoiceLine]
-    created_at: datetime
 
 
 def _money(value: Any, currency: str) -> Money:
@@ -35,8 +23,6 @@ def _money(value: Any, currency: str) -> Money:
 
 def lines_of_accounts(connection: Connection, account_ids: Sequence[str], period: str) -> dict[str, list[InvoiceLine]]:
     """Each account's charges of the period as invoice lines, in the order an invoice lists them (time, then id)."""
-    from bascule.persistence import bulk
-
     found: dict[str, list[InvoiceLine]] = {}
     if connection.dialect.name != "postgresql":
         for account_id, charges in bulk.charges_of_accounts(connection, account_ids, period).items():
@@ -125,3 +111,50 @@ class Invoices(_Repository):
 
     def numbers(self) -> list[str]:
         return list(self.connection.execute(select(t.invoices.c.number).order_by(t.invoices.c.number)).scalars())
+
+
+class BillRuns(_Repository):
+    """The SQL of a bill run's batch: the accounts' services, the yearly sequence, the invoices written at once."""
+
+    def services_and_latest_cycles(self, account_ids: Sequence[str]) -> tuple[list[Service], dict[str, str]]:
+        return bulk.services_and_latest_cycles(self.connection, account_ids)
+
+    def plan_again(self) -> None:
+        if self.connection.dialect.name == "postgresql":
+            # Each line's key check (invoice_lines → invoices) keeps the plan made when the connection first
+            # ran it: with statistics taken while `invoices` was small, a sequential scan of an ever larger
+            # table per line, and a run that grows with the square of the invoices. Planned again per batch.
+            self.connection.exec_driver_sql("DISCARD PLANS")
+
+    def lock_invoice_years(self, years: Iterable[int]) -> None:
+        bulk.lock_invoice_years(self.connection, years)
+
+    def invoiced_accounts(self, account_ids: Sequence[str], period: str) -> set[str]:
+        return bulk.invoiced_accounts(self.connection, account_ids, period)
+
+    def lines_of_accounts(self, account_ids: Sequence[str], period: str) -> dict[str, list[InvoiceLine]]:
+        return lines_of_accounts(self.connection, account_ids, period)
+
+    def take_invoice_numbers(self, year: int, count: int) -> int:
+        return bulk.take_invoice_numbers(self.connection, year, count)
+
+    def issue(self, invoices: Sequence[StoredInvoice], *, actor_kind: str, actor_id: str, channel: str,
+              at: datetime) -> None:
+        """The invoices, their lines and their `invoice.issued` audit events, in a few statements."""
+        connection = self.connection
+        bulk.insert_rows(connection, t.invoices, [{
+            "id": i.id, "account_id": i.account_id, "period": i.period, "number": i.number, "issued_on": i.issued_on,
+            "currency": i.totals.before_vat.currency, "vat_percent": i.vat_percent, "total": i.totals.before_vat.amount,
+            "vat": i.totals.vat.amount, "total_with_vat": i.totals.with_vat.amount, "created_at": i.created_at,
+        } for i in invoices])
+        bulk.insert_rows(connection, t.invoice_lines, [
+            {"invoice_id": i.id, "position": position, "kind": line.kind, "description": line.description,
+             "amount": line.amount.amount, "service_id": line.service_id, "at": line.at}
+            for i in invoices for position, line in enumerate(i.lines, start=1)
+        ])
+        bulk.insert_rows(connection, t.audit_events, bulk.audit_rows(
+            {"at": at, "actor_kind": actor_kind, "actor_id": actor_id, "channel": channel,
+             "entity_kind": "invoice", "entity_id": i.id, "action": "invoice.issued",
+             "after": {"number": i.number, "period": i.period, "total": i.totals.before_vat,
+                       "account_id": i.account_id}}
+            for i in invoices))

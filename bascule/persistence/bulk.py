@@ -11,9 +11,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
@@ -21,8 +19,10 @@ from sqlalchemy import JSON, Connection, Row, Table, func, select, update
 from sqlalchemy.dialects import sqlite
 
 from bascule.evolutions.model import Service, ServiceStatus
+from bascule.evolutions.ports import CycleTemplate, StoredCharge
+from bascule.kernel.ids import new_ids, reserve_stamps
 from bascule.persistence import tables as t
-from bascule.persistence.repositories import StoredCharge, _charge, _jsonable, _service, new_ids, reserve_stamps
+from bascule.persistence.repositories import _charge, _jsonable, _service
 
 CHUNK = 2000  # ids per IN (…) list
 
@@ -202,20 +202,6 @@ def open_buckets(connection: Connection, service_ids: Sequence[str]) -> list[Row
 
 
 # --- opening cycles ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class CycleTemplate:
-    """The rows a cycle opening writes, less the service: its recurring line and its allowance bucket."""
-
-    kind: str
-    description: str
-    amount: Decimal
-    currency: str
-    at: datetime
-    total_bytes: int
-    valid_from: datetime
-    valid_until: datetime
 
 
 def open_cycles(connection: Connection, wanted: Sequence[tuple[str, str, str, int]],

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,19 +12,13 @@ from sqlalchemy import BigInteger, ColumnElement, and_, cast, false, func, or_, 
 
 from bascule.evolutions.fleet import QUARTER_HOUR_SECONDS, LineMatch, Search
 from bascule.evolutions.model import Service, ServiceStatus
+from bascule.evolutions.ports import FleetLine
 from bascule.evolutions.quota import Bucket
 from bascule.persistence import tables as t
 from bascule.persistence.repositories import _bucket, _Repository, _service
 
 _s, _c = t.services.c, t.service_cycles.c
 _LATEST_CYCLE = select(func.max(_c.period)).where(_c.service_id == _s.id).scalar_subquery()
-
-
-@dataclass(frozen=True, slots=True)
-class FleetLine:
-    service: Service
-    timezone: str  # the account's
-    latest_cycle: str | None  # the last period opened for the line
 
 
 class Fleet(_Repository):

@@ -13,8 +13,9 @@ from typing import Any
 
 from sqlalchemy import Row, and_, bindparam, exists, func, insert, or_, select, update
 
+from bascule.kernel.ids import new_id
 from bascule.persistence import tables as t
-from bascule.persistence.repositories import _Repository, new_id
+from bascule.persistence.repositories import _Repository
 from bascule.provisioning.model import Job, JobSpec, JobStatus, Operation
 
 J = t.provisioning_jobs

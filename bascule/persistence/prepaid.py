@@ -12,13 +12,13 @@ from typing import Any
 from sqlalchemy import Row, bindparam, func, insert, select, update
 
 from bascule.catalog.model import BonusKind
+from bascule.notifications.model import Notification
 from bascule.persistence import tables as t
 from bascule.persistence.repositories import _Repository, insert_ignoring_conflict
 from bascule.prepaid.model import (
     BonusBucket,
     EntryKind,
     LedgerEntry,
-    Notification,
     ProfileMigration,
     StoredOtp,
     Subscriber,

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import threading
-import time
-import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -15,39 +10,16 @@ from typing import Any
 from sqlalchemy import Connection, Row, Table, and_, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from bascule.audit.ports import AuditEvent
 from bascule.evolutions.lifecycle import RequestStatus
 from bascule.evolutions.model import ChangeRequest, Service, ServiceStatus
+from bascule.evolutions.ports import CycleTemplate, StoredCharge
 from bascule.evolutions.quota import Bucket, BucketKind
 from bascule.identity.model import Account, Role, User
+from bascule.identity.ports import StoredToken
+from bascule.kernel.ids import new_id
 from bascule.kernel.money import Money
 from bascule.persistence import tables as t
-
-_last_stamp = 0
-_stamp_lock = threading.Lock()
-
-
-def reserve_stamps(count: int) -> int:
-    """The first of `count` consecutive stamps of the process-wide, strictly increasing microsecond sequence."""
-    global _last_stamp  # noqa: PLW0603 - one process-wide monotonic stamp
-    with _stamp_lock:
-        first = max(_last_stamp + 1, time.time_ns() // 1000)
-        _last_stamp = first + count - 1
-    return first
-
-
-def new_id(prefix: str) -> str:
-    """Sortable ids: a strictly increasing microsecond stamp, then randomness (like ULID/UUIDv7)."""
-    return f"{prefix}_{reserve_stamps(1):014x}{uuid.uuid4().hex[:10]}"
-
-
-def new_ids(prefix: str, count: int) -> Iterator[str]:
-    """`count` ids as `new_id` makes them, one after the other, for a fraction of the cost."""
-    if count <= 0:
-        return iter(())
-    first = reserve_stamps(count)
-    noise = os.urandom(5 * count).hex()
-    return (f"{prefix}_{first + n:014x}{noise[10 * n:10 * n + 10]}" for n in range(count))
-
 
 _IGNORING_CONFLICT: dict[tuple[str, str], Any] = {}
 
@@ -187,14 +159,6 @@ class Users(_Repository):
         return self.by_email(email) is not None
 
 
-@dataclass(frozen=True, slots=True)
-class StoredToken:
-    principal_kind: str
-    principal_id: str
-    expires_at: datetime
-    revoked_at: datetime | None
-
-
 class Tokens(_Repository):
     def add(self, token_hash: str, kind: str, principal_id: str, created_at: datetime, expires_at: datetime) -> None:
         self.connection.execute(
@@ -312,6 +276,19 @@ class Cycles(_Repository):
             t.service_cycles.c.service_id == service_id, t.service_cycles.c.period == period
         )
         return self.connection.execute(query).first() is not None
+
+    def latest_of(self, service_ids: Sequence[str]) -> dict[str, str]:
+        """The last period opened per service (services with none are absent)."""
+        from bascule.persistence import bulk
+
+        return bulk.latest_cycles(self.connection, service_ids)
+
+    def open_many(self, wanted: Sequence[tuple[str, str, str, int]], templates: Sequence[CycleTemplate],
+                  at: datetime) -> None:
+        """Open many cycles at once, each (service, account, period, template index) with its line and bucket."""
+        from bascule.persistence import bulk
+
+        bulk.open_cycles(self.connection, wanted, templates, at)
 
 
 def _bucket(row: Row[Any]) -> Bucket:
@@ -448,19 +425,6 @@ class ChangeRequests(_Repository):
         return [_request(row) for row in self.connection.execute(query)]
 
 
-@dataclass(frozen=True, slots=True)
-class StoredCharge:
-    id: str
-    account_id: str
-    service_id: str | None
-    period: str
-    kind: str
-    description: str
-    amount: Money
-    at: datetime
-    change_request_id: str | None
-
-
 class Charges(_Repository):
     def add(
         self,
@@ -539,20 +503,6 @@ def _places(currency: str) -> int:
     from bascule.kernel.money import minor_units
 
     return minor_units(currency)
-
-
-@dataclass(frozen=True, slots=True)
-class AuditEvent:
-    id: int
-    at: datetime
-    actor_kind: str
-    actor_id: str
-    channel: str
-    entity_kind: str
-    entity_id: str
-    action: str
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
 
 
 class Audit(_Repository):

@@ -17,16 +17,18 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, NestedTransaction
 from sqlalchemy.exc import SQLAlchemyError
 
 from bascule.persistence import prepaid as p
 from bascule.persistence import repositories as r
 from bascule.persistence.batches import ChangeBatches
-from bascule.persistence.billing import Invoices
+from bascule.persistence.billing import BillRuns, Invoices
 from bascule.persistence.fleet import Fleet
 from bascule.persistence.idempotency import IdempotencyRecords
 from bascule.persistence.jobs import Jobs
+from bascule.persistence.outbox import OutboxRows
+from bascule.persistence.usage import UsageImports
 
 
 class UnitOfWork:
@@ -71,8 +73,15 @@ class UnitOfWork:
         self.migrations = p.Migrations(connection)
         self.otp_codes = p.OneTimeCodes(connection)
         self.notifications = p.Notifications(connection)
+        self.outbox = OutboxRows(connection)
+        self.usage_imports = UsageImports(connection)
+        self.bill_runs = BillRuns(connection)
         self.idempotency = IdempotencyRecords(connection)
         return self
+
+    def savepoint(self) -> NestedTransaction:
+        """A part of this transaction that can be undone alone."""
+        return self.connection.begin_nested()
 
     def joined(self, *, write: bool = True) -> JoinedUnit:
         """A use case's unit of work inside this command's transaction."""

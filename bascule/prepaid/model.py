@@ -82,22 +82,6 @@ class ProfileMigration:
 
 
 @dataclass(frozen=True, slots=True)
-class Notification:
-    """A message of the outbox, sent after commit by a worker."""
-
-    id: str
-    channel: str
-    to: str
-    subject: str | None
-    body: str
-    created_at: datetime
-    status: str
-    attempts: int
-    next_attempt_at: datetime | None
-    sent_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
 class StoredOtp:
     """The one live one-time code of an MSISDN (a new code replaces it)."""
 

@@ -13,22 +13,24 @@ from typing import Any
 from bascule.audit.trail import record
 from bascule.context import Context
 from bascule.identity.model import SYSTEM, Channel
-from bascule.persistence.uow import UnitOfWork
+from bascule.prepaid.ports import PrepaidUnit as Unit
 from bascule.provisioning.model import CHARGING_SYSTEM, JobSpec, Operation
 
+Ctx = Context[Unit]  # the context as these use cases see it: their ports, no database
 
-def push_profile(ctx: Context, uow: UnitOfWork, msisdn: str, profile_id: str, now: datetime) -> None:
+
+def push_profile(ctx: Ctx, uow: Unit, msisdn: str, profile_id: str, now: datetime) -> None:
     uow.jobs.add([JobSpec(CHARGING_SYSTEM, Operation.SET_PROFILE, {"msisdn": msisdn, "profile_id": profile_id})],
                  subject=("subscriber", msisdn), change_request_id=None,
-                 max_attempts=int(ctx.extras.get("max_attempts", 6)), now=now)
+                 max_attempts=ctx.provisioning_max_attempts, now=now)
 
 
-def on_job_succeeded(ctx: Context, uow: UnitOfWork, job: Any, error: str | None) -> None:
+def on_job_succeeded(ctx: Ctx, uow: Unit, job: Any, error: str | None) -> None:
     record(uow, at=ctx.clock.now(), actor=SYSTEM, channel=Channel.SYSTEM, entity=("subscriber", job.subject_id),
            action="profile.provisioned", after={"profile_id": job.payload.get("profile_id"), "job_id": job.id})
 
 
-def on_job_failed(ctx: Context, uow: UnitOfWork, job: Any, error: str | None) -> None:
+def on_job_failed(ctx: Ctx, uow: Unit, job: Any, error: str | None) -> None:
     record(uow, at=ctx.clock.now(), actor=SYSTEM, channel=Channel.SYSTEM, entity=("subscriber", job.subject_id),
            action="profile.provisioning_failed",
            after={"profile_id": job.payload.get("profile_id"), "job_id": job.id, "error": error})

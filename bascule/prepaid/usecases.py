@@ -19,21 +19,21 @@ from bascule.identity.model import Channel, Principal, PrincipalKind
 from bascule.identity.usecases import IssuedToken, issue_token
 from bascule.kernel.calendar import Period, zone
 from bascule.kernel.errors import DomainError, ErrorCode
+from bascule.kernel.ids import new_id
 from bascule.kernel.messages_fr import message
 from bascule.kernel.money import Money
 from bascule.notifications import notify
-from bascule.persistence.repositories import new_id
-from bascule.persistence.uow import UnitOfWork
+from bascule.notifications.model import Notification
 from bascule.prepaid import otp
 from bascule.prepaid.model import (
     BonusBucket,
     EntryKind,
     LedgerEntry,
-    Notification,
     ProfileMigration,
     StoredOtp,
     Subscriber,
 )
+from bascule.prepaid.ports import PrepaidUnit as Unit
 from bascule.prepaid.provisioning import push_profile
 from bascule.prepaid.rules import (
     MIGRATION_SLOT_SCOPE,
@@ -48,6 +48,8 @@ from bascule.prepaid.rules import (
     short_refusal,
     to_minor,
 )
+
+Ctx = Context[Unit]  # the context as these use cases see it: their ports, no database
 
 AmountIn = str | int | Decimal | Money
 MAX_BACKDATING = timedelta(days=400)  # history may be loaded after the fact, within reason
@@ -96,7 +98,7 @@ def subscriber_principal(msisdn: str) -> Principal:
     return Principal(PrincipalKind.SUBSCRIBER, msisdn, msisdn=msisdn)
 
 
-def resolve_subscriber(uow: UnitOfWork, principal_id: str) -> Principal:
+def resolve_subscriber(uow: Unit, principal_id: str) -> Principal:
     """The principal behind a subscriber token (registered in `principal_resolvers`)."""
     if uow.subscribers.get(principal_id) is None:
         raise DomainError(ErrorCode.UNAUTHENTICATED)
@@ -106,7 +108,7 @@ def resolve_subscriber(uow: UnitOfWork, principal_id: str) -> Principal:
 # --- reading ------------------------------------------------------------------------------
 
 
-def _visible(uow: UnitOfWork, actor: Principal, msisdn: str, *, lock: bool = False) -> Subscriber:
+def _visible(uow: Unit, actor: Principal, msisdn: str, *, lock: bool = False) -> Subscriber:
     """The subscriber, if this actor may see the line; another customer's line does not exist."""
     if not actor.may_see_line(msisdn):
         raise DomainError(ErrorCode.NOT_FOUND, what="subscriber")
@@ -116,7 +118,7 @@ def _visible(uow: UnitOfWork, actor: Principal, msisdn: str, *, lock: bool = Fal
     return subscriber
 
 
-def _consumed_last_month(uow: UnitOfWork, subscriber: Subscriber, now: datetime) -> tuple[Period, Money]:
+def _consumed_last_month(uow: Unit, subscriber: Subscriber, now: datetime) -> tuple[Period, Money]:
     """Main credit consumed during the previous calendar month in the subscriber's zone."""
     tz = zone(subscriber.timezone)
     last_month = Period.at(now, tz).previous()
@@ -124,19 +126,19 @@ def _consumed_last_month(uow: UnitOfWork, subscriber: Subscriber, now: datetime)
     return last_month, from_minor(consumed, subscriber.currency)
 
 
-def _migrations_left(ctx: Context, uow: UnitOfWork, subscriber: Subscriber, now: datetime) -> int:
+def _migrations_left(ctx: Ctx, uow: Unit, subscriber: Subscriber, now: datetime) -> int:
     period = Period.at(now, zone(subscriber.timezone))
     used = uow.slots.used(MIGRATION_SLOT_SCOPE, subscriber.msisdn, str(period))
     return max(0, ctx.catalog.prepaid.monthly_migration_limit - used)
 
 
-def require_subscriber(ctx: Context, actor: Principal, msisdn: str) -> None:
+def require_subscriber(ctx: Ctx, actor: Principal, msisdn: str) -> None:
     """Refuses (not-found) a number that is no subscriber this actor may see; reads nothing else."""
     with ctx.uow(write=False) as uow:
         _visible(uow, actor, msisdn)
 
 
-def subscriber_summary(ctx: Context, actor: Principal, msisdn: str) -> SubscriberSummary:
+def subscriber_summary(ctx: Ctx, actor: Principal, msisdn: str) -> SubscriberSummary:
     now = ctx.clock.now()
     with ctx.uow(write=False) as uow:
         subscriber = _visible(uow, actor, msisdn)
@@ -152,7 +154,7 @@ def subscriber_summary(ctx: Context, actor: Principal, msisdn: str) -> Subscribe
         )
 
 
-def _limit_reached(ctx: Context, period: Period) -> DomainError:
+def _limit_reached(ctx: Ctx, period: Period) -> DomainError:
     return DomainError(
         ErrorCode.MONTHLY_LIMIT_REACHED,
         limit=ctx.catalog.prepaid.monthly_migration_limit,
@@ -168,7 +170,7 @@ def _refusal(verdict: Verdict, target: Profile, consumed: Money) -> DomainError:
     return verdict.refuse(short=short_refusal(verdict, target, consumed), profile_id=target.id, **amounts)
 
 
-def profile_options(ctx: Context, actor: Principal, msisdn: str) -> list[ProfileOption]:
+def profile_options(ctx: Ctx, actor: Principal, msisdn: str) -> list[ProfileOption]:
     """Every profile of the catalogue, each with whether this subscriber may move to it now and why not."""
     now = ctx.clock.now()
     with ctx.uow(write=False) as uow:
@@ -189,7 +191,7 @@ def profile_options(ctx: Context, actor: Principal, msisdn: str) -> list[Profile
     return options
 
 
-def list_migrations(ctx: Context, actor: Principal, msisdn: str) -> list[ProfileMigration]:
+def list_migrations(ctx: Ctx, actor: Principal, msisdn: str) -> list[ProfileMigration]:
     """The subscriber's migrations, newest first."""
     with ctx.uow(write=False) as uow:
         _visible(uow, actor, msisdn)
@@ -199,7 +201,7 @@ def list_migrations(ctx: Context, actor: Principal, msisdn: str) -> list[Profile
 # --- changing -----------------------------------------------------------------------------
 
 
-def create_subscriber(ctx: Context, actor: Principal, channel: Channel, msisdn: str, profile_id: str,
+def create_subscriber(ctx: Ctx, actor: Principal, channel: Channel, msisdn: str, profile_id: str,
                       timezone: str | None = None) -> Subscriber:
     actor.require_operator()
     msisdn = require_msisdn(msisdn)
@@ -220,7 +222,7 @@ def create_subscriber(ctx: Context, actor: Principal, channel: Channel, msisdn: 
     return subscriber
 
 
-def _instant(ctx: Context, at: datetime | None, what: str) -> datetime:
+def _instant(ctx: Ctx, at: datetime | None, what: str) -> datetime:
     """When a recharge or consumption happened: now, or earlier (never later), as UTC like stored instants."""
     now = ctx.clock.now().astimezone(UTC)
     if at is None:
@@ -239,7 +241,7 @@ def _instant(ctx: Context, at: datetime | None, what: str) -> datetime:
     return instant
 
 
-def _grant_bonuses(uow: UnitOfWork, ctx: Context, subscriber: Subscriber, entry: LedgerEntry,
+def _grant_bonuses(uow: Unit, ctx: Ctx, subscriber: Subscriber, entry: LedgerEntry,
                    tz: ZoneInfo) -> tuple[BonusBucket, ...]:
     profile = ctx.catalog.profile(subscriber.profile_id)
     period = Period.at(entry.at, tz)
@@ -263,7 +265,7 @@ def _bonus_view(bucket: BonusBucket) -> dict[str, object]:
             "expires_at": bucket.expires_at, "source": bucket.source}
 
 
-def recharge(ctx: Context, actor: Principal, channel: Channel, msisdn: str, amount: AmountIn,
+def recharge(ctx: Ctx, actor: Principal, channel: Channel, msisdn: str, amount: AmountIn,
              at: datetime | None = None) -> RechargeResult:
     """Credit the main balance and grant the profile's bonuses for this recharge."""
     actor.require_operator()
@@ -284,7 +286,7 @@ def recharge(ctx: Context, actor: Principal, channel: Channel, msisdn: str, amou
     return RechargeResult(entry, bonuses, balance)
 
 
-def consume(ctx: Context, actor: Principal, channel: Channel, msisdn: str, amount: AmountIn,
+def consume(ctx: Ctx, actor: Principal, channel: Channel, msisdn: str, amount: AmountIn,
             at: datetime | None = None) -> ConsumptionResult:
     """Draw bonus credit first (earliest expiry first), then the main balance; all or nothing."""
     actor.require_operator()
@@ -319,7 +321,7 @@ def consume(ctx: Context, actor: Principal, channel: Channel, msisdn: str, amoun
     return ConsumptionResult(consumption_id, msisdn, money, bonus, main, instant, balance)
 
 
-def migrate_profile(ctx: Context, actor: Principal, channel: Channel, msisdn: str, profile_id: str) -> ProfileMigration:
+def migrate_profile(ctx: Ctx, actor: Principal, channel: Channel, msisdn: str, profile_id: str) -> ProfileMigration:
     """Move to another profile now: same-profile and eligibility refusals first, then the month's slot.
 
     A refused attempt takes no slot (the slot is taken last, in the same transaction). Bonus buckets
@@ -354,11 +356,11 @@ def migrate_profile(ctx: Context, actor: Principal, channel: Channel, msisdn: st
 # --- one-time codes and login ---------------------------------------------------------------
 
 
-def _notify_sms(uow: UnitOfWork, to: str, body: str, now: datetime) -> None:
+def _notify_sms(uow: Unit, to: str, body: str, now: datetime) -> None:
     notify(uow, "sms", to, None, body, now)
 
 
-def request_otp(ctx: Context, channel: Channel, msisdn: str) -> None:
+def request_otp(ctx: Ctx, channel: Channel, msisdn: str) -> None:
     """Send a login code by SMS (through the outbox). The answer is the same whether or not the line exists."""
     msisdn = require_msisdn(msisdn)
     now = ctx.clock.now()
@@ -380,7 +382,7 @@ def _refused() -> DomainError:
     return DomainError(ErrorCode.UNAUTHENTICATED, "Code incorrect ou expiré.")
 
 
-def login_subscriber(ctx: Context, msisdn: str, code: str, channel: Channel = Channel.API) -> IssuedToken:
+def login_subscriber(ctx: Ctx, msisdn: str, code: str, channel: Channel = Channel.API) -> IssuedToken:
     """Spend a one-time code for a bearer token; five wrong codes burn it."""
     msisdn = msisdn.strip()
     now = ctx.clock.now()
@@ -404,7 +406,7 @@ def login_subscriber(ctx: Context, msisdn: str, code: str, channel: Channel = Ch
     return issued
 
 
-def list_notifications(ctx: Context, actor: Principal, to: str | None = None) -> list[Notification]:
+def list_notifications(ctx: Ctx, actor: Principal, to: str | None = None) -> list[Notification]:
     """The outbox, newest first (operator only)."""
     actor.require_operator()
     with ctx.uow(write=False) as uow:

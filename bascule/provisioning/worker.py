@@ -1,6 +1,6 @@
 """The provisioning worker: claims due jobs, calls the networks outside any transaction, records the outcome.
 
-A job's outcome is handed to the feature that owns its subject (registered in `ctx.extras["job_outcomes"]`),
+A job's outcome is handed to the feature that owns its subject (registered in `ctx.job_hooks`),
 inside the same transaction that marks the job, so a request completes or is reversed exactly once.
 """
 
@@ -11,20 +11,20 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 import structlog
 
 from bascule.context import Context
-from bascule.persistence.uow import UnitOfWork
 from bascule.provisioning.model import Job, backoff
 from bascule.provisioning.network import Networks, PermanentNetworkError, TransientNetworkError, WorkOrderState
+from bascule.provisioning.ports import ProvisioningUnit
 
 log = structlog.get_logger("bascule.provisioning")
 
-Outcome = Callable[[Context, UnitOfWork, Job, str | None], object]
+Outcome = Callable[[Context, ProvisioningUnit, Job, str | None], object]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +54,7 @@ class Provisioner:
     draw: Callable[[], float] = random.random
 
     def _outcomes(self, job: Job) -> tuple[Outcome | None, Outcome | None]:
-        hooks: dict[str, tuple[Outcome, Outcome]] = self.ctx.extras.get("job_outcomes", {})
+        hooks: Mapping[str, tuple[Outcome, Outcome]] = self.ctx.job_hooks.outcomes
         return hooks.get(job.subject_kind, (None, None))
 
     def run_once(self, change_request_id: str | None = None) -> int:
@@ -76,7 +76,7 @@ class Provisioner:
                 self._finish(job, succeeded=False, error="abandoned: its request is no longer in progress")
         return len(jobs)
 
-    def run_leased(self, jobs: list[Job], also: Callable[[UnitOfWork, object], None] | None = None) -> bool:
+    def run_leased(self, jobs: list[Job], also: Callable[[ProvisioningUnit, object], None] | None = None) -> bool:
         # `jobs` are every job of their subject (a confirmation leases them all): when all are done, the owner
         # of the subject may record it from what it knows (`jobs_all_held_done`), without reading back.
         """Jobs written already leased to this worker by a command that has just committed: ask the networks
@@ -106,7 +106,7 @@ class Provisioner:
             return NetworkFault(error, work_order)
         return work_order if state is WorkOrderState.DONE else NetworkFault(state, work_order)
 
-    def _record_done(self, done: list[tuple[Job, str]], also: Callable[[UnitOfWork, object], None] | None,
+    def _record_done(self, done: list[tuple[Job, str]], also: Callable[[ProvisioningUnit, object], None] | None,
                      *, all_of_subject: bool = False) -> bool:
         """`also` runs in the same transaction, once the outcome is recorded (the caller's answer, say), with what
         the subject's outcome hook returned."""
@@ -114,7 +114,7 @@ class Provisioner:
             return False
         on_success, _ = self._outcomes(done[-1][0])
         if all_of_subject:
-            on_success = self.ctx.extras.get("jobs_all_held_done", {}).get(done[-1][0].subject_kind, on_success)
+            on_success = self.ctx.job_hooks.all_held_done.get(done[-1][0].subject_kind, on_success)
         now = self.ctx.clock.now()
         with self.ctx.uow() as uow:
             if not uow.jobs.succeed_all([(job.id, work_order) for job, work_order in done], self.worker_id, now):
@@ -173,8 +173,9 @@ class Provisioner:
             if not ran:
                 stop.wait(idle_seconds)
 
-    def _still_wanted(self, uow: UnitOfWork, job: Job) -> bool:
-        wanted: Callable[[UnitOfWork, Job], bool] | None = self.ctx.extras.get("job_wanted", {}).get(job.subject_kind)
+    def _still_wanted(self, uow: ProvisioningUnit, job: Job) -> bool:
+        hooks: dict[str, Callable[[ProvisioningUnit, Job], bool]] = self.ctx.job_hooks.wanted
+        wanted = hooks.get(job.subject_kind)
         return True if wanted is None else wanted(uow, job)
 
     def _asked_again(self, job: Job) -> bool:

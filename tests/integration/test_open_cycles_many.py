@@ -13,9 +13,9 @@ from bascule.evolutions.model import Service, ServiceStatus
 from bascule.identity.model import OPERATOR, Channel
 from bascule.identity.usecases import create_account
 from bascule.kernel.calendar import zone
+from bascule.kernel.ids import new_id
 from bascule.persistence import bulk
 from bascule.persistence import tables as t
-from bascule.persistence.repositories import new_id
 
 ID = re.compile(r"^(chg|bkt)_[0-9a-f]{24}$")
 

@@ -35,12 +35,18 @@ from tests.conftest import ADMIN_TOKEN
 GIB = 1024**3
 
 
+def provisioner_of(ctx) -> Provisioner:
+    """The worker bootstrap wired into the context."""
+    assert isinstance(ctx.provisioner, Provisioner)
+    return ctx.provisioner
+
+
 @pytest.fixture
 def networks(ctx):
     simulators = ctx.extras["simulated_networks"]
     for simulator in simulators.values():
         simulator.reset()
-    provisioner: Provisioner = ctx.extras["provisioner"]
+    provisioner = provisioner_of(ctx)
     inline = provisioner.config.inline_seconds
     yield simulators
     provisioner.config.inline_seconds = inline
@@ -63,7 +69,7 @@ def _confirm(ctx, service, **changes):
 
 
 def _drain(ctx, clock, rounds=20):
-    provisioner: Provisioner = ctx.extras["provisioner"]
+    provisioner = provisioner_of(ctx)
     for _ in range(rounds):
         clock.advance(hours=1)
         provisioner.run_once()
@@ -152,7 +158,7 @@ def test_a_host_change_activates_on_the_new_network_before_releasing_the_old(ctx
 @pytest.mark.slow
 def test_a_worker_killed_mid_job_leaves_it_to_the_next_which_finishes_it_once(ctx, settings, server_url, networks):
     service = _service(ctx)
-    ctx.extras["provisioner"].config.inline_seconds = 0
+    provisioner_of(ctx).config.inline_seconds = 0
     networks["orange"].configure(latency_ms=2500)
     request = _confirm(ctx, service, plan_id="data-30go-4g")
     env = os.environ | {"BASCULE_DATABASE_URL": settings.database_url, "BASCULE_ADMIN_TOKEN": ADMIN_TOKEN,
@@ -197,7 +203,7 @@ def test_two_workers_over_a_thousand_jobs_run_each_exactly_once(ctx, networks):
             uow.jobs.add([JobSpec("orange", Operation.SET_APN, {"n": n})], subject=("load-test", str(n)),
                          change_request_id=None, max_attempts=3, now=ctx.clock.now())
         uow.commit()
-    base: Provisioner = ctx.extras["provisioner"]
+    base = provisioner_of(ctx)
     workers = [Provisioner(ctx, base.networks, base.config, worker_id=f"w{i}") for i in range(2)]
     ran = [0, 0]
 

@@ -136,8 +136,8 @@ def test_the_import_draws_and_charges_exactly_as_records_sent_one_by_one_across_
     from datetime import datetime
 
     from bascule.evolutions.services import record_usage
-    from bascule.evolutions.usage_import import import_usage
-    from bascule.ingest.usage_files import read_batches
+    from bascule.usage.files import read_batches
+    from bascule.usage.importer import import_usage
 
     clock.set(datetime.fromisoformat("2026-07-05T12:00:00+02:00"))
     imported = _twin_lines(ctx, "Par fichier", 1)

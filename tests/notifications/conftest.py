@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from bascule.context import Context
 from bascule.notifications import DeliveryError, notify
+from bascule.notifications.model import Notification
 from bascule.persistence import tables as t
-from bascule.prepaid.model import Notification
 
 
 class RecordingSender:

@@ -26,8 +26,8 @@ from bascule.notifications import (
     deliver_pending,
     sender_from_settings,
 )
+from bascule.notifications.model import Notification
 from bascule.observability.logs import configure_logging, json_formatter
-from bascule.prepaid.model import Notification
 from tests.conftest import START, _free_port
 from tests.notifications.conftest import queue, rows
 from tests.notifications.test_outbox import policy

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bascule.evolutions.usage_import import _same_month
-from bascule.ingest.usage_files import whole_lines
+from bascule.usage.files import whole_lines
+from bascule.usage.importer import _same_month
 
 
 def _tables(msisdns: list[str], sizes: list[int]) -> list[pa.Table]:

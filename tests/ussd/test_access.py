@@ -8,7 +8,7 @@ from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from bascule.channels import server
-from bascule.channels.ussd.access import UssdAccess, ussd_access
+from bascule.channels.ussd_access import UssdAccess, ussd_access
 from bascule.context import Context
 from bascule.persistence.tables import ussd_sessions
 from bascule.settings import Settings

@@ -8,13 +8,12 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from bascule.billing.invoice import due_on
+from bascule.billing.invoice import StoredInvoice, due_on
 from bascule.catalog.model import Catalog
 from bascule.identity.model import Account
 from bascule.kernel.calendar import Period
 from bascule.kernel.messages_fr import month_fr
 from bascule.kernel.money import Money
-from bascule.persistence.billing import StoredInvoice
 
 
 @cache

@@ -6,7 +6,7 @@
 - `/back-office/…` — the operator (operator token)
 - `/simulateur-ussd` — a handset simulator posting to the real `/ussd` endpoint
 
-`install` is the channel installer registered by `bascule.plugins.install_features`.
+`install` is the channel installer registered by `bascule.bootstrap.install_features`.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from bascule.channels.portal.web import (
     safe_next,
     see_other,
 )
-from bascule.channels.rest.security import is_operator_token
+from bascule.channels.security import is_operator_token
 from bascule.context import Context
 from bascule.evolutions.services import get_service, list_services
 from bascule.evolutions.usecases import get_change_request, list_change_requests

@@ -32,7 +32,7 @@ from bascule.channels.portal.web import (
     safe_next,
     see_other,
 )
-from bascule.channels.rest.problems import STATUS
+from bascule.channels.statuses import STATUS
 from bascule.commands.runner import run
 from bascule.context import Context
 from bascule.evolutions.lifecycle import RequestStatus

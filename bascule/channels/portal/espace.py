@@ -27,7 +27,7 @@ from bascule.channels.portal.web import (
     safe_next,
     see_other,
 )
-from bascule.channels.rest.problems import STATUS
+from bascule.channels.statuses import STATUS
 from bascule.context import Context
 from bascule.identity.model import SYSTEM, Channel, Principal, PrincipalKind
 from bascule.kernel.calendar import zone

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bascule.audit.ports import AuditEvent
 from bascule.context import Context
 from bascule.identity.model import Account, Principal, User
+from bascule.identity.ports import IdentityUnit
 from bascule.kernel.errors import DomainError, ErrorCode
-from bascule.persistence.repositories import AuditEvent
 
 
 def account_of(ctx: Context, principal: Principal) -> Account:
@@ -19,7 +20,7 @@ def account_of(ctx: Context, principal: Principal) -> Account:
     return account(ctx, principal.account_id)
 
 
-def account(ctx: Context, account_id: str) -> Account:
+def account(ctx: Context[IdentityUnit], account_id: str) -> Account:
     with ctx.uow(write=False) as uow:
         found = uow.accounts.get(account_id)
     if found is None:
@@ -27,12 +28,12 @@ def account(ctx: Context, account_id: str) -> Account:
     return found
 
 
-def user(ctx: Context, user_id: str) -> User | None:
+def user(ctx: Context[IdentityUnit], user_id: str) -> User | None:
     with ctx.uow(write=False) as uow:
         return uow.users.get(user_id)
 
 
-def audit_trail(ctx: Context, operator: Principal, entity_kind: str, entity_id: str) -> list[AuditEvent]:
+def audit_trail(ctx: Context[IdentityUnit], operator: Principal, entity_kind: str, entity_id: str) -> list[AuditEvent]:
     operator.require_operator()
     with ctx.uow(write=False) as uow:
         return uow.audit.of_entity(entity_kind, entity_id)

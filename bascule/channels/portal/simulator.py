@@ -19,7 +19,7 @@ from bascule.channels.portal.backoffice import SIMULATOR, operator_session
 from bascule.channels.portal.espace import normalise
 from bascule.channels.portal.sessions import PortalSession
 from bascule.channels.portal.web import PortalRoute, portal_of, portal_session, render, see_other
-from bascule.channels.ussd.access import UssdAccess, ussd_access
+from bascule.channels.ussd_access import UssdAccess, ussd_access
 
 router = APIRouter(route_class=PortalRoute, include_in_schema=False)
 DEFAULT_CODE = "#121#"

@@ -27,7 +27,7 @@ from bascule.channels.portal.sessions import (
     SessionCodec,
 )
 from bascule.channels.portal.throttle import LoginThrottle
-from bascule.channels.rest.problems import STATUS
+from bascule.channels.statuses import STATUS
 from bascule.context import Context
 from bascule.identity.model import Principal, PrincipalKind
 from bascule.identity.usecases import authenticate, revoke_token

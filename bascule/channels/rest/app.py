@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import FastAPI
 
 from bascule import __version__
+from bascule.channels.docs import install_docs
 from bascule.channels.rest import problems
-from bascule.channels.rest.docs import install_docs
 from bascule.channels.rest.openapi import describe
 from bascule.channels.rest.routes import admin, auth, batches, billing, catalog, clock, services
 from bascule.context import Context

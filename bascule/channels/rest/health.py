@@ -4,7 +4,7 @@
 - `GET /readyz` — the database answers and its schema is at head: 200, else 503 problem+json.
 - `GET /metrics` — Prometheus text format (see `bascule.observability.metrics`).
 
-`install` is the channel installer registered in `bascule.plugins`. The middleware it adds wrap the
+`install` is the channel installer registered in `bascule.bootstrap`. The middleware it adds wrap the
 whole application, outermost first: request telemetry (request id, JSON log line, metrics) with the
 protective headers, then login throttling.
 """
@@ -24,6 +24,7 @@ from bascule.observability import readiness
 from bascule.observability.logs import configure_logging
 from bascule.observability.metrics import build_registry
 from bascule.observability.middleware import RequestTelemetryMiddleware, routes_resolver
+from bascule.persistence.context import engine_of
 from bascule.settings import Settings
 
 router = APIRouter(tags=["operations"])
@@ -57,7 +58,7 @@ def healthz() -> Health:
             responses={503: {"model": NotReadyOut, "content": {PROBLEM_JSON: {}}, "description": "Not ready"}})
 def readyz(request: Request) -> JSONResponse:
     ctx: Context = request.app.state.context
-    found = readiness.check(ctx.engine)
+    found = readiness.check(engine_of(ctx))
     if found.ready:
         return JSONResponse({"status": "ready", "schema_revision": list(found.current)})
     body = {"type": "urn:bascule:problem:not-ready", "title": "Not ready", "status": 503, "detail": found.detail,
@@ -74,9 +75,9 @@ def metrics(request: Request) -> Response:
 
 
 def install(app: FastAPI, settings: Settings, ctx: Context) -> None:
-    """The channel installer registered in bascule.plugins."""
+    """The channel installer registered in bascule.bootstrap."""
     configure_logging(settings.log_level)
-    registry, http_metrics = build_registry(ctx.engine)
+    registry, http_metrics = build_registry(engine_of(ctx))
     app.state.metrics_registry = registry
     app.include_router(router)
     # One throttle per context: a second app built on the same context shares the counts.

@@ -10,49 +10,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from bascule.channels.statuses import STATUS, TITLES
 from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.kernel.messages_fr import message
 from bascule.kernel.money import Money
-
-STATUS: dict[ErrorCode, int] = {
-    ErrorCode.VALIDATION_ERROR: 422,
-    ErrorCode.UNAUTHENTICATED: 401,
-    ErrorCode.FORBIDDEN: 403,
-    ErrorCode.NOT_FOUND: 404,
-    ErrorCode.MONTHLY_LIMIT_REACHED: 409,
-    ErrorCode.NOT_ELIGIBLE: 422,
-    ErrorCode.SAME_PROFILE: 409,
-    ErrorCode.NO_SUCH_PLAN: 422,
-    ErrorCode.NOT_APPLICABLE: 422,
-    ErrorCode.IDENTITY_NOT_CONFIRMED: 401,
-    ErrorCode.INVALID_STATE: 409,
-    ErrorCode.INSUFFICIENT_BALANCE: 409,
-    ErrorCode.IDEMPOTENCY_KEY_REUSED: 422,
-    ErrorCode.CONFLICT: 409,
-    ErrorCode.TOO_MANY_REQUESTS: 429,
-    ErrorCode.METHOD_NOT_ALLOWED: 405,
-    ErrorCode.QUOTE_EXPIRED: 409,
-}
-
-TITLES: dict[ErrorCode, str] = {
-    ErrorCode.VALIDATION_ERROR: "Invalid request",
-    ErrorCode.UNAUTHENTICATED: "Authentication required",
-    ErrorCode.FORBIDDEN: "Not allowed",
-    ErrorCode.NOT_FOUND: "Not found",
-    ErrorCode.MONTHLY_LIMIT_REACHED: "Monthly limit reached",
-    ErrorCode.NOT_ELIGIBLE: "Not eligible",
-    ErrorCode.SAME_PROFILE: "Same profile",
-    ErrorCode.NO_SUCH_PLAN: "No such offer",
-    ErrorCode.NOT_APPLICABLE: "Not applicable to this service",
-    ErrorCode.IDENTITY_NOT_CONFIRMED: "Identity not confirmed",
-    ErrorCode.INVALID_STATE: "Invalid state",
-    ErrorCode.INSUFFICIENT_BALANCE: "Insufficient balance",
-    ErrorCode.IDEMPOTENCY_KEY_REUSED: "Idempotency key reused",
-    ErrorCode.CONFLICT: "Conflict",
-    ErrorCode.TOO_MANY_REQUESTS: "Too many requests",
-    ErrorCode.METHOD_NOT_ALLOWED: "Method not allowed",
-    ErrorCode.QUOTE_EXPIRED: "Quote expired",
-}
 
 PROBLEM_JSON = "application/problem+json"
 

@@ -1,52 +1,7 @@
-"""Bearer tokens: the operator token from settings, or a customer token issued at login."""
+"""API v1's authentication: the shared bearer-token checks of `bascule.channels.security`, under their old name."""
 
 from __future__ import annotations
 
-import hmac
+from bascule.channels.security import bearer_token, context, is_operator_token, operator, principal, settings
 
-from fastapi import Depends, Request
-
-from bascule.context import Context
-from bascule.identity.model import OPERATOR, Principal
-from bascule.identity.usecases import authenticate
-from bascule.kernel.errors import DomainError, ErrorCode
-from bascule.settings import Settings
-
-
-def context(request: Request) -> Context:
-    ctx: Context = request.app.state.context
-    return ctx
-
-
-def settings(request: Request) -> Settings:
-    value: Settings = request.app.state.settings
-    return value
-
-
-def bearer_token(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    return token.strip()
-
-
-def is_operator_token(config: Settings, token: str) -> bool:
-    expected = config.admin_token.get_secret_value() if config.admin_token else ""
-    return bool(expected) and hmac.compare_digest(token.encode(), expected.encode())
-
-
-def principal(request: Request) -> Principal:
-    token = bearer_token(request)
-    if token is None:
-        raise DomainError(ErrorCode.UNAUTHENTICATED)
-    if is_operator_token(settings(request), token):
-        return OPERATOR
-    return authenticate(context(request), token)
-
-
-def operator(actor: Principal = Depends(principal)) -> Principal:
-    actor.require_operator()
-    return actor
-
-
+__all__ = ["bearer_token", "context", "is_operator_token", "operator", "principal", "settings"]

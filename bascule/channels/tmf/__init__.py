@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Mount
 
-from bascule.channels.rest.docs import install_docs
+from bascule.channels.docs import install_docs
 from bascule.channels.tmf.common import TmfError, bad_request, error_response, from_domain
 from bascule.channels.tmf.edge import refuse_bad_text
 from bascule.context import Context

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import Response
 
 from bascule.catalog.model import BonusKind
-from bascule.channels.rest.security import principal
+from bascule.channels.security import principal
 from bascule.channels.tmf.common import BALANCE, bad_request, created, href, instant, many, one, quantity, text_field
 from bascule.channels.tmf.products import LineB, find_line, product_ref, referenced_msisdn, visible_lines
 from bascule.channels.tmf.store import Document, Documents, bonus_owner

@@ -13,15 +13,15 @@ from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import Response
 
 from bascule.catalog.model import Catalog, DataPack, Plan, PlanKind, Profile
-from bascule.channels.rest.security import principal
+from bascule.channels.security import principal
 from bascule.channels.tmf.common import CATALOG, TmfError, bad_request, created, href, instant, many, one, text_field
 from bascule.channels.tmf.store import Documents
 from bascule.commands.runner import run_on_unit
 from bascule.context import Context
 from bascule.identity.model import Principal
 from bascule.kernel.errors import DomainError, ErrorCode
+from bascule.kernel.ids import new_id
 from bascule.kernel.money import Money
-from bascule.persistence.repositories import new_id
 from bascule.persistence.uow import UnitOfWork
 
 router = APIRouter(prefix="/productCatalogManagement/v4")

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
-from bascule.channels.rest.problems import STATUS, TITLES
+from bascule.channels.statuses import STATUS, TITLES
 from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.kernel.messages_fr import message
 from bascule.kernel.money import Money

@@ -20,7 +20,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import Response
 
-from bascule.channels.rest.security import principal
+from bascule.channels.security import principal
 from bascule.channels.tmf.common import (
     ORDERING,
     bad_request,
@@ -52,7 +52,7 @@ from bascule.evolutions.usecases import (
 )
 from bascule.identity.model import Channel, Principal, PrincipalKind
 from bascule.kernel.errors import DomainError, ErrorCode
-from bascule.persistence.repositories import new_id
+from bascule.kernel.ids import new_id
 from bascule.prepaid.model import ProfileMigration
 from bascule.prepaid.usecases import list_migrations, migrate_profile
 

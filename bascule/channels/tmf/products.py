@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from bascule.catalog.model import PlanKind
-from bascule.channels.rest.security import principal
+from bascule.channels.security import principal
 from bascule.channels.tmf.common import CATALOG, INVENTORY, href, instant, many, money, one, origin
 from bascule.channels.tmf.store import Documents
 from bascule.context import Context

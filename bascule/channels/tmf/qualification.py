@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import Response
 
-from bascule.channels.rest.security import principal
+from bascule.channels.security import principal
 from bascule.channels.tmf.common import QUALIFICATION, bad_request, created, href, instant, many, object_list, one
 from bascule.channels.tmf.ordering import CHARACTERISTICS
 from bascule.channels.tmf.products import Line, LineA, find_line
@@ -24,8 +24,8 @@ from bascule.evolutions.rules import RequestedChanges
 from bascule.evolutions.usecases import quote_change
 from bascule.identity.model import Principal
 from bascule.kernel.errors import DomainError, ErrorCode
+from bascule.kernel.ids import new_id
 from bascule.kernel.messages_fr import message
-from bascule.persistence.repositories import new_id
 from bascule.prepaid.usecases import profile_options
 
 router = APIRouter(prefix="/productOfferingQualificationManagement/v1")

@@ -10,13 +10,14 @@ from fastapi.responses import PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
 from bascule.channels.forms import url_encoded_pairs
-from bascule.channels.ussd.access import admits
 from bascule.channels.ussd.service import UNAVAILABLE, Call, Reply, UssdService
 from bascule.channels.ussd.sessions import DatabaseSessionStore, RedisSessionStore, SessionStore
+from bascule.channels.ussd_access import admits
 from bascule.context import Context
 from bascule.kernel.errors import DomainError
 from bascule.kernel.messages_fr import short_message
 from bascule.kernel.text import ONE_LINE_PATTERN, clean_text, decode_text
+from bascule.persistence.context import engine_of
 from bascule.prepaid.rules import require_msisdn
 from bascule.settings import Settings
 
@@ -137,10 +138,10 @@ async def ussd(request: Request) -> PlainTextResponse:
 def session_store(settings: Settings, ctx: Context) -> SessionStore:
     if settings.redis_url:
         return RedisSessionStore.from_url(settings.redis_url, ctx.clock)
-    return DatabaseSessionStore(ctx.engine, ctx.clock)
+    return DatabaseSessionStore(engine_of(ctx), ctx.clock)
 
 
 def install(app: FastAPI, settings: Settings, ctx: Context) -> None:
-    """The channel installer registered by `bascule.plugins`."""
+    """The channel installer registered by `bascule.bootstrap`."""
     app.state.ussd = UssdService(ctx, session_store(settings, ctx))
     app.include_router(router)

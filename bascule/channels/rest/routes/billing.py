@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, Response
 
 from bascule.billing.billrun import bill_run, invoice, invoices_of
+from bascule.billing.invoice import StoredInvoice
 from bascule.channels.documents.invoice import invoice_pdf
 from bascule.channels.rest.commands import Command, posted
 from bascule.channels.rest.fields import PathId
@@ -14,7 +15,6 @@ from bascule.channels.rest.security import context, operator, principal
 from bascule.context import Context
 from bascule.identity.model import Channel, Principal
 from bascule.kernel.errors import DomainError, ErrorCode
-from bascule.persistence.billing import StoredInvoice
 
 router = APIRouter(prefix="/api/v1", tags=["billing"])
 

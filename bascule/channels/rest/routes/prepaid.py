@@ -16,7 +16,8 @@ from bascule.channels.rest.schemas import MoneyOut, Strict
 from bascule.channels.rest.security import context, operator, principal
 from bascule.context import Context
 from bascule.identity.model import Channel, Principal
-from bascule.prepaid.model import BonusBucket, Notification, ProfileMigration
+from bascule.notifications.model import Notification
+from bascule.prepaid.model import BonusBucket, ProfileMigration
 from bascule.prepaid.rules import from_minor
 from bascule.prepaid.usecases import (
     ConsumptionResult,
@@ -259,5 +260,5 @@ def get_migrations(msisdn: PathMsisdn, actor: Principal = Depends(principal),
 
 
 def install(app: FastAPI, settings: Settings, ctx: Context) -> None:
-    """The channel installer registered in bascule.plugins."""
+    """The channel installer registered in bascule.bootstrap."""
     app.include_router(router)

@@ -14,7 +14,6 @@ last record, after the columnar engine has summed them per hour.
 
 from __future__ import annotations
 
-import io
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -25,8 +24,6 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pa_csv
 
 from bascule.context import Context
 from bascule.evolutions.cycles import exhaustion_status, open_cycles_many, status_for
@@ -35,12 +32,12 @@ from bascule.evolutions.quota import Bucket, draw, quota_of
 from bascule.evolutions.rules import metered_usage_charge
 from bascule.evolutions.services import apply_status
 from bascule.identity.model import Channel, Principal
-from bascule.ingest.usage_files import Batch
 from bascule.kernel.calendar import Period, zone
-from bascule.persistence import bulk
-from bascule.persistence import tables as t
-from bascule.persistence.repositories import _bucket, new_id
-from bascule.persistence.uow import UnitOfWork
+from bascule.kernel.ids import new_id
+from bascule.usage.files import Batch
+from bascule.usage.ports import UsageUnit
+
+Ctx = Context[UsageUnit]  # the context as the import sees it: its ports, no database
 
 
 @dataclass
@@ -67,101 +64,6 @@ def _monthly(hours: Iterable[Hour], zones: dict[str, str]) -> dict[tuple[str, st
     return totals
 
 
-def _line_index(uow: UnitOfWork) -> pa.Table:
-    """MSISDN → service id and the account's zone, as Arrow columns (one query, straight from the driver)."""
-    driver = uow.connection.connection.driver_connection
-    assert driver is not None
-    cursor = driver.cursor()
-    try:
-        cursor.execute("SELECT services.msisdn, services.id, accounts.timezone FROM services "
-                       "JOIN accounts ON accounts.id = services.account_id")
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
-    columns = list(zip(*rows, strict=True)) if rows else [(), (), ()]
-    return pa.table({name: pa.array(values, type=pa.string())
-                     for name, values in zip(("msisdn", "service_id", "timezone"), columns, strict=True)})
-
-
-Monthly = dict[tuple[str, str], tuple[int, datetime]]  # (service id, period) → (bytes, last instant)
-
-
-def _receive(uow: UnitOfWork, records: pa.Table, zones: dict[str, str], received_at: datetime) -> tuple[int, Monthly]:
-    """Store the batch's records (record_id, service_id, bytes, epoch), skipping ids already received;
-    returns how many were new and what they add up to per service and month in the account's zone."""
-    if uow.connection.dialect.name == "postgresql":
-        return _receive_copy(uow, records, zones, received_at)
-    rows = [{"record_id": record_id, "service_id": service_id, "bytes": used, "received_at": received_at,
-             "at": datetime.fromtimestamp(epoch, UTC)}
-            for record_id, service_id, used, epoch in zip(
-                records["record_id"].to_pylist(), records["service_id"].to_pylist(),
-                records["bytes"].to_pylist(), records["epoch"].to_pylist(), strict=True)]
-    new = {row.record_id for row in bulk.insert_rows(uow.connection, t.usage_records, rows, ignore_conflicts=True,
-                                                     returning=("record_id",))}
-    hours: dict[tuple[str, int], tuple[int, float]] = {}
-    for row in rows:
-        if row["record_id"] in new:
-            epoch = row["at"].timestamp()
-            key = (row["service_id"], int(epoch // 3600))
-            used, last = hours.get(key, (0, epoch))
-            hours[key] = (used + row["bytes"], max(last, epoch))
-    return len(new), _monthly([(service_id, hour, used, last) for (service_id, hour), (used, last) in hours.items()],
-                              zones)
-
-
-_BATCH_TABLES = (
-    "CREATE TEMPORARY TABLE IF NOT EXISTS usage_batch (record_id varchar(100), service_id varchar(40), "
-    "bytes bigint, at timestamptz) ON COMMIT DELETE ROWS",
-    "CREATE TEMPORARY TABLE IF NOT EXISTS usage_batch_zones (service_id varchar(40) PRIMARY KEY, "
-    "timezone varchar(64)) ON COMMIT DELETE ROWS",
-)
-
-# The new records summed per service and calendar month in the account's zone, by the database: one row
-# per line and month comes back, not one per record.
-_INSERT_NEW_AND_SUM = (
-    "WITH fresh AS (INSERT INTO usage_records (record_id, service_id, bytes, at, received_at) "
-    "SELECT record_id, service_id, bytes, at, %s FROM usage_batch ON CONFLICT DO NOTHING "
-    "RETURNING service_id, bytes, at) "
-    "SELECT fresh.service_id, to_char(fresh.at AT TIME ZONE zones.timezone, 'YYYY-MM'), sum(fresh.bytes)::bigint, "
-    "min(fresh.at), max(fresh.at), count(*), min(zones.timezone) "
-    "FROM fresh JOIN usage_batch_zones zones ON zones.service_id = fresh.service_id GROUP BY 1, 2"
-)
-
-
-def _copy_in(driver: Any, table: str, columns: pa.Table) -> None:
-    buffer = io.BytesIO()
-    pa_csv.write_csv(columns, buffer, pa_csv.WriteOptions(include_header=False))
-    with driver.cursor() as cursor, cursor.copy(f"COPY {table} FROM STDIN (FORMAT csv)") as copy:
-        copy.write(buffer.getbuffer())
-
-
-def _receive_copy(uow: UnitOfWork, records: pa.Table, zones: dict[str, str],
-                  received_at: datetime) -> tuple[int, Monthly]:
-    """PostgreSQL: COPY (CSV written by Arrow) into a temporary table, then one INSERT … ON CONFLICT DO
-    NOTHING whose new rows the database sums per service and month in the account's zone."""
-    connection = uow.connection
-    driver = connection.connection.driver_connection
-    assert driver is not None
-    for statement in _BATCH_TABLES:
-        connection.exec_driver_sql(statement)
-    connection.exec_driver_sql("TRUNCATE usage_batch, usage_batch_zones")
-    timestamps = pc.cast(pc.multiply(records["epoch"], 1_000_000), pa.int64()).cast(pa.timestamp("us", tz="UTC"))
-    _copy_in(driver, "usage_batch", pa.table({"record_id": records["record_id"],
-                                               "service_id": records["service_id"], "bytes": records["bytes"],
-                                               "at": timestamps}))
-    services = pc.unique(records["service_id"]).to_pylist()
-    _copy_in(driver, "usage_batch_zones", pa.table({"service_id": pa.array(services, pa.string()),
-                                                     "timezone": pa.array([zones[s] for s in services], pa.string())}))
-    monthly: Monthly = {}
-    new = 0
-    for service_id, period, used, first, last, count, timezone in connection.exec_driver_sql(_INSERT_NEW_AND_SUM,
-                                                                                               (received_at,)):
-        _same_month(period, first, last, zone(timezone))
-        monthly[(service_id, period)] = (int(used), last)
-        new += int(count)
-    return new, monthly
-
-
 def _same_month(period: str, first: datetime, last: datetime, tz: ZoneInfo) -> None:
     """The calendar rule is ours: a month in a zone is one span of time, so when a group's first and last
     records both fall in its month by `Period.at`, every record between them does too."""
@@ -173,7 +75,7 @@ def _same_month(period: str, first: datetime, last: datetime, tz: ZoneInfo) -> N
 Drawn = list[tuple[tuple[str, str], tuple[int, datetime]]]  # ((service id, period), (bytes, last instant))
 
 
-def _draw_all(ctx: Context, uow: UnitOfWork, drawn: Drawn, actor: Principal, channel: Channel) -> None:
+def _draw_all(ctx: Ctx, uow: UsageUnit, drawn: Drawn, actor: Principal, channel: Channel) -> None:
     """What `apply_usage` does for each (service, month), for the whole batch at once.
 
     The batch's services are locked together (in id order), their missing cycles opened in bulk,
@@ -181,18 +83,18 @@ def _draw_all(ctx: Context, uow: UnitOfWork, drawn: Drawn, actor: Principal, cha
     `draw` decides; then the buckets and the metered lines are written in a few statements, and the
     few lines whose status changes go through `apply_status` as one by one."""
     now = ctx.clock.now()
-    connection = uow.connection
+    rows = uow.usage_imports
     ids = sorted({service_id for (service_id, _period), _ in drawn})
-    services = {s.id: s for s in bulk.lock_services(connection, ids)}
+    services = {s.id: s for s in rows.lock_services(ids)}
     zones = {account_id: zone(name) for account_id, name in
-             bulk.account_zones(connection, sorted({s.account_id for s in services.values()}))}
+             rows.account_zones(sorted({s.account_id for s in services.values()}))}
     barred = [s.id for s in services.values() if s.status.restricted]
     open_cycles_many(uow, ctx.catalog, list(services.values()), zones, now)
     for service_id in barred:  # a new cycle may have lifted the bar
         services[service_id] = uow.services.get(service_id) or services[service_id]
     held: dict[str, list[Bucket]] = defaultdict(list)
-    for row in bulk.open_buckets(connection, ids):
-        held[row.service_id].append(_bucket(row))
+    for service_id, bucket in rows.open_buckets(ids):
+        held[service_id].append(bucket)
     stored = {bucket.id: bucket.used_bytes for buckets in held.values() for bucket in buckets}
     charges: dict[str, dict[str, Any]] = {}
     for (service_id, _period), (used, instant) in drawn:
@@ -205,14 +107,14 @@ def _draw_all(ctx: Context, uow: UnitOfWork, drawn: Drawn, actor: Principal, cha
                              for b in changed.values())
         held[service_id] = [changed.get(b.id, b) for b in buckets]
         _metered(ctx, charges, service, zones[service.account_id], instant, before, after)
-    bulk.set_bucket_usage(connection, [(bucket.id, bucket.used_bytes, stored[bucket.id])
-                                       for buckets in held.values() for bucket in buckets
-                                       if bucket.used_bytes != stored[bucket.id]])
-    bulk.add_to_charges(connection, list(charges.values()))
+    rows.set_bucket_usage([(bucket.id, bucket.used_bytes, stored[bucket.id])
+                           for buckets in held.values() for bucket in buckets
+                           if bucket.used_bytes != stored[bucket.id]])
+    rows.add_to_charges(list(charges.values()))
     _bar(ctx, uow, [services[i] for i in ids], held, now, actor, channel)
 
 
-def _metered(ctx: Context, charges: dict[str, dict[str, Any]], service: Service, tz: ZoneInfo, instant: datetime,
+def _metered(ctx: Ctx, charges: dict[str, dict[str, Any]], service: Service, tz: ZoneInfo, instant: datetime,
              before: int, after: int) -> None:
     """The growth of the service's metered line for the month (`_charge_metered`), added up over the batch."""
     added = metered_usage_charge(ctx.catalog.plan(service.plan_id), before, after)
@@ -231,7 +133,7 @@ def _metered(ctx: Context, charges: dict[str, dict[str, Any]], service: Service,
         line["at"] = instant
 
 
-def _bar(ctx: Context, uow: UnitOfWork, services: list[Service], held: dict[str, list[Bucket]], now: datetime,
+def _bar(ctx: Ctx, uow: UsageUnit, services: list[Service], held: dict[str, list[Bucket]], now: datetime,
          actor: Principal, channel: Channel) -> None:
     """The lines whose quota now calls for another status go through `apply_status` (bar, audit line)."""
     for service in services:
@@ -241,11 +143,11 @@ def _bar(ctx: Context, uow: UnitOfWork, services: list[Service], held: dict[str,
             apply_status(ctx, uow, service, now, actor, channel)
 
 
-def _apply_batch(ctx: Context, actor: Principal, channel: Channel, records: pa.Table,
+def _apply_batch(ctx: Ctx, actor: Principal, channel: Channel, records: pa.Table,
                  zones: dict[str, str]) -> tuple[int, set[str]]:
     """One batch in one transaction: its new records, and the draws and charges they cause."""
     with ctx.uow() as uow:
-        new, monthly = _receive(uow, records, zones, ctx.clock.now())
+        new, monthly = uow.usage_imports.receive(records, zones, ctx.clock.now())
         drawn = sorted(monthly.items(), key=lambda kv: kv[1][1])
         if drawn:
             _draw_all(ctx, uow, drawn, actor, channel)
@@ -253,19 +155,19 @@ def _apply_batch(ctx: Context, actor: Principal, channel: Channel, records: pa.T
     return new, {service_id for (service_id, _period), _ in drawn}
 
 
-def writers_for(ctx: Context) -> int:
+def writers_for(ctx: Ctx) -> int:
     """Batches written at once: two on PostgreSQL (while one waits for the database, the next is drawn),
     one on SQLite (one writer at a time)."""
-    return 2 if ctx.engine.dialect.name == "postgresql" else 1
+    return 2 if ctx.units.concurrent_writers else 1
 
 
-def import_usage(ctx: Context, actor: Principal, channel: Channel, batches: Iterable[Batch],
+def import_usage(ctx: Ctx, actor: Principal, channel: Channel, batches: Iterable[Batch],
                  progress: Callable[[int], None] | None = None) -> ImportReport:
     """Batches never share a line (`whole_lines`), so several are written at once, each in its own
     transaction, while the next one is read: their services, cycles, buckets and lines are disjoint."""
     actor.require_operator()
     with ctx.uow(write=False) as uow:
-        index = _line_index(uow)
+        index = uow.usage_imports.line_index()
     zones = dict(zip(index["service_id"].to_pylist(), index["timezone"].to_pylist(), strict=True))
     report = ImportReport()
     writers = writers_for(ctx)

@@ -1,0 +1,32 @@
+"""The outbox's store and the senders, as the notification use cases see them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from bascule.kernel.ports import UnitOfWork
+from bascule.notifications.model import Notification
+from bascule.notifications.senders import NotificationSender as Notifier
+
+__all__ = ["Notifications", "NotificationsUnit", "Notifier", "Outbox"]
+
+
+class Notifications(Protocol):
+    def add(self, notification: Notification) -> None: ...
+    def search(self, to: str | None, limit: int = 200) -> list[Notification]: ...
+
+
+class Outbox(Protocol):
+    def claim(self, now: datetime, batch: int, lease_until: datetime) -> list[Notification]: ...
+    def sent(self, claimed: Notification, at: datetime) -> bool: ...
+    def retry(self, claimed: Notification, at: datetime) -> bool: ...
+    def failed(self, claimed: Notification) -> bool: ...
+
+
+class NotificationsUnit(UnitOfWork, Protocol):
+    @property
+    def notifications(self) -> Notifications: ...
+
+    @property
+    def outbox(self) -> Outbox: ...

@@ -1,0 +1,51 @@
+"""The SQL side of the context: units of work over one engine, and the context that carries them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from bascule.context import Context
+from bascule.persistence.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class SqlUnits:
+    """Units of work over `engine`; inside a command (`command` set), units joining the command's."""
+
+    engine: Engine
+    command: UnitOfWork | None = None
+
+    @property
+    def concurrent_writers(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    @property
+    def in_command(self) -> bool:
+        return self.command is not None
+
+    def __call__(self, *, write: bool = True) -> UnitOfWork:
+        if self.command is not None:
+            return self.command.joined(write=write)
+        return UnitOfWork(self.engine, write=write)
+
+    def joining(self, unit: UnitOfWork) -> SqlUnits:
+        return SqlUnits(self.engine, unit)
+
+
+@dataclass
+class SqlContext(Context[UnitOfWork]):
+    """The context the application runs with: its units of work are SQL transactions on one engine."""
+
+    @property
+    def engine(self) -> Engine:
+        return engine_of(self)
+
+
+def engine_of(ctx: Context) -> Engine:
+    """The engine behind a context's units of work (for the adapters that talk to the database directly)."""
+    units = ctx.units
+    if not isinstance(units, SqlUnits):
+        raise TypeError("this context has no database engine")
+    return units.engine

@@ -1,0 +1,52 @@
+"""The provisioning jobs' store and the networks, as the worker and the features see them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from bascule.kernel.ports import UnitOfWork
+from bascule.provisioning.model import Job, JobSpec
+from bascule.provisioning.network import NetworkAdapter as Network
+
+__all__ = ["Jobs", "Network", "ProvisioningUnit"]
+
+
+class Jobs(Protocol):
+    def add(
+        self,
+        specs: Sequence[JobSpec],
+        *,
+        subject: tuple[str, str],
+        change_request_id: str | None,
+        max_attempts: int,
+        now: datetime,
+        leased_to: str | None = None,
+        lease: timedelta = timedelta(0),
+    ) -> list[Job]: ...
+    def succeed_all(self, done: Sequence[tuple[str, str | None]], worker: str, now: datetime) -> bool: ...
+    def claim(
+        self, worker: str, now: datetime, lease: timedelta, limit: int, change_request_id: str | None = None
+    ) -> list[Job]: ...
+    def succeed(self, job_id: str, worker: str, now: datetime, work_order_id: str | None = None) -> bool: ...
+    def fail(self, job_id: str, worker: str, now: datetime, error: str, work_order_id: str | None = None) -> bool: ...
+    def retry_at(
+        self,
+        job_id: str,
+        worker: str,
+        at: datetime,
+        error: str | None,
+        *,
+        counts: bool = True,
+        work_order_id: str | None = None,
+    ) -> bool: ...
+    def abandon_request(self, change_request_id: str, now: datetime, reason: str) -> None: ...
+    def of_request(self, change_request_id: str) -> list[Job]: ...
+    def get(self, job_id: str) -> Job | None: ...
+    def counts(self) -> dict[str, int]: ...
+
+
+class ProvisioningUnit(UnitOfWork, Protocol):
+    @property
+    def jobs(self) -> Jobs: ...

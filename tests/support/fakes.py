@@ -1,0 +1,239 @@
+"""In-memory fakes of the ports the Line A use cases need (`bascule.evolutions.ports.EvolutionsUnit`).
+
+A `FakeStore` holds the rows; each unit of work works on it directly and, unless it commits, puts back what
+the store held when it began — a refusal thus leaves the store as it was, as a rolled-back transaction does.
+No database, no SQL: what these tests exercise is the use cases over their ports.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from types import TracebackType
+from typing import Any, Self
+
+from bascule.audit.ports import AuditEvent
+from bascule.catalog.model import Catalog
+from bascule.context import Context
+from bascule.evolutions.model import ChangeRequest, Service
+from bascule.evolutions.ports import StoredCharge
+from bascule.evolutions.quota import Bucket
+from bascule.identity.model import Account, User
+from bascule.kernel.clock import SettableClock
+from bascule.kernel.ids import new_id
+from bascule.kernel.money import Money
+from bascule.notifications.model import Notification
+from bascule.provisioning.model import Job, JobSpec, JobStatus
+
+
+@dataclass
+class FakeStore:
+    accounts: dict[str, Account] = field(default_factory=dict)
+    users: dict[str, User] = field(default_factory=dict)
+    services: dict[str, Service] = field(default_factory=dict)
+    cycles: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    buckets: dict[str, tuple[str, Bucket, datetime | None]] = field(default_factory=dict)  # service, bucket, closed
+    slots: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    requests: dict[str, ChangeRequest] = field(default_factory=dict)
+    charges: list[StoredCharge] = field(default_factory=list)
+    once_keys: set[str] = field(default_factory=set)
+    audit: list[AuditEvent] = field(default_factory=list)
+    jobs: dict[str, Job] = field(default_factory=dict)
+    notifications: list[Notification] = field(default_factory=list)
+    commits: int = 0
+
+    def snapshot(self) -> dict[str, Any]:
+        return copy.deepcopy({name: value for name, value in vars(self).items() if name != "commits"})
+
+    def restore(self, saved: Mapping[str, Any]) -> None:
+        for name, value in saved.items():
+            setattr(self, name, value)
+
+
+class _Rows:
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+
+class FakeAccounts(_Rows):
+    def add(self, account: Account) -> None:
+        self.store.accounts[account.id] = account
+
+    def get(self, account_id: str) -> Account | None:
+        return self.store.accounts.get(account_id)
+
+    def all(self) -> list[Account]:
+        return list(self.store.accounts.values())
+
+
+class FakeUsers(_Rows):
+    def get(self, user_id: str) -> User | None:
+        return self.store.users.get(user_id)
+
+    def managers_of(self, account_id: str) -> list[User]:
+        return [user for user in self.store.users.values() if user.account_id == account_id]
+
+
+class FakeServices(_Rows):
+    def add(self, service: Service, created_at: datetime) -> None:
+        self.store.services[service.id] = service
+
+    def get(self, service_id: str) -> Service | None:
+        return self.store.services.get(service_id)
+
+    lock = get
+
+    def save(self, service: Service) -> None:
+        self.store.services[service.id] = service
+
+
+class FakeCycles(_Rows):
+    def open(self, service_id: str, period: str, at: datetime) -> bool:
+        if (service_id, period) in self.store.cycles:
+            return False
+        self.store.cycles[(service_id, period)] = at
+        return True
+
+    def latest(self, service_id: str) -> str | None:
+        return max((period for (sid, period) in self.store.cycles if sid == service_id), default=None)
+
+    def is_open(self, service_id: str, period: str) -> bool:
+        return (service_id, period) in self.store.cycles
+
+
+class FakeBuckets(_Rows):
+    def add(self, service_id: str, period: str, bucket: Bucket, source_ref: str | None = None) -> None:
+        self.store.buckets[bucket.id] = (service_id, bucket, None)
+
+    def open_at(self, service_id: str, instant: datetime) -> list[Bucket]:
+        return [bucket for sid, bucket, closed in self.store.buckets.values()
+                if sid == service_id and closed is None and bucket.valid_from <= instant < bucket.valid_until]
+
+    def close(self, bucket_ids: Sequence[str], at: datetime) -> None:
+        for bucket_id in bucket_ids:
+            service_id, bucket, _ = self.store.buckets[bucket_id]
+            self.store.buckets[bucket_id] = (service_id, bucket, at)
+
+    def set_total(self, bucket_id: str, total_bytes: int) -> None:
+        service_id, bucket, closed = self.store.buckets[bucket_id]
+        self.store.buckets[bucket_id] = (service_id, replace(bucket, total_bytes=total_bytes), closed)
+
+
+class FakeSlots(_Rows):
+    def take(self, scope: str, subject_id: str, period: str, limit: int) -> bool:
+        used = self.store.slots.get((scope, subject_id, period), 0)
+        if used >= limit:
+            return False
+        self.store.slots[(scope, subject_id, period)] = used + 1
+        return True
+
+    def give_back(self, scope: str, subject_id: str, period: str) -> None:
+        self.store.slots[(scope, subject_id, period)] -= 1
+
+    def used(self, scope: str, subject_id: str, period: str) -> int:
+        return self.store.slots.get((scope, subject_id, period), 0)
+
+
+class FakeChangeRequests(_Rows):
+    def add(self, request: ChangeRequest) -> None:
+        self.store.requests[request.id] = request
+
+    def get(self, request_id: str) -> ChangeRequest | None:
+        return self.store.requests.get(request_id)
+
+    lock = get
+
+    def save(self, request: ChangeRequest) -> None:
+        self.store.requests[request.id] = request
+
+
+class FakeCharges(_Rows):
+    def add(self, *, account_id: str, service_id: str | None, period: str, kind: str, description: str,
+            amount: Money, at: datetime, change_request_id: str | None = None, once_key: str | None = None) -> bool:
+        if once_key is not None:
+            if once_key in self.store.once_keys:
+                return False
+            self.store.once_keys.add(once_key)
+        self.store.charges.append(StoredCharge(new_id("chg"), account_id, service_id, period, kind, description,
+                                               amount, at, change_request_id))
+        return True
+
+    def of_request(self, request_id: str) -> list[StoredCharge]:
+        return [charge for charge in self.store.charges if charge.change_request_id == request_id]
+
+
+class FakeAudit(_Rows):
+    def record(self, *, at: datetime, actor_kind: str, actor_id: str, channel: str, entity_kind: str,
+               entity_id: str, action: str, before: Mapping[str, Any] | None = None,
+               after: Mapping[str, Any] | None = None) -> None:
+        self.store.audit.append(AuditEvent(len(self.store.audit) + 1, at, actor_kind, actor_id, channel,
+                                           entity_kind, entity_id, action, before, after))
+
+
+class FakeJobs(_Rows):
+    def add(self, specs: Sequence[JobSpec], *, subject: tuple[str, str], change_request_id: str | None,
+            max_attempts: int, now: datetime, leased_to: str | None = None,
+            lease: timedelta = timedelta(0)) -> list[Job]:
+        jobs = [Job(new_id("job"), change_request_id, subject[0], subject[1], spec.network, spec.operation,
+                    dict(spec.payload), JobStatus.PENDING, 0, max_attempts, now, None) for spec in specs]
+        self.store.jobs.update((job.id, job) for job in jobs)
+        return jobs
+
+
+class FakeNotifications(_Rows):
+    def add(self, notification: Notification) -> None:
+        self.store.notifications.append(notification)
+
+
+class FakeUnit:
+    """A unit of work over a `FakeStore`: kept by `commit()`, put back otherwise."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+        self._saved: dict[str, Any] | None = None
+        self._committed = False
+        self.accounts = FakeAccounts(store)
+        self.users = FakeUsers(store)
+        self.services = FakeServices(store)
+        self.cycles = FakeCycles(store)
+        self.buckets = FakeBuckets(store)
+        self.slots = FakeSlots(store)
+        self.change_requests = FakeChangeRequests(store)
+        self.charges = FakeCharges(store)
+        self.audit = FakeAudit(store)
+        self.jobs = FakeJobs(store)
+        self.notifications = FakeNotifications(store)
+
+    def __enter__(self) -> Self:
+        self._saved = self.store.snapshot()
+        return self
+
+    def commit(self) -> None:
+        self._committed = True
+        self.store.commits += 1
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if not self._committed and self._saved is not None:
+            self.store.restore(self._saved)
+
+
+@dataclass(frozen=True)
+class FakeUnits:
+    """The units factory of a context on fakes (`bascule.kernel.ports.Units`)."""
+
+    store: FakeStore
+    concurrent_writers: bool = False
+    in_command: bool = False
+
+    def __call__(self, *, write: bool = True) -> FakeUnit:
+        return FakeUnit(self.store)
+
+    def joining(self, unit: Any) -> FakeUnits:
+        raise NotImplementedError("commands are not run on these fakes")
+
+
+def fake_context(catalog: Catalog, clock: SettableClock, store: FakeStore) -> Context[Any]:
+    return Context(catalog=catalog, clock=clock, units=FakeUnits(store))
