@@ -43,6 +43,7 @@ def create_change_batch(ctx: Context, actor: Principal, channel: Channel, servic
                             items=_quote_lines(ctx, uow, actor, channel, service_ids, changes, now))
         uow.batches.add(batch)
         record(uow, at=now, actor=actor, channel=channel, entity=("change_batch", batch.id),
+               customer=("account", batch.account_id),
                action="change_batch.created", after={"changes": batch.changes, "lines": len(batch.items),
                                                      "quoted": len(batch.awaiting())})
         stored = uow.batches.get(batch.id)  # as every later read will show it
@@ -96,6 +97,7 @@ def confirm_change_batch(ctx: Context, actor: Principal, channel: Channel, batch
     with ctx.uow() as uow:
         uow.batches.confirmed(batch.id, now)
         record(uow, at=now, actor=actor, channel=channel, entity=("change_batch", batch.id),
+               customer=("account", batch.account_id),
                action="change_batch.confirmed", after={"lines": len(batch.awaiting())})
         uow.commit()
     confirmed = {}
@@ -170,6 +172,7 @@ def cancel_change_batch(ctx: Context, actor: Principal, channel: Channel, batch_
                     raise  # else confirmed meanwhile: a confirmed line stays
         uow.batches.cancelled(batch.id, now)
         record(uow, at=now, actor=actor, channel=channel, entity=("change_batch", batch.id),
+               customer=("account", batch.account_id),
                action="change_batch.cancelled", after={"lines": len(batch.awaiting())})
         uow.commit()
     return get_change_batch(ctx, actor, batch_id)

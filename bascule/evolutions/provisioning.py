@@ -54,6 +54,7 @@ def move_request(uow: UnitOfWork, request: ChangeRequest, status: RequestStatus,
     moved = replace(request, status=move(request.status, status), **fields)
     uow.change_requests.save(moved)
     record(uow, at=now, actor=actor, channel=channel, entity=("change_request", request.id),
+           customer=("account", request.account_id),
            action=f"change_request.{status.value}", before={"status": request.status.value},
            after={"status": status.value})
     return moved
@@ -75,6 +76,7 @@ def complete_held(ctx: Context, uow: UnitOfWork, job: Any, error: str | None = N
         return None  # failed or cancelled meanwhile: nothing to complete
     move(RequestStatus.PROVISIONING, RequestStatus.COMPLETED)  # the lifecycle allows it: checked, not assumed
     record(uow, at=now, actor=SYSTEM, channel=Channel.SYSTEM, entity=("change_request", done.id),
+           customer=("account", done.account_id),
            action=f"change_request.{RequestStatus.COMPLETED.value}",
            before={"status": RequestStatus.PROVISIONING.value}, after={"status": RequestStatus.COMPLETED.value})
     notify_managers(uow, done.account_id, "Votre demande d'évolution est appliquée",
@@ -106,6 +108,7 @@ def _restore(ctx: Context, uow: UnitOfWork, request: ChangeRequest, now: datetim
                 uow.buckets.set_total(bucket.id, max(snapshot["ceiling_bytes"], bucket.used_bytes))
     uow.services.save(restored)
     record(uow, at=now, actor=SYSTEM, channel=Channel.SYSTEM, entity=("service", service.id),
+           customer=("account", service.account_id),
            action="service.restored", before=service.audit_view(), after=restored.audit_view())
     apply_status(ctx, uow, restored, now, SYSTEM, Channel.SYSTEM)
 

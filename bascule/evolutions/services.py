@@ -118,6 +118,7 @@ def create_service(
         )
         uow.services.add(service, now)
         record(uow, at=now, actor=actor, channel=channel, entity=("service", service.id),
+               customer=("account", service.account_id),
                action="service.created", after=service.audit_view())
         service = open_cycles(uow, ctx.catalog, service, tz, now)
         view = view_of(ctx, uow, service, now)
@@ -227,6 +228,7 @@ def _apply_status(ctx: Context, uow: UnitOfWork, service: Service, now: datetime
     uow.services.save(changed)
     action = f"service.{status.value}" if status.restricted else "service.unbarred"
     record(uow, at=now, actor=actor, channel=channel, entity=("service", service.id), action=action,
+           customer=("account", service.account_id),
            before=service.audit_view(), after=changed.audit_view())
     return changed
 

@@ -27,6 +27,7 @@ from bascule.persistence.billing import Invoices
 from bascule.persistence.fleet import Fleet
 from bascule.persistence.idempotency import IdempotencyRecords
 from bascule.persistence.jobs import Jobs
+from bascule.persistence.staff import Staff
 
 
 class UnitOfWork:
@@ -50,6 +51,7 @@ class UnitOfWork:
         self._connection = connection
         self.accounts = r.Accounts(connection)
         self.users = r.Users(connection)
+        self.staff = Staff(connection)
         self.tokens = r.Tokens(connection)
         latest_cycles: dict[str, str | None] = {}  # read with each locked service, for its rules
         self.services = r.Services(connection, latest_cycles)
