@@ -27,6 +27,7 @@ def _install_provisioning(ctx: Context) -> None:
     ctx.extras.setdefault("job_wanted", {})["service"] = line_a.job_wanted
     ctx.extras.setdefault("jobs_all_held_done", {})["service"] = line_a.complete_held
     ctx.extras["job_outcomes"]["subscriber"] = (line_b.on_job_succeeded, line_b.on_job_failed)
+    ctx.extras.setdefault("job_retry_wanted", {}).update(service=line_a.retry_wanted, subscriber=line_b.retry_wanted)
     _add_channel(ctx, "bascule.channels.rest.routes.simulated_networks")
 
 

@@ -156,3 +156,10 @@ def job_wanted(uow: UnitOfWork, job: Any) -> bool:
         return True
     request = uow.change_requests.get(job.change_request_id)
     return request is not None and request.status is RequestStatus.PROVISIONING
+
+
+def retry_wanted(uow: UnitOfWork, job: Any) -> str | None:
+    """A failed Line A job is never retried: its request was put back (service, slot, charges) when it failed."""
+    if job_wanted(uow, job):
+        return None
+    return "La demande de ce travail a échoué et a été annulée : le client peut faire une nouvelle demande."

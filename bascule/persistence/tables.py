@@ -415,6 +415,7 @@ invoice_lines = Table(
 # --- Provisioning towards the networks: jobs written with the change, run by workers (migration 0004) --
 
 _JOB_WAITING = text("status IN ('pending', 'running')")
+_JOB_FAILED = text("status = 'failed'")
 provisioning_jobs = Table(
     "provisioning_jobs",
     metadata,
@@ -443,6 +444,8 @@ provisioning_jobs = Table(
     Index("ix_provisioning_jobs_waiting", "next_attempt_at", "id", postgresql_where=_JOB_WAITING,
           sqlite_where=_JOB_WAITING),
     Index("ix_provisioning_jobs_request", "change_request_id"),
+    # The back office's failed jobs, the latest first (0012).
+    Index("ix_provisioning_jobs_failed", "finished_at", "id", postgresql_where=_JOB_FAILED, sqlite_where=_JOB_FAILED),
 )
 
 # --- TM Forum facade: what the TMF APIs hold that the native tables do not (migration 0005) -----------

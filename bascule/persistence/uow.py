@@ -27,6 +27,7 @@ from bascule.persistence.billing import Invoices
 from bascule.persistence.fleet import Fleet
 from bascule.persistence.idempotency import IdempotencyRecords
 from bascule.persistence.jobs import Jobs
+from bascule.persistence.operator_lists import OperatorLists
 from bascule.persistence.staff import Staff
 
 
@@ -52,6 +53,7 @@ class UnitOfWork:
         self.accounts = r.Accounts(connection)
         self.users = r.Users(connection)
         self.staff = Staff(connection)
+        self.operator_lists = OperatorLists(connection)
         self.tokens = r.Tokens(connection)
         latest_cycles: dict[str, str | None] = {}  # read with each locked service, for its rules
         self.services = r.Services(connection, latest_cycles)

@@ -12,7 +12,9 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from bascule.billing.usecases import account_charges
+from bascule.catalog.model import GIB
 from bascule.channels.portal import queries
+from bascule.channels.portal.backoffice_audit import readable
 from bascule.channels.portal.sessions import BACKOFFICE, PortalSession
 from bascule.channels.portal.web import (
     Portal,
@@ -159,7 +161,7 @@ def home(request: Request, q: str = "", actor: Principal = Depends(operator)) ->
         accounts = uow.accounts.all()
         subscribers = uow.subscribers.all()
     return render(request, "backoffice/home.html", q=q, hits=hits, accounts=accounts,
-                  subscriber_count=len(subscribers))
+                  subscriber_count=len(subscribers), catalog=ctx.catalog)
 
 
 @router.get("/comptes/{account_id}")
@@ -171,7 +173,8 @@ def account_page(request: Request, account_id: str, actor: Principal = Depends(o
     statement = account_charges(ctx, actor, account_id, Period.at(ctx.clock.now(), zone(account.timezone)))
     return render(request, "backoffice/account.html", account=account, users=queries.users_of(ctx, actor, account_id),
                   services=services, changes=changes, statement=statement, tz=zone(account.timezone),
-                  trail=queries.audit_trail(ctx, actor, "account", account_id), names=_names(ctx))
+                  trail=readable(ctx, queries.audit_trail(ctx, actor, "account", account_id)), names=_names(ctx),
+                  catalog=ctx.catalog)
 
 
 @router.get("/services/{service_id}")
@@ -179,9 +182,11 @@ def service_page(request: Request, service_id: str, actor: Principal = Depends(o
     ctx = ctx_of(request)
     view = get_service(ctx, actor, service_id)
     account = queries.account(ctx, view.service.account_id)
+    plans = [plan for plan in ctx.catalog.plans if plan.kind is view.plan.kind]
     return render(request, "backoffice/service.html", view=view, account=account, tz=zone(account.timezone),
                   changes=list_change_requests(ctx, actor, service_id, None), names=_names(ctx),
-                  trail=queries.audit_trail(ctx, actor, "service", service_id))
+                  catalog=ctx.catalog, plans=plans, GIB=GIB,
+                  trail=readable(ctx, queries.audit_trail(ctx, actor, "service", service_id)))
 
 
 @router.get("/demandes/{request_id}")
@@ -192,7 +197,7 @@ def request_page(request: Request, request_id: str, actor: Principal = Depends(o
     view = get_service(ctx, actor, found.service_id)
     return render(request, "backoffice/request.html", change=found, account=account, view=view,
                   tz=zone(account.timezone), names=_names(ctx),
-                  trail=queries.audit_trail(ctx, actor, "change_request", request_id))
+                  trail=readable(ctx, queries.audit_trail(ctx, actor, "change_request", request_id)))
 
 
 @router.get("/abonnes/{msisdn}")
@@ -205,7 +210,7 @@ def subscriber_page(request: Request, msisdn: str, actor: Principal = Depends(op
                   options=profile_options(ctx, actor, msisdn), migrations=list_migrations(ctx, actor, msisdn),
                   notifications=list_notifications(ctx, actor, msisdn),
                   profiles={p.id: p.name for p in ctx.catalog.profiles},
-                  trail=queries.audit_trail(ctx, actor, "subscriber", msisdn))
+                  trail=readable(ctx, queries.audit_trail(ctx, actor, "subscriber", msisdn)))
 
 
 @router.get("/equipe")

@@ -43,9 +43,15 @@ def upgrade() -> None:
         batch_op.create_index('ix_change_requests_status_created_id', ['status', 'created_at', 'id'], unique=False)
     with op.batch_alter_table('prepaid_migrations', schema=None) as batch_op:
         batch_op.create_index('ix_prepaid_migrations_at_id', ['at', 'id'], unique=False)
+    with op.batch_alter_table('provisioning_jobs', schema=None) as batch_op:
+        batch_op.create_index('ix_provisioning_jobs_failed', ['finished_at', 'id'], unique=False,
+                              postgresql_where=sa.text("status = 'failed'"), sqlite_where=sa.text("status = 'failed'"))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('provisioning_jobs', schema=None) as batch_op:
+        batch_op.drop_index('ix_provisioning_jobs_failed', postgresql_where=sa.text("status = 'failed'"),
+                            sqlite_where=sa.text("status = 'failed'"))
     with op.batch_alter_table('prepaid_migrations', schema=None) as batch_op:
         batch_op.drop_index('ix_prepaid_migrations_at_id')
     with op.batch_alter_table('change_requests', schema=None) as batch_op:

@@ -1,0 +1,93 @@
+"""The back office's lists read in SQL: each page one indexed range scan per table, newest first."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, or_, select
+
+from bascule.operations.lists import AuditFilter, RequestFilter, RequestKind, RequestRow
+from bascule.persistence import tables as t
+from bascule.persistence.repositories import AuditEvent, _Repository
+
+C = t.change_requests
+M = t.prepaid_migrations
+S = t.services
+A = t.audit_events
+
+
+def _before(at_column: Any, id_column: Any, after: tuple[datetime, str] | None) -> Any:
+    if after is None:
+        return None
+    return or_(at_column < after[0], and_(at_column == after[0], id_column < after[1]))
+
+
+def _dated(query: Select[Any], column: Any, wanted: RequestFilter | AuditFilter) -> Select[Any]:
+    if wanted.since is not None:
+        query = query.where(column >= wanted.since)
+    if wanted.until is not None:
+        query = query.where(column < wanted.until)
+    return query
+
+
+class OperatorLists(_Repository):
+    def requests(self, wanted: RequestFilter, after: tuple[datetime, str] | None, limit: int) -> list[RequestRow]:
+        rows: list[RequestRow] = []
+        if wanted.wants(RequestKind.EVOLUTION):
+            rows.extend(self._changes(wanted, after, limit))
+        if wanted.wants(RequestKind.MIGRATION):
+            rows.extend(self._migrations(wanted, after, limit))
+        return rows
+
+    def _changes(self, wanted: RequestFilter, after: tuple[datetime, str] | None, limit: int) -> list[RequestRow]:
+        query = select(C, S.c.msisdn).join(S, S.c.id == C.c.service_id)
+        for column, value in ((C.c.status, wanted.status), (C.c.channel, wanted.channel),
+                              (C.c.account_id, wanted.account_id), (S.c.msisdn, wanted.msisdn)):
+            if value is not None:
+                query = query.where(column == value)
+        if (keyset := _before(C.c.created_at, C.c.id, after)) is not None:
+            query = query.where(keyset)
+        query = _dated(query, C.c.created_at, wanted).order_by(C.c.created_at.desc(), C.c.id.desc()).limit(limit)
+        return [RequestRow(RequestKind.EVOLUTION, row.id, row.created_at, row.status, row.channel, row.account_id,
+                           row.service_id, row.msisdn, row.changes, (row.quote or {}).get("total"), None, None,
+                           row.actor_kind, row.actor_id)
+                for row in self.connection.execute(query)]
+
+    def _migrations(self, wanted: RequestFilter, after: tuple[datetime, str] | None, limit: int) -> list[RequestRow]:
+        query = select(M)
+        for column, value in ((M.c.channel, wanted.channel), (M.c.msisdn, wanted.msisdn)):
+            if value is not None:
+                query = query.where(column == value)
+        if (keyset := _before(M.c.at, M.c.id, after)) is not None:
+            query = query.where(keyset)
+        query = _dated(query, M.c.at, wanted).order_by(M.c.at.desc(), M.c.id.desc()).limit(limit)
+        return [RequestRow(RequestKind.MIGRATION, row.id, row.at, "completed", row.channel, None, None, row.msisdn,
+                           None, None, row.from_profile_id, row.to_profile_id, row.actor_kind, row.actor_id)
+                for row in self.connection.execute(query)]
+
+    def audit(self, wanted: AuditFilter, before_id: int | None, limit: int) -> list[AuditEvent]:
+        query = select(A)
+        for column, value in ((A.c.actor_id, wanted.actor_id), (A.c.customer_id, wanted.customer_id),
+                              (A.c.channel, wanted.channel)):
+            if value is not None:
+                query = query.where(column == value)
+        if wanted.action:
+            query = query.where(A.c.action.startswith(wanted.action, autoescape=True))
+        if before_id is not None:
+            query = query.where(A.c.id < before_id)
+        query = _dated(query, A.c.at, wanted).order_by(A.c.id.desc()).limit(limit)
+        return [AuditEvent(**row._asdict()) for row in self.connection.execute(query)]
+
+    def account_names(self, account_ids: set[str]) -> dict[str, str]:
+        if not account_ids:
+            return {}
+        rows = self.connection.execute(select(t.accounts.c.id, t.accounts.c.name)
+                                       .where(t.accounts.c.id.in_(sorted(account_ids))))
+        return {row.id: row.name for row in rows}
+
+    def user_emails(self, user_ids: set[str]) -> dict[str, str]:
+        if not user_ids:
+            return {}
+        rows = self.connection.execute(select(t.users.c.id, t.users.c.email).where(t.users.c.id.in_(sorted(user_ids))))
+        return {row.id: row.email for row in rows}
