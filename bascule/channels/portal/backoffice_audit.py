@@ -39,7 +39,7 @@ FIELD = {
     "price": "Prix", "valid_until": "Valable jusqu'au", "msisdn": "Ligne", "lines": "Lignes", "currency": "Devise",
     "from_bonus": "Pris sur les bonus", "from_main": "Pris sur le crédit",
 }
-HIDDEN = {"entry_id", "items", "bonuses", "pack_id", "quoted", "consumption_id", "buckets"}
+HIDDEN = {"entry_id", "items", "bonuses", "pack_id", "quoted", "consumption_id", "buckets", "migration_id", "period"}
 STAFF_ROLE = {"agent": "agent", "supervisor": "superviseur"}
 
 
@@ -163,3 +163,14 @@ def _values(event: AuditEvent, key: str) -> list[Any]:
 def readable(ctx: Context, events: list[AuditEvent]) -> list[ReadableEvent]:
     reader = Reader.of(ctx, events)
     return [reader.read(event) for event in events]
+
+
+def actor_label(kind: str, actor_id: str, names: Names) -> str:
+    """A request's author as people know them: a staff member's name, a user's e-mail, the line."""
+    if kind == "staff":
+        return names.staff.get(actor_id, "Agent")
+    if kind == "user":
+        return names.users.get(actor_id, "Utilisateur")
+    if kind == "subscriber":
+        return f"Abonné {actor_id.removeprefix('sub:')}"
+    return {"operator": "Opérateur (jeton)", "system": "Système"}.get(kind, kind)

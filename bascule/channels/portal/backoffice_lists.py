@@ -11,7 +11,7 @@ import csv
 import io
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -19,14 +19,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response, StreamingResponse
 
 from bascule.channels.portal.backoffice import PREFIX, ctx_of, operator
-from bascule.channels.portal.backoffice_audit import Reader, catalog_name, readable
+from bascule.channels.portal.backoffice_audit import Reader, actor_label, catalog_name, readable
 from bascule.channels.portal.web import PortalRoute, render
 from bascule.context import Context
 from bascule.identity.model import Principal
 from bascule.kernel.calendar import zone
 from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.operations.lists import (
-    PAGE_SIZE as JOBS_PAGE,
+    PAGE_SIZE as JOBS_PAGE,  # also the lists' page size when none is asked for
 )
 from bascule.operations.lists import (
     AuditFilter,
@@ -40,6 +40,7 @@ from bascule.operations.usecases import Names, audit_page, every_event, every_re
 from bascule.persistence.repositories import AuditEvent
 from bascule.provisioning.retries import failed_jobs
 
+T = TypeVar("T")
 router = APIRouter(prefix=PREFIX, route_class=PortalRoute, include_in_schema=False)
 
 # ---------------------------------------------------------------- filters from the query string
@@ -81,8 +82,19 @@ def audit_filter(ctx: Context, query: Mapping[str, str]) -> AuditFilter:
                        until=until)
 
 
-FILTER_KEYS = {"demandes": ("type", "statut", "canal", "compte", "ligne", "du", "au"),
-               "audit": ("qui", "client", "action", "canal", "du", "au")}
+FILTER_KEYS = {"demandes": ("type", "statut", "canal", "compte", "ligne", "du", "au", "taille"),
+               "audit": ("qui", "client", "action", "canal", "du", "au", "taille")}
+MAX_PAGE = 200
+
+
+def _size(request: Request) -> int:
+    """Rows a page: `taille`, 1 to 200 (50 when not given)."""
+    text = request.query_params.get("taille", "").strip()
+    if not text:
+        return JOBS_PAGE
+    if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE:
+        raise DomainError(ErrorCode.VALIDATION_ERROR, f"Taille de page : un nombre de 1 à {MAX_PAGE}.")
+    return int(text)
 
 
 def _kept(request: Request, which: str) -> dict[str, str]:
@@ -100,13 +112,21 @@ def _next_link(path: str, kept: dict[str, str], cursor: str | None) -> str | Non
 def requests_list(request: Request, actor: Principal = Depends(operator)) -> Response:
     ctx = ctx_of(request)
     wanted = request_filter(ctx, request.query_params)
-    page = requests_page(ctx, actor, wanted, _clean(request.query_params.get("apres")))
+    page = requests_page(ctx, actor, wanted, _clean(request.query_params.get("apres")), _size(request))
     kept = _kept(request, "demandes")
-    accounts = names_of(ctx, {row.account_id for row in page.rows if row.account_id}, set(), set()).accounts
-    return render(request, "backoffice/requests.html", rows=page.rows, values=kept, accounts=accounts,
+    names = _names_of_rows(ctx, page.rows)
+    return render(request, "backoffice/requests.html", rows=page.rows, values=kept, accounts=names.accounts,
                   next_link=_next_link(f"{PREFIX}/demandes", kept, page.next_cursor),
                   export=f"{PREFIX}/demandes.csv" + (f"?{urlencode(kept)}" if kept else ""),
-                  describe=lambda row: describe(ctx, row), tz=zone(ctx.catalog.b2b.timezone))
+                  describe=lambda row: describe(ctx, row),
+                  author=lambda row: actor_label(row.actor_kind, row.actor_id, names),
+                  tz=zone(ctx.catalog.b2b.timezone))
+
+
+def _names_of_rows(ctx: Context, rows: list[RequestRow]) -> Names:
+    return names_of(ctx, {row.account_id for row in rows if row.account_id},
+                    {row.actor_id for row in rows if row.actor_kind == "user"},
+                    {row.actor_id for row in rows if row.actor_kind == "staff"})
 
 
 def describe(ctx: Context, row: RequestRow) -> str:
@@ -116,7 +136,8 @@ def describe(ctx: Context, row: RequestRow) -> str:
     return ", ".join(Reader(ctx.catalog, Names({}, {}, {})).changes({}, row.changes or {}))
 
 
-REQUEST_COLUMNS = ["type", "id", "date", "statut", "canal", "compte", "ligne", "detail", "montant", "acteur"]
+REQUEST_COLUMNS = ["type", "id", "date", "statut", "canal", "compte", "nom_du_compte", "ligne", "detail", "montant",
+                   "devise", "par"]
 
 
 @router.get("/demandes.csv")
@@ -125,12 +146,26 @@ def requests_export(request: Request, actor: Principal = Depends(operator)) -> R
     wanted = request_filter(ctx, request.query_params)
 
     def rows() -> Iterator[list[str]]:
-        for row in every_request(ctx, actor, wanted):
-            yield [row.kind.value, row.id, row.at.isoformat(), row.status, row.channel, row.account_id or "",
-                   row.msisdn, describe(ctx, row), row.total["amount"] if row.total else "",
-                   f"{row.actor_kind}:{row.actor_id}"]
+        for chunk in _chunks(every_request(ctx, actor, wanted)):
+            names = _names_of_rows(ctx, chunk)
+            for row in chunk:
+                yield [row.kind.value, row.id, row.at.isoformat(), row.status, row.channel, row.account_id or "",
+                       names.accounts.get(row.account_id or "", ""), row.msisdn, describe(ctx, row),
+                       row.total["amount"] if row.total else "", row.total["currency"] if row.total else "",
+                       actor_label(row.actor_kind, row.actor_id, names)]
 
     return _csv("demandes.csv", REQUEST_COLUMNS, rows())
+
+
+def _chunks(rows: Iterator[T], size: int = 500) -> Iterator[list[T]]:
+    chunk: list[T] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 # ---------------------------------------------------------------- the audit log
@@ -140,7 +175,7 @@ def requests_export(request: Request, actor: Principal = Depends(operator)) -> R
 def audit_list(request: Request, actor: Principal = Depends(operator)) -> Response:
     ctx = ctx_of(request)
     wanted = audit_filter(ctx, request.query_params)
-    page = audit_page(ctx, actor, wanted, _clean(request.query_params.get("apres")))
+    page = audit_page(ctx, actor, wanted, _clean(request.query_params.get("apres")), _size(request))
     kept = _kept(request, "audit")
     with ctx.uow(write=False) as uow:
         staff = uow.staff.all()
@@ -159,19 +194,14 @@ def audit_export(request: Request, actor: Principal = Depends(operator)) -> Resp
     wanted = audit_filter(ctx, request.query_params)
 
     def rows() -> Iterator[list[str]]:
-        chunk: list[AuditEvent] = []
-        for event in every_event(ctx, actor, wanted):
-            chunk.append(event)
-            if len(chunk) == 500:
-                yield from _audit_rows(ctx, chunk)
-                chunk = []
-        yield from _audit_rows(ctx, chunk)
+        for chunk in _chunks(every_event(ctx, actor, wanted)):
+            yield from _audit_rows(ctx, chunk)
 
     return _csv("journal-audit.csv", AUDIT_COLUMNS, rows())
 
 
 def _audit_rows(ctx: Context, events: list[AuditEvent]) -> Iterator[list[str]]:
-    for event in readable(ctx, events) if events else []:
+    for event in readable(ctx, events):
         yield [str(event.id), event.at.isoformat(), event.action, event.action_label, event.who,
                event.on_behalf or "", event.customer or "", event.channel, event.entity, " ; ".join(event.changes)]
 
