@@ -246,6 +246,8 @@ def staff_create(
     except DomainError as error:
         typer.echo(message(error), err=True)
         raise typer.Exit(1) from None
+    finally:
+        ctx.engine.dispose()
     typer.echo(f"{member.name} ({member.email}) : {'superviseur' if member.role is StaffRole.SUPERVISOR else 'agent'}, "
                f"identifiant {member.id}.")
 

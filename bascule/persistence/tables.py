@@ -158,10 +158,12 @@ change_requests = Table(
         name="status",
     ),
     Index("ix_change_requests_service_status", "service_id", "status"),
-    Index("ix_change_requests_account_created", "account_id", "created_at"),
-    # The back office's list, newest first, a keyset on (created_at, id), with or without a status (0012).
+    # The back office's list, newest first, a keyset on (created_at, id): all of them, or of one status, one
+    # account or one line (0012; the account's index was (account_id, created_at) before).
+    Index("ix_change_requests_account_created_id", "account_id", "created_at", "id"),
     Index("ix_change_requests_created_id", "created_at", "id"),
     Index("ix_change_requests_status_created_id", "status", "created_at", "id"),
+    Index("ix_change_requests_service_created_id", "service_id", "created_at", "id"),
 )
 
 charges = Table(
@@ -309,8 +311,9 @@ prepaid_migrations = Table(
     Column("actor_kind", String(16), nullable=False),
     Column("actor_id", String(64), nullable=False),
     CheckConstraint("from_profile_id <> to_profile_id", name="a_real_change"),
-    Index("ix_prepaid_migrations_msisdn_at", "msisdn", "at"),
-    Index("ix_prepaid_migrations_at_id", "at", "id"),  # the back office's list, newest first (0012)
+    # A line's migrations by instant, and everyone's, newest first: keysets on (at, id) (0012: the id added).
+    Index("ix_prepaid_migrations_msisdn_at_id", "msisdn", "at", "id"),
+    Index("ix_prepaid_migrations_at_id", "at", "id"),
 )
 
 # One live one-time login code per MSISDN (known or not, so answers do not reveal which exist).

@@ -39,9 +39,14 @@ def upgrade() -> None:
         batch_op.create_index('ix_audit_customer_id', ['customer_id', 'id'], unique=False)
         batch_op.create_index('ix_audit_at', ['at'], unique=False)
     with op.batch_alter_table('change_requests', schema=None) as batch_op:
+        batch_op.drop_index('ix_change_requests_account_created')
+        batch_op.create_index('ix_change_requests_account_created_id', ['account_id', 'created_at', 'id'], unique=False)
         batch_op.create_index('ix_change_requests_created_id', ['created_at', 'id'], unique=False)
         batch_op.create_index('ix_change_requests_status_created_id', ['status', 'created_at', 'id'], unique=False)
+        batch_op.create_index('ix_change_requests_service_created_id', ['service_id', 'created_at', 'id'], unique=False)
     with op.batch_alter_table('prepaid_migrations', schema=None) as batch_op:
+        batch_op.drop_index('ix_prepaid_migrations_msisdn_at')
+        batch_op.create_index('ix_prepaid_migrations_msisdn_at_id', ['msisdn', 'at', 'id'], unique=False)
         batch_op.create_index('ix_prepaid_migrations_at_id', ['at', 'id'], unique=False)
     with op.batch_alter_table('provisioning_jobs', schema=None) as batch_op:
         batch_op.create_index('ix_provisioning_jobs_failed', ['finished_at', 'id'], unique=False,
@@ -54,9 +59,14 @@ def downgrade() -> None:
                             sqlite_where=sa.text("status = 'failed'"))
     with op.batch_alter_table('prepaid_migrations', schema=None) as batch_op:
         batch_op.drop_index('ix_prepaid_migrations_at_id')
+        batch_op.drop_index('ix_prepaid_migrations_msisdn_at_id')
+        batch_op.create_index('ix_prepaid_migrations_msisdn_at', ['msisdn', 'at'], unique=False)
     with op.batch_alter_table('change_requests', schema=None) as batch_op:
+        batch_op.drop_index('ix_change_requests_service_created_id')
         batch_op.drop_index('ix_change_requests_status_created_id')
         batch_op.drop_index('ix_change_requests_created_id')
+        batch_op.drop_index('ix_change_requests_account_created_id')
+        batch_op.create_index('ix_change_requests_account_created', ['account_id', 'created_at'], unique=False)
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_at')
         batch_op.drop_index('ix_audit_customer_id')
