@@ -148,3 +148,13 @@ def test_the_audit_log_names_the_agent_and_the_customer_with_filters_pages_and_c
                                  "Livraisons Rapides", "Livraisons Rapides", "Back-office",
                                  f"change_request {cancelled}", "Statut : en attente de confirmation → annulée"]
         assert len(export) == 2
+
+
+def test_a_csv_cell_that_a_spreadsheet_would_run_stays_text(ctx, http, server_url):
+    make_staff(ctx, AGENT, StaffRole.AGENT)
+    with browser(server_url) as client:
+        login_staff(client, AGENT)
+        submit(client, "/back-office/", "/back-office/comptes", {"name": '=HYPERLINK("http://x")'})
+        export = list(csv.reader(io.StringIO(client.get("/back-office/audit.csv?action=account.created").text)))
+    assert export[1][5:7] == ["'=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"]
+    assert export[1][9] == 'Nom : =HYPERLINK("http://x") ; Fuseau : Europe/Paris'  # a letter first

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
@@ -206,13 +207,24 @@ def _audit_rows(ctx: Context, events: list[AuditEvent]) -> Iterator[list[str]]:
                event.on_behalf or "", event.customer or "", event.channel, event.entity, " ; ".join(event.changes)]
 
 
+_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
+
+
+def _inert(value: str) -> str:
+    """A cell a spreadsheet would run as a formula (an account named "=HYPERLINK(…)") is kept as text; numbers and
+    MSISDNs (+336…) stay as they are."""
+    if value[:1] in ("=", "@", "\t", "\r") or (value[:1] in ("+", "-") and not _NUMBER.fullmatch(value)):
+        return "'" + value
+    return value
+
+
 def _csv(filename: str, header: list[str], rows: Iterator[list[str]]) -> StreamingResponse:
     def lines() -> Iterator[str]:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(header)
         for row in rows:
-            writer.writerow(row)
+            writer.writerow([_inert(value) for value in row])
             if buffer.tell() > 64_000:
                 yield buffer.getvalue()
                 buffer.seek(0)
