@@ -82,6 +82,7 @@ def _install_provisioning(ctx: Context) -> None:
     ctx.job_hooks.wanted["service"] = line_a.job_wanted
     ctx.job_hooks.all_held_done["service"] = line_a.complete_held
     ctx.job_hooks.outcomes["subscriber"] = (line_b.on_job_succeeded, line_b.on_job_failed)
+    ctx.job_hooks.retry_wanted.update(service=line_a.retry_wanted, subscriber=line_b.retry_wanted)
     _add_channel(ctx, "bascule.channels.rest.routes.simulated_networks")
 
 

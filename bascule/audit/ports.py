@@ -20,6 +20,12 @@ class Actor(Protocol):
     @property
     def audit_id(self) -> str: ...
 
+    @property
+    def name(self) -> str | None: ...  # a person's name (staff), kept in the trail as it was then
+
+    @property
+    def account_id(self) -> str | None: ...
+
 
 @dataclass(frozen=True, slots=True)
 class AuditEvent:
@@ -33,6 +39,9 @@ class AuditEvent:
     action: str
     before: dict[str, Any] | None
     after: dict[str, Any] | None
+    actor_name: str | None = None
+    customer_kind: str | None = None
+    customer_id: str | None = None
 
 
 class AuditLog(Protocol):
@@ -48,6 +57,8 @@ class AuditLog(Protocol):
         action: str,
         before: Mapping[str, Any] | None,
         after: Mapping[str, Any] | None,
+        actor_name: str | None = None,
+        customer: tuple[str, str] | None = None,
     ) -> None: ...
     def of_entity(self, entity_kind: str, entity_id: str) -> list[AuditEvent]: ...
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -20,8 +21,10 @@ from bascule.settings import Settings
 app = typer.Typer(help="Bascule: self-service and order management for mobile operators.", no_args_is_help=True)
 catalog_app = typer.Typer(help="The catalogue file.", no_args_is_help=True)
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+staff_app = typer.Typer(help="The operator's staff: agents and supervisors of the back office.", no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(db_app, name="db")
+app.add_typer(staff_app, name="staff")
 
 
 def _is_empty(ctx: Context) -> bool:
@@ -30,9 +33,10 @@ def _is_empty(ctx: Context) -> bool:
 
 
 def load_demo(ctx: Context) -> list[str]:
-    from bascule.demo import line_a
+    from bascule.demo import line_a, staff
 
     lines = line_a.load(ctx)
+    lines.extend(staff.load(ctx))
     for loader in ctx.extras.get("demo_loaders", []):
         lines.extend(loader(ctx))
     return lines
@@ -212,6 +216,43 @@ def db_upgrade() -> None:
 def db_check() -> None:
     """Fail when the tables and the migrations disagree (a migration is missing)."""
     alembic_command.check(alembic_config(Settings().database_url))
+
+
+class StaffRoleOption(StrEnum):
+    AGENT = "agent"
+    SUPERVISOR = "supervisor"
+
+
+@staff_app.command("create")
+def staff_create(
+    email: Annotated[str, typer.Option(help="The login e-mail.")],
+    name: Annotated[str, typer.Option(help="The person's name, as the audit trail shows it.")],
+    role: Annotated[StaffRoleOption, typer.Option(help="agent: reads and acts on a customer's behalf; supervisor: "
+                                                       "also opens staff logins and retries failed jobs.")],
+    password: Annotated[str, typer.Option(envvar="BASCULE_STAFF_PASSWORD", prompt="Mot de passe",
+                                          hide_input=True, confirmation_prompt=True,
+                                          help="Asked at the prompt, or read from BASCULE_STAFF_PASSWORD.")],
+) -> None:
+    """Open a back-office login for an agent or a supervisor (argon2id-hashed password)."""
+    from bascule.commands.runner import run
+    from bascule.identity.model import OPERATOR, Channel, StaffRole
+    from bascule.identity.usecases import create_staff
+    from bascule.kernel.errors import DomainError
+    from bascule.kernel.messages_fr import message
+
+    settings = Settings()
+    upgrade_schema(settings.database_url)
+    ctx = build_context(settings)
+    try:
+        member = run(ctx, lambda c: create_staff(c, OPERATOR, Channel.CLI, email, name, password,
+                                                 StaffRole(role.value)))
+    except DomainError as error:
+        typer.echo(message(error), err=True)
+        raise typer.Exit(1) from None
+    finally:
+        ctx.engine.dispose()
+    typer.echo(f"{member.name} ({member.email}) : {'superviseur' if member.role is StaffRole.SUPERVISOR else 'agent'}, "
+               f"identifiant {member.id}.")
 
 
 tmf_app = typer.Typer(help="The TM Forum Open API facade.", no_args_is_help=True)

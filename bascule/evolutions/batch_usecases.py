@@ -45,6 +45,7 @@ def create_change_batch(ctx: Ctx, actor: Principal, channel: Channel, service_id
                             items=_quote_lines(ctx, uow, actor, channel, service_ids, changes, now))
         uow.batches.add(batch)
         record(uow, at=now, actor=actor, channel=channel, entity=("change_batch", batch.id),
+               customer=("account", batch.account_id),
                action="change_batch.created", after={"changes": batch.changes, "lines": len(batch.items),
                                                      "quoted": len(batch.awaiting())})
         stored = uow.batches.get(batch.id)  # as every later read will show it
@@ -98,6 +99,7 @@ def confirm_change_batch(ctx: Ctx, actor: Principal, channel: Channel, batch_id:
     with ctx.uow() as uow:
         uow.batches.confirmed(batch.id, now)
         record(uow, at=now, actor=actor, channel=channel, entity=("change_batch", batch.id),
+               customer=("account", batch.account_id),
                action="change_batch.confirmed", after={"lines": len(batch.awaiting())})
         uow.commit()
     confirmed = {}
@@ -172,6 +174,7 @@ def cancel_change_batch(ctx: Ctx, actor: Principal, channel: Channel, batch_id: 
                     raise  # else confirmed meanwhile: a confirmed line stays
         uow.batches.cancelled(batch.id, now)
         record(uow, at=now, actor=actor, channel=channel, entity=("change_batch", batch.id),
+               customer=("account", batch.account_id),
                action="change_batch.cancelled", after={"lines": len(batch.awaiting())})
         uow.commit()
     return get_change_batch(ctx, actor, batch_id)

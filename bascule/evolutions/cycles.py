@@ -59,6 +59,7 @@ def open_cycles(uow: EvolutionsUnit, catalog: Catalog, service: Service, tz: Zon
         lifted = replace(service, status=ServiceStatus.ACTIVE)
         uow.services.save(lifted)
         record(uow, at=now, actor=SYSTEM, channel=Channel.SYSTEM, entity=("service", service.id),
+               customer=("account", service.account_id),
                action="service.unbarred", before=service.audit_view(), after=lifted.audit_view())
         return lifted
     return service

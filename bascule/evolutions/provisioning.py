@@ -56,6 +56,7 @@ def move_request(uow: Unit, request: ChangeRequest, status: RequestStatus, actor
     moved = replace(request, status=move(request.status, status), **fields)
     uow.change_requests.save(moved)
     record(uow, at=now, actor=actor, channel=channel, entity=("change_request", request.id),
+           customer=("account", request.account_id),
            action=f"change_request.{status.value}", before={"status": request.status.value},
            after={"status": status.value})
     return moved
@@ -77,6 +78,7 @@ def complete_held(ctx: Ctx, uow: Unit, job: Any, error: str | None = None) -> Ch
         return None  # failed or cancelled meanwhile: nothing to complete
     move(RequestStatus.PROVISIONING, RequestStatus.COMPLETED)  # the lifecycle allows it: checked, not assumed
     record(uow, at=now, actor=SYSTEM, channel=Channel.SYSTEM, entity=("change_request", done.id),
+           customer=("account", done.account_id),
            action=f"change_request.{RequestStatus.COMPLETED.value}",
            before={"status": RequestStatus.PROVISIONING.value}, after={"status": RequestStatus.COMPLETED.value})
     notify_managers(uow, done.account_id, "Votre demande d'évolution est appliquée",
@@ -108,6 +110,7 @@ def _restore(ctx: Ctx, uow: Unit, request: ChangeRequest, now: datetime) -> None
                 uow.buckets.set_total(bucket.id, max(snapshot["ceiling_bytes"], bucket.used_bytes))
     uow.services.save(restored)
     record(uow, at=now, actor=SYSTEM, channel=Channel.SYSTEM, entity=("service", service.id),
+           customer=("account", service.account_id),
            action="service.restored", before=service.audit_view(), after=restored.audit_view())
     apply_status(ctx, uow, restored, now, SYSTEM, Channel.SYSTEM)
 
@@ -155,3 +158,10 @@ def job_wanted(uow: Unit, job: Any) -> bool:
         return True
     request = uow.change_requests.get(job.change_request_id)
     return request is not None and request.status is RequestStatus.PROVISIONING
+
+
+def retry_wanted(uow: Unit, job: Any) -> str | None:
+    """A failed Line A job is never retried: its request was put back (service, slot, charges) when it failed."""
+    if job_wanted(uow, job):
+        return None
+    return "La demande de ce travail a échoué et a été annulée : le client peut faire une nouvelle demande."

@@ -63,6 +63,7 @@ def _buy(ctx: Ctx, actor: Principal, channel: Channel, service_id: str, kind: Ch
         uow.charges.add(account_id=service.account_id, service_id=service.id, period=str(period), kind=kind.value,
                         description=pack.name, amount=pack.price, at=now)
         record(uow, at=now, actor=actor, channel=channel, entity=("service", service.id),
+               customer=("account", service.account_id),
                action=f"service.{kind.value}", after={"pack_id": pack.id, "data_bytes": pack.data_bytes,
                                                       "price": pack.price, "valid_until": bucket.valid_until})
         service = apply_status(ctx, uow, service, now, actor, channel)

@@ -120,6 +120,7 @@ def create_service(
         )
         uow.services.add(service, now)
         record(uow, at=now, actor=actor, channel=channel, entity=("service", service.id),
+               customer=("account", service.account_id),
                action="service.created", after=service.audit_view())
         service = open_cycles(uow, ctx.catalog, service, tz, now)
         view = view_of(ctx, uow, service, now)
@@ -229,6 +230,7 @@ def _apply_status(ctx: Ctx, uow: Unit, service: Service, now: datetime, actor: P
     uow.services.save(changed)
     action = f"service.{status.value}" if status.restricted else "service.unbarred"
     record(uow, at=now, actor=actor, channel=channel, entity=("service", service.id), action=action,
+           customer=("account", service.account_id),
            before=service.audit_view(), after=changed.audit_view())
     return changed
 

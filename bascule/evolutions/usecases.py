@@ -123,6 +123,7 @@ def open_change_request(ctx: Ctx, uow: Unit, actor: Principal, channel: Channel,
     )
     uow.change_requests.add(request)
     record(uow, at=now, actor=actor, channel=channel, entity=("change_request", request.id),
+           customer=("account", request.account_id),
            action="change_request.created", after={"status": request.status.value, "changes": request.changes,
                                                    "items": list(target.items)})
     return request
@@ -171,6 +172,7 @@ def _apply(ctx: Ctx, uow: Unit, actor: Principal, channel: Channel, service: Ser
                         kind=line.kind.value, description=line.description, amount=line.amount, at=now,
                         change_request_id=request.id)
     record(uow, at=now, actor=actor, channel=channel, entity=("service", service.id), action="service.changed",
+           customer=("account", service.account_id),
            before=service.audit_view(), after=changed.audit_view())
     unchanged = None if closed or opened or "ceiling_bytes" in target.items else state.buckets
     return apply_status(ctx, uow, changed, now, actor, channel, unchanged), snapshot

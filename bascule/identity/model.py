@@ -14,8 +14,17 @@ class Role(StrEnum):
     VIEWER = "viewer"
 
 
+class StaffRole(StrEnum):
+    """The operator's own people: an agent reads and acts on a customer's behalf; a supervisor also opens
+    staff logins, overrides the catalogue and retries failed provisioning jobs."""
+
+    AGENT = "agent"
+    SUPERVISOR = "supervisor"
+
+
 class PrincipalKind(StrEnum):
     OPERATOR = "operator"
+    STAFF = "staff"
     USER = "user"
     SUBSCRIBER = "subscriber"
     SYSTEM = "system"
@@ -50,6 +59,15 @@ class User:
 
 
 @dataclass(frozen=True, slots=True)
+class StaffMember:
+    id: str
+    email: str
+    name: str
+    password_hash: str
+    role: StaffRole
+
+
+@dataclass(frozen=True, slots=True)
 class Principal:
     """The authenticated actor of a request; customers are scoped to their own account or line."""
 
@@ -58,10 +76,12 @@ class Principal:
     account_id: str | None = None
     role: Role | None = None
     msisdn: str | None = None
+    name: str | None = None  # a staff member's, for the audit trail
+    staff_role: StaffRole | None = None
 
     @property
     def is_operator(self) -> bool:
-        return self.kind in (PrincipalKind.OPERATOR, PrincipalKind.SYSTEM)
+        return self.kind in (PrincipalKind.OPERATOR, PrincipalKind.STAFF, PrincipalKind.SYSTEM)
 
     def may_see_account(self, account_id: str) -> bool:
         return self.is_operator or (self.kind is PrincipalKind.USER and self.account_id == account_id)
@@ -90,6 +110,12 @@ class Principal:
     def require_operator(self) -> None:
         if not self.is_operator:
             raise DomainError(ErrorCode.FORBIDDEN, "Réservé à l'opérateur.")
+
+    def require_supervisor(self) -> None:
+        """The machines' operator token and the system may; among the staff, only a supervisor."""
+        self.require_operator()
+        if self.kind is PrincipalKind.STAFF and self.staff_role is not StaffRole.SUPERVISOR:
+            raise DomainError(ErrorCode.FORBIDDEN, "Réservé aux superviseurs.")
 
     @property
     def audit_id(self) -> str:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from bascule.audit.ports import AuditUnit
-from bascule.identity.model import Account, User
+from bascule.identity.model import Account, StaffMember, User
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +40,14 @@ class Tokens(Protocol):
     def revoke(self, token_hash: str, at: datetime) -> None: ...
 
 
+class StaffDirectory(Protocol):
+    def add(self, member: StaffMember, created_at: datetime) -> None: ...
+    def get(self, staff_id: str) -> StaffMember | None: ...
+    def by_email(self, email: str) -> StaffMember | None: ...
+    def names(self, staff_ids: set[str]) -> dict[str, str]: ...
+    def all(self) -> list[StaffMember]: ...
+
+
 class IdentityUnit(AuditUnit, Protocol):
     @property
     def accounts(self) -> Accounts: ...
@@ -49,3 +57,6 @@ class IdentityUnit(AuditUnit, Protocol):
 
     @property
     def tokens(self) -> Tokens: ...
+
+    @property
+    def staff(self) -> StaffDirectory: ...

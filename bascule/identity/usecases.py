@@ -10,7 +10,17 @@ from datetime import datetime, timedelta
 
 from bascule.audit.trail import record
 from bascule.context import Context
-from bascule.identity.model import OPERATOR, Account, Channel, Principal, PrincipalKind, Role, User
+from bascule.identity.model import (
+    OPERATOR,
+    Account,
+    Channel,
+    Principal,
+    PrincipalKind,
+    Role,
+    StaffMember,
+    StaffRole,
+    User,
+)
 from bascule.identity.passwords import hash_password, verify_password
 from bascule.identity.ports import IdentityUnit as Unit
 from bascule.kernel.calendar import zone
@@ -56,13 +66,7 @@ def create_user(
     ctx: Ctx, actor: Principal, channel: Channel, account_id: str, email: str, password: str, role: Role
 ) -> User:
     actor.require_operator()
-    email = email.strip().lower()
-    if not _EMAIL.match(email):
-        raise DomainError(ErrorCode.VALIDATION_ERROR, "Adresse e-mail invalide.")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise DomainError(
-            ErrorCode.VALIDATION_ERROR, f"Le mot de passe doit faire au moins {MIN_PASSWORD_LENGTH} caractères."
-        )
+    email = _checked_login(email, password)
     user = User(new_id("usr"), account_id, email, hash_password(password), role)
     now = ctx.clock.now()
     with ctx.uow() as uow:
@@ -75,6 +79,42 @@ def create_user(
                after={"email": email, "role": role.value, "account_id": account_id})
         uow.commit()
     return user
+
+
+def _checked_login(email: str, password: str) -> str:
+    """The e-mail as stored (trimmed, lower case), once it and the password are acceptable for a login."""
+    email = email.strip().lower()
+    if not _EMAIL.match(email):
+        raise DomainError(ErrorCode.VALIDATION_ERROR, "Adresse e-mail invalide.")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise DomainError(
+            ErrorCode.VALIDATION_ERROR, f"Le mot de passe doit faire au moins {MIN_PASSWORD_LENGTH} caractères."
+        )
+    return email
+
+
+def create_staff(ctx: Ctx, actor: Principal, channel: Channel, email: str, name: str, password: str,
+                 role: StaffRole) -> StaffMember:
+    """A login for one of the operator's agents or supervisors; only a supervisor (or the operator's own
+    machines) may open one."""
+    actor.require_supervisor()
+    email = _checked_login(email, password)
+    if not name.strip():
+        raise DomainError(ErrorCode.VALIDATION_ERROR, "Le nom est obligatoire.")
+    member = StaffMember(new_id("stf"), email, name.strip(), hash_password(password), role)
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        if uow.staff.by_email(email) is not None:
+            raise DomainError(ErrorCode.CONFLICT, "Cette adresse e-mail est déjà utilisée.")
+        uow.staff.add(member, now)
+        record(uow, at=now, actor=actor, channel=channel, entity=("staff", member.id), action="staff.created",
+               after={"email": email, "name": member.name, "role": role.value})
+        uow.commit()
+    return member
+
+
+def staff_principal(member: StaffMember) -> Principal:
+    return Principal(PrincipalKind.STAFF, member.id, name=member.name, staff_role=member.role)
 
 
 def issue_token(uow: Unit, ctx: Ctx, kind: PrincipalKind, principal_id: str) -> IssuedToken:
@@ -98,12 +138,28 @@ def open_operator_session(ctx: Ctx, operator_id: str, address: str) -> IssuedTok
 def login_user(ctx: Ctx, email: str, password: str, channel: Channel = Channel.API) -> IssuedToken:
     with ctx.uow(write=False) as uow:
         user = uow.users.by_email(email.strip().lower())
-    if user is None or not verify_password(user.password_hash, password):
+    found = None if user is None else (user.password_hash, Principal(PrincipalKind.USER, user.id, user.account_id,
+                                                                      user.role))
+    return _log_in(ctx, found, password, channel, "user")
+
+
+def login_staff(ctx: Ctx, email: str, password: str, channel: Channel = Channel.BACKOFFICE) -> IssuedToken:
+    """An agent's or a supervisor's login, checked as a customer's is (argon2id; the channel throttles)."""
+    with ctx.uow(write=False) as uow:
+        member = uow.staff.by_email(email.strip().lower())
+    found = None if member is None else (member.password_hash, staff_principal(member))
+    return _log_in(ctx, found, password, channel, "staff")
+
+
+def _log_in(ctx: Ctx, found: tuple[str, Principal] | None, password: str, channel: Channel,
+            entity_kind: str) -> IssuedToken:
+    if found is None or not verify_password(found[0], password):
         raise DomainError(ErrorCode.UNAUTHENTICATED, "Identifiant ou mot de passe incorrect.")
+    principal = found[1]
     with ctx.uow() as uow:
-        issued = issue_token(uow, ctx, PrincipalKind.USER, user.id)
-        record(uow, at=ctx.clock.now(), actor=Principal(PrincipalKind.USER, user.id, user.account_id, user.role),
-               channel=channel, entity=("user", user.id), action="user.logged_in")
+        issued = issue_token(uow, ctx, principal.kind, principal.id)
+        record(uow, at=ctx.clock.now(), actor=principal, channel=channel, entity=(entity_kind, principal.id),
+               action=f"{entity_kind}.logged_in")
         uow.commit()
     return issued
 
@@ -119,6 +175,11 @@ def authenticate(ctx: Ctx, token: str) -> Principal:
             if user is None:
                 raise DomainError(ErrorCode.UNAUTHENTICATED)
             return Principal(PrincipalKind.USER, user.id, user.account_id, user.role)
+        if stored.principal_kind == PrincipalKind.STAFF.value:
+            member = uow.staff.get(stored.principal_id)
+            if member is None:
+                raise DomainError(ErrorCode.UNAUTHENTICATED)
+            return staff_principal(member)
         resolver = ctx.extras.get("principal_resolvers", {}).get(stored.principal_kind)
         if resolver is None:
             raise DomainError(ErrorCode.UNAUTHENTICATED)
@@ -144,5 +205,5 @@ def confirm_identity(ctx: Ctx, principal: Principal, password: str | None) -> No
         raise DomainError(ErrorCode.IDENTITY_NOT_CONFIRMED)
 
 
-__all__ = ["OPERATOR", "authenticate", "confirm_identity", "create_account", "create_user", "login_user",
-           "open_operator_session"]
+__all__ = ["OPERATOR", "authenticate", "confirm_identity", "create_account", "create_staff", "create_user",
+           "login_staff", "login_user", "open_operator_session"]

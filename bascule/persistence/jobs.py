@@ -17,6 +17,7 @@ from bascule.kernel.ids import new_id
 from bascule.persistence import tables as t
 from bascule.persistence.repositories import _Repository
 from bascule.provisioning.model import Job, JobSpec, JobStatus, Operation
+from bascule.provisioning.ports import FailedJob
 
 J = t.provisioning_jobs
 
@@ -126,6 +127,22 @@ class Jobs(_Repository):
     def get(self, job_id: str) -> Job | None:
         row = self.connection.execute(select(J).where(J.c.id == job_id)).first()
         return None if row is None else _job(row)
+
+    def failed_page(self, after: tuple[datetime, str] | None, limit: int) -> list[FailedJob]:
+        """Failed jobs, the latest failure first, a keyset on (finished_at, id) read through a partial index."""
+        query = select(J).where(J.c.status == JobStatus.FAILED.value)
+        if after is not None:
+            query = query.where(or_(J.c.finished_at < after[0], and_(J.c.finished_at == after[0], J.c.id < after[1])))
+        query = query.order_by(J.c.finished_at.desc(), J.c.id.desc()).limit(limit)
+        return [FailedJob(_job(row), row.finished_at, row.last_error) for row in self.connection.execute(query)]
+
+    def requeue_failed(self, job_id: str, now: datetime) -> bool:
+        """A failed job back in the queue with all its tries, due now; False when it was not failed (any more)."""
+        return self.connection.execute(
+            update(J).where(J.c.id == job_id, J.c.status == JobStatus.FAILED.value)
+            .values(status=JobStatus.PENDING.value, attempts=0, next_attempt_at=now, finished_at=None,
+                    locked_by=None, locked_until=None)
+        ).rowcount == 1
 
     def counts(self) -> dict[str, int]:
         rows = self.connection.execute(select(J.c.status, func.count()).group_by(J.c.status)).all()

@@ -518,11 +518,14 @@ class Audit(_Repository):
         action: str,
         before: Mapping[str, Any] | None,
         after: Mapping[str, Any] | None,
+        actor_name: str | None = None,
+        customer: tuple[str, str] | None = None,
     ) -> None:
         self.connection.execute(_INSERT_AUDIT, {
             "at": at, "actor_kind": actor_kind, "actor_id": actor_id, "channel": channel,
             "entity_kind": entity_kind, "entity_id": entity_id, "action": action,
-            "before": _jsonable(before), "after": _jsonable(after),
+            "before": _jsonable(before), "after": _jsonable(after), "actor_name": actor_name,
+            "customer_kind": customer[0] if customer else None, "customer_id": customer[1] if customer else None,
         })
 
     def of_entity(self, entity_kind: str, entity_id: str) -> list[AuditEvent]:

@@ -55,6 +55,19 @@ users = Table(
     CheckConstraint("role IN ('manager', 'viewer')", name="role"),
 )
 
+# The operator's own people (migration 0012): agents and supervisors with their own logins.
+staff = Table(
+    "staff",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    CheckConstraint("role IN ('agent', 'supervisor')", name="role"),
+)
+
 auth_tokens = Table(
     "auth_tokens",
     metadata,
@@ -145,7 +158,12 @@ change_requests = Table(
         name="status",
     ),
     Index("ix_change_requests_service_status", "service_id", "status"),
-    Index("ix_change_requests_account_created", "account_id", "created_at"),
+    # The back office's list, newest first, a keyset on (created_at, id): all of them, or of one status, one
+    # account or one line (0012; the account's index was (account_id, created_at) before).
+    Index("ix_change_requests_account_created_id", "account_id", "created_at", "id"),
+    Index("ix_change_requests_created_id", "created_at", "id"),
+    Index("ix_change_requests_status_created_id", "status", "created_at", "id"),
+    Index("ix_change_requests_service_created_id", "service_id", "created_at", "id"),
 )
 
 charges = Table(
@@ -182,7 +200,15 @@ audit_events = Table(
     Column("action", String(64), nullable=False),
     Column("before", JSON),
     Column("after", JSON),
+    # Who, by name (a staff member's, as it was), and whose account or line it concerns (0012).
+    Column("actor_name", String(200)),
+    Column("customer_kind", String(16)),
+    Column("customer_id", String(64)),
     Index("ix_audit_entity", "entity_kind", "entity_id"),
+    # The back office's log, newest first by id, filtered by who, by customer or by dates (0012).
+    Index("ix_audit_actor_id", "actor_id", "id"),
+    Index("ix_audit_customer_id", "customer_id", "id"),
+    Index("ix_audit_at", "at"),
 )
 
 idempotency_keys = Table(
@@ -285,7 +311,9 @@ prepaid_migrations = Table(
     Column("actor_kind", String(16), nullable=False),
     Column("actor_id", String(64), nullable=False),
     CheckConstraint("from_profile_id <> to_profile_id", name="a_real_change"),
-    Index("ix_prepaid_migrations_msisdn_at", "msisdn", "at"),
+    # A line's migrations by instant, and everyone's, newest first: keysets on (at, id) (0012: the id added).
+    Index("ix_prepaid_migrations_msisdn_at_id", "msisdn", "at", "id"),
+    Index("ix_prepaid_migrations_at_id", "at", "id"),
 )
 
 # One live one-time login code per MSISDN (known or not, so answers do not reveal which exist).
@@ -390,6 +418,7 @@ invoice_lines = Table(
 # --- Provisioning towards the networks: jobs written with the change, run by workers (migration 0004) --
 
 _JOB_WAITING = text("status IN ('pending', 'running')")
+_JOB_FAILED = text("status = 'failed'")
 provisioning_jobs = Table(
     "provisioning_jobs",
     metadata,
@@ -418,6 +447,8 @@ provisioning_jobs = Table(
     Index("ix_provisioning_jobs_waiting", "next_attempt_at", "id", postgresql_where=_JOB_WAITING,
           sqlite_where=_JOB_WAITING),
     Index("ix_provisioning_jobs_request", "change_request_id"),
+    # The back office's failed jobs, the latest first (0012).
+    Index("ix_provisioning_jobs_failed", "finished_at", "id", postgresql_where=_JOB_FAILED, sqlite_where=_JOB_FAILED),
 )
 
 # --- TM Forum facade: what the TMF APIs hold that the native tables do not (migration 0005) -----------

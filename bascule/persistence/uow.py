@@ -27,7 +27,9 @@ from bascule.persistence.billing import BillRuns, Invoices
 from bascule.persistence.fleet import Fleet
 from bascule.persistence.idempotency import IdempotencyRecords
 from bascule.persistence.jobs import Jobs
+from bascule.persistence.operator_lists import OperatorLists
 from bascule.persistence.outbox import OutboxRows
+from bascule.persistence.staff import Staff
 from bascule.persistence.usage import UsageImports
 
 
@@ -52,6 +54,8 @@ class UnitOfWork:
         self._connection = connection
         self.accounts = r.Accounts(connection)
         self.users = r.Users(connection)
+        self.staff = Staff(connection)
+        self.operator_lists = OperatorLists(connection)
         self.tokens = r.Tokens(connection)
         latest_cycles: dict[str, str | None] = {}  # read with each locked service, for its rules
         self.services = r.Services(connection, latest_cycles)

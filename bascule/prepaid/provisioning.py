@@ -34,3 +34,11 @@ def on_job_failed(ctx: Ctx, uow: Unit, job: Any, error: str | None) -> None:
     record(uow, at=ctx.clock.now(), actor=SYSTEM, channel=Channel.SYSTEM, entity=("subscriber", job.subject_id),
            action="profile.provisioning_failed",
            after={"profile_id": job.payload.get("profile_id"), "job_id": job.id, "error": error})
+
+
+def retry_wanted(uow: Unit, job: Any) -> str | None:
+    """A failed profile job is worth retrying while the line still has that profile."""
+    subscriber = uow.subscribers.get(job.subject_id)
+    if subscriber is None or subscriber.profile_id != job.payload.get("profile_id"):
+        return "La ligne a changé de profil depuis : ce travail n'est plus à faire."
+    return None

@@ -360,8 +360,9 @@ def _notify_sms(uow: Unit, to: str, body: str, now: datetime) -> None:
     notify(uow, "sms", to, None, body, now)
 
 
-def request_otp(ctx: Ctx, channel: Channel, msisdn: str) -> None:
-    """Send a login code by SMS (through the outbox). The answer is the same whether or not the line exists."""
+def request_otp(ctx: Ctx, channel: Channel, msisdn: str, actor: Principal | None = None) -> None:
+    """Send a login code by SMS (through the outbox). The answer is the same whether or not the line exists.
+    `actor`: who asked, when not the line itself (an agent resending it from the back office)."""
     msisdn = require_msisdn(msisdn)
     now = ctx.clock.now()
     code = otp.new_code()
@@ -373,8 +374,8 @@ def request_otp(ctx: Ctx, channel: Channel, msisdn: str) -> None:
                               retry_after=int(otp.RESEND_COOLDOWN.total_seconds()))
         if uow.subscribers.get(msisdn) is not None:
             _notify_sms(uow, msisdn, otp.sms_text(code), now)
-            record(uow, at=now, actor=subscriber_principal(msisdn), channel=channel, entity=("subscriber", msisdn),
-                   action="otp.requested", after={"expires_at": stored.expires_at})
+            record(uow, at=now, actor=actor or subscriber_principal(msisdn), channel=channel,
+                   entity=("subscriber", msisdn), action="otp.requested", after={"expires_at": stored.expires_at})
         uow.commit()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -10,7 +11,14 @@ from bascule.kernel.ports import UnitOfWork
 from bascule.provisioning.model import Job, JobSpec
 from bascule.provisioning.network import NetworkAdapter as Network
 
-__all__ = ["Jobs", "Network", "ProvisioningUnit"]
+__all__ = ["FailedJob", "Jobs", "Network", "ProvisioningUnit"]
+
+
+@dataclass(frozen=True, slots=True)
+class FailedJob:
+    job: Job
+    failed_at: datetime
+    error: str | None
 
 
 class Jobs(Protocol):
@@ -45,6 +53,8 @@ class Jobs(Protocol):
     def of_request(self, change_request_id: str) -> list[Job]: ...
     def get(self, job_id: str) -> Job | None: ...
     def counts(self) -> dict[str, int]: ...
+    def failed_page(self, after: tuple[datetime, str] | None, limit: int) -> list[FailedJob]: ...
+    def requeue_failed(self, job_id: str, now: datetime) -> bool: ...
 
 
 class ProvisioningUnit(UnitOfWork, Protocol):

@@ -26,14 +26,20 @@ def test_the_operator_finds_an_account_a_service_and_a_subscriber_and_reads_thei
         assert f"Abonné {MSISDN} Abonné prépayé — Novamix" in subscriber
         account = text_of(client.get(f"/back-office/comptes/{business.account_id}"))
         assert "chef-a@example.fr (gestionnaire), lecteur-a@example.fr (lecteur)" in account
-        assert "account.created" in account
+        assert ("Compte créé Opérateur (jeton) Livraisons Rapides API Nom : Livraisons Rapides "
+                "Fuseau : Europe/Paris") in account
         service = text_of(client.get(f"/back-office/services/{business.service_id}"))
         assert "APN : M2M entreprise (IP privée)" in service
-        assert "service.changed" in service
+        assert ("Service modifié chef-a@example.fr — Portail APN : Internet entreprise (public) → "
+                "M2M entreprise (IP privée)") in service
         assert "Portail" in service
         sub = text_of(client.get(f"/back-office/abonnes/{MSISDN}"))
         assert "Profil Novamix" in sub
-        assert "subscriber.created" in sub
+        assert ("Abonné créé Opérateur (jeton) Ligne +2250701234567 API Profil : Novamix Fuseau : Africa/Abidjan "
+                "Devise : XOF") in sub
+        assert ("Consommation Opérateur (jeton) Ligne +2250701234567 API Montant : 3 000 F CFA "
+                "Date : 20/05/2026 à 10:00 Pris sur les bonus : 0 F CFA Pris sur le crédit : 3 000 F CFA "
+                "Solde : 7 000 F CFA") in sub
         assert "Tigre : possible" in sub
         catalogue = text_of(client.get("/back-office/catalogue"))
         assert "Data Mobile 10 Go 5G" in catalogue
@@ -56,4 +62,5 @@ def test_the_operator_reads_a_request_and_its_trail(http, server_url):
         assert "Statut En attente de confirmation" in page
         assert "Canal Portail" in page
         assert "Changement d'opérateur support (Orange → SFR) 10,00 €" in page
-        assert "Demande d'évolution créée change_request.created Utilisateur" in page
+        assert ("Demande d'évolution créée chef-a@example.fr — Portail Statut : en attente de confirmation "
+                "Opérateur réseau : SFR (demandé)") in page

@@ -167,9 +167,12 @@ class FakeCharges(_Rows):
 class FakeAudit(_Rows):
     def record(self, *, at: datetime, actor_kind: str, actor_id: str, channel: str, entity_kind: str,
                entity_id: str, action: str, before: Mapping[str, Any] | None = None,
-               after: Mapping[str, Any] | None = None) -> None:
-        self.store.audit.append(AuditEvent(len(self.store.audit) + 1, at, actor_kind, actor_id, channel,
-                                           entity_kind, entity_id, action, before, after))
+               after: Mapping[str, Any] | None = None, actor_name: str | None = None,
+               customer: tuple[str, str] | None = None) -> None:
+        self.store.audit.append(AuditEvent(
+            len(self.store.audit) + 1, at, actor_kind, actor_id, channel, entity_kind, entity_id, action,
+            dict(before) if before else None, dict(after) if after else None, actor_name,
+            customer[0] if customer else None, customer[1] if customer else None))
 
 
 class FakeJobs(_Rows):

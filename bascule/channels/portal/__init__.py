@@ -21,12 +21,21 @@ from bascule.settings import Settings
 
 
 def install(app: FastAPI, settings: Settings, ctx: Context) -> None:
-    from bascule.channels.portal import backoffice, centre, espace, home, simulator
+    from bascule.channels.portal import (
+        backoffice,
+        backoffice_actions,
+        backoffice_lists,
+        centre,
+        espace,
+        home,
+        simulator,
+    )
     from bascule.channels.portal.web import STATIC, STATIC_URL, Portal
 
     app.state.portal = Portal(settings, ctx)
     backoffice.register_operator_sessions(settings, ctx)
     app.mount(STATIC_URL, StaticFiles(directory=STATIC), name="portal-static")
-    for module in (home, centre, backoffice, espace, simulator):
+    # The back office's actions and lists before its pages: those end with a catch-all "not found".
+    for module in (home, centre, backoffice_actions, backoffice_lists, backoffice, espace, simulator):
         router: Any = module.router
         app.include_router(router)

@@ -12,9 +12,12 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from bascule.billing.usecases import account_charges
+from bascule.catalog.model import GIB
 from bascule.channels.portal import queries
+from bascule.channels.portal.backoffice_audit import readable
 from bascule.channels.portal.sessions import BACKOFFICE, PortalSession
 from bascule.channels.portal.web import (
+    Portal,
     PortalRoute,
     client_address,
     log_out,
@@ -26,11 +29,13 @@ from bascule.channels.portal.web import (
     see_other,
 )
 from bascule.channels.security import is_operator_token
+from bascule.channels.statuses import STATUS
+from bascule.commands.runner import run
 from bascule.context import Context
 from bascule.evolutions.services import get_service, list_services
 from bascule.evolutions.usecases import get_change_request, list_change_requests
-from bascule.identity.model import OPERATOR, Principal, PrincipalKind
-from bascule.identity.usecases import open_operator_session
+from bascule.identity.model import OPERATOR, Channel, Principal, PrincipalKind, StaffRole
+from bascule.identity.usecases import IssuedToken, create_staff, login_staff, open_operator_session
 from bascule.kernel.calendar import Period, zone
 from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.kernel.messages_fr import message
@@ -66,14 +71,25 @@ def ctx_of(request: Request) -> Context:
     return portal_of(request).ctx
 
 
+STAFF_KINDS = (PrincipalKind.OPERATOR, PrincipalKind.STAFF)
+
+
 def operator(request: Request, session: PortalSession = Depends(portal_session)) -> Principal:
-    return principal_in(request, session, BACKOFFICE, (PrincipalKind.OPERATOR,))
+    """The operator's token holder or a member of its staff; the page shows who."""
+    principal = principal_in(request, session, BACKOFFICE, STAFF_KINDS)
+    request.state.backoffice_actor = principal
+    return principal
+
+
+def supervisor(request: Request, actor: Principal = Depends(operator)) -> Principal:
+    actor.require_supervisor()
+    return actor
 
 
 def operator_session(request: Request, session: PortalSession) -> bool:
     """Whether this visitor is logged in to the back office (for pages outside it)."""
     try:
-        principal_in(request, session, BACKOFFICE, (PrincipalKind.OPERATOR,))
+        principal_in(request, session, BACKOFFICE, STAFF_KINDS)
     except DomainError:
         return False
     return True
@@ -89,29 +105,47 @@ def _next(value: str | None) -> str:
 def login_form(request: Request, suite: str | None = None,
                session: PortalSession = Depends(portal_session)) -> Response:
     closed = fingerprint(portal_of(request).settings) is None
-    return render(request, "backoffice/login.html", error=None, closed=closed, suite=_next(suite))
+    return render(request, "backoffice/login.html", error=None, closed=closed, suite=_next(suite), email="")
 
 
 @router.post("/connexion")
-def login(request: Request, token: str = Form(default=""), suite: str = Form(default=""),
+def login(request: Request, email: str = Form(default=""), password: str = Form(default=""),
+          token: str = Form(default=""), suite: str = Form(default=""),
           session: PortalSession = Depends(portal_session)) -> Response:
+    """An agent or a supervisor with their e-mail and password (throttled as a customer's login is), or the
+    operator's token, which stays for machines."""
     portal = portal_of(request)
-    ctx = portal.ctx
     address = client_address(request)
-    expected = fingerprint(portal.settings)
     try:
-        portal.throttle.check(BACKOFFICE, "operateur", address)
-        if expected is None or not is_operator_token(portal.settings, token.strip()):
-            portal.throttle.failed(BACKOFFICE, "operateur", address)
-            raise DomainError(ErrorCode.UNAUTHENTICATED, "Jeton opérateur incorrect.")
+        issued = _staff_login(portal, email, password, address) if email.strip() else _token_login(
+            portal, token, address)
     except DomainError as error:
         status = 429 if error.code is ErrorCode.TOO_MANY_REQUESTS else 401
-        return render(request, "backoffice/login.html", status=status, error=message(error), closed=expected is None,
-                      suite=_next(suite))
-    portal.throttle.succeeded(BACKOFFICE, "operateur", address)
-    issued = open_operator_session(ctx, expected, address)
+        return render(request, "backoffice/login.html", status=status, error=message(error),
+                      closed=fingerprint(portal.settings) is None, suite=_next(suite), email=email)
     session.log_in(BACKOFFICE, issued.token)
     return see_other(_next(suite))
+
+
+def _staff_login(portal: Portal, email: str, password: str, address: str) -> IssuedToken:
+    portal.throttle.check(BACKOFFICE, email, address)
+    try:
+        issued = login_staff(portal.ctx, email, password, Channel.BACKOFFICE)
+    except DomainError:
+        portal.throttle.failed(BACKOFFICE, email, address)
+        raise
+    portal.throttle.succeeded(BACKOFFICE, email, address)
+    return issued
+
+
+def _token_login(portal: Portal, token: str, address: str) -> IssuedToken:
+    expected = fingerprint(portal.settings)
+    portal.throttle.check(BACKOFFICE, "operateur", address)
+    if expected is None or not is_operator_token(portal.settings, token.strip()):
+        portal.throttle.failed(BACKOFFICE, "operateur", address)
+        raise DomainError(ErrorCode.UNAUTHENTICATED, "Jeton opérateur incorrect.")
+    portal.throttle.succeeded(BACKOFFICE, "operateur", address)
+    return open_operator_session(portal.ctx, expected, address)
 
 
 @router.post("/deconnexion")
@@ -127,7 +161,7 @@ def home(request: Request, q: str = "", actor: Principal = Depends(operator)) ->
         accounts = uow.accounts.all()
         subscribers = uow.subscribers.all()
     return render(request, "backoffice/home.html", q=q, hits=hits, accounts=accounts,
-                  subscriber_count=len(subscribers))
+                  subscriber_count=len(subscribers), catalog=ctx.catalog)
 
 
 @router.get("/comptes/{account_id}")
@@ -139,7 +173,8 @@ def account_page(request: Request, account_id: str, actor: Principal = Depends(o
     statement = account_charges(ctx, actor, account_id, Period.at(ctx.clock.now(), zone(account.timezone)))
     return render(request, "backoffice/account.html", account=account, users=queries.users_of(ctx, actor, account_id),
                   services=services, changes=changes, statement=statement, tz=zone(account.timezone),
-                  trail=queries.audit_trail(ctx, actor, "account", account_id), names=_names(ctx))
+                  trail=readable(ctx, queries.audit_trail(ctx, actor, "account", account_id)), names=_names(ctx),
+                  catalog=ctx.catalog)
 
 
 @router.get("/services/{service_id}")
@@ -147,9 +182,11 @@ def service_page(request: Request, service_id: str, actor: Principal = Depends(o
     ctx = ctx_of(request)
     view = get_service(ctx, actor, service_id)
     account = queries.account(ctx, view.service.account_id)
+    plans = [plan for plan in ctx.catalog.plans if plan.kind is view.plan.kind]
     return render(request, "backoffice/service.html", view=view, account=account, tz=zone(account.timezone),
                   changes=list_change_requests(ctx, actor, service_id, None), names=_names(ctx),
-                  trail=queries.audit_trail(ctx, actor, "service", service_id))
+                  catalog=ctx.catalog, plans=plans, GIB=GIB,
+                  trail=readable(ctx, queries.audit_trail(ctx, actor, "service", service_id)))
 
 
 @router.get("/demandes/{request_id}")
@@ -160,7 +197,7 @@ def request_page(request: Request, request_id: str, actor: Principal = Depends(o
     view = get_service(ctx, actor, found.service_id)
     return render(request, "backoffice/request.html", change=found, account=account, view=view,
                   tz=zone(account.timezone), names=_names(ctx),
-                  trail=queries.audit_trail(ctx, actor, "change_request", request_id))
+                  trail=readable(ctx, queries.audit_trail(ctx, actor, "change_request", request_id)))
 
 
 @router.get("/abonnes/{msisdn}")
@@ -173,7 +210,36 @@ def subscriber_page(request: Request, msisdn: str, actor: Principal = Depends(op
                   options=profile_options(ctx, actor, msisdn), migrations=list_migrations(ctx, actor, msisdn),
                   notifications=list_notifications(ctx, actor, msisdn),
                   profiles={p.id: p.name for p in ctx.catalog.profiles},
-                  trail=queries.audit_trail(ctx, actor, "subscriber", msisdn))
+                  trail=readable(ctx, queries.audit_trail(ctx, actor, "subscriber", msisdn)))
+
+
+@router.get("/equipe")
+def team_page(request: Request, actor: Principal = Depends(supervisor)) -> Response:
+    return _team(request, None, {})
+
+
+def _team(request: Request, error: str | None, values: dict[str, str], status: int = 200) -> Response:
+    with ctx_of(request).uow(write=False) as uow:
+        members = uow.staff.all()
+    return render(request, "backoffice/team.html", status=status, members=members, error=error, values=values)
+
+
+@router.post("/equipe")
+def create_team_member(request: Request, email: str = Form(default=""), name: str = Form(default=""),
+                       password: str = Form(default=""), role: str = Form(default=""),
+                       actor: Principal = Depends(supervisor),
+                       session: PortalSession = Depends(portal_session)) -> Response:
+    ctx = ctx_of(request)
+    try:
+        wanted = StaffRole(role)
+    except ValueError:
+        return _team(request, "Choisissez un rôle : agent ou superviseur.", {"email": email, "name": name}, 422)
+    try:
+        member = run(ctx, lambda c: create_staff(c, actor, Channel.BACKOFFICE, email, name, password, wanted))
+    except DomainError as error:
+        return _team(request, message(error), {"email": email, "name": name}, STATUS.get(error.code, 422))
+    session.say(f"Accès créé pour {member.name} ({member.email}).")
+    return see_other(f"{PREFIX}/equipe")
 
 
 @router.get("/catalogue")
