@@ -21,12 +21,12 @@ from bascule.settings import Settings
 
 
 def install(app: FastAPI, settings: Settings, ctx: Context) -> None:
-    from bascule.channels.portal import backoffice, centre, espace, home, simulator
+    from bascule.channels.portal import backoffice, centre, espace, fleet, home, simulator
     from bascule.channels.portal.web import STATIC, STATIC_URL, Portal
 
     app.state.portal = Portal(settings, ctx)
     backoffice.register_operator_sessions(settings, ctx)
     app.mount(STATIC_URL, StaticFiles(directory=STATIC), name="portal-static")
-    for module in (home, centre, backoffice, espace, simulator):
+    for module in (home, fleet, centre, backoffice, espace, simulator):  # fleet first: before centre's catch-all
         router: Any = module.router
         app.include_router(router)
