@@ -71,9 +71,28 @@ def _quote_lines(ctx: Context, uow: UnitOfWork, actor: Principal, channel: Chann
     """The lines in the order asked; locked in id order, as every bulk path locks them, so that two batches never
     wait on each other in a circle."""
     in_lock_order = sorted(enumerate(service_ids), key=lambda numbered: numbered[1])
-    items = [_quote_line(ctx, uow, actor, channel, position, service_id, changes, now)
-             for position, service_id in in_lock_order]
+    items: list[BatchItem] = []
+    for start in range(0, len(in_lock_order), CONFIRM_GROUP):
+        items += _quote_group(ctx, uow, actor, channel, in_lock_order[start:start + CONFIRM_GROUP], changes, now)
     return tuple(sorted(items, key=lambda item: item.position))
+
+
+def _quote_group(ctx: Context, uow: UnitOfWork, actor: Principal, channel: Channel, lines: list[tuple[int, str]],
+                 changes: RequestedChanges, now: datetime) -> list[BatchItem]:
+    """A group of lines quoted at once in one savepoint; if one of them is refused, the group is undone and
+    quoted again line by line, each in a savepoint of its own."""
+    savepoint = uow.connection.begin_nested()
+    try:
+        with uow.appends_deferred():
+            requests = [(position, service_id, open_change_request(ctx, uow, actor, channel, service_id, changes, now))
+                        for position, service_id in lines]
+    except DomainError:
+        savepoint.rollback()
+        return [_quote_line(ctx, uow, actor, channel, position, service_id, changes, now)
+                for position, service_id in lines]
+    savepoint.commit()
+    return [BatchItem(position, service_id, request.id, request.status, request.quote)
+            for position, service_id, request in requests]
 
 
 def _quote_line(ctx: Context, uow: UnitOfWork, actor: Principal, channel: Channel, position: int,
@@ -111,6 +130,29 @@ def confirm_change_batch(ctx: Context, actor: Principal, channel: Channel, batch
 
 def _confirm_group(ctx: Context, actor: Principal, channel: Channel, batch_id: str,
                    items: list[BatchItem]) -> dict[str, Confirmed]:
+    """A group of lines in one transaction. Lines are seldom refused at confirmation, so the group is first
+    confirmed whole without savepoints; if one line is refused, that attempt is rolled back and the group is
+    confirmed again line by line, each in a savepoint."""
+    for item in items:
+        if item.change_request_id is None:
+            raise RuntimeError(f"line {item.position} of batch {batch_id} awaits confirmation without a request")
+    now = ctx.clock.now()
+    confirmed: dict[str, Confirmed] = {}
+    try:
+        with ctx.uow() as uow:
+            with uow.appends_deferred():
+                for item in items:
+                    assert item.change_request_id is not None
+                    line = confirm_in(ctx, uow, actor, channel, item.change_request_id, now)
+                    confirmed[line.request.id] = line
+            uow.commit()
+    except DomainError:
+        return _confirm_line_by_line(ctx, actor, channel, batch_id, items)
+    return confirmed
+
+
+def _confirm_line_by_line(ctx: Context, actor: Principal, channel: Channel, batch_id: str,
+                          items: list[BatchItem]) -> dict[str, Confirmed]:
     """A group of lines in one transaction, each line's request confirmed as a request of its own in a savepoint
     of its own: a line refused (its month's slot taken meanwhile, its price changed) is undone alone, withdrawn
     and charges nothing; the others of the group commit together."""
@@ -118,8 +160,7 @@ def _confirm_group(ctx: Context, actor: Principal, channel: Channel, batch_id: s
     confirmed: dict[str, Confirmed] = {}
     with ctx.uow() as uow:
         for item in items:
-            if item.change_request_id is None:
-                raise RuntimeError(f"line {item.position} of batch {batch_id} awaits confirmation without a request")
+            assert item.change_request_id is not None
             savepoint = uow.connection.begin_nested()
             try:
                 line = confirm_in(ctx, uow, actor, channel, item.change_request_id, now)

@@ -168,7 +168,12 @@ def _user(row: Row[Any]) -> User:
 
 
 class Users(_Repository):
+    def __init__(self, connection: Connection) -> None:
+        super().__init__(connection)
+        self._managers: dict[str, list[User]] = {}  # read once per unit of work (a batch notifies per line)
+
     def add(self, user: User, created_at: datetime) -> None:
+        self._managers.clear()
         values = _fields(user) | {"role": user.role.value, "created_at": created_at}
         self.connection.execute(insert(t.users).values(**values))
 
@@ -181,7 +186,10 @@ class Users(_Repository):
         return None if row is None else _user(row)
 
     def managers_of(self, account_id: str) -> list[User]:
-        return [_user(row) for row in self.connection.execute(_MANAGERS, {"account_id": account_id})]
+        if account_id not in self._managers:
+            self._managers[account_id] = [_user(row) for row in self.connection.execute(_MANAGERS,
+                                                                                        {"account_id": account_id})]
+        return list(self._managers[account_id])
 
     def email_taken(self, email: str) -> bool:
         return self.by_email(email) is not None
@@ -555,7 +563,35 @@ class AuditEvent:
     after: dict[str, Any] | None
 
 
-class Audit(_Repository):
+class _Deferring(_Repository):
+    """An append-only table whose rows nobody reads in the transaction that writes them: a unit of work may
+    gather them and write them in one statement (`UnitOfWork.appends_deferred`)."""
+
+    _deferred: list[dict[str, Any]] | None = None
+
+    def defer(self) -> None:
+        self._deferred = []
+
+    def discard(self) -> None:
+        self._deferred = None
+
+    def flush(self) -> None:
+        rows, self._deferred = self._deferred, None
+        if rows:
+            self.connection.execute(self._insert, rows)
+
+    _insert: Any = None
+
+    def _append(self, row: dict[str, Any]) -> None:
+        if self._deferred is not None:
+            self._deferred.append(row)
+        else:
+            self.connection.execute(self._insert, row)
+
+
+class Audit(_Deferring):
+    _insert = _INSERT_AUDIT
+
     def record(
         self,
         *,
@@ -569,7 +605,7 @@ class Audit(_Repository):
         before: Mapping[str, Any] | None,
         after: Mapping[str, Any] | None,
     ) -> None:
-        self.connection.execute(_INSERT_AUDIT, {
+        self._append({
             "at": at, "actor_kind": actor_kind, "actor_id": actor_id, "channel": channel,
             "entity_kind": entity_kind, "entity_id": entity_id, "action": action,
             "before": _jsonable(before), "after": _jsonable(after),
