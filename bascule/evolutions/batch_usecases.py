@@ -140,6 +140,8 @@ def _confirm_group(ctx: Context, actor: Principal, channel: Channel, batch_id: s
     confirmed: dict[str, Confirmed] = {}
     try:
         with ctx.uow() as uow:
+            uow.change_requests.lock_many([item.change_request_id for item in items if item.change_request_id])
+            uow.services.lock_many([item.service_id for item in items])
             with uow.appends_deferred():
                 for item in items:
                     assert item.change_request_id is not None
@@ -206,6 +208,8 @@ def cancel_change_batch(ctx: Context, actor: Principal, channel: Channel, batch_
         batch = _visible(uow.batches.get(batch_id, lock=True), actor)
         actor.require_change_right()
         require_open(batch)
+        # in id order, as a confirmation locks them
+        uow.change_requests.lock_many([item.change_request_id for item in batch.awaiting() if item.change_request_id])
         for item in batch.awaiting():
             assert item.change_request_id is not None
             try:

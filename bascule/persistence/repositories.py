@@ -253,10 +253,23 @@ _SERVICE_AND_CYCLE = select(t.services, _LATEST_OF_SERVICE.label("latest_cycle")
 _LOCK_SERVICE = {True: _SERVICE_AND_CYCLE.with_for_update(of=t.services), False: _SERVICE_AND_CYCLE}
 
 
+_LOCK_SERVICES = select(t.services, _LATEST_OF_SERVICE.label("latest_cycle")).where(
+    t.services.c.id.in_(bindparam("ids", expanding=True))).order_by(t.services.c.id)
+
+
 class Services(_Repository):
     def __init__(self, connection: Connection, latest_cycles: dict[str, str | None] | None = None) -> None:
         super().__init__(connection)
         self._latest_cycles = {} if latest_cycles is None else latest_cycles
+        self._locked: dict[str, Service] = {}
+
+    def lock_many(self, service_ids: list[str]) -> None:
+        """Many service rows locked in one statement, in id order (as every bulk path locks them); the next
+        `lock` of each answers from this reading, once (its row cannot have moved: it is locked)."""
+        query = _LOCK_SERVICES.with_for_update(of=t.services) if self.locks_rows else _LOCK_SERVICES
+        for row in self.connection.execute(query, {"ids": sorted(set(service_ids))}):
+            self._latest_cycles[row.id] = row.latest_cycle
+            self._locked[row.id] = _service(row)
 
     def add(self, service: Service, created_at: datetime) -> None:
         values = _fields(service) | {"status": service.status.value, "created_at": created_at}
@@ -269,6 +282,8 @@ class Services(_Repository):
     def lock(self, service_id: str) -> Service | None:
         """The service row, locked until commit on PostgreSQL (SQLite writers are already serialised); the
         latest cycle opened comes with it (`Cycles.latest` answers from it within this unit of work)."""
+        if (locked := self._locked.pop(service_id, None)) is not None:
+            return locked
         row = self.connection.execute(_LOCK_SERVICE[self.locks_rows], {"id": service_id}).first()
         if row is None:
             return None
@@ -410,7 +425,22 @@ _COMPLETE_REQUEST = (
 )
 
 
+_LOCK_REQUESTS = select(t.change_requests).where(
+    t.change_requests.c.id.in_(bindparam("ids", expanding=True))).order_by(t.change_requests.c.id)
+
+
 class ChangeRequests(_Repository):
+    def __init__(self, connection: Connection) -> None:
+        super().__init__(connection)
+        self._locked: dict[str, ChangeRequest] = {}
+
+    def lock_many(self, request_ids: list[str]) -> None:
+        """Many requests locked in one statement, in id order; the next `lock` of each answers from this
+        reading, once (its row cannot have moved: it is locked)."""
+        query = _LOCK_REQUESTS.with_for_update() if self.locks_rows else _LOCK_REQUESTS
+        for row in self.connection.execute(query, {"ids": sorted(set(request_ids))}):
+            self._locked[row.id] = _request(row)
+
     def add(self, request: ChangeRequest) -> None:
         self.connection.execute(_INSERT_REQUEST, _fields(request) | {"status": request.status.value})
 
@@ -419,6 +449,8 @@ class ChangeRequests(_Repository):
         return None if row is None else _request(row)
 
     def lock(self, request_id: str) -> ChangeRequest | None:
+        if (locked := self._locked.pop(request_id, None)) is not None:
+            return locked
         statement = _by_id(t.change_requests, for_update=self.locks_rows)
         row = self.connection.execute(statement, {"id": request_id}).first()
         return None if row is None else _request(row)
