@@ -83,11 +83,13 @@ def _quote_group(ctx: Context, uow: UnitOfWork, actor: Principal, channel: Chann
     quoted again line by line, each in a savepoint of its own."""
     savepoint = uow.connection.begin_nested()
     try:
+        uow.services.lock_many([service_id for _, service_id in lines])
         with uow.appends_deferred():
             requests = [(position, service_id, open_change_request(ctx, uow, actor, channel, service_id, changes, now))
                         for position, service_id in lines]
     except DomainError:
         savepoint.rollback()
+        uow.services.forget_locked()
         return [_quote_line(ctx, uow, actor, channel, position, service_id, changes, now)
                 for position, service_id in lines]
     savepoint.commit()

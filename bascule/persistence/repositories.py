@@ -271,6 +271,10 @@ class Services(_Repository):
             self._latest_cycles[row.id] = row.latest_cycle
             self._locked[row.id] = _service(row)
 
+    def forget_locked(self) -> None:
+        """Drop what `lock_many` read and no `lock` asked yet (a savepoint rolled back released those locks)."""
+        self._locked.clear()
+
     def add(self, service: Service, created_at: datetime) -> None:
         values = _fields(service) | {"status": service.status.value, "created_at": created_at}
         self.connection.execute(insert(t.services).values(**values))
