@@ -98,8 +98,8 @@ def test_the_daily_chart_of_a_line(http, page):
     chart = page.locator("svg.fleet-chart-svg")
     expect(chart).to_be_visible()
     expect(chart.locator("rect.day-bar")).to_have_count(30)
-    expect(chart.locator("rect.day-bar").nth(15)).to_have_attribute("height", "120.0")  # 16 June: 8 Go
-    expect(chart.locator("rect.day-bar").nth(2)).to_have_attribute("height", "15.0")  # 3 June: 1 Go
+    expect(chart.locator("rect.day-bar").nth(15)).to_have_attribute("height", "60.0")  # 16 June: 8 Go
+    expect(chart.locator("rect.day-bar").nth(2)).to_have_attribute("height", "7.5")  # 3 June: 1 Go
     expect(page.locator(".fleet-usage-total")).to_have_text("9 Go")
     box = chart.bounding_box()
     assert box is not None

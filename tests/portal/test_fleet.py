@@ -217,9 +217,9 @@ def test_the_usage_page_draws_a_bar_per_day_and_lists_the_cycles_purchases(http,
                       usage.text)
     assert len(bars) == 30
     heights = {title: float(height) for _, _, height, title in bars}
-    assert heights["16 juin 2026 : 8 Go"] == 120.0
-    assert heights["3 juin 2026 : 1 Go"] == 15.0
-    assert heights["10 juin 2026 : 512 Mo"] == 7.5
+    assert heights["16 juin 2026 : 8 Go"] == 60.0
+    assert heights["3 juin 2026 : 1 Go"] == 7.5
+    assert heights["10 juin 2026 : 512 Mo"] == 3.8
     assert heights["1er juin 2026 : 0 Go"] == 0.0
     text = text_of(usage)
     assert "Consommation par jour, du 1er juin 2026 au 30 juin 2026" in text

@@ -270,7 +270,7 @@ def cancel_batch(request: Request, batch_id: str, principal: Principal = Depends
 
 # ---------------------------------------------------------------- usage of a line
 
-CHART_HEIGHT = 120
+CHART_HEIGHT = 60
 BAR_WIDTH = 10
 BAR_GAP = 4
 
