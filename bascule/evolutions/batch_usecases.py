@@ -1,5 +1,6 @@
 """Change batches: create (every line quoted as its own change request, in one transaction), confirm (one
-identity check, then each line confirmed as its own request in its own transaction), cancel, read.
+identity check, then each line confirmed as its own request, a group of lines per transaction, each line in a
+savepoint of its own), cancel, read.
 
 A confirmation that stops half-way leaves the lines confirmed so far confirmed, the others awaiting: the batch
 reads `confirming`, and confirming it again confirms the rest (a line is confirmed once: its request is)."""
@@ -17,7 +18,7 @@ from bascule.evolutions.rules import RequestedChanges
 from bascule.evolutions.usecases import (
     Confirmed,
     await_networks,
-    confirm_as_identified,
+    confirm_in,
     open_change_request,
     withdraw_change_request,
 )
@@ -28,6 +29,8 @@ from bascule.kernel.ids import new_id
 from bascule.kernel.messages_fr import message
 
 Ctx = Context[Unit]  # the context as these use cases see it: their ports, no database
+
+CONFIRM_GROUP = 50  # lines confirmed per transaction, each in a savepoint of its own
 
 
 def create_change_batch(ctx: Ctx, actor: Principal, channel: Channel, service_ids: list[str],
@@ -71,9 +74,30 @@ def _quote_lines(ctx: Ctx, uow: Unit, actor: Principal, channel: Channel, servic
     """The lines in the order asked; locked in id order, as every bulk path locks them, so that two batches never
     wait on each other in a circle."""
     in_lock_order = sorted(enumerate(service_ids), key=lambda numbered: numbered[1])
-    items = [_quote_line(ctx, uow, actor, channel, position, service_id, changes, now)
-             for position, service_id in in_lock_order]
+    items: list[BatchItem] = []
+    for start in range(0, len(in_lock_order), CONFIRM_GROUP):
+        items += _quote_group(ctx, uow, actor, channel, in_lock_order[start:start + CONFIRM_GROUP], changes, now)
     return tuple(sorted(items, key=lambda item: item.position))
+
+
+def _quote_group(ctx: Ctx, uow: Unit, actor: Principal, channel: Channel, lines: list[tuple[int, str]],
+                 changes: RequestedChanges, now: datetime) -> list[BatchItem]:
+    """A group of lines quoted at once in one savepoint; if one of them is refused, the group is undone and
+    quoted again line by line, each in a savepoint of its own."""
+    savepoint = uow.savepoint()
+    try:
+        uow.services.lock_many([service_id for _, service_id in lines])
+        with uow.appends_deferred():
+            requests = [(position, service_id, open_change_request(ctx, uow, actor, channel, service_id, changes, now))
+                        for position, service_id in lines]
+    except DomainError:
+        savepoint.rollback()
+        uow.services.forget_locked()
+        return [_quote_line(ctx, uow, actor, channel, position, service_id, changes, now)
+                for position, service_id in lines]
+    savepoint.commit()
+    return [BatchItem(position, service_id, request.id, request.status, request.quote)
+            for position, service_id, request in requests]
 
 
 def _quote_line(ctx: Ctx, uow: Unit, actor: Principal, channel: Channel, position: int,
@@ -102,60 +126,85 @@ def confirm_change_batch(ctx: Ctx, actor: Principal, channel: Channel, batch_id:
                customer=("account", batch.account_id),
                action="change_batch.confirmed", after={"lines": len(batch.awaiting())})
         uow.commit()
-    confirmed = {}
-    for item in batch.awaiting():
-        if (line := _confirm_line(ctx, actor, channel, batch.id, item)) is not None:
-            confirmed[line.request.id] = line
+    confirmed: dict[str, Confirmed] = {}
+    waiting = sorted(batch.awaiting(), key=lambda item: item.service_id)  # the lock order of every bulk path
+    for start in range(0, len(waiting), CONFIRM_GROUP):
+        confirmed.update(_confirm_group(ctx, actor, channel, batch.id, waiting[start:start + CONFIRM_GROUP]))
     _await_networks(ctx, get_change_batch(ctx, actor, batch_id), confirmed)
     return get_change_batch(ctx, actor, batch_id)
 
 
-def _confirm_line(ctx: Ctx, actor: Principal, channel: Channel, batch_id: str,
-                  item: BatchItem) -> Confirmed | None:
-    """The line's request confirmed as a request of its own; refused, it is withdrawn and charges nothing."""
-    if item.change_request_id is None:
-        raise RuntimeError(f"line {item.position} of batch {batch_id} awaits confirmation without a request")
+def _confirm_group(ctx: Ctx, actor: Principal, channel: Channel, batch_id: str,
+                   items: list[BatchItem]) -> dict[str, Confirmed]:
+    """A group of lines in one transaction. Lines are seldom refused at confirmation, so the group is first
+    confirmed whole without savepoints; if one line is refused, that attempt is rolled back and the group is
+    confirmed again line by line, each in a savepoint."""
+    for item in items:
+        if item.change_request_id is None:
+            raise RuntimeError(f"line {item.position} of batch {batch_id} awaits confirmation without a request")
+    now = ctx.clock.now()
+    confirmed: dict[str, Confirmed] = {}
     try:
-        return confirm_as_identified(ctx, actor, channel, item.change_request_id)
-    except DomainError as refusal:
-        if refusal.code is not ErrorCode.INVALID_STATE:  # else confirmed or cancelled meanwhile: it says so
-            _refuse_line(ctx, actor, channel, batch_id, item, refusal)
-        return None
+        with ctx.uow() as uow:
+            uow.change_requests.lock_many([item.change_request_id for item in items if item.change_request_id])
+            uow.services.lock_many([item.service_id for item in items])
+            with uow.appends_deferred():
+                for item in items:
+                    assert item.change_request_id is not None
+                    line = confirm_in(ctx, uow, actor, channel, item.change_request_id, now)
+                    confirmed[line.request.id] = line
+            uow.commit()
+    except DomainError:
+        return _confirm_line_by_line(ctx, actor, channel, batch_id, items)
+    return confirmed
 
 
-def _refuse_line(ctx: Ctx, actor: Principal, channel: Channel, batch_id: str, item: BatchItem,
-                 refusal: DomainError) -> None:
-    assert item.change_request_id is not None
+def _confirm_line_by_line(ctx: Ctx, actor: Principal, channel: Channel, batch_id: str,
+                          items: list[BatchItem]) -> dict[str, Confirmed]:
+    """A group of lines in one transaction, each line's request confirmed as a request of its own in a savepoint
+    of its own: a line refused (its month's slot taken meanwhile, its price changed) is undone alone, withdrawn
+    and charges nothing; the others of the group commit together."""
+    now = ctx.clock.now()
+    confirmed: dict[str, Confirmed] = {}
     with ctx.uow() as uow:
-        try:
-            withdraw_change_request(uow, actor, channel, item.change_request_id, ctx.clock.now())
-        except DomainError as error:
-            if error.code is ErrorCode.INVALID_STATE:
-                return  # confirmed meanwhile on its own: not refused after all
-            raise
-        uow.batches.refuse(batch_id, item.position, refusal.code.value, message(refusal))
+        for item in items:
+            assert item.change_request_id is not None
+            savepoint = uow.savepoint()
+            try:
+                line = confirm_in(ctx, uow, actor, channel, item.change_request_id, now)
+            except DomainError as refusal:
+                savepoint.rollback()
+                if refusal.code is not ErrorCode.INVALID_STATE:  # else confirmed or cancelled meanwhile: it says so
+                    withdraw_change_request(uow, actor, channel, item.change_request_id, now)
+                    uow.batches.refuse(batch_id, item.position, refusal.code.value, message(refusal))
+                continue
+            savepoint.commit()
+            confirmed[line.request.id] = line
         uow.commit()
+    return confirmed
 
 
 def _await_networks(ctx: Ctx, batch: ChangeBatch, confirmed: dict[str, Confirmed]) -> None:
-    """The networks get the moment one confirmation gets, for the whole batch (its lines confirmed by an earlier,
-    interrupted confirmation too); what they have not answered by then stays `provisioning` for the workers."""
+    """The networks get the moment one confirmation gets, for the whole batch, asked in one pass for the lines
+    this confirmation leased (recorded a group per transaction); lines confirmed by an earlier, interrupted
+    confirmation are waited for one by one. What they have not answered by then stays `provisioning` for the
+    workers."""
     provisioner = ctx.provisioner
     if provisioner is None:
         return
     deadline = time.monotonic() + provisioner.config.inline_seconds
+    leased = [list(line.leased) for line in confirmed.values() if line.leased]
+    provisioner.run_leased_many(leased, deadline, CONFIRM_GROUP)
     for item in batch.items:
         left = deadline - time.monotonic()
         if left <= 0:
             return
-        if item.status is ItemStatus.PROVISIONING and item.change_request_id is not None:
-            line = confirmed.get(item.change_request_id)
-            if line is None:  # confirmed by an earlier, interrupted confirmation
-                with ctx.uow(write=False) as uow:
-                    request = uow.change_requests.get(item.change_request_id)
-                line = None if request is None else Confirmed(request)
-            if line is not None:
-                await_networks(ctx, line, left)
+        if (item.status is ItemStatus.PROVISIONING and item.change_request_id is not None
+                and item.change_request_id not in confirmed):  # confirmed by an earlier, interrupted confirmation
+            with ctx.uow(write=False) as uow:
+                request = uow.change_requests.get(item.change_request_id)
+            if request is not None:
+                await_networks(ctx, Confirmed(request), left)
 
 
 def cancel_change_batch(ctx: Ctx, actor: Principal, channel: Channel, batch_id: str) -> ChangeBatch:
@@ -165,6 +214,8 @@ def cancel_change_batch(ctx: Ctx, actor: Principal, channel: Channel, batch_id: 
         batch = _visible(uow.batches.get(batch_id, lock=True), actor)
         actor.require_change_right()
         require_open(batch)
+        # in id order, as a confirmation locks them
+        uow.change_requests.lock_many([item.change_request_id for item in batch.awaiting() if item.change_request_id])
         for item in batch.awaiting():
             assert item.change_request_id is not None
             try:

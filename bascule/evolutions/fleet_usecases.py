@@ -45,23 +45,24 @@ class FleetPage:
 
 
 def fleet_page(ctx: Ctx, actor: Principal, wanted: FleetFilter, *, account_id: str | None = None,
-               cursor: str | None = None, limit: int = DEFAULT_PAGE_SIZE) -> FleetPage:
-    """One page of the lines the actor may see that match, by MSISDN; the operator sees every account's (or
-    `account_id`'s)."""
+               cursor: str | None = None, limit: int = DEFAULT_PAGE_SIZE, descending: bool = False) -> FleetPage:
+    """One page of the lines the actor may see that match, by MSISDN (`descending`: from the highest); the
+    operator sees every account's (or `account_id`'s)."""
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise DomainError(ErrorCode.VALIDATION_ERROR, f"Une page compte de 1 à {MAX_PAGE_SIZE} lignes.")
     after = msisdn_of_cursor(cursor) if cursor else None
     scope = actor.business_scope(account_id)
     _lift_bars_of_a_new_month(ctx, scope, wanted)
-    views = _matching(ctx, scope, wanted.match(ctx.catalog), after, limit + 1)
+    views = _matching(ctx, scope, wanted.match(ctx.catalog), after, limit + 1, descending)
     if len(views) <= limit:
         return FleetPage(views, None)
     return FleetPage(views[:limit], cursor_after(views[limit - 1].service.msisdn))
 
 
-def fleet_export(ctx: Ctx, actor: Principal, wanted: FleetFilter, *,
-                 account_id: str | None = None) -> Iterator[list[ServiceView]]:
-    """Every matching line, by MSISDN, a batch at a time (the caller streams them)."""
+def fleet_export(ctx: Ctx, actor: Principal, wanted: FleetFilter, *, account_id: str | None = None,
+                 descending: bool = False) -> Iterator[list[ServiceView]]:
+    """Every matching line, by MSISDN (`descending`: from the highest), a batch at a time (the caller streams
+    them)."""
     scope = actor.business_scope(account_id)  # refused now, not once the answer has started
     _lift_bars_of_a_new_month(ctx, scope, wanted)
     match = wanted.match(ctx.catalog)
@@ -69,7 +70,7 @@ def fleet_export(ctx: Ctx, actor: Principal, wanted: FleetFilter, *,
     def batches() -> Iterator[list[ServiceView]]:
         after: str | None = None
         while True:
-            views = _matching(ctx, scope, match, after, EXPORT_BATCH)
+            views = _matching(ctx, scope, match, after, EXPORT_BATCH, descending)
             if views:
                 yield views
             if len(views) < EXPORT_BATCH:
@@ -91,16 +92,17 @@ def _lift_bars_of_a_new_month(ctx: Ctx, scope: str | None, wanted: FleetFilter) 
         _open_cycles(ctx, behind, now)
 
 
-def _matching(ctx: Ctx, scope: str | None, match: LineMatch, after: str | None, limit: int) -> list[ServiceView]:
+def _matching(ctx: Ctx, scope: str | None, match: LineMatch, after: str | None, limit: int,
+              descending: bool = False) -> list[ServiceView]:
     now = ctx.clock.now()
     with ctx.uow(write=False) as uow:
-        lines = uow.fleet.page(scope, match, after, limit)
+        lines = uow.fleet.page(scope, match, after, limit, descending=descending)
         behind = _behind(lines, now)
         if not behind:
             return _views(ctx, uow, lines, now)
     _open_cycles(ctx, behind, now)
     with ctx.uow(write=False) as uow:
-        return _views(ctx, uow, uow.fleet.page(scope, match, after, limit), now)
+        return _views(ctx, uow, uow.fleet.page(scope, match, after, limit, descending=descending), now)
 
 
 def _current_periods(lines: list[FleetLine], now: datetime) -> dict[str, Period]:

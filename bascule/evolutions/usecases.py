@@ -209,31 +209,39 @@ def confirm_as_identified(ctx: Ctx, actor: Principal, channel: Channel, request_
     take the month's slot, apply, charge, write the network jobs (or complete)."""
     now = ctx.clock.now()
     with ctx.uow() as uow:
-        request = uow.change_requests.lock(request_id)
-        if request is None or not actor.may_see_account(request.account_id):
-            raise DomainError(ErrorCode.NOT_FOUND, what="change_request")
-        actor.require_change_right()
-        if request.status is not RequestStatus.AWAITING_CONFIRMATION:
-            raise DomainError(ErrorCode.INVALID_STATE, current_status=request.status.value)
-        service = current_service(ctx, uow, _visible_service(uow, actor, request.service_id, lock=True), now)
-        period = Period.at(now, zone(account_zone(uow, service.account_id)))
-        if not uow.slots.take(SLOT_SCOPE, service.id, str(period), ctx.catalog.b2b.monthly_change_limit):
-            raise _limit_reached(ctx, period)
-        # Priced again at confirmation: only the price the customer was shown may be charged.
-        target, priced, period, state = _priced(ctx, uow, service, RequestedChanges.from_dict(request.changes),
-                                                now)
-        if _price_lines(quote_as_json(priced)) != _price_lines(request.quote):
-            raise DomainError(ErrorCode.QUOTE_EXPIRED, quoted=request.quote["total"], now_priced=priced.total)
-        changed, snapshot = _apply(ctx, uow, actor, channel, service, target, priced, state, period, request, now)
-        request = _move(uow, request, RequestStatus.PROVISIONING, actor, channel, now, confirmed_at=now,
-                        slot_period=str(period), quote=quote_as_json(priced), service_before=snapshot)
-        jobs = write_jobs(ctx, uow, request, service, changed, target.items, now)
-        if not jobs:
-            request = complete(uow, request, actor, now)
-        else:
-            notify_managers(uow, request.account_id, "Demande d'évolution confirmée",
-                            f"La demande {request.id} est confirmée et s'applique maintenant. {REBOOT}", now)
+        confirmed = confirm_in(ctx, uow, actor, channel, request_id, now)
         uow.commit()
+    return confirmed
+
+
+def confirm_in(ctx: Ctx, uow: Unit, actor: Principal, channel: Channel, request_id: str,
+               now: datetime) -> Confirmed:
+    """`confirm_as_identified` in the caller's unit of work (which commits it): a batch confirms a group of
+    lines per transaction, each in a savepoint of its own."""
+    request = uow.change_requests.lock(request_id)
+    if request is None or not actor.may_see_account(request.account_id):
+        raise DomainError(ErrorCode.NOT_FOUND, what="change_request")
+    actor.require_change_right()
+    if request.status is not RequestStatus.AWAITING_CONFIRMATION:
+        raise DomainError(ErrorCode.INVALID_STATE, current_status=request.status.value)
+    service = current_service(ctx, uow, _visible_service(uow, actor, request.service_id, lock=True), now)
+    period = Period.at(now, zone(account_zone(uow, service.account_id)))
+    if not uow.slots.take(SLOT_SCOPE, service.id, str(period), ctx.catalog.b2b.monthly_change_limit):
+        raise _limit_reached(ctx, period)
+    # Priced again at confirmation: only the price the customer was shown may be charged.
+    target, priced, period, state = _priced(ctx, uow, service, RequestedChanges.from_dict(request.changes),
+                                            now)
+    if _price_lines(quote_as_json(priced)) != _price_lines(request.quote):
+        raise DomainError(ErrorCode.QUOTE_EXPIRED, quoted=request.quote["total"], now_priced=priced.total)
+    changed, snapshot = _apply(ctx, uow, actor, channel, service, target, priced, state, period, request, now)
+    request = _move(uow, request, RequestStatus.PROVISIONING, actor, channel, now, confirmed_at=now,
+                    slot_period=str(period), quote=quote_as_json(priced), service_before=snapshot)
+    jobs = write_jobs(ctx, uow, request, service, changed, target.items, now)
+    if not jobs:
+        request = complete(uow, request, actor, now)
+    else:
+        notify_managers(uow, request.account_id, "Demande d'évolution confirmée",
+                        f"La demande {request.id} est confirmée et s'applique maintenant. {REBOOT}", now)
     leased = tuple(job for job in jobs if job.status is JobStatus.RUNNING)
     return Confirmed(request, leased)
 

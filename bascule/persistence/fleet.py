@@ -22,12 +22,13 @@ _LATEST_CYCLE = select(func.max(_c.period)).where(_c.service_id == _s.id).scalar
 
 
 class Fleet(_Repository):
-    def page(self, account_id: str | None, match: LineMatch, after: str | None, limit: int) -> list[FleetLine]:
-        """The first `limit` lines matching, by MSISDN, after the line `after`."""
+    def page(self, account_id: str | None, match: LineMatch, after: str | None, limit: int, *,
+             descending: bool = False) -> list[FleetLine]:
+        """The first `limit` lines matching, by MSISDN (or by MSISDN down), after the line `after`."""
         conditions = _conditions(account_id, match)
         if after is not None:
-            conditions.append(_s.msisdn > after)
-        return self._lines(and_(true(), *conditions), limit)
+            conditions.append(_s.msisdn < after if descending else _s.msisdn > after)
+        return self._lines(and_(true(), *conditions), limit, descending=descending)
 
     def restricted_before(self, account_id: str | None, period: str) -> list[FleetLine]:
         """Barred or throttled lines whose last cycle opened is before `period` (a new cycle may lift them)."""
@@ -35,9 +36,10 @@ class Fleet(_Repository):
         stale = func.coalesce(_LATEST_CYCLE, "") < period
         return self._lines(and_(true(), *scope, _s.status != ServiceStatus.ACTIVE.value, stale), None)
 
-    def _lines(self, where: ColumnElement[bool], limit: int | None) -> list[FleetLine]:
+    def _lines(self, where: ColumnElement[bool], limit: int | None, *, descending: bool = False) -> list[FleetLine]:
+        order = _s.msisdn.desc() if descending else _s.msisdn
         query = (select(t.services, t.accounts.c.timezone, _LATEST_CYCLE.label("latest_cycle"))
-                 .join(t.accounts, t.accounts.c.id == _s.account_id).where(where).order_by(_s.msisdn).limit(limit))
+                 .join(t.accounts, t.accounts.c.id == _s.account_id).where(where).order_by(order).limit(limit))
         return [FleetLine(_service(row), row.timezone, row.latest_cycle) for row in self.connection.execute(query)]
 
     def buckets_open_at(self, service_ids: Sequence[str], instant: datetime) -> dict[str, list[Bucket]]:

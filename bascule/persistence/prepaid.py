@@ -14,7 +14,7 @@ from sqlalchemy import Row, bindparam, func, insert, select, update
 from bascule.catalog.model import BonusKind
 from bascule.notifications.model import Notification
 from bascule.persistence import tables as t
-from bascule.persistence.repositories import _Repository, insert_ignoring_conflict
+from bascule.persistence.repositories import _Deferring, _Repository, insert_ignoring_conflict
 from bascule.prepaid.model import (
     BonusBucket,
     EntryKind,
@@ -297,12 +297,13 @@ def _notification(row: Row[Any]) -> Notification:
     return Notification(**row._asdict())
 
 
-class Notifications(_Repository):
+class Notifications(_Deferring):
     """The outbox: rows written in the use case's transaction, sent after commit by a worker."""
 
+    _insert = _INSERT_NOTIFICATION
+
     def add(self, notification: Notification) -> None:
-        self.connection.execute(_INSERT_NOTIFICATION,
-                                {name: getattr(notification, name) for name in notification.__slots__})
+        self._append({name: getattr(notification, name) for name in notification.__slots__})
 
     def search(self, to: str | None, limit: int = 200) -> list[Notification]:
         query = select(t.notifications)

@@ -140,7 +140,12 @@ def _user(row: Row[Any]) -> User:
 
 
 class Users(_Repository):
+    def __init__(self, connection: Connection) -> None:
+        super().__init__(connection)
+        self._managers: dict[str, list[User]] = {}  # read once per unit of work (a batch notifies per line)
+
     def add(self, user: User, created_at: datetime) -> None:
+        self._managers.clear()
         values = _fields(user) | {"role": user.role.value, "created_at": created_at}
         self.connection.execute(insert(t.users).values(**values))
 
@@ -153,7 +158,10 @@ class Users(_Repository):
         return None if row is None else _user(row)
 
     def managers_of(self, account_id: str) -> list[User]:
-        return [_user(row) for row in self.connection.execute(_MANAGERS, {"account_id": account_id})]
+        if account_id not in self._managers:
+            self._managers[account_id] = [_user(row) for row in self.connection.execute(_MANAGERS,
+                                                                                        {"account_id": account_id})]
+        return list(self._managers[account_id])
 
     def email_taken(self, email: str) -> bool:
         return self.by_email(email) is not None
@@ -209,10 +217,27 @@ _SERVICE_AND_CYCLE = select(t.services, _LATEST_OF_SERVICE.label("latest_cycle")
 _LOCK_SERVICE = {True: _SERVICE_AND_CYCLE.with_for_update(of=t.services), False: _SERVICE_AND_CYCLE}
 
 
+_LOCK_SERVICES = select(t.services, _LATEST_OF_SERVICE.label("latest_cycle")).where(
+    t.services.c.id.in_(bindparam("ids", expanding=True))).order_by(t.services.c.id)
+
+
 class Services(_Repository):
     def __init__(self, connection: Connection, latest_cycles: dict[str, str | None] | None = None) -> None:
         super().__init__(connection)
         self._latest_cycles = {} if latest_cycles is None else latest_cycles
+        self._locked: dict[str, Service] = {}
+
+    def lock_many(self, service_ids: list[str]) -> None:
+        """Many service rows locked in one statement, in id order (as every bulk path locks them); the next
+        `lock` of each answers from this reading, once (its row cannot have moved: it is locked)."""
+        query = _LOCK_SERVICES.with_for_update(of=t.services) if self.locks_rows else _LOCK_SERVICES
+        for row in self.connection.execute(query, {"ids": sorted(set(service_ids))}):
+            self._latest_cycles[row.id] = row.latest_cycle
+            self._locked[row.id] = _service(row)
+
+    def forget_locked(self) -> None:
+        """Drop what `lock_many` read and no `lock` asked yet (a savepoint rolled back released those locks)."""
+        self._locked.clear()
 
     def add(self, service: Service, created_at: datetime) -> None:
         values = _fields(service) | {"status": service.status.value, "created_at": created_at}
@@ -225,6 +250,8 @@ class Services(_Repository):
     def lock(self, service_id: str) -> Service | None:
         """The service row, locked until commit on PostgreSQL (SQLite writers are already serialised); the
         latest cycle opened comes with it (`Cycles.latest` answers from it within this unit of work)."""
+        if (locked := self._locked.pop(service_id, None)) is not None:
+            return locked
         row = self.connection.execute(_LOCK_SERVICE[self.locks_rows], {"id": service_id}).first()
         if row is None:
             return None
@@ -379,7 +406,22 @@ _COMPLETE_REQUEST = (
 )
 
 
+_LOCK_REQUESTS = select(t.change_requests).where(
+    t.change_requests.c.id.in_(bindparam("ids", expanding=True))).order_by(t.change_requests.c.id)
+
+
 class ChangeRequests(_Repository):
+    def __init__(self, connection: Connection) -> None:
+        super().__init__(connection)
+        self._locked: dict[str, ChangeRequest] = {}
+
+    def lock_many(self, request_ids: list[str]) -> None:
+        """Many requests locked in one statement, in id order; the next `lock` of each answers from this
+        reading, once (its row cannot have moved: it is locked)."""
+        query = _LOCK_REQUESTS.with_for_update() if self.locks_rows else _LOCK_REQUESTS
+        for row in self.connection.execute(query, {"ids": sorted(set(request_ids))}):
+            self._locked[row.id] = _request(row)
+
     def add(self, request: ChangeRequest) -> None:
         self.connection.execute(_INSERT_REQUEST, _fields(request) | {"status": request.status.value})
 
@@ -388,6 +430,8 @@ class ChangeRequests(_Repository):
         return None if row is None else _request(row)
 
     def lock(self, request_id: str) -> ChangeRequest | None:
+        if (locked := self._locked.pop(request_id, None)) is not None:
+            return locked
         statement = _by_id(t.change_requests, for_update=self.locks_rows)
         row = self.connection.execute(statement, {"id": request_id}).first()
         return None if row is None else _request(row)
@@ -505,7 +549,35 @@ def _places(currency: str) -> int:
     return minor_units(currency)
 
 
-class Audit(_Repository):
+class _Deferring(_Repository):
+    """An append-only table whose rows nobody reads in the transaction that writes them: a unit of work may
+    gather them and write them in one statement (`UnitOfWork.appends_deferred`)."""
+
+    _deferred: list[dict[str, Any]] | None = None
+
+    def defer(self) -> None:
+        self._deferred = []
+
+    def discard(self) -> None:
+        self._deferred = None
+
+    def flush(self) -> None:
+        rows, self._deferred = self._deferred, None
+        if rows:
+            self.connection.execute(self._insert, rows)
+
+    _insert: Any = None
+
+    def _append(self, row: dict[str, Any]) -> None:
+        if self._deferred is not None:
+            self._deferred.append(row)
+        else:
+            self.connection.execute(self._insert, row)
+
+
+class Audit(_Deferring):
+    _insert = _INSERT_AUDIT
+
     def record(
         self,
         *,
@@ -521,7 +593,7 @@ class Audit(_Repository):
         actor_name: str | None = None,
         customer: tuple[str, str] | None = None,
     ) -> None:
-        self.connection.execute(_INSERT_AUDIT, {
+        self._append({
             "at": at, "actor_kind": actor_kind, "actor_id": actor_id, "channel": channel,
             "entity_kind": entity_kind, "entity_id": entity_id, "action": action,
             "before": _jsonable(before), "after": _jsonable(after), "actor_name": actor_name,

@@ -14,6 +14,8 @@ nothing is cached there to keep, and the rollback keeps it from persisting anyth
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, Self
 
@@ -86,6 +88,23 @@ class UnitOfWork:
     def savepoint(self) -> NestedTransaction:
         """A part of this transaction that can be undone alone."""
         return self.connection.begin_nested()
+
+    @contextmanager
+    def appends_deferred(self) -> Iterator[None]:
+        """Audit and outbox rows written inside are gathered and written in one statement each when the block
+        ends (a batch writes hundreds); an error inside drops them with the rest of its work. No savepoint may
+        be taken inside: its rollback would not take back the rows gathered."""
+        deferring = (self.audit, self.notifications)
+        for repository in deferring:
+            repository.defer()
+        try:
+            yield
+        except BaseException:
+            for repository in deferring:
+                repository.discard()
+            raise
+        for repository in deferring:
+            repository.flush()
 
     def joined(self, *, write: bool = True) -> JoinedUnit:
         """A use case's unit of work inside this command's transaction."""

@@ -93,6 +93,59 @@ class Provisioner:
             done.append((job, asked))
         return self._record_done(done, also, all_of_subject=True)
 
+    def run_leased_many(self, subjects: list[list[Job]], deadline: float, group: int = 50) -> None:
+        """Several subjects' leased jobs (a batch's lines, each every job of its subject), asked in one pass;
+        the subjects whose networks are all done at once are recorded `group` per transaction, each in a
+        savepoint (a lost lease undoes that subject only). A subject with a network not done goes on as
+        `run_leased` leaves it; those not asked by `deadline` (time.monotonic()) go back to the queue."""
+        done_subjects: list[list[tuple[Job, str]]] = []
+        for index, jobs in enumerate(subjects):
+            if time.monotonic() >= deadline:
+                self._release([job for rest in subjects[index:] for job in rest])
+                break
+            done: list[tuple[Job, str]] = []
+            for job in jobs:
+                asked = self._ask(job)
+                if not isinstance(asked, str):
+                    self._record_done(done, None)
+                    self._release(jobs[len(done) + 1:])
+                    self._settle_one(job, asked)
+                    break
+                done.append((job, asked))
+            else:
+                if done:
+                    done_subjects.append(done)
+        for start in range(0, len(done_subjects), group):
+            self._record_done_many(done_subjects[start:start + group])
+
+    def _record_done_many(self, subjects: list[list[tuple[Job, str]]]) -> None:
+        """Every job of the group succeeded in one statement and each subject's outcome recorded; if a lease ran
+        out meanwhile (seldom), that is rolled back and each subject is recorded in a savepoint of its own."""
+        now = self.ctx.clock.now()
+        with self.ctx.uow() as uow:
+            if uow.jobs.succeed_all([(job.id, work_order) for done in subjects for job, work_order in done],
+                                    self.worker_id, now):
+                with uow.appends_deferred():
+                    for done in subjects:
+                        on_success = self.ctx.extras.get("jobs_all_held_done", {}).get(
+                            done[-1][0].subject_kind, self._outcomes(done[-1][0])[0])
+                        if on_success is not None:
+                            on_success(self.ctx, uow, done[-1][0], None)
+                uow.commit()
+                return
+        with self.ctx.uow() as uow:
+            for done in subjects:
+                on_success = self.ctx.extras.get("jobs_all_held_done", {}).get(done[-1][0].subject_kind,
+                                                                               self._outcomes(done[-1][0])[0])
+                savepoint = uow.connection.begin_nested()
+                if not uow.jobs.succeed_all([(job.id, work_order) for job, work_order in done], self.worker_id, now):
+                    savepoint.rollback()  # a lease ran out meanwhile: the worker that took the job over records it
+                    continue
+                if on_success is not None:
+                    on_success(self.ctx, uow, done[-1][0], None)
+                savepoint.commit()
+            uow.commit()
+
     def _ask(self, job: Job) -> str | NetworkFault:
         """The work order, when the network has done it; else its state or the error."""
         adapter = self.networks[job.network] if job.network in self.networks.names() else None

@@ -351,16 +351,17 @@ def test_a_repeated_create_and_confirm_answer_as_the_first_time_and_charge_once(
 def test_a_confirmation_stopped_half_way_tells_the_truth_and_finishes_when_confirmed_again(http, fleet, ctx,
                                                                                            monkeypatch):
     batch = ok(create_batch(http, fleet.customer.manager, [fleet.bundle, fleet.metered]), 201)
-    real = batch_usecases.confirm_as_identified
+    real = batch_usecases.confirm_in
     done: list[str] = []
 
-    def stop_after_the_first(ctx: Any, actor: Any, channel: Any, request_id: str) -> Any:
+    def stop_after_the_first(ctx: Any, uow: Any, actor: Any, channel: Any, request_id: str, now: Any) -> Any:
         if done:
             raise RuntimeError("the process stops here")
         done.append(request_id)
-        return real(ctx, actor, channel, request_id)
+        return real(ctx, uow, actor, channel, request_id, now)
 
-    monkeypatch.setattr(batch_usecases, "confirm_as_identified", stop_after_the_first)
+    monkeypatch.setattr(batch_usecases, "CONFIRM_GROUP", 1)  # each line its own transaction: the first commits
+    monkeypatch.setattr(batch_usecases, "confirm_in", stop_after_the_first)
     with pytest.raises(RuntimeError, match="the process stops here"):
         batch_usecases.confirm_change_batch(ctx, OPERATOR_PRINCIPAL, Channel.API, batch["id"], None)
     monkeypatch.undo()
@@ -387,6 +388,34 @@ def test_a_confirmation_stopped_half_way_tells_the_truth_and_finishes_when_confi
         (fleet.bundle, "proration", "1.25", requests[0]), (fleet.bundle, "fee", "10.00", requests[0]),
         (fleet.metered, "proration", "0.50", requests[1]), (fleet.metered, "fee", "10.00", requests[1]),
     ])
+
+
+def test_a_confirmation_stopped_inside_a_group_leaves_the_whole_group_awaiting(http, fleet, ctx, monkeypatch):
+    batch = ok(create_batch(http, fleet.customer.manager, [fleet.bundle, fleet.metered]), 201)
+    real = batch_usecases.confirm_in
+    done: list[str] = []
+
+    def stop_after_the_first(ctx: Any, uow: Any, actor: Any, channel: Any, request_id: str, now: Any) -> Any:
+        if done:
+            raise RuntimeError("the process stops here")
+        done.append(request_id)
+        return real(ctx, uow, actor, channel, request_id, now)
+
+    monkeypatch.setattr(batch_usecases, "confirm_in", stop_after_the_first)  # both lines in one group
+    with pytest.raises(RuntimeError, match="the process stops here"):
+        batch_usecases.confirm_change_batch(ctx, OPERATOR_PRINCIPAL, Channel.API, batch["id"], None)
+    monkeypatch.undo()
+    halfway = ok(http.get(f"/api/v1/change-batches/{batch['id']}", headers=fleet.customer.manager))
+    assert (halfway["status"], [item["status"] for item in halfway["items"]]) == ("confirming", ["quoted", "quoted"])
+    assert charges_of(http, fleet.customer.account_id, requests_of(batch)) == []
+    for line in (fleet.bundle, fleet.metered):
+        assert ok(http.get(f"/api/v1/services/{line}", headers=fleet.customer.manager))[
+            "changes_left_this_month"] == 1
+    finished = settled_batch(http, ok(confirm_batch(http, fleet.customer.manager, batch["id"])),
+                             fleet.customer.manager)
+    assert (finished["status"], [item["status"] for item in finished["items"]]) == (
+        "completed", ["completed", "completed"])
+    assert len(charges_of(http, fleet.customer.account_id, requests_of(batch))) == 4
 
 
 # --- the month's slot, raced --------------------------------------------------------------------------------

@@ -146,6 +146,24 @@ def test_a_full_last_page_says_nothing_follows(http, fleet):
     assert _next(response) is not None
 
 
+def test_sorted_down_pages_follow_with_the_same_sort(http, fleet):
+    pages, url = [], "/api/v1/services?sort=-msisdn&limit=2"
+    while url:
+        response = http.get(url, headers=fleet.customer.manager)
+        pages.append([line["msisdn"] for line in ok(response)])
+        url = _next(response)
+        if url:
+            assert re.fullmatch(r"/api/v1/services\?sort=-msisdn&limit=2&cursor=[A-Za-z0-9_-]+", url), url
+    assert pages == [["+33700000005", "+33600000012"], ["+33600000003", "+33600000002"], ["+33600000001"]]
+    assert msisdns(http, fleet.customer.manager, sort="msisdn", network="sfr") == ["+33600000002", "+33600000012"]
+
+
+def test_the_export_follows_the_sort(http, fleet):
+    exported = http.get("/api/v1/services", params={"sort": "-msisdn", "kind": "metered"},
+                        headers=fleet.customer.viewer | {"Accept": "text/csv"}).text.splitlines()
+    assert [row.split(",")[0] for row in exported[1:]] == ["+33700000005", "+33600000003"]
+
+
 def _next(response: httpx.Response) -> str | None:
     link = response.headers.get("link")
     if link is None:
@@ -160,7 +178,7 @@ def _next(response: httpx.Response) -> str | None:
     {"cursor": "bm90LWEtY3Vyc29y"},  # "not-a-cursor"
     {"cursor": "KzMzNjAwMDAwMDAxLmRlYWRiZWVm"},  # "+33600000001.deadbeef": a line, but not our check digits
     {"cursor": "x" * 65}, {"status": "sleeping"}, {"kind": "prepaid"}, {"radio": "3G"}, {"q": ""}, {"q": "a" * 65},
-    {"network": "or\x01ange"},
+    {"network": "or\x01ange"}, {"sort": "plan"}, {"sort": "msisdn desc"},
 ])
 def test_bad_pages_and_filters_are_validation_errors(http, fleet, params):
     expect_problem(http.get("/api/v1/services", params=params, headers=fleet.customer.manager), 422,

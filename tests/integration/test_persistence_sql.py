@@ -124,6 +124,39 @@ def test_the_audit_insert_asks_nothing_back(ctx) -> None:
     assert (event_.action, event_.before, event_.after) == ("service.changed", {"plan": "a"}, {"plan": "b"})
 
 
+def _record(uow: UnitOfWork, entity_id: str, action: str) -> None:
+    uow.audit.record(at=datetime(2026, 6, 16, 7, 0, tzinfo=UTC), actor_kind="operator", actor_id="ops",
+                     channel="api", entity_kind="service", entity_id=entity_id, action=action, before=None,
+                     after={"n": action})
+
+
+def test_deferred_audit_rows_are_written_in_one_statement_in_their_order(ctx) -> None:
+    with statements(ctx.engine) as sent, UnitOfWork(ctx.engine) as uow:
+        with uow.appends_deferred():
+            for n in range(3):
+                _record(uow, "svc_a", f"step.{n}")
+            assert sent == []  # nothing written yet
+        uow.commit()
+    assert len([s for s in sent if s.upper().startswith("INSERT INTO AUDIT_EVENTS")]) == 1
+    with UnitOfWork(ctx.engine, write=False) as uow:
+        assert [e.action for e in uow.audit.of_entity("service", "svc_a")] == ["step.0", "step.1", "step.2"]
+
+
+def test_deferred_audit_rows_of_a_block_that_fails_are_never_written(ctx) -> None:
+    def refused(uow: UnitOfWork) -> None:
+        with uow.appends_deferred():
+            _record(uow, "svc_a", "dropped")
+            raise RuntimeError("refused")
+
+    with UnitOfWork(ctx.engine) as uow:
+        with pytest.raises(RuntimeError, match="refused"):
+            refused(uow)
+        _record(uow, "svc_a", "kept")  # written at once again
+        uow.commit()
+    with UnitOfWork(ctx.engine, write=False) as uow:
+        assert [e.action for e in uow.audit.of_entity("service", "svc_a")] == ["kept"]
+
+
 # PostgreSQL only: prepared statements, READ ONLY, a connection the server closes.
 
 

@@ -27,6 +27,7 @@ def install(app: FastAPI, settings: Settings, ctx: Context) -> None:
         backoffice_lists,
         centre,
         espace,
+        fleet,
         home,
         simulator,
     )
@@ -35,7 +36,8 @@ def install(app: FastAPI, settings: Settings, ctx: Context) -> None:
     app.state.portal = Portal(settings, ctx)
     backoffice.register_operator_sessions(settings, ctx)
     app.mount(STATIC_URL, StaticFiles(directory=STATIC), name="portal-static")
-    # The back office's actions and lists before its pages: those end with a catch-all "not found".
-    for module in (home, centre, backoffice_actions, backoffice_lists, backoffice, espace, simulator):
+    # Fleet pages before the Centre's, the back office's actions and lists before its pages: those end with a
+    # catch-all "not found".
+    for module in (home, fleet, centre, backoffice_actions, backoffice_lists, backoffice, espace, simulator):
         router: Any = module.router
         app.include_router(router)

@@ -149,12 +149,6 @@ def active_services(request: Request, principal: Principal = Depends(customer)) 
     return page(request, principal, "centre/services.html", services=services)
 
 
-@router.get("/services/mobile")
-def mobile_services(request: Request, principal: Principal = Depends(customer)) -> Response:
-    services = list_services(ctx_of(request), principal, None)
-    return page(request, principal, "centre/mobile.html", services=services, names=names(ctx_of(request)))
-
-
 def names(ctx: Context) -> dict[str, dict[str, str]]:
     return {
         "network": {n.id: n.name for n in ctx.catalog.networks},

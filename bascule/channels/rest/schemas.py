@@ -358,6 +358,8 @@ class ServicesQuery(BaseModel):
     radio: Literal["4G", "5G"] | None = None
     network: str | None = Field(default=None, min_length=1, max_length=32, pattern=_NO_CONTROL_CHARACTER)
     plan_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=_NO_CONTROL_CHARACTER)
+    sort: Literal["msisdn", "-msisdn"] = Field(default="msisdn",
+                                               description="By MSISDN, up (`msisdn`) or down (`-msisdn`).")
     limit: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE,
                        description="Lines per page (JSON only: an export has them all).")
     cursor: str | None = Field(default=None, min_length=1, max_length=64, pattern=_ID,

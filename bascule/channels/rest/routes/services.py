@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from bascule.billing.usecases import account_charges
 from bascule.catalog.model import PlanKind, Radio
+from bascule.channels.fleet_csv import csv_rows
 from bascule.channels.rest.commands import Command, posted
 from bascule.channels.rest.fields import PERIOD_PATTERN, PathId, QueryId, QueryPeriod
 from bascule.channels.rest.schemas import (
@@ -33,7 +34,6 @@ from bascule.channels.rest.schemas import (
 )
 from bascule.channels.rest.security import context, principal
 from bascule.channels.rest.views import (
-    csv_rows,
     quote_out,
     request_out,
     requested_changes,
@@ -79,8 +79,10 @@ def get_services(request: Request, response: Response, query: Annotated[Services
     wanted = _fleet_filter(query)
     accept = request.headers.get("accept", "")
     if _quality(accept, "text/csv") > _quality(accept, "application/json"):  # JSON on a tie
-        return _export(fleet_export(ctx, actor, wanted, account_id=query.account_id))
-    page = fleet_page(ctx, actor, wanted, account_id=query.account_id, cursor=query.cursor, limit=query.limit)
+        return _export(fleet_export(ctx, actor, wanted, account_id=query.account_id,
+                                    descending=query.sort == "-msisdn"))
+    page = fleet_page(ctx, actor, wanted, account_id=query.account_id, cursor=query.cursor, limit=query.limit,
+                      descending=query.sort == "-msisdn")
     if page.next_cursor is not None:
         response.headers["Link"] = f'<{_same_query(request, cursor=page.next_cursor)}>; rel="next"'
     return [service_out(view) for view in page.views]
