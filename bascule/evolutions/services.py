@@ -12,7 +12,7 @@ from bascule.context import Context
 from bascule.evolutions.cycles import SLOT_SCOPE, exhaustion_status, open_cycles, status_for
 from bascule.evolutions.model import E164, Service, ServiceStatus
 from bascule.evolutions.quota import Bucket, Quota, draw, quota_of
-from bascule.evolutions.rules import metered_usage_charge
+from bascule.evolutions.rules import metered_usage_charge, monthly_slot_refusal, usage_charge_label
 from bascule.identity.model import Channel, Principal
 from bascule.kernel.calendar import Period, local_date, zone
 from bascule.kernel.errors import DomainError, ErrorCode
@@ -30,6 +30,8 @@ class ServiceView:
     period: Period
     quota: Quota
     changes_left_this_month: int
+    # Why no change request can be made this month (its slot is used), as the use case would refuse it.
+    month_refusal: DomainError | None = None
 
 
 def _account_zone(uow: UnitOfWork, account_id: str) -> str:
@@ -49,6 +51,7 @@ def view_of(ctx: Context, uow: UnitOfWork, service: Service, now: datetime) -> S
         period=period,
         quota=quota_of(uow.buckets.open_at(service.id, now)),
         changes_left_this_month=changes_left(ctx.catalog, used),
+        month_refusal=monthly_slot_refusal(ctx.catalog.b2b.monthly_change_limit, used, period),
     )
 
 
@@ -212,7 +215,7 @@ def _charge_metered(ctx: Context, uow: UnitOfWork, service: Service, instant: da
     period = Period.at(instant, zone(_account_zone(uow, service.account_id)))
     uow.charges.accumulate(
         once_key=f"usage:{service.id}:{period}", account_id=service.account_id, service_id=service.id,
-        period=str(period), kind="usage", description=f"Consommation au compteur, {period}", amount=added, at=instant,
+        period=str(period), kind="usage", description=usage_charge_label(period), amount=added, at=instant,
     )
 
 

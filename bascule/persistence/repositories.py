@@ -520,6 +520,14 @@ class Charges(_Repository):
         query = select(t.charges).where(t.charges.c.change_request_id == request_id).order_by(t.charges.c.id)
         return [_charge(row) for row in self.connection.execute(query)]
 
+    def of_service(self, service_id: str, period: str, kinds: Sequence[str]) -> list[StoredCharge]:
+        query = (
+            select(t.charges)
+            .where(t.charges.c.service_id == service_id, t.charges.c.period == period, t.charges.c.kind.in_(kinds))
+            .order_by(t.charges.c.at, t.charges.c.id)
+        )
+        return [_charge(row) for row in self.connection.execute(query)]
+
 
 def _charge(row: Row[Any]) -> StoredCharge:
     return StoredCharge(

@@ -107,7 +107,7 @@ def test_a_second_request_in_the_month_is_refused_with_the_next_date(http, page)
     page.get_by_role("radio", name=re.compile(r"^M2M entreprise")).check()
     page.get_by_role("button", name="Valider").click()
     expect(page.get_by_role("alert")).to_have_text(
-        "Limite atteinte : 1 demande d'évolution par mois. Nouvelle demande possible à partir du 01/07/2026.")
+        "Limite atteinte : 1 demande d'évolution par mois. Nouvelle demande possible à partir du 1er juillet 2026.")
     screenshot(page, "b2b-refus-limite-mensuelle")
 
 
