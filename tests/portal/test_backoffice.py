@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests.api.helpers import OPERATOR, ok
 from tests.conftest import ADMIN_TOKEN
 from tests.portal.helpers import browser, login_centre, make_business, submit, text_of
 from tests.portal.test_espace import MSISDN, make_subscriber
@@ -57,3 +58,16 @@ def test_the_operator_reads_a_request_and_its_trail(http, server_url):
         assert "Canal Portail" in page
         assert "Changement d'opérateur support (Orange → SFR) 10,00 €" in page
         assert "Demande d'évolution créée change_request.created Utilisateur" in page
+
+
+def test_the_account_page_shows_the_billing_address_the_operator_set(http, server_url):
+    business = make_business(http, name="Livraisons Rapides")
+    with browser(server_url) as client:
+        submit(client, "/back-office/connexion", "/back-office/connexion", {"token": ADMIN_TOKEN})
+        before = text_of(client.get(f"/back-office/comptes/{business.account_id}"))
+        assert "Adresse de facturation aucune" in before
+        ok(http.patch(f"/api/v1/admin/accounts/{business.account_id}", headers=OPERATOR, json={"billing_address": {
+            "line1": "4 quai des Docks", "postal_code": "13002", "city": "Marseille"}}))
+        after = text_of(client.get(f"/back-office/comptes/{business.account_id}"))
+        assert "Adresse de facturation 4 quai des Docks, 13002 Marseille" in after
+        assert "account.billing_address_changed" in after

@@ -30,7 +30,7 @@ from bascule.context import Context
 from bascule.evolutions.services import get_service, list_services
 from bascule.evolutions.usecases import get_change_request, list_change_requests
 from bascule.identity.model import OPERATOR, Principal, PrincipalKind
-from bascule.identity.usecases import open_operator_session
+from bascule.identity.usecases import account_details, open_operator_session
 from bascule.kernel.calendar import Period, zone
 from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.kernel.messages_fr import message
@@ -139,7 +139,8 @@ def account_page(request: Request, account_id: str, actor: Principal = Depends(o
     statement = account_charges(ctx, actor, account_id, Period.at(ctx.clock.now(), zone(account.timezone)))
     return render(request, "backoffice/account.html", account=account, users=queries.users_of(ctx, actor, account_id),
                   services=services, changes=changes, statement=statement, tz=zone(account.timezone),
-                  trail=queries.audit_trail(ctx, actor, "account", account_id), names=_names(ctx))
+                  trail=queries.audit_trail(ctx, actor, "account", account_id), names=_names(ctx),
+                  billing_address=account_details(ctx, actor, account_id).billing_address)
 
 
 @router.get("/services/{service_id}")

@@ -14,10 +14,10 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from bascule.billing.billrun import invoice, invoices_of
+from bascule.billing.billrun import invoice_document, invoices_of
 from bascule.billing.usecases import account_charges
 from bascule.catalog.model import GIB, Plan, PlanKind, Radio
-from bascule.channels.documents.invoice import invoice_body_html, invoice_pdf
+from bascule.channels.documents.invoice import invoice_body_html, invoice_css, invoice_pdf
 from bascule.channels.portal import queries
 from bascule.channels.portal.formatting import volume
 from bascule.channels.portal.sessions import CENTRE, PortalSession
@@ -500,21 +500,26 @@ def invoices_page(request: Request, principal: Principal = Depends(customer)) ->
     return page(request, principal, "centre/invoices.html", invoices=invoices_of(ctx, principal, account.id))
 
 
+@router.get("/factures/facture.css")
+def invoice_style(session: PortalSession = Depends(portal_session)) -> Response:
+    """The PDF's own style sheet, so that the invoice page reads like the PDF."""
+    return Response(invoice_css(), media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
+
+
 @router.get("/factures/{invoice_id}")
 def invoice_page(request: Request, invoice_id: str, principal: Principal = Depends(customer)) -> Response:
     ctx = ctx_of(request)
-    found = invoice(ctx, principal, invoice_id)
-    body = invoice_body_html(found, queries.account(ctx, found.account_id), ctx.catalog)
-    return page(request, principal, "centre/invoice.html", invoice=found, body=body)
+    document = invoice_document(ctx, principal, invoice_id)
+    return page(request, principal, "centre/invoice.html", invoice=document.invoice,
+                body=invoice_body_html(document, ctx.catalog))
 
 
 @router.get("/factures/{invoice_id}/pdf")
 def invoice_download(request: Request, invoice_id: str, principal: Principal = Depends(customer)) -> Response:
     ctx = ctx_of(request)
-    found = invoice(ctx, principal, invoice_id)
-    pdf = invoice_pdf(found, queries.account(ctx, found.account_id), ctx.catalog)
-    return Response(pdf, media_type="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="facture-{found.number}.pdf"'})
+    document = invoice_document(ctx, principal, invoice_id)
+    return Response(invoice_pdf(document, ctx.catalog), media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="facture-{document.invoice.number}.pdf"'})
 
 
 # Last: any other address under the prefix is a French "not found" page (routes match in order).
