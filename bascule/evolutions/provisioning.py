@@ -8,6 +8,7 @@ charge line of the request is reversed by a credit line, and the customer is tol
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -48,8 +49,8 @@ def notify_managers(uow: UnitOfWork, account_id: str, subject: str, body: str, n
         notify(uow, "email", manager.email, subject, body, now)
 
 
-def tell_managers(uow: UnitOfWork, catalog: Catalog, request: ChangeRequest, say: Any, now: datetime,
-                  *details: str) -> None:
+def tell_managers(uow: UnitOfWork, catalog: Catalog, request: ChangeRequest, say: Callable[..., wording.Notice],
+                  now: datetime, *details: str) -> None:
     """Tell the account's managers about a request in words: `say` (from `notifications.wording`) names the
     line by its MSISDN and the change by its items."""
     service = uow.services.get(request.service_id)

@@ -224,13 +224,16 @@ def quote(target: Target, state: ServiceState, effective_on: date, period: Perio
     )
 
 
-def monthly_slot_refusal(limit: int, slots_used: int, period: Period) -> DomainError | None:
-    """Rule 6: a line takes `limit` change requests per calendar month; past it, the refusal names the day
-    a new one is possible. Channels show it before any form, and the use cases raise it."""
-    if slots_used < limit:
-        return None
+def monthly_limit_reached(limit: int, period: Period) -> DomainError:
+    """The refusal of rule 6, naming the day a new request is possible."""
     return DomainError(ErrorCode.MONTHLY_LIMIT_REACHED, limit=limit, unit="demande d'évolution",
                        next_on=period.next().first_day)
+
+
+def monthly_slot_refusal(limit: int, slots_used: int, period: Period) -> DomainError | None:
+    """Rule 6: a line takes `limit` change requests per calendar month; past it, this refusal. Channels show
+    it before any form; the use cases raise it."""
+    return None if slots_used < limit else monthly_limit_reached(limit, period)
 
 
 def first_cycle_charge(plan: Plan, activated_on: date, period: Period, catalog: Catalog) -> ChargeLine:

@@ -20,6 +20,7 @@ from bascule.evolutions.rules import (
     RequestedChanges,
     ServiceState,
     Target,
+    monthly_limit_reached,
     monthly_slot_refusal,
     quote,
     resolve,
@@ -69,10 +70,7 @@ def _visible_service(uow: UnitOfWork, actor: Principal, service_id: str, *, lock
 
 
 def _limit_reached(ctx: Context, period: Period) -> DomainError:
-    limit = ctx.catalog.b2b.monthly_change_limit
-    refusal = monthly_slot_refusal(limit, limit, period)
-    assert refusal is not None
-    return refusal
+    return monthly_limit_reached(ctx.catalog.b2b.monthly_change_limit, period)
 
 
 def _priced(
