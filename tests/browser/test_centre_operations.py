@@ -43,7 +43,7 @@ def test_buy_a_top_up_from_gerer_le_service(http, page):
     page.get_by_role("button", name="Confirmer l'achat").click()
     expect(heading(page)).to_have_text("Ligne +33612345678")
     expect(page.get_by_role("status").first).to_have_text(
-        "Recharge « Recharge ponctuelle 5 Go » achetée sur la ligne +33612345678 : 7,00 € HT, ajoutés aux charges "
+        "« Recharge ponctuelle 5 Go » acheté sur la ligne +33612345678 : 7,00 € HT, ajoutés aux charges "
         "du mois. Quota data désormais : 15 Go.")
     expect(page.locator("meter")).to_have_attribute("max", str(15 * GIB))
     expect(page.locator("table.purchases tbody tr")).to_have_text(
@@ -117,7 +117,7 @@ def test_axe_runs_from_the_local_file_and_sees_a_serious_violation(chromium):
 
 
 @pytest.mark.parametrize("width", [1280, PHONE])
-def test_axe_finds_no_serious_or_critical_violation_on_any_centre_page(http, chromium, server_url, width):
+def test_axe_finds_no_serious_or_critical_violation_nor_a_scroll_on_any_centre_page(http, chromium, server_url, width):
     source = axe_source()
     business = make_business(http)
     metered_plan = next(p for p in ok(http.get("/api/v1/catalog"))["plans"] if p["kind"] == "metered")
@@ -131,6 +131,9 @@ def test_axe_finds_no_serious_or_critical_violation_on_any_centre_page(http, chr
 
     def check(label: str) -> None:
         problems.extend(f"{label}: {found}" for found in blocking_violations(tab, source))
+        overflow = tab.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        if overflow > 0:
+            problems.append(f"{label}: horizontal scroll of {overflow} px at {width} px")
 
     def visit(path: str) -> None:
         response = tab.goto(path)
@@ -180,7 +183,11 @@ def test_axe_finds_no_serious_or_critical_violation_on_any_centre_page(http, chr
     set_clock(http, "2026-07-02T08:00:00+02:00")
     invoice = ok(http.post("/api/v1/admin/bill-runs", json={"period": "2026-06"}, headers=OPERATOR), 201)
     mine = next(i for i in invoice["invoices"] if i["account_id"] == metered.account_id)
-    visit("/centre-operations/factures")
+    login_centre(tab, *metered.manager, start="/centre-operations/factures")  # a new day: log in again
+    expect(heading(tab)).to_have_text("Mes factures")
+    check("/centre-operations/factures")
     visit(f"/centre-operations/factures/{mine['id']}")
+    expect(tab.get_by_role("heading", level=1)).to_have_text(f"Facture n° {mine['number']}")
+    screenshot(tab, f"{width}-facture")
     context.close()
     assert problems == []

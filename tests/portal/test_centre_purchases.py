@@ -40,7 +40,7 @@ def test_a_top_up_shows_its_price_and_quota_after_then_is_bought_with_the_passwo
                         {"offre": pack["id"], "password": business.manager[1]})
         assert (bought.status_code, bought.headers["location"]) == (303, base)
         service = text_of(client.get(base))
-        assert ("Recharge « Recharge ponctuelle 5 Go » achetée sur la ligne +33612345678 : 7,00 € HT, ajoutés aux "
+        assert ("« Recharge ponctuelle 5 Go » acheté sur la ligne +33612345678 : 7,00 € HT, ajoutés aux "
                 "charges du mois. Quota data désormais : 15 Go.") in service
         assert "Data utilisée : 8 Go sur 15 Go" in service
         assert "Achats du cycle" in service

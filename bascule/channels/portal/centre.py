@@ -240,9 +240,8 @@ def purchase(request: Request, service_id: str, offre: str = Form(default=""), p
 
 def purchase_summary(bought: Purchase) -> str:
     """What the customer is told once a pack is bought: what, for how much, and the line's quota now."""
-    what = "Recharge" if bought.kind is ChargeKind.TOPUP else "Extension"
     after = "Quota data désormais" if bought.kind is ChargeKind.TOPUP else "Plafond du cycle désormais"
-    return (f"{what} « {bought.pack.name} » achetée sur la ligne {bought.service.service.msisdn} : "
+    return (f"« {bought.pack.name} » acheté sur la ligne {bought.service.service.msisdn} : "
             f"{bought.pack.price.french()} HT, ajoutés aux charges du mois. "
             f"{after} : {volume(bought.service.quota.total_bytes)}.")
 
