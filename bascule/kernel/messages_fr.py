@@ -56,7 +56,8 @@ _TEXT_FAULTS: dict[str, tuple[str, str]] = {  # fault: (long, short)
 # GSM 03.38 (bascule.kernel.gsm0338), which keeps é, è, à, ù... Each code has its templates, fullest first; the
 # first whose values the error (or the channel, such as a profile's name) gives is used.
 _SHORT: dict[ErrorCode, tuple[str, ...]] = {
-    ErrorCode.MONTHLY_LIMIT_REACHED: ("Limite de {limit} changements par mois atteinte. Réessayez le {next_on}.",),
+    ErrorCode.MONTHLY_LIMIT_REACHED: ("Limite de {limit} {unit} par mois atteinte. Réessayez le {next_on}.",
+                                      "Limite de {limit} changements par mois atteinte. Réessayez le {next_on}."),
     ErrorCode.NOT_ELIGIBLE: ("{profile} : il faut {required} consommés le mois passé (vous : {consumed}).",
                              "Il faut {required} consommés le mois passé (vous : {consumed})."),
     ErrorCode.SAME_PROFILE: ("Vous avez déjà le profil {profile}.", "Vous avez déjà ce profil."),

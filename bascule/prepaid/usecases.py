@@ -156,7 +156,7 @@ def _limit_reached(ctx: Context, period: Period) -> DomainError:
     return DomainError(
         ErrorCode.MONTHLY_LIMIT_REACHED,
         limit=ctx.catalog.prepaid.monthly_migration_limit,
-        unit="migrations de profil",
+        unit="changements de profil",
         next_on=period.next().first_day,
     )
 

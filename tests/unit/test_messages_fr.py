@@ -17,9 +17,12 @@ def test_the_monthly_limit_names_the_limit_and_the_next_date() -> None:
                               "Nouvelle demande possible à partir du 1er août 2026.")
 
 
-def test_the_monthly_limit_on_ussd_is_short() -> None:
-    error = DomainError(ErrorCode.MONTHLY_LIMIT_REACHED, limit=3, unit="migrations", next_on=date(2026, 8, 1))
-    assert short_message(error) == "Limite de 3 changements par mois atteinte. Réessayez le 01/08/2026."
+def test_the_monthly_limit_on_ussd_is_short_and_names_what_is_limited() -> None:
+    error = DomainError(ErrorCode.MONTHLY_LIMIT_REACHED, limit=3, unit="changements de profil",
+                        next_on=date(2026, 8, 1))
+    assert short_message(error) == "Limite de 3 changements de profil par mois atteinte. Réessayez le 01/08/2026."
+    unnamed = DomainError(ErrorCode.MONTHLY_LIMIT_REACHED, limit=3, next_on=date(2026, 8, 1))
+    assert short_message(unnamed) == "Limite de 3 changements par mois atteinte. Réessayez le 01/08/2026."
 
 
 def test_a_refused_profile_on_ussd_names_it_when_the_channel_knows_it() -> None:

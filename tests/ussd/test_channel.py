@@ -16,7 +16,7 @@ def test_my_profile_and_my_bonuses(http):
     assert gateway.press("2") == ("END", "Profil Novamix\nBonus :\n"
                                          "- Bonus recharge 20 % : 200 F CFA jusqu'au 23/06\n"
                                          "- Data du mois : 200 Mo jusqu'au 16/07\n"
-                                         "Changements de profil restants ce mois : 3")
+                                         "Changements de profil restants ce mois-ci : 3")
 
 
 def test_my_profile_without_bonuses(http):
@@ -24,7 +24,7 @@ def test_my_profile_without_bonuses(http):
     gateway = Gateway(http)
     gateway.dial()
     assert gateway.press("2") == ("END", "Profil Dauphin\nAucun bonus en cours.\n"
-                                         "Changements de profil restants ce mois : 3")
+                                         "Changements de profil restants ce mois-ci : 3")
 
 
 def test_many_bonuses_still_fit_on_one_screen(http):
@@ -37,7 +37,7 @@ def test_many_bonuses_still_fit_on_one_screen(http):
     kind, screen = gateway.press("2")
     assert kind == "END"
     assert "autres" in screen
-    assert screen.endswith("Changements de profil restants ce mois : 3")
+    assert screen.endswith("Changements de profil restants ce mois-ci : 3")
 
 
 def test_my_balance(http):

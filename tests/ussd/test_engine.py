@@ -4,6 +4,7 @@ import pytest
 
 from bascule.channels.ussd import screens
 from bascule.channels.ussd.engine import (
+    LOST,
     Ask,
     Choice,
     Confirm,
@@ -49,7 +50,32 @@ def test_the_root_menu_and_a_final_view():
 def test_a_picked_item_is_confirmed_then_run():
     assert walk(TOY, ["1"], items) == Ask("Vos fruits :\n1 Pomme\n2 Durian (interdit)\n0 Retour")
     assert walk(TOY, ["1", "1"], items) == Ask("Prendre Pomme ?\n1 Confirmer\n0 Retour")
-    assert walk(TOY, ["1", "1", "1"], items) == Run("take", FRUITS[0])
+    assert walk(TOY, ["1", "1", "1"], items) == Run("take", FRUITS[0], back=("1",), source="fruits")
+
+
+def test_a_run_says_the_way_back_to_its_list_in_the_fewest_inputs():
+    assert walk(TOY, ["7", "1", "x", "1", "0", "1", "1"], items) == Run("take", FRUITS[0], ("1",), "fruits")
+    assert walk(TOY, ["1", "1", "00", "1", "1", "1"], items) == Run("take", FRUITS[0], ("1",), "fruits")
+
+
+def test_a_paged_list_is_reached_again_through_its_pages():
+    fruits = many(30)
+    run = walk(TOY, ["1", "9", "9", "1", "1"], lambda source: fruits)
+    assert isinstance(run, Run)
+    assert run.back == ("1", "9", "9")
+    assert walk(TOY, run.back, lambda source: fruits) == walk(TOY, ["1", "9", "9"], lambda source: fruits)
+
+
+def test_a_notice_from_the_caller_heads_the_screen_the_inputs_reach():
+    assert walk(TOY, ["1"], items, notice="Plus possible.") == Ask("Plus possible.\n1 Pomme\n2 Durian (interdit)\n"
+                                                                  "0 Retour")
+
+
+def test_a_confirmation_before_the_last_input_is_never_run():
+    """Only a refused confirmation lets a session go on; once its state is lost, the walk cannot tell what the
+    inputs after it answered."""
+    assert walk(TOY, ["1", "1", "1", "2"], items) == Refuse(LOST)
+    assert walk(TOY, ["1", "1", "1", "2", "1"], items, replay=True) == Refuse(LOST)
 
 
 def test_a_refused_item_brings_the_list_back_with_its_reason_in_place_of_the_title():
@@ -66,7 +92,7 @@ def test_a_replayed_walk_ends_at_a_refusal_met_before_its_last_input():
     other screens."""
     assert walk(TOY, ["1", "2", "1", "1"], items, replay=True) == Refuse("Le durian est interdit à bord.")
     assert walk(TOY, ["1", "2"], items, replay=True) == walk(TOY, ["1", "2"], items)
-    assert walk(TOY, ["1", "1", "1"], items, replay=True) == Run("take", FRUITS[0])
+    assert walk(TOY, ["1", "1", "1"], items, replay=True) == Run("take", FRUITS[0], ("1",), "fruits")
 
 
 @pytest.mark.parametrize("entry", ["3", "x", "", "01", "-1", "12"])

@@ -35,7 +35,7 @@ UNACCENTED = ("Decouvrir", "conserves", "eligible", "Reessayez", "reessayer", "D
               "passe ", "passe.", "passe)", "credit", "reserve", "abonnes", "prepayes", "momentanement", "numero",
               "special", "Element", "caractere")
 
-A, B, C, D, E, F, G, H = (f"+22507010203{n:02d}" for n in range(8))
+A, B, C, D, E, F, G, H, J = (f"+22507010203{n:02d}" for n in range(9))
 
 
 def recharge(http: httpx.Client, msisdn: str, amount: str) -> None:
@@ -114,6 +114,7 @@ def play_every_state(http: httpx.Client, other_server: Callable[..., object], ca
     play("solde", "3")
     play = r.session(http, A)
     play("fiches", "4")
+    play("fiches/choix-invalide", "9")
     for number, profile in enumerate(("novamix", "tigre", "dauphin", "aigle"), 1):
         play = r.session(http, A)
         play(f"fiche_profil/{profile}", "4", str(number))
@@ -147,13 +148,18 @@ def play_every_state(http: httpx.Client, other_server: Callable[..., object], ca
     play = r.session(http, E)
     play("profils/limite-atteinte", "1")
     play("profils/limite-atteinte/choix", "1")
+    play = r.session(http, E)
+    play("mon_profil/aucun-changement-restant", "2")
 
     add_subscriber(http, F, consumed_last_month=3000)
     play = r.session(http, F)
     play("confirmer_profil/avant-la-limite", "1", "2")
     for target in ("dauphin", "novamix", "dauphin"):  # meanwhile, the app uses every slot of the month
         migrate(http, F, target)
-    play("migration/limite-atteinte-pendant-la-confirmation", "1")
+    play("migration/limite-atteinte-pendant-la-confirmation", "1")  # the list again, read afresh, with the reason
+    play("migration/limite-atteinte-pendant-la-confirmation/repetee-par-la-passerelle", retry=True)
+    play("migration/limite-atteinte-pendant-la-confirmation/autre-choix", "2")
+    play("migration/limite-atteinte-pendant-la-confirmation/retour", "0")
 
     r.add("erreur/code-inconnu", f"{A} *144#", "{} {}".format(*Gateway(http, msisdn=A, service_code="*144#").dial()))
     r.add("erreur/pas-abonne", "+2250799999999 #121#", "{} {}".format(*Gateway(http, "+2250799999999").dial()))
@@ -185,11 +191,20 @@ def play_every_state(http: httpx.Client, other_server: Callable[..., object], ca
     play("expiration/repetee-apres-expiration", retry=True)
 
     add_subscriber(http, H, consumed_last_month=3000)  # in May
+    add_subscriber(http, J, consumed_last_month=3000)
     set_clock(http, "2026-06-30T23:59:00+00:00")
     play = r.session(http, H)
     play("confirmer_profil/fin-de-juin", "1", "2")
+    other = r.session(http, J)
+    other("expiration/fin-de-juin", "1", "2")
     set_clock(http, "2026-07-01T00:01:00+00:00")  # June, when nothing was consumed, is now "last month"
-    play("migration/plus-eligible", "1")
+    play("migration/plus-eligible", "1")  # the list again, Tigre now marked, the reason on top
+    play("migration/plus-eligible/meme-choix", "2")
+    play("migration/plus-eligible/autre-choix", "3")
+    play("migration/plus-eligible/faite", "1")
+    other("expiration/plus-eligible", "1")
+    set_clock(http, "2026-07-01T00:11:00+00:00")  # the session has expired: replayed, it stops at Tigre
+    other("expiration/apres-un-refus", "3")
     return r
 
 

@@ -8,7 +8,8 @@ from tests.ussd.conftest import MSISDN, OPERATOR, Gateway, add_subscriber, ok
 ROOT = "Gamme mobile #121#\n1 Changer de profil\n2 Mon profil et mes bonus\n3 Mon solde\n4 Découvrir les profils"
 ENTRIES = "1 Novamix (actuel)\n2 Tigre\n3 Dauphin\n4 Aigle (non éligible)\n0 Retour"
 PROFILES = "Choisissez votre profil :\n" + ENTRIES
-CONFIRM_TIGRE = ("Passer au profil Tigre ? Migration gratuite, vos bonus en cours sont conservés.\n1 Confirmer\n"
+CONFIRM_TIGRE = ("Passer au profil Tigre ? Changement de profil gratuit, vos bonus en cours sont conservés.\n"
+                 "1 Confirmer\n"
                  "0 Retour")
 NOW_TIGRE = "Votre profil est maintenant Tigre. Vos bonus en cours sont conservés."
 
@@ -93,9 +94,11 @@ def test_the_fourth_change_of_the_month_is_refused_with_the_date_it_becomes_poss
     entries = ("1 Novamix (limite atteinte)\n2 Tigre (limite atteinte)\n3 Dauphin (actuel)\n4 Aigle (non éligible)\n"
                "0 Retour")
     assert gateway.press("1") == ("CON", "Choisissez votre profil :\n" + entries)
-    refused = "Limite de 3 changements par mois atteinte. Réessayez le 01/07/2026."
-    assert gateway.press("1") == ("CON", f"{refused}\n{entries}")
+    assert gateway.press("1") == ("CON", f"{LIMIT}\n{entries}")
     assert profile_of(http) == "dauphin"
+
+
+LIMIT = "Limite de 3 changements de profil par mois atteinte. Réessayez le 01/07/2026."
 
 
 def test_the_domain_has_the_last_word_when_the_slot_goes_elsewhere_during_the_confirmation(http, gateway):
@@ -104,17 +107,48 @@ def test_the_domain_has_the_last_word_when_the_slot_goes_elsewhere_during_the_co
     for target in ("dauphin", "novamix", "dauphin"):  # meanwhile, the app uses every slot of the month
         ok(http.post(f"/api/v1/subscribers/{MSISDN}/profile-migrations", json={"profile_id": target},
                      headers=OPERATOR), 201)
-    assert gateway.press("1") == ("END", "Limite de 3 changements par mois atteinte. Réessayez le 01/07/2026.")
+    # The session goes on: the list, read again, with the reason on top.
+    entries = ("1 Novamix (limite atteinte)\n2 Tigre (limite atteinte)\n3 Dauphin (actuel)\n4 Aigle (non éligible)\n"
+               "0 Retour")
+    assert gateway.press("1") == ("CON", f"{LIMIT}\n{entries}")
+    assert gateway.repeat() == ("CON", f"{LIMIT}\n{entries}")  # a gateway retry runs nothing again
+    assert gateway.press("2") == ("CON", f"{LIMIT}\n{entries}")
+    assert gateway.press("0") == ("CON", ROOT)
     assert profile_of(http) == "dauphin"
+    assert len(ok(http.get(f"/api/v1/subscribers/{MSISDN}/profile-migrations", headers=OPERATOR))) == 3
 
 
-def test_numbers_keep_their_meaning_when_eligibility_changes_during_the_session(http, gateway):
+NOT_TIGRE = "Tigre : il faut 2 500 F CFA consommés le mois passé (vous : 0 F CFA)."
+JULY_ENTRIES = "1 Novamix (actuel)\n2 Tigre (non éligible)\n3 Dauphin\n4 Aigle (non éligible)\n0 Retour"
+
+
+def test_a_confirmation_refused_for_eligibility_brings_the_list_back_and_the_session_goes_on(http, gateway):
     set_clock(http, "2026-06-30T23:59:00+00:00")
     gateway.dial()
     assert gateway.press("1", "2") == ("CON", CONFIRM_TIGRE)
     set_clock(http, "2026-07-01T00:01:00+00:00")  # June, when nothing was consumed, is now "last month"
-    assert gateway.press("1") == ("END", "Tigre : il faut 2 500 F CFA consommés le mois passé (vous : 0 F CFA).")
+    assert gateway.press("1") == ("CON", f"{NOT_TIGRE}\n{JULY_ENTRIES}")
     assert profile_of(http) == "novamix"
+    assert gateway.press("2") == ("CON", f"{NOT_TIGRE}\n{JULY_ENTRIES}")  # Tigre is now marked and refused at once
+    assert gateway.press("3") == ("CON", CONFIRM_TIGRE.replace("Tigre", "Dauphin"))
+    assert gateway.press("1") == ("END", "Votre profil est maintenant Dauphin. Vos bonus en cours sont conservés.")
+    assert profile_of(http) == "dauphin"
+    migrations = ok(http.get(f"/api/v1/subscribers/{MSISDN}/profile-migrations", headers=OPERATOR))
+    assert [(m["from_profile_id"], m["to_profile_id"]) for m in migrations] == [("novamix", "dauphin")]
+
+
+def test_after_a_refused_confirmation_a_session_whose_state_expired_runs_nothing(http, gateway):
+    set_clock(http, "2026-06-30T23:59:00+00:00")
+    gateway.dial()
+    gateway.press("1", "2")
+    set_clock(http, "2026-07-01T00:01:00+00:00")
+    assert gateway.press("1")[0] == "CON"
+    set_clock(http, "2026-07-01T00:11:00+00:00")  # ten minutes: the session's state is gone
+    # Replayed from its inputs, the walk meets Tigre refused before the last input and stops there (a walk that
+    # met the confirmation itself would stop with LOST: tests/ussd/test_engine.py).
+    assert gateway.press("3") == ("END", NOT_TIGRE)
+    assert profile_of(http) == "novamix"
+    assert ok(http.get(f"/api/v1/subscribers/{MSISDN}/profile-migrations", headers=OPERATOR)) == []
 
 
 def test_an_invalid_choice_re_prompts_the_same_screen(gateway):

@@ -1,5 +1,9 @@
 """Espace client (Line B): a prepaid subscriber logs in with a one-time code, reads « Mon profil »
-and changes profile. Every step calls the prepaid use cases, as the REST API and USSD do."""
+and changes profile. Every step calls the prepaid use cases, as the REST API and USSD do.
+
+In the demo (`serve --demo`) no SMS leaves the machine: « SMS envoyés » (`/espace-client/sms`) shows the
+outbox's SMS, one-time codes included, so that a visitor can log in. Outside the demo that page does not exist.
+"""
 
 from __future__ import annotations
 
@@ -25,14 +29,16 @@ from bascule.channels.portal.web import (
 )
 from bascule.channels.rest.problems import STATUS
 from bascule.context import Context
-from bascule.identity.model import Channel, Principal, PrincipalKind
+from bascule.identity.model import SYSTEM, Channel, Principal, PrincipalKind
 from bascule.kernel.calendar import zone
 from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.kernel.messages_fr import message
 from bascule.kernel.money import Money, minor_units
+from bascule.notifications.senders import SMS
 from bascule.prepaid.model import BonusBucket
 from bascule.prepaid.usecases import (
     list_migrations,
+    list_notifications,
     login_subscriber,
     migrate_profile,
     profile_options,
@@ -157,8 +163,11 @@ def _choices(request: Request, principal: Principal, error: str | None = None, s
     ctx = ctx_of(request)
     summary = subscriber_summary(ctx, principal, _msisdn(principal))
     options = profile_options(ctx, principal, _msisdn(principal))
+    # The month's changes are all used: the refusal every open profile carries says until when.
+    limit = next((o.error for o in options if o.code is ErrorCode.MONTHLY_LIMIT_REACHED and o.error), None)
     return page(request, principal, "espace/change.html", status=status, summary=summary, options=options,
-                error=error, selected=selected)
+                error=error, selected=selected, limit=limit.params if limit is not None else None,
+                can_choose=any(o.eligible and not o.current for o in options))
 
 
 @router.get("/profil/changer")
@@ -201,6 +210,22 @@ def change_result(request: Request, migration_id: str, principal: Principal = De
     summary = subscriber_summary(ctx, principal, _msisdn(principal))
     return page(request, principal, "espace/result.html", migration=found[0], summary=summary,
                 tz=zone(summary.subscriber.timezone), profiles={p.id: p for p in ctx.catalog.profiles})
+
+
+# ---------------------------------------------------------------- the demo's SMS
+
+
+@router.get("/sms")
+def sent_sms(request: Request, numero: str = "", session: PortalSession = Depends(portal_session)) -> Response:
+    """The SMS of the outbox, newest first (one-time codes included): the demo's stand-in for a telephone."""
+    portal = portal_of(request)
+    if not portal.demo:
+        raise DomainError(ErrorCode.NOT_FOUND)
+    number = normalise(numero) or None
+    # The outbox is the operator's to read; in the demo, where nothing is sent, the system reads it for the visitor.
+    sms = [n for n in list_notifications(portal.ctx, SYSTEM, number) if n.channel == SMS]
+    return render(request, "espace/sms.html", sms=sms, numero=number or "",
+                  tz=zone(portal.ctx.catalog.prepaid.timezone))
 
 
 @router.get("/{rest:path}")

@@ -7,7 +7,8 @@ case: it tells the caller which view to show or which action to run, with the it
 
 Inputs: a number picks an entry, `0` goes back (a list's previous page, else the previous screen),
 `00` goes home, `9` shows a list's next page; anything else re-prompts the same screen. An entry of a
-list that cannot be had brings the same list back with the reason on top, in the same session.
+list that cannot be had brings the same list back with the reason on top, in the same session; so does a
+confirmation the domain refuses (`Run.back` is the way to that list, which the caller walks again).
 
 Screens are written in French as it is written (accents, a space before ":" and "?"); they are measured
 as the gateway will send them, in GSM 03.38 (`width`), and the channel writes them so at the edge.
@@ -23,6 +24,9 @@ from bascule.kernel.gsm0338 import SCREEN_SEPTETS, clip, septets, to_gsm
 
 BACK, HOME, NEXT = "0", "00", "9"
 INVALID = "Choix invalide."
+# A confirmation met before the last input was refused by the domain (else the session would have ended), in a
+# session whose state is lost: what was typed after it answered the screens its state would have drawn.
+LOST = "Votre session a expiré. Merci de composer à nouveau le code du service."
 MAX_PER_PAGE = 8  # 1-8 pick, 9 is "Suite", 0 is "Retour"
 NAV_BACK, NAV_HOME, NAV_NEXT = "0 Retour", "00 Accueil", "9 Suite"
 
@@ -108,9 +112,12 @@ Items = Callable[[str], Sequence[Item]]
 
 @dataclass(frozen=True, slots=True)
 class Frame:
+    """A screen of the walk; `path` is the shortest inputs that lead to it from the root."""
+
     node: str
     page: int = 0
     picked: Item | None = None
+    path: tuple[str, ...] = ()
 
 
 # What a walk comes to -----------------------------------------------------------------------
@@ -133,10 +140,14 @@ class Show:
 
 @dataclass(frozen=True, slots=True)
 class Run:
-    """A confirmed action to run once; its result is the final screen (END)."""
+    """A confirmed action to run once; its result is the final screen (END), unless the domain refuses it: then
+    the list it was picked from comes back with the refusal on top (CON), reached again by the inputs `back`
+    with the list `source` read afresh."""
 
     action: str
     picked: Item | None
+    back: tuple[str, ...] | None = None
+    source: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,11 +184,11 @@ class _Walk:
     def top(self) -> Frame:
         return self.stack[-1]
 
-    def enter(self, node_id: str, picked: Item | None) -> Outcome | Step | Notice:
+    def enter(self, node_id: str, picked: Item | None, entry: str) -> Outcome | Step | Notice:
         node = self.tree.nodes[node_id]
         if isinstance(node, View):
             return Show(node.view, picked)
-        self.stack.append(Frame(node_id, 0, picked))
+        self.stack.append(Frame(node_id, 0, picked, (*self.top.path, entry)))
         return Step.MOVED
 
     def step(self, entry: str) -> Outcome | Step | Notice:
@@ -195,20 +206,27 @@ class _Walk:
         if isinstance(node, Pick):
             return self._pick(node, entry)
         if isinstance(node, Confirm):
-            return Run(node.action, self.top.picked) if entry == "1" else Step.INVALID
+            return self._run(node) if entry == "1" else Step.INVALID
         return Step.INVALID
+
+    def _run(self, node: Confirm) -> Run:
+        under = self.stack[-2] if len(self.stack) > 1 else None
+        source = self.tree.nodes[under.node] if under is not None else None
+        if under is None or not isinstance(source, Pick):
+            return Run(node.action, self.top.picked)
+        return Run(node.action, self.top.picked, under.path, source.source)
 
     def _menu(self, node: Menu, entry: str) -> Outcome | Step | Notice:
         index = _number(entry, len(node.choices))
         if index is None:
             return Step.INVALID
-        return self.enter(node.choices[index].target, self.top.picked)
+        return self.enter(node.choices[index].target, self.top.picked, entry)
 
     def _pick(self, node: Pick, entry: str) -> Outcome | Step | Notice:
         pages = paginate(node.title, self.items(node.source))
         page = pages[self.top.page]
         if entry == NEXT and self.top.page + 1 < len(pages):
-            self.stack.append(Frame(self.top.node, self.top.page + 1, self.top.picked))
+            self.stack.append(Frame(self.top.node, self.top.page + 1, self.top.picked, (*self.top.path, entry)))
             return Step.MOVED
         index = _number(entry, len(page))
         if index is None:
@@ -216,7 +234,7 @@ class _Walk:
         item = page[index]
         if item.refusal:
             return Notice(item.refusal)
-        return self.enter(node.target, item)
+        return self.enter(node.target, item, entry)
 
 
 def _number(entry: str, count: int) -> int | None:
@@ -227,25 +245,31 @@ def _number(entry: str, count: int) -> int | None:
     return value - 1 if 1 <= value <= count else None
 
 
-def walk(tree: Tree, inputs: Sequence[str], items: Items, replay: bool = False) -> Outcome:
-    """Where `inputs` lead from the root. Inputs after a final screen are ignored.
+def walk(tree: Tree, inputs: Sequence[str], items: Items, replay: bool = False,
+         notice: str | None = None) -> Outcome:
+    """Where `inputs` lead from the root. Inputs after a final screen are ignored, and a confirmation met before
+    the last input is never run (`LOST`): only a refused one lets a session go on, and its caller walks on
+    from the list instead.
 
     `replay`: the session's lists are read again (its state expired), so an entry refused now may have been
     open when the subscriber typed the inputs after it: the walk ends at that refusal rather than give those
-    inputs a meaning they did not have."""
+    inputs a meaning they did not have.
+    `notice`: a line for the top of the screen the inputs lead to (a refusal the caller met there)."""
     state = _Walk(tree, items, [Frame(tree.root)])
-    notice: str | None = None
+    line: str | None = None  # what the last input has to say on top of the screen
     for number, entry in enumerate(inputs, 1):
         result = state.step(entry.strip())
         if isinstance(result, Notice):
             if replay and number < len(inputs):
                 return Refuse(result.text)
-            notice = result.text
+            line = result.text
         elif isinstance(result, Step):
-            notice = INVALID if result is Step.INVALID else None
+            line = INVALID if result is Step.INVALID else None
+        elif isinstance(result, Run) and number < len(inputs):
+            return Refuse(LOST)
         else:
             return result
-    return Ask(screen(tree, state, notice))
+    return Ask(screen(tree, state, notice if notice is not None else line))
 
 
 # Screens ------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
     #121#                      accueil
     1 Changer de profil        -> profils: the profiles with their marks (actuel, non éligible)
         n (open)                  -> confirmer_profil: 1 Confirmer -> migrate_profile (END)
+                                     refused meanwhile -> profils again, read afresh, the reason on top (CON)
         n (refused)               -> profils again, the domain's reason in place of the title (CON)
     2 Mon profil et mes bonus  -> mon_profil (END)
     3 Mon solde                -> solde (END)
@@ -34,7 +35,7 @@ TREE = Tree(
         ),
         "profils": Pick("Choisissez votre profil :", source="profile_options", target="confirmer_profil"),
         "confirmer_profil": Confirm(
-            "Passer au profil {name} ? Migration gratuite, vos bonus en cours sont conservés.",
+            "Passer au profil {name} ? Changement de profil gratuit, vos bonus en cours sont conservés.",
             action="migrate_profile",
         ),
         "mon_profil": View("my_profile"),

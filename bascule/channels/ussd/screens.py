@@ -118,7 +118,9 @@ def my_profile(caller: Caller, picked: Item | None) -> str:
     lines = [f"- {b.label} : {_quantity(b, summary.balance.currency)} "
              f"jusqu'au {b.expires_at.astimezone(tz):%d/%m}" for b in summary.bonuses]
     head = [f"Profil {summary.profile.name}", "Bonus :" if lines else "Aucun bonus en cours."]
-    tail = [f"Changements de profil restants ce mois : {summary.migrations_left_this_month}"]
+    left = summary.migrations_left_this_month
+    tail = [f"Changements de profil restants ce mois-ci : {left}" if left else
+            "Plus de changement de profil possible ce mois-ci."]
     return _within(head, lines, tail)
 
 
@@ -157,16 +159,24 @@ VIEWS: dict[str, Callable[[Caller, Item | None], str]] = {
 # Actions: what a confirmation does -----------------------------------------------------------
 
 
-def migrate_profile(caller: Caller, picked: Item | None) -> str:
+@dataclass(frozen=True, slots=True)
+class Done:
+    """What an action says: the final screen, or a refusal shown on top of the list the item came from."""
+
+    text: str
+    refused: bool = False
+
+
+def migrate_profile(caller: Caller, picked: Item | None) -> Done:
     assert picked is not None
     try:
         migration = usecases.migrate_profile(caller.ctx, caller.principal, Channel.USSD, caller.msisdn, picked.key)
     except DomainError as refused:  # the domain has the last word: eligibility or the month's slot changed
-        return short_message(refused, profile=picked.name)
+        return Done(short_message(refused, profile=picked.name), refused=True)
     name = caller.ctx.catalog.profile(migration.to_profile_id).name
-    return f"Votre profil est maintenant {name}. Vos bonus en cours sont conservés."
+    return Done(f"Votre profil est maintenant {name}. Vos bonus en cours sont conservés.")
 
 
-ACTIONS: dict[str, Callable[[Caller, Item | None], str]] = {
+ACTIONS: dict[str, Callable[[Caller, Item | None], Done]] = {
     "migrate_profile": migrate_profile,
 }

@@ -3,6 +3,11 @@
 The state of a session holds the inputs already answered and the screen sent for them (a gateway
 retry gets the same screen and never runs an action twice), whether the session has ended, and
 every list already shown (so numbers keep their meaning for the rest of the session).
+
+A confirmation the domain refuses (the subscriber is no longer eligible, the month's changes were used
+meanwhile) does not end the session: the list comes back, read afresh, with the reason on top. The state
+then keeps `resume`: the inputs that lead to that list (`base`) and how many of the gateway's inputs are
+behind it (`after`), so the walk goes on from the list and never meets the refused confirmation again.
 """
 
 from __future__ import annotations
@@ -56,11 +61,13 @@ class Reply:
 
 @dataclass
 class Session:
-    """One walk of the menu for one caller, with the lists the session has already shown."""
+    """One walk of the menu for one caller, with the lists the session has already shown; `back` is set when an
+    action was refused and its list shown again (the inputs that lead to it)."""
 
     caller: Caller
     tree: Tree
     lists: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    back: tuple[str, ...] | None = None
 
     def items(self, source: str) -> Sequence[Item]:
         if source not in self.lists:
@@ -85,8 +92,19 @@ class Session:
         if isinstance(outcome, Show):
             return Reply.end(screens.VIEWS[outcome.view](self.caller, outcome.picked))
         if isinstance(outcome, Run):
-            return Reply.end(screens.ACTIONS[outcome.action](self.caller, outcome.picked))
+            return self.run(outcome)
         raise TypeError(outcome)
+
+    def run(self, outcome: Run) -> Reply:
+        done = screens.ACTIONS[outcome.action](self.caller, outcome.picked)
+        if not done.refused or outcome.back is None or outcome.source is None:
+            return Reply.end(done.text)
+        self.lists.pop(outcome.source, None)  # read again: the marks of its entries may have changed with the refusal
+        again = walk(self.tree, outcome.back, self.items, notice=done.text)
+        if not isinstance(again, Ask):
+            return Reply.end(done.text)
+        self.back = outcome.back
+        return Reply.ask(again.text)
 
 
 class UssdService:
@@ -104,9 +122,14 @@ class UssdService:
         if saved is not None and (saved.state["final"] or saved.state["inputs"] == inputs):
             return Reply(saved.state["final"], saved.state["screen"])
         lists = saved.state["lists"] if saved is not None else {}
+        resume = saved.state.get("resume") if saved is not None else None
+        walked = inputs if resume is None else [*resume["base"], *inputs[resume["after"]:]]
         session = Session(Caller(self.ctx, call.msisdn), self.tree, lists)
-        reply = session.answer(inputs, fresh=saved is None)
-        state = {"inputs": inputs, "final": reply.final, "screen": reply.text, "lists": session.lists}
+        reply = session.answer(walked, fresh=saved is None)
+        if session.back is not None:
+            resume = {"base": list(session.back), "after": len(inputs)}
+        state = {"inputs": inputs, "final": reply.final, "screen": reply.text, "lists": session.lists,
+                 "resume": resume}
         self.store.save(call.session_id, StoredSession(call.msisdn, state))
         return reply
 
