@@ -13,7 +13,7 @@ from bascule.evolutions.cycles import SLOT_SCOPE, exhaustion_status, open_cycles
 from bascule.evolutions.model import E164, Service, ServiceStatus
 from bascule.evolutions.ports import EvolutionsUnit as Unit
 from bascule.evolutions.quota import Bucket, Quota, draw, quota_of
-from bascule.evolutions.rules import metered_usage_charge
+from bascule.evolutions.rules import metered_usage_charge, monthly_slot_refusal, usage_charge_label
 from bascule.identity.model import Channel, Principal
 from bascule.kernel.calendar import Period, local_date, zone
 from bascule.kernel.errors import DomainError, ErrorCode
@@ -32,6 +32,8 @@ class ServiceView:
     period: Period
     quota: Quota
     changes_left_this_month: int
+    # Why no change request can be made this month (its slot is used), as the use case would refuse it.
+    month_refusal: DomainError | None = None
 
 
 def _account_zone(uow: Unit, account_id: str) -> str:
@@ -51,6 +53,7 @@ def view_of(ctx: Ctx, uow: Unit, service: Service, now: datetime) -> ServiceView
         period=period,
         quota=quota_of(uow.buckets.open_at(service.id, now)),
         changes_left_this_month=changes_left(ctx.catalog, used),
+        month_refusal=monthly_slot_refusal(ctx.catalog.b2b.monthly_change_limit, used, period),
     )
 
 
@@ -215,7 +218,7 @@ def _charge_metered(ctx: Ctx, uow: Unit, service: Service, instant: datetime, be
     period = Period.at(instant, zone(_account_zone(uow, service.account_id)))
     uow.charges.accumulate(
         once_key=f"usage:{service.id}:{period}", account_id=service.account_id, service_id=service.id,
-        period=str(period), kind="usage", description=f"Consommation au compteur, {period}", amount=added, at=instant,
+        period=str(period), kind="usage", description=usage_charge_label(period), amount=added, at=instant,
     )
 
 

@@ -154,7 +154,7 @@ def test_the_plan_change_notice_says_the_current_plan_stays_billed_in_full(
 ) -> None:
     state = bundle_service(plan_10gb_4g, left=2 * GIB, period=JUNE)
     result = ask(RequestedChanges(plan_id=plan_30gb_4g.id), state, date(2026, 6, 16), catalog)
-    assert "Votre forfait actuel (6,00 €) reste facturé en entier pour ce cycle" in result.notice
+    assert "Votre forfait actuel (6,00 € HT) reste facturé en entier pour ce cycle" in result.notice
 
 
 @pytest.mark.parametrize(

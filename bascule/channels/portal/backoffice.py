@@ -35,7 +35,13 @@ from bascule.context import Context
 from bascule.evolutions.services import get_service, list_services
 from bascule.evolutions.usecases import get_change_request, list_change_requests
 from bascule.identity.model import OPERATOR, Channel, Principal, PrincipalKind, StaffRole
-from bascule.identity.usecases import IssuedToken, create_staff, login_staff, open_operator_session
+from bascule.identity.usecases import (
+    IssuedToken,
+    account_details,
+    create_staff,
+    login_staff,
+    open_operator_session,
+)
 from bascule.kernel.calendar import Period, zone
 from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.kernel.messages_fr import message
@@ -174,7 +180,7 @@ def account_page(request: Request, account_id: str, actor: Principal = Depends(o
     return render(request, "backoffice/account.html", account=account, users=queries.users_of(ctx, actor, account_id),
                   services=services, changes=changes, statement=statement, tz=zone(account.timezone),
                   trail=readable(ctx, queries.audit_trail(ctx, actor, "account", account_id)), names=_names(ctx),
-                  catalog=ctx.catalog)
+                  catalog=ctx.catalog, billing_address=account_details(ctx, actor, account_id).billing_address)
 
 
 @router.get("/services/{service_id}")

@@ -58,6 +58,16 @@ Name = Annotated[str, Field(min_length=1, max_length=200), _checked("name", 200,
 # A password is compared, never trimmed; an empty one is a wrong one (401), as the use cases decide.
 Password = Annotated[str, Field(max_length=200), _checked("password", 200, trim=False, required=False),
                      _text_schema(200, required=True)]
+# The parts of a billing address: each one line of text, trimmed; the country an ISO 3166 alpha-2 code.
+AddressLine = Annotated[str, Field(min_length=1, max_length=200), _checked("line1", 200, trim=True, required=True),
+                        _text_schema(200, required=True)]
+OptionalAddressLine = Annotated[str, Field(max_length=200), _checked("line2", 200, trim=True, required=False),
+                                _text_schema(200, required=False)]
+PostalCode = Annotated[str, Field(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9][A-Za-z0-9 -]{0,15}$",
+                                  examples=["75011"])]
+City = Annotated[str, Field(min_length=1, max_length=100), _checked("city", 100, trim=True, required=True),
+                 _text_schema(100, required=True)]
+Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", examples=["FR"])]
 # E-mail and MSISDN: their shape is stated here, and checked by the use cases, which word the refusal.
 Email = Annotated[str, Field(max_length=320), _checked("email", 320, trim=True, required=False),
                   WithJsonSchema({"type": "string", "maxLength": 320, "pattern": EMAIL_PATTERN})]
