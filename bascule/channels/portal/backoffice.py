@@ -13,6 +13,7 @@ from fastapi.responses import Response
 
 from bascule.billing.usecases import account_charges
 from bascule.catalog.model import GIB
+from bascule.channels.login_throttle import login_status
 from bascule.channels.portal import queries
 from bascule.channels.portal.backoffice_audit import readable
 from bascule.channels.portal.sessions import BACKOFFICE, PortalSession
@@ -126,31 +127,22 @@ def login(request: Request, email: str = Form(default=""), password: str = Form(
         issued = _staff_login(portal, email, password, address) if email.strip() else _token_login(
             portal, token, address)
     except DomainError as error:
-        status = 429 if error.code is ErrorCode.TOO_MANY_REQUESTS else 401
-        return render(request, "backoffice/login.html", status=status, error=message(error),
+        return render(request, "backoffice/login.html", status=login_status(error), error=message(error),
                       closed=fingerprint(portal.settings) is None, suite=_next(suite), email=email)
     session.log_in(BACKOFFICE, issued.token)
     return see_other(_next(suite))
 
 
 def _staff_login(portal: Portal, email: str, password: str, address: str) -> IssuedToken:
-    portal.throttle.check(BACKOFFICE, email, address)
-    try:
-        issued = login_staff(portal.ctx, email, password, Channel.BACKOFFICE)
-    except DomainError:
-        portal.throttle.failed(BACKOFFICE, email, address)
-        raise
-    portal.throttle.succeeded(BACKOFFICE, email, address)
-    return issued
+    with portal.throttle.attempt(BACKOFFICE, email, address):
+        return login_staff(portal.ctx, email, password, Channel.BACKOFFICE)
 
 
 def _token_login(portal: Portal, token: str, address: str) -> IssuedToken:
     expected = fingerprint(portal.settings)
-    portal.throttle.check(BACKOFFICE, "operateur", address)
-    if expected is None or not is_operator_token(portal.settings, token.strip()):
-        portal.throttle.failed(BACKOFFICE, "operateur", address)
-        raise DomainError(ErrorCode.UNAUTHENTICATED, "Jeton opérateur incorrect.")
-    portal.throttle.succeeded(BACKOFFICE, "operateur", address)
+    with portal.throttle.attempt(BACKOFFICE, "operateur", address):
+        if expected is None or not is_operator_token(portal.settings, token.strip()):
+            raise DomainError(ErrorCode.UNAUTHENTICATED, "Jeton opérateur incorrect.")
     return open_operator_session(portal.ctx, expected, address)
 
 

@@ -18,6 +18,7 @@ from bascule.billing.billrun import invoice_document, invoices_of
 from bascule.billing.usecases import account_charges
 from bascule.catalog.model import GIB, Plan, PlanKind, Radio
 from bascule.channels.documents.invoice import invoice_body_html, invoice_css, invoice_pdf
+from bascule.channels.login_throttle import login_status
 from bascule.channels.portal import queries
 from bascule.channels.portal.formatting import volume
 from bascule.channels.portal.sessions import CENTRE, PortalSession
@@ -121,17 +122,11 @@ def login(request: Request, email: str = Form(default=""), password: str = Form(
     portal = portal_of(request)
     address = client_address(request)
     try:
-        portal.throttle.check(CENTRE, email, address)
-        try:
+        with portal.throttle.attempt(CENTRE, email, address):
             issued = login_user(portal.ctx, email, password, Channel.PORTAL)
-        except DomainError:
-            portal.throttle.failed(CENTRE, email, address)
-            raise
     except DomainError as error:
-        status = 429 if error.code is ErrorCode.TOO_MANY_REQUESTS else 401
-        return render(request, "centre/login.html", status=status, email=email, error=message(error),
+        return render(request, "centre/login.html", status=login_status(error), email=email, error=message(error),
                       suite=safe_next(suite, CENTRE))
-    portal.throttle.succeeded(CENTRE, email, address)
     session.log_in(CENTRE, issued.token)
     return see_other(safe_next(suite, CENTRE))
 
