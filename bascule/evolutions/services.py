@@ -10,7 +10,7 @@ from bascule.audit.trail import record
 from bascule.catalog.model import Catalog, Plan, PlanKind
 from bascule.context import Context
 from bascule.evolutions.cycles import SLOT_SCOPE, exhaustion_status, open_cycles, status_for
-from bascule.evolutions.model import E164, Service, ServiceStatus
+from bascule.evolutions.model import Service, ServiceStatus
 from bascule.evolutions.ports import EvolutionsUnit as Unit
 from bascule.evolutions.quota import Bucket, Quota, draw, quota_of
 from bascule.evolutions.rules import metered_usage_charge, monthly_slot_refusal, usage_charge_label
@@ -18,6 +18,7 @@ from bascule.identity.model import Channel, Principal
 from bascule.kernel.calendar import Period, local_date, zone
 from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.kernel.ids import new_id
+from bascule.kernel.msisdn import require_msisdn
 
 Ctx = Context[Unit]  # the context as these use cases see it: their ports, no database
 
@@ -101,8 +102,7 @@ def create_service(
     plan = ctx.catalog.plan(plan_id)
     ctx.catalog.network(network)
     ctx.catalog.apn(apn)
-    if not E164.match(msisdn):
-        raise DomainError(ErrorCode.VALIDATION_ERROR, "Le MSISDN doit être au format E.164 (+33612345678).")
+    msisdn = require_msisdn(msisdn)
     now = ctx.clock.now()
     with ctx.uow() as uow:
         tz = zone(_account_zone(uow, account_id))

@@ -16,18 +16,15 @@ from bascule.catalog.model import Bonus, BonusKind, BonusTrigger, Profile
 from bascule.kernel.calendar import Period, add_days
 from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.kernel.money import Money, minor_units
+from bascule.kernel.msisdn import require_msisdn as require_line_msisdn
 from bascule.prepaid.model import BonusBucket
 
-E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 DECIMAL = re.compile(r"^-?\d{1,15}(\.\d{1,15})?$")
 MIGRATION_SLOT_SCOPE = "profile-migration"
 
 
 def require_msisdn(msisdn: str) -> str:
-    value = msisdn.strip()
-    if not E164.match(value):
-        raise DomainError(ErrorCode.VALIDATION_ERROR, "Le MSISDN doit être au format E.164 (+2250701020304).")
-    return value
+    return require_line_msisdn(msisdn, example="+2250701020304")  # Line B's lines are in Côte d'Ivoire
 
 
 def to_minor(money: Money) -> int:

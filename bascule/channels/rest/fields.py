@@ -14,14 +14,16 @@ from pydantic import AfterValidator, Field, WithJsonSchema
 
 from bascule.kernel.errors import DomainError
 from bascule.kernel.messages_fr import message
+from bascule.kernel.msisdn import DIGITS as MSISDN_DIGITS
+from bascule.kernel.msisdn import E164_PATTERN
 from bascule.kernel.text import ONE_LINE_PATTERN, clean_text
 
 # Our ids (`svc_0661…`) and the catalogue's (`data-10g-4g`), as they appear in paths and bodies.
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 ID_MAX = 64
 # An E.164 number; in a path its '+' may come URL-encoded (%2B) or not at all.
-MSISDN_PATTERN = r"^\+[1-9][0-9]{7,14}$"
-MSISDN_IN_PATH_PATTERN = r"^\+?[1-9][0-9]{7,14}$"
+MSISDN_PATTERN = E164_PATTERN
+MSISDN_IN_PATH_PATTERN = rf"^\+?{MSISDN_DIGITS}$"
 PERIOD_PATTERN = r"^2[0-9]{3}-(0[1-9]|1[0-2])$"  # YYYY-MM from 2000 on: older zone offsets break day arithmetic
 # What the audit trail files events under: a kind of entity, and its id (ours, or a subscriber's MSISDN).
 ENTITY_KIND_PATTERN = r"^[a-z][a-z_]{0,31}$"
