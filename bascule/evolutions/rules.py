@@ -236,6 +236,11 @@ def monthly_slot_refusal(limit: int, slots_used: int, period: Period) -> DomainE
     return None if slots_used < limit else monthly_limit_reached(limit, period)
 
 
+def recurring_key(service_id: str, period: Period | str) -> str:
+    """The once-key of a cycle's recurring line: a cycle is charged once, however many times it is opened."""
+    return f"recurring:{service_id}:{period}"
+
+
 def first_cycle_charge(plan: Plan, activated_on: date, period: Period, catalog: Catalog) -> ChargeLine:
     """The recurring line of a cycle, prorated when the service starts after the first day."""
     fraction = remaining_fraction(activated_on, period) if activated_on in period else None

@@ -427,3 +427,11 @@ def test_a_request_survives_its_stored_form() -> None:
     changes = RequestedChanges(plan_id="data-30go-5g", radio=Radio.G5, network="sfr", ceiling_bytes=None)
     assert changes.as_dict() == {"plan_id": "data-30go-5g", "radio": "5G", "network": "sfr"}
     assert RequestedChanges.from_dict(changes.as_dict()) == changes
+
+
+def test_a_cycles_recurring_line_has_one_once_key_per_service_and_month():
+    from bascule.evolutions.rules import recurring_key
+    from bascule.kernel.calendar import Period
+
+    assert recurring_key("svc_1", Period.parse("2026-06")) == "recurring:svc_1:2026-06"
+    assert recurring_key("svc_1", "2026-06") == recurring_key("svc_1", Period.parse("2026-06"))
