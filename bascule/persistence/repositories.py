@@ -18,7 +18,7 @@ from bascule.evolutions.quota import Bucket, BucketKind
 from bascule.identity.model import Account, BillingAddress, Role, User
 from bascule.identity.ports import StoredToken
 from bascule.kernel.ids import new_id
-from bascule.kernel.money import Money
+from bascule.kernel.money import Money, stored
 from bascule.persistence import tables as t
 
 _IGNORING_CONFLICT: dict[tuple[str, str], Any] = {}
@@ -566,16 +566,10 @@ def _charge(row: Row[Any]) -> StoredCharge:
         period=row.period,
         kind=row.kind,
         description=row.description,
-        amount=Money(Decimal(row.amount).quantize(Decimal(1).scaleb(-_places(row.currency))), row.currency),
+        amount=stored(row.amount, row.currency),
         at=row.at,
         change_request_id=row.change_request_id,
     )
-
-
-def _places(currency: str) -> int:
-    from bascule.kernel.money import minor_units
-
-    return minor_units(currency)
 
 
 class _Deferring(_Repository):

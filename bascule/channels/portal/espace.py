@@ -7,7 +7,6 @@ outbox's SMS, one-time codes included, so that a visitor can log in. Outside the
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -34,7 +33,7 @@ from bascule.identity.model import SYSTEM, Channel, Principal, PrincipalKind
 from bascule.kernel.calendar import zone
 from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.kernel.messages_fr import message
-from bascule.kernel.money import Money, minor_units
+from bascule.kernel.money import from_minor
 from bascule.kernel.msisdn import normalise_msisdn
 from bascule.notifications.senders import SMS
 from bascule.prepaid.model import BonusBucket
@@ -67,7 +66,7 @@ def _msisdn(principal: Principal) -> str:
 
 def bonus_amount(bucket: BonusBucket, currency: str) -> str:
     if bucket.kind is BonusKind.CREDIT:
-        return Money(Decimal(bucket.remaining).scaleb(-minor_units(currency)), currency).french()
+        return from_minor(bucket.remaining, currency).french()
     if bucket.kind is BonusKind.DATA:
         return formatting.volume(bucket.remaining)
     if bucket.kind is BonusKind.VOICE:
