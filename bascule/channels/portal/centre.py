@@ -305,11 +305,7 @@ def changes_from(ctx: Context, view: ServiceView, values: dict[str, str]) -> Req
     plan_id: str | None = None
     radio_change: Radio | None = None
     if plan.kind is PlanKind.BUNDLE and values["volume"] and _number(values["volume"], "Volume") != plan.data_bytes:
-        wanted = _number(values["volume"], "Volume")
-        matching = [p for p in ctx.catalog.plans if p.kind is plan.kind and p.data_bytes == wanted and p.radio is radio]
-        if not matching:
-            raise DomainError(ErrorCode.NO_SUCH_PLAN)
-        plan_id = matching[0].id
+        plan_id = ctx.catalog.plan_by_volume(plan.kind, _number(values["volume"], "Volume"), radio).id
     elif radio is not plan.radio:
         radio_change = radio
     ceiling: int | None = None
