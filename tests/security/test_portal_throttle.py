@@ -79,3 +79,18 @@ def test_a_success_clears_the_identifier_but_not_the_address(redis_url):
         pass  # one failure since the success: under the limit of two
     fail(throttle, "chef-b@example.fr")  # the address's third failure in all
     refused(throttle, "chef-a@example.fr")
+
+
+@pytest.mark.parametrize("store", ["memory", "redis"])
+def test_a_password_typed_again_is_counted_step_by_step(store, redis_url):
+    clock = SettableClock(START)
+    throttle = build_portal_throttle(settings(redis_url if store == "redis" else None), clock)
+    throttle.check("confirmation", "usr_1", "203.0.113.9")
+    throttle.failed("confirmation", "usr_1", "203.0.113.9")
+    throttle.succeeded("confirmation", "usr_1", "203.0.113.9")  # clears the user's count
+    throttle.failed("confirmation", "usr_1", "203.0.113.9")
+    throttle.check("confirmation", "usr_1", "203.0.113.9")
+    throttle.failed("confirmation", "usr_1", "203.0.113.9")
+    with pytest.raises(DomainError) as refused:
+        throttle.check("confirmation", "usr_1", "203.0.113.9")
+    assert refused.value.explicit_detail == "Trop de tentatives de connexion infructueuses. Réessayez dans 3 minutes."
