@@ -10,7 +10,6 @@ import pytest
 from bascule.catalog.loader import load
 from bascule.catalog.model import GIB, Catalog, Plan, PlanKind, Radio
 
-
 DATABASE_FIXTURES = frozenset({"database_url", "session_context", "server_url"})  # what `ctx` and `http` stand on
 
 
