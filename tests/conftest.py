@@ -21,9 +21,9 @@ from bascule.context import Context
 from bascule.kernel.clock import SettableClock
 from bascule.persistence.tables import metadata
 from bascule.settings import Settings
+from tests.support.logins import ADMIN_TOKEN, OPERATOR
 from tests.support.servers import live_server
 
-ADMIN_TOKEN = "test-operator-token"
 USSD_TOKEN = "test-ussd-token"  # as in production: outside the demo, POST /ussd is closed without a token
 START = datetime.fromisoformat("2026-06-16T09:00:00+02:00")
 
@@ -134,4 +134,4 @@ def http(server_url: str, ctx: Context) -> Iterator[httpx.Client]:
 
 @pytest.fixture
 def operator_headers() -> dict[str, str]:
-    return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    return dict(OPERATOR)
