@@ -75,6 +75,9 @@ def session_context(settings: Settings, clock: SettableClock) -> Iterator[Contex
 
 
 def wipe(ctx: Context) -> None:
+    """Every table emptied, in one transaction. Measured: 4 ms on SQLite, 8 ms on PostgreSQL (TRUNCATE: 500 ms), a
+    few seconds over the whole suite. A rolled-back transaction per test would save little of that, and most tests
+    cannot use one: the live server, the workers and the concurrency tests work on connections of their own."""
     with ctx.engine.begin() as connection:
         for table in reversed(metadata.sorted_tables):
             connection.execute(table.delete())
