@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,7 +14,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import create_engine, text
 
 from bascule.bootstrap import build_context, upgrade_schema
@@ -25,8 +21,9 @@ from bascule.context import Context
 from bascule.kernel.clock import SettableClock
 from bascule.persistence.tables import metadata
 from bascule.settings import Settings
+from tests.support.logins import ADMIN_TOKEN, OPERATOR
+from tests.support.servers import live_server
 
-ADMIN_TOKEN = "test-operator-token"
 USSD_TOKEN = "test-ussd-token"  # as in production: outside the demo, POST /ussd is closed without a token
 START = datetime.fromisoformat("2026-06-16T09:00:00+02:00")
 
@@ -78,6 +75,9 @@ def session_context(settings: Settings, clock: SettableClock) -> Iterator[Contex
 
 
 def wipe(ctx: Context) -> None:
+    """Every table emptied, in one transaction. Measured: 4 ms on SQLite, 8 ms on PostgreSQL (TRUNCATE: 500 ms), a
+    few seconds over the whole suite. A rolled-back transaction per test would save little of that, and most tests
+    cannot use one: the live server, the workers and the concurrency tests work on connections of their own."""
     with ctx.engine.begin() as connection:
         for table in reversed(metadata.sorted_tables):
             connection.execute(table.delete())
@@ -95,53 +95,25 @@ def ctx(session_context: Context, clock: SettableClock) -> Context:
     return session_context
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def server_url(settings: Settings, session_context: Context) -> Iterator[str]:
     """The real app behind uvicorn on a loopback port, for the whole session."""
     from bascule.channels.rest.app import create_app
 
-    port = _free_port()
-    config = uvicorn.Config(create_app(settings, session_context), host="127.0.0.1", port=port,
-                            log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with live_server(create_app(settings, session_context)) as url:
+        yield url
 
 
 @contextmanager
-def live_server(settings: Settings, clock: Any) -> Iterator[httpx.Client]:
+def other_app(settings: Settings, clock: Any) -> Iterator[httpx.Client]:
     """Another app on the same database and clock, with its own settings (token, Redis, catalogue, demo)."""
     from bascule.channels.rest.app import create_app
 
     ctx = build_context(settings, clock)
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, ctx), host="127.0.0.1", port=_free_port(),
-                                           log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline, "the extra server did not start"
-        time.sleep(0.02)
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{server.config.port}", timeout=30) as client:
+        with live_server(create_app(settings, ctx)) as url, httpx.Client(base_url=url, timeout=30) as client:
             yield client
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         ctx.engine.dispose()
 
 
@@ -151,7 +123,7 @@ def other_server(settings: Settings, clock: SettableClock, ctx: Context) -> Call
     main one's (the database is clean, as for `http`)."""
 
     def start(**changes: Any) -> Any:
-        return live_server(settings.model_copy(update=changes), clock)
+        return other_app(settings.model_copy(update=changes), clock)
 
     return start
 
@@ -165,4 +137,4 @@ def http(server_url: str, ctx: Context) -> Iterator[httpx.Client]:
 
 @pytest.fixture
 def operator_headers() -> dict[str, str]:
-    return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    return dict(OPERATOR)

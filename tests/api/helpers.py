@@ -7,14 +7,10 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import ADMIN_TOKEN
+from tests.support.logins import OPERATOR, account_user, bearer
 
-OPERATOR = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+__all__ = ["OPERATOR", "bearer"]  # the operator's headers and a bearer token, for the API tests
 GIB = 1024**3
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def ok(response: httpx.Response, status: int = 200) -> Any:
@@ -38,11 +34,8 @@ def make_customer(http: httpx.Client, name: str = "Transports Exemple", tag: str
     ok(http.post(f"/api/v1/admin/accounts/{account['id']}/users",
                  json={"email": f"lecteur-{tag}@example.fr", "password": "lecture-secret", "role": "viewer"},
                  headers=OPERATOR), 201)
-    manager = ok(http.post("/api/v1/auth/login",
-                           json={"email": f"chef-{tag}@example.fr", "password": "gestion-secret"}))
-    viewer = ok(http.post("/api/v1/auth/login",
-                          json={"email": f"lecteur-{tag}@example.fr", "password": "lecture-secret"}))
-    return Customer(account["id"], bearer(manager["token"]), bearer(viewer["token"]))
+    return Customer(account["id"], account_user(http, f"chef-{tag}@example.fr", "gestion-secret"),
+                    account_user(http, f"lecteur-{tag}@example.fr", "lecture-secret"))
 
 
 def make_service(http: httpx.Client, account_id: str, plan_id: str = "data-10go-4g", msisdn: str = "+33612345678",
@@ -107,8 +100,7 @@ def line_a_state(http: httpx.Client, account_id: str, period: str | None = None)
 
 def login_again(http: httpx.Client, tag: str = "a") -> dict[str, str]:
     """A fresh manager token (tokens last 12 hours, so a test that moves the clock on logs in again)."""
-    token = ok(http.post("/api/v1/auth/login", json={"email": f"chef-{tag}@example.fr", "password": "gestion-secret"}))
-    return bearer(token["token"])
+    return account_user(http, f"chef-{tag}@example.fr", "gestion-secret")
 
 
 def settled(http: httpx.Client, request: Any, headers: dict[str, str], seconds: float = 15.0) -> Any:

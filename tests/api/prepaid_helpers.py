@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import httpx
 
-from tests.api.helpers import OPERATOR, bearer, ok
+from tests.api.helpers import OPERATOR, ok
+from tests.support.logins import last_code
+from tests.support.logins import subscriber as login
+
+__all__ = ["last_code", "login"]  # a subscriber's code and login, for the Line B API tests
 
 LAST_MONTH_DAY = "2026-05-20T12:00:00+00:00"  # the test clock starts on 2026-06-16
 
@@ -56,21 +59,6 @@ def with_last_month_consumption(http: httpx.Client, msisdn: str, profile_id: str
     if consumed:
         consume(http, msisdn, consumed, LAST_MONTH_DAY)
     return ok(http.get(f"/api/v1/subscribers/{msisdn}", headers=OPERATOR))
-
-
-def last_code(http: httpx.Client, msisdn: str) -> str:
-    messages = ok(http.get("/api/v1/admin/notifications", params={"to": msisdn}, headers=OPERATOR))
-    for message in messages:
-        found = re.search(r"\b(\d{6})\b", message["body"])
-        if found:
-            return found.group(1)
-    raise AssertionError(f"no code sent to {msisdn}: {messages}")
-
-
-def login(http: httpx.Client, msisdn: str) -> dict[str, str]:
-    ok(http.post("/api/v1/auth/otp", json={"msisdn": msisdn}), 202)
-    token = ok(http.post("/api/v1/auth/login", json={"msisdn": msisdn, "otp": last_code(http, msisdn)}))
-    return bearer(token["token"])
 
 
 def problem(response: httpx.Response, status: int, code: str) -> Any:

@@ -14,7 +14,6 @@ from tests.api.helpers import (
     OPERATOR,
     PASSWORD,
     add_user,
-    bearer,
     expect_problem,
     line_a_state,
     make_service,
@@ -23,6 +22,7 @@ from tests.api.helpers import (
     set_clock,
     settled,
 )
+from tests.support.logins import account_user
 
 REBOOT = ("Les modifications sont immédiates. Pour qu'elles soient prises en compte sur la carte SIM, "
           "redémarrez votre équipement.")
@@ -40,10 +40,8 @@ class World:
     def move_clock(self, http, instant: str) -> None:
         """Move the test clock, then log in again: tokens live twelve hours."""
         set_clock(http, instant)
-        self.manager = bearer(ok(http.post("/api/v1/auth/login", json={
-            "email": f"chef-{self.tag}@example.fr", "password": PASSWORD}))["token"])
-        self.viewer = bearer(ok(http.post("/api/v1/auth/login", json={
-            "email": f"lecteur-{self.tag}@example.fr", "password": "lecture-secret"}))["token"])
+        self.manager = account_user(http, f"chef-{self.tag}@example.fr", PASSWORD)
+        self.viewer = account_user(http, f"lecteur-{self.tag}@example.fr", "lecture-secret")
 
 
 def world(http, plan_id: str = "data-10go-4g", tag: str = "a", msisdn: str = "+33612345678",

@@ -11,7 +11,6 @@ import pytest
 from tests.api.helpers import (
     OPERATOR,
     PASSWORD,
-    bearer,
     expect_problem,
     line_a_state,
     make_customer,
@@ -20,6 +19,7 @@ from tests.api.helpers import (
     ok,
     set_clock,
 )
+from tests.support.logins import account_user
 
 
 def keyed(headers: dict[str, str], key: str) -> dict[str, str]:
@@ -194,8 +194,7 @@ def test_the_same_user_retrying_after_a_new_login_is_not_charged_twice(http):
     body = {"topup_id": "recharge-1go", "password": PASSWORD}
     first = http.post(path, json=body, headers=keyed(customer.manager, "achat-1"))
     assert first.status_code == 201
-    again_token = bearer(ok(http.post("/api/v1/auth/login", json={"email": "chef-a@example.fr",
-                                                                    "password": PASSWORD}))["token"])
+    again_token = account_user(http, "chef-a@example.fr", PASSWORD)
     retry = http.post(path, json=body, headers=keyed(again_token, "achat-1"))
     topups = [line for line in line_a_state(http, customer.account_id)["charges"]["lines"] if line["kind"] == "topup"]
     assert len(topups) == 1

@@ -10,6 +10,7 @@ from tests.api.helpers import ok
 from tests.browser.conftest import screenshot
 from tests.browser.journeys import confirm_with_password, heading, login_centre, nav
 from tests.portal.helpers import make_business
+from tests.support.logins import account_user
 
 REBOOT = "Pour qu'elles soient prises en compte sur la carte SIM, redémarrez votre équipement."
 
@@ -94,8 +95,7 @@ def test_change_the_mno_with_its_fee(http, page):
 
 def test_a_used_monthly_slot_is_said_before_any_form_with_the_next_date(http, page):
     business = make_business(http)
-    token = ok(http.post("/api/v1/auth/login", json={"email": business.manager[0], "password": business.manager[1]}))
-    headers = {"Authorization": f"Bearer {token['token']}"}
+    headers = account_user(http, *business.manager)
     created = ok(http.post(f"/api/v1/services/{business.service_id}/change-requests",
                            json={"changes": {"radio": "5G"}}, headers=headers), 201)
     ok(http.post(f"/api/v1/change-requests/{created['id']}/confirm", json={"password": business.manager[1]},

@@ -9,11 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -24,38 +20,18 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.servers import environment_without_bascule, free_port, kill, start_serving
+
 OPERATOR_TOKEN = "crash-retry-operator-token"
 OPERATOR = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
 LINES = 24
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _start(database_url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("BASCULE_")}
-    env |= {"BASCULE_DATABASE_URL": database_url, "BASCULE_ADMIN_TOKEN": OPERATOR_TOKEN,
-            "BASCULE_NETWORK_FAULTS": json.dumps({"orange": {"latency_ms": 400}}), "BASCULE_THREADS": "32"}
-    with log.open("ab") as output:
-        process = subprocess.Popen([sys.executable, "-m", "bascule", "serve", "--port", str(port)], env=env,
-                                   stdout=output, stderr=output)
-    deadline = time.monotonic() + 60
-    while True:
-        assert process.poll() is None, log.read_text()[-3000:]
-        assert time.monotonic() < deadline, "the server did not answer within 60 s"
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.TransportError:
-            time.sleep(0.2)
-
-
-def _kill(process: subprocess.Popen[bytes]) -> None:
-    process.send_signal(signal.SIGKILL)
-    process.wait(timeout=30)
+    env = environment_without_bascule(
+        BASCULE_DATABASE_URL=database_url, BASCULE_ADMIN_TOKEN=OPERATOR_TOKEN,
+        BASCULE_NETWORK_FAULTS=json.dumps({"orange": {"latency_ms": 400}}), BASCULE_THREADS="32")
+    return start_serving(port, env, log)
 
 
 def _lines(client: httpx.Client) -> tuple[str, list[dict[str, Any]]]:
@@ -90,7 +66,7 @@ def _confirm_all(base: str, requests: list[dict[str, Any]], kill_after: float,
         thread.start()
     start.wait()
     time.sleep(kill_after)
-    _kill(process)
+    kill(process)
     for thread in threads:
         thread.join(timeout=60)
     return answers
@@ -101,7 +77,7 @@ def test_every_confirmation_lost_in_a_crash_is_retried_to_its_first_outcome_and_
     if database_url.startswith("sqlite"):
         database_url = f"sqlite:///{tmp_path / 'crash.db'}"
     log = tmp_path / "serve.log"
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = _start(database_url, port, log)
     try:
@@ -117,7 +93,7 @@ def test_every_confirmation_lost_in_a_crash_is_retried_to_its_first_outcome_and_
             retries = {request_id: future.result() for request_id, future in sent.items()}
             charges = client.get(f"/api/v1/accounts/{account_id}/charges", headers=OPERATOR).json()["lines"]
     finally:
-        _kill(server)
+        kill(server)
     lost = [request_id for request_id, answer in answers.items() if answer is None]
     assert lost, "the kill came after every answer: nothing was lost"
     assert {request_id: retry.status_code for request_id, retry in retries.items()} == {

@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.portal.helpers import login_centre, text_of
+from tests.support.servers import environment_without_bascule, free_port, serving_process, stop, wait_until_up
 
 OPERATOR_TOKEN = "serve-processes-operator-token"
 MANAGER = ("gestionnaire@demo.bascule.test", "demo-gestion")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _server_processes(parent: int) -> list[int]:
@@ -44,46 +36,15 @@ def _server_processes(parent: int) -> list[int]:
 
 def _environment(tmp_path: Path) -> dict[str, str]:
     """None of this machine's BASCULE_ settings; a SQLite file of its own (a demo data set needs an empty one)."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("BASCULE_")}
-    return env | {"BASCULE_DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}",
-                  "BASCULE_ADMIN_TOKEN": OPERATOR_TOKEN, "BASCULE_LOG_LEVEL": "INFO"}
-
-
-def _wait_until_up(base: str, process: subprocess.Popen[bytes], describe: Callable[[], str]) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        assert process.poll() is None, describe()
-        assert time.monotonic() < deadline, "the server did not answer within 60 s"
-        try:
-            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.2)
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=30)
+    return environment_without_bascule(BASCULE_DATABASE_URL=f"sqlite:///{tmp_path / 'served.db'}",
+                                       BASCULE_ADMIN_TOKEN=OPERATOR_TOKEN, BASCULE_LOG_LEVEL="INFO")
 
 
 @pytest.fixture
 def two_processes(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]]:
-    port = _free_port()
     log = tmp_path / "serve.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen([sys.executable, "-m", "bascule", "serve", "--demo", "--workers", "2",
-                                    "--port", str(port)], env=_environment(tmp_path), cwd=tmp_path, stdout=output,
-                                   stderr=output)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(base, process, log.read_text)
+    with serving_process(_environment(tmp_path), log, "--demo", "--workers", "2", cwd=tmp_path) as (base, process):
         yield base, process, log
-    finally:
-        _stop(process)
 
 
 def _on_fresh_connections(base: str, path: str, times: int, **client: object) -> list[httpx.Response]:
@@ -151,19 +112,19 @@ def test_the_served_processes_log_each_request_once_without_its_query_string(two
 
 @pytest.mark.slow
 def test_serve_without_the_demo_or_a_ussd_token_keeps_ussd_closed_and_says_why(tmp_path):
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     with subprocess.Popen([sys.executable, "-m", "bascule", "serve", "--port", str(port)],
                           env=_environment(tmp_path), cwd=tmp_path, stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE) as process:
         assert process.stderr is not None
         try:
-            _wait_until_up(base, process, lambda: process.stderr.read().decode())  # type: ignore[union-attr]
+            wait_until_up(base, process, lambda: process.stderr.read().decode())  # type: ignore[union-attr]
             refused = httpx.post(base + "/ussd", data={"sessionId": "s1", "serviceCode": "#121#",
                                                        "phoneNumber": "+2250701020304", "text": ""})
             assert (refused.status_code, refused.text) == (401, "Unauthorized")
         finally:
-            _stop(process)
+            stop(process)
         told = process.stderr.read().decode().splitlines()
     assert ("bascule serve: POST /ussd answers 401 to every call until BASCULE_USSD_TOKEN is set "
             "(the gateway sends it); --demo opens it without one") in told

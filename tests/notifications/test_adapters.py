@@ -28,9 +28,10 @@ from bascule.notifications import (
 )
 from bascule.notifications.model import Notification
 from bascule.observability.logs import configure_logging, json_formatter
-from tests.conftest import START, _free_port
+from tests.conftest import START
 from tests.notifications.conftest import queue, rows
 from tests.notifications.test_outbox import policy
+from tests.support.servers import free_port
 
 MSISDN = "+2250701020304"
 
@@ -65,7 +66,7 @@ class Mailbox:
 @pytest.fixture
 def smtp_server() -> Iterator[tuple[str, Mailbox]]:
     mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     try:
         yield f"smtp://127.0.0.1:{controller.port}", mailbox
@@ -106,7 +107,7 @@ def test_an_smtp_refusal_of_the_recipient_is_final(smtp_server):
 
 def test_an_smtp_server_that_is_down_is_a_retryable_failure():
     with pytest.raises(DeliveryError) as down:
-        SmtpSender(f"smtp://127.0.0.1:{_free_port()}", "no-reply@bascule.test", timeout=2).send(message())
+        SmtpSender(f"smtp://127.0.0.1:{free_port()}", "no-reply@bascule.test", timeout=2).send(message())
     assert down.value.retryable is True
 
 
@@ -195,7 +196,7 @@ def test_sms_through_the_outbox_is_retried_after_a_gateway_error_then_sent(ctx, 
 
 def test_an_unreachable_gateway_is_a_retryable_failure():
     with pytest.raises(DeliveryError) as down:
-        SmsHttpSender(f"http://127.0.0.1:{_free_port()}/sms", None, timeout=2).send(message("sms", MSISDN))
+        SmsHttpSender(f"http://127.0.0.1:{free_port()}/sms", None, timeout=2).send(message("sms", MSISDN))
     assert down.value.retryable is True
 
 

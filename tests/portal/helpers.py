@@ -10,15 +10,11 @@ from typing import Any
 import httpx
 
 from tests.api.helpers import OPERATOR, ok
+from tests.support.logins import centre_user, csrf_of, submit
 
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+__all__ = ["csrf_of", "submit"]  # forms with their CSRF token, for the portal tests
+
 GIB = 1024**3
-
-
-def csrf_of(page: httpx.Response) -> str:
-    found = CSRF.search(page.text)
-    assert found is not None, f"no CSRF token in {page.url}"
-    return found.group(1)
 
 
 def text_of(page: httpx.Response) -> str:
@@ -31,18 +27,8 @@ def browser(server_url: str) -> httpx.Client:
     return httpx.Client(base_url=server_url, timeout=30, follow_redirects=False)
 
 
-def submit(client: httpx.Client, form_page: str, action: str, data: dict[str, Any],
-           headers: dict[str, str] | None = None) -> httpx.Response:
-    """GET the page holding the form, then POST the form with its CSRF token."""
-    token = csrf_of(client.get(form_page))
-    return client.post(action, data={**data, "csrf_token": token}, headers=headers)
-
-
 def login_centre(client: httpx.Client, email: str, password: str, suite: str = "") -> httpx.Response:
-    data = {"email": email, "password": password}
-    if suite:
-        data["suite"] = suite
-    return submit(client, "/centre-operations/connexion", "/centre-operations/connexion", data)
+    return centre_user(client, email, password, suite)
 
 
 @dataclass

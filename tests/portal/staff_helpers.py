@@ -7,7 +7,7 @@ import httpx
 from bascule.context import Context
 from bascule.identity.model import OPERATOR, Channel, StaffMember, StaffRole
 from bascule.identity.usecases import create_staff
-from tests.portal.helpers import submit
+from tests.support.logins import staff
 
 AGENT = ("awa.kone@operateur.test", "agent-secret", "Awa Koné")
 SUPERVISOR = ("marc.dupont@operateur.test", "super-secret", "Marc Dupont")
@@ -18,4 +18,4 @@ def make_staff(ctx: Context, who: tuple[str, str, str], role: StaffRole) -> Staf
 
 
 def login_staff(client: httpx.Client, who: tuple[str, str, str]) -> httpx.Response:
-    return submit(client, "/back-office/connexion", "/back-office/connexion", {"email": who[0], "password": who[1]})
+    return staff(client, who[0], who[1])

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from tests.api.helpers import OPERATOR, ok
-from tests.conftest import ADMIN_TOKEN
 from tests.portal.helpers import browser, login_centre, make_business, submit, text_of
 from tests.portal.test_espace import MSISDN, make_subscriber
+from tests.support.logins import operator_in_back_office
 
 
 def test_the_operator_finds_an_account_a_service_and_a_subscriber_and_reads_their_trails(http, server_url):
@@ -18,7 +18,7 @@ def test_the_operator_finds_an_account_a_service_and_a_subscriber_and_reads_thei
         submit(customer, created.headers["location"], f"{created.headers['location']}/confirmer",
                {"password": business.manager[1]})
     with browser(server_url) as client:
-        submit(client, "/back-office/connexion", "/back-office/connexion", {"token": ADMIN_TOKEN})
+        operator_in_back_office(client)
         found = text_of(client.get("/back-office/", params={"q": "livraisons"}))
         assert "Compte Livraisons Rapides" in found
         by_number = text_of(client.get("/back-office/", params={"q": "612345678"}))
@@ -56,7 +56,7 @@ def test_the_operator_reads_a_request_and_its_trail(http, server_url):
         created = submit(customer, f"{base}/mno", f"{base}/mno", {"network": "sfr"})
         request_id = created.headers["location"].rsplit("/", 1)[1]
     with browser(server_url) as client:
-        submit(client, "/back-office/connexion", "/back-office/connexion", {"token": ADMIN_TOKEN})
+        operator_in_back_office(client)
         listed = client.get(f"/back-office/services/{business.service_id}")
         assert f"/back-office/demandes/{request_id}" in listed.text
         page = text_of(client.get(f"/back-office/demandes/{request_id}"))
@@ -70,7 +70,7 @@ def test_the_operator_reads_a_request_and_its_trail(http, server_url):
 def test_the_account_page_shows_the_billing_address_the_operator_set(http, server_url):
     business = make_business(http, name="Livraisons Rapides")
     with browser(server_url) as client:
-        submit(client, "/back-office/connexion", "/back-office/connexion", {"token": ADMIN_TOKEN})
+        operator_in_back_office(client)
         before = text_of(client.get(f"/back-office/comptes/{business.account_id}"))
         assert "Adresse de facturation aucune" in before
         ok(http.patch(f"/api/v1/admin/accounts/{business.account_id}", headers=OPERATOR, json={"billing_address": {

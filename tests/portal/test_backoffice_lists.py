@@ -52,7 +52,8 @@ def test_the_requests_list_shows_requests_and_migrations_newest_first_and_filter
             "Date Type Client Ligne Détail Canal Par Montant Statut "
             "16 juin 2026 à 09:00 Changement de profil Abonné prépayé +2250701234567 Novamix → Tigre Back-office "
             "Awa Koné — Effectuée "
-            "16 juin 2026 à 09:00 Évolution Livraisons Rapides +33612345678 Opérateur réseau : SFR Back-office Awa Koné "
+            "16 juin 2026 à 09:00 Évolution Livraisons Rapides +33612345678 Opérateur réseau : SFR "
+            "Back-office Awa Koné "
             "10,00 € En attente de confirmation "
             "16 juin 2026 à 09:00 Évolution Livraisons Rapides +33612345678 APN : M2M entreprise (IP privée) "
             "Back-office Awa Koné 0,00 € Annulée ")

@@ -13,6 +13,7 @@ import pytest
 from tests.api.helpers import OPERATOR, ok
 from tests.ops.helpers import captured_logs
 from tests.portal.helpers import browser, csrf_of, submit, text_of
+from tests.support.logins import espace_subscriber, last_code
 
 MSISDN = "+2250701234567"
 
@@ -26,18 +27,8 @@ def make_subscriber(http, msisdn: str = MSISDN, consumed: str = "3000") -> None:
                  json={"amount": consumed, "at": "2026-05-20T10:00:00+00:00"}, headers=OPERATOR), 201)
 
 
-def last_code(http, msisdn: str) -> str:
-    notes = ok(http.get("/api/v1/admin/notifications", params={"to": msisdn}, headers=OPERATOR))
-    found = re.search(r"\b(\d{6})\b", notes[0]["body"])
-    assert found is not None
-    return found.group(1)
-
-
 def login_espace(client, http, msisdn: str = MSISDN):
-    code_page = submit(client, "/espace-client/connexion", "/espace-client/code", {"msisdn": msisdn})
-    assert code_page.status_code == 200
-    return client.post("/espace-client/connexion", data={"msisdn": msisdn, "code": last_code(http, msisdn),
-                                                        "csrf_token": csrf_of(code_page)})
+    return espace_subscriber(client, http, msisdn)
 
 
 def test_a_subscriber_logs_in_with_a_code_and_changes_profile(http, server_url):

@@ -9,7 +9,6 @@ EXCLUDED fails the test, so a new endpoint cannot slip past unchecked.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +18,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bascule.persistence.tables import metadata
-from tests.api.helpers import OPERATOR, PASSWORD, bearer, make_customer, make_service, ok, set_clock
+from tests.api.helpers import OPERATOR, PASSWORD, make_customer, make_service, ok, set_clock
+from tests.support import logins as logins_of
+from tests.support.logins import account_user
 
 # Deliberately not walked, each with its reason.
 EXCLUDED: dict[tuple[str, str], str] = {
@@ -155,7 +156,7 @@ def build_world(http: httpx.Client) -> World:
     invoices = ok(http.get(f"/api/v1/accounts/{victim.account_id}/invoices", headers=OPERATOR))
     assert len(invoices) == 1, invoices
     # tokens issued at the new instant (those of make_customer would expire during the walk)
-    logins = {who: bearer(ok(http.post("/api/v1/auth/login", json={"email": email, "password": password}))["token"])
+    logins = {who: account_user(http, email, password)
               for who, email, password in (("vm", "chef-victim@example.fr", PASSWORD),
                                            ("vv", "lecteur-victim@example.fr", "lecture-secret"),
                                            ("am", "chef-attacker@example.fr", PASSWORD),
@@ -177,10 +178,7 @@ def build_world(http: httpx.Client) -> World:
            201)
     ok(http.post(f"/api/v1/subscribers/{victim_msisdn}/profile-migrations", json={"profile_id": free[1]},
                  headers=OPERATOR), 201)
-    assert http.post("/api/v1/auth/otp", json={"msisdn": attacker_msisdn}).status_code == 202
-    sms = ok(http.get("/api/v1/admin/notifications", params={"to": attacker_msisdn}, headers=OPERATOR))[0]
-    code = re.search(r"\b(\d{6})\b", sms["body"]).group(1)  # type: ignore[union-attr]
-    subscriber = bearer(ok(http.post("/api/v1/auth/login", json={"msisdn": attacker_msisdn, "otp": code}))["token"])
+    subscriber = logins_of.subscriber(http, attacker_msisdn)
     batch = ok(http.post("/api/v1/change-batches", json={"service_ids": [services["bundle"]],
                                                           "changes": {"network": "sfr"}}, headers=logins["vm"]), 201)
     world = World(victim.account_id, logins["vm"], logins["vv"], logins["am"], logins["av"], services,

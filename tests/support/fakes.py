@@ -1,4 +1,5 @@
-"""In-memory fakes of the ports the Line A use cases need (`bascule.evolutions.ports.EvolutionsUnit`).
+"""In-memory fakes of the ports the Line A and Line B use cases need (`bascule.evolutions.ports.EvolutionsUnit`,
+`bascule.prepaid.ports.PrepaidUnit`).
 
 A `FakeStore` holds the rows; each unit of work works on it directly and, unless it commits, puts back what
 the store held when it began — a refusal thus leaves the store as it was, as a rolled-back transaction does.
@@ -25,6 +26,8 @@ from bascule.kernel.clock import SettableClock
 from bascule.kernel.ids import new_id
 from bascule.kernel.money import Money
 from bascule.notifications.model import Notification
+from bascule.prepaid.model import BonusBucket, EntryKind, LedgerEntry, ProfileMigration, StoredOtp, Subscriber
+from bascule.prepaid.rules import to_minor
 from bascule.provisioning.model import Job, JobSpec, JobStatus
 
 
@@ -42,6 +45,12 @@ class FakeStore:
     audit: list[AuditEvent] = field(default_factory=list)
     jobs: dict[str, Job] = field(default_factory=dict)
     notifications: list[Notification] = field(default_factory=list)
+    subscribers: dict[str, Subscriber] = field(default_factory=dict)
+    balances: dict[str, int] = field(default_factory=dict)  # main credit in minor units, by MSISDN
+    ledger: list[LedgerEntry] = field(default_factory=list)
+    bonuses: dict[str, BonusBucket] = field(default_factory=dict)
+    migrations: list[ProfileMigration] = field(default_factory=list)
+    otp_codes: dict[str, StoredOtp] = field(default_factory=dict)
     commits: int = 0
 
     def snapshot(self) -> dict[str, Any]:
@@ -190,6 +199,117 @@ class FakeNotifications(_Rows):
         self.store.notifications.append(notification)
 
 
+class FakeSubscribers(_Rows):
+    def add(self, subscriber: Subscriber) -> bool:
+        if subscriber.msisdn in self.store.subscribers:
+            return False
+        self.store.subscribers[subscriber.msisdn] = subscriber
+        self.store.balances[subscriber.msisdn] = 0
+        return True
+
+    def get(self, msisdn: str) -> Subscriber | None:
+        return self.store.subscribers.get(msisdn)
+
+    lock = get
+
+    def all(self) -> list[Subscriber]:
+        return list(self.store.subscribers.values())
+
+    def balance_minor(self, msisdn: str) -> int:
+        return self.store.balances[msisdn]
+
+    def credit(self, msisdn: str, units: int) -> None:
+        self.store.balances[msisdn] += units
+
+    def debit(self, msisdn: str, units: int) -> bool:
+        if self.store.balances[msisdn] < units:  # the database's CHECK (balance >= 0)
+            return False
+        self.store.balances[msisdn] -= units
+        return True
+
+    def change_profile(self, msisdn: str, from_profile_id: str, to_profile_id: str) -> bool:
+        subscriber = self.store.subscribers.get(msisdn)
+        if subscriber is None or subscriber.profile_id != from_profile_id:
+            return False
+        self.store.subscribers[msisdn] = replace(subscriber, profile_id=to_profile_id)
+        return True
+
+
+class FakeLedger(_Rows):
+    def add(self, entry: LedgerEntry, recorded_at: datetime) -> None:
+        self.store.ledger.append(entry)
+
+    def of(self, msisdn: str) -> list[LedgerEntry]:
+        return sorted((e for e in self.store.ledger if e.msisdn == msisdn), key=lambda e: e.at, reverse=True)
+
+    def sum_minor(self, msisdn: str) -> int:
+        return sum(to_minor(e.signed) for e in self.store.ledger if e.msisdn == msisdn)
+
+    def consumed_minor(self, msisdn: str, start: datetime, end: datetime) -> int:
+        return sum(to_minor(e.amount) for e in self.store.ledger
+                   if e.msisdn == msisdn and e.kind is EntryKind.CONSUMPTION and start <= e.at < end)
+
+    def has_recharge_in(self, msisdn: str, start: datetime, end: datetime) -> bool:
+        return any(e.msisdn == msisdn and e.kind is EntryKind.RECHARGE and start <= e.at < end
+                   for e in self.store.ledger)
+
+
+class FakeBonuses(_Rows):
+    def add(self, bucket: BonusBucket, once_key: str | None = None) -> bool:
+        if once_key is not None:
+            if once_key in self.store.once_keys:
+                return False
+            self.store.once_keys.add(once_key)
+        self.store.bonuses[bucket.id] = bucket
+        return True
+
+    def of(self, msisdn: str) -> list[BonusBucket]:
+        return [bucket for bucket in self.store.bonuses.values() if bucket.msisdn == msisdn]
+
+    def live_at(self, msisdn: str, instant: datetime) -> list[BonusBucket]:
+        return [bucket for bucket in self.of(msisdn) if bucket.usable_at(instant)]
+
+    def draw(self, bucket_id: str, units: int, *, consumption_id: str, msisdn: str, at: datetime) -> bool:
+        bucket = self.store.bonuses[bucket_id]
+        if bucket.remaining < units:
+            return False
+        self.store.bonuses[bucket_id] = replace(bucket, remaining=bucket.remaining - units)
+        return True
+
+
+class FakeMigrations(_Rows):
+    def add(self, migration: ProfileMigration) -> None:
+        self.store.migrations.append(migration)
+
+    def of(self, msisdn: str) -> list[ProfileMigration]:
+        return sorted((m for m in self.store.migrations if m.msisdn == msisdn), key=lambda m: m.at, reverse=True)
+
+
+class FakeOneTimeCodes(_Rows):
+    def issue(self, code: StoredOtp, cooldown_until: datetime) -> bool:
+        live = self.store.otp_codes.get(code.msisdn)
+        if live is not None and live.created_at > cooldown_until:  # younger than the cooldown
+            return False
+        self.store.otp_codes[code.msisdn] = code
+        return True
+
+    def get(self, msisdn: str) -> StoredOtp | None:
+        return self.store.otp_codes.get(msisdn)
+
+    def count_failure(self, msisdn: str, code_hash: str, max_attempts: int) -> None:
+        code = self.store.otp_codes.get(msisdn)
+        if code is not None and code.code_hash == code_hash and code.attempts < max_attempts:
+            self.store.otp_codes[msisdn] = replace(code, attempts=code.attempts + 1)
+
+    def use(self, msisdn: str, code_hash: str, max_attempts: int, at: datetime) -> bool:
+        code = self.store.otp_codes.get(msisdn)
+        if (code is None or code.code_hash != code_hash or code.used_at is not None or code.attempts >= max_attempts
+                or code.expires_at <= at):
+            return False
+        self.store.otp_codes[msisdn] = replace(code, used_at=at)
+        return True
+
+
 class FakeUnit:
     """A unit of work over a `FakeStore`: kept by `commit()`, put back otherwise."""
 
@@ -208,6 +328,11 @@ class FakeUnit:
         self.audit = FakeAudit(store)
         self.jobs = FakeJobs(store)
         self.notifications = FakeNotifications(store)
+        self.subscribers = FakeSubscribers(store)
+        self.ledger = FakeLedger(store)
+        self.bonuses = FakeBonuses(store)
+        self.migrations = FakeMigrations(store)
+        self.otp_codes = FakeOneTimeCodes(store)
 
     def __enter__(self) -> Self:
         self._saved = self.store.snapshot()

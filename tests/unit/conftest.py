@@ -1,11 +1,24 @@
-"""Shared fixtures of the domain unit tests: the shipped catalogue and its seed plans, found by value."""
+"""Shared fixtures of the unit tests (no database, no server): the shipped catalogue and its seed plans, found by
+value. A test here that asks for the database fails at collection: it belongs in tests/integration."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
 from bascule.catalog.loader import load
 from bascule.catalog.model import GIB, Catalog, Plan, PlanKind, Radio
+
+DATABASE_FIXTURES = frozenset({"database_url", "session_context", "server_url"})  # what `ctx` and `http` stand on
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents and (used := DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))):
+            raise pytest.UsageError(f"{item.nodeid} uses {sorted(used)}: a unit test needs no database "
+                                    "(move it to tests/integration)")
 
 
 def bundle_of(catalog: Catalog, gigabytes: int, radio: Radio) -> Plan:
