@@ -8,8 +8,10 @@ from enum import StrEnum
 
 from bascule.catalog.model import Catalog, Plan, PlanKind, Radio
 from bascule.evolutions.quota import Bucket, quota_after_plan_change, quota_of
+from bascule.kernel import limits
 from bascule.kernel.calendar import Period, days_remaining, remaining_fraction
 from bascule.kernel.errors import DomainError, ErrorCode
+from bascule.kernel.limits import Limited
 from bascule.kernel.messages_fr import month_fr
 from bascule.kernel.money import Money, total
 
@@ -224,16 +226,10 @@ def quote(target: Target, state: ServiceState, effective_on: date, period: Perio
     )
 
 
-def monthly_limit_reached(limit: int, period: Period) -> DomainError:
-    """The refusal of rule 6, naming the day a new request is possible."""
-    return DomainError(ErrorCode.MONTHLY_LIMIT_REACHED, limit=limit, unit="demande d'évolution",
-                       next_on=period.next().first_day)
-
-
 def monthly_slot_refusal(limit: int, slots_used: int, period: Period) -> DomainError | None:
-    """Rule 6: a line takes `limit` change requests per calendar month; past it, this refusal. Channels show
-    it before any form; the use cases raise it."""
-    return None if slots_used < limit else monthly_limit_reached(limit, period)
+    """Rule 6: a line takes `limit` change requests per calendar month (the rule of both lines:
+    bascule.kernel.limits)."""
+    return limits.monthly_slot_refusal(limit, slots_used, period, Limited.CHANGE_REQUEST)
 
 
 def recurring_key(service_id: str, period: Period | str) -> str:

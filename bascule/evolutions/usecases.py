@@ -21,7 +21,6 @@ from bascule.evolutions.rules import (
     RequestedChanges,
     ServiceState,
     Target,
-    monthly_limit_reached,
     monthly_slot_refusal,
     quote,
     resolve,
@@ -32,6 +31,7 @@ from bascule.identity.usecases import confirm_identity
 from bascule.kernel.calendar import Period, local_date, zone
 from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.kernel.ids import new_id
+from bascule.kernel.limits import Limited, monthly_limit_reached
 from bascule.notifications import wording
 from bascule.provisioning.model import Job, JobStatus
 
@@ -72,7 +72,7 @@ def _visible_service(uow: Unit, actor: Principal, service_id: str, *, lock: bool
 
 
 def _limit_reached(ctx: Ctx, period: Period) -> DomainError:
-    return monthly_limit_reached(ctx.catalog.b2b.monthly_change_limit, period)
+    return monthly_limit_reached(ctx.catalog.b2b.monthly_change_limit, period, Limited.CHANGE_REQUEST)
 
 
 def _priced(

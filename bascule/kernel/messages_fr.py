@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -19,13 +20,13 @@ _LONG: dict[ErrorCode, str] = {
     ErrorCode.MONTHLY_LIMIT_REACHED: (
         "Limite atteinte : {limit} {unit} par mois. Nouvelle demande possible à partir du {next_on}."
     ),
-    ErrorCode.NOT_ELIGIBLE: "Vous n'êtes pas éligible à ce choix.",
-    ErrorCode.SAME_PROFILE: "Vous avez déjà ce profil.",
+    ErrorCode.NOT_ELIGIBLE: "Il faut avoir consommé au moins {required} le mois passé (vous : {consumed}).",
+    ErrorCode.SAME_PROFILE: "Vous avez déjà le profil {profile}.",
     ErrorCode.NO_SUCH_PLAN: "Cette offre n'existe pas au catalogue.",
     ErrorCode.NOT_APPLICABLE: "Ce changement ne s'applique pas à ce service.",
     ErrorCode.IDENTITY_NOT_CONFIRMED: "Identité non confirmée : mot de passe incorrect.",
     ErrorCode.INVALID_STATE: "Cette demande ne peut plus être modifiée (statut : {current_status}).",
-    ErrorCode.INSUFFICIENT_BALANCE: "Crédit insuffisant.",
+    ErrorCode.INSUFFICIENT_BALANCE: "Crédit insuffisant : {requested} demandés, {available} disponibles.",
     ErrorCode.IDEMPOTENCY_KEY_REUSED: "Cette clé d'idempotence a déjà servi pour une autre demande.",
     ErrorCode.CONFLICT: "Une demande identique est déjà en cours de traitement.",
     ErrorCode.TOO_MANY_REQUESTS: "Trop de tentatives. Réessayez plus tard.",
@@ -40,6 +41,110 @@ _LONG: dict[ErrorCode, str] = {
 _BARE: dict[ErrorCode, str] = {
     ErrorCode.MONTHLY_LIMIT_REACHED: "Limite mensuelle de changements atteinte.",
     ErrorCode.INVALID_STATE: "Cette demande ne peut plus être modifiée.",
+    ErrorCode.NOT_ELIGIBLE: "Vous n'êtes pas éligible à ce choix.",
+    ErrorCode.SAME_PROFILE: "Vous avez déjà ce profil.",
+    ErrorCode.INSUFFICIENT_BALANCE: "Crédit insuffisant.",
+}
+
+# What is counted against a monthly limit (`unit` of MONTHLY_LIMIT_REACHED, see bascule.kernel.limits).
+_UNITS: dict[str, str] = {
+    "change-request": "demande d'évolution",
+    "profile-change": "changements de profil",
+}
+
+# A code with several sentences: the rule that refused names which by its `reason` (the long form; USSD shows it
+# too unless the code has short templates). The other parameters fill the sentence.
+_REASONS: dict[tuple[ErrorCode, str], str] = {
+    # Line A: creating a service, the ceiling, the requested changes, batches and lists
+    (ErrorCode.VALIDATION_ERROR, "msisdn-format"): "Le MSISDN doit être au format E.164 ({example}).",
+    (ErrorCode.VALIDATION_ERROR, "activation-in-future"): "La date d'activation ne peut être dans le futur.",
+    (ErrorCode.VALIDATION_ERROR, "activation-too-early"): (
+        "La date d'activation ne peut précéder le {earliest} ({months} mois d'antériorité au plus)."
+    ),
+    (ErrorCode.CONFLICT, "msisdn-has-service"): "Ce MSISDN porte déjà un service.",
+    (ErrorCode.VALIDATION_ERROR, "usage-negative"): "Le volume consommé ne peut être négatif.",
+    (ErrorCode.VALIDATION_ERROR, "usage-in-future"): "Une consommation ne peut être datée du futur.",
+    (ErrorCode.VALIDATION_ERROR, "usage-too-late"): "Une consommation de plus de {days} jours n'est plus acceptée.",
+    (ErrorCode.NOT_APPLICABLE, "ceiling-metered-only"): "Le plafond ne s'applique qu'aux offres au compteur.",
+    (ErrorCode.VALIDATION_ERROR, "ceiling-not-positive"): "Le plafond doit être positif.",
+    (ErrorCode.VALIDATION_ERROR, "ceiling-step"): "Le plafond se règle par paliers de {step_bytes} octets.",
+    (ErrorCode.VALIDATION_ERROR, "ceiling-too-high"): "Le plafond ne peut dépasser {max_bytes} octets.",
+    (ErrorCode.VALIDATION_ERROR, "ceiling-below-usage"): (
+        "Le plafond ne peut être inférieur à la consommation déjà faite ce mois-ci."
+    ),
+    (ErrorCode.NOT_APPLICABLE, "plan-kind-differs"): (
+        "Cette offre n'est pas du même type que le service (forfait ou compteur)."
+    ),
+    (ErrorCode.VALIDATION_ERROR, "plan-radio-differs"): "L'offre {plan_id} est en {plan_radio}, pas en {radio}.",
+    (ErrorCode.VALIDATION_ERROR, "nothing-changes"): "La demande ne change rien au service.",
+    (ErrorCode.NOT_APPLICABLE, "topup-on-bundles-only"): (
+        "Les recharges ponctuelles s'appliquent aux forfaits ; un service au compteur prend une extension."
+    ),
+    (ErrorCode.NOT_APPLICABLE, "extension-on-metered-only"): (
+        "Les extensions de plafond s'appliquent aux services au compteur."
+    ),
+    (ErrorCode.VALIDATION_ERROR, "batch-size"): "Un lot compte de 1 à {max_lines} lignes ({lines} demandées).",
+    (ErrorCode.VALIDATION_ERROR, "batch-line-twice"): "Chaque ligne ne peut figurer qu'une fois dans un lot.",
+    (ErrorCode.VALIDATION_ERROR, "batch-accounts"): "Les lignes d'un lot appartiennent toutes au même compte.",
+    (ErrorCode.VALIDATION_ERROR, "page-size"): "Une page compte de 1 à {max_size} lignes.",
+    (ErrorCode.VALIDATION_ERROR, "bad-cursor"): (
+        "Curseur de pagination invalide : reprenez la liste depuis la première page."
+    ),
+    (ErrorCode.VALIDATION_ERROR, "stale-page-link"): (
+        "Ce lien de page n'est plus valable : repartez de la première page."
+    ),
+    # The catalogue
+    (ErrorCode.NO_SUCH_PLAN, "no-plan-on-radio"): "Aucune offre {kind} de même volume n'existe en {radio}.",
+    (ErrorCode.VALIDATION_ERROR, "unknown-network"): "Réseau inconnu : {network_id}.",
+    (ErrorCode.VALIDATION_ERROR, "unknown-apn"): "APN inconnu : {apn_id}.",
+    (ErrorCode.NO_SUCH_PLAN, "unknown-topup"): "Recharge inconnue : {topup_id}.",
+    (ErrorCode.NO_SUCH_PLAN, "unknown-extension"): "Extension inconnue : {extension_id}.",
+    (ErrorCode.NO_SUCH_PLAN, "unknown-profile"): "Profil inconnu : {profile_id}.",
+    # Accounts, users and sign-in
+    (ErrorCode.VALIDATION_ERROR, "address-incomplete"): (
+        "L'adresse de facturation doit avoir une rue, un code postal et une ville."
+    ),
+    (ErrorCode.VALIDATION_ERROR, "country-code"): "Le pays s'écrit en code ISO 3166 à deux lettres (FR).",
+    (ErrorCode.VALIDATION_ERROR, "unknown-time-zone"): "Fuseau horaire inconnu : {time_zone}.",
+    (ErrorCode.VALIDATION_ERROR, "account-name-missing"): "Le nom du compte est obligatoire.",
+    (ErrorCode.VALIDATION_ERROR, "name-missing"): "Le nom est obligatoire.",
+    (ErrorCode.VALIDATION_ERROR, "email-invalid"): "Adresse e-mail invalide.",
+    (ErrorCode.VALIDATION_ERROR, "password-too-short"): "Le mot de passe doit faire au moins {min_length} caractères.",
+    (ErrorCode.CONFLICT, "email-taken"): "Cette adresse e-mail est déjà utilisée.",
+    (ErrorCode.UNAUTHENTICATED, "wrong-credentials"): "Identifiant ou mot de passe incorrect.",
+    (ErrorCode.UNAUTHENTICATED, "token-unknown"): "Jeton absent, expiré ou révoqué.",
+    (ErrorCode.UNAUTHENTICATED, "wrong-code"): "Code incorrect ou expiré.",
+    (ErrorCode.TOO_MANY_REQUESTS, "code-just-sent"): "Un code vient d'être envoyé. Réessayez dans une minute.",
+    (ErrorCode.FORBIDDEN, "business-only"): "Réservé aux comptes entreprise.",
+    (ErrorCode.FORBIDDEN, "reader-only"): "Un lecteur peut consulter mais pas modifier.",
+    (ErrorCode.FORBIDDEN, "operator-only"): "Réservé à l'opérateur.",
+    (ErrorCode.FORBIDDEN, "supervisor-only"): "Réservé aux superviseurs.",
+    # Line B: subscribers, amounts and instants
+    (ErrorCode.CONFLICT, "already-subscriber"): "Ce MSISDN est déjà un abonné prépayé.",
+    (ErrorCode.VALIDATION_ERROR, "amount-type"): "Le montant doit être un entier ou une chaîne décimale.",
+    (ErrorCode.VALIDATION_ERROR, "amount-unreadable"): "Montant invalide : {text}.",
+    (ErrorCode.VALIDATION_ERROR, "amount-precision"): (
+        "Montant invalide : {text} (en {currency}, sans décimale de trop)."
+    ),
+    (ErrorCode.VALIDATION_ERROR, "amount-currency"): "Le montant doit être en {currency}.",
+    (ErrorCode.VALIDATION_ERROR, "amount-not-positive"): "Le montant doit être positif.",
+    (ErrorCode.VALIDATION_ERROR, "instant-without-offset"): "L'instant doit porter un décalage horaire.",
+    (ErrorCode.VALIDATION_ERROR, "recharge-in-future"): "Une recharge ne peut être datée du futur.",
+    (ErrorCode.VALIDATION_ERROR, "consumption-in-future"): "Une consommation ne peut être datée du futur.",
+    (ErrorCode.VALIDATION_ERROR, "recharge-too-old"): "Une recharge ne peut être datée de plus de {days} jours.",
+    (ErrorCode.VALIDATION_ERROR, "consumption-too-old"): (
+        "Une consommation ne peut être datée de plus de {days} jours."
+    ),
+    # Commands, billing and the operator's work
+    (ErrorCode.CONFLICT, "key-failed"): "Une demande avec cette clé a échoué ; réessayez.",
+    (ErrorCode.VALIDATION_ERROR, "period-not-over"): "La période {period} n'est pas terminée : rien à facturer.",
+    (ErrorCode.INVALID_STATE, "job-not-failed"): "Ce travail n'est pas en échec : il n'y a rien à relancer.",
+    (ErrorCode.INVALID_STATE, "request-failed-and-cancelled"): (
+        "La demande de ce travail a échoué et a été annulée : le client peut faire une nouvelle demande."
+    ),
+    (ErrorCode.INVALID_STATE, "profile-changed-since"): (
+        "La ligne a changé de profil depuis : ce travail n'est plus à faire."
+    ),
 }
 
 # A validation error raised by the text rule (bascule.kernel.text) names its field and its fault.
@@ -60,7 +165,6 @@ _SHORT: dict[ErrorCode, tuple[str, ...]] = {
                                       "Limite de {limit} changements par mois atteinte. Réessayez le {next_on}."),
     ErrorCode.NOT_ELIGIBLE: ("{profile} : il faut {required} consommés le mois passé (vous : {consumed}).",
                              "Il faut {required} consommés le mois passé (vous : {consumed})."),
-    ErrorCode.SAME_PROFILE: ("Vous avez déjà le profil {profile}.", "Vous avez déjà ce profil."),
     ErrorCode.INSUFFICIENT_BALANCE: ("Crédit insuffisant.",),
 }
 
@@ -118,21 +222,33 @@ def _format_short(value: Any) -> str:
     return _format_value(value)
 
 
+def _values(params: dict[str, Any], form: Callable[[Any], str]) -> dict[str, str]:
+    values = {key: form(value) for key, value in params.items()}
+    if "unit" in values:
+        values["unit"] = _UNITS.get(values["unit"], values["unit"])
+    return values
+
+
 def _fill(code: ErrorCode, template: str, params: dict[str, Any]) -> str:
-    values = {key: _format_value(value) for key, value in params.items()}
     try:
-        return template.format(**values)
+        return template.format(**_values(params, _format_value))
     except (KeyError, IndexError):
         return _BARE.get(code, template)
 
 
-def message(error: DomainError) -> str:
-    """The full French sentence shown on the portal and in problem+json `detail`."""
+def _long(error: DomainError, params: dict[str, Any]) -> str:
     if error.explicit_detail:
         return error.explicit_detail
-    if (fault := _TEXT_FAULTS.get(error.params.get("fault", ""))) is not None:
-        return _fill(error.code, fault[0], error.params)
-    return _fill(error.code, _LONG[error.code], error.params)
+    if (reason := _REASONS.get((error.code, params.get("reason", "")))) is not None:
+        return _fill(error.code, reason, params)
+    if (fault := _TEXT_FAULTS.get(params.get("fault", ""))) is not None:
+        return _fill(error.code, fault[0], params)
+    return _fill(error.code, _LONG[error.code], params)
+
+
+def message(error: DomainError) -> str:
+    """The full French sentence shown on the portal and in problem+json `detail`."""
+    return _long(error, error.params)
 
 
 def short_message(error: DomainError, **known: Any) -> str:
@@ -141,12 +257,10 @@ def short_message(error: DomainError, **known: Any) -> str:
     `known` adds values the channel has and the error lacks (`profile`: the name of the profile chosen)."""
     if (fault := _TEXT_FAULTS.get(error.params.get("fault", ""))) is not None:
         return fault[1]
-    values = {key: _format_short(value) for key, value in {**error.params, **known}.items()}
+    values = _values({**error.params, **known}, _format_short)
     for template in _SHORT.get(error.code, ()):
         try:
             return template.format(**values)
         except (KeyError, IndexError):
             continue
-    if "short" in error.params:  # a rule's own line, when the code's templates lack their values
-        return str(error.params["short"])
-    return message(error)
+    return _long(error, {**error.params, **known})

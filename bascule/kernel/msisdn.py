@@ -19,7 +19,7 @@ def require_msisdn(msisdn: str, example: str = "+33612345678") -> str:
     """The number without surrounding spaces, or a validation error that shows an example of the format."""
     value = msisdn.strip()
     if not is_e164(value):
-        raise DomainError(ErrorCode.VALIDATION_ERROR, f"Le MSISDN doit être au format E.164 ({example}).")
+        raise DomainError(ErrorCode.VALIDATION_ERROR, reason="msisdn-format", example=example)
     return value
 
 

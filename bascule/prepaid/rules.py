@@ -6,7 +6,7 @@ No database, no web framework: the use cases feed these with what they read and 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from bascule.catalog.model import Bonus, BonusKind, BonusTrigger, Profile
 from bascule.kernel.calendar import Period, add_days
 from bascule.kernel.errors import DomainError, ErrorCode
+from bascule.kernel.messages_fr import message
 from bascule.kernel.money import Money, to_minor
 from bascule.kernel.msisdn import require_msisdn as require_line_msisdn
 from bascule.prepaid.model import BonusBucket
@@ -33,20 +34,19 @@ def parse_amount(value: str | int | Decimal | Money, currency: str) -> Money:
         money = value
     else:
         if isinstance(value, bool | float):
-            raise DomainError(ErrorCode.VALIDATION_ERROR, "Le montant doit être un entier ou une chaîne décimale.")
+            raise DomainError(ErrorCode.VALIDATION_ERROR, reason="amount-type")
         text = str(value).strip()
         if not DECIMAL.match(text):
-            raise DomainError(ErrorCode.VALIDATION_ERROR, f"Montant invalide : {text[:40]}.")
+            raise DomainError(ErrorCode.VALIDATION_ERROR, reason="amount-unreadable", text=text[:40])
         try:
             money = Money.of(text, currency)
         except (ValueError, TypeError):
-            raise DomainError(
-                ErrorCode.VALIDATION_ERROR, f"Montant invalide : {value!s} (en {currency}, sans décimale de trop)."
-            ) from None
+            raise DomainError(ErrorCode.VALIDATION_ERROR, reason="amount-precision", text=str(value),
+                              currency=currency) from None
     if money.currency != currency:
-        raise DomainError(ErrorCode.VALIDATION_ERROR, f"Le montant doit être en {currency}.")
+        raise DomainError(ErrorCode.VALIDATION_ERROR, reason="amount-currency", currency=currency)
     if money.amount <= 0:
-        raise DomainError(ErrorCode.VALIDATION_ERROR, "Le montant doit être positif.")
+        raise DomainError(ErrorCode.VALIDATION_ERROR, reason="amount-not-positive")
     return money
 
 
@@ -128,38 +128,24 @@ def plan_draw(buckets: list[BonusBucket], amount_minor: int, at: datetime) -> Dr
 class Verdict:
     eligible: bool
     code: ErrorCode | None = None
-    reason: str | None = None
+    params: dict[str, object] = field(default_factory=dict)  # what the refusal's sentence names
 
     def refuse(self, **params: object) -> DomainError:
-        assert self.code is not None
-        return DomainError(self.code, self.reason, **params)
+        if self.code is None:
+            raise ValueError("an eligible verdict refuses nothing")
+        return DomainError(self.code, None, **self.params, **params)
+
+    @property
+    def reason(self) -> str | None:
+        """Why not, in French (bascule.kernel.messages_fr words it)."""
+        return None if self.code is None else message(self.refuse())
 
 
 def eligibility(target: Profile, current_profile_id: str, consumed_last_month: Money) -> Verdict:
     """May a subscriber on `current_profile_id` who consumed this much last month move to `target`?"""
     if target.id == current_profile_id:
-        return Verdict(False, ErrorCode.SAME_PROFILE, f"Vous avez déjà le profil {target.name}.")
+        return Verdict(False, ErrorCode.SAME_PROFILE, {"profile": target.name})
     needed = target.min_consumption_last_month
     if needed is not None and consumed_last_month < needed:
-        return Verdict(
-            False,
-            ErrorCode.NOT_ELIGIBLE,
-            f"Il faut avoir consommé au moins {needed.french()} le mois passé "
-            f"(vous : {consumed_last_month.french()}).",
-        )
+        return Verdict(False, ErrorCode.NOT_ELIGIBLE, {"required": needed, "consumed": consumed_last_month})
     return Verdict(True)
-
-
-def short_refusal(verdict: Verdict, target: Profile, consumed_last_month: Money) -> str:
-    """The refusal on one USSD line (before GSM 03.38 transliteration by the channel)."""
-    if verdict.code is ErrorCode.SAME_PROFILE:
-        return f"Vous avez deja le profil {target.name}."
-    needed = target.min_consumption_last_month
-    assert needed is not None
-    return (f"{target.name}: il faut {_plain(needed)} consommes le mois passe "
-            f"(vous: {_plain(consumed_last_month)}).")
-
-
-def _plain(money: Money) -> str:
-    """French amount with ordinary spaces (the narrow no-break space is not in GSM 03.38)."""
-    return money.french().replace("\u202f", " ")

@@ -20,6 +20,7 @@ from bascule.identity.usecases import IssuedToken, issue_token
 from bascule.kernel.calendar import Period, zone
 from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.kernel.ids import new_id
+from bascule.kernel.limits import Limited, monthly_limit_reached
 from bascule.kernel.messages_fr import message
 from bascule.kernel.money import Money, from_minor, to_minor
 from bascule.notifications import notify
@@ -44,7 +45,6 @@ from bascule.prepaid.rules import (
     plan_draw,
     recharge_grants,
     require_msisdn,
-    short_refusal,
 )
 
 Ctx = Context[Unit]  # the context as these use cases see it: their ports, no database
@@ -153,19 +153,12 @@ def subscriber_summary(ctx: Ctx, actor: Principal, msisdn: str) -> SubscriberSum
 
 
 def _limit_reached(ctx: Ctx, period: Period) -> DomainError:
-    return DomainError(
-        ErrorCode.MONTHLY_LIMIT_REACHED,
-        limit=ctx.catalog.prepaid.monthly_migration_limit,
-        unit="changements de profil",
-        next_on=period.next().first_day,
-    )
+    return monthly_limit_reached(ctx.catalog.prepaid.monthly_migration_limit, period, Limited.PROFILE_CHANGE)
 
 
-def _refusal(verdict: Verdict, target: Profile, consumed: Money) -> DomainError:
+def _refusal(verdict: Verdict, target: Profile) -> DomainError:
     """A refused migration to `target`, as migrate_profile raises it and profile_options shows it."""
-    amounts = ({"required": target.min_consumption_last_month, "consumed": consumed}
-               if verdict.code is ErrorCode.NOT_ELIGIBLE else {})
-    return verdict.refuse(short=short_refusal(verdict, target, consumed), profile_id=target.id, **amounts)
+    return verdict.refuse(profile_id=target.id)
 
 
 def profile_options(ctx: Ctx, actor: Principal, msisdn: str) -> list[ProfileOption]:
@@ -184,7 +177,7 @@ def profile_options(ctx: Ctx, actor: Principal, msisdn: str) -> list[ProfileOpti
             limit = _limit_reached(ctx, period)
             options.append(ProfileOption(profile, False, limit.code, message(limit), error=limit))
         else:
-            refusal = None if verdict.eligible else _refusal(verdict, profile, consumed)
+            refusal = None if verdict.eligible else _refusal(verdict, profile)
             options.append(ProfileOption(profile, verdict.eligible, verdict.code, verdict.reason, current, refusal))
     return options
 
@@ -208,12 +201,12 @@ def create_subscriber(ctx: Ctx, actor: Principal, channel: Channel, msisdn: str,
     try:
         zone(tz_name)
     except (ValueError, OSError):  # OSError: a tzdata directory such as "Europe" is no zone
-        raise DomainError(ErrorCode.VALIDATION_ERROR, f"Fuseau horaire inconnu : {tz_name}.") from None
+        raise DomainError(ErrorCode.VALIDATION_ERROR, reason="unknown-time-zone", time_zone=tz_name) from None
     now = ctx.clock.now()
     subscriber = Subscriber(msisdn, profile.id, tz_name, ctx.catalog.prepaid.currency, now)
     with ctx.uow() as uow:
         if not uow.subscribers.add(subscriber):
-            raise DomainError(ErrorCode.CONFLICT, "Ce MSISDN est déjà un abonné prépayé.")
+            raise DomainError(ErrorCode.CONFLICT, reason="already-subscriber")
         record(uow, at=now, actor=actor, channel=channel, entity=("subscriber", msisdn),
                action="subscriber.created", after=subscriber.audit_view())
         uow.commit()
@@ -222,20 +215,20 @@ def create_subscriber(ctx: Ctx, actor: Principal, channel: Channel, msisdn: str,
 
 def _instant(ctx: Ctx, at: datetime | None, what: str) -> datetime:
     """When a recharge or consumption happened: now, or earlier (never later), as UTC like stored instants."""
+    # `what`, "recharge" or "consumption", names the refusal (bascule.kernel.messages_fr).
     now = ctx.clock.now().astimezone(UTC)
     if at is None:
         return now
     if at.tzinfo is None or at.utcoffset() is None:
-        raise DomainError(ErrorCode.VALIDATION_ERROR, "L'instant doit porter un décalage horaire.")
+        raise DomainError(ErrorCode.VALIDATION_ERROR, reason="instant-without-offset")
     try:
         instant = at.astimezone(UTC)
     except OverflowError:
         instant = datetime.min.replace(tzinfo=UTC)
     if instant > now:
-        raise DomainError(ErrorCode.VALIDATION_ERROR, f"Une {what} ne peut être datée du futur.")
+        raise DomainError(ErrorCode.VALIDATION_ERROR, reason=f"{what}-in-future")
     if instant < now - MAX_BACKDATING:
-        raise DomainError(ErrorCode.VALIDATION_ERROR,
-                          f"Une {what} ne peut être datée de plus de {MAX_BACKDATING.days} jours.")
+        raise DomainError(ErrorCode.VALIDATION_ERROR, reason=f"{what}-too-old", days=MAX_BACKDATING.days)
     return instant
 
 
@@ -288,7 +281,7 @@ def consume(ctx: Ctx, actor: Principal, channel: Channel, msisdn: str, amount: A
             at: datetime | None = None) -> ConsumptionResult:
     """Draw bonus credit first (earliest expiry first), then the main balance; all or nothing."""
     actor.require_operator()
-    instant = _instant(ctx, at, "consommation")
+    instant = _instant(ctx, at, "consumption")
     now = ctx.clock.now()
     with ctx.uow() as uow:
         subscriber = _visible(uow, actor, msisdn, lock=True)
@@ -302,8 +295,6 @@ def consume(ctx: Ctx, actor: Principal, channel: Channel, msisdn: str, amount: A
             available = uow.subscribers.balance_minor(msisdn) + plan.from_bonus
             raise DomainError(
                 ErrorCode.INSUFFICIENT_BALANCE,
-                f"Crédit insuffisant : {money.french()} demandés, "
-                f"{from_minor(available, subscriber.currency).french()} disponibles.",
                 requested=money, available=from_minor(available, subscriber.currency),
             )
         main = from_minor(plan.from_main, subscriber.currency)
@@ -332,7 +323,7 @@ def migrate_profile(ctx: Ctx, actor: Principal, channel: Channel, msisdn: str, p
         _, consumed = _consumed_last_month(uow, subscriber, now)
         verdict = eligibility(target, subscriber.profile_id, consumed)
         if not verdict.eligible:
-            raise _refusal(verdict, target, consumed)
+            raise _refusal(verdict, target)
         period = Period.at(now, zone(subscriber.timezone))
         if not uow.slots.take(MIGRATION_SLOT_SCOPE, msisdn, str(period), ctx.catalog.prepaid.monthly_migration_limit):
             raise _limit_reached(ctx, period)
@@ -368,7 +359,7 @@ def request_otp(ctx: Ctx, channel: Channel, msisdn: str, actor: Principal | None
     stored = StoredOtp(msisdn, otp.digest(salt, msisdn, code), salt, now, now + otp.VALIDITY, 0, None)
     with ctx.uow() as uow:
         if not uow.otp_codes.issue(stored, cooldown_until=now - otp.RESEND_COOLDOWN):
-            raise DomainError(ErrorCode.TOO_MANY_REQUESTS, "Un code vient d'être envoyé. Réessayez dans une minute.",
+            raise DomainError(ErrorCode.TOO_MANY_REQUESTS, reason="code-just-sent",
                               retry_after=int(otp.RESEND_COOLDOWN.total_seconds()))
         if uow.subscribers.get(msisdn) is not None:
             _notify_sms(uow, msisdn, otp.sms_text(code), now)
@@ -378,7 +369,7 @@ def request_otp(ctx: Ctx, channel: Channel, msisdn: str, actor: Principal | None
 
 
 def _refused() -> DomainError:
-    return DomainError(ErrorCode.UNAUTHENTICATED, "Code incorrect ou expiré.")
+    return DomainError(ErrorCode.UNAUTHENTICATED, reason="wrong-code")
 
 
 def login_subscriber(ctx: Ctx, msisdn: str, code: str, channel: Channel = Channel.API) -> IssuedToken:

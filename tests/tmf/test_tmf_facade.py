@@ -82,7 +82,8 @@ def test_qualification_answers_with_the_rules_of_every_channel(http: httpx.Clien
     settled_order(http, ok(place(http, order_body(service["id"], "data-30go-4g")), 201))
     limited = _qualify(http, service["id"], "data-50go-4g")["productOfferingQualificationItem"][0]
     assert limited["eligibilityUnavailabilityReason"] == [
-        {"code": "monthly-limit-reached", "label": "Limite mensuelle de changements atteinte."}]
+        {"code": "monthly-limit-reached", "label": "Limite atteinte : 1 demande d'évolution par mois. "
+                                                   "Nouvelle demande possible à partir du 1er juillet 2026."}]
     assert ok(http.get(f"/api/v1/services/{service['id']}", headers=OPERATOR))["plan_id"] == "data-30go-4g"
 
 

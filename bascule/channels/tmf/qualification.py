@@ -74,9 +74,7 @@ def _verdict(ctx: Context, actor: Principal, line: Line, item: dict[str, Any]) -
     if isinstance(line, LineA):
         service_id = line.view.service.id
         quote_change(ctx, actor, service_id, _changes(item, offering_id))
-        if line.view.changes_left_this_month == 0:
-            return DomainError(ErrorCode.MONTHLY_LIMIT_REACHED)
-        return None
+        return line.view.month_refusal
     for option in profile_options(ctx, actor, line.summary.subscriber.msisdn):
         if option.profile.id == offering_id:
             if option.eligible:

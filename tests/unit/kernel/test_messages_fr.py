@@ -27,7 +27,7 @@ def test_the_monthly_limit_on_ussd_is_short_and_names_what_is_limited() -> None:
 
 def test_a_refused_profile_on_ussd_names_it_when_the_channel_knows_it() -> None:
     error = DomainError(ErrorCode.NOT_ELIGIBLE, required=Money.of("8000", "XOF"), consumed=Money.of("0", "XOF"),
-                        profile_id="aigle", short="Aigle: 8000 F consommes requis.")
+                        profile_id="aigle")
     assert short_message(error, profile="Aigle") == (
         "Aigle : il faut 8\u202f000 F CFA consommés le mois passé (vous : 0 F CFA).")
     assert short_message(error) == "Il faut 8\u202f000 F CFA consommés le mois passé (vous : 0 F CFA)."
@@ -41,9 +41,9 @@ def test_an_explicit_detail_is_shown_as_is() -> None:
     assert message(error) == "Le plafond doit être positif."
 
 
-def test_a_rules_own_short_text_is_used_when_the_templates_lack_their_values() -> None:
-    error = DomainError(ErrorCode.NOT_ELIGIBLE, short="Aigle : 8 000 F consommés requis.")
-    assert short_message(error) == "Aigle : 8 000 F consommés requis."
+def test_a_refusal_without_its_amounts_reads_as_the_bare_sentence_on_every_channel() -> None:
+    error = DomainError(ErrorCode.NOT_ELIGIBLE, profile_id="aigle")
+    assert short_message(error) == "Vous n'êtes pas éligible à ce choix."
     assert message(error) == "Vous n'êtes pas éligible à ce choix."
 
 

@@ -9,9 +9,10 @@ import pytest
 from bascule.catalog.model import BonusKind, Catalog, Profile
 from bascule.kernel.calendar import zone
 from bascule.kernel.errors import DomainError, ErrorCode
+from bascule.kernel.messages_fr import short_message
 from bascule.kernel.money import Money
 from bascule.prepaid.model import BonusBucket
-from bascule.prepaid.rules import eligibility, parse_amount, plan_draw, recharge_grants, short_refusal
+from bascule.prepaid.rules import eligibility, parse_amount, plan_draw, recharge_grants
 
 ABIDJAN = zone("Africa/Abidjan")
 NOON = datetime(2026, 6, 16, 12, 0, tzinfo=UTC)
@@ -49,8 +50,8 @@ def test_a_refusal_says_both_amounts_in_french(catalog):
     assert verdict.code is ErrorCode.NOT_ELIGIBLE
     assert verdict.reason == (
         f"Il faut avoir consommé au moins 2{NBSP}500 F CFA le mois passé (vous : 2{NBSP}499 F CFA).")
-    assert short_refusal(verdict, needing(catalog, 2500), xof(2499)) == (
-        f"{needing(catalog, 2500).name}: il faut 2 500 F CFA consommes le mois passe (vous: 2 499 F CFA)."
+    assert short_message(verdict.refuse(), profile=needing(catalog, 2500).name) == (
+        f"{needing(catalog, 2500).name} : il faut 2{NBSP}500 F CFA consommés le mois passé (vous : 2{NBSP}499 F CFA)."
     )
     aigle = needing(catalog, 8000)
     assert eligibility(aigle, needing(catalog, 2500).id, xof(7999)).reason == (
