@@ -26,7 +26,7 @@ class JobHooks:
     outcomes: dict[str, tuple[Callable[..., object], Callable[..., object]]] = field(default_factory=dict)
     wanted: dict[str, Callable[..., bool]] = field(default_factory=dict)  # is the job still wanted?
     all_held_done: dict[str, Callable[..., object]] = field(default_factory=dict)  # every job of a lease succeeded
-    retry_wanted: dict[str, Callable[..., str | None]] = field(default_factory=dict)  # None, or why it may not rerun
+    retry_wanted: dict[str, Callable[..., str | None]] = field(default_factory=dict)  # None, or why not (a reason)
 
 
 @dataclass

@@ -113,7 +113,7 @@ def bill_run(ctx: Ctx, actor: Principal, channel: Channel, period: Period,
     due = [account for account in accounts if billable(period, local_date(now, zone(account.timezone)))]
     pending = len(accounts) - len(due)
     if accounts and not due:
-        raise DomainError(ErrorCode.VALIDATION_ERROR, f"La période {period} n'est pas terminée : rien à facturer.")
+        raise DomainError(ErrorCode.VALIDATION_ERROR, reason="period-not-over", period=str(period))
     batches, start, size = [], 0, FIRST_BATCH
     while start < len(due):
         batches.append(due[start:start + size])

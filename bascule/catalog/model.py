@@ -164,7 +164,7 @@ class Catalog:
         for plan in self.plans:
             if plan.radio is radio and plan.volume_key == (kind, volume):
                 return plan
-        raise DomainError(ErrorCode.NO_SUCH_PLAN, f"Aucune offre {kind} de ce volume n'existe en {radio}.")
+        raise DomainError(ErrorCode.NO_SUCH_PLAN, reason="no-plan-on-radio", kind=kind.value, radio=radio.value)
 
     def plan_on_radio(self, current: Plan, radio: Radio) -> Plan:
         """The plan of the same kind and volume on another radio."""
@@ -174,13 +174,13 @@ class Catalog:
         for network in self.networks:
             if network.id == network_id:
                 return network
-        raise DomainError(ErrorCode.VALIDATION_ERROR, f"Réseau inconnu : {network_id}.")
+        raise DomainError(ErrorCode.VALIDATION_ERROR, reason="unknown-network", network_id=network_id)
 
     def apn(self, apn_id: str) -> Apn:
         for apn in self.apns:
             if apn.id == apn_id:
                 return apn
-        raise DomainError(ErrorCode.VALIDATION_ERROR, f"APN inconnu : {apn_id}.")
+        raise DomainError(ErrorCode.VALIDATION_ERROR, reason="unknown-apn", apn_id=apn_id)
 
     def fee(self, fee_id: str) -> Fee:
         for fee in self.fees:
@@ -196,16 +196,16 @@ class Catalog:
         for pack in self.topups:
             if pack.id == topup_id:
                 return pack
-        raise DomainError(ErrorCode.NO_SUCH_PLAN, f"Recharge inconnue : {topup_id}.")
+        raise DomainError(ErrorCode.NO_SUCH_PLAN, reason="unknown-topup", topup_id=topup_id)
 
     def extension(self, extension_id: str) -> DataPack:
         for pack in self.extensions:
             if pack.id == extension_id:
                 return pack
-        raise DomainError(ErrorCode.NO_SUCH_PLAN, f"Extension inconnue : {extension_id}.")
+        raise DomainError(ErrorCode.NO_SUCH_PLAN, reason="unknown-extension", extension_id=extension_id)
 
     def profile(self, profile_id: str) -> Profile:
         for profile in self.profiles:
             if profile.id == profile_id:
                 return profile
-        raise DomainError(ErrorCode.NO_SUCH_PLAN, f"Profil inconnu : {profile_id}.")
+        raise DomainError(ErrorCode.NO_SUCH_PLAN, reason="unknown-profile", profile_id=profile_id)

@@ -171,7 +171,7 @@ def _find(ctx: Context[CommandUnit], keyed: Keyed) -> StoredAnswer:
     with ctx.uow(write=False) as unit:
         stored = unit.idempotency.find(keyed.caller, keyed.key)
     if stored is None:  # the winner of the race was rolled back after all: a server error, not a replay
-        raise DomainError(ErrorCode.CONFLICT, "Une demande avec cette clé a échoué ; réessayez.")
+        raise DomainError(ErrorCode.CONFLICT, reason="key-failed")
     return stored
 
 

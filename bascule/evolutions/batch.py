@@ -113,10 +113,10 @@ def batch_status(items: Sequence[ItemStatus], *, confirmed: bool, cancelled: boo
 def check_lines(service_ids: Sequence[str]) -> None:
     """1 to MAX_BATCH_LINES lines, each named once."""
     if not 1 <= len(service_ids) <= MAX_BATCH_LINES:
-        raise DomainError(ErrorCode.VALIDATION_ERROR,
-                          f"Un lot compte de 1 à {MAX_BATCH_LINES} lignes ({len(service_ids)} demandées).")
+        raise DomainError(ErrorCode.VALIDATION_ERROR, reason="batch-size", max_lines=MAX_BATCH_LINES,
+                          lines=len(service_ids))
     if len(set(service_ids)) != len(service_ids):
-        raise DomainError(ErrorCode.VALIDATION_ERROR, "Chaque ligne ne peut figurer qu'une fois dans un lot.")
+        raise DomainError(ErrorCode.VALIDATION_ERROR, reason="batch-line-twice")
 
 
 def require_open(batch: ChangeBatch) -> None:

@@ -63,7 +63,7 @@ def _account_of_lines(uow: Unit, actor: Principal, service_ids: list[str]) -> Ac
         raise DomainError(ErrorCode.NOT_FOUND, what="service")
     accounts = {service.account_id for service in found.values()}
     if len(accounts) != 1:  # only the operator sees several accounts
-        raise DomainError(ErrorCode.VALIDATION_ERROR, "Les lignes d'un lot appartiennent toutes au même compte.")
+        raise DomainError(ErrorCode.VALIDATION_ERROR, reason="batch-accounts")
     account = uow.accounts.get(accounts.pop())
     assert account is not None  # a service's account is never deleted
     return account

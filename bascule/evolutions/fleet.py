@@ -102,8 +102,7 @@ def _check_digits(msisdn: str) -> str:
 
 
 def _bad_cursor() -> DomainError:
-    return DomainError(ErrorCode.VALIDATION_ERROR,
-                       "Curseur de pagination invalide : reprenez la liste depuis la première page.")
+    return DomainError(ErrorCode.VALIDATION_ERROR, reason="bad-cursor")
 
 
 # --- usage by day -------------------------------------------------------------------------------------

@@ -49,7 +49,7 @@ def fleet_page(ctx: Ctx, actor: Principal, wanted: FleetFilter, *, account_id: s
     """One page of the lines the actor may see that match, by MSISDN (`descending`: from the highest); the
     operator sees every account's (or `account_id`'s)."""
     if not 1 <= limit <= MAX_PAGE_SIZE:
-        raise DomainError(ErrorCode.VALIDATION_ERROR, f"Une page compte de 1 à {MAX_PAGE_SIZE} lignes.")
+        raise DomainError(ErrorCode.VALIDATION_ERROR, reason="page-size", max_size=MAX_PAGE_SIZE)
     after = msisdn_of_cursor(cursor) if cursor else None
     scope = actor.business_scope(account_id)
     _lift_bars_of_a_new_month(ctx, scope, wanted)

@@ -171,4 +171,4 @@ def retry_wanted(uow: Unit, job: Any) -> str | None:
     """A failed Line A job is never retried: its request was put back (service, slot, charges) when it failed."""
     if job_wanted(uow, job):
         return None
-    return "La demande de ce travail a échoué et a été annulée : le client peut faire une nouvelle demande."
+    return "request-failed-and-cancelled"

@@ -51,11 +51,9 @@ class Purchase:
 
 _FITS = {ChargeKind.TOPUP: PlanKind.BUNDLE, ChargeKind.EXTENSION: PlanKind.METERED}
 _BUCKET = {ChargeKind.TOPUP: BucketKind.TOPUP, ChargeKind.EXTENSION: BucketKind.EXTENSION}
-_REFUSAL = {
-    ChargeKind.TOPUP: (
-        "Les recharges ponctuelles s'appliquent aux forfaits ; un service au compteur prend une extension."
-    ),
-    ChargeKind.EXTENSION: "Les extensions de plafond s'appliquent aux services au compteur.",
+_REFUSAL = {  # the reason of the NOT_APPLICABLE refusal (bascule.kernel.messages_fr words it)
+    ChargeKind.TOPUP: "topup-on-bundles-only",
+    ChargeKind.EXTENSION: "extension-on-metered-only",
 }
 
 
@@ -98,7 +96,7 @@ def _buy(ctx: Ctx, actor: Principal, channel: Channel, service_id: str, kind: Ch
         assert service is not None
         service = current_service(ctx, uow, service, now)
         if ctx.catalog.plan(service.plan_id).kind is not _FITS[kind]:
-            raise DomainError(ErrorCode.NOT_APPLICABLE, _REFUSAL[kind])
+            raise DomainError(ErrorCode.NOT_APPLICABLE, reason=_REFUSAL[kind])
         tz = zone(account_zone(uow, service.account_id))
         period = Period.at(now, tz)
         bucket = Bucket(new_id("bkt"), _BUCKET[kind], pack.data_bytes, 0, now, period.end_instant(tz))

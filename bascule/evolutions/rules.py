@@ -101,23 +101,15 @@ class Quote:
 
 def _check_ceiling(plan: Plan, ceiling: int, used_bytes: int) -> None:
     if plan.kind is not PlanKind.METERED:
-        raise DomainError(ErrorCode.NOT_APPLICABLE, "Le plafond ne s'applique qu'aux offres au compteur.")
+        raise DomainError(ErrorCode.NOT_APPLICABLE, reason="ceiling-metered-only")
     if ceiling <= 0:
-        raise DomainError(ErrorCode.VALIDATION_ERROR, "Le plafond doit être positif.")
+        raise DomainError(ErrorCode.VALIDATION_ERROR, reason="ceiling-not-positive")
     if plan.ceiling_step_bytes and ceiling % plan.ceiling_step_bytes:
-        raise DomainError(
-            ErrorCode.VALIDATION_ERROR,
-            f"Le plafond se règle par paliers de {plan.ceiling_step_bytes} octets.",
-        )
+        raise DomainError(ErrorCode.VALIDATION_ERROR, reason="ceiling-step", step_bytes=plan.ceiling_step_bytes)
     if plan.max_ceiling_bytes and ceiling > plan.max_ceiling_bytes:
-        raise DomainError(
-            ErrorCode.VALIDATION_ERROR, f"Le plafond ne peut dépasser {plan.max_ceiling_bytes} octets."
-        )
+        raise DomainError(ErrorCode.VALIDATION_ERROR, reason="ceiling-too-high", max_bytes=plan.max_ceiling_bytes)
     if ceiling < used_bytes:
-        raise DomainError(
-            ErrorCode.VALIDATION_ERROR,
-            "Le plafond ne peut être inférieur à la consommation déjà faite ce mois-ci.",
-        )
+        raise DomainError(ErrorCode.VALIDATION_ERROR, reason="ceiling-below-usage")
 
 
 def _target_plan(changes: RequestedChanges, current: Plan, catalog: Catalog) -> Plan:
@@ -127,12 +119,10 @@ def _target_plan(changes: RequestedChanges, current: Plan, catalog: Catalog) -> 
         return catalog.plan_on_radio(current, changes.radio)
     plan = catalog.plan(changes.plan_id)
     if plan.kind is not current.kind:
-        raise DomainError(
-            ErrorCode.NOT_APPLICABLE,
-            "Cette offre n'est pas du même type que le service (forfait ou compteur).",
-        )
+        raise DomainError(ErrorCode.NOT_APPLICABLE, reason="plan-kind-differs")
     if changes.radio is not None and changes.radio is not plan.radio:
-        raise DomainError(ErrorCode.VALIDATION_ERROR, f"L'offre {plan.id} est en {plan.radio}, pas en {changes.radio}.")
+        raise DomainError(ErrorCode.VALIDATION_ERROR, reason="plan-radio-differs", plan_id=plan.id,
+                          plan_radio=plan.radio.value, radio=changes.radio.value)
     return plan
 
 
@@ -159,7 +149,7 @@ def resolve(changes: RequestedChanges, state: ServiceState, catalog: Catalog) ->
     if ceiling != state.ceiling_bytes:
         items.append("ceiling_bytes")
     if not items:
-        raise DomainError(ErrorCode.VALIDATION_ERROR, "La demande ne change rien au service.")
+        raise DomainError(ErrorCode.VALIDATION_ERROR, reason="nothing-changes")
     return Target(plan, network, apn, ceiling, tuple(items))
 
 

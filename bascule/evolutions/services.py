@@ -109,14 +109,13 @@ def create_service(
         today = local_date(now, tz)
         start = activated_on or today
         if start > today:
-            raise DomainError(ErrorCode.VALIDATION_ERROR, "La date d'activation ne peut être dans le futur.")
+            raise DomainError(ErrorCode.VALIDATION_ERROR, reason="activation-in-future")
         earliest = Period.containing(today).previous_by(BACK_DATING_MONTHS).first_day
         if start < earliest:
-            raise DomainError(ErrorCode.VALIDATION_ERROR,
-                              f"La date d'activation ne peut précéder le {earliest:%d/%m/%Y} "
-                              f"({BACK_DATING_MONTHS} mois d'antériorité au plus).")
+            raise DomainError(ErrorCode.VALIDATION_ERROR, reason="activation-too-early", earliest=earliest,
+                              months=BACK_DATING_MONTHS)
         if uow.services.msisdn_taken(msisdn):
-            raise DomainError(ErrorCode.CONFLICT, "Ce MSISDN porte déjà un service.")
+            raise DomainError(ErrorCode.CONFLICT, reason="msisdn-has-service")
         ceiling = plan.default_ceiling_bytes if plan.kind is PlanKind.METERED else None
         service = Service(
             new_id("svc"), account_id, msisdn, plan.id, network, apn, ceiling, ServiceStatus.ACTIVE, start
@@ -178,13 +177,12 @@ def apply_usage(ctx: Ctx, uow: Unit, service_id: str, used_bytes: int, instant: 
 def check_usage_instant(ctx: Ctx, used_bytes: int, at: datetime | None) -> datetime:
     now = ctx.clock.now()
     if used_bytes < 0:
-        raise DomainError(ErrorCode.VALIDATION_ERROR, "Le volume consommé ne peut être négatif.")
+        raise DomainError(ErrorCode.VALIDATION_ERROR, reason="usage-negative")
     instant = at or now
     if instant > now:
-        raise DomainError(ErrorCode.VALIDATION_ERROR, "Une consommation ne peut être datée du futur.")
+        raise DomainError(ErrorCode.VALIDATION_ERROR, reason="usage-in-future")
     if instant < now - USAGE_LATEST_ARRIVAL:
-        raise DomainError(ErrorCode.VALIDATION_ERROR,
-                          f"Une consommation de plus de {USAGE_LATEST_ARRIVAL.days} jours n'est plus acceptée.")
+        raise DomainError(ErrorCode.VALIDATION_ERROR, reason="usage-too-late", days=USAGE_LATEST_ARRIVAL.days)
     return instant
 
 

@@ -61,10 +61,9 @@ class BillingAddress:
 
     def __post_init__(self) -> None:
         if not (self.line1.strip() and self.postal_code.strip() and self.city.strip()):
-            raise DomainError(ErrorCode.VALIDATION_ERROR, "L'adresse de facturation doit avoir une rue, "
-                                                          "un code postal et une ville.")
+            raise DomainError(ErrorCode.VALIDATION_ERROR, reason="address-incomplete")
         if len(self.country) != 2 or not self.country.isalpha() or not self.country.isupper():
-            raise DomainError(ErrorCode.VALIDATION_ERROR, "Le pays s'écrit en code ISO 3166 à deux lettres (FR).")
+            raise DomainError(ErrorCode.VALIDATION_ERROR, reason="country-code")
 
     def printed(self) -> list[str]:
         """The lines as an envelope shows them; the country only when it is not France."""
@@ -128,21 +127,21 @@ class Principal:
             return wanted_account
         if self.kind is PrincipalKind.USER and self.account_id is not None:
             return self.account_id
-        raise DomainError(ErrorCode.FORBIDDEN, "Réservé aux comptes entreprise.")
+        raise DomainError(ErrorCode.FORBIDDEN, reason="business-only")
 
     def require_change_right(self) -> None:
         if self.kind is PrincipalKind.USER and self.role is not Role.MANAGER:
-            raise DomainError(ErrorCode.FORBIDDEN, "Un lecteur peut consulter mais pas modifier.")
+            raise DomainError(ErrorCode.FORBIDDEN, reason="reader-only")
 
     def require_operator(self) -> None:
         if not self.is_operator:
-            raise DomainError(ErrorCode.FORBIDDEN, "Réservé à l'opérateur.")
+            raise DomainError(ErrorCode.FORBIDDEN, reason="operator-only")
 
     def require_supervisor(self) -> None:
         """The machines' operator token and the system may; among the staff, only a supervisor."""
         self.require_operator()
         if self.kind is PrincipalKind.STAFF and self.staff_role is not StaffRole.SUPERVISOR:
-            raise DomainError(ErrorCode.FORBIDDEN, "Réservé aux superviseurs.")
+            raise DomainError(ErrorCode.FORBIDDEN, reason="supervisor-only")
 
     @property
     def audit_id(self) -> str:

@@ -50,9 +50,9 @@ def create_account(ctx: Ctx, actor: Principal, channel: Channel, name: str, time
     try:
         zone(tz_name)
     except ValueError:
-        raise DomainError(ErrorCode.VALIDATION_ERROR, f"Fuseau horaire inconnu : {tz_name}.") from None
+        raise DomainError(ErrorCode.VALIDATION_ERROR, reason="unknown-time-zone", time_zone=tz_name) from None
     if not name.strip():
-        raise DomainError(ErrorCode.VALIDATION_ERROR, "Le nom du compte est obligatoire.")
+        raise DomainError(ErrorCode.VALIDATION_ERROR, reason="account-name-missing")
     now = ctx.clock.now()
     account = Account(new_id("acc"), name.strip(), tz_name, ctx.catalog.b2b.currency, now)
     with ctx.uow() as uow:
@@ -108,7 +108,7 @@ def create_user(
         if uow.accounts.get(account_id) is None:
             raise DomainError(ErrorCode.NOT_FOUND, what="account")
         if uow.users.email_taken(email):
-            raise DomainError(ErrorCode.CONFLICT, "Cette adresse e-mail est déjà utilisée.")
+            raise DomainError(ErrorCode.CONFLICT, reason="email-taken")
         uow.users.add(user, now)
         record(uow, at=now, actor=actor, channel=channel, entity=("user", user.id), action="user.created",
                after={"email": email, "role": role.value, "account_id": account_id})
@@ -120,11 +120,9 @@ def _checked_login(email: str, password: str) -> str:
     """The e-mail as stored (trimmed, lower case), once it and the password are acceptable for a login."""
     email = email.strip().lower()
     if not _EMAIL.match(email):
-        raise DomainError(ErrorCode.VALIDATION_ERROR, "Adresse e-mail invalide.")
+        raise DomainError(ErrorCode.VALIDATION_ERROR, reason="email-invalid")
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise DomainError(
-            ErrorCode.VALIDATION_ERROR, f"Le mot de passe doit faire au moins {MIN_PASSWORD_LENGTH} caractères."
-        )
+        raise DomainError(ErrorCode.VALIDATION_ERROR, reason="password-too-short", min_length=MIN_PASSWORD_LENGTH)
     return email
 
 
@@ -135,12 +133,12 @@ def create_staff(ctx: Ctx, actor: Principal, channel: Channel, email: str, name:
     actor.require_supervisor()
     email = _checked_login(email, password)
     if not name.strip():
-        raise DomainError(ErrorCode.VALIDATION_ERROR, "Le nom est obligatoire.")
+        raise DomainError(ErrorCode.VALIDATION_ERROR, reason="name-missing")
     member = StaffMember(new_id("stf"), email, name.strip(), hash_password(password), role)
     now = ctx.clock.now()
     with ctx.uow() as uow:
         if uow.staff.by_email(email) is not None:
-            raise DomainError(ErrorCode.CONFLICT, "Cette adresse e-mail est déjà utilisée.")
+            raise DomainError(ErrorCode.CONFLICT, reason="email-taken")
         uow.staff.add(member, now)
         record(uow, at=now, actor=actor, channel=channel, entity=("staff", member.id), action="staff.created",
                after={"email": email, "name": member.name, "role": role.value})
@@ -189,7 +187,7 @@ def login_staff(ctx: Ctx, email: str, password: str, channel: Channel = Channel.
 def _log_in(ctx: Ctx, found: tuple[str, Principal] | None, password: str, channel: Channel,
             entity_kind: str) -> IssuedToken:
     if found is None or not verify_password(found[0], password):
-        raise DomainError(ErrorCode.UNAUTHENTICATED, "Identifiant ou mot de passe incorrect.")
+        raise DomainError(ErrorCode.UNAUTHENTICATED, reason="wrong-credentials")
     principal = found[1]
     with ctx.uow() as uow:
         issued = issue_token(uow, ctx, principal.kind, principal.id)
@@ -204,7 +202,7 @@ def authenticate(ctx: Ctx, token: str) -> Principal:
     with ctx.uow(write=False) as uow:
         stored = uow.tokens.find(token_digest(token))
         if stored is None or stored.revoked_at is not None or stored.expires_at <= ctx.clock.now():
-            raise DomainError(ErrorCode.UNAUTHENTICATED, "Jeton absent, expiré ou révoqué.")
+            raise DomainError(ErrorCode.UNAUTHENTICATED, reason="token-unknown")
         if stored.principal_kind == PrincipalKind.USER.value:
             user = uow.users.get(stored.principal_id)
             if user is None:

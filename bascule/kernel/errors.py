@@ -27,7 +27,8 @@ class ErrorCode(StrEnum):
 
 
 class DomainError(Exception):
-    """A refusal by a rule. `params` feed the per-channel message templates."""
+    """A refusal by a rule. `params` feed the per-channel message templates; `reason` names which sentence when
+    a code has several. A rule gives no `detail`: only a channel words its own input errors so."""
 
     def __init__(self, code: ErrorCode, detail: str | None = None, **params: Any) -> None:
         self.code = code
@@ -36,8 +37,9 @@ class DomainError(Exception):
         super().__init__(f"{code}: {detail or params}")
 
 
-def validation(detail: str, **params: Any) -> DomainError:
-    return DomainError(ErrorCode.VALIDATION_ERROR, detail, **params)
+def validation(reason: str, **params: Any) -> DomainError:
+    """An invalid input, named by its `reason` (bascule.kernel.messages_fr words it)."""
+    return DomainError(ErrorCode.VALIDATION_ERROR, reason=reason, **params)
 
 
 def not_found(what: str = "resource") -> DomainError:

@@ -90,11 +90,12 @@ _REASONS: dict[tuple[ErrorCode, str], str] = {
     (ErrorCode.VALIDATION_ERROR, "bad-cursor"): (
         "Curseur de pagination invalide : reprenez la liste depuis la première page."
     ),
+    (ErrorCode.VALIDATION_ERROR, "unreadable-body"): "Le corps de la demande est illisible (JSON UTF-8 attendu).",
     (ErrorCode.VALIDATION_ERROR, "stale-page-link"): (
         "Ce lien de page n'est plus valable : repartez de la première page."
     ),
     # The catalogue
-    (ErrorCode.NO_SUCH_PLAN, "no-plan-on-radio"): "Aucune offre {kind} de même volume n'existe en {radio}.",
+    (ErrorCode.NO_SUCH_PLAN, "no-plan-on-radio"): "Aucune offre {kind} de ce volume n'existe en {radio}.",
     (ErrorCode.VALIDATION_ERROR, "unknown-network"): "Réseau inconnu : {network_id}.",
     (ErrorCode.VALIDATION_ERROR, "unknown-apn"): "APN inconnu : {apn_id}.",
     (ErrorCode.NO_SUCH_PLAN, "unknown-topup"): "Recharge inconnue : {topup_id}.",
@@ -233,7 +234,10 @@ def _fill(code: ErrorCode, template: str, params: dict[str, Any]) -> str:
     try:
         return template.format(**_values(params, _format_value))
     except (KeyError, IndexError):
-        return _BARE.get(code, template)
+        if code in _BARE:
+            return _BARE[code]
+        # A reason's sentence lacking its values: the code's own sentence (without values, it always reads).
+        return template if template == _LONG[code] else _fill(code, _LONG[code], params)
 
 
 def _long(error: DomainError, params: dict[str, Any]) -> str:

@@ -93,7 +93,7 @@ def _opened(cursor: str) -> str:
 
 
 def _bad_cursor() -> DomainError:
-    return DomainError(ErrorCode.VALIDATION_ERROR, "Ce lien de page n'est plus valable : repartez de la première page.")
+    return DomainError(ErrorCode.VALIDATION_ERROR, reason="stale-page-link")
 
 
 def request_cursor(row: RequestRow) -> str:

@@ -40,5 +40,5 @@ def retry_wanted(uow: Unit, job: Any) -> str | None:
     """A failed profile job is worth retrying while the line still has that profile."""
     subscriber = uow.subscribers.get(job.subject_id)
     if subscriber is None or subscriber.profile_id != job.payload.get("profile_id"):
-        return "La ligne a changé de profil depuis : ce travail n'est plus à faire."
+        return "profile-changed-since"
     return None

@@ -27,7 +27,7 @@ class RetryUnit(ProvisioningUnit, AuditUnit, Protocol):
 
 
 Ctx = Context[RetryUnit]  # the context as these use cases see it: their ports, no database
-Wanted = Callable[[Any, Job], str | None]  # None: still wanted; else why not, in French
+Wanted = Callable[[Any, Job], str | None]  # None: still wanted; else why not (a reason of INVALID_STATE)
 
 
 def failed_jobs(ctx: Ctx, actor: Principal, after: tuple[datetime, str] | None = None,
@@ -47,9 +47,9 @@ def retry_failed_job(ctx: Ctx, actor: Principal, channel: Channel, job_id: str) 
         wanted: Wanted | None = ctx.job_hooks.retry_wanted.get(job.subject_kind)
         reason = None if wanted is None else wanted(uow, job)
         if reason is not None:
-            raise DomainError(ErrorCode.INVALID_STATE, reason)
+            raise DomainError(ErrorCode.INVALID_STATE, reason=reason)
         if not uow.jobs.requeue_failed(job.id, now):
-            raise DomainError(ErrorCode.INVALID_STATE, "Ce travail n'est pas en échec : il n'y a rien à relancer.")
+            raise DomainError(ErrorCode.INVALID_STATE, reason="job-not-failed")
         customer = ("subscriber", job.subject_id) if job.subject_kind == "subscriber" else None
         record(uow, at=now, actor=actor, channel=channel, entity=(job.subject_kind, job.subject_id),
                action="job.retried", customer=customer,

@@ -54,6 +54,11 @@ def from_domain(error: DomainError, instance: str | None = None) -> JSONResponse
     return problem(error.code, message(error), instance, **extra)
 
 
+def _words(code: ErrorCode, reason: str | None = None) -> str:
+    """The French sentence of a refusal raised below the application (the framework's own errors)."""
+    return message(DomainError(code) if reason is None else DomainError(code, reason=reason))
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, error: DomainError) -> JSONResponse:
@@ -65,17 +70,17 @@ def install(app: FastAPI) -> None:
             {"loc": [str(part) for part in item.get("loc", ())], "msg": str(item.get("msg", ""))}
             for item in error.errors()
         ]
-        return problem(ErrorCode.VALIDATION_ERROR, "La demande est incomplète ou mal formée.",
-                       request.url.path, errors=errors)
+        return problem(ErrorCode.VALIDATION_ERROR, _words(ErrorCode.VALIDATION_ERROR), request.url.path,
+                       errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
         if error.status_code == 404:
-            return problem(ErrorCode.NOT_FOUND, "Élément introuvable.", request.url.path)
+            return problem(ErrorCode.NOT_FOUND, _words(ErrorCode.NOT_FOUND), request.url.path)
         if error.status_code == 405:
-            return problem(ErrorCode.METHOD_NOT_ALLOWED, "Méthode non permise sur cette adresse.", request.url.path)
+            return problem(ErrorCode.METHOD_NOT_ALLOWED, _words(ErrorCode.METHOD_NOT_ALLOWED), request.url.path)
         if error.status_code == 400:  # a body that cannot be parsed at all
-            return problem(ErrorCode.VALIDATION_ERROR, "Le corps de la demande est illisible (JSON UTF-8 attendu).",
+            return problem(ErrorCode.VALIDATION_ERROR, _words(ErrorCode.VALIDATION_ERROR, "unreadable-body"),
                            request.url.path)
         return problem(ErrorCode.VALIDATION_ERROR, str(error.detail), request.url.path, status=error.status_code)
 

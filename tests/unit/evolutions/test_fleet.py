@@ -13,6 +13,7 @@ from bascule.evolutions.batch import BatchStatus, ItemStatus, batch_status, chec
 from bascule.evolutions.fleet import FleetFilter, cursor_after, daily_usage, msisdn_of_cursor
 from bascule.kernel.calendar import Period
 from bascule.kernel.errors import DomainError, ErrorCode
+from bascule.kernel.messages_fr import message
 
 CATALOG = load(None)
 PARIS = ZoneInfo("Europe/Paris")
@@ -99,5 +100,5 @@ def test_a_batch_reads_its_status_from_its_lines(items, confirmed, cancelled, st
 def test_a_batch_has_one_to_a_thousand_distinct_lines(ids, detail):
     with pytest.raises(DomainError) as refused:
         check_lines(ids)
-    assert (refused.value.code, refused.value.explicit_detail) == (ErrorCode.VALIDATION_ERROR, detail)
+    assert (refused.value.code, message(refused.value)) == (ErrorCode.VALIDATION_ERROR, detail)
     check_lines([f"svc_{n}" for n in range(1000)])
