@@ -101,6 +101,7 @@ _REASONS: dict[tuple[ErrorCode, str], str] = {
     (ErrorCode.NO_SUCH_PLAN, "unknown-topup"): "Recharge inconnue : {topup_id}.",
     (ErrorCode.NO_SUCH_PLAN, "unknown-extension"): "Extension inconnue : {extension_id}.",
     (ErrorCode.NO_SUCH_PLAN, "unknown-profile"): "Profil inconnu : {profile_id}.",
+    (ErrorCode.NO_SUCH_PLAN, "not-a-profile"): "Cette offre n'est pas un profil prépayé du catalogue.",
     # Accounts, users and sign-in
     (ErrorCode.VALIDATION_ERROR, "address-incomplete"): (
         "L'adresse de facturation doit avoir une rue, un code postal et une ville."

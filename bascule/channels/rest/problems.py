@@ -48,7 +48,7 @@ def problem(code: ErrorCode, detail: str, instance: str | None = None, *, status
 
 
 def from_domain(error: DomainError, instance: str | None = None) -> JSONResponse:
-    extra = {key: value for key, value in error.params.items() if key not in ("what", "short", "unit")}
+    extra = {key: value for key, value in error.params.items() if key not in ("what", "unit")}
     if error.code is ErrorCode.MONTHLY_LIMIT_REACHED and "next_on" in extra:
         extra["next_possible_on"] = extra.pop("next_on")
     return problem(error.code, message(error), instance, **extra)

@@ -80,7 +80,7 @@ def _verdict(ctx: Context, actor: Principal, line: Line, item: dict[str, Any]) -
             if option.eligible:
                 return None
             return option.error or DomainError(option.code or ErrorCode.NOT_ELIGIBLE, option.reason)
-    return DomainError(ErrorCode.NO_SUCH_PLAN, "Cette offre n'est pas un profil prépayé du catalogue.")
+    return DomainError(ErrorCode.NO_SUCH_PLAN, reason="not-a-profile")
 
 
 def _qualify(ctx: Context, actor: Principal, item: dict[str, Any], body: dict[str, Any], index: int) -> dict[str, Any]:

@@ -108,6 +108,7 @@ SENTENCES = [
     (A, "unknown-topup", {"topup_id": "t"}, "Recharge inconnue : t."),
     (A, "unknown-extension", {"extension_id": "e"}, "Extension inconnue : e."),
     (A, "unknown-profile", {"profile_id": "p"}, "Profil inconnu : p."),
+    (A, "not-a-profile", {}, "Cette offre n'est pas un profil prépayé du catalogue."),
     (V, "address-incomplete", {}, "L'adresse de facturation doit avoir une rue, un code postal et une ville."),
     (V, "country-code", {}, "Le pays s'écrit en code ISO 3166 à deux lettres (FR)."),
     (V, "unknown-time-zone", {"time_zone": "Mars/Olympus"}, "Fuseau horaire inconnu : Mars/Olympus."),
