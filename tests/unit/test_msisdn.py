@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bascule.kernel.errors import DomainError, ErrorCode
+from bascule.kernel.messages_fr import message
 from bascule.kernel.msisdn import is_e164, normalise_msisdn, require_msisdn
 
 
@@ -33,7 +34,7 @@ def test_require_msisdn_trims_or_refuses_with_an_example():
     with pytest.raises(DomainError) as refused:
         require_msisdn("0612345678")
     assert refused.value.code is ErrorCode.VALIDATION_ERROR
-    assert refused.value.explicit_detail == "Le MSISDN doit être au format E.164 (+33612345678)."
+    assert message(refused.value) == "Le MSISDN doit être au format E.164 (+33612345678)."
     with pytest.raises(DomainError) as refused:
         require_msisdn("0701020304", example="+2250701020304")
-    assert refused.value.explicit_detail == "Le MSISDN doit être au format E.164 (+2250701020304)."
+    assert message(refused.value) == "Le MSISDN doit être au format E.164 (+2250701020304)."
