@@ -182,7 +182,8 @@ def service_page(request: Request, service_id: str, actor: Principal = Depends(o
     ctx = ctx_of(request)
     view = get_service(ctx, actor, service_id)
     account = queries.account(ctx, view.service.account_id)
-    plans = [plan for plan in ctx.catalog.plans if plan.kind is view.plan.kind]
+    plans = [plan for plan in ctx.catalog.plans
+             if plan.kind is view.plan.kind and (plan.on_sale or plan.id == view.plan.id)]
     return render(request, "backoffice/service.html", view=view, account=account, tz=zone(account.timezone),
                   changes=list_change_requests(ctx, actor, service_id, None), names=_names(ctx),
                   catalog=ctx.catalog, plans=plans, GIB=GIB,
