@@ -124,7 +124,7 @@ def test_withdrawing_the_last_plan_on_sale_is_refused_by_the_catalogue_check(ctx
 def test_another_process_sees_the_change_when_its_look_at_the_stamp_is_due(ctx, settings, supervisor):
     ticks = [100.0]
     other = live_catalog(settings.model_copy(update={"catalog_refresh_seconds": 1.0}), ctx.units)
-    other._monotonic = lambda: ticks[0]  # noqa: SLF001 (a clock the test moves)
+    other._monotonic = lambda: ticks[0]  # a clock the test moves
     other.refresh(force=True)
     override_catalogue(ctx, supervisor, Channel.BACKOFFICE, "plan", "data-10go-5g", "price", "9.37")
     other.refresh()
