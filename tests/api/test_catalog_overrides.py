@@ -68,3 +68,26 @@ def test_a_changed_price_is_in_the_next_quote_to_the_cent_and_an_earlier_request
         charged = connection.execute(select(tables.charges.c.kind, tables.charges.c.amount).where(
             tables.charges.c.change_request_id == earlier["id"])).all()
     assert [(kind, str(amount)) for kind, amount in charged] == [("proration", "1.25")]
+
+
+def test_a_withdrawn_profile_is_offered_to_nobody_refused_in_migration_and_kept_by_its_subscribers(ctx, http):
+    from tests.portal.test_espace import MSISDN, make_subscriber
+
+    make_subscriber(http)  # Novamix, 3 000 F CFA consumed last month: Tigre is within reach
+    supervisor = staff_principal(make_staff(ctx, SUPERVISOR, StaffRole.SUPERVISOR))
+    override_catalogue(ctx, supervisor, Channel.BACKOFFICE, "profile", "tigre", "on_sale", "false")
+    override_catalogue(ctx, supervisor, Channel.BACKOFFICE, "profile", "novamix", "on_sale", "false")
+
+    options = ok(http.get(f"/api/v1/subscribers/{MSISDN}/profile-options", headers=OPERATOR))
+    assert [option["profile_id"] for option in options] == ["novamix", "dauphin", "aigle"]  # its own is kept
+    refused = expect_problem(http.post(f"/api/v1/subscribers/{MSISDN}/profile-migrations",
+                                       json={"profile_id": "tigre"}, headers=OPERATOR), 422, "no-such-plan")
+    assert refused["detail"] == "« Tigre » n'est plus commercialisé."
+    assert ok(http.get(f"/api/v1/subscribers/{MSISDN}/profile-migrations", headers=OPERATOR)) == []
+    assert ok(http.get(f"/api/v1/subscribers/{MSISDN}", headers=OPERATOR))["profile_id"] == "novamix"
+    expect_problem(http.post("/api/v1/admin/subscribers", json={"msisdn": "+2250701234568", "profile_id": "tigre"},
+                             headers=OPERATOR), 422, "no-such-plan")
+    offerings = {o["id"]: o for o in ok(http.get("/tmf-api/productCatalogManagement/v4/productOffering",
+                                                 headers=OPERATOR))}
+    assert (offerings["tigre"]["lifecycleStatus"], offerings["tigre"]["isSellable"]) == ("Retired", False)
+    assert (offerings["dauphin"]["lifecycleStatus"], offerings["dauphin"]["isSellable"]) == ("Active", True)
