@@ -4,6 +4,8 @@ quoted before keeps the quote it was given; the catalogue says what is on sale."
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlalchemy import func, select
 
 from bascule.identity.model import Channel, StaffRole
@@ -67,7 +69,7 @@ def test_a_changed_price_is_in_the_next_quote_to_the_cent_and_an_earlier_request
     with ctx.engine.connect() as connection:
         charged = connection.execute(select(tables.charges.c.kind, tables.charges.c.amount).where(
             tables.charges.c.change_request_id == earlier["id"])).all()
-    assert [(kind, str(amount)) for kind, amount in charged] == [("proration", "1.25")]
+    assert charged == [("proration", Decimal("1.25"))]
 
 
 def test_a_withdrawn_profile_is_offered_to_nobody_refused_in_migration_and_kept_by_its_subscribers(ctx, http):
