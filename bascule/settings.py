@@ -30,8 +30,10 @@ class Settings(BaseSettings):
     sms_gateway_token: SecretStr | None = None
     notify_max_attempts: int = 5
     notify_retry_seconds: int = 30  # first retry delay; doubles each attempt (with jitter), up to an hour
-    # Login throttling of the API by e-mail (in-process, or Redis when redis_url is set)
+    # Login throttling (in-process, or Redis when redis_url is set): per e-mail for the API, per identifier
+    # and address for the portal, with a looser cap per address there
     login_max_failures: int = 5
+    login_max_failures_per_address: int = 30
     login_window_minutes: int = 15
     login_lockout_minutes: int = 15
     # Provisioning towards the networks. Without a URL, simulated operators run inside the process

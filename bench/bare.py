@@ -10,7 +10,8 @@ from __future__ import annotations
 import sys
 from urllib.parse import parse_qsl
 
-MENU = b"CON Gamme mobile #121#\n1 Changer de profil\n2 Mon profil et mes bonus\n3 Mon solde\n4 Decouvrir les profils"
+MENU = ("CON Gamme mobile #121#\n1 Changer de profil\n2 Mon profil et mes bonus\n3 Mon solde\n"
+        "4 Découvrir les profils").encode()
 ECHO = b'{"id":"chr_0","status":"awaiting_confirmation"}'
 
 

@@ -24,7 +24,7 @@ from bascule.billing.invoice import InvoiceLine, StoredInvoice, billable, invoic
 from bascule.billing.ports import BillingUnit as Unit
 from bascule.context import Context
 from bascule.evolutions.cycles import open_cycles_many
-from bascule.identity.model import Account, Channel, Principal
+from bascule.identity.model import Account, BillingAddress, Channel, Principal
 from bascule.kernel.calendar import Period, local_date, zone
 from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.kernel.ids import new_id
@@ -164,4 +164,28 @@ def invoice(ctx: Ctx, actor: Principal, invoice_id: str) -> StoredInvoice:
     return found
 
 
-__all__ = ["BillRunResult", "bill_run", "invoice", "invoices_of"]
+@dataclass(frozen=True, slots=True)
+class InvoiceDocument:
+    """What an invoice shows beyond its lines: whom it is addressed to, and each line's MSISDN (a fleet customer
+    splits its costs by line)."""
+
+    invoice: StoredInvoice
+    account: Account
+    billing_address: BillingAddress | None
+    msisdns: dict[str, str]  # service id → MSISDN
+
+    def msisdn_of(self, service_id: str | None) -> str:
+        return self.msisdns.get(service_id or "", "")
+
+
+def invoice_document(ctx: Context, actor: Principal, invoice_id: str) -> InvoiceDocument:
+    found = invoice(ctx, actor, invoice_id)
+    with ctx.uow(write=False) as uow:
+        account = uow.accounts.get(found.account_id)
+        if account is None:
+            raise DomainError(ErrorCode.NOT_FOUND, what="account")
+        msisdns = {service.id: service.msisdn for service in uow.services.of_account(found.account_id)}
+        return InvoiceDocument(found, account, uow.accounts.billing_address(found.account_id), msisdns)
+
+
+__all__ = ["BillRunResult", "InvoiceDocument", "bill_run", "invoice", "invoice_document", "invoices_of"]

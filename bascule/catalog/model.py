@@ -180,15 +180,16 @@ class Catalog:
                 return plan
         raise DomainError(ErrorCode.NO_SUCH_PLAN, plan_id=plan_id)
 
+    def plan_by_volume(self, kind: PlanKind, volume: int | None, radio: Radio) -> Plan:
+        """The plan of this kind and volume (`Plan.volume_key`) on this radio."""
+        for plan in self.plans:
+            if plan.radio is radio and plan.volume_key == (kind, volume):
+                return plan
+        raise DomainError(ErrorCode.NO_SUCH_PLAN, f"Aucune offre {kind} de ce volume n'existe en {radio}.")
+
     def plan_on_radio(self, current: Plan, radio: Radio) -> Plan:
         """The plan of the same kind and volume on another radio."""
-        for plan in self.plans:
-            if plan.radio is radio and plan.volume_key == current.volume_key:
-                return plan
-        raise DomainError(
-            ErrorCode.NO_SUCH_PLAN,
-            f"Aucune offre {current.kind} de même volume n'existe en {radio}.",
-        )
+        return self.plan_by_volume(*current.volume_key, radio)
 
     def network(self, network_id: str) -> Network:
         for network in self.networks:

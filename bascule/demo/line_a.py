@@ -7,12 +7,15 @@ from datetime import timedelta
 from bascule.catalog.model import PlanKind, Radio
 from bascule.context import Context
 from bascule.evolutions.services import create_service, record_usage
-from bascule.identity.model import OPERATOR, Channel, Role
-from bascule.identity.usecases import create_account, create_user
+from bascule.identity.model import OPERATOR, BillingAddress, Channel, Role
+from bascule.identity.usecases import create_account, create_user, set_billing_address
 from bascule.kernel.calendar import Period, local_date, zone
 
 MANAGER = ("gestionnaire@demo.bascule.test", "demo-gestion")
 VIEWER = ("lecteur@demo.bascule.test", "demo-lecture")
+
+
+BILLING_ADDRESS = BillingAddress(line1="18 rue des Entrepôts", line2="Bâtiment C", postal_code="69007", city="Lyon")
 
 
 def _pick(ctx: Context, kind: PlanKind, radio: Radio, rank: int) -> str:
@@ -26,6 +29,7 @@ def load(ctx: Context) -> list[str]:
     account = create_account(ctx, OPERATOR, Channel.CLI, "Démo Logistique SAS", None)
     create_user(ctx, OPERATOR, Channel.CLI, account.id, MANAGER[0], MANAGER[1], Role.MANAGER)
     create_user(ctx, OPERATOR, Channel.CLI, account.id, VIEWER[0], VIEWER[1], Role.VIEWER)
+    set_billing_address(ctx, OPERATOR, Channel.CLI, account.id, BILLING_ADDRESS)
     networks = [n.id for n in ctx.catalog.networks]
     apns = [a.id for a in ctx.catalog.apns]
     today = local_date(ctx.clock.now(), zone(account.timezone))

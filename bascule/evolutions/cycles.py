@@ -11,7 +11,7 @@ from bascule.catalog.model import Catalog, Plan, PlanKind
 from bascule.evolutions.model import Service, ServiceStatus
 from bascule.evolutions.ports import CycleTemplate, EvolutionsUnit
 from bascule.evolutions.quota import Bucket, BucketKind, quota_of
-from bascule.evolutions.rules import first_cycle_charge
+from bascule.evolutions.rules import first_cycle_charge, recurring_key
 from bascule.identity.model import SYSTEM, Channel
 from bascule.kernel.calendar import Period, periods_between
 from bascule.kernel.ids import new_id
@@ -40,7 +40,7 @@ def _open_one(uow: EvolutionsUnit, catalog: Catalog, service: Service, period: P
         description=cycle.description,
         amount=Money(cycle.amount, cycle.currency),
         at=cycle.at,
-        once_key=f"recurring:{service.id}:{period}",
+        once_key=recurring_key(service.id, period),
     )
     bucket = Bucket(new_id("bkt"), BucketKind.ALLOWANCE, cycle.total_bytes, 0, cycle.valid_from, cycle.valid_until)
     uow.buckets.add(service.id, str(period), bucket)

@@ -13,9 +13,10 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bascule.catalog.model import Catalog, PlanKind, Radio
-from bascule.evolutions.model import E164, ServiceStatus
+from bascule.evolutions.model import ServiceStatus
 from bascule.kernel.calendar import Period, local_date
 from bascule.kernel.errors import DomainError, ErrorCode
+from bascule.kernel.msisdn import is_e164
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 500
@@ -91,7 +92,7 @@ def msisdn_of_cursor(cursor: str) -> str:
     except (binascii.Error, UnicodeDecodeError):
         raise _bad_cursor() from None
     msisdn, _, check = text.rpartition(".")
-    if not E164.match(msisdn) or check != _check_digits(msisdn):
+    if not is_e164(msisdn) or check != _check_digits(msisdn):
         raise _bad_cursor()
     return msisdn
 

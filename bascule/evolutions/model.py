@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
 from bascule.evolutions.lifecycle import RequestStatus
-
-E164 = re.compile(r"^\+[1-9]\d{7,14}$")  # a line's MSISDN
 
 
 class ServiceStatus(StrEnum):

@@ -111,6 +111,7 @@ class Charges(Protocol):
         change_request_id: str | None = None,
         once_key: str | None = None,
     ) -> bool: ...
+    def of_service(self, service_id: str, period: str, kinds: Sequence[str]) -> list[StoredCharge]: ...
     def accumulate(
         self,
         *,

@@ -8,11 +8,13 @@ charge line of the request is reversed by a credit line, and the customer is tol
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from bascule.audit.trail import record
+from bascule.catalog.model import Catalog
 from bascule.context import Context
 from bascule.evolutions.cycles import SLOT_SCOPE
 from bascule.evolutions.lifecycle import RequestStatus, move
@@ -23,12 +25,10 @@ from bascule.evolutions.services import account_zone, apply_status
 from bascule.identity.model import SYSTEM, Channel, Principal
 from bascule.kernel.calendar import Period, zone
 from bascule.kernel.money import Money
-from bascule.notifications import notify
+from bascule.notifications import notify, wording
 from bascule.provisioning.model import Job, JobStatus, line_jobs
 
 Ctx = Context[Unit]  # the context as these use cases see it: their ports, no database
-
-REBOOT = "Pour que les modifications soient prises en compte sur la carte SIM, redémarrez votre équipement."
 
 
 def write_jobs(ctx: Ctx, uow: Unit, request: ChangeRequest, service: Service, changed: Service,
@@ -51,6 +51,16 @@ def notify_managers(uow: Unit, account_id: str, subject: str, body: str, now: da
         notify(uow, "email", manager.email, subject, body, now)
 
 
+def tell_managers(uow: Unit, catalog: Catalog, request: ChangeRequest, say: Callable[..., wording.Notice],
+                  now: datetime, *details: str) -> None:
+    """Tell the account's managers about a request in words: `say` (from `notifications.wording`) names the
+    line by its MSISDN and the change by its items."""
+    service = uow.services.get(request.service_id)
+    msisdn = service.msisdn if service is not None else ""
+    notice = say(msisdn, request.changes, catalog, *details)
+    notify_managers(uow, request.account_id, notice.subject, notice.body, now)
+
+
 def move_request(uow: Unit, request: ChangeRequest, status: RequestStatus, actor: Principal,
                  channel: Channel, now: datetime, **fields: Any) -> ChangeRequest:
     moved = replace(request, status=move(request.status, status), **fields)
@@ -62,10 +72,10 @@ def move_request(uow: Unit, request: ChangeRequest, status: RequestStatus, actor
     return moved
 
 
-def complete(uow: Unit, request: ChangeRequest, actor: Principal, now: datetime) -> ChangeRequest:
+def complete(uow: Unit, catalog: Catalog, request: ChangeRequest, actor: Principal,
+             now: datetime) -> ChangeRequest:
     done = move_request(uow, request, RequestStatus.COMPLETED, actor, Channel.SYSTEM, now, completed_at=now)
-    notify_managers(uow, request.account_id, "Votre demande d'évolution est appliquée",
-                    f"La demande {request.id} est appliquée sur le réseau. {REBOOT}", now)
+    tell_managers(uow, catalog, done, wording.applied, now)
     return done
 
 
@@ -81,18 +91,17 @@ def complete_held(ctx: Ctx, uow: Unit, job: Any, error: str | None = None) -> Ch
            customer=("account", done.account_id),
            action=f"change_request.{RequestStatus.COMPLETED.value}",
            before={"status": RequestStatus.PROVISIONING.value}, after={"status": RequestStatus.COMPLETED.value})
-    notify_managers(uow, done.account_id, "Votre demande d'évolution est appliquée",
-                    f"La demande {done.id} est appliquée sur le réseau. {REBOOT}", now)
+    tell_managers(uow, ctx.catalog, done, wording.applied, now)
     return done
 
 
-def complete_if_done(uow: Unit, request_id: str, now: datetime) -> None:
+def complete_if_done(uow: Unit, catalog: Catalog, request_id: str, now: datetime) -> None:
     """Called when a job succeeds: the request completes once every job of it has."""
     request = uow.change_requests.lock(request_id)
     if request is None or request.status is not RequestStatus.PROVISIONING:
         return
     if all(job.status is JobStatus.SUCCEEDED for job in uow.jobs.of_request(request_id)):
-        complete(uow, request, SYSTEM, now)
+        complete(uow, catalog, request, SYSTEM, now)
 
 
 def _restore(ctx: Ctx, uow: Unit, request: ChangeRequest, now: datetime) -> None:
@@ -137,14 +146,12 @@ def fail(ctx: Ctx, uow: Unit, request_id: str, reason: str, now: datetime) -> No
     _reverse_charges(uow, request, period, now)
     uow.jobs.abandon_request(request.id, now, "la demande a échoué")
     move_request(uow, request, RequestStatus.FAILED, SYSTEM, Channel.SYSTEM, now, failed_at=now)
-    notify_managers(uow, request.account_id, "Votre demande d'évolution n'a pas pu être appliquée",
-                    f"Le réseau a refusé la demande {request.id} ({reason}). Votre service est inchangé, les frais "
-                    "sont annulés et vous pouvez faire une nouvelle demande ce mois-ci.", now)
+    tell_managers(uow, ctx.catalog, request, wording.refused_by_network, now, reason)
 
 
 def on_job_succeeded(ctx: Ctx, uow: Unit, job: Any, error: str | None) -> None:
     if job.change_request_id is not None:
-        complete_if_done(uow, job.change_request_id, ctx.clock.now())
+        complete_if_done(uow, ctx.catalog, job.change_request_id, ctx.clock.now())
 
 
 def on_job_failed(ctx: Ctx, uow: Unit, job: Any, error: str | None) -> None:

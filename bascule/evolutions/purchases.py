@@ -17,8 +17,26 @@ from bascule.identity.usecases import confirm_identity
 from bascule.kernel.calendar import Period, zone
 from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.kernel.ids import new_id
+from bascule.kernel.money import Money
 
 Ctx = Context[Unit]  # the context as these use cases see it: their ports, no database
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseOffer:
+    """A pack the line can take now, with what the line has after it (quota, or this cycle's ceiling)."""
+
+    kind: ChargeKind
+    pack: DataPack
+    total_after_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class CyclePurchase:
+    kind: ChargeKind
+    description: str
+    amount: Money
+    at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +57,32 @@ _REFUSAL = {
     ),
     ChargeKind.EXTENSION: "Les extensions de plafond s'appliquent aux services au compteur.",
 }
+
+
+def purchase_kind(plan_kind: PlanKind) -> ChargeKind:
+    """What a line buys: a top-up for a bundle, an extension for a metered ceiling."""
+    return next(kind for kind, fits in _FITS.items() if fits is plan_kind)
+
+
+def _packs(ctx: Ctx, kind: ChargeKind) -> tuple[DataPack, ...]:
+    """The packs on sale (a withdrawn one is offered to nobody)."""
+    return ctx.catalog.topups_on_sale() if kind is ChargeKind.TOPUP else ctx.catalog.extensions_on_sale()
+
+
+def purchase_offers(ctx: Ctx, view: ServiceView) -> list[PurchaseOffer]:
+    """The catalogue's packs for a line, each with the quota (or ceiling) the line has once it is bought:
+    what it has this cycle plus the pack, as `_buy` adds it."""
+    kind = purchase_kind(view.plan.kind)
+    return [PurchaseOffer(kind, pack, view.quota.total_bytes + pack.data_bytes) for pack in _packs(ctx, kind)]
+
+
+def cycle_purchases(ctx: Ctx, actor: Principal, view: ServiceView) -> list[CyclePurchase]:
+    """The top-ups and extensions bought for a line during its current cycle, oldest first."""
+    if not actor.may_see_account(view.service.account_id):
+        raise DomainError(ErrorCode.NOT_FOUND, what="service")
+    with ctx.uow(write=False) as uow:
+        found = uow.charges.of_service(view.service.id, str(view.period), [k.value for k in _FITS])
+    return [CyclePurchase(ChargeKind(line.kind), line.description, line.amount, line.at) for line in found]
 
 
 def _buy(ctx: Ctx, actor: Principal, channel: Channel, service_id: str, kind: ChargeKind, pack: DataPack,
@@ -71,6 +115,16 @@ def _buy(ctx: Ctx, actor: Principal, channel: Channel, service_id: str, kind: Ch
         view = view_of(ctx, uow, service, now)
         uow.commit()
     return Purchase(bucket.id, kind, pack, bucket.valid_until, now, view)
+
+
+def buy_pack(ctx: Ctx, actor: Principal, channel: Channel, service_id: str, kind: ChargeKind, pack_id: str,
+             password: str | None) -> Purchase:
+    """A top-up or an extension named by its kind, as a channel that offers both in one place asks for it."""
+    if kind is ChargeKind.TOPUP:
+        return buy_topup(ctx, actor, channel, service_id, pack_id, password)
+    if kind is ChargeKind.EXTENSION:
+        return buy_extension(ctx, actor, channel, service_id, pack_id, password)
+    raise DomainError(ErrorCode.NOT_APPLICABLE)
 
 
 def buy_topup(ctx: Ctx, actor: Principal, channel: Channel, service_id: str, topup_id: str,

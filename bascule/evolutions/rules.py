@@ -10,6 +10,7 @@ from bascule.catalog.model import Catalog, Plan, PlanKind, Radio, require_on_sal
 from bascule.evolutions.quota import Bucket, quota_after_plan_change, quota_of
 from bascule.kernel.calendar import Period, days_remaining, remaining_fraction
 from bascule.kernel.errors import DomainError, ErrorCode
+from bascule.kernel.messages_fr import month_fr
 from bascule.kernel.money import Money, total
 
 
@@ -209,7 +210,7 @@ def _notice(target: Target, state: ServiceState, catalog: Catalog) -> str:
     parts = [catalog.b2b.reboot_notice]
     if target.changes_volume:
         parts.append(
-            f"Votre forfait actuel ({state.plan.price.french()}) reste facturé en entier pour ce cycle ; "
+            f"Votre forfait actuel ({state.plan.price.french()} HT) reste facturé en entier pour ce cycle ; "
             "le reste de votre quota s'ajoute au nouveau jusqu'à la fin du cycle."
         )
     return " ".join(part for part in parts if part)
@@ -225,14 +226,37 @@ def quote(target: Target, state: ServiceState, effective_on: date, period: Perio
     )
 
 
+def monthly_limit_reached(limit: int, period: Period) -> DomainError:
+    """The refusal of rule 6, naming the day a new request is possible."""
+    return DomainError(ErrorCode.MONTHLY_LIMIT_REACHED, limit=limit, unit="demande d'évolution",
+                       next_on=period.next().first_day)
+
+
+def monthly_slot_refusal(limit: int, slots_used: int, period: Period) -> DomainError | None:
+    """Rule 6: a line takes `limit` change requests per calendar month; past it, this refusal. Channels show
+    it before any form; the use cases raise it."""
+    return None if slots_used < limit else monthly_limit_reached(limit, period)
+
+
+def recurring_key(service_id: str, period: Period | str) -> str:
+    """The once-key of a cycle's recurring line: a cycle is charged once, however many times it is opened."""
+    return f"recurring:{service_id}:{period}"
+
+
 def first_cycle_charge(plan: Plan, activated_on: date, period: Period, catalog: Catalog) -> ChargeLine:
     """The recurring line of a cycle, prorated when the service starts after the first day."""
     fraction = remaining_fraction(activated_on, period) if activated_on in period else None
     if fraction is None or fraction == 1:
-        return ChargeLine(ChargeKind.RECURRING, f"{plan.name}, {period}", plan.price)
+        return ChargeLine(ChargeKind.RECURRING, f"{plan.name}, {month_fr(period.year, period.month)}", plan.price)
     days = f"{days_remaining(activated_on, period)}/{period.days} jours"
     amount = plan.price.times(fraction, catalog.b2b.rounding)
-    return ChargeLine(ChargeKind.RECURRING, f"{plan.name}, {period} (prorata {days})", amount)
+    month = month_fr(period.year, period.month)
+    return ChargeLine(ChargeKind.RECURRING, f"{plan.name}, {month} (prorata {days})", amount)
+
+
+def usage_charge_label(period: Period) -> str:
+    """The monthly line of metered usage: "Consommation au compteur, juin 2026"."""
+    return f"Consommation au compteur, {month_fr(period.year, period.month)}"
 
 
 def started_units(used_bytes: int, unit_bytes: int) -> int:

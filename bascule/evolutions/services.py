@@ -10,14 +10,15 @@ from bascule.audit.trail import record
 from bascule.catalog.model import Catalog, Plan, PlanKind, require_on_sale
 from bascule.context import Context
 from bascule.evolutions.cycles import SLOT_SCOPE, exhaustion_status, open_cycles, status_for
-from bascule.evolutions.model import E164, Service, ServiceStatus
+from bascule.evolutions.model import Service, ServiceStatus
 from bascule.evolutions.ports import EvolutionsUnit as Unit
 from bascule.evolutions.quota import Bucket, Quota, draw, quota_of
-from bascule.evolutions.rules import metered_usage_charge
+from bascule.evolutions.rules import metered_usage_charge, monthly_slot_refusal, usage_charge_label
 from bascule.identity.model import Channel, Principal
 from bascule.kernel.calendar import Period, local_date, zone
 from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.kernel.ids import new_id
+from bascule.kernel.msisdn import require_msisdn
 
 Ctx = Context[Unit]  # the context as these use cases see it: their ports, no database
 
@@ -32,6 +33,8 @@ class ServiceView:
     period: Period
     quota: Quota
     changes_left_this_month: int
+    # Why no change request can be made this month (its slot is used), as the use case would refuse it.
+    month_refusal: DomainError | None = None
 
 
 def _account_zone(uow: Unit, account_id: str) -> str:
@@ -51,6 +54,7 @@ def view_of(ctx: Ctx, uow: Unit, service: Service, now: datetime) -> ServiceView
         period=period,
         quota=quota_of(uow.buckets.open_at(service.id, now)),
         changes_left_this_month=changes_left(ctx.catalog, used),
+        month_refusal=monthly_slot_refusal(ctx.catalog.b2b.monthly_change_limit, used, period),
     )
 
 
@@ -99,8 +103,7 @@ def create_service(
     require_on_sale(plan)
     ctx.catalog.network(network)
     ctx.catalog.apn(apn)
-    if not E164.match(msisdn):
-        raise DomainError(ErrorCode.VALIDATION_ERROR, "Le MSISDN doit être au format E.164 (+33612345678).")
+    msisdn = require_msisdn(msisdn)
     now = ctx.clock.now()
     with ctx.uow() as uow:
         tz = zone(_account_zone(uow, account_id))
@@ -216,7 +219,7 @@ def _charge_metered(ctx: Ctx, uow: Unit, service: Service, instant: datetime, be
     period = Period.at(instant, zone(_account_zone(uow, service.account_id)))
     uow.charges.accumulate(
         once_key=f"usage:{service.id}:{period}", account_id=service.account_id, service_id=service.id,
-        period=str(period), kind="usage", description=f"Consommation au compteur, {period}", amount=added, at=instant,
+        period=str(period), kind="usage", description=usage_charge_label(period), amount=added, at=instant,
     )
 
 

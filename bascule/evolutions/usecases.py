@@ -15,15 +15,25 @@ from bascule.evolutions.cycles import SLOT_SCOPE, allowance_bytes
 from bascule.evolutions.lifecycle import RequestStatus
 from bascule.evolutions.model import ChangeRequest, Service
 from bascule.evolutions.ports import EvolutionsUnit as Unit
-from bascule.evolutions.provisioning import REBOOT, complete, move_request, notify_managers, write_jobs
+from bascule.evolutions.provisioning import complete, move_request, tell_managers, write_jobs
 from bascule.evolutions.quota import Bucket, BucketKind, carried_over_bytes
-from bascule.evolutions.rules import Quote, RequestedChanges, ServiceState, Target, quote, resolve
+from bascule.evolutions.rules import (
+    Quote,
+    RequestedChanges,
+    ServiceState,
+    Target,
+    monthly_limit_reached,
+    monthly_slot_refusal,
+    quote,
+    resolve,
+)
 from bascule.evolutions.services import account_zone, apply_status, current_service
 from bascule.identity.model import Channel, Principal
 from bascule.identity.usecases import confirm_identity
 from bascule.kernel.calendar import Period, local_date, zone
 from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.kernel.ids import new_id
+from bascule.notifications import wording
 from bascule.provisioning.model import Job, JobStatus
 
 Ctx = Context[Unit]  # the context as these use cases see it: their ports, no database
@@ -63,12 +73,7 @@ def _visible_service(uow: Unit, actor: Principal, service_id: str, *, lock: bool
 
 
 def _limit_reached(ctx: Ctx, period: Period) -> DomainError:
-    return DomainError(
-        ErrorCode.MONTHLY_LIMIT_REACHED,
-        limit=ctx.catalog.b2b.monthly_change_limit,
-        unit="demande d'évolution",
-        next_on=period.next().first_day,
-    )
+    return monthly_limit_reached(ctx.catalog.b2b.monthly_change_limit, period)
 
 
 def _priced(
@@ -109,8 +114,10 @@ def open_change_request(ctx: Ctx, uow: Unit, actor: Principal, channel: Channel,
     service = current_service(ctx, uow, service, now)
     target, priced, period, state = _priced(ctx, uow, service, changes, now)
     # Early, friendly refusal; the slot itself is only taken, atomically, at confirmation.
-    if uow.slots.used(SLOT_SCOPE, service.id, str(period)) >= ctx.catalog.b2b.monthly_change_limit:
-        raise _limit_reached(ctx, period)
+    refusal = monthly_slot_refusal(ctx.catalog.b2b.monthly_change_limit,
+                                   uow.slots.used(SLOT_SCOPE, service.id, str(period)), period)
+    if refusal is not None:
+        raise refusal
     request = ChangeRequest(
         id=new_id("chr"),
         service_id=service.id,
@@ -241,10 +248,9 @@ def confirm_in(ctx: Ctx, uow: Unit, actor: Principal, channel: Channel, request_
                     slot_period=str(period), quote=quote_as_json(priced), service_before=snapshot)
     jobs = write_jobs(ctx, uow, request, service, changed, target.items, now)
     if not jobs:
-        request = complete(uow, request, actor, now)
+        request = complete(uow, ctx.catalog, request, actor, now)
     else:
-        notify_managers(uow, request.account_id, "Demande d'évolution confirmée",
-                        f"La demande {request.id} est confirmée et s'applique maintenant. {REBOOT}", now)
+        tell_managers(uow, ctx.catalog, request, wording.confirmed, now)
     leased = tuple(job for job in jobs if job.status is JobStatus.RUNNING)
     return Confirmed(request, leased)
 

@@ -50,6 +50,33 @@ class Account:
 
 
 @dataclass(frozen=True, slots=True)
+class BillingAddress:
+    """Where an account's invoices are addressed (a French B2B invoice names the customer's address)."""
+
+    line1: str
+    postal_code: str
+    city: str
+    country: str = "FR"
+    line2: str | None = None
+
+    def __post_init__(self) -> None:
+        if not (self.line1.strip() and self.postal_code.strip() and self.city.strip()):
+            raise DomainError(ErrorCode.VALIDATION_ERROR, "L'adresse de facturation doit avoir une rue, "
+                                                          "un code postal et une ville.")
+        if len(self.country) != 2 or not self.country.isalpha() or not self.country.isupper():
+            raise DomainError(ErrorCode.VALIDATION_ERROR, "Le pays s'écrit en code ISO 3166 à deux lettres (FR).")
+
+    def printed(self) -> list[str]:
+        """The lines as an envelope shows them; the country only when it is not France."""
+        lines = [self.line1, *([self.line2] if self.line2 else []), f"{self.postal_code} {self.city}"]
+        return lines if self.country == "FR" else [*lines, self.country]
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"line1": self.line1, "line2": self.line2, "postal_code": self.postal_code, "city": self.city,
+                "country": self.country}
+
+
+@dataclass(frozen=True, slots=True)
 class User:
     id: str
     account_id: str

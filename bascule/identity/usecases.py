@@ -13,6 +13,7 @@ from bascule.context import Context
 from bascule.identity.model import (
     OPERATOR,
     Account,
+    BillingAddress,
     Channel,
     Principal,
     PrincipalKind,
@@ -60,6 +61,40 @@ def create_account(ctx: Ctx, actor: Principal, channel: Channel, name: str, time
                after={"name": account.name, "timezone": tz_name})
         uow.commit()
     return account
+
+
+@dataclass(frozen=True, slots=True)
+class AccountDetails:
+    account: Account
+    billing_address: BillingAddress | None
+
+
+def account_details(ctx: Context, actor: Principal, account_id: str) -> AccountDetails:
+    """An account and its billing address: the operator's, or a customer's own."""
+    with ctx.uow(write=False) as uow:
+        account = uow.accounts.get(account_id)
+        if account is None or not actor.may_see_account(account_id):
+            raise DomainError(ErrorCode.NOT_FOUND, what="account")
+        return AccountDetails(account, uow.accounts.billing_address(account_id))
+
+
+def set_billing_address(ctx: Context, actor: Principal, channel: Channel, account_id: str,
+                        address: BillingAddress | None) -> AccountDetails:
+    """The operator sets (or, with None, removes) where an account's invoices are addressed."""
+    actor.require_operator()
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        account = uow.accounts.get(account_id)
+        if account is None:
+            raise DomainError(ErrorCode.NOT_FOUND, what="account")
+        before = uow.accounts.billing_address(account_id)
+        uow.accounts.set_billing_address(account_id, address)
+        record(uow, at=now, actor=actor, channel=channel, entity=("account", account_id),
+               action="account.billing_address_changed",
+               before={"billing_address": None if before is None else before.as_dict()},
+               after={"billing_address": None if address is None else address.as_dict()})
+        uow.commit()
+    return AccountDetails(account, address)
 
 
 def create_user(

@@ -62,9 +62,12 @@ TRANSLITERATIONS: dict[str, str] = {
 UNKNOWN = "?"
 
 
+_GSM = BASIC | EXTENSION
+
+
 def is_gsm(text: str) -> bool:
     """Whether every character is in the default alphabet or its extension table."""
-    return all(char in BASIC or char in EXTENSION for char in text)
+    return _GSM.issuperset(text)
 
 
 def encode(text: str) -> bytes:
@@ -83,8 +86,12 @@ def encode(text: str) -> bytes:
 
 
 def septets(text: str) -> int:
-    """Length on the air: one septet a character, two for one of the extension table (€ [ ] { } ^ ~ | \\)."""
-    return len(encode(text))
+    """Length on the air: one septet a character, two for one of the extension table (€ [ ] { } ^ ~ | \\).
+
+    Raises ValueError, as `encode` does, for a character the alphabet lacks."""
+    if not _GSM.issuperset(text):
+        encode(text)  # names the first character the alphabet lacks
+    return len(text) + sum(1 for char in text if char in EXTENSION)
 
 
 def _transliterated(char: str) -> str:

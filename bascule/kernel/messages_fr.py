@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
+
+from babel.dates import format_date, format_datetime
 
 from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.kernel.money import Money
@@ -62,21 +65,57 @@ _SHORT: dict[ErrorCode, tuple[str, ...]] = {
 }
 
 
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-          "novembre", "décembre")
+LOCALE = "fr_FR"
 
 
 def month_fr(year: int, month: int) -> str:
     """juin 2026."""
-    return f"{MONTHS[month - 1]} {year}"
+    return str(format_date(date(year, month, 1), "MMMM y", locale=LOCALE))
+
+
+def day_fr(value: date) -> str:
+    """The one way a customer reads a day: "16 juin 2026", "1er juillet 2026" (French writes the first day so)."""
+    if isinstance(value, datetime):
+        value = value.date()
+    text = format_date(value, "d MMMM y", locale=LOCALE)
+    return f"1er{text[1:]}" if value.day == 1 else text
+
+
+def moment_fr(value: datetime) -> str:
+    """A day as `day_fr` writes it, and the hour: "16 juin 2026 à 09:00" (in the zone the instant carries)."""
+    hour = format_datetime(value, "HH:mm", tzinfo=value.tzinfo, locale=LOCALE)
+    return f"{day_fr(value)} à {hour}"
+
+
+def volume_fr(value: int) -> str:
+    """Bytes as the catalogue counts them (1 Go = 1024³ octets): "10 Go", "1,5 Go", "200 Mo"."""
+    sign = "-" if value < 0 else ""
+    value = abs(value)
+    if value >= 1024**3:
+        amount, unit = Decimal(value) / 1024**3, "Go"
+    elif value >= 1024**2:
+        amount, unit = Decimal(value) / 1024**2, "Mo"
+    elif value == 0:
+        return "0 Go"
+    else:
+        return f"{sign}{value} o"
+    text = f"{amount.quantize(Decimal('0.01')):f}".rstrip("0").rstrip(".").replace(".", ",")
+    return f"{sign}{text} {unit}"
 
 
 def _format_value(value: Any) -> str:
     if isinstance(value, Money):
         return value.french()
     if isinstance(value, date):
-        return value.strftime("%d/%m/%Y")
+        return day_fr(value)
     return str(value)
+
+
+def _format_short(value: Any) -> str:
+    """USSD screens count their characters: a day there stays numeric (01/07/2026)."""
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    return _format_value(value)
 
 
 def _fill(code: ErrorCode, template: str, params: dict[str, Any]) -> str:
@@ -102,7 +141,7 @@ def short_message(error: DomainError, **known: Any) -> str:
     `known` adds values the channel has and the error lacks (`profile`: the name of the profile chosen)."""
     if (fault := _TEXT_FAULTS.get(error.params.get("fault", ""))) is not None:
         return fault[1]
-    values = {key: _format_value(value) for key, value in {**error.params, **known}.items()}
+    values = {key: _format_short(value) for key, value in {**error.params, **known}.items()}
     for template in _SHORT.get(error.code, ()):
         try:
             return template.format(**values)

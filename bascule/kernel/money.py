@@ -151,6 +151,20 @@ class Money:
         return f"{sign}{whole_text} {symbol}"
 
 
+def to_minor(money: Money) -> int:
+    """An amount in minor units of its currency (what the prepaid balance column and the ledger hold)."""
+    return int(money.amount.scaleb(minor_units(money.currency)))
+
+
+def from_minor(units: int, currency: str) -> Money:
+    return Money(Decimal(units).scaleb(-minor_units(currency)), currency)
+
+
+def stored(value: Decimal | int | str, currency: str) -> Money:
+    """An amount read back from a numeric column (which may hold more places than the currency has)."""
+    return Money(Decimal(value).quantize(Decimal(1).scaleb(-minor_units(currency))), currency)
+
+
 def total(amounts: list[Money] | tuple[Money, ...], currency: str) -> Money:
     result = Money.zero(currency)
     for amount in amounts:

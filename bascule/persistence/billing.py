@@ -4,21 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, Row, insert, select, update
 
 from bascule.billing.invoice import InvoiceLine, InvoiceTotals, StoredInvoice
 from bascule.evolutions.model import Service
-from bascule.kernel.money import Money, minor_units
+from bascule.kernel.money import Money, stored
 from bascule.persistence import bulk
 from bascule.persistence import tables as t
 from bascule.persistence.repositories import _Repository, insert_ignoring_conflict
-
-
-def _money(value: Any, currency: str) -> Money:
-    return Money(Decimal(value).quantize(Decimal(1).scaleb(-minor_units(currency))), currency)
 
 
 def lines_of_accounts(connection: Connection, account_ids: Sequence[str], period: str) -> dict[str, list[InvoiceLine]]:
@@ -42,7 +37,7 @@ def lines_of_accounts(connection: Connection, account_ids: Sequence[str], period
             for account_id, kind, description, amount, currency, service_id, at in cursor:
                 money = amounts.get((amount, currency))
                 if money is None:
-                    money = amounts[(amount, currency)] = _money(amount, currency)
+                    money = amounts[(amount, currency)] = stored(amount, currency)
                 instant = instants.get(at)
                 if instant is None:
                     instant = instants[at] = at.astimezone(UTC)
@@ -86,9 +81,9 @@ class Invoices(_Repository):
         return StoredInvoice(
             id=row.id, account_id=row.account_id, period=row.period, number=row.number, issued_on=row.issued_on,
             vat_percent=row.vat_percent,
-            totals=InvoiceTotals(_money(row.total, row.currency), _money(row.vat, row.currency),
-                                 _money(row.total_with_vat, row.currency)),
-            lines=[InvoiceLine(line.kind, line.description, _money(line.amount, row.currency), line.service_id,
+            totals=InvoiceTotals(stored(row.total, row.currency), stored(row.vat, row.currency),
+                                 stored(row.total_with_vat, row.currency)),
+            lines=[InvoiceLine(line.kind, line.description, stored(line.amount, row.currency), line.service_id,
                                line.at) for line in lines],
             created_at=row.created_at,
         )

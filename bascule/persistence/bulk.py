@@ -13,14 +13,15 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import JSON, Connection, Row, Table, func, select, update
 from sqlalchemy.dialects import sqlite
 
 from bascule.evolutions.model import Service, ServiceStatus
 from bascule.evolutions.ports import CycleTemplate, StoredCharge
-from bascule.kernel.ids import new_ids, reserve_stamps
+from bascule.evolutions.rules import recurring_key
+from bascule.kernel.ids import new_ids
 from bascule.persistence import tables as t
 from bascule.persistence.repositories import _charge, _jsonable, _service
 
@@ -208,52 +209,74 @@ def open_cycles(connection: Connection, wanted: Sequence[tuple[str, str, str, in
                 templates: Sequence[CycleTemplate], now: datetime) -> None:
     """Open the cycles `wanted` ((service id, account id, period, template index) each) not open yet.
 
-    Only the cycles inserted here get their recurring line (`once_key` recurring:<service>:<period>,
-    skipped if it exists) and their allowance bucket, as `cycles._open_one` writes them. PostgreSQL:
-    one statement, the cycles, lines and buckets made on the server from the templates."""
+    Only the cycles inserted here get their recurring line (its `once_key` from `rules.recurring_key`,
+    skipped if it exists) and their allowance bucket, as `cycles._open_one` writes them. The ids and keys
+    are made here, in the order of the cycles (service, period); PostgreSQL: one statement, the cycles,
+    lines and buckets written on the server from the templates."""
     if not wanted:
         return
+    planned = _planned(wanted)
     if connection.dialect.name != "postgresql":
         opened = insert_rows(connection, t.service_cycles, [
-            {"service_id": service_id, "period": period, "opened_at": now} for service_id, _, period, _ in wanted
+            {"service_id": p.service_id, "period": p.period, "opened_at": now} for p in planned
         ], ignore_conflicts=True, returning=("service_id", "period"))
         made = {(row.service_id, row.period) for row in opened}
-        rows = [w for w in wanted if (w[0], w[2]) in made]
-        charges, buckets = new_ids("chg", len(rows)), new_ids("bkt", len(rows))
+        rows = [p for p in planned if (p.service_id, p.period) in made]
         insert_rows(connection, t.charges, [{
-            "id": next(charges), "account_id": account_id, "service_id": service_id, "period": period,
-            "kind": templates[n].kind, "description": templates[n].description, "amount": templates[n].amount,
-            "currency": templates[n].currency, "at": templates[n].at, "change_request_id": None,
-            "once_key": f"recurring:{service_id}:{period}",
-        } for service_id, account_id, period, n in rows], ignore_conflicts=True)
+            "id": p.charge_id, "account_id": p.account_id, "service_id": p.service_id, "period": p.period,
+            "kind": templates[p.template].kind, "description": templates[p.template].description,
+            "amount": templates[p.template].amount, "currency": templates[p.template].currency,
+            "at": templates[p.template].at, "change_request_id": None, "once_key": p.once_key,
+        } for p in rows], ignore_conflicts=True)
         insert_rows(connection, t.buckets, [{
-            "id": next(buckets), "service_id": service_id, "period": period, "kind": "allowance",
-            "total_bytes": templates[n].total_bytes, "used_bytes": 0, "valid_from": templates[n].valid_from,
-            "valid_until": templates[n].valid_until, "closed_at": None, "source_ref": None,
-        } for service_id, _, period, n in rows])
+            "id": p.bucket_id, "service_id": p.service_id, "period": p.period, "kind": "allowance",
+            "total_bytes": templates[p.template].total_bytes, "used_bytes": 0,
+            "valid_from": templates[p.template].valid_from, "valid_until": templates[p.template].valid_until,
+            "closed_at": None, "source_ref": None,
+        } for p in rows])
         return
-    first_charge = reserve_stamps(len(wanted))
-    first_bucket = reserve_stamps(len(wanted))
     driver = connection.connection.driver_connection
     assert driver is not None
     with driver.cursor() as cursor:
         cursor.execute(_OPEN_CYCLES, {
-            "service": [w[0] for w in wanted], "account": [w[1] for w in wanted], "period": [w[2] for w in wanted],
-            "template": [w[3] for w in wanted],
+            "service": [p.service_id for p in planned], "account": [p.account_id for p in planned],
+            "period": [p.period for p in planned], "template": [p.template for p in planned],
+            "charge_id": [p.charge_id for p in planned], "bucket_id": [p.bucket_id for p in planned],
+            "once_key": [p.once_key for p in planned],
             "t_index": list(range(len(templates))), "t_kind": [x.kind for x in templates],
             "t_description": [x.description for x in templates], "t_amount": [x.amount for x in templates],
             "t_currency": [x.currency for x in templates], "t_at": [x.at for x in templates],
             "t_bytes": [x.total_bytes for x in templates], "t_from": [x.valid_from for x in templates],
             "t_until": [x.valid_until for x in templates],
-            "now": now, "first_charge": first_charge, "first_bucket": first_bucket,
+            "now": now,
         })
 
 
-# The stamps follow the order of the cycles (service, period); the random tail is 10 hex digits, as in new_id.
+class _Planned(NamedTuple):
+    service_id: str
+    account_id: str
+    period: str
+    template: int
+    charge_id: str
+    bucket_id: str
+    once_key: str
+
+
+def _planned(wanted: Sequence[tuple[str, str, str, int]]) -> list[_Planned]:
+    """Each cycle with the ids and once-key its line and bucket get if this call opens it (ids of cycles
+    found open already are simply not used)."""
+    ordered = sorted(set(wanted), key=itemgetter(0, 2))
+    charges, buckets = new_ids("chg", len(ordered)), new_ids("bkt", len(ordered))
+    return [_Planned(service_id, account_id, period, template, next(charges), next(buckets),
+                     recurring_key(service_id, period))
+            for service_id, account_id, period, template in ordered]
+
+
 _OPEN_CYCLES = """
 WITH wanted AS (
-    SELECT * FROM unnest(%(service)s::varchar[], %(account)s::varchar[], %(period)s::varchar[], %(template)s::int[])
-        AS w(service_id, account_id, period, template)
+    SELECT * FROM unnest(%(service)s::varchar[], %(account)s::varchar[], %(period)s::varchar[], %(template)s::int[],
+                         %(charge_id)s::varchar[], %(bucket_id)s::varchar[], %(once_key)s::varchar[])
+        AS w(service_id, account_id, period, template, charge_id, bucket_id, once_key)
 ), templates AS (
     SELECT * FROM unnest(%(t_index)s::int[], %(t_kind)s::varchar[], %(t_description)s::varchar[],
                          %(t_amount)s::numeric[], %(t_currency)s::varchar[], %(t_at)s::timestamptz[],
@@ -264,23 +287,19 @@ WITH wanted AS (
     SELECT service_id, period, %(now)s FROM wanted ORDER BY service_id, period
     ON CONFLICT DO NOTHING RETURNING service_id, period
 ), made AS (
-    SELECT w.service_id, w.account_id, w.period, t.*,
-           row_number() OVER (ORDER BY w.service_id, w.period) - 1 AS n
+    SELECT w.service_id, w.account_id, w.period, w.charge_id, w.bucket_id, w.once_key, t.*
     FROM opened o JOIN wanted w USING (service_id, period) JOIN templates t ON t.template = w.template
 ), charged AS (
     INSERT INTO charges (id, account_id, service_id, period, kind, description, amount, currency, at,
                          change_request_id, once_key)
-    SELECT 'chg_' || lpad(to_hex(%(first_charge)s::bigint + n), 14, '0') || substr(md5(random()::text), 1, 10),
-           account_id, service_id, period, kind, description, amount, currency, at, NULL,
-           'recurring:' || service_id || ':' || period
-    FROM made ORDER BY n
+    SELECT charge_id, account_id, service_id, period, kind, description, amount, currency, at, NULL, once_key
+    FROM made ORDER BY charge_id
     ON CONFLICT DO NOTHING
 )
 INSERT INTO buckets (id, service_id, period, kind, total_bytes, used_bytes, valid_from, valid_until, closed_at,
                      source_ref)
-SELECT 'bkt_' || lpad(to_hex(%(first_bucket)s::bigint + n), 14, '0') || substr(md5(random()::text), 1, 10),
-       service_id, period, 'allowance', total_bytes, 0, valid_from, valid_until, NULL, NULL
-FROM made ORDER BY n
+SELECT bucket_id, service_id, period, 'allowance', total_bytes, 0, valid_from, valid_until, NULL, NULL
+FROM made ORDER BY bucket_id
 """
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Row, bindparam, func, insert, select, update
 
 from bascule.catalog.model import BonusKind
+from bascule.kernel.money import from_minor, to_minor
 from bascule.notifications.model import Notification
 from bascule.persistence import tables as t
 from bascule.persistence.repositories import _Deferring, _Repository, insert_ignoring_conflict
@@ -23,7 +24,6 @@ from bascule.prepaid.model import (
     StoredOtp,
     Subscriber,
 )
-from bascule.prepaid.rules import from_minor, to_minor
 
 # Built once, as in `repositories`: the USSD and migration paths run these on every screen.
 _SUBSCRIBER = select(t.prepaid_subscribers).where(t.prepaid_subscribers.c.msisdn == bindparam("msisdn"))

@@ -15,10 +15,10 @@ from bascule.evolutions.lifecycle import RequestStatus
 from bascule.evolutions.model import ChangeRequest, Service, ServiceStatus
 from bascule.evolutions.ports import CycleTemplate, StoredCharge
 from bascule.evolutions.quota import Bucket, BucketKind
-from bascule.identity.model import Account, Role, User
+from bascule.identity.model import Account, BillingAddress, Role, User
 from bascule.identity.ports import StoredToken
 from bascule.kernel.ids import new_id
-from bascule.kernel.money import Money
+from bascule.kernel.money import Money, stored
 from bascule.persistence import tables as t
 
 _IGNORING_CONFLICT: dict[tuple[str, str], Any] = {}
@@ -123,12 +123,33 @@ class Accounts(_Repository):
             return None
         if len(_KNOWN_ACCOUNTS) >= _KNOWN_ACCOUNTS_AT_MOST:
             _KNOWN_ACCOUNTS.clear()
-        account = _KNOWN_ACCOUNTS[account_id] = Account(**row._asdict())
+        account = _KNOWN_ACCOUNTS[account_id] = _account(row)
         return account
 
     def all(self) -> list[Account]:
         rows = self.connection.execute(select(t.accounts).order_by(t.accounts.c.created_at, t.accounts.c.id))
-        return [Account(**row._asdict()) for row in rows]
+        return [_account(row) for row in rows]
+
+    def billing_address(self, account_id: str) -> BillingAddress | None:
+        """Read afresh each time (unlike the account itself, the address may change)."""
+        row = self.connection.execute(select(*_BILLING.values()).where(t.accounts.c.id == account_id)).first()
+        if row is None or row.billing_line1 is None:
+            return None
+        return BillingAddress(**{field: getattr(row, column.name) for field, column in _BILLING.items()})
+
+    def set_billing_address(self, account_id: str, address: BillingAddress | None) -> None:
+        values = {column.name: None if address is None else getattr(address, field)
+                  for field, column in _BILLING.items()}
+        self.connection.execute(update(t.accounts).where(t.accounts.c.id == account_id).values(**values))
+
+
+_BILLING = {"line1": t.accounts.c.billing_line1, "line2": t.accounts.c.billing_line2,
+            "postal_code": t.accounts.c.billing_postal_code, "city": t.accounts.c.billing_city,
+            "country": t.accounts.c.billing_country}
+
+
+def _account(row: Row[Any]) -> Account:
+    return Account(row.id, row.name, row.timezone, row.currency, row.created_at)
 
 
 def _fields(record: Any) -> dict[str, Any]:
@@ -528,6 +549,14 @@ class Charges(_Repository):
         query = select(t.charges).where(t.charges.c.change_request_id == request_id).order_by(t.charges.c.id)
         return [_charge(row) for row in self.connection.execute(query)]
 
+    def of_service(self, service_id: str, period: str, kinds: Sequence[str]) -> list[StoredCharge]:
+        query = (
+            select(t.charges)
+            .where(t.charges.c.service_id == service_id, t.charges.c.period == period, t.charges.c.kind.in_(kinds))
+            .order_by(t.charges.c.at, t.charges.c.id)
+        )
+        return [_charge(row) for row in self.connection.execute(query)]
+
 
 def _charge(row: Row[Any]) -> StoredCharge:
     return StoredCharge(
@@ -537,16 +566,10 @@ def _charge(row: Row[Any]) -> StoredCharge:
         period=row.period,
         kind=row.kind,
         description=row.description,
-        amount=Money(Decimal(row.amount).quantize(Decimal(1).scaleb(-_places(row.currency))), row.currency),
+        amount=stored(row.amount, row.currency),
         at=row.at,
         change_request_id=row.change_request_id,
     )
-
-
-def _places(currency: str) -> int:
-    from bascule.kernel.money import minor_units
-
-    return minor_units(currency)
 
 
 class _Deferring(_Repository):

@@ -41,6 +41,18 @@ accounts = Table(
     Column("timezone", String(64), nullable=False),
     Column("currency", String(3), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    # The billing address (set by the operator; none until then): all its parts, or none of them.
+    Column("billing_line1", String(200)),
+    Column("billing_line2", String(200)),
+    Column("billing_postal_code", String(16)),
+    Column("billing_city", String(100)),
+    Column("billing_country", String(2)),
+    CheckConstraint(
+        "(billing_line1 IS NULL AND billing_line2 IS NULL AND billing_postal_code IS NULL AND billing_city IS NULL"
+        " AND billing_country IS NULL) OR (billing_line1 IS NOT NULL AND billing_postal_code IS NOT NULL"
+        " AND billing_city IS NOT NULL AND billing_country IS NOT NULL)",
+        name="billing_address_whole",
+    ),
 )
 
 users = Table(

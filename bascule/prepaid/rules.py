@@ -15,28 +15,16 @@ from zoneinfo import ZoneInfo
 from bascule.catalog.model import Bonus, BonusKind, BonusTrigger, Profile
 from bascule.kernel.calendar import Period, add_days
 from bascule.kernel.errors import DomainError, ErrorCode
-from bascule.kernel.money import Money, minor_units
+from bascule.kernel.money import Money, to_minor
+from bascule.kernel.msisdn import require_msisdn as require_line_msisdn
 from bascule.prepaid.model import BonusBucket
 
-E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 DECIMAL = re.compile(r"^-?\d{1,15}(\.\d{1,15})?$")
 MIGRATION_SLOT_SCOPE = "profile-migration"
 
 
 def require_msisdn(msisdn: str) -> str:
-    value = msisdn.strip()
-    if not E164.match(value):
-        raise DomainError(ErrorCode.VALIDATION_ERROR, "Le MSISDN doit être au format E.164 (+2250701020304).")
-    return value
-
-
-def to_minor(money: Money) -> int:
-    """An amount in minor units of its currency (what the balance column and the ledger hold)."""
-    return int(money.amount.scaleb(minor_units(money.currency)))
-
-
-def from_minor(units: int, currency: str) -> Money:
-    return Money(Decimal(units).scaleb(-minor_units(currency)), currency)
+    return require_line_msisdn(msisdn, example="+2250701020304")  # Line B's lines are in Côte d'Ivoire
 
 
 def parse_amount(value: str | int | Decimal | Money, currency: str) -> Money:

@@ -21,7 +21,7 @@ from bascule.kernel.calendar import Period, zone
 from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.kernel.ids import new_id
 from bascule.kernel.messages_fr import message
-from bascule.kernel.money import Money
+from bascule.kernel.money import Money, from_minor, to_minor
 from bascule.notifications import notify
 from bascule.notifications.model import Notification
 from bascule.prepaid import otp
@@ -39,14 +39,12 @@ from bascule.prepaid.rules import (
     MIGRATION_SLOT_SCOPE,
     Verdict,
     eligibility,
-    from_minor,
     monthly_key,
     parse_amount,
     plan_draw,
     recharge_grants,
     require_msisdn,
     short_refusal,
-    to_minor,
 )
 
 Ctx = Context[Unit]  # the context as these use cases see it: their ports, no database

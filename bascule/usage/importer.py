@@ -29,7 +29,7 @@ from bascule.context import Context
 from bascule.evolutions.cycles import exhaustion_status, open_cycles_many, status_for
 from bascule.evolutions.model import Service
 from bascule.evolutions.quota import Bucket, draw, quota_of
-from bascule.evolutions.rules import metered_usage_charge
+from bascule.evolutions.rules import metered_usage_charge, usage_charge_label
 from bascule.evolutions.services import apply_status
 from bascule.identity.model import Channel, Principal
 from bascule.kernel.calendar import Period, zone
@@ -125,7 +125,7 @@ def _metered(ctx: Ctx, charges: dict[str, dict[str, Any]], service: Service, tz:
     line = charges.get(key)
     if line is None:
         charges[key] = {"id": new_id("chg"), "account_id": service.account_id, "service_id": service.id,
-                        "period": str(period), "kind": "usage", "description": f"Consommation au compteur, {period}",
+                        "period": str(period), "kind": "usage", "description": usage_charge_label(period),
                         "amount": added.amount, "currency": added.currency, "at": instant,
                         "change_request_id": None, "once_key": key}
     else:

@@ -109,8 +109,9 @@ def test_the_pdf_invoice_carries_the_legal_mentions_and_the_amounts(http):
     assert response.headers["content-disposition"] == 'attachment; filename="facture-2026-000001.pdf"'
     text = " ".join((page.extract_text() or "") for page in PdfReader(io.BytesIO(response.content)).pages)
     text = " ".join(text.split())
-    for expected in ("Facture n° 2026-000001", "Date d'émission : 02/07/2026", "Période facturée : juin 2026",
+    for expected in ("Facture n° 2026-000001", "Date d'émission : 2 juillet 2026", "Période facturée : juin 2026",
                      "Bascule Mobile SAS", "SIREN 912345678", "FR40912345678", "Transports Exemple",
-                     "Total HT 31,10 €", "TVA 20 % 6,22 €", "Total TTC 37,32 €", "Échéance : 01/08/2026",
-                     "Changement d'opérateur support (Orange → SFR) 16/06/2026 10,00 €", "40 €"):
+                     "Total HT 31,10 €", "TVA 20 % 6,22 €", "Total TTC 37,32 €", "Échéance : 1er août 2026",
+                     "+33612345678 Changement d'opérateur support (Orange → SFR) 16 juin 2026 10,00 €",
+                     "+33612345671 Data Mobile au Compteur 4G, juin 2026"):
         assert expected in text, expected

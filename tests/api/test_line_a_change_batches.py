@@ -30,7 +30,7 @@ from tests.api.helpers import (
 
 CHANGES = {"radio": "5G", "network": "sfr"}
 LIMIT_DETAIL = ("Limite atteinte : 1 demande d'évolution par mois. "
-                "Nouvelle demande possible à partir du 01/07/2026.")
+                "Nouvelle demande possible à partir du 1er juillet 2026.")
 
 
 @dataclass

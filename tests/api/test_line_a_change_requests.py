@@ -117,7 +117,7 @@ def test_a_quote_prices_the_seed_upgrade_and_stores_nothing(http):
         "charges": [line("proration", "Prorata Data Mobile 30 Go 4G, 15/30 jours", "4.50")],
         "total": money("4.50"),
         "quota_after_bytes": 32 * GIB,
-        "notice": REBOOT + " Votre forfait actuel (6,00 €) reste facturé en entier pour ce cycle ; le reste de votre"
+        "notice": REBOOT + " Votre forfait actuel (6,00 € HT) reste facturé en entier pour ce cycle ; le reste de votre"
                            " quota s'ajoute au nouveau jusqu'à la fin du cycle.",
     }
     again = ok(quote(http, w, {"plan_id": "data-30go-4g"}))
@@ -199,7 +199,7 @@ def test_confirm_applies_charges_and_completes_the_seed_upgrade(http):
     charges = charges_of(http, w)
     assert [(c["kind"], c["description"], c["amount"], c["service_id"], c["change_request_id"])
             for c in charges["lines"]] == [
-        ("recurring", "Data Mobile 10 Go 4G, 2026-06", money("6.00"), w.service["id"], None),
+        ("recurring", "Data Mobile 10 Go 4G, juin 2026", money("6.00"), w.service["id"], None),
         ("proration", "Prorata Data Mobile 30 Go 4G, 15/30 jours", money("4.50"), w.service["id"], request["id"]),
     ]
     assert charges["total"] == money("10.50")
@@ -209,7 +209,7 @@ def test_confirm_applies_charges_and_completes_the_seed_upgrade(http):
     w.move_clock(http, "2026-07-01T00:00:00+02:00")
     assert service_of(http, w)["quota"] == {"total_bytes": 30 * GIB, "used_bytes": 0, "remaining_bytes": 30 * GIB}
     assert [(c["kind"], c["description"], c["amount"]) for c in charges_of(http, w, "2026-07")["lines"]] == [
-        ("recurring", "Data Mobile 30 Go 4G, 2026-07", money("9.00"))]
+        ("recurring", "Data Mobile 30 Go 4G, juillet 2026", money("9.00"))]
 
 
 def test_an_upgrade_lifts_the_bar_of_an_exhausted_bundle(http):
@@ -424,7 +424,7 @@ def test_a_second_request_in_the_month_is_refused_with_the_next_possible_day(htt
     body = expect_problem(response, 409, "monthly-limit-reached")
     assert body["next_possible_on"] == "2026-07-01"
     assert body["detail"] == ("Limite atteinte : 1 demande d'évolution par mois. "
-                              "Nouvelle demande possible à partir du 01/07/2026.")
+                              "Nouvelle demande possible à partir du 1er juillet 2026.")
     assert line_a_state(http, w.account_id) == before
     # the next month, a new request is allowed, on the same service
     w.move_clock(http, "2026-07-01T00:00:00+02:00")

@@ -46,15 +46,15 @@ def test_charges_list_every_line_of_the_period_with_its_total(http):
     assert body == {
         "period": "2026-06",
         "lines": [
-            {"kind": "recurring", "description": "Data Mobile 10 Go 4G, 2026-06", "amount": money("6.00"),
+            {"kind": "recurring", "description": "Data Mobile 10 Go 4G, juin 2026", "amount": money("6.00"),
              "service_id": bundle["id"], "change_request_id": None, "at": at},
-            {"kind": "recurring", "description": "Data Mobile au Compteur 4G, 2026-06", "amount": money("2.00"),
+            {"kind": "recurring", "description": "Data Mobile au Compteur 4G, juin 2026", "amount": money("2.00"),
              "service_id": metered["id"], "change_request_id": None, "at": at},
             {"kind": "proration", "description": "Prorata Data Mobile 30 Go 5G, 15/30 jours", "amount": money("5.75"),
              "service_id": bundle["id"], "change_request_id": request["id"], "at": at},
             {"kind": "fee", "description": "Changement d'opérateur support (Orange → SFR)", "amount": money("10.00"),
              "service_id": bundle["id"], "change_request_id": request["id"], "at": at},
-            {"kind": "usage", "description": "Consommation au compteur, 2026-06", "amount": money("0.60"),
+            {"kind": "usage", "description": "Consommation au compteur, juin 2026", "amount": money("0.60"),
              "service_id": metered["id"], "change_request_id": None, "at": at},
         ],
         "total": money("24.35"),
@@ -72,7 +72,7 @@ def test_charges_default_to_the_current_period_in_the_accounts_zone(http):
     body = charges(http, customer.account_id)
     assert body["period"] == "2026-07"
     assert [(line["description"], line["amount"]) for line in body["lines"]] == [
-        ("Data Mobile 10 Go 4G, 2026-07", money("6.00"))]
+        ("Data Mobile 10 Go 4G, juillet 2026", money("6.00"))]
 
 
 def test_a_period_without_service_is_empty_with_a_zero_total(http):
@@ -97,8 +97,8 @@ def test_the_turning_month_opens_one_recurring_line_per_service_once(http):
     assert once == twice == thrice
     assert sorted((line["service_id"], line["kind"], line["description"], line["amount"]["amount"])
                   for line in once["lines"]) == sorted([
-        (first["id"], "recurring", "Data Mobile 10 Go 4G, 2026-07", "6.00"),
-        (second["id"], "recurring", "Data Mobile 30 Go 5G, 2026-07", "11.50"),
+        (first["id"], "recurring", "Data Mobile 10 Go 4G, juillet 2026", "6.00"),
+        (second["id"], "recurring", "Data Mobile 30 Go 5G, juillet 2026", "11.50"),
     ])
     assert once["total"] == money("17.50")
     for line in once["lines"]:
@@ -111,10 +111,10 @@ def test_months_skipped_without_any_read_are_each_opened_once(http):
     customer = make_customer(http)
     service = make_service(http, customer.account_id)
     set_clock(http, "2026-09-15T10:00:00+02:00")
-    for period in ("2026-07", "2026-08", "2026-09"):
+    for period, month in (("2026-07", "juillet"), ("2026-08", "août"), ("2026-09", "septembre")):
         body = charges(http, customer.account_id, period)
         assert [(line["service_id"], line["description"], line["amount"]) for line in body["lines"]] == [
-            (service["id"], f"Data Mobile 10 Go 4G, {period}", money("6.00"))], period
+            (service["id"], f"Data Mobile 10 Go 4G, {month} 2026", money("6.00"))], period
     for period in ("2026-07", "2026-08", "2026-09"):
         assert len(charges(http, customer.account_id, period)["lines"]) == 1
 
@@ -182,7 +182,7 @@ def test_a_topup_and_the_quota_it_adds_appear_in_the_period(http):
     body = charges(http, customer.account_id, "2026-06")
     assert [(line["kind"], line["description"], line["amount"], line["change_request_id"])
             for line in body["lines"]] == [
-        ("recurring", "Data Mobile 10 Go 4G, 2026-06", money("6.00"), None),
+        ("recurring", "Data Mobile 10 Go 4G, juin 2026", money("6.00"), None),
         ("topup", "Recharge ponctuelle 5 Go", money("7.00"), None)]
     assert body["total"] == money("13.00")
     assert ok(http.get(f"/api/v1/services/{service['id']}", headers=OPERATOR))["quota"]["total_bytes"] == 15 * GIB

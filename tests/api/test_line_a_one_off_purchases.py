@@ -56,7 +56,7 @@ def test_an_extension_raises_this_cycles_ceiling_only(http):
     assert body["service"]["ceiling_bytes"] == 5 * GIB  # the service's own ceiling does not move
     charges = ok(http.get(f"/api/v1/accounts/{customer.account_id}/charges", headers=customer.manager))
     assert [(line["kind"], line["description"], line["amount"]) for line in charges["lines"]] == [
-        ("recurring", "Data Mobile au Compteur 5G, 2026-06", money("3.00")),
+        ("recurring", "Data Mobile au Compteur 5G, juin 2026", money("3.00")),
         ("extension", "Extension de plafond 5 Go", money("6.00"))]
     ok(http.put("/api/v1/test/clock", json={"now": "2026-07-01T00:00:00+02:00"}))
     assert ok(http.get(f"/api/v1/services/{service['id']}", headers=OPERATOR))["quota"]["total_bytes"] == 5 * GIB

@@ -144,7 +144,7 @@ def test_a_service_activated_mid_month_pays_a_prorated_first_cycle(http):
                           headers=customer.manager))
     assert charges == {
         "period": "2026-06",
-        "lines": [{"kind": "recurring", "description": "Data Mobile 30 Go 4G, 2026-06 (prorata 15/30 jours)",
+        "lines": [{"kind": "recurring", "description": "Data Mobile 30 Go 4G, juin 2026 (prorata 15/30 jours)",
                    "amount": money("4.50"), "service_id": service["id"], "change_request_id": None,
                    "at": "2026-06-16T07:00:00Z"}],
         "total": money("4.50"),
@@ -153,7 +153,7 @@ def test_a_service_activated_mid_month_pays_a_prorated_first_cycle(http):
     july = ok(http.get(f"/api/v1/accounts/{customer.account_id}/charges", params={"period": "2026-07"},
                        headers=OPERATOR))
     assert [(line["kind"], line["description"], line["amount"]) for line in july["lines"]] == [
-        ("recurring", "Data Mobile 30 Go 4G, 2026-07", money("9.00"))]
+        ("recurring", "Data Mobile 30 Go 4G, juillet 2026", money("9.00"))]
 
 
 def test_a_service_activated_last_month_is_prorated_then_and_full_now(http):
@@ -162,11 +162,11 @@ def test_a_service_activated_last_month_is_prorated_then_and_full_now(http):
     may = ok(http.get(f"/api/v1/accounts/{customer.account_id}/charges", params={"period": "2026-05"},
                       headers=customer.manager))
     assert [(line["description"], line["amount"]) for line in may["lines"]] == [
-        ("Data Mobile 10 Go 4G, 2026-05 (prorata 12/31 jours)", money("2.32"))]  # 6.00 × 12/31 = 2.3225…
+        ("Data Mobile 10 Go 4G, mai 2026 (prorata 12/31 jours)", money("2.32"))]  # 6.00 × 12/31 = 2.3225…
     june = ok(http.get(f"/api/v1/accounts/{customer.account_id}/charges", params={"period": "2026-06"},
                        headers=customer.manager))
     assert [(line["description"], line["amount"]) for line in june["lines"]] == [
-        ("Data Mobile 10 Go 4G, 2026-06", money("6.00"))]
+        ("Data Mobile 10 Go 4G, juin 2026", money("6.00"))]
 
 
 def test_a_barred_service_is_lifted_when_the_next_cycle_opens(http):

@@ -90,7 +90,7 @@ def test_the_fourth_migration_of_the_month_is_refused(http):
     body = problem(http.post(url, json={"profile_id": first["id"]}, headers=OPERATOR), 409, "monthly-limit-reached")
     assert body["next_possible_on"] == "2026-07-01"
     assert body["detail"] == ("Limite atteinte : 3 changements de profil par mois. "
-                              "Nouvelle demande possible à partir du 01/07/2026.")
+                              "Nouvelle demande possible à partir du 1er juillet 2026.")
     listed = ok(http.get(url, headers=OPERATOR))
     assert [m["to_profile_id"] for m in listed] == [second["id"], first["id"], second["id"]]
     assert ok(http.get(f"/api/v1/subscribers/{MSISDN}", headers=OPERATOR))["migrations_left_this_month"] == 0

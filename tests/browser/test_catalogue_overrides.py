@@ -29,7 +29,7 @@ def test_a_supervisor_withdraws_an_offer_and_the_centre_no_longer_offers_it(ctx,
     login_centre(customer, *business.manager)
     customer.goto(form_url)
     volumes = customer.get_by_role("group", name="Volume de data mensuel")
-    expect(volumes).to_contain_text("4G : 9,00 €/mois")
+    expect(volumes).to_contain_text("4G : 9,00 € HT/mois")
 
     _login_supervisor(page)
     nav(page, "Catalogue")
@@ -41,7 +41,7 @@ def test_a_supervisor_withdraws_an_offer_and_the_centre_no_longer_offers_it(ctx,
 
     customer.goto(form_url)
     expect(volumes).to_contain_text("30 Go")
-    expect(volumes).not_to_contain_text("4G : 9,00 €/mois")
+    expect(volumes).not_to_contain_text("4G : 9,00 € HT/mois")
     customer.get_by_role("radio", name=re.compile(r"^30 Go")).check()
     customer.get_by_role("button", name="Valider").click()
     expect(customer.get_by_text("« Data Mobile 30 Go 4G » n'est plus commercialisé.")).to_be_visible()
@@ -49,4 +49,4 @@ def test_a_supervisor_withdraws_an_offer_and_the_centre_no_longer_offers_it(ctx,
     page.get_by_role("button", name="Remettre en vente : Data Mobile 30 Go 4G").click()
     expect(page.get_by_role("table").first).to_contain_text("Aucune : le catalogue livré s'applique tel quel.")
     customer.goto(form_url)
-    expect(volumes).to_contain_text("4G : 9,00 €/mois")
+    expect(volumes).to_contain_text("4G : 9,00 € HT/mois")

@@ -77,9 +77,9 @@ def test_change_the_apn_then_see_it_on_the_service(http, page):
 def test_change_the_mno_with_its_fee(http, page):
     business = make_business(http)
     login_centre(page, *business.manager, start=f"/centre-operations/services/mobile/{business.service_id}/gerer")
-    expect(page.get_by_text("Changer d'opérateur support. Frais : 10,00 €.")).to_be_visible()
+    expect(page.get_by_text("Changer d'opérateur support. Frais : 10,00 € HT.")).to_be_visible()
     page.get_by_role("link", name="Modifier le MNO").click()
-    expect(page.get_by_text("Changer d'opérateur support : 10,00 € de frais, facturés une fois.")).to_be_visible()
+    expect(page.get_by_text("Changer d'opérateur support : 10,00 € HT de frais, facturés une fois.")).to_be_visible()
     page.get_by_role("radio", name=re.compile(r"^SFR")).check()
     page.get_by_role("button", name="Valider").click()
     expect(page.get_by_role("table")).to_contain_text("Changement d'opérateur support (Orange → SFR)")
@@ -92,7 +92,7 @@ def test_change_the_mno_with_its_fee(http, page):
     expect(page.locator("tfoot")).to_contain_text("16,00 €")
 
 
-def test_a_second_request_in_the_month_is_refused_with_the_next_date(http, page):
+def test_a_used_monthly_slot_is_said_before_any_form_with_the_next_date(http, page):
     business = make_business(http)
     token = ok(http.post("/api/v1/auth/login", json={"email": business.manager[0], "password": business.manager[1]}))
     headers = {"Authorization": f"Bearer {token['token']}"}
@@ -100,15 +100,24 @@ def test_a_second_request_in_the_month_is_refused_with_the_next_date(http, page)
                            json={"changes": {"radio": "5G"}}, headers=headers), 201)
     ok(http.post(f"/api/v1/change-requests/{created['id']}/confirm", json={"password": business.manager[1]},
                  headers=headers))
+    limit = "Limite atteinte : 1 demande d'évolution par mois. Nouvelle demande possible à partir du 1er juillet 2026."
     login_centre(page, *business.manager, start=f"/centre-operations/services/mobile/{business.service_id}")
     expect(page.get_by_text("Nouvelle demande possible à partir du 1er juillet 2026.")).to_be_visible()
     page.get_by_role("link", name="Gérer le Service").click()
-    page.get_by_role("link", name="Modifier l'APN").click()
-    page.get_by_role("radio", name=re.compile(r"^M2M entreprise")).check()
-    page.get_by_role("button", name="Valider").click()
-    expect(page.get_by_role("alert")).to_have_text(
-        "Limite atteinte : 1 demande d'évolution par mois. Nouvelle demande possible à partir du 01/07/2026.")
-    screenshot(page, "b2b-refus-limite-mensuelle")
+    expect(page.locator(".month-used")).to_have_text(
+        f"La demande d'évolution du mois est utilisée pour cette ligne. {limit}")
+    expect(page.get_by_role("link", name="Modifier l'APN")).to_have_count(0)
+    expect(page.get_by_role("heading", name="Modifier l'APN")).to_be_visible()
+    expect(page.get_by_role("link", name="Acheter une recharge data")).to_be_visible()  # no monthly limit
+    screenshot(page, "b2b-limite-mensuelle-avant-le-formulaire")
+    nav(page, "Gérer mes demandes d'évolution")
+    page.get_by_role("link", name="Créer une demande").click()
+    line = page.get_by_role("radio", name=re.compile(r"^\+33612345678"))
+    expect(line).to_be_disabled()
+    expect(page.locator(".choice-reason")).to_have_text(f"Demande du mois utilisée. {limit}")
+    page.goto(f"/centre-operations/services/mobile/{business.service_id}/apn")
+    expect(page.locator(".month-used")).to_contain_text(limit)
+    expect(page.get_by_role("button", name="Valider")).to_have_count(0)
 
 
 def test_a_viewer_sees_but_cannot_change(http, page):

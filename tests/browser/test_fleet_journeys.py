@@ -12,7 +12,7 @@ from tests.portal.helpers import GIB, make_business
 
 LIST = "/centre-operations/services/mobile"
 LIMIT_REASON = ("Limite atteinte : 1 demande d'évolution par mois. "
-                "Nouvelle demande possible à partir du 01/07/2026.")
+                "Nouvelle demande possible à partir du 1er juillet 2026.")
 
 
 def _fleet(http):  # type: ignore[no-untyped-def]

@@ -86,8 +86,12 @@ def test_a_fast_network_completes_the_change_within_the_confirmation(ctx, networ
     assert done.status is RequestStatus.COMPLETED
     with ctx.uow(write=False) as uow:
         told = uow.notifications.search("chef@reseaux.example")
-    assert [n.subject for n in told] == ["Votre demande d'évolution est appliquée", "Demande d'évolution confirmée"]
-    assert "redémarrez votre équipement" in told[0].body
+    assert [n.subject for n in told] == ["Ligne +33655000001 : demande d'évolution appliquée",
+                                         "Ligne +33655000001 : demande d'évolution confirmée"]
+    assert told[0].body == ("La ligne +33655000001 a changé : forfait Data Mobile 30 Go 4G. La modification est "
+                            "appliquée sur le réseau. Pour que la carte SIM prenne la modification, redémarrez "
+                            "l'équipement de la ligne.")
+    assert done.id not in told[0].body + told[1].body  # no internal id for the customer
     orders = networks["orange"].work_orders()
     assert [(o.operation, o.payload["plan_id"], o.submissions) for o in orders] == [("apply_plan", "data-30go-4g", 1)]
 
@@ -126,9 +130,11 @@ def test_a_refusal_fails_the_change_gives_the_slot_back_and_reverses_the_charges
         audit = [e.action for e in uow.audit.of_entity("change_request", failed.id)]
     assert audit[-1] == "change_request.failed"
     assert [(n.channel, n.subject) for n in told] == [
-        ("email", "Votre demande d'évolution n'a pas pu être appliquée"),
-        ("email", "Demande d'évolution confirmée")]
-    assert f"Le réseau a refusé la demande {failed.id}" in told[0].body
+        ("email", "Ligne +33655000001 : demande d'évolution non appliquée"),
+        ("email", "Ligne +33655000001 : demande d'évolution confirmée")]
+    assert told[0].body.startswith("Le réseau a refusé la demande d'évolution de la ligne +33655000001 "
+                                   "(forfait Data Mobile 30 Go 4G et opérateur support SFR) : ")
+    assert failed.id not in told[0].body
     again = _confirm(ctx, service, plan_id="data-30go-4g")  # the slot came back
     assert again.status is RequestStatus.COMPLETED
 

@@ -163,9 +163,9 @@ def test_the_import_draws_and_charges_exactly_as_records_sent_one_by_one_across_
     # the metered line billed per started 100 MiB in the month of each record in Paris (370 MiB: 4, 300 MiB: 3).
     assert by_file["bundle"] == ("active", 10 * GIB, 1 * GIB)
     assert by_file["metered"] == ("active", 5 * GIB, 300 * MIB)
-    assert by_file["2026-06"] == [("bundle", "recurring", "Data Mobile 10 Go 4G, 2026-06", "6.00"),
-                                  ("metered", "recurring", "Data Mobile au Compteur 4G, 2026-06", "2.00"),
-                                  ("metered", "usage", "Consommation au compteur, 2026-06", "0.80")]
-    assert by_file["2026-07"] == [("bundle", "recurring", "Data Mobile 10 Go 4G, 2026-07", "6.00"),
-                                  ("metered", "recurring", "Data Mobile au Compteur 4G, 2026-07", "2.00"),
-                                  ("metered", "usage", "Consommation au compteur, 2026-07", "0.60")]
+    assert by_file["2026-06"] == [("bundle", "recurring", "Data Mobile 10 Go 4G, juin 2026", "6.00"),
+                                  ("metered", "recurring", "Data Mobile au Compteur 4G, juin 2026", "2.00"),
+                                  ("metered", "usage", "Consommation au compteur, juin 2026", "0.80")]
+    assert by_file["2026-07"] == [("bundle", "recurring", "Data Mobile 10 Go 4G, juillet 2026", "6.00"),
+                                  ("metered", "recurring", "Data Mobile au Compteur 4G, juillet 2026", "2.00"),
+                                  ("metered", "usage", "Consommation au compteur, juillet 2026", "0.60")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests.api.helpers import OPERATOR, ok
 from tests.conftest import ADMIN_TOKEN
 from tests.portal.helpers import browser, login_centre, make_business, submit, text_of
 from tests.portal.test_espace import MSISDN, make_subscriber
@@ -38,7 +39,7 @@ def test_the_operator_finds_an_account_a_service_and_a_subscriber_and_reads_thei
         assert ("Abonné créé Opérateur (jeton) Ligne +2250701234567 API Profil : Novamix Fuseau : Africa/Abidjan "
                 "Devise : XOF") in sub
         assert ("Consommation Opérateur (jeton) Ligne +2250701234567 API Montant : 3 000 F CFA "
-                "Date : 20/05/2026 à 10:00 Pris sur les bonus : 0 F CFA Pris sur le crédit : 3 000 F CFA "
+                "Date : 20 mai 2026 à 10:00 Pris sur les bonus : 0 F CFA Pris sur le crédit : 3 000 F CFA "
                 "Solde : 7 000 F CFA") in sub
         assert "Tigre : possible" in sub
         catalogue = text_of(client.get("/back-office/catalogue"))
@@ -64,3 +65,16 @@ def test_the_operator_reads_a_request_and_its_trail(http, server_url):
         assert "Changement d'opérateur support (Orange → SFR) 10,00 €" in page
         assert ("Demande d'évolution créée chef-a@example.fr — Portail Statut : en attente de confirmation "
                 "Opérateur réseau : SFR (demandé)") in page
+
+
+def test_the_account_page_shows_the_billing_address_the_operator_set(http, server_url):
+    business = make_business(http, name="Livraisons Rapides")
+    with browser(server_url) as client:
+        submit(client, "/back-office/connexion", "/back-office/connexion", {"token": ADMIN_TOKEN})
+        before = text_of(client.get(f"/back-office/comptes/{business.account_id}"))
+        assert "Adresse de facturation aucune" in before
+        ok(http.patch(f"/api/v1/admin/accounts/{business.account_id}", headers=OPERATOR, json={"billing_address": {
+            "line1": "4 quai des Docks", "postal_code": "13002", "city": "Marseille"}}))
+        after = text_of(client.get(f"/back-office/comptes/{business.account_id}"))
+        assert "Adresse de facturation 4 quai des Docks, 13002 Marseille" in after
+        assert "account.billing_address_changed" in after

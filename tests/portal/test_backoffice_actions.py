@@ -111,7 +111,7 @@ def test_an_agent_changes_a_line_for_the_customer_cancels_another_request_and_th
                        {**current, "network": "orange", "apn": "m2m.entreprise"})
         assert third.status_code == 409
         assert ("Limite atteinte : 1 demande d'évolution par mois. Nouvelle demande possible à partir du "
-                "01/07/2026.") in text_of(third)
+                "1er juillet 2026.") in text_of(third)
         assert row_counts(ctx) == before
     second_id = second_page.rsplit("/", 1)[1]
     requests = {row.id: row for row in _rows(ctx, tables.change_requests)}

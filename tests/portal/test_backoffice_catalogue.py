@@ -32,15 +32,15 @@ def test_a_supervisor_withdraws_a_plan_and_the_centre_no_longer_offers_it(ctx, h
         assert repriced.status_code == 303
         page = text_of(client.get(PAGE))
         assert "Catalogue modifié : c'est en vigueur sur tous les canaux." in page
-        assert "Data Mobile 30 Go 4G Vente en vente retiré Marc Dupont 16/06/2026 à 09:00" in page
-        assert "Data Mobile 50 Go 4G Prix 12.00 12.49 Marc Dupont 16/06/2026 à 09:00" in page
+        assert "Data Mobile 30 Go 4G Vente en vente retiré Marc Dupont 16 juin 2026 à 09:00" in page
+        assert "Data Mobile 50 Go 4G Prix 12.00 12.49 Marc Dupont 16 juin 2026 à 09:00" in page
     base = f"/centre-operations/services/mobile/{business.service_id}"
     with browser(server_url) as client:
         login_centre(client, *business.manager)
         form = text_of(client.get(f"{base}/evolution"))
-        assert "30 Go 5G : 11,50 €/mois" in form
+        assert "30 Go 5G : 11,50 € HT/mois" in form
         assert "4G : 9,00 €" not in form
-        assert "4G : 12,49 €/mois" in form
+        assert "4G : 12,49 € HT/mois" in form
         refused = submit(client, f"{base}/evolution", f"{base}/evolution", {"volume": str(30 * GIB), "radio": "4G"})
         assert refused.status_code == 422
         assert "« Data Mobile 30 Go 4G » n'est plus commercialisé." in text_of(refused)
@@ -77,3 +77,18 @@ def test_a_refused_value_shows_the_french_reason_and_changes_nothing(ctx, http, 
         assert row_counts(ctx) == before
     with ctx.engine.connect() as connection:
         assert connection.execute(select(tables.catalog_overrides)).all() == []
+
+
+def test_a_withdrawn_top_up_is_not_offered_in_the_centre_and_a_repriced_one_shows_its_new_price(ctx, http, server_url):
+    make_staff(ctx, SUPERVISOR, StaffRole.SUPERVISOR)
+    business = make_business(http)  # 10 GB 4G, 8 GB used
+    with browser(server_url) as client:
+        login_staff(client, SUPERVISOR)
+        assert _override(client, "topup", "recharge-1go", "on_sale", "false").status_code == 303
+        assert _override(client, "topup", "recharge-5go", "price", "6.50").status_code == 303
+    base = f"/centre-operations/services/mobile/{business.service_id}"
+    with browser(server_url) as client:
+        login_centre(client, *business.manager)
+        offers = text_of(client.get(f"{base}/achat"))
+        assert "Recharge ponctuelle 5 Go — 6,50 € HT + 5 Go : quota de 15 Go ensuite" in offers
+        assert "Recharge ponctuelle 1 Go" not in offers

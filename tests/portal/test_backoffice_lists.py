@@ -50,11 +50,11 @@ def test_the_requests_list_shows_requests_and_migrations_newest_first_and_filter
         everything = _table_rows(client.get("/back-office/demandes"))
         assert everything.startswith(
             "Date Type Client Ligne Détail Canal Par Montant Statut "
-            "16/06/2026 à 09:00 Changement de profil Abonné prépayé +2250701234567 Novamix → Tigre Back-office "
+            "16 juin 2026 à 09:00 Changement de profil Abonné prépayé +2250701234567 Novamix → Tigre Back-office "
             "Awa Koné — Effectuée "
-            "16/06/2026 à 09:00 Évolution Livraisons Rapides +33612345678 Opérateur réseau : SFR Back-office Awa Koné "
+            "16 juin 2026 à 09:00 Évolution Livraisons Rapides +33612345678 Opérateur réseau : SFR Back-office Awa Koné "
             "10,00 € En attente de confirmation "
-            "16/06/2026 à 09:00 Évolution Livraisons Rapides +33612345678 APN : M2M entreprise (IP privée) "
+            "16 juin 2026 à 09:00 Évolution Livraisons Rapides +33612345678 APN : M2M entreprise (IP privée) "
             "Back-office Awa Koné 0,00 € Annulée ")
         only = {
             "type=migration": ["Effectuée"],
@@ -69,7 +69,7 @@ def test_the_requests_list_shows_requests_and_migrations_newest_first_and_filter
         }
         for query, expected in only.items():
             rows = _table_rows(client.get(f"/back-office/demandes?{query}"))
-            found = re.findall(r"(Effectuée|En attente de confirmation|Annulée)(?= 16/06| Bascule)", rows)
+            found = re.findall(r"(Effectuée|En attente de confirmation|Annulée)(?= 16 juin| Bascule)", rows)
             assert found == expected, query
             if not expected:
                 assert "Aucune demande ne correspond." in rows
@@ -125,11 +125,11 @@ def test_the_audit_log_names_the_agent_and_the_customer_with_filters_pages_and_c
         log = mine[mine.index("Date Action Qui"):]
         assert log.startswith(
             "Date Action Qui Pour le client Canal Détail "
-            "16/06/2026 à 09:00 Changement de profil Awa Koné Ligne +2250701234567 Back-office "
+            "16 juin 2026 à 09:00 Changement de profil Awa Koné Ligne +2250701234567 Back-office "
             "Profil : Novamix → Tigre "
-            "16/06/2026 à 09:00 Demande d'évolution créée Awa Koné Livraisons Rapides Back-office "
+            "16 juin 2026 à 09:00 Demande d'évolution créée Awa Koné Livraisons Rapides Back-office "
             "Statut : en attente de confirmation Opérateur réseau : SFR (demandé) "
-            "16/06/2026 à 09:00 Demande annulée Awa Koné Livraisons Rapides Back-office "
+            "16 juin 2026 à 09:00 Demande annulée Awa Koné Livraisons Rapides Back-office "
             "Statut : en attente de confirmation → annulée ")
         assert "Opérateur (jeton)" not in log
         for_customer = text_of(client.get(f"/back-office/audit?client={business.account_id}&action=change_request"))

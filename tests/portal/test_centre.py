@@ -54,8 +54,8 @@ def test_the_second_request_of_the_month_is_refused_with_the_date_of_the_next(ht
                {"password": business.manager[1]})
         refused = submit(client, f"{base}/mno", f"{base}/mno", {"network": "sfr"})
         assert refused.status_code == 409
-        assert ("Limite atteinte : 1 demande d'évolution par mois. Nouvelle demande possible à partir du 01/07/2026."
-                in text_of(refused))
+        assert ("Limite atteinte : 1 demande d'évolution par mois. "
+                "Nouvelle demande possible à partir du 1er juillet 2026.") in text_of(refused)
     assert [r["status"] for r in change_requests(http, business.service_id)] == ["completed"]
 
 

@@ -75,7 +75,7 @@ def test_a_subscriber_logs_in_with_a_code_and_changes_profile(http, server_url):
         assert done.status_code == 303
         result = text_of(client.get(done.headers["location"]))
         assert "Votre profil est maintenant Tigre" in result
-        assert ("Changement de profil effectué le 16/06/2026 à 07:00 : Novamix → Tigre. Vos bonus en cours sont "
+        assert ("Changement de profil effectué le 16 juin 2026 à 07:00 : Novamix → Tigre. Vos bonus en cours sont "
                 "conservés jusqu'à leur date de validité.") in result
         assert "Changements de profil restants ce mois-ci 2" in result
     summary = ok(http.get(f"/api/v1/subscribers/{MSISDN}", headers=OPERATOR))
@@ -157,7 +157,7 @@ def test_when_the_months_changes_are_used_nothing_can_be_chosen_and_the_page_say
         refused = client.post("/espace-client/profil/changer", data={"profil": "dauphin", "csrf_token": token})
         assert refused.status_code == 409
         assert ("Limite atteinte : 3 changements de profil par mois. Nouvelle demande possible à partir du "
-                "01/07/2026.") in text_of(refused)
+                "1er juillet 2026.") in text_of(refused)
     assert len(ok(http.get(f"/api/v1/subscribers/{MSISDN}/profile-migrations", headers=OPERATOR))) == 3
 
 

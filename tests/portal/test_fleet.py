@@ -16,7 +16,7 @@ from tests.portal.helpers import GIB, Business, browser, csrf_of, login_centre, 
 
 LIST = "/centre-operations/services/mobile"
 LIMIT_REASON = ("Limite atteinte : 1 demande d'évolution par mois. "
-                "Nouvelle demande possible à partir du 01/07/2026.")
+                "Nouvelle demande possible à partir du 1er juillet 2026.")
 CSV_HEADER = "msisdn,plan_id,radio,network,apn,status,quota_used_bytes,quota_total_bytes,changes_left_this_month"
 
 

@@ -77,6 +77,9 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     # operator endpoints, aimed at the victim where they take an id
     ("GET", "/api/v1/admin/accounts"): Op(OPERATOR_ONLY),
     ("POST", "/api/v1/admin/accounts"): Op(OPERATOR_ONLY, body=lambda w: {"name": "Intrus"}),
+    ("GET", "/api/v1/admin/accounts/{account_id}"): Op(OPERATOR_ONLY),
+    ("PATCH", "/api/v1/admin/accounts/{account_id}"): Op(OPERATOR_ONLY, body=lambda w: {"billing_address": {
+        "line1": "1 rue de l'Intrus", "postal_code": "75001", "city": "Paris"}}),
     ("POST", "/api/v1/admin/accounts/{account_id}/users"): Op(OPERATOR_ONLY, body=lambda w: {
         "email": "intrus@example.fr", "password": "intrus-secret", "role": "manager"}),
     ("POST", "/api/v1/admin/services"): Op(OPERATOR_ONLY, body=lambda w: {
@@ -205,6 +208,7 @@ def victim_state(http: httpx.Client, w: World) -> dict[str, Any]:
         "migrations": get(f"/api/v1/subscribers/{w.victim_msisdn}/profile-migrations"),
         "notifications": get("/api/v1/admin/notifications", to=w.victim_msisdn),
         "accounts": get("/api/v1/admin/accounts"),
+        "account": get(f"/api/v1/admin/accounts/{w.victim_account}"),
     }
 
 

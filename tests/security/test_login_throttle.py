@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 import redis
 
-from bascule.channels.rest.hardening import MemoryLoginThrottle, RedisLoginThrottle, ThrottlePolicy
+from bascule.channels.login_throttle import MemoryLoginThrottle, RedisLoginThrottle, ThrottlePolicy
 from bascule.kernel.clock import SettableClock
 from tests.api.helpers import PASSWORD, expect_problem, make_customer, ok, set_clock
 from tests.conftest import START

@@ -12,9 +12,9 @@ from tests.api.prepaid_helpers import free_profiles, make_subscriber, profile_ne
 from tests.tmf.helpers import JSON_TYPE, ORDERING, order_body, place, settled_order, tmf_error
 
 NOTICE = ("Les modifications sont immédiates. Pour qu'elles soient prises en compte sur la carte SIM, "
-          "redémarrez votre équipement. Votre forfait actuel (6,00 €) reste facturé en entier pour ce cycle ; "
+          "redémarrez votre équipement. Votre forfait actuel (6,00 € HT) reste facturé en entier pour ce cycle ; "
           "le reste de votre quota s'ajoute au nouveau jusqu'à la fin du cycle.")
-LIMIT = "Limite atteinte : 1 demande d'évolution par mois. Nouvelle demande possible à partir du 01/07/2026."
+LIMIT = "Limite atteinte : 1 demande d'évolution par mois. Nouvelle demande possible à partir du 1er juillet 2026."
 
 
 def _service(http: httpx.Client, msisdn: str = "+33612345678", tag: str = "a") -> tuple[Any, dict[str, Any]]:

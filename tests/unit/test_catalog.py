@@ -305,3 +305,12 @@ def test_an_absurdly_large_price_is_a_catalog_error() -> None:
     """Regression: "1e30" once reached Money.of, whose decimal.InvalidOperation escaped parse()."""
     with pytest.raises(CatalogError):
         parse(catalogue(plans=PLANS.replace('"6.00"', '"1e30"')))
+
+
+def test_a_plan_is_found_by_kind_volume_and_radio(catalog: Catalog) -> None:
+    ten_4g = catalog.plan_by_volume(PlanKind.BUNDLE, 10 * GIB, Radio.G4)
+    assert (ten_4g.data_bytes, ten_4g.radio, ten_4g.price) == (10 * GIB, Radio.G4, Money.of("6.00", "EUR"))
+    assert catalog.plan_on_radio(ten_4g, Radio.G5).price == Money.of("8.50", "EUR")
+    with pytest.raises(DomainError) as missing:
+        catalog.plan_by_volume(PlanKind.BUNDLE, 11 * GIB, Radio.G4)
+    assert missing.value.code is ErrorCode.NO_SUCH_PLAN

@@ -154,7 +154,7 @@ def test_the_plan_change_notice_says_the_current_plan_stays_billed_in_full(
 ) -> None:
     state = bundle_service(plan_10gb_4g, left=2 * GIB, period=JUNE)
     result = ask(RequestedChanges(plan_id=plan_30gb_4g.id), state, date(2026, 6, 16), catalog)
-    assert "Votre forfait actuel (6,00 €) reste facturé en entier pour ce cycle" in result.notice
+    assert "Votre forfait actuel (6,00 € HT) reste facturé en entier pour ce cycle" in result.notice
 
 
 @pytest.mark.parametrize(
@@ -427,3 +427,11 @@ def test_a_request_survives_its_stored_form() -> None:
     changes = RequestedChanges(plan_id="data-30go-5g", radio=Radio.G5, network="sfr", ceiling_bytes=None)
     assert changes.as_dict() == {"plan_id": "data-30go-5g", "radio": "5G", "network": "sfr"}
     assert RequestedChanges.from_dict(changes.as_dict()) == changes
+
+
+def test_a_cycles_recurring_line_has_one_once_key_per_service_and_month():
+    from bascule.evolutions.rules import recurring_key
+    from bascule.kernel.calendar import Period
+
+    assert recurring_key("svc_1", Period.parse("2026-06")) == "recurring:svc_1:2026-06"
+    assert recurring_key("svc_1", "2026-06") == recurring_key("svc_1", Period.parse("2026-06"))

@@ -13,7 +13,8 @@ from bascule.kernel.money import Money
 
 def test_the_monthly_limit_names_the_limit_and_the_next_date() -> None:
     error = DomainError(ErrorCode.MONTHLY_LIMIT_REACHED, limit=1, unit="demande", next_on=date(2026, 8, 1))
-    assert message(error) == ("Limite atteinte : 1 demande par mois. Nouvelle demande possible à partir du 01/08/2026.")
+    assert message(error) == ("Limite atteinte : 1 demande par mois. "
+                              "Nouvelle demande possible à partir du 1er août 2026.")
 
 
 def test_the_monthly_limit_on_ussd_is_short_and_names_what_is_limited() -> None:

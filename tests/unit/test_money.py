@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import pytest
 
-from bascule.kernel.money import Money, Rounding, minor_units, total
+from bascule.kernel.money import Money, Rounding, from_minor, minor_units, stored, to_minor, total
 
 
 def eur(amount: str) -> Money:
@@ -261,3 +261,19 @@ def test_an_amount_beyond_decimal_precision_is_refused_with_a_value_error() -> N
     """Regression: quantizing 1E+30 to the cent needs 33 digits; decimal.InvalidOperation once escaped."""
     with pytest.raises(ValueError, match="beyond what an amount can hold"):
         eur("1e30")
+
+
+def test_minor_units_both_ways():
+    assert to_minor(Money.of("12.34", "EUR")) == 1234
+    assert to_minor(Money.of("2500", "XOF")) == 2500
+    assert to_minor(Money.of("-0.05", "EUR")) == -5
+    assert from_minor(1234, "EUR") == Money.of("12.34", "EUR")
+    assert from_minor(2500, "XOF") == Money.of("2500", "XOF")
+    assert from_minor(-5, "EUR").text() == "-0.05"
+
+
+def test_a_stored_amount_comes_back_at_the_currencys_minor_unit():
+    assert stored(Decimal("10.0200"), "EUR").text() == "10.02"
+    assert stored(Decimal("2500.0000"), "XOF").text() == "2500"
+    assert stored(Decimal("-0.0000"), "EUR").text() == "0.00"
+    assert stored(7, "EUR").amount == Decimal("7.00")

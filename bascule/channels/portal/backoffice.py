@@ -13,6 +13,7 @@ from fastapi.responses import Response
 
 from bascule.billing.usecases import account_charges
 from bascule.catalog.model import GIB
+from bascule.channels.login_throttle import login_status
 from bascule.channels.portal import queries
 from bascule.channels.portal.backoffice_audit import readable
 from bascule.channels.portal.sessions import BACKOFFICE, PortalSession
@@ -35,7 +36,13 @@ from bascule.context import Context
 from bascule.evolutions.services import get_service, list_services
 from bascule.evolutions.usecases import get_change_request, list_change_requests
 from bascule.identity.model import OPERATOR, Channel, Principal, PrincipalKind, StaffRole
-from bascule.identity.usecases import IssuedToken, create_staff, login_staff, open_operator_session
+from bascule.identity.usecases import (
+    IssuedToken,
+    account_details,
+    create_staff,
+    login_staff,
+    open_operator_session,
+)
 from bascule.kernel.calendar import Period, zone
 from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.kernel.messages_fr import message
@@ -121,31 +128,22 @@ def login(request: Request, email: str = Form(default=""), password: str = Form(
         issued = _staff_login(portal, email, password, address) if email.strip() else _token_login(
             portal, token, address)
     except DomainError as error:
-        status = 429 if error.code is ErrorCode.TOO_MANY_REQUESTS else 401
-        return render(request, "backoffice/login.html", status=status, error=message(error),
+        return render(request, "backoffice/login.html", status=login_status(error), error=message(error),
                       closed=fingerprint(portal.settings) is None, suite=_next(suite), email=email)
     session.log_in(BACKOFFICE, issued.token)
     return see_other(_next(suite))
 
 
 def _staff_login(portal: Portal, email: str, password: str, address: str) -> IssuedToken:
-    portal.throttle.check(BACKOFFICE, email, address)
-    try:
-        issued = login_staff(portal.ctx, email, password, Channel.BACKOFFICE)
-    except DomainError:
-        portal.throttle.failed(BACKOFFICE, email, address)
-        raise
-    portal.throttle.succeeded(BACKOFFICE, email, address)
-    return issued
+    with portal.throttle.attempt(BACKOFFICE, email, address):
+        return login_staff(portal.ctx, email, password, Channel.BACKOFFICE)
 
 
 def _token_login(portal: Portal, token: str, address: str) -> IssuedToken:
     expected = fingerprint(portal.settings)
-    portal.throttle.check(BACKOFFICE, "operateur", address)
-    if expected is None or not is_operator_token(portal.settings, token.strip()):
-        portal.throttle.failed(BACKOFFICE, "operateur", address)
-        raise DomainError(ErrorCode.UNAUTHENTICATED, "Jeton opérateur incorrect.")
-    portal.throttle.succeeded(BACKOFFICE, "operateur", address)
+    with portal.throttle.attempt(BACKOFFICE, "operateur", address):
+        if expected is None or not is_operator_token(portal.settings, token.strip()):
+            raise DomainError(ErrorCode.UNAUTHENTICATED, "Jeton opérateur incorrect.")
     return open_operator_session(portal.ctx, expected, address)
 
 
@@ -175,7 +173,7 @@ def account_page(request: Request, account_id: str, actor: Principal = Depends(o
     return render(request, "backoffice/account.html", account=account, users=queries.users_of(ctx, actor, account_id),
                   services=services, changes=changes, statement=statement, tz=zone(account.timezone),
                   trail=readable(ctx, queries.audit_trail(ctx, actor, "account", account_id)), names=_names(ctx),
-                  catalog=ctx.catalog)
+                  catalog=ctx.catalog, billing_address=account_details(ctx, actor, account_id).billing_address)
 
 
 @router.get("/services/{service_id}")

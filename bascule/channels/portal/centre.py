@@ -14,11 +14,13 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from bascule.billing.billrun import invoice, invoices_of
+from bascule.billing.billrun import invoice_document, invoices_of
 from bascule.billing.usecases import account_charges
 from bascule.catalog.model import GIB, Plan, PlanKind, Radio
-from bascule.channels.documents.invoice import invoice_body_html, invoice_pdf
+from bascule.channels.documents.invoice import invoice_body_html, invoice_css, invoice_pdf
+from bascule.channels.login_throttle import login_status
 from bascule.channels.portal import queries
+from bascule.channels.portal.formatting import volume
 from bascule.channels.portal.sessions import CENTRE, PortalSession
 from bascule.channels.portal.web import (
     PortalRoute,
@@ -37,7 +39,14 @@ from bascule.commands.runner import run
 from bascule.context import Context
 from bascule.evolutions.lifecycle import RequestStatus
 from bascule.evolutions.model import ChangeRequest
-from bascule.evolutions.rules import RequestedChanges
+from bascule.evolutions.purchases import (
+    Purchase,
+    buy_pack,
+    cycle_purchases,
+    purchase_kind,
+    purchase_offers,
+)
+from bascule.evolutions.rules import ChargeKind, RequestedChanges
 from bascule.evolutions.services import ServiceView, get_service, list_services
 from bascule.evolutions.usecases import (
     await_networks,
@@ -52,6 +61,7 @@ from bascule.identity.usecases import login_user
 from bascule.kernel.calendar import Period, zone
 from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.kernel.messages_fr import message
+from bascule.notifications.wording import change_in_words
 
 PREFIX = "/centre-operations"
 router = APIRouter(prefix=PREFIX, route_class=PortalRoute, include_in_schema=False)
@@ -112,17 +122,11 @@ def login(request: Request, email: str = Form(default=""), password: str = Form(
     portal = portal_of(request)
     address = client_address(request)
     try:
-        portal.throttle.check(CENTRE, email, address)
-        try:
+        with portal.throttle.attempt(CENTRE, email, address):
             issued = login_user(portal.ctx, email, password, Channel.PORTAL)
-        except DomainError:
-            portal.throttle.failed(CENTRE, email, address)
-            raise
     except DomainError as error:
-        status = 429 if error.code is ErrorCode.TOO_MANY_REQUESTS else 401
-        return render(request, "centre/login.html", status=status, email=email, error=message(error),
+        return render(request, "centre/login.html", status=login_status(error), email=email, error=message(error),
                       suite=safe_next(suite, CENTRE))
-    portal.throttle.succeeded(CENTRE, email, address)
     session.log_in(CENTRE, issued.token)
     return see_other(safe_next(suite, CENTRE))
 
@@ -162,7 +166,13 @@ def service_page(request: Request, service_id: str, principal: Principal = Depen
     ctx = ctx_of(request)
     view = get_service(ctx, principal, service_id)
     requests = list_change_requests(ctx, principal, service_id, None)
-    return page(request, principal, "centre/service.html", view=view, names=names(ctx), requests=requests)
+    return page(request, principal, "centre/service.html", view=view, names=names(ctx), requests=requests,
+                purchases=cycle_purchases(ctx, principal, view), month_refusal=refusal_text(view))
+
+
+def refusal_text(view: ServiceView) -> str | None:
+    """The use case's own refusal, said before any form when the line's monthly slot is used."""
+    return message(view.month_refusal) if view.month_refusal is not None else None
 
 
 @router.get("/services/mobile/{service_id}/gerer")
@@ -171,7 +181,58 @@ def manage_service(request: Request, service_id: str, principal: Principal = Dep
     view = get_service(ctx, principal, service_id)
     principal.require_change_right()
     return page(request, principal, "centre/manage.html", view=view, names=names(ctx),
-                mno_fee=ctx.catalog.fee_for_item("network"))
+                mno_fee=ctx.catalog.fee_for_item("network"), month_refusal=refusal_text(view),
+                purchase_kind=purchase_kind(view.plan.kind).value)
+
+
+# ---------------------------------------------------------------- top-ups and extensions
+
+
+def _purchase_page(request: Request, principal: Principal, service_id: str, chosen_id: str | None,
+                   error: str | None = None, status: int = 200) -> Response:
+    ctx = ctx_of(request)
+    view = get_service(ctx, principal, service_id)
+    principal.require_change_right()
+    offers = purchase_offers(ctx, view)
+    chosen_offer = next((offer for offer in offers if offer.pack.id == chosen_id), None)
+    return page(request, principal, "centre/purchase.html", status=status, view=view, offers=offers,
+                chosen=chosen_offer, kind=purchase_kind(view.plan.kind).value, error=error)
+
+
+@router.get("/services/mobile/{service_id}/achat")
+def purchase_form(request: Request, service_id: str, offre: str | None = None,
+                  principal: Principal = Depends(customer)) -> Response:
+    return _purchase_page(request, principal, service_id, offre)
+
+
+@router.post("/services/mobile/{service_id}/achat")
+def purchase(request: Request, service_id: str, offre: str = Form(default=""), password: str = Form(default=""),
+             principal: Principal = Depends(customer), session: PortalSession = Depends(portal_session)) -> Response:
+    portal = portal_of(request)
+    ctx = portal.ctx
+    view = get_service(ctx, principal, service_id)
+    address = client_address(request)
+    try:
+        portal.throttle.check("confirmation", principal.id, address)
+        bought = run(ctx, lambda c: buy_pack(c, principal, Channel.PORTAL, service_id,
+                                             purchase_kind(view.plan.kind), offre, password))
+    except DomainError as error:
+        if error.code is ErrorCode.IDENTITY_NOT_CONFIRMED:
+            portal.throttle.failed("confirmation", principal.id, address)
+        if error.code in (ErrorCode.NOT_FOUND, ErrorCode.FORBIDDEN):
+            raise
+        return _purchase_page(request, principal, service_id, offre, message(error), STATUS.get(error.code, 422))
+    portal.throttle.succeeded("confirmation", principal.id, address)
+    session.say(purchase_summary(bought))
+    return see_other(f"{PREFIX}/services/mobile/{service_id}")
+
+
+def purchase_summary(bought: Purchase) -> str:
+    """What the customer is told once a pack is bought: what, for how much, and the line's quota now."""
+    after = "Quota data désormais" if bought.kind is ChargeKind.TOPUP else "Plafond du cycle désormais"
+    return (f"« {bought.pack.name} » acheté sur la ligne {bought.service.service.msisdn} : "
+            f"{bought.pack.price.french()} HT, ajoutés aux charges du mois. "
+            f"{after} : {volume(bought.service.quota.total_bytes)}.")
 
 
 # ---------------------------------------------------------------- change forms
@@ -249,11 +310,7 @@ def changes_from(ctx: Context, view: ServiceView, values: dict[str, str]) -> Req
     plan_id: str | None = None
     radio_change: Radio | None = None
     if plan.kind is PlanKind.BUNDLE and values["volume"] and _number(values["volume"], "Volume") != plan.data_bytes:
-        wanted = _number(values["volume"], "Volume")
-        matching = [p for p in ctx.catalog.plans if p.kind is plan.kind and p.data_bytes == wanted and p.radio is radio]
-        if not matching:
-            raise DomainError(ErrorCode.NO_SUCH_PLAN)
-        plan_id = matching[0].id
+        plan_id = ctx.catalog.plan_by_volume(plan.kind, _number(values["volume"], "Volume"), radio).id
     elif radio is not plan.radio:
         radio_change = radio
     ceiling: int | None = None
@@ -365,7 +422,7 @@ def _request_page(request: Request, principal: Principal, found: ChangeRequest, 
     template = ("centre/request_quote.html" if found.status is RequestStatus.AWAITING_CONFIRMATION
                 else "centre/request_result.html")
     return page(request, principal, template, status=status, change=found, view=view, names=names(ctx),
-                error=error)
+                error=error, in_words=change_in_words(found.changes, ctx.catalog))
 
 
 @router.get("/demandes/{request_id}")
@@ -432,21 +489,26 @@ def invoices_page(request: Request, principal: Principal = Depends(customer)) ->
     return page(request, principal, "centre/invoices.html", invoices=invoices_of(ctx, principal, account.id))
 
 
+@router.get("/factures/facture.css")
+def invoice_style(session: PortalSession = Depends(portal_session)) -> Response:
+    """The PDF's own style sheet, so that the invoice page reads like the PDF."""
+    return Response(invoice_css(), media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
+
+
 @router.get("/factures/{invoice_id}")
 def invoice_page(request: Request, invoice_id: str, principal: Principal = Depends(customer)) -> Response:
     ctx = ctx_of(request)
-    found = invoice(ctx, principal, invoice_id)
-    body = invoice_body_html(found, queries.account(ctx, found.account_id), ctx.catalog)
-    return page(request, principal, "centre/invoice.html", invoice=found, body=body)
+    document = invoice_document(ctx, principal, invoice_id)
+    return page(request, principal, "centre/invoice.html", invoice=document.invoice,
+                body=invoice_body_html(document, ctx.catalog))
 
 
 @router.get("/factures/{invoice_id}/pdf")
 def invoice_download(request: Request, invoice_id: str, principal: Principal = Depends(customer)) -> Response:
     ctx = ctx_of(request)
-    found = invoice(ctx, principal, invoice_id)
-    pdf = invoice_pdf(found, queries.account(ctx, found.account_id), ctx.catalog)
-    return Response(pdf, media_type="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="facture-{found.number}.pdf"'})
+    document = invoice_document(ctx, principal, invoice_id)
+    return Response(invoice_pdf(document, ctx.catalog), media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="facture-{document.invoice.number}.pdf"'})
 
 
 # Last: any other address under the prefix is a French "not found" page (routes match in order).

@@ -7,13 +7,13 @@ outbox's SMS, one-time codes included, so that a visitor can log in. Outside the
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from bascule.catalog.model import BonusKind
+from bascule.channels.login_throttle import login_status
 from bascule.channels.portal import formatting
 from bascule.channels.portal.sessions import ESPACE, PortalSession
 from bascule.channels.portal.web import (
@@ -33,7 +33,8 @@ from bascule.identity.model import SYSTEM, Channel, Principal, PrincipalKind
 from bascule.kernel.calendar import zone
 from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.kernel.messages_fr import message
-from bascule.kernel.money import Money, minor_units
+from bascule.kernel.money import from_minor
+from bascule.kernel.msisdn import normalise_msisdn
 from bascule.notifications.senders import SMS
 from bascule.prepaid.model import BonusBucket
 from bascule.prepaid.usecases import (
@@ -63,17 +64,9 @@ def _msisdn(principal: Principal) -> str:
     return principal.msisdn
 
 
-def normalise(msisdn: str) -> str:
-    """What a person types (spaces, dots, 00 prefix) written as the E.164 number the core expects."""
-    value = "".join(ch for ch in msisdn.strip() if ch.isdigit() or ch == "+")
-    if value.startswith("00"):
-        value = "+" + value[2:]
-    return value
-
-
 def bonus_amount(bucket: BonusBucket, currency: str) -> str:
     if bucket.kind is BonusKind.CREDIT:
-        return Money(Decimal(bucket.remaining).scaleb(-minor_units(currency)), currency).french()
+        return from_minor(bucket.remaining, currency).french()
     if bucket.kind is BonusKind.DATA:
         return formatting.volume(bucket.remaining)
     if bucket.kind is BonusKind.VOICE:
@@ -97,7 +90,7 @@ def login_form(request: Request, suite: str | None = None,
 @router.post("/code")
 def send_code(request: Request, msisdn: str = Form(default=""), suite: str = Form(default=""),
               session: PortalSession = Depends(portal_session)) -> Response:
-    number = normalise(msisdn)
+    number = normalise_msisdn(msisdn)
     try:
         request_otp(ctx_of(request), Channel.PORTAL, number)
     except DomainError as error:
@@ -115,20 +108,14 @@ def send_code(request: Request, msisdn: str = Form(default=""), suite: str = For
 def login(request: Request, msisdn: str = Form(default=""), code: str = Form(default=""),
           suite: str = Form(default=""), session: PortalSession = Depends(portal_session)) -> Response:
     portal = portal_of(request)
-    number = normalise(msisdn)
+    number = normalise_msisdn(msisdn)
     address = client_address(request)
     try:
-        portal.throttle.check(ESPACE, number, address)
-        try:
+        with portal.throttle.attempt(ESPACE, number, address):
             issued = login_subscriber(portal.ctx, number, code.strip(), Channel.PORTAL)
-        except DomainError:
-            portal.throttle.failed(ESPACE, number, address)
-            raise
     except DomainError as error:
-        status = 429 if error.code is ErrorCode.TOO_MANY_REQUESTS else 401
-        return render(request, "espace/login.html", status=status, step="code", msisdn=number, error=message(error),
-                      suite=safe_next(suite, ESPACE))
-    portal.throttle.succeeded(ESPACE, number, address)
+        return render(request, "espace/login.html", status=login_status(error), step="code", msisdn=number,
+                      error=message(error), suite=safe_next(suite, ESPACE))
     session.log_in(ESPACE, issued.token)
     return see_other(safe_next(suite, ESPACE))
 
@@ -221,7 +208,7 @@ def sent_sms(request: Request, numero: str = "", session: PortalSession = Depend
     portal = portal_of(request)
     if not portal.demo:
         raise DomainError(ErrorCode.NOT_FOUND)
-    number = normalise(numero) or None
+    number = normalise_msisdn(numero) or None
     # The outbox is the operator's to read; in the demo, where nothing is sent, the system reads it for the visitor.
     sms = [n for n in list_notifications(portal.ctx, SYSTEM, number) if n.channel == SMS]
     return render(request, "espace/sms.html", sms=sms, numero=number or "",

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bascule.kernel.calendar import Period
-from bascule.kernel.messages_fr import MONTHS, month_fr
+from bascule.kernel.errors import DomainError
+from bascule.kernel.messages_fr import day_fr, message, moment_fr, month_fr, volume_fr
 from bascule.kernel.money import Money
 
 GIB = 1024**3
@@ -83,22 +83,20 @@ def money(value: Money | dict[str, str] | None) -> str:
     return value.french()
 
 
+def before_vat(value: Money | dict[str, str] | None) -> str:
+    """An amount of a business invoice before VAT: "4,50 € HT"."""
+    text = money(value)
+    return text if value is None else f"{text} HT"
+
+
+def refusal(error: DomainError | None) -> str:
+    """A refusal the page says before the customer tries (the same sentence as when the use case refuses)."""
+    return "" if error is None else message(error)
+
+
 def volume(value: int | None) -> str:
     """Bytes as the catalogue counts them (1 Go = 1024³ octets): "10 Go", "1,5 Go", "200 Mo"."""
-    if value is None:
-        return "—"
-    sign = "-" if value < 0 else ""
-    value = abs(value)
-    if value >= GIB:
-        amount, unit = Decimal(value) / GIB, "Go"
-    elif value >= MIB:
-        amount, unit = Decimal(value) / MIB, "Mo"
-    elif value == 0:
-        return "0 Go"
-    else:
-        return f"{sign}{value} o"
-    text = f"{amount.quantize(Decimal('0.01')):f}".rstrip("0").rstrip(".").replace(".", ",")
-    return f"{sign}{text} {unit}"
+    return "—" if value is None else volume_fr(value)
 
 
 def day(value: date | str | None) -> str:
@@ -107,21 +105,18 @@ def day(value: date | str | None) -> str:
         return "—"
     if isinstance(value, str):
         value = date.fromisoformat(value[:10])
-    if isinstance(value, datetime):
-        value = value.date()
-    number = "1er" if value.day == 1 else str(value.day)
-    return f"{number} {MONTHS[value.month - 1]} {value.year}"
+    return day_fr(value)
 
 
 def moment(value: datetime | str | None, tz: ZoneInfo | None = None) -> str:
-    """16/06/2026 à 09:00, in the customer's zone."""
+    """16 juin 2026 à 09:00, in the customer's zone."""
     if value is None:
         return "—"
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     if tz is not None:
         value = value.astimezone(tz)
-    return value.strftime("%d/%m/%Y à %H:%M")
+    return moment_fr(value)
 
 
 def period_label(period: Any) -> str:
@@ -149,6 +144,8 @@ def label(mapping: dict[str, str], key: Any) -> str:
 
 FILTERS = {
     "money": money,
+    "ht": before_vat,
+    "refusal": refusal,
     "volume": volume,
     "day": day,
     "moment": moment,

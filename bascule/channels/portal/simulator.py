@@ -16,10 +16,10 @@ from fastapi.responses import Response
 
 from bascule.channels.portal.backoffice import PREFIX as BACK_OFFICE
 from bascule.channels.portal.backoffice import SIMULATOR, operator_session
-from bascule.channels.portal.espace import normalise
 from bascule.channels.portal.sessions import PortalSession
 from bascule.channels.portal.web import PortalRoute, portal_of, portal_session, render, see_other
 from bascule.channels.ussd_access import UssdAccess, ussd_access
+from bascule.kernel.msisdn import normalise_msisdn
 
 router = APIRouter(route_class=PortalRoute, include_in_schema=False)
 DEFAULT_CODE = "#121#"
@@ -115,7 +115,7 @@ async def dial(request: Request, msisdn: str = Form(default=""), code: str = For
                session: PortalSession = Depends(portal_session)) -> Response:
     if not allowed(request, session):
         return _to_login()
-    number = normalise(msisdn)
+    number = normalise_msisdn(msisdn)
     dialled = code.strip() or DEFAULT_CODE
     return await _exchange(request, number, dialled, "sim-" + secrets.token_hex(8), "")
 
@@ -130,4 +130,4 @@ async def answer(request: Request, msisdn: str = Form(default=""), code: str = F
         return _page(request, status=400, msisdn=msisdn, code=code, error="Session USSD inconnue : rappelez.")
     typed = reponse.strip()
     text = f"{history}*{typed}" if history else typed
-    return await _exchange(request, normalise(msisdn), code, session_id, text)
+    return await _exchange(request, normalise_msisdn(msisdn), code, session_id, text)

@@ -14,14 +14,16 @@ from pydantic import AfterValidator, Field, WithJsonSchema
 
 from bascule.kernel.errors import DomainError
 from bascule.kernel.messages_fr import message
+from bascule.kernel.msisdn import DIGITS as MSISDN_DIGITS
+from bascule.kernel.msisdn import E164_PATTERN
 from bascule.kernel.text import ONE_LINE_PATTERN, clean_text
 
 # Our ids (`svc_0661…`) and the catalogue's (`data-10g-4g`), as they appear in paths and bodies.
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 ID_MAX = 64
 # An E.164 number; in a path its '+' may come URL-encoded (%2B) or not at all.
-MSISDN_PATTERN = r"^\+[1-9][0-9]{7,14}$"
-MSISDN_IN_PATH_PATTERN = r"^\+?[1-9][0-9]{7,14}$"
+MSISDN_PATTERN = E164_PATTERN
+MSISDN_IN_PATH_PATTERN = rf"^\+?{MSISDN_DIGITS}$"
 PERIOD_PATTERN = r"^2[0-9]{3}-(0[1-9]|1[0-2])$"  # YYYY-MM from 2000 on: older zone offsets break day arithmetic
 # What the audit trail files events under: a kind of entity, and its id (ours, or a subscriber's MSISDN).
 ENTITY_KIND_PATTERN = r"^[a-z][a-z_]{0,31}$"
@@ -58,6 +60,16 @@ Name = Annotated[str, Field(min_length=1, max_length=200), _checked("name", 200,
 # A password is compared, never trimmed; an empty one is a wrong one (401), as the use cases decide.
 Password = Annotated[str, Field(max_length=200), _checked("password", 200, trim=False, required=False),
                      _text_schema(200, required=True)]
+# The parts of a billing address: each one line of text, trimmed; the country an ISO 3166 alpha-2 code.
+AddressLine = Annotated[str, Field(min_length=1, max_length=200), _checked("line1", 200, trim=True, required=True),
+                        _text_schema(200, required=True)]
+OptionalAddressLine = Annotated[str, Field(max_length=200), _checked("line2", 200, trim=True, required=False),
+                                _text_schema(200, required=False)]
+PostalCode = Annotated[str, Field(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9][A-Za-z0-9 -]{0,15}$",
+                                  examples=["75011"])]
+City = Annotated[str, Field(min_length=1, max_length=100), _checked("city", 100, trim=True, required=True),
+                 _text_schema(100, required=True)]
+Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", examples=["FR"])]
 # E-mail and MSISDN: their shape is stated here, and checked by the use cases, which word the refusal.
 Email = Annotated[str, Field(max_length=320), _checked("email", 320, trim=True, required=False),
                   WithJsonSchema({"type": "string", "maxLength": 320, "pattern": EMAIL_PATTERN})]

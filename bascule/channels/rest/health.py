@@ -18,7 +18,8 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from pydantic import BaseModel
 
-from bascule.channels.rest.hardening import LoginThrottleMiddleware, build_login_throttle, security_headers
+from bascule.channels.login_throttle import build_login_throttle
+from bascule.channels.rest.hardening import LoginThrottleMiddleware, security_headers
 from bascule.context import Context
 from bascule.observability import readiness
 from bascule.observability.logs import configure_logging

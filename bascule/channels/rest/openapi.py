@@ -22,6 +22,8 @@ _ID = "$response.body#/id"
 _LINKS: dict[tuple[str, str, str], dict[str, tuple[str, str, dict[str, str]]]] = {
     ("post", "/api/v1/admin/accounts", "201"): {
         "AddUser": ("post", "/api/v1/admin/accounts/{account_id}/users", {"account_id": _ID}),
+        "ReadAccount": ("get", "/api/v1/admin/accounts/{account_id}", {"account_id": _ID}),
+        "SetBillingAddress": ("patch", "/api/v1/admin/accounts/{account_id}", {"account_id": _ID}),
         "ReadCharges": ("get", "/api/v1/accounts/{account_id}/charges", {"account_id": _ID}),
         "ListInvoices": ("get", "/api/v1/accounts/{account_id}/invoices", {"account_id": _ID}),
     },

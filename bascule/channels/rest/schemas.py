@@ -11,12 +11,17 @@ from pydantic.json_schema import SkipJsonSchema
 from bascule.channels.rest.fields import (
     ID_PATTERN,
     PERIOD_PATTERN,
+    AddressLine,
     CatalogId,
+    City,
+    Country,
     Email,
     Msisdn,
     Name,
     OneTimeCode,
+    OptionalAddressLine,
     Password,
+    PostalCode,
     RecordId,
     Timezone,
 )
@@ -130,6 +135,32 @@ class AccountOut(BaseModel):
     name: str
     timezone: str
     currency: str
+
+
+class BillingAddressIn(Strict):
+    line1: AddressLine
+    line2: OptionalAddressLine | None = None
+    postal_code: PostalCode
+    city: City
+    country: Country = "FR"
+
+
+class BillingAddressOut(BaseModel):
+    line1: str
+    line2: str | None
+    postal_code: str
+    city: str
+    country: str
+
+
+class AccountDetailsOut(AccountOut):
+    billing_address: BillingAddressOut | None
+
+
+class AccountPatchIn(Strict):
+    """What the operator changes on an account; `billing_address: null` removes the address."""
+
+    billing_address: BillingAddressIn | None
 
 
 class UserIn(Strict):

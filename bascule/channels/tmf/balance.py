@@ -24,8 +24,8 @@ from bascule.commands.runner import run, run_on_unit
 from bascule.context import Context
 from bascule.identity.model import Channel, Principal
 from bascule.kernel.errors import DomainError, ErrorCode
+from bascule.kernel.money import from_minor
 from bascule.prepaid.model import BonusBucket
-from bascule.prepaid.rules import from_minor
 from bascule.prepaid.usecases import RechargeResult, SubscriberSummary, recharge
 
 router = APIRouter(prefix="/prepayBalanceManagement/v4")

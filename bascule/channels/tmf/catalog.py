@@ -14,7 +14,18 @@ from fastapi.responses import Response
 
 from bascule.catalog.model import Catalog, DataPack, Plan, PlanKind, Profile
 from bascule.channels.security import principal
-from bascule.channels.tmf.common import CATALOG, TmfError, bad_request, created, href, instant, many, one, text_field
+from bascule.channels.tmf.common import (
+    CATALOG,
+    TmfError,
+    bad_request,
+    created,
+    href,
+    instant,
+    many,
+    money,
+    one,
+    text_field,
+)
 from bascule.channels.tmf.store import Documents
 from bascule.commands.runner import run_on_unit
 from bascule.context import Context
@@ -47,10 +58,6 @@ def _loaded_at(ctx: Context) -> str:
 def _ref(request: Request, resource: str, entry_id: str, name: str) -> dict[str, Any]:
     return {"id": entry_id, "href": href(request, CATALOG, resource, entry_id), "name": name,
             "@referredType": TYPES[resource]}
-
-
-def _amount(value: Money) -> dict[str, Any]:
-    return {"unit": value.currency, "value": value.amount}
 
 
 # --- the catalogue file as TMF620 entries ----------------------------------------------------------
@@ -102,7 +109,7 @@ def _price_entry(request: Request, stamp: str, price_id: str, name: str, price_t
                  **extra: Any) -> dict[str, Any]:
     return {"id": price_id, "href": href(request, CATALOG, PRICE, price_id), "@type": TYPES[PRICE], "name": name,
             "version": "1.0", "lastUpdate": stamp, "lifecycleStatus": "Active", "isBundle": False,
-            "priceType": price_type, "price": _amount(amount), **extra}
+            "priceType": price_type, "price": money(amount), **extra}
 
 
 def _plan_prices(request: Request, stamp: str, plan: Plan) -> list[dict[str, Any]]:

@@ -14,7 +14,6 @@ rejected.
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Request
@@ -29,6 +28,7 @@ from bascule.channels.tmf.common import (
     href,
     instant,
     many,
+    money,
     object_list,
     one,
     ref_id,
@@ -53,6 +53,7 @@ from bascule.evolutions.usecases import (
 from bascule.identity.model import Channel, Principal, PrincipalKind
 from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.kernel.ids import new_id
+from bascule.kernel.money import Money
 from bascule.prepaid.model import ProfileMigration
 from bascule.prepaid.usecases import list_migrations, migrate_profile
 
@@ -148,8 +149,9 @@ def _line_b_profile(items: list[dict[str, Any]]) -> str:
 # --- rendering --------------------------------------------------------------------------------------
 
 
-def _amount(raw: dict[str, Any]) -> dict[str, Any]:
-    return {"unit": raw["currency"], "value": Decimal(raw["amount"])}
+def _amount(raw: dict[str, str]) -> dict[str, Any]:
+    """A quote's amount as stored (`Money.as_json`) in TMF Money."""
+    return money(Money.of(raw["amount"], raw["currency"]))
 
 
 def _prices(quote: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -16,6 +16,8 @@ from bascule.channels.ussd_access import admits
 from bascule.context import Context
 from bascule.kernel.errors import DomainError
 from bascule.kernel.messages_fr import short_message
+from bascule.kernel.msisdn import DIGITS as MSISDN_DIGITS
+from bascule.kernel.msisdn import normalise_msisdn
 from bascule.kernel.text import ONE_LINE_PATTERN, clean_text, decode_text
 from bascule.persistence.context import engine_of
 from bascule.prepaid.rules import require_msisdn
@@ -36,10 +38,8 @@ class BadCallError(ValueError):
 
 def _msisdn(raw: str) -> str:
     """The caller's number in E.164; a '+' the gateway did not URL-encode arrives as a space."""
-    value = raw.replace(" ", "")
-    value = value if value.startswith("+") else "+" + value
     try:
-        return require_msisdn(value)
+        return require_msisdn(normalise_msisdn(raw))
     except DomainError:
         raise BadCallError("phoneNumber is not an E.164 number") from None
 
@@ -96,7 +96,7 @@ _FORM = {
         # (a refused input gets a short screen), and the document states the shapes a real handset produces.
         "sessionId": _string("sessionId", minLength=1, pattern="^[A-Za-z0-9_.:-]+$"),
         "serviceCode": _string("serviceCode", pattern="^[*#0-9]+$", examples=["#121#", "*121#", "#121*1#"]),
-        "phoneNumber": _string("phoneNumber", pattern="^\\+?[1-9][0-9]{7,14}$", examples=["+2250700000001"]),
+        "phoneNumber": _string("phoneNumber", pattern=f"^\\+?{MSISDN_DIGITS}$", examples=["+2250700000001"]),
         "networkCode": _string("networkCode", pattern="^[0-9]*$"),
         "text": _string("text", pattern="^[*#0-9]*$", description="the inputs so far, joined by '*'"),
     },

@@ -18,10 +18,9 @@ from bascule.kernel.calendar import zone
 from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.kernel.gsm0338 import SCREEN_SEPTETS, clip, to_gsm
 from bascule.kernel.messages_fr import short_message
-from bascule.kernel.money import Money
+from bascule.kernel.money import Money, from_minor
 from bascule.prepaid import usecases
 from bascule.prepaid.model import BonusBucket
-from bascule.prepaid.rules import from_minor
 
 
 @dataclass(frozen=True, slots=True)

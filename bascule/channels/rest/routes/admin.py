@@ -11,9 +11,12 @@ from fastapi.responses import JSONResponse, Response
 from bascule.channels.rest.commands import Command, posted
 from bascule.channels.rest.fields import ENTITY_ID_PATTERN, ENTITY_KIND_PATTERN, ID_MAX, PathId
 from bascule.channels.rest.schemas import (
+    AccountDetailsOut,
     AccountIn,
     AccountOut,
+    AccountPatchIn,
     AuditEventOut,
+    BillingAddressOut,
     ServiceIn,
     ServiceOut,
     UsageIn,
@@ -24,8 +27,14 @@ from bascule.channels.rest.security import context, operator
 from bascule.channels.rest.views import service_out
 from bascule.context import Context
 from bascule.evolutions.services import create_service, record_usage
-from bascule.identity.model import Channel, Principal, Role
-from bascule.identity.usecases import create_account, create_user
+from bascule.identity.model import BillingAddress, Channel, Principal, Role
+from bascule.identity.usecases import (
+    AccountDetails,
+    account_details,
+    create_account,
+    create_user,
+    set_billing_address,
+)
 
 router = APIRouter(prefix="/api/v1/admin", tags=["operator"])
 
@@ -47,6 +56,34 @@ def post_account(body: AccountIn, actor: Principal = Depends(operator),
 def get_accounts(actor: Principal = Depends(operator), ctx: Context = Depends(context)) -> list[AccountOut]:
     with ctx.uow(write=False) as uow:
         return [AccountOut(id=a.id, name=a.name, timezone=a.timezone, currency=a.currency) for a in uow.accounts.all()]
+
+
+def _details_out(details: AccountDetails) -> AccountDetailsOut:
+    account, address = details.account, details.billing_address
+    return AccountDetailsOut(id=account.id, name=account.name, timezone=account.timezone, currency=account.currency,
+                             billing_address=None if address is None else BillingAddressOut(
+                                 line1=address.line1, line2=address.line2, postal_code=address.postal_code,
+                                 city=address.city, country=address.country))
+
+
+@router.get("/accounts/{account_id}", response_model=AccountDetailsOut)
+def get_account(account_id: PathId, actor: Principal = Depends(operator),
+                ctx: Context = Depends(context)) -> AccountDetailsOut:
+    return _details_out(account_details(ctx, actor, account_id))
+
+
+@router.patch("/accounts/{account_id}", response_model=AccountDetailsOut)
+def patch_account(account_id: PathId, body: AccountPatchIn, actor: Principal = Depends(operator),
+                  command: Command = Depends(posted)) -> Response:
+    given = body.billing_address
+
+    def work(ctx: Context) -> AccountDetails:
+        address = None if given is None else BillingAddress(line1=given.line1, line2=given.line2 or None,
+                                                            postal_code=given.postal_code.strip(), city=given.city,
+                                                            country=given.country)
+        return set_billing_address(ctx, actor, Channel.API, account_id, address)
+
+    return command(actor, work, lambda details: JSONResponse(jsonable_encoder(_details_out(details))))
 
 
 @router.post("/accounts/{account_id}/users", status_code=201, response_model=UserOut)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, Response
 
-from bascule.billing.billrun import bill_run, invoice, invoices_of
+from bascule.billing.billrun import bill_run, invoice, invoice_document, invoices_of
 from bascule.billing.invoice import StoredInvoice
 from bascule.channels.documents.invoice import invoice_pdf
 from bascule.channels.rest.commands import Command, posted
@@ -14,7 +14,6 @@ from bascule.channels.rest.schemas import BillRunIn, BillRunOut, InvoiceLineOut,
 from bascule.channels.rest.security import context, operator, principal
 from bascule.context import Context
 from bascule.identity.model import Channel, Principal
-from bascule.kernel.errors import DomainError, ErrorCode
 
 router = APIRouter(prefix="/api/v1", tags=["billing"])
 
@@ -60,10 +59,6 @@ def get_invoice(invoice_id: PathId, actor: Principal = Depends(principal),
             responses={200: {"content": {"application/pdf": {}}}})
 def get_invoice_pdf(invoice_id: PathId, actor: Principal = Depends(principal),
                     ctx: Context = Depends(context)) -> Response:
-    stored = invoice(ctx, actor, invoice_id)
-    with ctx.uow(write=False) as uow:
-        account = uow.accounts.get(stored.account_id)
-    if account is None:
-        raise DomainError(ErrorCode.NOT_FOUND, what="account")
-    return Response(invoice_pdf(stored, account, ctx.catalog), media_type="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="facture-{stored.number}.pdf"'})
+    document = invoice_document(ctx, actor, invoice_id)
+    return Response(invoice_pdf(document, ctx.catalog), media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="facture-{document.invoice.number}.pdf"'})

@@ -16,9 +16,9 @@ from bascule.channels.rest.schemas import MoneyOut, Strict
 from bascule.channels.rest.security import context, operator, principal
 from bascule.context import Context
 from bascule.identity.model import Channel, Principal
+from bascule.kernel.money import from_minor
 from bascule.notifications.model import Notification
 from bascule.prepaid.model import BonusBucket, ProfileMigration
-from bascule.prepaid.rules import from_minor
 from bascule.prepaid.usecases import (
     ConsumptionResult,
     RechargeResult,

@@ -1,7 +1,7 @@
 """operator staff logins; the audit trail names the person and the customer; indexes for the back office's lists
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-06 01:30:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from bascule.persistence.types import UtcDateTime
 
 revision = '0012'
-down_revision = '0010'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
