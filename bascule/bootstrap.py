@@ -8,14 +8,18 @@ senders, and the channels and logins of the optional features.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import timedelta
 from importlib import import_module
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy.exc import SQLAlchemyError
 
-from bascule.catalog.loader import load
+from bascule.catalog.live import LiveCatalog
+from bascule.catalog.loader import load_document, parse_document
+from bascule.catalog.overrides import Override
 from bascule.context import Context
 from bascule.kernel.clock import Clock, SettableClock, SystemClock
 from bascule.notifications import deliver_pending, sender_from_settings
@@ -44,9 +48,10 @@ def upgrade_schema(database_url: str) -> None:
 def build_context(settings: Settings, clock: Clock | None = None) -> SqlContext:
     if clock is None:
         clock = SettableClock() if settings.test_clock else SystemClock()
+    units = SqlUnits(make_engine(settings.database_url, sql_counters=settings.sql_counters))
     ctx = SqlContext(
-        units=SqlUnits(make_engine(settings.database_url, sql_counters=settings.sql_counters)),
-        catalog=load(settings.catalog),
+        units=units,
+        catalogs=live_catalog(settings, units),
         clock=clock,
         token_ttl_hours=settings.token_ttl_hours,
     )
@@ -55,6 +60,28 @@ def build_context(settings: Settings, clock: Clock | None = None) -> SqlContext:
     sender = sender_from_settings(settings)
     ctx.deliver_notifications = lambda: deliver_pending(ctx, sender)
     return ctx
+
+
+def live_catalog(settings: Settings, units: SqlUnits) -> LiveCatalog:
+    """The catalogue file with the supervisors' overrides, read now if the schema has them, and then again
+    whenever their stamp moves (looked at once per `catalog_refresh_seconds`)."""
+    document, origin = load_document(settings.catalog)
+    live = LiveCatalog(parse_document(document, origin), document, ttl_seconds=settings.catalog_refresh_seconds)
+    live.reader = overrides_reader(units)
+    live.refresh(force=True)
+    return live
+
+
+def overrides_reader(units: SqlUnits) -> Callable[[int | None], tuple[int, list[Override]] | None]:
+    def read(seen: int | None) -> tuple[int, list[Override]] | None:
+        try:
+            with units(write=False) as uow:
+                version = uow.catalog_overrides.version()
+                return None if version == seen else (version, uow.catalog_overrides.all())
+        except SQLAlchemyError:  # a schema before 0013 (`bascule db upgrade` not run yet): the file alone
+            return None
+
+    return read
 
 
 # --- features: extra channels, logins and demo data ------------------------------------------------------

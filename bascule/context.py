@@ -12,6 +12,7 @@ from typing import Any, Generic
 
 from typing_extensions import TypeVar
 
+from bascule.catalog.live import LiveCatalog
 from bascule.catalog.model import Catalog
 from bascule.kernel.clock import Clock
 from bascule.kernel.ports import InlineProvisioner, Units
@@ -31,7 +32,7 @@ class JobHooks:
 
 @dataclass
 class Context(Generic[U_co]):
-    catalog: Catalog
+    catalogs: LiveCatalog  # the catalogue in force (shared by the copies a command makes)
     clock: Clock
     units: Units[U_co] = field(repr=False)
     token_ttl_hours: int = 12
@@ -40,6 +41,15 @@ class Context(Generic[U_co]):
     job_hooks: JobHooks = field(default_factory=JobHooks)
     deliver_notifications: Callable[[], object] | None = None  # a round of the outbox, for the worker
     extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def catalog(self) -> Catalog:
+        """The catalogue in force: the shipped file with the supervisors' overrides."""
+        return self.catalogs.current
+
+    @catalog.setter
+    def catalog(self, value: Catalog) -> None:
+        self.catalogs.current = value
 
     def uow(self, *, write: bool = True) -> U_co:
         """A unit of work of the use case: its own transaction, or a part of the command's inside one."""

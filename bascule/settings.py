@@ -18,6 +18,7 @@ class Settings(BaseSettings):
     ussd_token: SecretStr | None = None
     redis_url: str | None = None
     token_ttl_hours: int = 12
+    catalog_refresh_seconds: float = 1.0  # how often a process looks at the catalogue overrides' stamp
     log_level: str = "INFO"
     portal_secret: SecretStr | None = None  # signs portal session cookies; random per process when unset
     # Notifications (bascule.notifications): `log`, `smtp`, `sms-http`, or several joined by commas;

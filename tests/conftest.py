@@ -88,6 +88,7 @@ def ctx(session_context: Context, clock: SettableClock) -> Context:
     """A clean database and the clock back at the start instant, for every test."""
     wipe(session_context)
     clock.set(START)
+    session_context.catalogs.refresh(force=True)  # no override left from an earlier test
     if (throttle := session_context.extras.get("login_throttle")) is not None:
         throttle.clear()  # login failures counted by one test do not lock the next one out
     for simulator in session_context.extras.get("simulated_networks", {}).values():

@@ -6,7 +6,7 @@ import re
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -88,6 +88,7 @@ class PlanFile(_Sized):
     default_ceiling: Size | None = None
     ceiling_step: Size | None = None
     max_ceiling: Size | None = None
+    on_sale: bool = True
 
     @model_validator(mode="after")
     def _fits_kind(self) -> PlanFile:
@@ -117,6 +118,7 @@ class PackFile(_Sized):
     name: str
     size: Size
     price: Amount
+    on_sale: bool = True
 
 
 class BonusFile(_Sized):
@@ -157,6 +159,7 @@ class ProfileFile(NamedFile):
     description: str = ""
     min_consumption_last_month: Amount | None = None
     bonuses: list[BonusFile] = Field(default_factory=list)
+    on_sale: bool = True
 
 
 class SellerFile(_Strict):
@@ -221,6 +224,8 @@ class CatalogFile(_Strict):
         keys = [(p.kind, p.radio, p.data if p.kind is PlanKind.BUNDLE else p.unit) for p in self.plans]
         if len(set(keys)) != len(keys):
             problems.append("plans: two plans share kind, radio and volume, so a radio change is ambiguous")
+        if not any(plan.on_sale for plan in self.plans):
+            problems.append("plans: at least one plan must be on sale")
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -243,6 +248,7 @@ def _plan(entry: PlanFile, currency: str) -> Plan:
         default_ceiling_bytes=entry.default_ceiling,
         ceiling_step_bytes=entry.ceiling_step,
         max_ceiling_bytes=entry.max_ceiling,
+        on_sale=entry.on_sale,
     )
 
 
@@ -261,7 +267,7 @@ def _bonus(entry: BonusFile, currency: str) -> Bonus:
 
 
 def _pack(entry: PackFile, currency: str) -> DataPack:
-    return DataPack(entry.id, entry.name, entry.size, Money.of(entry.price, currency))
+    return DataPack(entry.id, entry.name, entry.size, Money.of(entry.price, currency), entry.on_sale)
 
 
 def build(document: CatalogFile) -> Catalog:
@@ -294,6 +300,7 @@ def build(document: CatalogFile) -> Catalog:
                 bonuses=tuple(_bonus(bonus, xof) for bonus in entry.bonuses),
                 min_consumption_last_month=_money(entry.min_consumption_last_month, xof),
                 description=entry.description,
+                on_sale=entry.on_sale,
             )
             for entry in document.profiles
         ),
@@ -301,10 +308,19 @@ def build(document: CatalogFile) -> Catalog:
 
 
 def parse(text: str, origin: str = "<catalogue>") -> Catalog:
+    return parse_document(read_document(text, origin), origin)
+
+
+def read_document(text: str, origin: str = "<catalogue>") -> Any:
+    """The file as YAML data, not yet checked (overrides are applied to it, then it is checked whole)."""
     try:
-        raw = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as error:
         raise CatalogError(f"{origin}: not YAML: {error}") from None
+
+
+def parse_document(raw: Any, origin: str = "<catalogue>") -> Catalog:
+    """The checks of `bascule catalog check`, on YAML data."""
     try:
         return build(CatalogFile.model_validate(raw))
     except ValidationError as error:
@@ -316,7 +332,12 @@ def parse(text: str, origin: str = "<catalogue>") -> Catalog:
 
 def load(path: Path | None) -> Catalog:
     """The catalogue at `path`, or the shipped default."""
+    return parse_document(*load_document(path))
+
+
+def load_document(path: Path | None) -> tuple[Any, str]:
+    """The catalogue file at `path` (or the shipped default) as YAML data, and where it came from."""
     if path is None:
         text = resources.files("bascule.catalog").joinpath("default.yaml").read_text("utf-8")
-        return parse(text, "default catalogue")
-    return parse(Path(path).read_text("utf-8"), str(path))
+        return read_document(text, "default catalogue"), "default catalogue"
+    return read_document(Path(path).read_text("utf-8"), str(path)), str(path)

@@ -34,6 +34,7 @@ class Plan:
     default_ceiling_bytes: int | None = None
     ceiling_step_bytes: int | None = None
     max_ceiling_bytes: int | None = None
+    on_sale: bool = True  # False: withdrawn from sale; the lines already on it keep it
 
     @property
     def volume_key(self) -> tuple[PlanKind, int | None]:
@@ -41,6 +42,12 @@ class Plan:
         if self.kind is PlanKind.BUNDLE:
             return (self.kind, self.data_bytes)
         return (self.kind, self.unit_bytes)
+
+
+def require_on_sale(entry: Plan | DataPack | Profile) -> None:
+    """A withdrawn offer is kept by whoever has it, and sold to nobody more."""
+    if not entry.on_sale:
+        raise DomainError(ErrorCode.NO_SUCH_PLAN, f"« {entry.name} » n'est plus commercialisé.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +77,7 @@ class DataPack:
     name: str
     data_bytes: int
     price: Money
+    on_sale: bool = True
 
 
 class BonusKind(StrEnum):
@@ -105,6 +113,7 @@ class Profile:
     bonuses: tuple[Bonus, ...]
     min_consumption_last_month: Money | None
     description: str = ""
+    on_sale: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +161,18 @@ class Catalog:
     topups: tuple[DataPack, ...]
     extensions: tuple[DataPack, ...]
     profiles: tuple[Profile, ...]
+
+    def plans_on_sale(self) -> tuple[Plan, ...]:
+        return tuple(plan for plan in self.plans if plan.on_sale)
+
+    def topups_on_sale(self) -> tuple[DataPack, ...]:
+        return tuple(pack for pack in self.topups if pack.on_sale)
+
+    def extensions_on_sale(self) -> tuple[DataPack, ...]:
+        return tuple(pack for pack in self.extensions if pack.on_sale)
+
+    def profiles_on_sale(self) -> tuple[Profile, ...]:
+        return tuple(profile for profile in self.profiles if profile.on_sale)
 
     def plan(self, plan_id: str) -> Plan:
         for plan in self.plans:

@@ -125,7 +125,14 @@ def worker() -> None:
     if provisioner is None:
         raise RuntimeError("no provisioning worker is wired")
     typer.echo(f"worker {provisioner.worker_id} started", err=True)
-    provisioner.run_forever(stop, also=ctx.deliver_notifications)
+    deliver = ctx.deliver_notifications
+
+    def round_of_work() -> None:
+        ctx.catalogs.refresh()  # the catalogue in force, as in the server processes
+        if deliver is not None:
+            deliver()
+
+    provisioner.run_forever(stop, also=round_of_work)
 
 
 @app.command("bill-run")

@@ -48,8 +48,8 @@ def load(ctx: Context) -> list[str]:
     tz_name = ctx.catalog.prepaid.timezone
     this_month = Period.at(now, zone(tz_name))
     last_month = this_month.previous()
-    lines = ["  Abonnés prépayés (connexion : POST /api/v1/auth/otp {msisdn}, puis lire le code avec le jeton",
-             "  opérateur : GET /api/v1/admin/notifications?to=MSISDN, puis POST /api/v1/auth/login {msisdn, otp}) :"]
+    lines = ["  Abonnés prépayés (connexion à l'Espace client par numéro ; aucun SMS ne part en démonstration : le",
+             "  code à usage unique s'affiche sur la page « SMS envoyés », /espace-client/sms) :"]
     for number, (profile, consumed) in enumerate(_cases(ctx), start=1):
         msisdn = f"+22507010000{number:02d}"
         create_subscriber(ctx, OPERATOR, Channel.CLI, msisdn, profile.id, None)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bascule.audit.trail import record
-from bascule.catalog.model import DataPack, PlanKind
+from bascule.catalog.model import DataPack, PlanKind, require_on_sale
 from bascule.context import Context
 from bascule.evolutions.ports import EvolutionsUnit as Unit
 from bascule.evolutions.quota import Bucket, BucketKind
@@ -63,7 +63,8 @@ def purchase_kind(plan_kind: PlanKind) -> ChargeKind:
 
 
 def _packs(ctx: Ctx, kind: ChargeKind) -> tuple[DataPack, ...]:
-    return ctx.catalog.topups if kind is ChargeKind.TOPUP else ctx.catalog.extensions
+    """The packs on sale (a withdrawn one is offered to nobody)."""
+    return ctx.catalog.topups_on_sale() if kind is ChargeKind.TOPUP else ctx.catalog.extensions_on_sale()
 
 
 def purchase_offers(ctx: Ctx, view: ServiceView) -> list[PurchaseOffer]:
@@ -89,6 +90,7 @@ def _buy(ctx: Ctx, actor: Principal, channel: Channel, service_id: str, kind: Ch
     if found is None or not actor.may_see_account(found.account_id):
         raise DomainError(ErrorCode.NOT_FOUND, what="service")
     actor.require_change_right()
+    require_on_sale(pack)
     confirm_identity(ctx, actor, password)
     now = ctx.clock.now()
     with ctx.uow() as uow:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from bascule.catalog.model import Catalog, Plan, PlanKind, Radio
+from bascule.catalog.model import Catalog, Plan, PlanKind, Radio, require_on_sale
 from bascule.evolutions.quota import Bucket, quota_after_plan_change, quota_of
 from bascule.kernel import limits
 from bascule.kernel.calendar import Period, days_remaining, remaining_fraction
@@ -129,6 +129,8 @@ def _target_plan(changes: RequestedChanges, current: Plan, catalog: Catalog) -> 
 def resolve(changes: RequestedChanges, state: ServiceState, catalog: Catalog) -> Target:
     """Validate the items against the catalogue and the service; refuse a request that changes nothing."""
     plan = _target_plan(changes, state.plan, catalog)
+    if plan.id != state.plan.id:
+        require_on_sale(plan)  # a line may keep a withdrawn plan; nobody moves onto one
     apn = catalog.apn(changes.apn).id if changes.apn is not None else state.apn
     network = catalog.network(changes.network).id if changes.network is not None else state.network
     if plan.kind is PlanKind.METERED and state.plan.kind is PlanKind.METERED:

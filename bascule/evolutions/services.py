@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from bascule.audit.trail import record
-from bascule.catalog.model import Catalog, Plan, PlanKind
+from bascule.catalog.model import Catalog, Plan, PlanKind, require_on_sale
 from bascule.context import Context
 from bascule.evolutions.cycles import SLOT_SCOPE, exhaustion_status, open_cycles, status_for
 from bascule.evolutions.model import Service, ServiceStatus
@@ -100,6 +100,7 @@ def create_service(
 ) -> ServiceView:
     actor.require_operator()
     plan = ctx.catalog.plan(plan_id)
+    require_on_sale(plan)
     ctx.catalog.network(network)
     ctx.catalog.apn(apn)
     msisdn = require_msisdn(msisdn)

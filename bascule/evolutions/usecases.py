@@ -8,7 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from bascule.audit.trail import record
-from bascule.catalog.model import PlanKind
+from bascule.catalog.model import Catalog, PlanKind
+from bascule.catalog.pinning import PRICED_WITH, prices_used, with_prices
 from bascule.context import Context
 from bascule.evolutions.cycles import SLOT_SCOPE, allowance_bytes
 from bascule.evolutions.lifecycle import RequestStatus
@@ -54,9 +55,9 @@ def _price_lines(quote: dict[str, Any]) -> list[tuple[str, str, str]]:
     return [(line["kind"], line["amount"]["amount"], line["amount"]["currency"]) for line in quote["charges"]]
 
 
-def _state(ctx: Ctx, uow: Unit, service: Service, now: datetime) -> ServiceState:
+def _state(catalog: Catalog, uow: Unit, service: Service, now: datetime) -> ServiceState:
     return ServiceState(
-        plan=ctx.catalog.plan(service.plan_id),
+        plan=catalog.plan(service.plan_id),
         network=service.network,
         apn=service.apn,
         ceiling_bytes=service.ceiling_bytes,
@@ -76,13 +77,15 @@ def _limit_reached(ctx: Ctx, period: Period) -> DomainError:
 
 
 def _priced(
-    ctx: Ctx, uow: Unit, service: Service, changes: RequestedChanges, now: datetime
+    ctx: Ctx, uow: Unit, service: Service, changes: RequestedChanges, now: datetime, catalog: Catalog | None = None
 ) -> tuple[Target, Quote, Period, ServiceState]:
+    """Priced on the catalogue in force, or on `catalog` (the prices a request was quoted with)."""
+    catalog = catalog or ctx.catalog
     tz = zone(account_zone(uow, service.account_id))
     period = Period.at(now, tz)
-    state = _state(ctx, uow, service, now)
-    target = resolve(changes, state, ctx.catalog)
-    return target, quote(target, state, local_date(now, tz), period, ctx.catalog), period, state
+    state = _state(catalog, uow, service, now)
+    target = resolve(changes, state, catalog)
+    return target, quote(target, state, local_date(now, tz), period, catalog), period, state
 
 
 def quote_change(ctx: Ctx, actor: Principal, service_id: str, changes: RequestedChanges) -> Quote:
@@ -109,7 +112,7 @@ def open_change_request(ctx: Ctx, uow: Unit, actor: Principal, channel: Channel,
     service = _visible_service(uow, actor, service_id, lock=True)
     actor.require_change_right()
     service = current_service(ctx, uow, service, now)
-    target, priced, period, _ = _priced(ctx, uow, service, changes, now)
+    target, priced, period, state = _priced(ctx, uow, service, changes, now)
     # Early, friendly refusal; the slot itself is only taken, atomically, at confirmation.
     refusal = monthly_slot_refusal(ctx.catalog.b2b.monthly_change_limit,
                                    uow.slots.used(SLOT_SCOPE, service.id, str(period)), period)
@@ -121,7 +124,7 @@ def open_change_request(ctx: Ctx, uow: Unit, actor: Principal, channel: Channel,
         account_id=service.account_id,
         status=RequestStatus.AWAITING_CONFIRMATION,
         changes=changes.as_dict(),
-        quote=quote_as_json(priced),
+        quote={**quote_as_json(priced), PRICED_WITH: prices_used(ctx.catalog, state.plan, target.plan)},
         channel=channel.value,
         actor_kind=actor.kind.value,
         actor_id=actor.audit_id,
@@ -237,7 +240,7 @@ def confirm_in(ctx: Ctx, uow: Unit, actor: Principal, channel: Channel, request_
         raise _limit_reached(ctx, period)
     # Priced again at confirmation: only the price the customer was shown may be charged.
     target, priced, period, state = _priced(ctx, uow, service, RequestedChanges.from_dict(request.changes),
-                                            now)
+                                            now, with_prices(ctx.catalog, request.quote.get(PRICED_WITH)))
     if _price_lines(quote_as_json(priced)) != _price_lines(request.quote):
         raise DomainError(ErrorCode.QUOTE_EXPIRED, quoted=request.quote["total"], now_priced=priced.total)
     changed, snapshot = _apply(ctx, uow, actor, channel, service, target, priced, state, period, request, now)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from bascule.audit.ports import AuditEvent
+from bascule.audit.ports import AuditEvent, AuditUnit
+from bascule.catalog.overrides import OfferKind, Override, OverrideField
 from bascule.identity.ports import IdentityUnit
 from bascule.operations.lists import AuditFilter, RequestFilter, RequestRow
 
@@ -20,3 +21,18 @@ class OperatorLists(Protocol):
 class OperationsUnit(IdentityUnit, Protocol):
     @property
     def operator_lists(self) -> OperatorLists: ...
+
+
+class CatalogOverrides(Protocol):
+    """The supervisors' overrides of the shipped catalogue, and the stamp that moves with each change."""
+
+    def version(self) -> int: ...
+    def bump(self) -> int: ...  # the new version; locks the stamp until the transaction ends
+    def all(self) -> list[Override]: ...
+    def put(self, override: Override, set_by_id: str) -> None: ...
+    def remove(self, kind: OfferKind, entry_id: str, field: OverrideField) -> None: ...
+
+
+class CatalogueUnit(AuditUnit, Protocol):
+    @property
+    def catalog_overrides(self) -> CatalogOverrides: ...

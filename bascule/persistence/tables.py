@@ -508,3 +508,27 @@ change_batch_items = Table(
     CheckConstraint("change_request_id IS NOT NULL OR refusal_code IS NOT NULL", name="quoted_or_refused"),
     UniqueConstraint("batch_id", "service_id", name="uq_change_batch_items_batch_service"),
 )
+
+# The supervisors' overrides of the shipped catalogue (0013): one value of one entry each; the stamp's version
+# moves with every change, so that every process sees at a glance whether to read them again.
+catalog_overrides = Table(
+    "catalog_overrides",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("entry_id", String(64), primary_key=True),
+    Column("field", String(16), primary_key=True),
+    Column("value", String(32), nullable=False),
+    Column("set_at", UtcDateTime, nullable=False),
+    Column("set_by_id", String(64), nullable=False),
+    Column("set_by_name", String(200)),
+    CheckConstraint("kind IN ('plan', 'topup', 'extension', 'profile', 'fee')", name="kind"),
+    CheckConstraint("field IN ('on_sale', 'price', 'unit_price', 'amount')", name="field"),
+)
+
+catalog_stamp = Table(
+    "catalog_stamp",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("version", Integer, nullable=False),
+    CheckConstraint("id = 1", name="single_row"),
+)

@@ -26,6 +26,7 @@ from bascule.persistence import prepaid as p
 from bascule.persistence import repositories as r
 from bascule.persistence.batches import ChangeBatches
 from bascule.persistence.billing import BillRuns, Invoices
+from bascule.persistence.catalog_overrides import CatalogOverrides
 from bascule.persistence.fleet import Fleet
 from bascule.persistence.idempotency import IdempotencyRecords
 from bascule.persistence.jobs import Jobs
@@ -83,6 +84,7 @@ class UnitOfWork:
         self.usage_imports = UsageImports(connection)
         self.bill_runs = BillRuns(connection)
         self.idempotency = IdempotencyRecords(connection)
+        self.catalog_overrides = CatalogOverrides(connection)
         return self
 
     def savepoint(self) -> NestedTransaction:

@@ -13,7 +13,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from bascule.audit.trail import record
-from bascule.catalog.model import Profile
+from bascule.catalog.model import Profile, require_on_sale
 from bascule.context import Context
 from bascule.identity.model import Channel, Principal, PrincipalKind
 from bascule.identity.usecases import IssuedToken, issue_token
@@ -171,6 +171,8 @@ def profile_options(ctx: Ctx, actor: Principal, msisdn: str) -> list[ProfileOpti
     period = Period.at(now, zone(subscriber.timezone))
     options = []
     for profile in ctx.catalog.profiles:
+        if not profile.on_sale and profile.id != subscriber.profile_id:
+            continue  # withdrawn from sale: kept by those who have it, offered to nobody
         verdict = eligibility(profile, subscriber.profile_id, consumed)
         current = profile.id == subscriber.profile_id
         if verdict.eligible and left == 0:
@@ -197,6 +199,7 @@ def create_subscriber(ctx: Ctx, actor: Principal, channel: Channel, msisdn: str,
     actor.require_operator()
     msisdn = require_msisdn(msisdn)
     profile = ctx.catalog.profile(profile_id)
+    require_on_sale(profile)
     tz_name = timezone or ctx.catalog.prepaid.timezone
     try:
         zone(tz_name)
@@ -320,6 +323,8 @@ def migrate_profile(ctx: Ctx, actor: Principal, channel: Channel, msisdn: str, p
     with ctx.uow() as uow:
         subscriber = _visible(uow, actor, msisdn, lock=True)
         target = ctx.catalog.profile(profile_id)
+        if target.id != subscriber.profile_id:
+            require_on_sale(target)
         _, consumed = _consumed_last_month(uow, subscriber, now)
         verdict = eligibility(target, subscriber.profile_id, consumed)
         if not verdict.eligible:

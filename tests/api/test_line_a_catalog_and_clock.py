@@ -28,7 +28,7 @@ def test_catalog_carries_the_seed_numbers(http):
     assert plans["data-10go-4g"] == {
         "id": "data-10go-4g", "name": "Data Mobile 10 Go 4G", "kind": "bundle", "radio": "4G",
         "price": money("6.00"), "data_bytes": 10 * GIB, "unit_price": None, "unit_bytes": None,
-        "default_ceiling_bytes": None, "ceiling_step_bytes": None, "max_ceiling_bytes": None,
+        "default_ceiling_bytes": None, "ceiling_step_bytes": None, "max_ceiling_bytes": None, "on_sale": True,
     }
     assert (plans["data-10go-5g"]["price"], plans["data-10go-5g"]["data_bytes"], plans["data-10go-5g"]["radio"]) == (
         money("8.50"), 10 * GIB, "5G")
@@ -60,10 +60,10 @@ def test_catalog_carries_the_seed_numbers(http):
 
     topups = _by_id(body["topups"])
     assert topups["recharge-5go"] == {"id": "recharge-5go", "name": "Recharge ponctuelle 5 Go",
-                                      "data_bytes": 5 * GIB, "price": money("7.00")}
+                                      "data_bytes": 5 * GIB, "price": money("7.00"), "on_sale": True}
     extensions = _by_id(body["extensions"])
     assert extensions["extension-1go"] == {"id": "extension-1go", "name": "Extension de plafond 1 Go",
-                                           "data_bytes": 1 * GIB, "price": money("1.50")}
+                                           "data_bytes": 1 * GIB, "price": money("1.50"), "on_sale": True}
 
     profiles = _by_id(body["profiles"])
     assert profiles["tigre"]["min_consumption_last_month"] == money("2500", "XOF")

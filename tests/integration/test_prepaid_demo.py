@@ -10,7 +10,7 @@ from bascule.prepaid.usecases import profile_options, subscriber_summary
 
 def test_the_demo_shows_refused_and_eligible_migrations(ctx):
     lines = line_b.load(ctx)
-    assert "GET /api/v1/admin/notifications?to=MSISDN" in lines[1]
+    assert "« SMS envoyés », /espace-client/sms" in lines[1]
     numbers = [line.split()[0] for line in lines[2:]]
     assert len(numbers) == len(set(numbers)) == 7
     consumed = [subscriber_summary(ctx, OPERATOR, n).consumption_last_month for n in numbers]

@@ -65,5 +65,7 @@ def test_the_demo_creates_an_agent_and_a_supervisor_and_prints_their_logins(ctx)
     assert "  Back-office — agent (Awa Koné)        : agent@demo.bascule.test / demo-agent" in lines
     assert ("  Back-office — superviseur (Marc Dupont) : superviseur@demo.bascule.test / demo-supervision"
             in lines)
+    assert ("  code à usage unique s'affiche sur la page « SMS envoyés », /espace-client/sms) :" in lines)
+    assert not [line for line in lines if "/api/v1/admin/notifications" in line]
     assert [(m.email, m.role) for m in _staff(ctx)] == [("agent@demo.bascule.test", "agent"),
                                                         ("superviseur@demo.bascule.test", "supervisor")]

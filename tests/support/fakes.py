@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from bascule.audit.ports import AuditEvent
+from bascule.catalog.live import LiveCatalog
 from bascule.catalog.model import Catalog
 from bascule.context import Context
 from bascule.evolutions.model import ChangeRequest, Service
@@ -364,4 +365,4 @@ class FakeUnits:
 
 
 def fake_context(catalog: Catalog, clock: SettableClock, store: FakeStore) -> Context[Any]:
-    return Context(catalog=catalog, clock=clock, units=FakeUnits(store))
+    return Context(catalogs=LiveCatalog(catalog), clock=clock, units=FakeUnits(store))

@@ -46,6 +46,7 @@ from bascule.identity.usecases import (
 from bascule.kernel.calendar import Period, zone
 from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.kernel.messages_fr import message
+from bascule.operations.catalogue import override_catalogue, overrides_in_force
 from bascule.persistence.uow import UnitOfWork
 from bascule.settings import Settings
 
@@ -180,7 +181,8 @@ def service_page(request: Request, service_id: str, actor: Principal = Depends(o
     ctx = ctx_of(request)
     view = get_service(ctx, actor, service_id)
     account = queries.account(ctx, view.service.account_id)
-    plans = [plan for plan in ctx.catalog.plans if plan.kind is view.plan.kind]
+    plans = [plan for plan in ctx.catalog.plans
+             if plan.kind is view.plan.kind and (plan.on_sale or plan.id == view.plan.id)]
     return render(request, "backoffice/service.html", view=view, account=account, tz=zone(account.timezone),
                   changes=list_change_requests(ctx, actor, service_id, None), names=_names(ctx),
                   catalog=ctx.catalog, plans=plans, GIB=GIB,
@@ -242,7 +244,39 @@ def create_team_member(request: Request, email: str = Form(default=""), name: st
 
 @router.get("/catalogue")
 def catalogue(request: Request, actor: Principal = Depends(operator)) -> Response:
-    return render(request, "backoffice/catalogue.html", catalog=ctx_of(request).catalog)
+    return _catalogue(request, actor, None)
+
+
+def _catalogue(request: Request, actor: Principal, error: str | None, status: int = 200) -> Response:
+    ctx = ctx_of(request)
+    overrides = overrides_in_force(ctx, actor)
+    return render(request, "backoffice/catalogue.html", status=status, catalog=ctx.catalog, error=error,
+                  overrides=overrides, changed={(o.kind.value, o.entry_id, o.field.value) for o in overrides},
+                  may_change=_is_supervisor(actor), tz=zone(ctx.catalog.b2b.timezone))
+
+
+def _is_supervisor(actor: Principal) -> bool:
+    try:
+        actor.require_supervisor()
+    except DomainError:
+        return False
+    return True
+
+
+@router.post("/catalogue")
+def override_catalogue_entry(request: Request, kind: str = Form(default=""), entry: str = Form(default=""),
+                             field: str = Form(default=""), value: str = Form(default=""),
+                             actor: Principal = Depends(operator),
+                             session: PortalSession = Depends(portal_session)) -> Response:
+    """A supervisor's override of one value of the catalogue; an agent is refused (403) and nothing changes."""
+    ctx = ctx_of(request)
+    try:
+        changed = run(ctx, lambda c: override_catalogue(c, actor, Channel.BACKOFFICE, kind, entry, field, value))
+    except DomainError as error:
+        return _catalogue(request, actor, message(error), STATUS.get(error.code, 422))
+    session.say("Catalogue modifié : c'est en vigueur sur tous les canaux." if changed
+                else "Rien à changer : c'était déjà la valeur en vigueur.")
+    return see_other(f"{PREFIX}/catalogue")
 
 
 def _names(ctx: Context) -> dict[str, dict[str, str]]:

@@ -238,10 +238,15 @@ def purchase_summary(bought: Purchase) -> str:
 # ---------------------------------------------------------------- change forms
 
 
+def offered_plans(ctx: Context, current: Plan) -> list[Plan]:
+    """What a line may move to: the plans on sale, and its own (which it keeps even once withdrawn)."""
+    return [p for p in ctx.catalog.plans if p.on_sale or p.id == current.id]
+
+
 def volumes(ctx: Context, plan: Plan) -> list[dict[str, Any]]:
     """The monthly volumes of the service's kind, with each radio's price."""
     found: dict[int, dict[str, Any]] = {}
-    for candidate in ctx.catalog.plans:
+    for candidate in offered_plans(ctx, plan):
         if candidate.kind is not plan.kind or candidate.data_bytes is None:
             continue
         entry = found.setdefault(candidate.data_bytes, {"bytes": candidate.data_bytes, "prices": []})
@@ -264,7 +269,7 @@ def form_context(ctx: Context, view: ServiceView, kind: str) -> dict[str, Any]:
         "view": view,
         "names": names(ctx),
         "volumes": volumes(ctx, view.plan),
-        "radios": sorted({p.radio.value for p in ctx.catalog.plans if p.kind is view.plan.kind}),
+        "radios": sorted({p.radio.value for p in offered_plans(ctx, view.plan) if p.kind is view.plan.kind}),
         "networks": ctx.catalog.networks,
         "apns": ctx.catalog.apns,
         "mno_fee": ctx.catalog.fee_for_item("network"),

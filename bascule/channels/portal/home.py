@@ -17,7 +17,7 @@ def demo_logins(request: Request) -> dict[str, Any] | None:
     portal = portal_of(request)
     if not portal.demo:
         return None
-    from bascule.demo import line_a
+    from bascule.demo import line_a, staff
 
     with portal.ctx.uow(write=False) as uow:
         subscribers = uow.subscribers.all()
@@ -25,6 +25,8 @@ def demo_logins(request: Request) -> dict[str, Any] | None:
     return {
         "manager": line_a.MANAGER,
         "viewer": line_a.VIEWER,
+        "agent": staff.AGENT,
+        "supervisor": staff.SUPERVISOR,
         "subscribers": [(s.msisdn, names.get(s.profile_id, s.profile_id)) for s in subscribers],
     }
 

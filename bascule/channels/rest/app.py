@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from bascule import __version__
+from bascule.channels.catalog_freshness import CatalogFreshness
 from bascule.channels.docs import install_docs
 from bascule.channels.rest import problems
 from bascule.channels.rest.openapi import describe
@@ -27,6 +28,7 @@ def create_app(settings: Settings, ctx: Context) -> FastAPI:
     app.state.settings = settings
     app.state.context = ctx
     problems.install(app)
+    app.add_middleware(CatalogFreshness, live=ctx.catalogs)  # innermost: the others are added by the installers
     if settings.test_clock:
         app.include_router(clock.router)
     for router in (catalog.router, auth.router, admin.router, services.router, batches.router, billing.router):

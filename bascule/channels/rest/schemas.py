@@ -66,6 +66,7 @@ class PlanOut(BaseModel):
     default_ceiling_bytes: int | None = None
     ceiling_step_bytes: int | None = None
     max_ceiling_bytes: int | None = None
+    on_sale: bool = True  # False: withdrawn from sale by the operator (kept by whoever has it)
 
 
 class BonusOut(BaseModel):
@@ -85,6 +86,7 @@ class ProfileOut(BaseModel):
     description: str
     bonuses: list[BonusOut]
     min_consumption_last_month: MoneyOut | None
+    on_sale: bool = True  # False: withdrawn from sale by the operator (kept by whoever has it)
 
 
 class NamedOut(BaseModel):
@@ -103,6 +105,7 @@ class PackOut(BaseModel):
     name: str
     data_bytes: int
     price: MoneyOut
+    on_sale: bool = True  # False: withdrawn from sale by the operator (kept by whoever has it)
 
 
 class PoliciesOut(BaseModel):

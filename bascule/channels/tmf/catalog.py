@@ -145,6 +145,11 @@ def _offering(request: Request, stamp: str, entry_id: str, name: str, descriptio
     }
 
 
+def _sale(on_sale: bool) -> dict[str, Any]:
+    """A offering withdrawn from sale by a supervisor stays readable (lines keep it), retired and not sellable."""
+    return {} if on_sale else {"lifecycleStatus": "Retired", "isSellable": False}
+
+
 def _plan_offering(request: Request, stamp: str, plan: Plan) -> dict[str, Any]:
     spec = (SPEC_BUNDLE, "Mobile data bundle") if plan.kind is PlanKind.BUNDLE else (
         SPEC_METERED, "Mobile data, metered")
@@ -154,7 +159,8 @@ def _plan_offering(request: Request, stamp: str, plan: Plan) -> dict[str, Any]:
     if plan.default_ceiling_bytes is not None:
         values.append({"name": "ceilingBytes", "value": plan.default_ceiling_bytes})
     return _offering(request, stamp, plan.id, plan.name, f"Line A, {plan.kind.value}, {plan.radio.value}", spec,
-                     _plan_prices(request, stamp, plan), category=[{"id": "line-a", "name": "Mobile data (B2B)"}],
+                     _plan_prices(request, stamp, plan), **_sale(plan.on_sale),
+                     category=[{"id": "line-a", "name": "Mobile data (B2B)"}],
                      prodSpecCharValueUse=[{"name": value["name"], "productSpecCharacteristicValue": [
                          {"value": value["value"], "isDefault": True}]} for value in values])
 
@@ -165,7 +171,8 @@ def _profile_offering(request: Request, stamp: str, profile: Profile) -> dict[st
         "name": "minConsumptionLastMonth", "description": f"Needs {threshold.text()} consumed last month",
     }]
     return _offering(request, stamp, profile.id, profile.name, profile.description,
-                     (SPEC_PROFILE, "Prepaid profile"), [], category=[{"id": "line-b", "name": "Prepaid"}],
+                     (SPEC_PROFILE, "Prepaid profile"), [], **_sale(profile.on_sale),
+                     category=[{"id": "line-b", "name": "Prepaid"}],
                      productOfferingTerm=terms)
 
 
@@ -176,7 +183,7 @@ def catalog_offerings(request: Request, ctx: Context) -> list[dict[str, Any]]:
     for packs, spec in ((catalog.topups, (SPEC_TOPUP, "Data top-up")),
                         (catalog.extensions, (SPEC_EXTENSION, "Ceiling extension"))):
         offerings += [_offering(request, stamp, pack.id, pack.name, pack.name, spec,
-                                [_pack_price(request, stamp, pack)],
+                                [_pack_price(request, stamp, pack)], **_sale(pack.on_sale),
                                 category=[{"id": "line-a", "name": "Mobile data (B2B)"}]) for pack in packs]
     return offerings
 

@@ -70,7 +70,7 @@ def profile_options(caller: Caller) -> list[Item]:
 
 
 def catalog_profiles(caller: Caller) -> list[Item]:
-    return [Item(p.id, p.name, p.name) for p in caller.ctx.catalog.profiles]
+    return [Item(p.id, p.name, p.name) for p in caller.ctx.catalog.profiles_on_sale()]
 
 
 SOURCES: dict[str, Callable[[Caller], list[Item]]] = {

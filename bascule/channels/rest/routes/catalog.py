@@ -27,7 +27,7 @@ def plan_out(plan: Plan) -> PlanOut:
         id=plan.id, name=plan.name, kind=plan.kind.value, radio=plan.radio.value, price=MoneyOut.of(plan.price),
         data_bytes=plan.data_bytes, unit_price=MoneyOut.of(plan.unit_price) if plan.unit_price else None,
         unit_bytes=plan.unit_bytes, default_ceiling_bytes=plan.default_ceiling_bytes,
-        ceiling_step_bytes=plan.ceiling_step_bytes, max_ceiling_bytes=plan.max_ceiling_bytes,
+        ceiling_step_bytes=plan.ceiling_step_bytes, max_ceiling_bytes=plan.max_ceiling_bytes, on_sale=plan.on_sale,
     )
 
 
@@ -44,11 +44,13 @@ def profile_out(profile: Profile) -> ProfileOut:
     threshold = profile.min_consumption_last_month
     return ProfileOut(id=profile.id, name=profile.name, description=profile.description,
                       bonuses=[_bonus(b) for b in profile.bonuses],
-                      min_consumption_last_month=MoneyOut.of(threshold) if threshold else None)
+                      min_consumption_last_month=MoneyOut.of(threshold) if threshold else None,
+                      on_sale=profile.on_sale)
 
 
 def _pack(pack: DataPack) -> PackOut:
-    return PackOut(id=pack.id, name=pack.name, data_bytes=pack.data_bytes, price=MoneyOut.of(pack.price))
+    return PackOut(id=pack.id, name=pack.name, data_bytes=pack.data_bytes, price=MoneyOut.of(pack.price),
+                   on_sale=pack.on_sale)
 
 
 def catalog_out(catalog: Catalog) -> CatalogOut:
