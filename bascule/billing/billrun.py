@@ -133,7 +133,8 @@ def bill_run(ctx: Ctx, actor: Principal, channel: Channel, period: Period,
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bill-run-cycles") as opener:
         opening: Future[None] | None = opener.submit(_open_batch, ctx, batches[0], now) if batches else None
         for n, batch in enumerate(batches):
-            assert opening is not None
+            if opening is None:  # submitted for every batch before its turn
+                raise RuntimeError(f"the cycles of batch {n} were never opened")
             opening.result()  # this batch's cycles are committed (or the error is raised here)
             opening = opener.submit(_open_batch, ctx, batches[n + 1], now) if n + 1 < len(batches) else None
             try:

@@ -47,7 +47,7 @@ class Plan:
 def require_on_sale(entry: Plan | DataPack | Profile) -> None:
     """A withdrawn offer is kept by whoever has it, and sold to nobody more."""
     if not entry.on_sale:
-        raise DomainError(ErrorCode.NO_SUCH_PLAN, f"« {entry.name} » n'est plus commercialisé.")
+        raise DomainError(ErrorCode.NO_SUCH_PLAN, reason="withdrawn", name=entry.name)
 
 
 @dataclass(frozen=True, slots=True)

@@ -67,9 +67,9 @@ def parse_kind(kind: str, field: str) -> tuple[OfferKind, OverrideField]:
     try:
         offer, wanted = OfferKind(kind), OverrideField(field)
     except ValueError:
-        raise DomainError(ErrorCode.VALIDATION_ERROR, "Ce réglage du catalogue n'existe pas.") from None
+        raise DomainError(ErrorCode.VALIDATION_ERROR, reason="override-unknown") from None
     if wanted not in ALLOWED[offer]:
-        raise DomainError(ErrorCode.VALIDATION_ERROR, f"Ce réglage ne s'applique pas à un(e) {KIND_FR[offer]}.")
+        raise DomainError(ErrorCode.VALIDATION_ERROR, reason="override-not-for-kind", kind=KIND_FR[offer])
     return offer, wanted
 
 
@@ -77,7 +77,7 @@ def entry_of(document: Any, kind: OfferKind, entry_id: str) -> dict[str, Any]:
     for entry in document.get(SECTION[kind]) or []:
         if entry.get("id") == entry_id:
             return dict(entry)
-    raise DomainError(ErrorCode.NO_SUCH_PLAN, f"Aucun(e) {KIND_FR[kind]} « {entry_id} » au catalogue.")
+    raise DomainError(ErrorCode.NO_SUCH_PLAN, reason="override-no-entry", kind=KIND_FR[kind], entry_id=entry_id)
 
 
 def currency_of(document: Any, kind: OfferKind) -> str:
@@ -89,19 +89,19 @@ def canonical(document: Any, kind: OfferKind, field: OverrideField, text: str) -
     that is neither is refused in French."""
     if field is OverrideField.ON_SALE:
         if text not in ("true", "false"):
-            raise DomainError(ErrorCode.VALIDATION_ERROR, "Choisissez « en vente » ou « retiré de la vente ».")
+            raise DomainError(ErrorCode.VALIDATION_ERROR, reason="override-on-sale-choice")
         return text
     currency = currency_of(document, kind)
     places = minor_units(currency)
     try:
         amount = Decimal(text.strip().replace(",", ".").replace("\u00a0", "").replace(" ", ""))
     except InvalidOperation:
-        raise DomainError(ErrorCode.VALIDATION_ERROR, f"Montant illisible : « {text.strip()} ».") from None
+        raise DomainError(ErrorCode.VALIDATION_ERROR, reason="override-amount-unreadable", text=text.strip()) from None
     if not amount.is_finite() or amount < 0 or amount >= MAX_AMOUNT:
-        raise DomainError(ErrorCode.VALIDATION_ERROR, "Le montant doit être positif ou nul.")
+        raise DomainError(ErrorCode.VALIDATION_ERROR, reason="override-amount-negative")
     if amount != amount.quantize(Decimal(1).scaleb(-places)):
-        raise DomainError(ErrorCode.VALIDATION_ERROR,
-                          f"Au plus {places} décimale(s) en {currency} : « {text.strip()} » ne se facture pas.")
+        raise DomainError(ErrorCode.VALIDATION_ERROR, reason="override-amount-places", places=places,
+                          currency=currency, text=text.strip())
     return f"{amount:.{places}f}"
 
 
@@ -133,8 +133,7 @@ def effective(document: Any, overrides: Iterable[Override], origin: str = "catal
         return parse_document(with_overrides(document, overrides), origin)
     except CatalogError as error:
         problems = str(error).split("\n", 1)[-1].strip()
-        raise DomainError(ErrorCode.VALIDATION_ERROR,
-                          f"Le catalogue ne serait plus valide ainsi : {problems}") from None
+        raise DomainError(ErrorCode.VALIDATION_ERROR, reason="override-invalid-catalogue", problems=problems) from None
 
 
 def applicable(document: Any, overrides: Iterable[Override]) -> tuple[Catalog, list[Override]]:

@@ -32,11 +32,11 @@ def _cases(ctx: Context) -> list[tuple[Profile, Money]]:
     start = free[0] if free else ctx.catalog.profiles[0]
     for target in gated:
         threshold = target.min_consumption_last_month
-        assert threshold is not None
+        if threshold is None:  # `gated` holds only profiles with a threshold
+            raise RuntimeError(f"profile {target.id} has no consumption threshold")
         cases.append((start, threshold - one))  # just under: refused
         cases.append((start, threshold))  # exactly at: eligible
-    top = gated[-1].min_consumption_last_month if gated else Money.of(5000, currency)
-    assert top is not None
+    top = (gated[-1].min_consumption_last_month if gated else None) or Money.of(5000, currency)
     for profile in [*free[1:], *gated]:
         cases.append((profile, top + Money.of(1500, currency)))
     return cases

@@ -61,6 +61,13 @@ class BatchItem:
     refusal_detail: str | None = None
 
     @property
+    def request_id(self) -> str:
+        """The line's change request: every line not refused at quoting has one."""
+        if self.change_request_id is None:
+            raise RuntimeError(f"line {self.position} has no change request (refused when quoted)")
+        return self.change_request_id
+
+    @property
     def status(self) -> ItemStatus:
         if self.refusal_code is not None or self.request_status is None:
             return ItemStatus.REFUSED

@@ -53,7 +53,8 @@ def create_change_batch(ctx: Ctx, actor: Principal, channel: Channel, service_id
                                                      "quoted": len(batch.awaiting())})
         stored = uow.batches.get(batch.id)  # as every later read will show it
         uow.commit()
-    assert stored is not None
+    if stored is None:
+        raise RuntimeError(f"batch {batch.id} not found in the transaction that wrote it")
     return stored
 
 
@@ -65,7 +66,8 @@ def _account_of_lines(uow: Unit, actor: Principal, service_ids: list[str]) -> Ac
     if len(accounts) != 1:  # only the operator sees several accounts
         raise DomainError(ErrorCode.VALIDATION_ERROR, reason="batch-accounts")
     account = uow.accounts.get(accounts.pop())
-    assert account is not None  # a service's account is never deleted
+    if account is None:  # a service's account is never deleted
+        raise DomainError(ErrorCode.NOT_FOUND, what="account")
     return account
 
 
@@ -150,8 +152,7 @@ def _confirm_group(ctx: Ctx, actor: Principal, channel: Channel, batch_id: str,
             uow.services.lock_many([item.service_id for item in items])
             with uow.appends_deferred():
                 for item in items:
-                    assert item.change_request_id is not None
-                    line = confirm_in(ctx, uow, actor, channel, item.change_request_id, now)
+                    line = confirm_in(ctx, uow, actor, channel, item.request_id, now)
                     confirmed[line.request.id] = line
             uow.commit()
     except DomainError:
@@ -168,14 +169,13 @@ def _confirm_line_by_line(ctx: Ctx, actor: Principal, channel: Channel, batch_id
     confirmed: dict[str, Confirmed] = {}
     with ctx.uow() as uow:
         for item in items:
-            assert item.change_request_id is not None
             savepoint = uow.savepoint()
             try:
-                line = confirm_in(ctx, uow, actor, channel, item.change_request_id, now)
+                line = confirm_in(ctx, uow, actor, channel, item.request_id, now)
             except DomainError as refusal:
                 savepoint.rollback()
                 if refusal.code is not ErrorCode.INVALID_STATE:  # else confirmed or cancelled meanwhile: it says so
-                    withdraw_change_request(uow, actor, channel, item.change_request_id, now)
+                    withdraw_change_request(uow, actor, channel, item.request_id, now)
                     uow.batches.refuse(batch_id, item.position, refusal.code.value, message(refusal))
                 continue
             savepoint.commit()
@@ -217,9 +217,8 @@ def cancel_change_batch(ctx: Ctx, actor: Principal, channel: Channel, batch_id: 
         # in id order, as a confirmation locks them
         uow.change_requests.lock_many([item.change_request_id for item in batch.awaiting() if item.change_request_id])
         for item in batch.awaiting():
-            assert item.change_request_id is not None
             try:
-                withdraw_change_request(uow, actor, channel, item.change_request_id, now)
+                withdraw_change_request(uow, actor, channel, item.request_id, now)
             except DomainError as error:
                 if error.code is not ErrorCode.INVALID_STATE:
                     raise  # else confirmed meanwhile: a confirmed line stays

@@ -95,7 +95,8 @@ def _buy(ctx: Ctx, actor: Principal, channel: Channel, service_id: str, kind: Ch
     now = ctx.clock.now()
     with ctx.uow() as uow:
         service = uow.services.lock(service_id)
-        assert service is not None
+        if service is None:
+            raise DomainError(ErrorCode.NOT_FOUND, what="service")
         service = current_service(ctx, uow, service, now)
         if ctx.catalog.plan(service.plan_id).kind is not _FITS[kind]:
             raise DomainError(ErrorCode.NOT_APPLICABLE, reason=_REFUSAL[kind])

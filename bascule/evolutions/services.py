@@ -139,7 +139,8 @@ def get_service(ctx: Ctx, actor: Principal, service_id: str) -> ServiceView:
     refresh_cycles(ctx, [service])
     with ctx.uow(write=False) as uow:
         fresh = uow.services.get(service_id)
-        assert fresh is not None
+        if fresh is None:
+            raise DomainError(ErrorCode.NOT_FOUND, what="service")
         return view_of(ctx, uow, fresh, ctx.clock.now())
 
 

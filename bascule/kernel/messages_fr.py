@@ -101,6 +101,18 @@ _REASONS: dict[tuple[ErrorCode, str], str] = {
     (ErrorCode.NO_SUCH_PLAN, "unknown-topup"): "Recharge inconnue : {topup_id}.",
     (ErrorCode.NO_SUCH_PLAN, "unknown-extension"): "Extension inconnue : {extension_id}.",
     (ErrorCode.NO_SUCH_PLAN, "unknown-profile"): "Profil inconnu : {profile_id}.",
+    (ErrorCode.INVALID_STATE, "catalogue-not-editable"): "Ce catalogue ne peut pas être modifié ici.",
+    (ErrorCode.NO_SUCH_PLAN, "withdrawn"): "« {name} » n'est plus commercialisé.",
+    (ErrorCode.VALIDATION_ERROR, "override-unknown"): "Ce réglage du catalogue n'existe pas.",
+    (ErrorCode.VALIDATION_ERROR, "override-not-for-kind"): "Ce réglage ne s'applique pas à un(e) {kind}.",
+    (ErrorCode.NO_SUCH_PLAN, "override-no-entry"): "Aucun(e) {kind} « {entry_id} » au catalogue.",
+    (ErrorCode.VALIDATION_ERROR, "override-on-sale-choice"): "Choisissez « en vente » ou « retiré de la vente ».",
+    (ErrorCode.VALIDATION_ERROR, "override-amount-unreadable"): "Montant illisible : « {text} ».",
+    (ErrorCode.VALIDATION_ERROR, "override-amount-negative"): "Le montant doit être positif ou nul.",
+    (ErrorCode.VALIDATION_ERROR, "override-amount-places"): (
+        "Au plus {places} décimale(s) en {currency} : « {text} » ne se facture pas."
+    ),
+    (ErrorCode.VALIDATION_ERROR, "override-invalid-catalogue"): "Le catalogue ne serait plus valide ainsi : {problems}",
     (ErrorCode.NO_SUCH_PLAN, "not-a-profile"): "Cette offre n'est pas un profil prépayé du catalogue.",
     # Accounts, users and sign-in
     (ErrorCode.VALIDATION_ERROR, "address-incomplete"): (

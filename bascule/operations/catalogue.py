@@ -89,7 +89,7 @@ def override_catalogue(ctx: Ctx, actor: Principal, channel: Channel, kind: str, 
 def _document(ctx: Ctx) -> Any:
     document = ctx.catalogs.document
     if document is None:
-        raise DomainError(ErrorCode.INVALID_STATE, "Ce catalogue ne peut pas être modifié ici.", current_status="")
+        raise DomainError(ErrorCode.INVALID_STATE, reason="catalogue-not-editable", current_status="")
     return document
 
 

@@ -27,8 +27,7 @@ def lines_of_accounts(connection: Connection, account_ids: Sequence[str], period
     # each is made into Money / UTC once.
     amounts: dict[tuple[Any, str], Money] = {}
     instants: dict[datetime, datetime] = {}
-    driver = connection.connection.driver_connection
-    assert driver is not None
+    driver = bulk.driver_of(connection)
     with driver.cursor() as cursor:
         for part in bulk.chunks(account_ids, 20_000):
             cursor.execute(

@@ -81,8 +81,7 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str
 
 def _copy(connection: Connection, table: Table, target: str, names: list[str],
           rows: Sequence[Mapping[str, Any]]) -> None:
-    driver = connection.connection.driver_connection
-    assert driver is not None
+    driver = driver_of(connection)
     json_columns = [name for name in names if isinstance(table.c[name].type, JSON)]
     with driver.cursor() as cursor, cursor.copy(
         f"COPY {target} ({', '.join(_quoted(n) for n in names)}) FROM STDIN"
@@ -120,7 +119,7 @@ def services_and_latest_cycles(connection: Connection,
     services: list[Service] = []
     latest: dict[str, str] = {}
     statuses = {status.value: status for status in ServiceStatus}
-    with _driver(connection).cursor() as cursor:
+    with driver_of(connection).cursor() as cursor:
         for part in chunks(account_ids, 20_000):
             cursor.execute(
                 "SELECT s.id, s.account_id, s.msisdn, s.plan_id, s.network, s.apn, s.ceiling_bytes, s.status, "
@@ -134,9 +133,11 @@ def services_and_latest_cycles(connection: Connection,
     return services, latest
 
 
-def _driver(connection: Connection) -> Any:
+def driver_of(connection: Connection) -> Any:
+    """The driver's own connection under SQLAlchemy's (psycopg's or sqlite3's), for COPY and bulk reads."""
     driver = connection.connection.driver_connection
-    assert driver is not None
+    if driver is None:
+        raise RuntimeError("the pooled connection has no driver connection (it was invalidated)")
     return driver
 
 
@@ -235,8 +236,7 @@ def open_cycles(connection: Connection, wanted: Sequence[tuple[str, str, str, in
             "closed_at": None, "source_ref": None,
         } for p in rows])
         return
-    driver = connection.connection.driver_connection
-    assert driver is not None
+    driver = driver_of(connection)
     with driver.cursor() as cursor:
         cursor.execute(_OPEN_CYCLES, {
             "service": [p.service_id for p in planned], "account": [p.account_id for p in planned],

@@ -53,8 +53,7 @@ def _copy_in(driver: Any, table: str, columns: pa.Table) -> None:
 class UsageImports(_Repository):
     def line_index(self) -> pa.Table:
         """MSISDN → service id and the account's zone, as Arrow columns (one query, straight from the driver)."""
-        driver = self.connection.connection.driver_connection
-        assert driver is not None
+        driver = bulk.driver_of(self.connection)
         cursor = driver.cursor()
         try:
             cursor.execute(
@@ -132,8 +131,7 @@ class UsageImports(_Repository):
         """PostgreSQL: COPY (CSV written by Arrow) into a temporary table, then one INSERT … ON CONFLICT DO
         NOTHING whose new rows the database sums per service and month in the account's zone."""
         connection = self.connection
-        driver = connection.connection.driver_connection
-        assert driver is not None
+        driver = bulk.driver_of(connection)
         for statement in _BATCH_TABLES:
             connection.exec_driver_sql(statement)
         connection.exec_driver_sql("TRUNCATE usage_batch, usage_batch_zones")

@@ -71,7 +71,8 @@ def read_batches(path: Path, batch_rows: int = 200_000) -> Iterator[Batch]:
             ' ORDER BY msisdn, epoch, record_id'
         )
         reader = con.sql(query, params={"path": str(path)}).to_arrow_reader(batch_rows)
-        assert reader is not None
+        if reader is None:
+            raise RuntimeError("DuckDB gave no reader for the ordered records")
         yield from whole_lines(pa.Table.from_batches([record_batch]) for record_batch in reader)
     except duckdb.Error as error:
         raise UsageFileError(f"{path.name}: {error}") from None

@@ -60,7 +60,8 @@ def subscriber(request: Request, session: PortalSession = Depends(portal_session
 
 
 def _msisdn(principal: Principal) -> str:
-    assert principal.msisdn is not None
+    if principal.msisdn is None:  # a subscriber's session always names its line
+        raise DomainError(ErrorCode.UNAUTHENTICATED)
     return principal.msisdn
 
 

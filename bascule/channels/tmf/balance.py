@@ -159,7 +159,8 @@ def _validated(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     if not isinstance(product, dict):
         raise bad_request("`product` is required: the prepaid line to top up.")
     product_id = text_field(product, "id")
-    assert product_id is not None
+    if product_id is None:
+        raise bad_request("`product.id` is required: the prepaid line to top up.")
     requestor = body.get("requestor")
     if requestor is not None and (not isinstance(requestor, dict) or not requestor.get("id")):
         raise bad_request("`requestor` names the party that tops up: its `id` is required.")

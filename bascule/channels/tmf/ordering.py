@@ -99,7 +99,8 @@ def _product_id(items: list[dict[str, Any]]) -> str:
     if len(ids) != 1:
         raise bad_request("All the items of an order modify the same product (one line per order).")
     product_id = ids.pop()
-    assert product_id is not None
+    if product_id is None:
+        raise bad_request("Each order item names its `product` by `id`.")
     return product_id
 
 
@@ -413,7 +414,8 @@ def cancel_order(request: Request, body: Any = Body(...), actor: Principal = Dep
     ctx = _context(request)
     payload = _object(body)
     order_id = ref_id(payload, "productOrder")
-    assert order_id is not None
+    if order_id is None:
+        raise bad_request("`productOrder.id` is required: the order to cancel.")
     reason = text_field(payload, "cancellationReason", required=False)
     order = find_order(ctx, request, actor, order_id)
     if order["state"] != "acknowledged":

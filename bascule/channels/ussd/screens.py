@@ -143,8 +143,14 @@ def _sheet(profile: Profile) -> str:
     return "\n".join([clip(to_gsm(head), max(room, 0)), *rest])
 
 
+def _chosen(picked: Item | None) -> Item:
+    if picked is None:  # the menu calls these only once a profile is chosen
+        raise RuntimeError("a profile screen without a chosen profile")
+    return picked
+
+
 def profile_sheet(caller: Caller, picked: Item | None) -> str:
-    assert picked is not None
+    picked = _chosen(picked)
     return _sheet(caller.ctx.catalog.profile(picked.key))
 
 
@@ -167,7 +173,7 @@ class Done:
 
 
 def migrate_profile(caller: Caller, picked: Item | None) -> Done:
-    assert picked is not None
+    picked = _chosen(picked)
     try:
         migration = usecases.migrate_profile(caller.ctx, caller.principal, Channel.USSD, caller.msisdn, picked.key)
     except DomainError as refused:  # the domain has the last word: eligibility or the month's slot changed

@@ -8,7 +8,7 @@ from bascule.persistence.engine import make_engine
 from bascule.persistence.tables import metadata
 
 config = context.config
-url = config.get_main_option("sqlalchemy.url")
+url: str = config.get_main_option("sqlalchemy.url") or ""
 if not url:
     from bascule.settings import Settings
 
@@ -16,7 +16,6 @@ if not url:
 
 
 def run_migrations() -> None:
-    assert url is not None
     engine = make_engine(url)
     with engine.connect() as plain:
         connection = plain

@@ -19,6 +19,7 @@ def read_clock(ctx: Context = Depends(context)) -> ClockOut:
 
 @router.put("/clock", response_model=ClockOut)
 def set_clock(body: ClockIn, ctx: Context = Depends(context)) -> ClockOut:
-    assert isinstance(ctx.clock, SettableClock)
+    if not isinstance(ctx.clock, SettableClock):  # the route is mounted only with BASCULE_TEST_CLOCK=1
+        raise RuntimeError("the clock of this process cannot be set")
     ctx.clock.set(body.now)
     return ClockOut(now=ctx.clock.now())
