@@ -38,9 +38,11 @@ def _months() -> tuple[Any, Any]:
 def _seed_manager(db: Database, account_id: str) -> None:
     from bascule.identity.passwords import hash_password
 
-    db.execute("INSERT INTO users (id, account_id, email, password_hash, role, created_at) "
-               "VALUES ('usr_benchmanager', %s, 'bench-manager@bench.test', %s, 'manager', now())",
-               (account_id, hash_password("bench-password")))
+    db.execute(
+        "INSERT INTO users (id, account_id, email, password_hash, role, created_at) "
+        "VALUES ('usr_benchmanager', %s, 'bench-manager@bench.test', %s, 'manager', now())",
+        (account_id, hash_password("bench-password")),
+    )
 
 
 def http_benchmarks(db: Database, wanted: set[str], results: dict[str, Any]) -> None:
@@ -66,33 +68,43 @@ def http_benchmarks(db: Database, wanted: set[str], results: dict[str, Any]) -> 
     if "ussd" in wanted or "change_requests" in wanted:
         with h.bare_server() as bare:
             if "ussd" in wanted:
-                results.setdefault("ussd", {})["limit"] = h.ussd(bare.port, connections, seconds, 1_000_000,
-                                                                  per_thread, h.unique("bare"))
+                results.setdefault("ussd", {})["limit"] = h.ussd(
+                    bare.port, connections, seconds, 1_000_000, per_thread, h.unique("bare")
+                )
             if "change_requests" in wanted:
                 results.setdefault("load_client", {})["ceiling"] = h.client_ceiling(bare.port, clients)
     if wanted & {"change_requests", "migrations"}:
         results["pgbench"] = h.pgbench_limit(db, clients, min(seconds, 15))
-    results["server"] = {"command": f"bascule serve --workers {h.SERVER_PROCESSES}",
-                         "processes": h.SERVER_PROCESSES, "threads": h.SERVER_THREADS}
+    results["server"] = {
+        "command": f"bascule serve --workers {h.SERVER_PROCESSES}",
+        "processes": h.SERVER_PROCESSES,
+        "threads": h.SERVER_THREADS,
+    }
     with h.bascule_server(db) as app:
         readings = h.probe(db, app)
         try:
             if "change_requests" in wanted:
                 vacuum_analyze(db, "change requests")
-                results["change_requests"] = {"ours": h.change_requests(app.port, lines, clients, seconds, readings),
-                                              "limit": results["pgbench"]}
+                results["change_requests"] = {
+                    "ours": h.change_requests(app.port, lines, clients, seconds, readings),
+                    "limit": results["pgbench"],
+                }
                 vacuum_analyze(db, "change requests with a password")
                 results["change_requests_password"] = {
-                    "ours": h.change_requests_with_password(app.port, customer, 8, min(seconds, 10))}
+                    "ours": h.change_requests_with_password(app.port, customer, 8, min(seconds, 10))
+                }
             if "migrations" in wanted:
                 vacuum_analyze(db, "profile migrations")
                 subscribers = [f"+22507{n:08d}" for n in range(1, 100_001)]
-                results["migrations"] = {"ours": h.migrations(app.port, subscribers, clients, seconds, readings),
-                                         "limit": results["pgbench"]}
+                results["migrations"] = {
+                    "ours": h.migrations(app.port, subscribers, clients, seconds, readings),
+                    "limit": results["pgbench"],
+                }
             if "ussd" in wanted:
                 vacuum_analyze(db, "USSD")
-                results["ussd"]["ours"] = h.ussd(app.port, connections, seconds, 1_000_000, per_thread,
-                                                 h.unique("bascule"))
+                results["ussd"]["ours"] = h.ussd(
+                    app.port, connections, seconds, 1_000_000, per_thread, h.unique("bascule")
+                )
         finally:
             readings.close()
 
@@ -108,8 +120,9 @@ def batch_benchmarks(db: Database, wanted: set[str], results: dict[str, Any]) ->
     seed_lines(db, lines, previous, [previous])
     results["seeding"] = {"services": services, "seconds": time.perf_counter() - started}
     if "usage_import" in wanted:
-        results["usage_import"] = batch.usage_import(db, lines, previous, _int("BENCH_USAGE_RECORDS", 10_000_000),
-                                                  _int("BENCH_USAGE_LINES", 20_000))
+        results["usage_import"] = batch.usage_import(
+            db, lines, previous, _int("BENCH_USAGE_RECORDS", 10_000_000), _int("BENCH_USAGE_LINES", 20_000)
+        )
     if "bill_run" in wanted:
         vacuum_analyze(db, "the bill run")
         results["bill_run"] = batch.bill_run(db, lines, previous)
@@ -129,9 +142,12 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown benchmarks: {sorted(unknown)}")
     started = time.perf_counter()
-    results: dict[str, Any] = {"started_at": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(),
-                               "command": "bench/run" + ("" if wanted == set(ALL) else f" --only {args.only}"),
-                               "env": {k: v for k, v in os.environ.items() if k.startswith("BENCH_")}}
+    results: dict[str, Any] = {
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "command": "bench/run" + ("" if wanted == set(ALL) else f" --only {args.only}"),
+        "env": {k: v for k, v in os.environ.items() if k.startswith("BENCH_")},
+    }
     from bascule.bootstrap import upgrade_schema
 
     with database() as db:

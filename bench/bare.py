@@ -10,8 +10,9 @@ from __future__ import annotations
 import sys
 from urllib.parse import parse_qsl
 
-MENU = ("CON Gamme mobile #121#\n1 Changer de profil\n2 Mon profil et mes bonus\n3 Mon solde\n"
-        "4 Découvrir les profils").encode()
+MENU = (
+    "CON Gamme mobile #121#\n1 Changer de profil\n2 Mon profil et mes bonus\n3 Mon solde\n4 Découvrir les profils"
+).encode()
 ECHO = b'{"id":"chr_0","status":"awaiting_confirmation"}'
 
 
@@ -34,8 +35,13 @@ async def app(scope, receive, send):  # type: ignore[no-untyped-def]
         answer, kind = MENU, b"text/plain; charset=utf-8"
     else:
         status, answer, kind = 200, (ECHO if scope["path"] == "/echo" else b"ok"), b"application/json"
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", kind), (b"content-length", str(len(answer)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", kind), (b"content-length", str(len(answer)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": answer})
 
 
@@ -45,5 +51,12 @@ if __name__ == "__main__":
     # The same server and options as `bascule serve --workers N` (uvicorn, http "auto", its default loop,
     # N processes on the port, no access log).
     workers = int(sys.argv[2]) if len(sys.argv) > 2 else 1
-    uvicorn.run("bench.bare:app", host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", http="auto",
-                workers=workers, access_log=False)
+    uvicorn.run(
+        "bench.bare:app",
+        host="127.0.0.1",
+        port=int(sys.argv[1]),
+        log_level="warning",
+        http="auto",
+        workers=workers,
+        access_log=False,
+    )

@@ -29,7 +29,8 @@ def write_usage_files(lines: Lines, period: Period, records: int, tag: str, on_l
                 f"'+336' || lpad(({lines.msisdn_base} + 1 + hash(i) % {on_lines})::VARCHAR, 8, '0') AS msisdn, "
                 f"(hash(i * 7) % {4 * MIB})::BIGINT AS bytes, "
                 f"strftime(to_timestamp({start} + hash(i * 13) % {span}), '%Y-%m-%dT%H:%M:%S') || '+00:00' AS at "
-                f"FROM range({records}) t(i)")
+                f"FROM range({records}) t(i)"
+            )
             option = "(FORMAT csv, HEADER)" if fmt == "csv" else "(FORMAT parquet)"
             con.execute(f"COPY ({query}) TO '{path}' {option}")
             paths[fmt] = path
@@ -41,8 +42,10 @@ def duckdb_limit(path: Any) -> dict[str, float]:
     reader = "read_parquet" if str(path).endswith(".parquet") else "read_csv"
     started = time.perf_counter()
     with duckdb.connect() as con:
-        rows = con.execute(f"SELECT count(*), sum(n) FROM (SELECT msisdn, count(*) AS n, sum(bytes) "
-                           f"FROM {reader}(?) GROUP BY msisdn)", [str(path)]).fetchone()
+        rows = con.execute(
+            f"SELECT count(*), sum(n) FROM (SELECT msisdn, count(*) AS n, sum(bytes) FROM {reader}(?) GROUP BY msisdn)",
+            [str(path)],
+        ).fetchone()
     seconds = time.perf_counter() - started
     count = int(rows[1]) if rows else 0
     return {"rows": count, "seconds": seconds, "rows_per_s": count / seconds}
@@ -59,11 +62,20 @@ def usage_import(db: Database, lines: Lines, period: Period, records: int, on_li
         run = measured([*BASCULE, "usage", "import", str(path)], env=bascule_env(db))
         if run.returncode != 0:
             raise RuntimeError(f"usage import failed: {run.stderr}")
-        runs[fmt] = {"records": records, "seconds": run.seconds, "records_per_s": records / run.seconds,
-                     "peak_rss_bytes": run.peak_rss_bytes, "output": run.stdout.strip(), "duckdb": limit,
-                     "file_bytes": path.stat().st_size, "lines": min(on_lines, lines.count)}
-        log(f"usage import {fmt}: {records / run.seconds:,.0f} records/s, peak {run.peak_rss_bytes / MIB:,.0f} MiB; "
-            f"{run.stdout.strip()}")
+        runs[fmt] = {
+            "records": records,
+            "seconds": run.seconds,
+            "records_per_s": records / run.seconds,
+            "peak_rss_bytes": run.peak_rss_bytes,
+            "output": run.stdout.strip(),
+            "duckdb": limit,
+            "file_bytes": path.stat().st_size,
+            "lines": min(on_lines, lines.count),
+        }
+        log(
+            f"usage import {fmt}: {records / run.seconds:,.0f} records/s, peak {run.peak_rss_bytes / MIB:,.0f} MiB; "
+            f"{run.stdout.strip()}"
+        )
         path.unlink()
     return {"runs": runs}
 
@@ -77,6 +89,12 @@ def bill_run(db: Database, lines: Lines, period: Period) -> dict[str, Any]:
         raise RuntimeError(f"bill run failed: {run.stderr}")
     invoices = db.execute("SELECT count(*) FROM invoices WHERE period = %s", (str(period),))[0][0]
     log(f"bill run: {services / run.seconds:,.0f} services/s, {run.seconds:.1f} s; {run.stdout.strip()}")
-    return {"services": services, "accounts": accounts, "invoices": invoices, "seconds": run.seconds,
-            "services_per_s": services / run.seconds, "peak_rss_bytes": run.peak_rss_bytes,
-            "output": run.stdout.strip()}
+    return {
+        "services": services,
+        "accounts": accounts,
+        "invoices": invoices,
+        "seconds": run.seconds,
+        "services_per_s": services / run.seconds,
+        "peak_rss_bytes": run.peak_rss_bytes,
+        "output": run.stdout.strip(),
+    }

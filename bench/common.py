@@ -86,9 +86,13 @@ def free_port() -> int:
 
 def bascule_env(db: Database, **extra: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("BASCULE_")}
-    env |= {"BASCULE_DATABASE_URL": db.url, "BASCULE_ADMIN_TOKEN": ADMIN_TOKEN, "BASCULE_USSD_TOKEN": USSD_TOKEN,
-            "BASCULE_LOG_LEVEL": "WARNING",
-            "PYTHONUNBUFFERED": "1"}
+    env |= {
+        "BASCULE_DATABASE_URL": db.url,
+        "BASCULE_ADMIN_TOKEN": ADMIN_TOKEN,
+        "BASCULE_USSD_TOKEN": USSD_TOKEN,
+        "BASCULE_LOG_LEVEL": "WARNING",
+        "PYTHONUNBUFFERED": "1",
+    }
     return env | extra
 
 
@@ -118,8 +122,9 @@ def server(argv: list[str], env: dict[str, str], name: str, health: str = "/heal
     WORK.mkdir(parents=True, exist_ok=True)
     port = free_port()
     output = (WORK / f"{name}.log").open("wb")
-    process = subprocess.Popen([part.replace("{port}", str(port)) for part in argv], env=env, cwd=ROOT,
-                               stdout=output, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [part.replace("{port}", str(port)) for part in argv], env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT
+    )
     running = Server(process, port, name)
     try:
         deadline = time.monotonic() + 60
@@ -165,8 +170,13 @@ def measured(argv: list[str], env: dict[str, str] | None = None, timeout: float 
         process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        return Measured(seconds, usage.ru_maxrss * 1024, process.returncode,
-                        out.read().decode(errors="replace"), err.read().decode(errors="replace")[-4000:])
+        return Measured(
+            seconds,
+            usage.ru_maxrss * 1024,
+            process.returncode,
+            out.read().decode(errors="replace"),
+            err.read().decode(errors="replace")[-4000:],
+        )
 
 
 def pgbench_tps(db: Database, script: str, clients: int, seconds: int, setup: str) -> dict[str, float]:
@@ -178,8 +188,26 @@ def pgbench_tps(db: Database, script: str, clients: int, seconds: int, setup: st
     WORK.mkdir(parents=True, exist_ok=True)
     path = WORK / "pgbench.sql"
     path.write_text(script)
-    argv = [binary, "-n", "-M", "prepared", "-c", str(clients), "-j", "2", "-T", str(seconds), "-r",
-            "-f", str(path), "-h", "127.0.0.1", "-U", "postgres", db.name]
+    argv = [
+        binary,
+        "-n",
+        "-M",
+        "prepared",
+        "-c",
+        str(clients),
+        "-j",
+        "2",
+        "-T",
+        str(seconds),
+        "-r",
+        "-f",
+        str(path),
+        "-h",
+        "127.0.0.1",
+        "-U",
+        "postgres",
+        db.name,
+    ]
     done = subprocess.run(argv, capture_output=True, text=True, check=True)
     tps = float(re.search(r"tps = ([\d.]+)", done.stdout).group(1))  # type: ignore[union-attr]
     latency = float(re.search(r"latency average = ([\d.]+) ms", done.stdout).group(1))  # type: ignore[union-attr]
@@ -206,5 +234,7 @@ def machine() -> str:
     with contextlib.suppress(Exception), psycopg.connect(PG_ADMIN) as connection:
         row = connection.execute("SHOW server_version").fetchone()
         pg = row[0] if row else "?"
-    return (f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB, Linux {os.uname().release}, "
-            f"Python {sys.version.split()[0]}, PostgreSQL {pg}")
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB, Linux {os.uname().release}, "
+        f"Python {sys.version.split()[0]}, PostgreSQL {pg}"
+    )

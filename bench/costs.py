@@ -100,13 +100,22 @@ class Probe:
         from bascule.persistence import sqlcount
 
         rows = self._admin.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND backend_type = 'client backend'",
-            (self.db.name,)).fetchall()
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND backend_type = 'client backend'", (self.db.name,)
+        ).fetchall()
         backends = {pid: seconds for (pid,) in rows if (seconds := _cpu_seconds(pid)) is not None}
-        row = self._admin.execute("SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = %s",
-                                  (self.db.name,)).fetchone()
-        self.readings.append(Reading(time.perf_counter(), flows, sqlcount.read(self.counters),
-                                     tree_cpu(self.server_pid), backends, int(row[0]) if row else 0))
+        row = self._admin.execute(
+            "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = %s", (self.db.name,)
+        ).fetchone()
+        self.readings.append(
+            Reading(
+                time.perf_counter(),
+                flows,
+                sqlcount.read(self.counters),
+                tree_cpu(self.server_pid),
+                backends,
+                int(row[0]) if row else 0,
+            )
+        )
 
     def per_flow(self) -> dict[str, Any]:
         """The last two readings, per flow ended between them."""

@@ -52,8 +52,11 @@ def backends_cpu() -> dict[int, float]:
     """CPU seconds of each PostgreSQL backend connected to the benchmark's database."""
     if not BENCH_DB:
         return {}
-    rows = BENCH_DB[0].execute("SELECT pid FROM pg_stat_activity WHERE datname = %s "
-                               "AND backend_type = 'client backend' AND pid <> pg_backend_pid()", [BENCH_DB[0].name])
+    rows = BENCH_DB[0].execute(
+        "SELECT pid FROM pg_stat_activity WHERE datname = %s "
+        "AND backend_type = 'client backend' AND pid <> pg_backend_pid()",
+        [BENCH_DB[0].name],
+    )
     return {int(pid): seconds for (pid,) in rows if (seconds := _cpu_seconds(int(pid))) is not None}  # type: ignore[call-overload]
 
 
@@ -93,8 +96,11 @@ def run(db: Database) -> dict[str, Any]:
     figures: dict[str, list[float]] = {name: [] for name in GOALS}
     with TestClient(build_app(settings, ctx), base_url="http://127.0.0.1") as client:
         account = "acc_f" + "1".zfill(12)
-        answer = client.post(f"/api/v1/admin/accounts/{account}/users",
-                             json={"email": EMAIL, "password": PASSWORD, "role": "manager"}, headers=OPERATOR)
+        answer = client.post(
+            f"/api/v1/admin/accounts/{account}/users",
+            json={"email": EMAIL, "password": PASSWORD, "role": "manager"},
+            headers=OPERATOR,
+        )
         answer.raise_for_status()
         token = client.post("/api/v1/auth/login", json={"email": EMAIL, "password": PASSWORD}).json()["token"]
         manager = {"Authorization": f"Bearer {token}"}
@@ -108,47 +114,70 @@ def run(db: Database) -> dict[str, Any]:
             assert len(page.json()) == 100
             figures["api_page"].append(seconds)
         for _ in range(3):
-            seconds, csv = timed(lambda: client.get("/api/v1/services", headers=manager | {"Accept": "text/csv"}),
-                                 "csv_export")
+            seconds, csv = timed(
+                lambda: client.get("/api/v1/services", headers=manager | {"Accept": "text/csv"}), "csv_export"
+            )
             assert csv.status_code == 200
             assert len(csv.text.splitlines()) == LINES + 1
             figures["csv_export"].append(seconds)
         apn = CATALOG.apns[1].id
         warm_up = [lines.service_id(n) for n in range(LINES - 19, LINES + 1)]  # not among the measured lines
-        answer = client.post("/api/v1/change-batches", json={"service_ids": warm_up, "changes": {"apn": apn}},
-                             headers=manager)
-        client.post(f"/api/v1/change-batches/{answer.json()['id']}/confirm", json={"password": PASSWORD},
-                    headers=manager).raise_for_status()
+        answer = client.post(
+            "/api/v1/change-batches", json={"service_ids": warm_up, "changes": {"apn": apn}}, headers=manager
+        )
+        client.post(
+            f"/api/v1/change-batches/{answer.json()['id']}/confirm", json={"password": PASSWORD}, headers=manager
+        ).raise_for_status()
         for round_ in range(ROUNDS):
             ids = [lines.service_id(n) for n in range(1 + round_ * BATCH, 1 + (round_ + 1) * BATCH)]
             body = {"service_ids": ids, "changes": {"apn": apn}}
-            seconds, quoted = timed(partial(client.post, "/api/v1/change-batches", json=body, headers=manager),
-                                    "batch_quote")
+            seconds, quoted = timed(
+                partial(client.post, "/api/v1/change-batches", json=body, headers=manager), "batch_quote"
+            )
             assert quoted.status_code == 201, quoted.text[:300]
             batch = quoted.json()
             assert [item["status"] for item in batch["items"]] == ["quoted"] * BATCH
             figures["batch_quote"].append(seconds)
-            seconds, confirmed = timed(partial(client.post, f"/api/v1/change-batches/{batch['id']}/confirm",
-                                               json={"password": PASSWORD}, headers=manager), "batch_confirm")
+            seconds, confirmed = timed(
+                partial(
+                    client.post,
+                    f"/api/v1/change-batches/{batch['id']}/confirm",
+                    json={"password": PASSWORD},
+                    headers=manager,
+                ),
+                "batch_confirm",
+            )
             assert confirmed.status_code == 200, confirmed.text[:300]
             statuses = {item["status"] for item in confirmed.json()["items"]}
-            log(f"batch {round_ + 1}: quoted in {figures['batch_quote'][-1]:.2f} s, confirmed in {seconds:.2f} s, "
-                f"status {confirmed.json()['status']}, lines {sorted(statuses)}")
+            log(
+                f"batch {round_ + 1}: quoted in {figures['batch_quote'][-1]:.2f} s, confirmed in {seconds:.2f} s, "
+                f"status {confirmed.json()['status']}, lines {sorted(statuses)}"
+            )
             figures["batch_confirm"].append(seconds)
     ctx.engine.dispose()
-    return {name: {"median_s": round(statistics.median(values), 4), "max_s": round(max(values), 4),
-                   "cpu_median_s": round(statistics.median(CPU[name]), 4),
-                   "postgres_cpu_median_s": round(statistics.median(PG_CPU[name]), 4),
-                   "statements": int(statistics.median(SQL[name])),
-                   "runs": len(values), "goal_s": GOALS[name], "met": max(values) < GOALS[name]}
-            for name, values in figures.items()}
+    return {
+        name: {
+            "median_s": round(statistics.median(values), 4),
+            "max_s": round(max(values), 4),
+            "cpu_median_s": round(statistics.median(CPU[name]), 4),
+            "postgres_cpu_median_s": round(statistics.median(PG_CPU[name]), 4),
+            "statements": int(statistics.median(SQL[name])),
+            "runs": len(values),
+            "goal_s": GOALS[name],
+            "met": max(values) < GOALS[name],
+        }
+        for name, values in figures.items()
+    }
 
 
 def portal_login(client: TestClient) -> None:
     form = client.get("/centre-operations/connexion").text
     token = form.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-    answer = client.post("/centre-operations/connexion", follow_redirects=False,
-                         data={"email": EMAIL, "password": PASSWORD, "csrf_token": token})
+    answer = client.post(
+        "/centre-operations/connexion",
+        follow_redirects=False,
+        data={"email": EMAIL, "password": PASSWORD, "csrf_token": token},
+    )
     assert answer.status_code == 303, answer.status_code
 
 
@@ -156,13 +185,16 @@ def main() -> None:
     with database("bascule_fleet") as db:
         results = run(db)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "fleet.json").write_text(json.dumps({"machine": machine(), "lines": LINES, "batch": BATCH,
-                                                    "results": results}, indent=2) + "\n")
+    (RESULTS / "fleet.json").write_text(
+        json.dumps({"machine": machine(), "lines": LINES, "batch": BATCH, "results": results}, indent=2) + "\n"
+    )
     for name, figure in results.items():
-        log(f"{name}: median {figure['median_s'] * 1000:.0f} ms, max {figure['max_s'] * 1000:.0f} ms "
+        log(
+            f"{name}: median {figure['median_s'] * 1000:.0f} ms, max {figure['max_s'] * 1000:.0f} ms "
             f"(goal < {figure['goal_s'] * 1000:.0f} ms): {'met' if figure['met'] else 'NOT MET'}; "
             f"CPU {figure['cpu_median_s'] * 1000:.0f} ms + PostgreSQL {figure['postgres_cpu_median_s'] * 1000:.0f} ms, "
-            f"{figure['statements']} SQL statements")
+            f"{figure['statements']} SQL statements"
+        )
 
 
 if __name__ == "__main__":

@@ -63,8 +63,12 @@ def bascule_server(db: Database, name: str = "bascule") -> Any:
     """`bascule serve` as an operator would run it on this machine: one process per core, sessions and
     login counts in Redis, a thread pool sized for short transactions."""
     shutil.rmtree(SQL_COUNTERS, ignore_errors=True)
-    env = bascule_env(db, BASCULE_REDIS_URL="redis://127.0.0.1:6379/15", BASCULE_THREADS=SERVER_THREADS,
-                      BASCULE_SQL_COUNTERS=str(SQL_COUNTERS))
+    env = bascule_env(
+        db,
+        BASCULE_REDIS_URL="redis://127.0.0.1:6379/15",
+        BASCULE_THREADS=SERVER_THREADS,
+        BASCULE_SQL_COUNTERS=str(SQL_COUNTERS),
+    )
     return server([*BASCULE, "serve", "--port", "{port}", "--workers", str(SERVER_PROCESSES)], env, name)
 
 
@@ -83,16 +87,21 @@ def change_flow(headers: dict[str, str], password: str | None = None) -> load.Fl
     async def flow(connection: load.Connection, item: tuple[str, dict[str, str]], tally: load.Tally) -> bool:
         service_id, changes = item
         key = {"Idempotency-Key": uuid.uuid4().hex}
-        status, body = await load.timed(tally, connection.request(
-            "POST", f"/api/v1/services/{service_id}/change-requests", {"changes": changes}, headers | key))
+        status, body = await load.timed(
+            tally,
+            connection.request(
+                "POST", f"/api/v1/services/{service_id}/change-requests", {"changes": changes}, headers | key
+            ),
+        )
         if status != 201:
             tally.fail(f"create {status}: {body[:120]!r}")
             return False
         request_id = json.loads(body)["id"]
         confirm = {} if password is None else {"password": password}
         key = {"Idempotency-Key": uuid.uuid4().hex}
-        status, body = await load.timed(tally, connection.request(
-            "POST", f"/api/v1/change-requests/{request_id}/confirm", confirm, headers | key))
+        status, body = await load.timed(
+            tally, connection.request("POST", f"/api/v1/change-requests/{request_id}/confirm", confirm, headers | key)
+        )
         if status != 200:
             tally.fail(f"confirm {status}: {body[:120]!r}")
             return False
@@ -117,11 +126,13 @@ def _with_costs(tally: load.Tally, readings: Probe | None) -> dict[str, Any]:
     return summary
 
 
-def change_requests(port: int, lines: Lines, clients: int, seconds: float,
-                    readings: Probe | None = None) -> dict[str, Any]:
+def change_requests(
+    port: int, lines: Lines, clients: int, seconds: float, readings: Probe | None = None
+) -> dict[str, Any]:
     log(f"change requests: create + confirm, operator token, {clients} clients, {seconds} s")
-    tally = load.drive(port, clients, seconds, _changes(lines), change_flow(OPERATOR),
-                       probe=readings.read if readings else None)
+    tally = load.drive(
+        port, clients, seconds, _changes(lines), change_flow(OPERATOR), probe=readings.read if readings else None
+    )
     return _with_costs(tally, readings)
 
 
@@ -131,8 +142,9 @@ def change_requests_with_password(port: int, lines: Lines, clients: int, seconds
     conn = load.Connection("127.0.0.1", port)
 
     async def login() -> str:
-        status, body = await conn.request("POST", "/api/v1/auth/login",
-                                          {"email": "bench-manager@bench.test", "password": "bench-password"})
+        status, body = await conn.request(
+            "POST", "/api/v1/auth/login", {"email": "bench-manager@bench.test", "password": "bench-password"}
+        )
         conn.close()
         if status != 200:
             raise RuntimeError(f"login {status}: {body[:200]!r}")
@@ -143,22 +155,30 @@ def change_requests_with_password(port: int, lines: Lines, clients: int, seconds
     return load.drive(port, clients, seconds, _changes(lines), change_flow(headers, "bench-password")).summary()
 
 
-def migrations(port: int, msisdns: list[str], clients: int, seconds: float,
-               readings: Probe | None = None) -> dict[str, Any]:
+def migrations(
+    port: int, msisdns: list[str], clients: int, seconds: float, readings: Probe | None = None
+) -> dict[str, Any]:
     log(f"profile migrations: Novamix → Dauphin, operator token, {clients} clients, {seconds} s")
 
     async def flow(connection: load.Connection, msisdn: str, tally: load.Tally) -> bool:
         key = {"Idempotency-Key": uuid.uuid4().hex}
-        status, body = await load.timed(tally, connection.request(
-            "POST", f"/api/v1/subscribers/{msisdn.replace('+', '%2B')}/profile-migrations",
-            {"profile_id": "dauphin"}, OPERATOR | key))
+        status, body = await load.timed(
+            tally,
+            connection.request(
+                "POST",
+                f"/api/v1/subscribers/{msisdn.replace('+', '%2B')}/profile-migrations",
+                {"profile_id": "dauphin"},
+                OPERATOR | key,
+            ),
+        )
         if status != 201:
             tally.fail(f"{status}: {body[:120]!r}")
             return False
         return True
 
-    return _with_costs(load.drive(port, clients, seconds, iter(msisdns), flow,
-                                  probe=readings.read if readings else None), readings)
+    return _with_costs(
+        load.drive(port, clients, seconds, iter(msisdns), flow, probe=readings.read if readings else None), readings
+    )
 
 
 def client_ceiling(port: int, clients: int) -> dict[str, Any]:
@@ -171,8 +191,24 @@ def wrk(port: int, connections: int, seconds: int, first: int, per_thread: int, 
     if binary is None:
         raise RuntimeError("wrk is not installed (apt-get install wrk)")
     script = Path(__file__).with_name("ussd.lua")
-    argv = [binary, "-t", str(connections), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
-            "-s", str(script), f"http://127.0.0.1:{port}", "--", str(first), str(per_thread), tag]
+    argv = [
+        binary,
+        "-t",
+        str(connections),
+        "-c",
+        str(connections),
+        "-d",
+        f"{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(script),
+        f"http://127.0.0.1:{port}",
+        "--",
+        str(first),
+        str(per_thread),
+        tag,
+    ]
     done = subprocess.run(argv, capture_output=True, text=True, check=True)
     (WORK / f"wrk-{tag}.txt").write_text(done.stdout + done.stderr)
     found = re.search(r"^JSON (.*)$", done.stdout, re.MULTILINE)
@@ -192,5 +228,3 @@ def ussd(port: int, connections: int, seconds: int, first: int, per_thread: int,
 
 def unique(prefix: str) -> str:
     return f"{prefix}{int(time.time())}"
-
-

@@ -35,8 +35,9 @@ class Connection:
     async def open(self) -> None:
         self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
 
-    async def request(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None,
-                      form: bytes | None = None) -> tuple[int, bytes]:
+    async def request(
+        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None, form: bytes | None = None
+    ) -> tuple[int, bytes]:
         if self.writer is None:
             await self.open()
         assert self.reader is not None
@@ -44,8 +45,9 @@ class Connection:
         payload = form if form is not None else (b"" if body is None else json.dumps(body).encode())
         lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}", f"Content-Length: {len(payload)}"]
         if payload:
-            lines.append("Content-Type: " + ("application/x-www-form-urlencoded" if form is not None
-                                             else "application/json"))
+            lines.append(
+                "Content-Type: " + ("application/x-www-form-urlencoded" if form is not None else "application/json")
+            )
         lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
         self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + payload)
         status_line = await self.reader.readline()
@@ -90,11 +92,14 @@ class Tally:
 
     def summary(self) -> dict[str, Any]:
         return {
-            "flows": self.flows, "flows_per_s": self.flows / self.seconds if self.seconds else 0.0,
+            "flows": self.flows,
+            "flows_per_s": self.flows / self.seconds if self.seconds else 0.0,
             "requests": len(self.latencies_ms),
             "requests_per_s": len(self.latencies_ms) / self.seconds if self.seconds else 0.0,
-            "p50_ms": percentile(self.latencies_ms, 0.50), "p99_ms": percentile(self.latencies_ms, 0.99),
-            "failures": self.failures, "seconds": self.seconds,
+            "p50_ms": percentile(self.latencies_ms, 0.50),
+            "p99_ms": percentile(self.latencies_ms, 0.99),
+            "failures": self.failures,
+            "seconds": self.seconds,
         }
 
 
@@ -108,8 +113,15 @@ async def timed(tally: Tally, call: Awaitable[tuple[int, bytes]]) -> tuple[int, 
     return status, body
 
 
-async def _drive(port: int, clients: int, seconds: float, items: Iterator[Any], flow: Flow,
-                 warmup: float, probe: Callable[[int], None] | None) -> Tally:
+async def _drive(
+    port: int,
+    clients: int,
+    seconds: float,
+    items: Iterator[Any],
+    flow: Flow,
+    warmup: float,
+    probe: Callable[[int], None] | None,
+) -> Tally:
     tally = Tally()
     warm = Tally()
     exhausted = False
@@ -149,8 +161,15 @@ async def _drive(port: int, clients: int, seconds: float, items: Iterator[Any], 
     return tally
 
 
-def drive(port: int, clients: int, seconds: float, items: Iterator[Any], flow: Flow, warmup: float = 2.0,
-          probe: Callable[[int], None] | None = None) -> Tally:
+def drive(
+    port: int,
+    clients: int,
+    seconds: float,
+    items: Iterator[Any],
+    flow: Flow,
+    warmup: float = 2.0,
+    probe: Callable[[int], None] | None = None,
+) -> Tally:
     """Run `flow` over `items` from `clients` connections for `seconds` after `warmup`; flows/s and latencies.
     `probe(flows ended so far)` is called when the measured window opens and when it closes."""
     if uvloop is not None:

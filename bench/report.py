@@ -33,13 +33,15 @@ def _change_requests(r: dict[str, Any]) -> list[str]:
             f"({_n(ours['requests_per_s'])} req/s), p50 {_n(ours['p50_ms'], 1)} ms, p99 {_n(ours['p99_ms'], 1)} ms"
             f"{_failures(ours)} | pgbench, same transaction shape, {limit['clients']} clients: "
             f"{_n(limit['tps'])} tps | ≥ 350/s, p99 ≤ 100 ms at 16 clients: {share:.1%} of pgbench (two of ours "
-            f"per change), {_verdict(ok)} |")
+            f"per change), {_verdict(ok)} |"
+        )
     if "change_requests_password" in r:
         ours = r["change_requests_password"]["ours"]
         rows.append(
             f"| change requests (customer token + argon2id password) | {_n(ours['flows_per_s'])} changes/s, "
             f"p50 {_n(ours['p50_ms'], 1)} ms, p99 {_n(ours['p99_ms'], 1)} ms, 8 clients{_failures(ours)} "
-            f"| — | what the password costs (no goal) |")
+            f"| — | what the password costs (no goal) |"
+        )
     return rows
 
 
@@ -49,9 +51,11 @@ def _migrations(r: dict[str, Any]) -> list[str]:
     ours, limit = r["migrations"]["ours"], r["migrations"]["limit"]
     share = ours["flows_per_s"] / limit["tps"]
     ok = ours["flows_per_s"] >= 1000
-    return [f"| profile migrations | {_n(ours['flows_per_s'])} migrations/s, p50 {_n(ours['p50_ms'], 1)} ms, "
-            f"p99 {_n(ours['p99_ms'], 1)} ms{_failures(ours)} | pgbench, same transaction: {_n(limit['tps'])} tps | "
-            f"≥ 1 000/s ({share:.1%} of pgbench), {_verdict(ok)} |"]
+    return [
+        f"| profile migrations | {_n(ours['flows_per_s'])} migrations/s, p50 {_n(ours['p50_ms'], 1)} ms, "
+        f"p99 {_n(ours['p99_ms'], 1)} ms{_failures(ours)} | pgbench, same transaction: {_n(limit['tps'])} tps | "
+        f"≥ 1 000/s ({share:.1%} of pgbench), {_verdict(ok)} |"
+    ]
 
 
 def _ussd(r: dict[str, Any]) -> list[str]:
@@ -62,10 +66,12 @@ def _ussd(r: dict[str, Any]) -> list[str]:
     ok = ours["requests_per_s"] >= 2500 and ours["p99_ms"] <= 25 and not ours.get("bad")
     bad = f", {ours['bad']} error screens" if ours.get("bad") else ""
     connections = r["ussd"].get("connections", "?")
-    return [f"| USSD `POST /ussd` (wrk, {connections} connections) | {_n(ours['requests_per_s'])} req/s, p99 "
-            f"{_n(ours['p99_ms'], 1)} ms, {ours['migrated']} migrations in the sessions{bad} | bare ASGI app, same "
-            f"server and form: {_n(limit['requests_per_s'])} req/s, p99 {_n(limit['p99_ms'], 1)} ms | "
-            f"≥ 2 500 req/s, p99 ≤ 25 ms ({share:.1%} of the bare app), {_verdict(ok)} |"]
+    return [
+        f"| USSD `POST /ussd` (wrk, {connections} connections) | {_n(ours['requests_per_s'])} req/s, p99 "
+        f"{_n(ours['p99_ms'], 1)} ms, {ours['migrated']} migrations in the sessions{bad} | bare ASGI app, same "
+        f"server and form: {_n(limit['requests_per_s'])} req/s, p99 {_n(limit['p99_ms'], 1)} ms | "
+        f"≥ 2 500 req/s, p99 ≤ 25 ms ({share:.1%} of the bare app), {_verdict(ok)} |"
+    ]
 
 
 def _usage(r: dict[str, Any]) -> list[str]:
@@ -75,13 +81,17 @@ def _usage(r: dict[str, Any]) -> list[str]:
         share = run["records_per_s"] / limit["rows_per_s"]
         ok = share >= 0.25 and run["peak_rss_bytes"] <= 2 * 1024**3
         projected = 10_000_000 / run["records_per_s"]
-        extrapolated = ("" if run.get("records") == 10_000_000 else
-                        f" (run at {_n(run['records'])} records; 10 M projected {projected:.0f} s)")
+        extrapolated = (
+            ""
+            if run.get("records") == 10_000_000
+            else f" (run at {_n(run['records'])} records; 10 M projected {projected:.0f} s)"
+        )
         rows.append(
             f"| usage import, {fmt}, {_n(run.get('lines', 0))} lines{extrapolated} | "
             f"{_n(run['records_per_s'])} records/s "
             f"({_n(run['seconds'], 1)} s), peak {_mib(run['peak_rss_bytes'])} | DuckDB reading and aggregating "
-            f"by MSISDN: {_n(limit['rows_per_s'])} rows/s | ≥ 25 %, ≤ 2 GB: {share:.1%}, {_verdict(ok)} |")
+            f"by MSISDN: {_n(limit['rows_per_s'])} rows/s | ≥ 25 %, ≤ 2 GB: {share:.1%}, {_verdict(ok)} |"
+        )
     return rows
 
 
@@ -92,16 +102,20 @@ def _bill(r: dict[str, Any]) -> list[str]:
     projected = run["seconds"] * 1_000_000 / run["services"]
     ok = projected <= 60
     size = "" if run["services"] >= 1_000_000 else f" (run at {_n(run['services'])}; 1 M projected {projected:.0f} s)"
-    return [f"| bill run, {_n(run['services'])} services / {_n(run['accounts'])} accounts{size} | "
-            f"{_n(run['services_per_s'])} services/s ({_n(run['seconds'], 1)} s, {_n(run['invoices'])} invoices), "
-            f"peak {_mib(run['peak_rss_bytes'])} | — | ≤ 60 s for 1 M: {projected:.1f} s per million, {_verdict(ok)} |"]
+    return [
+        f"| bill run, {_n(run['services'])} services / {_n(run['accounts'])} accounts{size} | "
+        f"{_n(run['services_per_s'])} services/s ({_n(run['seconds'], 1)} s, {_n(run['invoices'])} invoices), "
+        f"peak {_mib(run['peak_rss_bytes'])} | — | ≤ 60 s for 1 M: {projected:.1f} s per million, {_verdict(ok)} |"
+    ]
 
 
 def _costs(r: dict[str, Any]) -> list[str]:
     """Per command: what `bench.costs` read around the measured window."""
     rows = []
-    for key, what in (("change_requests", "change (create + confirm, operator)"),
-                      ("migrations", "profile migration (operator)")):
+    for key, what in (
+        ("change_requests", "change (create + confirm, operator)"),
+        ("migrations", "profile migration (operator)"),
+    ):
         costs = r.get(key, {}).get("ours", {}).get("costs")
         if not costs or not costs.get("flows"):
             continue
@@ -111,14 +125,20 @@ def _costs(r: dict[str, Any]) -> list[str]:
             f"{costs['prepared_reused']:.1f} reused + {costs['prepared_now']:.2f} prepared now, "
             f"{costs['not_prepared']:.1f} unnamed ({costs['prepared_share']:.0%} reused) | "
             f"{costs['cache_cleared']:.1f} | {costs['checkouts']:.1f} | {costs['server_cpu_ms']:.1f} | "
-            f"{costs['postgres_cpu_ms']:.1f} | {costs['flows']} |")
+            f"{costs['postgres_cpu_ms']:.1f} | {costs['flows']} |"
+        )
     if not rows:
         return []
-    return ["", "Per command (the server's SQL counters, `pg_stat_database`, /proc; see bench/README.md):", "",
-            "| command | rate | SQL statements | transactions (of which rolled back), ≈ PostgreSQL's count | "
-            "statements executed prepared | prepared cache emptied | pool checkouts | server CPU ms | "
-            "PostgreSQL backends CPU ms | commands measured |",
-            "|---|---|---|---|---|---|---|---|---|---|", *rows]
+    return [
+        "",
+        "Per command (the server's SQL counters, `pg_stat_database`, /proc; see bench/README.md):",
+        "",
+        "| command | rate | SQL statements | transactions (of which rolled back), ≈ PostgreSQL's count | "
+        "statements executed prepared | prepared cache emptied | pool checkouts | server CPU ms | "
+        "PostgreSQL backends CPU ms | commands measured |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+        *rows,
+    ]
 
 
 def _work_per_change(r: dict[str, Any]) -> list[str]:
@@ -126,22 +146,30 @@ def _work_per_change(r: dict[str, Any]) -> list[str]:
     if not costs or not costs.get("flows"):
         return []
     ok = costs["statements"] <= 16 and costs["transactions"] <= 3
-    return [f"| work per change (create + confirm) | {costs['statements']:.1f} SQL statements, "
-            f"{costs['transactions']:.1f} transactions, {costs['server_cpu_ms']:.1f} ms server CPU, "
-            f"{costs['postgres_cpu_ms']:.1f} ms PostgreSQL CPU | — | "
-            f"≤ 16 statements, ≤ 3 transactions: {_verdict(ok)} |"]
+    return [
+        f"| work per change (create + confirm) | {costs['statements']:.1f} SQL statements, "
+        f"{costs['transactions']:.1f} transactions, {costs['server_cpu_ms']:.1f} ms server CPU, "
+        f"{costs['postgres_cpu_ms']:.1f} ms PostgreSQL CPU | — | "
+        f"≤ 16 statements, ≤ 3 transactions: {_verdict(ok)} |"
+    ]
 
 
 def markdown(r: dict[str, Any]) -> str:
     head = ["| benchmark | Bascule | limit measured beside it | goal |", "|---|---|---|---|"]
     rows = _change_requests(r) + _work_per_change(r) + _migrations(r) + _ussd(r) + _usage(r) + _bill(r)
-    notes = [f"Machine: {r['machine']}.", f"Command: `{r['command']}` ({r['total_seconds'] / 60:.1f} min), "
-             f"started {r['started_at']}."]
+    notes = [
+        f"Machine: {r['machine']}.",
+        f"Command: `{r['command']}` ({r['total_seconds'] / 60:.1f} min), started {r['started_at']}.",
+    ]
     if "server" in r:
-        notes.append(f"Server: `{r['server']['command']}` ({r['server']['processes']} processes, "
-                     f"BASCULE_THREADS={r['server']['threads']}); the bare app runs with as many processes.")
+        notes.append(
+            f"Server: `{r['server']['command']}` ({r['server']['processes']} processes, "
+            f"BASCULE_THREADS={r['server']['threads']}); the bare app runs with as many processes."
+        )
     if "load_client" in r:
         ceiling = r["load_client"]["ceiling"]
-        notes.append(f"Load client (asyncio, raw HTTP/1.1) ceiling against the bare app: "
-                     f"{_n(ceiling['requests_per_s'])} req/s with the same connections.")
+        notes.append(
+            f"Load client (asyncio, raw HTTP/1.1) ceiling against the bare app: "
+            f"{_n(ceiling['requests_per_s'])} req/s with the same connections."
+        )
     return "\n".join(head + rows + _costs(r)) + "\n\n" + "\n".join(notes) + "\n"

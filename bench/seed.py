@@ -60,7 +60,9 @@ def seed_lines(db: Database, lines: Lines, activated: Period, opened: list[Perio
         connection.execute(
             f"INSERT INTO accounts (id, name, timezone, currency, created_at) "
             f"SELECT 'acc_{t}' || lpad(a::text, 12, '0'), 'Client {t} ' || a, %s, %s, %s "
-            f"FROM generate_series(1, %s) a", (TZ_NAME, CATALOG.b2b.currency, now, accounts))
+            f"FROM generate_series(1, %s) a",
+            (TZ_NAME, CATALOG.b2b.currency, now, accounts),
+        )
         ceilings = [str(p.default_ceiling_bytes) if p.default_ceiling_bytes else "NULL" for p in plans]
         connection.execute(
             f"INSERT INTO services (id, account_id, msisdn, plan_id, network, apn, ceiling_bytes, status, "
@@ -70,39 +72,62 @@ def seed_lines(db: Database, lines: Lines, activated: Period, opened: list[Perio
             f"'+336' || lpad(({lines.msisdn_base} + i)::text, 8, '0'), "
             f"{_case([_quote(p.id) for p in plans])}, %s, %s, {_case(ceilings)}, 'active', %s, %s, 1 "
             f"FROM generate_series(1, %s) i",
-            (CATALOG.networks[0].id, CATALOG.apns[0].id, activated.first_day, now, lines.count))
+            (CATALOG.networks[0].id, CATALOG.apns[0].id, activated.first_day, now, lines.count),
+        )
         for period in opened:
             _open_cycles(connection, lines, plans, activated, period, now)
         connection.execute("ANALYZE accounts, services, service_cycles, charges, buckets")
 
 
-def _open_cycles(connection: object, lines: Lines, plans: list, activated: Period, period: Period,
-                 now: datetime) -> None:
+def _open_cycles(
+    connection: object, lines: Lines, plans: list, activated: Period, period: Period, now: datetime
+) -> None:
     t = lines.tag
     start, end = period.start_instant(TZ), period.end_instant(TZ)
     charges = [first_cycle_charge(plan, activated.first_day, period, CATALOG) for plan in plans]
-    allowances = [str(allowance_bytes(plan, Service("x", "x", "x", plan.id, "x", "x", plan.default_ceiling_bytes,
-                                                    ServiceStatus.ACTIVE, activated.first_day)))
-                  for plan in plans]
+    allowances = [
+        str(
+            allowance_bytes(
+                plan,
+                Service(
+                    "x",
+                    "x",
+                    "x",
+                    plan.id,
+                    "x",
+                    "x",
+                    plan.default_ceiling_bytes,
+                    ServiceStatus.ACTIVE,
+                    activated.first_day,
+                ),
+            )
+        )
+        for plan in plans
+    ]
     charge_at = max(start, min(now, end - timedelta(microseconds=1)))
     svc = f"'svc_{t}' || lpad(i::text, 12, '0')"
     acc = f"'acc_{t}' || lpad(((i - 1) / {lines.per_account} + 1)::text, 12, '0')"
     n = lines.count
     connection.execute(  # type: ignore[attr-defined]
         f"INSERT INTO service_cycles (service_id, period, opened_at) SELECT {svc}, %s, %s "
-        f"FROM generate_series(1, %s) i", (str(period), now, n))
+        f"FROM generate_series(1, %s) i",
+        (str(period), now, n),
+    )
     connection.execute(  # type: ignore[attr-defined]
         f"INSERT INTO charges (id, account_id, service_id, period, kind, description, amount, currency, at, "
         f"change_request_id, once_key) "
         f"SELECT 'chg_seed{t}{period}_' || i, {acc}, {svc}, %s, 'recurring', "
         f"{_case([_quote(c.description) for c in charges])}, {_case([str(c.amount.amount) for c in charges])}, "
         f"%s, %s, NULL, 'recurring:' || {svc} || ':{period}' FROM generate_series(1, %s) i",
-        (str(period), CATALOG.b2b.currency, charge_at, n))
+        (str(period), CATALOG.b2b.currency, charge_at, n),
+    )
     connection.execute(  # type: ignore[attr-defined]
         f"INSERT INTO buckets (id, service_id, period, kind, total_bytes, used_bytes, valid_from, valid_until, "
         f"closed_at, source_ref) "
         f"SELECT 'bkt_seed{t}{period}_' || i, {svc}, %s, 'allowance', {_case(allowances)}, 0, %s, %s, NULL, NULL "
-        f"FROM generate_series(1, %s) i", (str(period), start, end, n))
+        f"FROM generate_series(1, %s) i",
+        (str(period), start, end, n),
+    )
 
 
 def seed_subscribers(db: Database, count: int, msisdn_base: int, profile_id: str = "novamix") -> list[str]:
@@ -113,6 +138,7 @@ def seed_subscribers(db: Database, count: int, msisdn_base: int, profile_id: str
             "INSERT INTO prepaid_subscribers (msisdn, profile_id, timezone, currency, balance_minor, created_at, "
             "version) SELECT '+22507' || lpad((%s + i)::text, 8, '0'), %s, %s, %s, 100000, %s, 1 "
             "FROM generate_series(1, %s) i",
-            (msisdn_base, profile_id, CATALOG.prepaid.timezone, CATALOG.prepaid.currency, now, count))
+            (msisdn_base, profile_id, CATALOG.prepaid.timezone, CATALOG.prepaid.currency, now, count),
+        )
         connection.execute("ANALYZE prepaid_subscribers")
     return [f"+22507{msisdn_base + n:08d}" for n in range(1, count + 1)]

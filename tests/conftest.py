@@ -59,8 +59,13 @@ def clock() -> SettableClock:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, admin_token=ADMIN_TOKEN, ussd_token=USSD_TOKEN, test_clock=True,  # type: ignore[call-arg]
-                    _env_file=None)
+    return Settings(
+        database_url=database_url,
+        admin_token=ADMIN_TOKEN,
+        ussd_token=USSD_TOKEN,
+        test_clock=True,  # type: ignore[call-arg]
+        _env_file=None,
+    )
 
 
 @pytest.fixture(scope="session")

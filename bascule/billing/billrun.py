@@ -46,13 +46,20 @@ class BillRunResult:
     not_yet_billable: int
 
 
-def _invoice(ctx: Ctx, account: Account, lines: list[InvoiceLine], period: str, now: datetime,
-             number: str, issued_on: date) -> StoredInvoice:
+def _invoice(
+    ctx: Ctx, account: Account, lines: list[InvoiceLine], period: str, now: datetime, number: str, issued_on: date
+) -> StoredInvoice:
     b2b = ctx.catalog.b2b
     return StoredInvoice(
-        id=new_id("inv"), account_id=account.id, period=period, number=number,
-        issued_on=issued_on, vat_percent=b2b.vat_percent,
-        totals=totals(lines, account.currency, b2b.vat_percent, b2b.rounding), lines=lines, created_at=now,
+        id=new_id("inv"),
+        account_id=account.id,
+        period=period,
+        number=number,
+        issued_on=issued_on,
+        vat_percent=b2b.vat_percent,
+        totals=totals(lines, account.currency, b2b.vat_percent, b2b.rounding),
+        lines=lines,
+        created_at=now,
     )
 
 
@@ -69,8 +76,16 @@ def _open_batch(ctx: Ctx, accounts: list[Account], now: datetime) -> None:
         uow.commit()
 
 
-def _issue_batch(ctx: Ctx, actor: Principal, channel: Channel, accounts: list[Account], period: Period,
-                 now: datetime, *, open_cycles: bool = True) -> list[str]:
+def _issue_batch(
+    ctx: Ctx,
+    actor: Principal,
+    channel: Channel,
+    accounts: list[Account],
+    period: Period,
+    now: datetime,
+    *,
+    open_cycles: bool = True,
+) -> list[str]:
     """Invoice the batch's accounts not yet invoiced for the period, in one transaction; returns the new ids.
 
     With `open_cycles`, the same transaction first opens the missing cycles of the batch's services."""
@@ -96,15 +111,17 @@ def _issue_batch(ctx: Ctx, actor: Principal, channel: Channel, accounts: list[Ac
             first = uow.bill_runs.take_invoice_numbers(year, len(of_year))
             for offset, account in enumerate(of_year):
                 lines = charges.get(account.id, [])
-                invoices.append(_invoice(ctx, account, lines, name, now, invoice_number(year, first + offset),
-                                         today[account.id]))
+                invoices.append(
+                    _invoice(ctx, account, lines, name, now, invoice_number(year, first + offset), today[account.id])
+                )
         _write(uow, actor, channel, invoices, now)
         uow.commit()
     return [invoice.id for invoice in invoices]
 
 
-def bill_run(ctx: Ctx, actor: Principal, channel: Channel, period: Period,
-             progress: Callable[[int, int], None] | None = None) -> BillRunResult:
+def bill_run(
+    ctx: Ctx, actor: Principal, channel: Channel, period: Period, progress: Callable[[int, int], None] | None = None
+) -> BillRunResult:
     """Invoice every account whose period has ended; accounts already invoiced are left as they are."""
     actor.require_operator()
     now = ctx.clock.now()
@@ -116,7 +133,7 @@ def bill_run(ctx: Ctx, actor: Principal, channel: Channel, period: Period,
         raise DomainError(ErrorCode.VALIDATION_ERROR, reason="period-not-over", period=str(period))
     batches, start, size = [], 0, FIRST_BATCH
     while start < len(due):
-        batches.append(due[start:start + size])
+        batches.append(due[start : start + size])
         start += size
         size = min(size * 2, MAX_BATCH)
     created: list[str] = []

@@ -25,8 +25,14 @@ Reader = Callable[[int | None], "tuple[int, list[Override]] | None"]
 
 
 class LiveCatalog:
-    def __init__(self, shipped: Catalog, document: Any = None, *, ttl_seconds: float = 1.0,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        shipped: Catalog,
+        document: Any = None,
+        *,
+        ttl_seconds: float = 1.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.shipped = shipped
         self.document = document  # the shipped file's YAML data (None: no overrides possible)
         self.current = shipped
@@ -62,6 +68,11 @@ class LiveCatalog:
             return
         catalog, left_out = applicable(self.document, overrides)
         for override in left_out:
-            log.warning("catalogue override no longer fits the shipped file, left out: %s %s %s=%s",
-                        override.kind.value, override.entry_id, override.field.value, override.value)
+            log.warning(
+                "catalogue override no longer fits the shipped file, left out: %s %s %s=%s",
+                override.kind.value,
+                override.entry_id,
+                override.field.value,
+                override.value,
+            )
         self.current, self.version = catalog, version

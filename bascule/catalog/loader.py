@@ -64,8 +64,14 @@ class _Strict(BaseModel):
 
 class _Sized(_Strict):
     @field_validator(
-        "data", "unit", "default_ceiling", "ceiling_step", "max_ceiling", "size",
-        mode="before", check_fields=False,
+        "data",
+        "unit",
+        "default_ceiling",
+        "ceiling_step",
+        "max_ceiling",
+        "size",
+        mode="before",
+        check_fields=False,
     )
     @classmethod
     def _size(cls, value: object) -> object:
@@ -98,9 +104,7 @@ class PlanFile(_Sized):
         else:
             needed = (self.unit_price, self.unit, self.default_ceiling)
             if any(value is None for value in needed) or self.data is not None:
-                raise ValueError(
-                    f"metered {self.id} needs unit_price, unit and default_ceiling, and no `data`"
-                )
+                raise ValueError(f"metered {self.id} needs unit_price, unit and default_ceiling, and no `data`")
         return self
 
 

@@ -33,8 +33,13 @@ class OverrideField(StrEnum):
     AMOUNT = "amount"
 
 
-SECTION = {OfferKind.PLAN: "plans", OfferKind.TOPUP: "topups", OfferKind.EXTENSION: "extensions",
-           OfferKind.PROFILE: "profiles", OfferKind.FEE: "fees"}
+SECTION = {
+    OfferKind.PLAN: "plans",
+    OfferKind.TOPUP: "topups",
+    OfferKind.EXTENSION: "extensions",
+    OfferKind.PROFILE: "profiles",
+    OfferKind.FEE: "fees",
+}
 ALLOWED = {
     OfferKind.PLAN: (OverrideField.ON_SALE, OverrideField.PRICE, OverrideField.UNIT_PRICE),
     OfferKind.TOPUP: (OverrideField.ON_SALE, OverrideField.PRICE),
@@ -42,8 +47,13 @@ ALLOWED = {
     OfferKind.PROFILE: (OverrideField.ON_SALE,),
     OfferKind.FEE: (OverrideField.AMOUNT,),
 }
-KIND_FR = {OfferKind.PLAN: "offre", OfferKind.TOPUP: "recharge", OfferKind.EXTENSION: "extension",
-           OfferKind.PROFILE: "profil", OfferKind.FEE: "frais"}
+KIND_FR = {
+    OfferKind.PLAN: "offre",
+    OfferKind.TOPUP: "recharge",
+    OfferKind.EXTENSION: "extension",
+    OfferKind.PROFILE: "profil",
+    OfferKind.FEE: "frais",
+}
 MAX_AMOUNT = Decimal(10) ** 9
 
 
@@ -100,8 +110,13 @@ def canonical(document: Any, kind: OfferKind, field: OverrideField, text: str) -
     if not amount.is_finite() or amount < 0 or amount >= MAX_AMOUNT:
         raise DomainError(ErrorCode.VALIDATION_ERROR, reason="override-amount-negative")
     if amount != amount.quantize(Decimal(1).scaleb(-places)):
-        raise DomainError(ErrorCode.VALIDATION_ERROR, reason="override-amount-places", places=places,
-                          currency=currency, text=text.strip())
+        raise DomainError(
+            ErrorCode.VALIDATION_ERROR,
+            reason="override-amount-places",
+            places=places,
+            currency=currency,
+            text=text.strip(),
+        )
     return f"{amount:.{places}f}"
 
 

@@ -29,8 +29,12 @@ def with_prices(catalog: Catalog, kept: Any) -> Catalog:
     fees = kept.get("fees") or {}
     return replace(
         catalog,
-        plans=tuple(replace(plan, price=Money.of(plans[plan.id], plan.price.currency)) if plan.id in plans else plan
-                    for plan in catalog.plans),
-        fees=tuple(replace(fee, amount=Money.of(fees[fee.id], fee.amount.currency)) if fee.id in fees else fee
-                   for fee in catalog.fees),
+        plans=tuple(
+            replace(plan, price=Money.of(plans[plan.id], plan.price.currency)) if plan.id in plans else plan
+            for plan in catalog.plans
+        ),
+        fees=tuple(
+            replace(fee, amount=Money.of(fees[fee.id], fee.amount.currency)) if fee.id in fees else fee
+            for fee in catalog.fees
+        ),
     )

@@ -46,12 +46,26 @@ def load_demo(ctx: Context) -> list[str]:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    demo: Annotated[bool, typer.Option("--demo", help="Load the demo data set into an empty database; USSD and its "
-                                                        "simulator are then open without BASCULE_USSD_TOKEN.")] = False,
-    http: Annotated[str, typer.Option(help="HTTP implementation: auto, h11 (keeps header names as the app "
-                                           "spells them) or httptools.")] = "auto",
-    workers: Annotated[int, typer.Option(min=1, help="Server processes sharing the port (one per core; several "
-                                                      "want BASCULE_REDIS_URL for the login throttle).")] = 1,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="Load the demo data set into an empty database; USSD and its "
+            "simulator are then open without BASCULE_USSD_TOKEN.",
+        ),
+    ] = False,
+    http: Annotated[
+        str,
+        typer.Option(help="HTTP implementation: auto, h11 (keeps header names as the app spells them) or httptools."),
+    ] = "auto",
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Server processes sharing the port (one per core; several "
+            "want BASCULE_REDIS_URL for the login throttle).",
+        ),
+    ] = 1,
 ) -> None:
     """Start the API (and the other channels), upgrading the schema first."""
     import uvicorn
@@ -71,13 +85,22 @@ def serve(
     if workers > 1:
         engine_of(ctx).dispose()
         server.share_with_processes(settings)
-        uvicorn.run(server.FACTORY, factory=True, workers=workers, host=host, port=port, log_level="info",
-                    access_log=False, http=http)
+        uvicorn.run(
+            server.FACTORY,
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_level="info",
+            access_log=False,
+            http=http,
+        )
         return
     stop = server.start_worker(ctx) if settings.worker_in_process else None
     try:
-        uvicorn.run(server.build_app(settings, ctx), host=host, port=port, log_level="info", access_log=False,
-                    http=http)
+        uvicorn.run(
+            server.build_app(settings, ctx), host=host, port=port, log_level="info", access_log=False, http=http
+        )
     finally:
         if stop is not None:
             stop.set()
@@ -156,6 +179,7 @@ def bill_run_command(
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
     with typer.progressbar(length=1, label=f"Facturation {wanted}", file=sys.stderr) as bar:
+
         def advance(done: int, total: int) -> None:
             bar.length = total
             bar.update(done - bar.pos)
@@ -165,8 +189,10 @@ def bill_run_command(
         except DomainError as error:
             typer.echo(message(error), err=True)
             raise typer.Exit(1) from None
-    typer.echo(f"{len(result.created)} factures émises, {result.already_invoiced} déjà émises, "
-               f"{result.not_yet_billable} comptes dont la période n'est pas terminée.")
+    typer.echo(
+        f"{len(result.created)} factures émises, {result.already_invoiced} déjà émises, "
+        f"{result.not_yet_billable} comptes dont la période n'est pas terminée."
+    )
 
 
 usage_app = typer.Typer(help="Usage records from the network.", no_args_is_help=True)
@@ -195,8 +221,10 @@ def usage_import(
     except UsageFileError as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(1) from None
-    typer.echo(f"{report.read} enregistrements lus, {report.new} nouveaux, {report.repeated} déjà reçus, "
-               f"{report.unknown_line} sur une ligne inconnue, {len(report.services)} services mis à jour.")
+    typer.echo(
+        f"{report.read} enregistrements lus, {report.new} nouveaux, {report.repeated} déjà reçus, "
+        f"{report.unknown_line} sur une ligne inconnue, {len(report.services)} services mis à jour."
+    )
 
 
 @catalog_app.command("check")
@@ -234,11 +262,23 @@ class StaffRoleOption(StrEnum):
 def staff_create(
     email: Annotated[str, typer.Option(help="The login e-mail.")],
     name: Annotated[str, typer.Option(help="The person's name, as the audit trail shows it.")],
-    role: Annotated[StaffRoleOption, typer.Option(help="agent: reads and acts on a customer's behalf; supervisor: "
-                                                       "also opens staff logins and retries failed jobs.")],
-    password: Annotated[str, typer.Option(envvar="BASCULE_STAFF_PASSWORD", prompt="Mot de passe",
-                                          hide_input=True, confirmation_prompt=True,
-                                          help="Asked at the prompt, or read from BASCULE_STAFF_PASSWORD.")],
+    role: Annotated[
+        StaffRoleOption,
+        typer.Option(
+            help="agent: reads and acts on a customer's behalf; supervisor: "
+            "also opens staff logins and retries failed jobs."
+        ),
+    ],
+    password: Annotated[
+        str,
+        typer.Option(
+            envvar="BASCULE_STAFF_PASSWORD",
+            prompt="Mot de passe",
+            hide_input=True,
+            confirmation_prompt=True,
+            help="Asked at the prompt, or read from BASCULE_STAFF_PASSWORD.",
+        ),
+    ],
 ) -> None:
     """Open a back-office login for an agent or a supervisor (argon2id-hashed password)."""
     from bascule.commands.runner import run
@@ -251,15 +291,18 @@ def staff_create(
     upgrade_schema(settings.database_url)
     ctx = build_context(settings)
     try:
-        member = run(ctx, lambda c: create_staff(c, OPERATOR, Channel.CLI, email, name, password,
-                                                 StaffRole(role.value)))
+        member = run(
+            ctx, lambda c: create_staff(c, OPERATOR, Channel.CLI, email, name, password, StaffRole(role.value))
+        )
     except DomainError as error:
         typer.echo(message(error), err=True)
         raise typer.Exit(1) from None
     finally:
         ctx.engine.dispose()
-    typer.echo(f"{member.name} ({member.email}) : {'superviseur' if member.role is StaffRole.SUPERVISOR else 'agent'}, "
-               f"identifiant {member.id}.")
+    typer.echo(
+        f"{member.name} ({member.email}) : {'superviseur' if member.role is StaffRole.SUPERVISOR else 'agent'}, "
+        f"identifiant {member.id}."
+    )
 
 
 tmf_app = typer.Typer(help="The TM Forum Open API facade.", no_args_is_help=True)

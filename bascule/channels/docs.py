@@ -22,8 +22,10 @@ from fastapi.staticfiles import StaticFiles
 
 ASSETS_URL = "/docs-static"
 INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.S)
-POLICY = ("default-src 'self'; script-src 'self'{scripts}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-          "worker-src 'self' blob:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+POLICY = (
+    "default-src 'self'; script-src 'self'{scripts}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "worker-src 'self' blob:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
 
 
 def assets_directory() -> Path:
@@ -57,22 +59,30 @@ def _document(request: Request) -> str:
 
 def swagger_page(request: Request) -> HTMLResponse:
     base, app = _base(request), request.app
-    return with_own_policy(get_swagger_ui_html(
-        openapi_url=_document(request), title=f"{app.title} — Swagger UI",
-        swagger_js_url=f"{base}{ASSETS_URL}/swagger-ui-bundle.js",
-        swagger_css_url=f"{base}{ASSETS_URL}/swagger-ui.css", swagger_favicon_url=f"{base}{ASSETS_URL}/favicon.png",
-        oauth2_redirect_url=None,  # bearer tokens only: no OAuth2 flow to come back from
-        swagger_ui_parameters={"validatorUrl": None},  # else Swagger UI asks swagger.io to validate the document
-    ))
+    return with_own_policy(
+        get_swagger_ui_html(
+            openapi_url=_document(request),
+            title=f"{app.title} — Swagger UI",
+            swagger_js_url=f"{base}{ASSETS_URL}/swagger-ui-bundle.js",
+            swagger_css_url=f"{base}{ASSETS_URL}/swagger-ui.css",
+            swagger_favicon_url=f"{base}{ASSETS_URL}/favicon.png",
+            oauth2_redirect_url=None,  # bearer tokens only: no OAuth2 flow to come back from
+            swagger_ui_parameters={"validatorUrl": None},  # else Swagger UI asks swagger.io to validate the document
+        )
+    )
 
 
 def redoc_page(request: Request) -> HTMLResponse:
     base, app = _base(request), request.app
-    return with_own_policy(get_redoc_html(
-        openapi_url=_document(request), title=f"{app.title} — ReDoc",
-        redoc_js_url=f"{base}{ASSETS_URL}/redoc.standalone.js", redoc_favicon_url=f"{base}{ASSETS_URL}/favicon.png",
-        with_google_fonts=False,
-    ))
+    return with_own_policy(
+        get_redoc_html(
+            openapi_url=_document(request),
+            title=f"{app.title} — ReDoc",
+            redoc_js_url=f"{base}{ASSETS_URL}/redoc.standalone.js",
+            redoc_favicon_url=f"{base}{ASSETS_URL}/favicon.png",
+            with_google_fonts=False,
+        )
+    )
 
 
 def install_docs(app: FastAPI) -> None:

@@ -8,8 +8,17 @@ from collections.abc import Iterable
 
 from bascule.evolutions.services import ServiceView
 
-CSV_HEADER = ("msisdn", "plan_id", "radio", "network", "apn", "status", "quota_used_bytes", "quota_total_bytes",
-              "changes_left_this_month")
+CSV_HEADER = (
+    "msisdn",
+    "plan_id",
+    "radio",
+    "network",
+    "apn",
+    "status",
+    "quota_used_bytes",
+    "quota_total_bytes",
+    "changes_left_this_month",
+)
 
 
 def csv_rows(views: Iterable[ServiceView], *, header: bool = False) -> str:
@@ -18,7 +27,18 @@ def csv_rows(views: Iterable[ServiceView], *, header: bool = False) -> str:
     writer = csv.writer(buffer, lineterminator="\r\n")
     if header:
         writer.writerow(CSV_HEADER)
-    writer.writerows((view.service.msisdn, view.plan.id, view.plan.radio.value, view.service.network,
-                      view.service.apn, view.service.status.value, view.quota.used_bytes, view.quota.total_bytes,
-                      view.changes_left_this_month) for view in views)
+    writer.writerows(
+        (
+            view.service.msisdn,
+            view.plan.id,
+            view.plan.radio.value,
+            view.service.network,
+            view.service.apn,
+            view.service.status.value,
+            view.quota.used_bytes,
+            view.quota.total_bytes,
+            view.changes_left_this_month,
+        )
+        for view in views
+    )
     return buffer.getvalue()

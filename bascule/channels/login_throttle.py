@@ -36,8 +36,11 @@ class ThrottlePolicy:
     @classmethod
     def from_settings(cls, settings: Settings, max_failures: int | None = None) -> ThrottlePolicy:
         limit = settings.login_max_failures if max_failures is None else max_failures
-        return cls(max(1, limit), timedelta(minutes=settings.login_window_minutes),
-                   timedelta(minutes=settings.login_lockout_minutes))
+        return cls(
+            max(1, limit),
+            timedelta(minutes=settings.login_window_minutes),
+            timedelta(minutes=settings.login_lockout_minutes),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,9 +146,13 @@ class MemoryLoginThrottle:
         if self._calls % self.SWEEP_EVERY:
             return
         horizon = now - self.policy.window
-        for key in [key for key, record in self._records.items()
-                    if not record.running and (record.locked_until is None or record.locked_until <= now)
-                    and all(at <= horizon for at in record.failures.values())]:
+        for key in [
+            key
+            for key, record in self._records.items()
+            if not record.running
+            and (record.locked_until is None or record.locked_until <= now)
+            and all(at <= horizon for at in record.failures.values())
+        ]:
             del self._records[key]
 
 
@@ -214,16 +221,25 @@ class RedisLoginThrottle:
     def begin(self, key: str) -> Attempt:
         token = f"{self._process}-{next(self._tokens)}"
         window = int(self.policy.window.total_seconds() * 1000)
-        allowed, wait_ms = self._begin(keys=self._keys(key), args=[
-            self._now_ms(), window, self.policy.max_failures, token, self._ttl_ms()])
+        allowed, wait_ms = self._begin(
+            keys=self._keys(key), args=[self._now_ms(), window, self.policy.max_failures, token, self._ttl_ms()]
+        )
         if int(allowed):
             return Attempt(True, token)
         return Attempt(False, retry_after=max(1, math.ceil(int(wait_ms) / 1000)))
 
     def failed(self, key: str, token: str) -> None:
-        self._failed(keys=self._keys(key), args=[
-            self._now_ms(), int(self.policy.window.total_seconds() * 1000), self.policy.max_failures, token,
-            int(self.policy.lockout.total_seconds() * 1000), self._ttl_ms()])
+        self._failed(
+            keys=self._keys(key),
+            args=[
+                self._now_ms(),
+                int(self.policy.window.total_seconds() * 1000),
+                self.policy.max_failures,
+                token,
+                int(self.policy.lockout.total_seconds() * 1000),
+                self._ttl_ms(),
+            ],
+        )
 
     def succeeded(self, key: str, token: str) -> None:
         failures, running, locked = self._keys(key)
@@ -250,8 +266,9 @@ def build_login_throttle(settings: Settings, clock: Clock, policy: ThrottlePolic
 def refusal_detail(retry_after: int) -> str:
     """What a throttled login is told, in whole minutes."""
     minutes = max(1, math.ceil(retry_after / 60))
-    return (f"Trop de tentatives de connexion infructueuses. Réessayez dans {minutes} minute"
-            f"{'s' if minutes > 1 else ''}.")
+    return (
+        f"Trop de tentatives de connexion infructueuses. Réessayez dans {minutes} minute{'s' if minutes > 1 else ''}."
+    )
 
 
 def refusal(retry_after: int) -> DomainError:
@@ -318,8 +335,9 @@ class PortalThrottle:
         self.by_address.abandon(by_ip.key, by_ip.token)
 
     def failed(self, space: str, identifier: str, address: str) -> None:
-        for store, key in zip((self.by_identifier, self.by_address), self._keys(space, identifier, address),
-                              strict=True):
+        for store, key in zip(
+            (self.by_identifier, self.by_address), self._keys(space, identifier, address), strict=True
+        ):
             reserved = store.begin(key)
             if reserved.allowed:  # else the key is already at its limit: nothing more to count
                 store.failed(key, reserved.token)
@@ -335,5 +353,4 @@ class PortalThrottle:
 
 def build_portal_throttle(settings: Settings, clock: Clock) -> PortalThrottle:
     per_address = ThrottlePolicy.from_settings(settings, max_failures=settings.login_max_failures_per_address)
-    return PortalThrottle(build_login_throttle(settings, clock),
-                          build_login_throttle(settings, clock, per_address))
+    return PortalThrottle(build_login_throttle(settings, clock), build_login_throttle(settings, clock, per_address))

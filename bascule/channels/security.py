@@ -51,5 +51,3 @@ def principal(request: Request) -> Principal:
 def operator(actor: Principal = Depends(principal)) -> Principal:
     actor.require_operator()
     return actor
-
-

@@ -29,8 +29,9 @@ def start_worker(ctx: Context) -> threading.Event:
     if provisioner is None:
         raise RuntimeError("no provisioning worker is wired")
     deliver = ctx.deliver_notifications
-    thread = threading.Thread(target=provisioner.run_forever, args=(stop,), kwargs={"also": deliver},
-                              name="bascule-worker", daemon=True)
+    thread = threading.Thread(
+        target=provisioner.run_forever, args=(stop,), kwargs={"also": deliver}, name="bascule-worker", daemon=True
+    )
     thread.start()
     return stop
 
@@ -82,5 +83,4 @@ def share_with_processes(settings: Settings) -> None:
     if settings.demo:
         os.environ["BASCULE_DEMO"] = "1"
     if settings.redis_url is None:
-        print("bascule serve: without BASCULE_REDIS_URL each process counts login failures on its own",
-              file=sys.stderr)
+        print("bascule serve: without BASCULE_REDIS_URL each process counts login failures on its own", file=sys.stderr)

@@ -19,8 +19,10 @@ class UssdAccess(StrEnum):
     CLOSED = "closed"  # no token, not the demo: nobody
 
 
-CLOSED_NOTE = ("bascule serve: POST /ussd answers 401 to every call until BASCULE_USSD_TOKEN is set "
-               "(the gateway sends it); --demo opens it without one")
+CLOSED_NOTE = (
+    "bascule serve: POST /ussd answers 401 to every call until BASCULE_USSD_TOKEN is set "
+    "(the gateway sends it); --demo opens it without one"
+)
 
 
 def configured_token(settings: Settings) -> bytes | None:

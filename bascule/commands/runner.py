@@ -63,8 +63,14 @@ def run_on_unit(ctx: Context, work: Callable[[Any], T]) -> T:
 Settle = Callable[[T, Callable[[Any, T], None]], T]
 
 
-def answer(ctx: Context, keyed: Keyed | None, work: Callable[[Context], T], render: Callable[[T], Answer],
-           refuse: Callable[[DomainError], Answer], settle: Settle[T] | None = None) -> Answer:
+def answer(
+    ctx: Context,
+    keyed: Keyed | None,
+    work: Callable[[Context], T],
+    render: Callable[[T], Answer],
+    refuse: Callable[[DomainError], Answer],
+    settle: Settle[T] | None = None,
+) -> Answer:
     """`work` as `run` does, its answer rendered and stored under its key in the same transaction.
 
     `settle(result, within)` runs after the commit (the networks); it calls `within(unit, final)` in the
@@ -82,8 +88,13 @@ def answer(ctx: Context, keyed: Keyed | None, work: Callable[[Context], T], rend
     return _settled(ctx, keyed, ran.result, render, settle)  # type: ignore[arg-type]
 
 
-def _answer_unkeyed(ctx: Context, work: Callable[[Context], T], render: Callable[[T], Answer],
-                    refuse: Callable[[DomainError], Answer], settle: Settle[T] | None) -> Answer:
+def _answer_unkeyed(
+    ctx: Context,
+    work: Callable[[Context], T],
+    render: Callable[[T], Answer],
+    refuse: Callable[[DomainError], Answer],
+    settle: Settle[T] | None,
+) -> Answer:
     try:
         result = run(ctx, work)
     except DomainError as error:
@@ -91,8 +102,13 @@ def _answer_unkeyed(ctx: Context, work: Callable[[Context], T], render: Callable
     return render(settle(result, lambda _unit, _final: None) if settle else result)
 
 
-def answer_in_steps(ctx: Context, keyed: Keyed | None, work: Callable[[Context], T],
-                    render: Callable[[T], Answer], refuse: Callable[[DomainError], Answer]) -> Answer:
+def answer_in_steps(
+    ctx: Context,
+    keyed: Keyed | None,
+    work: Callable[[Context], T],
+    render: Callable[[T], Answer],
+    refuse: Callable[[DomainError], Answer],
+) -> Answer:
     """For the commands made of many transactions by design (a bill run, a batch's confirmation: each line
     its own), which resume where a crash left them: the key is looked up first and the answer stored last,
     each in a transaction of its own; a retry after a crash runs the command again, and it resumes."""
@@ -109,8 +125,9 @@ def answer_in_steps(ctx: Context, keyed: Keyed | None, work: Callable[[Context],
     if keyed is None:
         return first
     with ctx.uow() as unit:
-        if unit.idempotency.add(keyed.caller, keyed.key, keyed.path, keyed.fingerprint, first, settled=True,
-                                at=ctx.clock.now()):
+        if unit.idempotency.add(
+            keyed.caller, keyed.key, keyed.path, keyed.fingerprint, first, settled=True, at=ctx.clock.now()
+        ):
             unit.commit()
             return first
     return _replay(ctx, keyed, _find(ctx, keyed))
@@ -140,9 +157,16 @@ class _Ran(Generic[T]):
     stored: bool
 
 
-def _run_and_store(ctx: Context, unit: CommandUnit, keyed: Keyed, work: Callable[[Context], T],
-                   render: Callable[[T], Answer], refuse: Callable[[DomainError], Answer],
-                   *, unsettled: bool) -> _Ran[T] | None:
+def _run_and_store(
+    ctx: Context,
+    unit: CommandUnit,
+    keyed: Keyed,
+    work: Callable[[Context], T],
+    render: Callable[[T], Answer],
+    refuse: Callable[[DomainError], Answer],
+    *,
+    unsettled: bool,
+) -> _Ran[T] | None:
     """The command and its answer in `unit`, committed; None when a repeat took the key first."""
     try:
         result = work(ctx.in_command(unit))
@@ -154,8 +178,15 @@ def _run_and_store(ctx: Context, unit: CommandUnit, keyed: Keyed, work: Callable
         ran = _Ran(result, render(result), refused=False, stored=True)
     if unit.discarded_writes:
         unit.restart()
-    if not unit.idempotency.add(keyed.caller, keyed.key, keyed.path, keyed.fingerprint, ran.answer,
-                                settled=ran.refused or not unsettled, at=ctx.clock.now()):
+    if not unit.idempotency.add(
+        keyed.caller,
+        keyed.key,
+        keyed.path,
+        keyed.fingerprint,
+        ran.answer,
+        settled=ran.refused or not unsettled,
+        at=ctx.clock.now(),
+    ):
         return None
     unit.commit()
     return ran
@@ -178,8 +209,9 @@ def _find(ctx: Context[CommandUnit], keyed: Keyed) -> StoredAnswer:
 def _store_refusal(ctx: Context, keyed: Keyed, refusal: Answer) -> Answer:
     with ctx.uow() as unit:
         stored = unit.idempotency.find(keyed.caller, keyed.key)
-        if stored is None and unit.idempotency.add(keyed.caller, keyed.key, keyed.path, keyed.fingerprint, refusal,
-                                                   settled=True, at=ctx.clock.now()):
+        if stored is None and unit.idempotency.add(
+            keyed.caller, keyed.key, keyed.path, keyed.fingerprint, refusal, settled=True, at=ctx.clock.now()
+        ):
             unit.commit()
             return refusal
     return _replay(ctx, keyed, stored or _find(ctx, keyed))

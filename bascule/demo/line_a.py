@@ -41,9 +41,17 @@ def load(ctx: Context) -> list[str]:
         (_pick(ctx, PlanKind.METERED, Radio.G4, 0), 1, 1, "+33612000004"),
     ]
     for plan_id, network, apn, msisdn in lines:
-        view = create_service(ctx, OPERATOR, Channel.CLI, account_id=account.id, plan_id=plan_id,
-                              network=networks[network % len(networks)], apn=apns[apn % len(apns)],
-                              msisdn=msisdn, activated_on=first_day - timedelta(days=60))
+        view = create_service(
+            ctx,
+            OPERATOR,
+            Channel.CLI,
+            account_id=account.id,
+            plan_id=plan_id,
+            network=networks[network % len(networks)],
+            apn=apns[apn % len(apns)],
+            msisdn=msisdn,
+            activated_on=first_day - timedelta(days=60),
+        )
         if view.plan.kind is PlanKind.BUNDLE:
             record_usage(ctx, OPERATOR, Channel.CLI, view.service.id, view.quota.total_bytes * 2 // 5, None)
     return [

@@ -25,8 +25,10 @@ def _cases(ctx: Context) -> list[tuple[Profile, Money]]:
     """(profile, main credit consumed last month) for each demo line."""
     currency = ctx.catalog.prepaid.currency
     free = [p for p in ctx.catalog.profiles if p.min_consumption_last_month is None]
-    gated = sorted((p for p in ctx.catalog.profiles if p.min_consumption_last_month is not None),
-                   key=lambda p: p.min_consumption_last_month.amount if p.min_consumption_last_month else 0)
+    gated = sorted(
+        (p for p in ctx.catalog.profiles if p.min_consumption_last_month is not None),
+        key=lambda p: p.min_consumption_last_month.amount if p.min_consumption_last_month else 0,
+    )
     one = Money.of(1, currency)
     cases: list[tuple[Profile, Money]] = []
     start = free[0] if free else ctx.catalog.profiles[0]
@@ -48,17 +50,27 @@ def load(ctx: Context) -> list[str]:
     tz_name = ctx.catalog.prepaid.timezone
     this_month = Period.at(now, zone(tz_name))
     last_month = this_month.previous()
-    lines = ["  Abonnés prépayés (connexion à l'Espace client par numéro ; aucun SMS ne part en démonstration : le",
-             "  code à usage unique s'affiche sur la page « SMS envoyés », /espace-client/sms) :"]
+    lines = [
+        "  Abonnés prépayés (connexion à l'Espace client par numéro ; aucun SMS ne part en démonstration : le",
+        "  code à usage unique s'affiche sur la page « SMS envoyés », /espace-client/sms) :",
+    ]
     for number, (profile, consumed) in enumerate(_cases(ctx), start=1):
         msisdn = f"+22507010000{number:02d}"
         create_subscriber(ctx, OPERATOR, Channel.CLI, msisdn, profile.id, None)
         # Two months back, so that its bonuses have expired before last month's consumption.
-        recharge(ctx, OPERATOR, Channel.CLI, msisdn, consumed + Money.of(1000, consumed.currency),
-                 _instant(last_month.previous(), 1, 10, tz_name))
+        recharge(
+            ctx,
+            OPERATOR,
+            Channel.CLI,
+            msisdn,
+            consumed + Money.of(1000, consumed.currency),
+            _instant(last_month.previous(), 1, 10, tz_name),
+        )
         consume(ctx, OPERATOR, Channel.CLI, msisdn, consumed, _instant(last_month, 15, 18, tz_name))
         recharge(ctx, OPERATOR, Channel.CLI, msisdn, Money.of(1000, consumed.currency), now)
         allowed = [o.profile.name for o in profile_options(ctx, OPERATOR, msisdn) if o.eligible]
-        lines.append(f"    {msisdn}  profil {profile.name:<8} consommé en {last_month} : {consumed.french():>12}"
-                     f"  → peut passer à : {', '.join(allowed) or 'aucun'}")
+        lines.append(
+            f"    {msisdn}  profil {profile.name:<8} consommé en {last_month} : {consumed.french():>12}"
+            f"  → peut passer à : {', '.join(allowed) or 'aucun'}"
+        )
     return lines

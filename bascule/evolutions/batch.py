@@ -90,14 +90,23 @@ class ChangeBatch:
 
     @property
     def status(self) -> BatchStatus:
-        return batch_status([item.status for item in self.items], confirmed=self.confirmed_at is not None,
-                            cancelled=self.cancelled_at is not None)
+        return batch_status(
+            [item.status for item in self.items],
+            confirmed=self.confirmed_at is not None,
+            cancelled=self.cancelled_at is not None,
+        )
 
     @property
     def total(self) -> Money:
         """What the batch costs: the quotes of the lines it changes or still may change."""
-        return total([Money.of(item.quote["total"]["amount"], item.quote["total"]["currency"])
-                      for item in self.items if item.status in _CHARGED and item.quote is not None], self.currency)
+        return total(
+            [
+                Money.of(item.quote["total"]["amount"], item.quote["total"]["currency"])
+                for item in self.items
+                if item.status in _CHARGED and item.quote is not None
+            ],
+            self.currency,
+        )
 
     def awaiting(self) -> list[BatchItem]:
         """The lines a confirmation still has to confirm."""
@@ -120,8 +129,9 @@ def batch_status(items: Sequence[ItemStatus], *, confirmed: bool, cancelled: boo
 def check_lines(service_ids: Sequence[str]) -> None:
     """1 to MAX_BATCH_LINES lines, each named once."""
     if not 1 <= len(service_ids) <= MAX_BATCH_LINES:
-        raise DomainError(ErrorCode.VALIDATION_ERROR, reason="batch-size", max_lines=MAX_BATCH_LINES,
-                          lines=len(service_ids))
+        raise DomainError(
+            ErrorCode.VALIDATION_ERROR, reason="batch-size", max_lines=MAX_BATCH_LINES, lines=len(service_ids)
+        )
     if len(set(service_ids)) != len(service_ids):
         raise DomainError(ErrorCode.VALIDATION_ERROR, reason="batch-line-twice")
 

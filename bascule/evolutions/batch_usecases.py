@@ -33,8 +33,9 @@ Ctx = Context[Unit]  # the context as these use cases see it: their ports, no da
 CONFIRM_GROUP = 50  # lines confirmed per transaction, each in a savepoint of its own
 
 
-def create_change_batch(ctx: Ctx, actor: Principal, channel: Channel, service_ids: list[str],
-                        changes: RequestedChanges) -> ChangeBatch:
+def create_change_batch(
+    ctx: Ctx, actor: Principal, channel: Channel, service_ids: list[str], changes: RequestedChanges
+) -> ChangeBatch:
     """One request per line, or the line's refusal with the code a request of its own would get. A line the
     actor may not see refuses the whole batch, and then nothing is created."""
     check_lines(service_ids)
@@ -42,15 +43,28 @@ def create_change_batch(ctx: Ctx, actor: Principal, channel: Channel, service_id
     with ctx.uow() as uow:
         account = _account_of_lines(uow, actor, service_ids)
         actor.require_change_right()
-        batch = ChangeBatch(id=new_id("chb"), account_id=account.id, currency=account.currency,
-                            changes=changes.as_dict(), channel=channel.value, actor_kind=actor.kind.value,
-                            actor_id=actor.audit_id, created_at=now,
-                            items=_quote_lines(ctx, uow, actor, channel, service_ids, changes, now))
+        batch = ChangeBatch(
+            id=new_id("chb"),
+            account_id=account.id,
+            currency=account.currency,
+            changes=changes.as_dict(),
+            channel=channel.value,
+            actor_kind=actor.kind.value,
+            actor_id=actor.audit_id,
+            created_at=now,
+            items=_quote_lines(ctx, uow, actor, channel, service_ids, changes, now),
+        )
         uow.batches.add(batch)
-        record(uow, at=now, actor=actor, channel=channel, entity=("change_batch", batch.id),
-               customer=("account", batch.account_id),
-               action="change_batch.created", after={"changes": batch.changes, "lines": len(batch.items),
-                                                     "quoted": len(batch.awaiting())})
+        record(
+            uow,
+            at=now,
+            actor=actor,
+            channel=channel,
+            entity=("change_batch", batch.id),
+            customer=("account", batch.account_id),
+            action="change_batch.created",
+            after={"changes": batch.changes, "lines": len(batch.items), "quoted": len(batch.awaiting())},
+        )
         stored = uow.batches.get(batch.id)  # as every later read will show it
         uow.commit()
     if stored is None:
@@ -71,39 +85,66 @@ def _account_of_lines(uow: Unit, actor: Principal, service_ids: list[str]) -> Ac
     return account
 
 
-def _quote_lines(ctx: Ctx, uow: Unit, actor: Principal, channel: Channel, service_ids: list[str],
-                 changes: RequestedChanges, now: datetime) -> tuple[BatchItem, ...]:
+def _quote_lines(
+    ctx: Ctx,
+    uow: Unit,
+    actor: Principal,
+    channel: Channel,
+    service_ids: list[str],
+    changes: RequestedChanges,
+    now: datetime,
+) -> tuple[BatchItem, ...]:
     """The lines in the order asked; locked in id order, as every bulk path locks them, so that two batches never
     wait on each other in a circle."""
     in_lock_order = sorted(enumerate(service_ids), key=lambda numbered: numbered[1])
     items: list[BatchItem] = []
     for start in range(0, len(in_lock_order), CONFIRM_GROUP):
-        items += _quote_group(ctx, uow, actor, channel, in_lock_order[start:start + CONFIRM_GROUP], changes, now)
+        items += _quote_group(ctx, uow, actor, channel, in_lock_order[start : start + CONFIRM_GROUP], changes, now)
     return tuple(sorted(items, key=lambda item: item.position))
 
 
-def _quote_group(ctx: Ctx, uow: Unit, actor: Principal, channel: Channel, lines: list[tuple[int, str]],
-                 changes: RequestedChanges, now: datetime) -> list[BatchItem]:
+def _quote_group(
+    ctx: Ctx,
+    uow: Unit,
+    actor: Principal,
+    channel: Channel,
+    lines: list[tuple[int, str]],
+    changes: RequestedChanges,
+    now: datetime,
+) -> list[BatchItem]:
     """A group of lines quoted at once in one savepoint; if one of them is refused, the group is undone and
     quoted again line by line, each in a savepoint of its own."""
     savepoint = uow.savepoint()
     try:
         uow.services.lock_many([service_id for _, service_id in lines])
         with uow.appends_deferred():
-            requests = [(position, service_id, open_change_request(ctx, uow, actor, channel, service_id, changes, now))
-                        for position, service_id in lines]
+            requests = [
+                (position, service_id, open_change_request(ctx, uow, actor, channel, service_id, changes, now))
+                for position, service_id in lines
+            ]
     except DomainError:
         savepoint.rollback()
         uow.services.forget_locked()
-        return [_quote_line(ctx, uow, actor, channel, position, service_id, changes, now)
-                for position, service_id in lines]
+        return [
+            _quote_line(ctx, uow, actor, channel, position, service_id, changes, now) for position, service_id in lines
+        ]
     savepoint.commit()
-    return [BatchItem(position, service_id, request.id, request.status, request.quote)
-            for position, service_id, request in requests]
+    return [
+        BatchItem(position, service_id, request.id, request.status, request.quote)
+        for position, service_id, request in requests
+    ]
 
 
-def _quote_line(ctx: Ctx, uow: Unit, actor: Principal, channel: Channel, position: int,
-                service_id: str, changes: RequestedChanges, now: datetime) -> BatchItem:
+def _quote_line(
+    ctx: Ctx,
+    uow: Unit,
+    actor: Principal,
+    channel: Channel,
+    position: int,
+    service_id: str,
+    changes: RequestedChanges,
+    now: datetime,
+) -> BatchItem:
     """The line's own change request; a refused line keeps nothing of its attempt (its savepoint is undone)."""
     savepoint = uow.savepoint()
     try:
@@ -115,8 +156,9 @@ def _quote_line(ctx: Ctx, uow: Unit, actor: Principal, channel: Channel, positio
     return BatchItem(position, service_id, request.id, request.status, request.quote)
 
 
-def confirm_change_batch(ctx: Ctx, actor: Principal, channel: Channel, batch_id: str,
-                         password: str | None) -> ChangeBatch:
+def confirm_change_batch(
+    ctx: Ctx, actor: Principal, channel: Channel, batch_id: str, password: str | None
+) -> ChangeBatch:
     batch = get_change_batch(ctx, actor, batch_id)
     actor.require_change_right()
     require_open(batch)
@@ -124,20 +166,28 @@ def confirm_change_batch(ctx: Ctx, actor: Principal, channel: Channel, batch_id:
     now = ctx.clock.now()
     with ctx.uow() as uow:
         uow.batches.confirmed(batch.id, now)
-        record(uow, at=now, actor=actor, channel=channel, entity=("change_batch", batch.id),
-               customer=("account", batch.account_id),
-               action="change_batch.confirmed", after={"lines": len(batch.awaiting())})
+        record(
+            uow,
+            at=now,
+            actor=actor,
+            channel=channel,
+            entity=("change_batch", batch.id),
+            customer=("account", batch.account_id),
+            action="change_batch.confirmed",
+            after={"lines": len(batch.awaiting())},
+        )
         uow.commit()
     confirmed: dict[str, Confirmed] = {}
     waiting = sorted(batch.awaiting(), key=lambda item: item.service_id)  # the lock order of every bulk path
     for start in range(0, len(waiting), CONFIRM_GROUP):
-        confirmed.update(_confirm_group(ctx, actor, channel, batch.id, waiting[start:start + CONFIRM_GROUP]))
+        confirmed.update(_confirm_group(ctx, actor, channel, batch.id, waiting[start : start + CONFIRM_GROUP]))
     _await_networks(ctx, get_change_batch(ctx, actor, batch_id), confirmed)
     return get_change_batch(ctx, actor, batch_id)
 
 
-def _confirm_group(ctx: Ctx, actor: Principal, channel: Channel, batch_id: str,
-                   items: list[BatchItem]) -> dict[str, Confirmed]:
+def _confirm_group(
+    ctx: Ctx, actor: Principal, channel: Channel, batch_id: str, items: list[BatchItem]
+) -> dict[str, Confirmed]:
     """A group of lines in one transaction. Lines are seldom refused at confirmation, so the group is first
     confirmed whole without savepoints; if one line is refused, that attempt is rolled back and the group is
     confirmed again line by line, each in a savepoint."""
@@ -160,8 +210,9 @@ def _confirm_group(ctx: Ctx, actor: Principal, channel: Channel, batch_id: str,
     return confirmed
 
 
-def _confirm_line_by_line(ctx: Ctx, actor: Principal, channel: Channel, batch_id: str,
-                          items: list[BatchItem]) -> dict[str, Confirmed]:
+def _confirm_line_by_line(
+    ctx: Ctx, actor: Principal, channel: Channel, batch_id: str, items: list[BatchItem]
+) -> dict[str, Confirmed]:
     """A group of lines in one transaction, each line's request confirmed as a request of its own in a savepoint
     of its own: a line refused (its month's slot taken meanwhile, its price changed) is undone alone, withdrawn
     and charges nothing; the others of the group commit together."""
@@ -199,8 +250,11 @@ def _await_networks(ctx: Ctx, batch: ChangeBatch, confirmed: dict[str, Confirmed
         left = deadline - time.monotonic()
         if left <= 0:
             return
-        if (item.status is ItemStatus.PROVISIONING and item.change_request_id is not None
-                and item.change_request_id not in confirmed):  # confirmed by an earlier, interrupted confirmation
+        if (
+            item.status is ItemStatus.PROVISIONING
+            and item.change_request_id is not None
+            and item.change_request_id not in confirmed
+        ):  # confirmed by an earlier, interrupted confirmation
             with ctx.uow(write=False) as uow:
                 request = uow.change_requests.get(item.change_request_id)
             if request is not None:
@@ -223,9 +277,16 @@ def cancel_change_batch(ctx: Ctx, actor: Principal, channel: Channel, batch_id: 
                 if error.code is not ErrorCode.INVALID_STATE:
                     raise  # else confirmed meanwhile: a confirmed line stays
         uow.batches.cancelled(batch.id, now)
-        record(uow, at=now, actor=actor, channel=channel, entity=("change_batch", batch.id),
-               customer=("account", batch.account_id),
-               action="change_batch.cancelled", after={"lines": len(batch.awaiting())})
+        record(
+            uow,
+            at=now,
+            actor=actor,
+            channel=channel,
+            entity=("change_batch", batch.id),
+            customer=("account", batch.account_id),
+            action="change_batch.cancelled",
+            after={"lines": len(batch.awaiting())},
+        )
         uow.commit()
     return get_change_batch(ctx, actor, batch_id)
 

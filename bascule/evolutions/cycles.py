@@ -26,8 +26,9 @@ def allowance_bytes(plan: Plan, service: Service) -> int:
     return plan.data_bytes or 0
 
 
-def _open_one(uow: EvolutionsUnit, catalog: Catalog, service: Service, period: Period, tz: ZoneInfo,
-              now: datetime) -> bool:
+def _open_one(
+    uow: EvolutionsUnit, catalog: Catalog, service: Service, period: Period, tz: ZoneInfo, now: datetime
+) -> bool:
     if not uow.cycles.open(service.id, str(period), now):
         return False
     plan = catalog.plan(service.plan_id)
@@ -58,9 +59,17 @@ def open_cycles(uow: EvolutionsUnit, catalog: Catalog, service: Service, tz: Zon
     if not quota_of(uow.buckets.open_at(service.id, now)).exhausted:
         lifted = replace(service, status=ServiceStatus.ACTIVE)
         uow.services.save(lifted)
-        record(uow, at=now, actor=SYSTEM, channel=Channel.SYSTEM, entity=("service", service.id),
-               customer=("account", service.account_id),
-               action="service.unbarred", before=service.audit_view(), after=lifted.audit_view())
+        record(
+            uow,
+            at=now,
+            actor=SYSTEM,
+            channel=Channel.SYSTEM,
+            entity=("service", service.id),
+            customer=("account", service.account_id),
+            action="service.unbarred",
+            before=service.audit_view(),
+            after=lifted.audit_view(),
+        )
         return lifted
     return service
 
@@ -76,8 +85,14 @@ def status_for(buckets: list[Bucket], when_exhausted: ServiceStatus = ServiceSta
     return when_exhausted if quota_of(buckets).exhausted else ServiceStatus.ACTIVE
 
 
-def open_cycles_many(uow: EvolutionsUnit, catalog: Catalog, services: list[Service], zones: dict[str, ZoneInfo],
-                     now: datetime, latest: dict[str, str] | None = None) -> None:
+def open_cycles_many(
+    uow: EvolutionsUnit,
+    catalog: Catalog,
+    services: list[Service],
+    zones: dict[str, ZoneInfo],
+    now: datetime,
+    latest: dict[str, str] | None = None,
+) -> None:
     """`open_cycles` for many services at once (zones by account id), in a few statements.
 
     A cycle is opened once (its row is inserted or not); only the cycles this call inserted get
@@ -131,14 +146,20 @@ def open_cycles_many(uow: EvolutionsUnit, catalog: Catalog, services: list[Servi
     uow.cycles.open_many(wanted, shapes, now)
 
 
-def _template(catalog: Catalog, plan: Plan, activated_on: date, period: Period, tz: ZoneInfo, allowance: int,
-              now: datetime) -> CycleTemplate:
+def _template(
+    catalog: Catalog, plan: Plan, activated_on: date, period: Period, tz: ZoneInfo, allowance: int, now: datetime
+) -> CycleTemplate:
     """What opening a cycle writes, less the service: the recurring line (due in advance, dated now within
     the cycle) and the allowance bucket's size and span."""
     line = first_cycle_charge(plan, activated_on, period, catalog)
     start, end = period.start_instant(tz), period.end_instant(tz)
     return CycleTemplate(
-        kind=line.kind.value, description=line.description, amount=line.amount.amount, currency=line.amount.currency,
-        at=max(start, min(now, end - timedelta(microseconds=1))), total_bytes=allowance, valid_from=start,
+        kind=line.kind.value,
+        description=line.description,
+        amount=line.amount.amount,
+        currency=line.amount.currency,
+        at=max(start, min(now, end - timedelta(microseconds=1))),
+        total_bytes=allowance,
+        valid_from=start,
         valid_until=end,
     )

@@ -36,15 +36,18 @@ class FleetFilter:
     plan_id: str | None = None
 
     def match(self, catalog: Catalog) -> LineMatch:
-        return LineMatch(status=self.status, network=self.network, plan_ids=self._plans(catalog),
-                         search=_search(self.q, catalog))
+        return LineMatch(
+            status=self.status, network=self.network, plan_ids=self._plans(catalog), search=_search(self.q, catalog)
+        )
 
     def _plans(self, catalog: Catalog) -> frozenset[str] | None:
         if self.kind is None and self.radio is None and self.plan_id is None:
             return None
-        return frozenset(plan.id for plan in catalog.plans
-                         if self.kind in (None, plan.kind) and self.radio in (None, plan.radio)
-                         and self.plan_id in (None, plan.id))
+        return frozenset(
+            plan.id
+            for plan in catalog.plans
+            if self.kind in (None, plan.kind) and self.radio in (None, plan.radio) and self.plan_id in (None, plan.id)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +74,10 @@ def _search(q: str | None, catalog: Catalog) -> Search | None:
         return None
     dialled = _DIAL_SEPARATORS.sub("", text)  # "06 12 34" is what one reads on a bill
     wanted = text.casefold()
-    return Search(msisdn_part=dialled if _DIALLED.fullmatch(dialled) else None,
-                  plan_ids=frozenset(plan.id for plan in catalog.plans if wanted in plan.name.casefold()))
+    return Search(
+        msisdn_part=dialled if _DIALLED.fullmatch(dialled) else None,
+        plan_ids=frozenset(plan.id for plan in catalog.plans if wanted in plan.name.casefold()),
+    )
 
 
 # --- pages: a keyset on the MSISDN, handed to the client as an opaque cursor ----------------------------

@@ -44,8 +44,16 @@ class FleetPage:
     next_cursor: str | None  # None on the last page
 
 
-def fleet_page(ctx: Ctx, actor: Principal, wanted: FleetFilter, *, account_id: str | None = None,
-               cursor: str | None = None, limit: int = DEFAULT_PAGE_SIZE, descending: bool = False) -> FleetPage:
+def fleet_page(
+    ctx: Ctx,
+    actor: Principal,
+    wanted: FleetFilter,
+    *,
+    account_id: str | None = None,
+    cursor: str | None = None,
+    limit: int = DEFAULT_PAGE_SIZE,
+    descending: bool = False,
+) -> FleetPage:
     """One page of the lines the actor may see that match, by MSISDN (`descending`: from the highest); the
     operator sees every account's (or `account_id`'s)."""
     if not 1 <= limit <= MAX_PAGE_SIZE:
@@ -59,8 +67,9 @@ def fleet_page(ctx: Ctx, actor: Principal, wanted: FleetFilter, *, account_id: s
     return FleetPage(views[:limit], cursor_after(views[limit - 1].service.msisdn))
 
 
-def fleet_export(ctx: Ctx, actor: Principal, wanted: FleetFilter, *, account_id: str | None = None,
-                 descending: bool = False) -> Iterator[list[ServiceView]]:
+def fleet_export(
+    ctx: Ctx, actor: Principal, wanted: FleetFilter, *, account_id: str | None = None, descending: bool = False
+) -> Iterator[list[ServiceView]]:
     """Every matching line, by MSISDN (`descending`: from the highest), a batch at a time (the caller streams
     them)."""
     scope = actor.business_scope(account_id)  # refused now, not once the answer has started
@@ -92,8 +101,9 @@ def _lift_bars_of_a_new_month(ctx: Ctx, scope: str | None, wanted: FleetFilter) 
         _open_cycles(ctx, behind, now)
 
 
-def _matching(ctx: Ctx, scope: str | None, match: LineMatch, after: str | None, limit: int,
-              descending: bool = False) -> list[ServiceView]:
+def _matching(
+    ctx: Ctx, scope: str | None, match: LineMatch, after: str | None, limit: int, descending: bool = False
+) -> list[ServiceView]:
     now = ctx.clock.now()
     with ctx.uow(write=False) as uow:
         lines = uow.fleet.page(scope, match, after, limit, descending=descending)
@@ -113,15 +123,19 @@ def _current_periods(lines: list[FleetLine], now: datetime) -> dict[str, Period]
 def _behind(lines: list[FleetLine], now: datetime) -> list[FleetLine]:
     """The lines whose current cycle is not open yet."""
     current = _current_periods(lines, now)
-    return [line for line in lines
-            if line.latest_cycle is None or line.latest_cycle < str(current[line.timezone])]
+    return [line for line in lines if line.latest_cycle is None or line.latest_cycle < str(current[line.timezone])]
 
 
 def _open_cycles(ctx: Ctx, lines: list[FleetLine], now: datetime) -> None:
     with ctx.uow() as uow:
-        open_cycles_many(uow, ctx.catalog, [line.service for line in lines],
-                         {line.service.account_id: zone(line.timezone) for line in lines}, now,
-                         {line.service.id: line.latest_cycle for line in lines if line.latest_cycle is not None})
+        open_cycles_many(
+            uow,
+            ctx.catalog,
+            [line.service for line in lines],
+            {line.service.account_id: zone(line.timezone) for line in lines},
+            now,
+            {line.service.id: line.latest_cycle for line in lines if line.latest_cycle is not None},
+        )
         uow.commit()
 
 
@@ -133,14 +147,18 @@ def _views(ctx: Ctx, uow: Unit, lines: list[FleetLine], now: datetime) -> list[S
     current = _current_periods(lines, now)
     buckets = uow.fleet.buckets_open_at(ids, now)
     used = uow.fleet.slots_used(SLOT_SCOPE, ids, [str(period) for period in current.values()])
-    return [ServiceView(
-        service=line.service,
-        plan=ctx.catalog.plan(line.service.plan_id),
-        period=current[line.timezone],
-        quota=quota_of(buckets.get(line.service.id, [])),
-        changes_left_this_month=changes_left(ctx.catalog, used.get((line.service.id,
-                                                                     str(current[line.timezone])), 0)),
-    ) for line in lines]
+    return [
+        ServiceView(
+            service=line.service,
+            plan=ctx.catalog.plan(line.service.plan_id),
+            period=current[line.timezone],
+            quota=quota_of(buckets.get(line.service.id, [])),
+            changes_left_this_month=changes_left(
+                ctx.catalog, used.get((line.service.id, str(current[line.timezone])), 0)
+            ),
+        )
+        for line in lines
+    ]
 
 
 def usage_by_day(ctx: Ctx, actor: Principal, service_id: str, period: Period | None) -> DailyUsage:

@@ -31,8 +31,15 @@ from bascule.provisioning.model import Job, JobStatus, line_jobs
 Ctx = Context[Unit]  # the context as these use cases see it: their ports, no database
 
 
-def write_jobs(ctx: Ctx, uow: Unit, request: ChangeRequest, service: Service, changed: Service,
-               items: tuple[str, ...], now: datetime) -> list[Job]:
+def write_jobs(
+    ctx: Ctx,
+    uow: Unit,
+    request: ChangeRequest,
+    service: Service,
+    changed: Service,
+    items: tuple[str, ...],
+    now: datetime,
+) -> list[Job]:
     """The request's network jobs; with a provisioner in this process that confirmations wait for, leased to it
     already, for it asks the networks as soon as the confirmation has committed (`await_networks`)."""
     before = {**service.audit_view(), "radio": ctx.catalog.plan(service.plan_id).radio.value}
@@ -40,10 +47,15 @@ def write_jobs(ctx: Ctx, uow: Unit, request: ChangeRequest, service: Service, ch
     provisioner = ctx.provisioner
     if provisioner is not None and provisioner.config.inline_seconds <= 0:
         provisioner = None  # confirmations do not wait for the networks here: the workers take the jobs
-    return uow.jobs.add(line_jobs(service.msisdn, before, after, items), subject=("service", service.id),
-                        change_request_id=request.id, max_attempts=ctx.provisioning_max_attempts, now=now,
-                        leased_to=None if provisioner is None else provisioner.worker_id,
-                        lease=timedelta(0) if provisioner is None else provisioner.config.lease)
+    return uow.jobs.add(
+        line_jobs(service.msisdn, before, after, items),
+        subject=("service", service.id),
+        change_request_id=request.id,
+        max_attempts=ctx.provisioning_max_attempts,
+        now=now,
+        leased_to=None if provisioner is None else provisioner.worker_id,
+        lease=timedelta(0) if provisioner is None else provisioner.config.lease,
+    )
 
 
 def notify_managers(uow: Unit, account_id: str, subject: str, body: str, now: datetime) -> None:
@@ -51,8 +63,14 @@ def notify_managers(uow: Unit, account_id: str, subject: str, body: str, now: da
         notify(uow, "email", manager.email, subject, body, now)
 
 
-def tell_managers(uow: Unit, catalog: Catalog, request: ChangeRequest, say: Callable[..., wording.Notice],
-                  now: datetime, *details: str) -> None:
+def tell_managers(
+    uow: Unit,
+    catalog: Catalog,
+    request: ChangeRequest,
+    say: Callable[..., wording.Notice],
+    now: datetime,
+    *details: str,
+) -> None:
     """Tell the account's managers about a request in words: `say` (from `notifications.wording`) names the
     line by its MSISDN and the change by its items."""
     service = uow.services.get(request.service_id)
@@ -61,19 +79,32 @@ def tell_managers(uow: Unit, catalog: Catalog, request: ChangeRequest, say: Call
     notify_managers(uow, request.account_id, notice.subject, notice.body, now)
 
 
-def move_request(uow: Unit, request: ChangeRequest, status: RequestStatus, actor: Principal,
-                 channel: Channel, now: datetime, **fields: Any) -> ChangeRequest:
+def move_request(
+    uow: Unit,
+    request: ChangeRequest,
+    status: RequestStatus,
+    actor: Principal,
+    channel: Channel,
+    now: datetime,
+    **fields: Any,
+) -> ChangeRequest:
     moved = replace(request, status=move(request.status, status), **fields)
     uow.change_requests.save(moved)
-    record(uow, at=now, actor=actor, channel=channel, entity=("change_request", request.id),
-           customer=("account", request.account_id),
-           action=f"change_request.{status.value}", before={"status": request.status.value},
-           after={"status": status.value})
+    record(
+        uow,
+        at=now,
+        actor=actor,
+        channel=channel,
+        entity=("change_request", request.id),
+        customer=("account", request.account_id),
+        action=f"change_request.{status.value}",
+        before={"status": request.status.value},
+        after={"status": status.value},
+    )
     return moved
 
 
-def complete(uow: Unit, catalog: Catalog, request: ChangeRequest, actor: Principal,
-             now: datetime) -> ChangeRequest:
+def complete(uow: Unit, catalog: Catalog, request: ChangeRequest, actor: Principal, now: datetime) -> ChangeRequest:
     done = move_request(uow, request, RequestStatus.COMPLETED, actor, Channel.SYSTEM, now, completed_at=now)
     tell_managers(uow, catalog, done, wording.applied, now)
     return done
@@ -87,10 +118,17 @@ def complete_held(ctx: Ctx, uow: Unit, job: Any, error: str | None = None) -> Ch
     if done is None:
         return None  # failed or cancelled meanwhile: nothing to complete
     move(RequestStatus.PROVISIONING, RequestStatus.COMPLETED)  # the lifecycle allows it: checked, not assumed
-    record(uow, at=now, actor=SYSTEM, channel=Channel.SYSTEM, entity=("change_request", done.id),
-           customer=("account", done.account_id),
-           action=f"change_request.{RequestStatus.COMPLETED.value}",
-           before={"status": RequestStatus.PROVISIONING.value}, after={"status": RequestStatus.COMPLETED.value})
+    record(
+        uow,
+        at=now,
+        actor=SYSTEM,
+        channel=Channel.SYSTEM,
+        entity=("change_request", done.id),
+        customer=("account", done.account_id),
+        action=f"change_request.{RequestStatus.COMPLETED.value}",
+        before={"status": RequestStatus.PROVISIONING.value},
+        after={"status": RequestStatus.COMPLETED.value},
+    )
     tell_managers(uow, ctx.catalog, done, wording.applied, now)
     return done
 
@@ -109,8 +147,13 @@ def _restore(ctx: Ctx, uow: Unit, request: ChangeRequest, now: datetime) -> None
     service = uow.services.lock(request.service_id)
     if service is None or not snapshot:
         return
-    restored = replace(service, plan_id=snapshot["plan_id"], network=snapshot["network"], apn=snapshot["apn"],
-                       ceiling_bytes=snapshot["ceiling_bytes"])
+    restored = replace(
+        service,
+        plan_id=snapshot["plan_id"],
+        network=snapshot["network"],
+        apn=snapshot["apn"],
+        ceiling_bytes=snapshot["ceiling_bytes"],
+    )
     uow.buckets.close(snapshot.get("opened_buckets", []), now)
     uow.buckets.reopen(snapshot.get("closed_buckets", []))
     if snapshot["ceiling_bytes"] is not None and snapshot["ceiling_bytes"] != service.ceiling_bytes:
@@ -118,9 +161,17 @@ def _restore(ctx: Ctx, uow: Unit, request: ChangeRequest, now: datetime) -> None
             if bucket.kind is BucketKind.ALLOWANCE:
                 uow.buckets.set_total(bucket.id, max(snapshot["ceiling_bytes"], bucket.used_bytes))
     uow.services.save(restored)
-    record(uow, at=now, actor=SYSTEM, channel=Channel.SYSTEM, entity=("service", service.id),
-           customer=("account", service.account_id),
-           action="service.restored", before=service.audit_view(), after=restored.audit_view())
+    record(
+        uow,
+        at=now,
+        actor=SYSTEM,
+        channel=Channel.SYSTEM,
+        entity=("service", service.id),
+        customer=("account", service.account_id),
+        action="service.restored",
+        before=service.audit_view(),
+        after=restored.audit_view(),
+    )
     apply_status(ctx, uow, restored, now, SYSTEM, Channel.SYSTEM)
 
 
@@ -128,10 +179,17 @@ def _reverse_charges(uow: Unit, request: ChangeRequest, period: Period, now: dat
     for line in uow.charges.of_request(request.id):
         if line.amount.is_zero or line.description.startswith("Annulation"):
             continue
-        uow.charges.add(account_id=line.account_id, service_id=line.service_id, period=str(period), kind=line.kind,
-                        description=f"Annulation : {line.description}", amount=Money(-line.amount.amount,
-                                                                                     line.amount.currency),
-                        at=now, change_request_id=request.id, once_key=f"reversal:{line.id}")
+        uow.charges.add(
+            account_id=line.account_id,
+            service_id=line.service_id,
+            period=str(period),
+            kind=line.kind,
+            description=f"Annulation : {line.description}",
+            amount=Money(-line.amount.amount, line.amount.currency),
+            at=now,
+            change_request_id=request.id,
+            once_key=f"reversal:{line.id}",
+        )
 
 
 def fail(ctx: Ctx, uow: Unit, request_id: str, reason: str, now: datetime) -> None:

@@ -83,8 +83,15 @@ def cycle_purchases(ctx: Ctx, actor: Principal, view: ServiceView) -> list[Cycle
     return [CyclePurchase(ChargeKind(line.kind), line.description, line.amount, line.at) for line in found]
 
 
-def _buy(ctx: Ctx, actor: Principal, channel: Channel, service_id: str, kind: ChargeKind, pack: DataPack,
-         password: str | None) -> Purchase:
+def _buy(
+    ctx: Ctx,
+    actor: Principal,
+    channel: Channel,
+    service_id: str,
+    kind: ChargeKind,
+    pack: DataPack,
+    password: str | None,
+) -> Purchase:
     with ctx.uow(write=False) as uow:
         found = uow.services.get(service_id)
     if found is None or not actor.may_see_account(found.account_id):
@@ -104,20 +111,39 @@ def _buy(ctx: Ctx, actor: Principal, channel: Channel, service_id: str, kind: Ch
         period = Period.at(now, tz)
         bucket = Bucket(new_id("bkt"), _BUCKET[kind], pack.data_bytes, 0, now, period.end_instant(tz))
         uow.buckets.add(service.id, str(period), bucket, source_ref=pack.id)
-        uow.charges.add(account_id=service.account_id, service_id=service.id, period=str(period), kind=kind.value,
-                        description=pack.name, amount=pack.price, at=now)
-        record(uow, at=now, actor=actor, channel=channel, entity=("service", service.id),
-               customer=("account", service.account_id),
-               action=f"service.{kind.value}", after={"pack_id": pack.id, "data_bytes": pack.data_bytes,
-                                                      "price": pack.price, "valid_until": bucket.valid_until})
+        uow.charges.add(
+            account_id=service.account_id,
+            service_id=service.id,
+            period=str(period),
+            kind=kind.value,
+            description=pack.name,
+            amount=pack.price,
+            at=now,
+        )
+        record(
+            uow,
+            at=now,
+            actor=actor,
+            channel=channel,
+            entity=("service", service.id),
+            customer=("account", service.account_id),
+            action=f"service.{kind.value}",
+            after={
+                "pack_id": pack.id,
+                "data_bytes": pack.data_bytes,
+                "price": pack.price,
+                "valid_until": bucket.valid_until,
+            },
+        )
         service = apply_status(ctx, uow, service, now, actor, channel)
         view = view_of(ctx, uow, service, now)
         uow.commit()
     return Purchase(bucket.id, kind, pack, bucket.valid_until, now, view)
 
 
-def buy_pack(ctx: Ctx, actor: Principal, channel: Channel, service_id: str, kind: ChargeKind, pack_id: str,
-             password: str | None) -> Purchase:
+def buy_pack(
+    ctx: Ctx, actor: Principal, channel: Channel, service_id: str, kind: ChargeKind, pack_id: str, password: str | None
+) -> Purchase:
     """A top-up or an extension named by its kind, as a channel that offers both in one place asks for it."""
     if kind is ChargeKind.TOPUP:
         return buy_topup(ctx, actor, channel, service_id, pack_id, password)
@@ -126,13 +152,15 @@ def buy_pack(ctx: Ctx, actor: Principal, channel: Channel, service_id: str, kind
     raise DomainError(ErrorCode.NOT_APPLICABLE)
 
 
-def buy_topup(ctx: Ctx, actor: Principal, channel: Channel, service_id: str, topup_id: str,
-              password: str | None) -> Purchase:
+def buy_topup(
+    ctx: Ctx, actor: Principal, channel: Channel, service_id: str, topup_id: str, password: str | None
+) -> Purchase:
     """A data pack usable until the cycle ends, charged once ("recharge ponctuelle")."""
     return _buy(ctx, actor, channel, service_id, ChargeKind.TOPUP, ctx.catalog.topup(topup_id), password)
 
 
-def buy_extension(ctx: Ctx, actor: Principal, channel: Channel, service_id: str, extension_id: str,
-                  password: str | None) -> Purchase:
+def buy_extension(
+    ctx: Ctx, actor: Principal, channel: Channel, service_id: str, extension_id: str, password: str | None
+) -> Purchase:
     """Raises this cycle's metered ceiling at once, charged once."""
     return _buy(ctx, actor, channel, service_id, ChargeKind.EXTENSION, ctx.catalog.extension(extension_id), password)

@@ -85,9 +85,7 @@ def draw(buckets: list[Bucket], requested_bytes: int) -> Draw:
 
 def carried_over_bytes(buckets: list[Bucket]) -> int:
     """What a plan change carries: the unused allowance (and any earlier carry-over) of the cycle."""
-    return sum(
-        b.remaining_bytes for b in buckets if b.kind in (BucketKind.ALLOWANCE, BucketKind.CARRYOVER)
-    )
+    return sum(b.remaining_bytes for b in buckets if b.kind in (BucketKind.ALLOWANCE, BucketKind.CARRYOVER))
 
 
 def quota_after_plan_change(buckets: list[Bucket], new_allowance_bytes: int) -> int:

@@ -121,8 +121,13 @@ def _target_plan(changes: RequestedChanges, current: Plan, catalog: Catalog) -> 
     if plan.kind is not current.kind:
         raise DomainError(ErrorCode.NOT_APPLICABLE, reason="plan-kind-differs")
     if changes.radio is not None and changes.radio is not plan.radio:
-        raise DomainError(ErrorCode.VALIDATION_ERROR, reason="plan-radio-differs", plan_id=plan.id,
-                          plan_radio=plan.radio.value, radio=changes.radio.value)
+        raise DomainError(
+            ErrorCode.VALIDATION_ERROR,
+            reason="plan-radio-differs",
+            plan_id=plan.id,
+            plan_radio=plan.radio.value,
+            radio=changes.radio.value,
+        )
     return plan
 
 

@@ -113,8 +113,9 @@ def create_service(
             raise DomainError(ErrorCode.VALIDATION_ERROR, reason="activation-in-future")
         earliest = Period.containing(today).previous_by(BACK_DATING_MONTHS).first_day
         if start < earliest:
-            raise DomainError(ErrorCode.VALIDATION_ERROR, reason="activation-too-early", earliest=earliest,
-                              months=BACK_DATING_MONTHS)
+            raise DomainError(
+                ErrorCode.VALIDATION_ERROR, reason="activation-too-early", earliest=earliest, months=BACK_DATING_MONTHS
+            )
         if uow.services.msisdn_taken(msisdn):
             raise DomainError(ErrorCode.CONFLICT, reason="msisdn-has-service")
         ceiling = plan.default_ceiling_bytes if plan.kind is PlanKind.METERED else None
@@ -122,9 +123,16 @@ def create_service(
             new_id("svc"), account_id, msisdn, plan.id, network, apn, ceiling, ServiceStatus.ACTIVE, start
         )
         uow.services.add(service, now)
-        record(uow, at=now, actor=actor, channel=channel, entity=("service", service.id),
-               customer=("account", service.account_id),
-               action="service.created", after=service.audit_view())
+        record(
+            uow,
+            at=now,
+            actor=actor,
+            channel=channel,
+            entity=("service", service.id),
+            customer=("account", service.account_id),
+            action="service.created",
+            after=service.audit_view(),
+        )
         service = open_cycles(uow, ctx.catalog, service, tz, now)
         view = view_of(ctx, uow, service, now)
         uow.commit()
@@ -155,8 +163,9 @@ def list_services(ctx: Ctx, actor: Principal, account_id: str | None) -> list[Se
         return [view_of(ctx, uow, service, now) for service in fresh]
 
 
-def apply_usage(ctx: Ctx, uow: Unit, service_id: str, used_bytes: int, instant: datetime,
-                actor: Principal, channel: Channel) -> Service:
+def apply_usage(
+    ctx: Ctx, uow: Unit, service_id: str, used_bytes: int, instant: datetime, actor: Principal, channel: Channel
+) -> Service:
     """Usage draws the buckets open at its instant, earliest expiry first; an exhausted quota bars the line.
 
     The caller's unit of work holds the service's lock until it commits."""
@@ -171,8 +180,9 @@ def apply_usage(ctx: Ctx, uow: Unit, service_id: str, used_bytes: int, instant: 
     for bucket in drawn:
         uow.buckets.draw(bucket.id, bucket.used_bytes, by_id[bucket.id].used_bytes)
     before = quota_of(buckets).used_bytes
-    _charge_metered(ctx, uow, service, instant, before,
-                    before + sum(b.used_bytes - by_id[b.id].used_bytes for b in drawn))
+    _charge_metered(
+        ctx, uow, service, instant, before, before + sum(b.used_bytes - by_id[b.id].used_bytes for b in drawn)
+    )
     return _apply_status(ctx, uow, service, now, actor, channel)
 
 
@@ -189,7 +199,12 @@ def check_usage_instant(ctx: Ctx, used_bytes: int, at: datetime | None) -> datet
 
 
 def record_usage(
-    ctx: Ctx, actor: Principal, channel: Channel, service_id: str, used_bytes: int, at: datetime | None,
+    ctx: Ctx,
+    actor: Principal,
+    channel: Channel,
+    service_id: str,
+    used_bytes: int,
+    at: datetime | None,
     record_id: str | None = None,
 ) -> ServiceView:
     """One usage record, kept for the usage by day; with a `record_id`, a record already received changes
@@ -208,8 +223,7 @@ def record_usage(
     return view
 
 
-def _charge_metered(ctx: Ctx, uow: Unit, service: Service, instant: datetime, before: int,
-                    after: int) -> None:
+def _charge_metered(ctx: Ctx, uow: Unit, service: Service, instant: datetime, before: int, after: int) -> None:
     """Metered usage is billed in arrears on one growing line per service and cycle."""
     plan = ctx.catalog.plan(service.plan_id)
     added = metered_usage_charge(plan, before, after)
@@ -217,13 +231,26 @@ def _charge_metered(ctx: Ctx, uow: Unit, service: Service, instant: datetime, be
         return
     period = Period.at(instant, zone(_account_zone(uow, service.account_id)))
     uow.charges.accumulate(
-        once_key=f"usage:{service.id}:{period}", account_id=service.account_id, service_id=service.id,
-        period=str(period), kind="usage", description=usage_charge_label(period), amount=added, at=instant,
+        once_key=f"usage:{service.id}:{period}",
+        account_id=service.account_id,
+        service_id=service.id,
+        period=str(period),
+        kind="usage",
+        description=usage_charge_label(period),
+        amount=added,
+        at=instant,
     )
 
 
-def _apply_status(ctx: Ctx, uow: Unit, service: Service, now: datetime, actor: Principal,
-                  channel: Channel, buckets: Sequence[Bucket] | None = None) -> Service:
+def _apply_status(
+    ctx: Ctx,
+    uow: Unit,
+    service: Service,
+    now: datetime,
+    actor: Principal,
+    channel: Channel,
+    buckets: Sequence[Bucket] | None = None,
+) -> Service:
     """`buckets`: the open buckets, when the caller holds them as they are now (else they are read)."""
     when_exhausted = exhaustion_status(ctx.catalog, ctx.catalog.plan(service.plan_id))
     status = status_for(uow.buckets.open_at(service.id, now) if buckets is None else list(buckets), when_exhausted)
@@ -232,9 +259,17 @@ def _apply_status(ctx: Ctx, uow: Unit, service: Service, now: datetime, actor: P
     changed = replace(service, status=status)
     uow.services.save(changed)
     action = f"service.{status.value}" if status.restricted else "service.unbarred"
-    record(uow, at=now, actor=actor, channel=channel, entity=("service", service.id), action=action,
-           customer=("account", service.account_id),
-           before=service.audit_view(), after=changed.audit_view())
+    record(
+        uow,
+        at=now,
+        actor=actor,
+        channel=channel,
+        entity=("service", service.id),
+        action=action,
+        customer=("account", service.account_id),
+        before=service.audit_view(),
+        after=changed.audit_view(),
+    )
     return changed
 
 

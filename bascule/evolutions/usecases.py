@@ -106,16 +106,18 @@ def create_change_request(
     return request
 
 
-def open_change_request(ctx: Ctx, uow: Unit, actor: Principal, channel: Channel, service_id: str,
-                        changes: RequestedChanges, now: datetime) -> ChangeRequest:
+def open_change_request(
+    ctx: Ctx, uow: Unit, actor: Principal, channel: Channel, service_id: str, changes: RequestedChanges, now: datetime
+) -> ChangeRequest:
     """A new request, quoted and awaiting confirmation, in the caller's unit of work (which commits it)."""
     service = _visible_service(uow, actor, service_id, lock=True)
     actor.require_change_right()
     service = current_service(ctx, uow, service, now)
     target, priced, period, state = _priced(ctx, uow, service, changes, now)
     # Early, friendly refusal; the slot itself is only taken, atomically, at confirmation.
-    refusal = monthly_slot_refusal(ctx.catalog.b2b.monthly_change_limit,
-                                   uow.slots.used(SLOT_SCOPE, service.id, str(period)), period)
+    refusal = monthly_slot_refusal(
+        ctx.catalog.b2b.monthly_change_limit, uow.slots.used(SLOT_SCOPE, service.id, str(period)), period
+    )
     if refusal is not None:
         raise refusal
     request = ChangeRequest(
@@ -132,15 +134,22 @@ def open_change_request(ctx: Ctx, uow: Unit, actor: Principal, channel: Channel,
         created_at=now,
     )
     uow.change_requests.add(request)
-    record(uow, at=now, actor=actor, channel=channel, entity=("change_request", request.id),
-           customer=("account", request.account_id),
-           action="change_request.created", after={"status": request.status.value, "changes": request.changes,
-                                                   "items": list(target.items)})
+    record(
+        uow,
+        at=now,
+        actor=actor,
+        channel=channel,
+        entity=("change_request", request.id),
+        customer=("account", request.account_id),
+        action="change_request.created",
+        after={"status": request.status.value, "changes": request.changes, "items": list(target.items)},
+    )
     return request
 
 
-def _apply_buckets(uow: Unit, ctx: Ctx, service: Service, target: Target, state: ServiceState,
-                   period: Period, now: datetime) -> tuple[list[str], list[str]]:
+def _apply_buckets(
+    uow: Unit, ctx: Ctx, service: Service, target: Target, state: ServiceState, period: Period, now: datetime
+) -> tuple[list[str], list[str]]:
     """Moves the cycle's buckets to the new plan; returns the ids it closed and the ids it opened."""
     tz = zone(account_zone(uow, service.account_id))
     end = period.end_instant(tz)
@@ -168,22 +177,48 @@ def _apply_buckets(uow: Unit, ctx: Ctx, service: Service, target: Target, state:
     return closed, opened
 
 
-def _apply(ctx: Ctx, uow: Unit, actor: Principal, channel: Channel, service: Service, target: Target,
-           priced: Quote, state: ServiceState, period: Period, request: ChangeRequest,
-           now: datetime) -> tuple[Service, dict[str, Any]]:
+def _apply(
+    ctx: Ctx,
+    uow: Unit,
+    actor: Principal,
+    channel: Channel,
+    service: Service,
+    target: Target,
+    priced: Quote,
+    state: ServiceState,
+    period: Period,
+    request: ChangeRequest,
+    now: datetime,
+) -> tuple[Service, dict[str, Any]]:
     """Applies the change, priced on `state`, at once; returns the new service and what a failure would put back."""
     closed, opened = _apply_buckets(uow, ctx, service, target, state, period, now)
     snapshot = {**service.audit_view(), "closed_buckets": closed, "opened_buckets": opened}
-    changed = replace(service, plan_id=target.plan.id, network=target.network, apn=target.apn,
-                      ceiling_bytes=target.ceiling_bytes)
+    changed = replace(
+        service, plan_id=target.plan.id, network=target.network, apn=target.apn, ceiling_bytes=target.ceiling_bytes
+    )
     uow.services.save(changed)
     for line in priced.charges:
-        uow.charges.add(account_id=service.account_id, service_id=service.id, period=str(period),
-                        kind=line.kind.value, description=line.description, amount=line.amount, at=now,
-                        change_request_id=request.id)
-    record(uow, at=now, actor=actor, channel=channel, entity=("service", service.id), action="service.changed",
-           customer=("account", service.account_id),
-           before=service.audit_view(), after=changed.audit_view())
+        uow.charges.add(
+            account_id=service.account_id,
+            service_id=service.id,
+            period=str(period),
+            kind=line.kind.value,
+            description=line.description,
+            amount=line.amount,
+            at=now,
+            change_request_id=request.id,
+        )
+    record(
+        uow,
+        at=now,
+        actor=actor,
+        channel=channel,
+        entity=("service", service.id),
+        action="service.changed",
+        customer=("account", service.account_id),
+        before=service.audit_view(),
+        after=changed.audit_view(),
+    )
     unchanged = None if closed or opened or "ceiling_bytes" in target.items else state.buckets
     return apply_status(ctx, uow, changed, now, actor, channel, unchanged), snapshot
 
@@ -224,8 +259,7 @@ def confirm_as_identified(ctx: Ctx, actor: Principal, channel: Channel, request_
     return confirmed
 
 
-def confirm_in(ctx: Ctx, uow: Unit, actor: Principal, channel: Channel, request_id: str,
-               now: datetime) -> Confirmed:
+def confirm_in(ctx: Ctx, uow: Unit, actor: Principal, channel: Channel, request_id: str, now: datetime) -> Confirmed:
     """`confirm_as_identified` in the caller's unit of work (which commits it): a batch confirms a group of
     lines per transaction, each in a savepoint of its own."""
     request = uow.change_requests.lock(request_id)
@@ -239,13 +273,29 @@ def confirm_in(ctx: Ctx, uow: Unit, actor: Principal, channel: Channel, request_
     if not uow.slots.take(SLOT_SCOPE, service.id, str(period), ctx.catalog.b2b.monthly_change_limit):
         raise _limit_reached(ctx, period)
     # Priced again at confirmation: only the price the customer was shown may be charged.
-    target, priced, period, state = _priced(ctx, uow, service, RequestedChanges.from_dict(request.changes),
-                                            now, with_prices(ctx.catalog, request.quote.get(PRICED_WITH)))
+    target, priced, period, state = _priced(
+        ctx,
+        uow,
+        service,
+        RequestedChanges.from_dict(request.changes),
+        now,
+        with_prices(ctx.catalog, request.quote.get(PRICED_WITH)),
+    )
     if _price_lines(quote_as_json(priced)) != _price_lines(request.quote):
         raise DomainError(ErrorCode.QUOTE_EXPIRED, quoted=request.quote["total"], now_priced=priced.total)
     changed, snapshot = _apply(ctx, uow, actor, channel, service, target, priced, state, period, request, now)
-    request = _move(uow, request, RequestStatus.PROVISIONING, actor, channel, now, confirmed_at=now,
-                    slot_period=str(period), quote=quote_as_json(priced), service_before=snapshot)
+    request = _move(
+        uow,
+        request,
+        RequestStatus.PROVISIONING,
+        actor,
+        channel,
+        now,
+        confirmed_at=now,
+        slot_period=str(period),
+        quote=quote_as_json(priced),
+        service_before=snapshot,
+    )
     jobs = write_jobs(ctx, uow, request, service, changed, target.items, now)
     if not jobs:
         request = complete(uow, ctx.catalog, request, actor, now)
@@ -255,8 +305,12 @@ def confirm_in(ctx: Ctx, uow: Unit, actor: Principal, channel: Channel, request_
     return Confirmed(request, leased)
 
 
-def await_networks(ctx: Ctx, confirmed: Confirmed, seconds: float | None = None,
-                   within: Callable[[Unit, ChangeRequest], None] | None = None) -> ChangeRequest:
+def await_networks(
+    ctx: Ctx,
+    confirmed: Confirmed,
+    seconds: float | None = None,
+    within: Callable[[Unit, ChangeRequest], None] | None = None,
+) -> ChangeRequest:
     """Ask the networks now (after the confirmation's commit), so that a fast network gives a `completed`
     answer at once; a slower one gets a moment (the provisioner's own, or `seconds`), then the workers.
 
@@ -298,8 +352,9 @@ def cancel_change_request(ctx: Ctx, actor: Principal, channel: Channel, request_
     return request
 
 
-def withdraw_change_request(uow: Unit, actor: Principal, channel: Channel, request_id: str,
-                            now: datetime) -> ChangeRequest:
+def withdraw_change_request(
+    uow: Unit, actor: Principal, channel: Channel, request_id: str, now: datetime
+) -> ChangeRequest:
     """Cancel a request not confirmed yet, in the caller's unit of work; it never held a slot."""
     request = uow.change_requests.lock(request_id)
     if request is None or not actor.may_see_account(request.account_id):

@@ -71,8 +71,13 @@ class BillingAddress:
         return lines if self.country == "FR" else [*lines, self.country]
 
     def as_dict(self) -> dict[str, str | None]:
-        return {"line1": self.line1, "line2": self.line2, "postal_code": self.postal_code, "city": self.city,
-                "country": self.country}
+        return {
+            "line1": self.line1,
+            "line2": self.line2,
+            "postal_code": self.postal_code,
+            "city": self.city,
+            "country": self.country,
+        }
 
 
 @dataclass(frozen=True, slots=True)

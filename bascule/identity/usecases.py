@@ -57,8 +57,15 @@ def create_account(ctx: Ctx, actor: Principal, channel: Channel, name: str, time
     account = Account(new_id("acc"), name.strip(), tz_name, ctx.catalog.b2b.currency, now)
     with ctx.uow() as uow:
         uow.accounts.add(account)
-        record(uow, at=now, actor=actor, channel=channel, entity=("account", account.id), action="account.created",
-               after={"name": account.name, "timezone": tz_name})
+        record(
+            uow,
+            at=now,
+            actor=actor,
+            channel=channel,
+            entity=("account", account.id),
+            action="account.created",
+            after={"name": account.name, "timezone": tz_name},
+        )
         uow.commit()
     return account
 
@@ -78,8 +85,9 @@ def account_details(ctx: Context, actor: Principal, account_id: str) -> AccountD
         return AccountDetails(account, uow.accounts.billing_address(account_id))
 
 
-def set_billing_address(ctx: Context, actor: Principal, channel: Channel, account_id: str,
-                        address: BillingAddress | None) -> AccountDetails:
+def set_billing_address(
+    ctx: Context, actor: Principal, channel: Channel, account_id: str, address: BillingAddress | None
+) -> AccountDetails:
     """The operator sets (or, with None, removes) where an account's invoices are addressed."""
     actor.require_operator()
     now = ctx.clock.now()
@@ -89,10 +97,16 @@ def set_billing_address(ctx: Context, actor: Principal, channel: Channel, accoun
             raise DomainError(ErrorCode.NOT_FOUND, what="account")
         before = uow.accounts.billing_address(account_id)
         uow.accounts.set_billing_address(account_id, address)
-        record(uow, at=now, actor=actor, channel=channel, entity=("account", account_id),
-               action="account.billing_address_changed",
-               before={"billing_address": None if before is None else before.as_dict()},
-               after={"billing_address": None if address is None else address.as_dict()})
+        record(
+            uow,
+            at=now,
+            actor=actor,
+            channel=channel,
+            entity=("account", account_id),
+            action="account.billing_address_changed",
+            before={"billing_address": None if before is None else before.as_dict()},
+            after={"billing_address": None if address is None else address.as_dict()},
+        )
         uow.commit()
     return AccountDetails(account, address)
 
@@ -110,8 +124,15 @@ def create_user(
         if uow.users.email_taken(email):
             raise DomainError(ErrorCode.CONFLICT, reason="email-taken")
         uow.users.add(user, now)
-        record(uow, at=now, actor=actor, channel=channel, entity=("user", user.id), action="user.created",
-               after={"email": email, "role": role.value, "account_id": account_id})
+        record(
+            uow,
+            at=now,
+            actor=actor,
+            channel=channel,
+            entity=("user", user.id),
+            action="user.created",
+            after={"email": email, "role": role.value, "account_id": account_id},
+        )
         uow.commit()
     return user
 
@@ -126,8 +147,9 @@ def _checked_login(email: str, password: str) -> str:
     return email
 
 
-def create_staff(ctx: Ctx, actor: Principal, channel: Channel, email: str, name: str, password: str,
-                 role: StaffRole) -> StaffMember:
+def create_staff(
+    ctx: Ctx, actor: Principal, channel: Channel, email: str, name: str, password: str, role: StaffRole
+) -> StaffMember:
     """A login for one of the operator's agents or supervisors; only a supervisor (or the operator's own
     machines) may open one."""
     actor.require_supervisor()
@@ -140,8 +162,15 @@ def create_staff(ctx: Ctx, actor: Principal, channel: Channel, email: str, name:
         if uow.staff.by_email(email) is not None:
             raise DomainError(ErrorCode.CONFLICT, reason="email-taken")
         uow.staff.add(member, now)
-        record(uow, at=now, actor=actor, channel=channel, entity=("staff", member.id), action="staff.created",
-               after={"email": email, "name": member.name, "role": role.value})
+        record(
+            uow,
+            at=now,
+            actor=actor,
+            channel=channel,
+            entity=("staff", member.id),
+            action="staff.created",
+            after={"email": email, "name": member.name, "role": role.value},
+        )
         uow.commit()
     return member
 
@@ -162,8 +191,15 @@ def open_operator_session(ctx: Ctx, operator_id: str, address: str) -> IssuedTok
     """A back-office session for whoever proved to hold the operator's secret (checked by the channel)."""
     with ctx.uow() as uow:
         issued = issue_token(uow, ctx, PrincipalKind.OPERATOR, operator_id)
-        record(uow, at=ctx.clock.now(), actor=OPERATOR, channel=Channel.BACKOFFICE, entity=("operator", "operator"),
-               action="operator.logged_in", after={"address": address})
+        record(
+            uow,
+            at=ctx.clock.now(),
+            actor=OPERATOR,
+            channel=Channel.BACKOFFICE,
+            entity=("operator", "operator"),
+            action="operator.logged_in",
+            after={"address": address},
+        )
         uow.commit()
     return issued
 
@@ -171,8 +207,11 @@ def open_operator_session(ctx: Ctx, operator_id: str, address: str) -> IssuedTok
 def login_user(ctx: Ctx, email: str, password: str, channel: Channel = Channel.API) -> IssuedToken:
     with ctx.uow(write=False) as uow:
         user = uow.users.by_email(email.strip().lower())
-    found = None if user is None else (user.password_hash, Principal(PrincipalKind.USER, user.id, user.account_id,
-                                                                      user.role))
+    found = (
+        None
+        if user is None
+        else (user.password_hash, Principal(PrincipalKind.USER, user.id, user.account_id, user.role))
+    )
     return _log_in(ctx, found, password, channel, "user")
 
 
@@ -184,15 +223,22 @@ def login_staff(ctx: Ctx, email: str, password: str, channel: Channel = Channel.
     return _log_in(ctx, found, password, channel, "staff")
 
 
-def _log_in(ctx: Ctx, found: tuple[str, Principal] | None, password: str, channel: Channel,
-            entity_kind: str) -> IssuedToken:
+def _log_in(
+    ctx: Ctx, found: tuple[str, Principal] | None, password: str, channel: Channel, entity_kind: str
+) -> IssuedToken:
     if found is None or not verify_password(found[0], password):
         raise DomainError(ErrorCode.UNAUTHENTICATED, reason="wrong-credentials")
     principal = found[1]
     with ctx.uow() as uow:
         issued = issue_token(uow, ctx, principal.kind, principal.id)
-        record(uow, at=ctx.clock.now(), actor=principal, channel=channel, entity=(entity_kind, principal.id),
-               action=f"{entity_kind}.logged_in")
+        record(
+            uow,
+            at=ctx.clock.now(),
+            actor=principal,
+            channel=channel,
+            entity=(entity_kind, principal.id),
+            action=f"{entity_kind}.logged_in",
+        )
         uow.commit()
     return issued
 
@@ -238,5 +284,14 @@ def confirm_identity(ctx: Ctx, principal: Principal, password: str | None) -> No
         raise DomainError(ErrorCode.IDENTITY_NOT_CONFIRMED)
 
 
-__all__ = ["OPERATOR", "authenticate", "confirm_identity", "create_account", "create_staff", "create_user",
-           "login_staff", "login_user", "open_operator_session"]
+__all__ = [
+    "OPERATOR",
+    "authenticate",
+    "confirm_identity",
+    "create_account",
+    "create_staff",
+    "create_user",
+    "login_staff",
+    "login_user",
+    "open_operator_session",
+]

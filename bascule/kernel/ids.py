@@ -32,4 +32,4 @@ def new_ids(prefix: str, count: int) -> Iterator[str]:
         return iter(())
     first = reserve_stamps(count)
     noise = os.urandom(5 * count).hex()
-    return (f"{prefix}_{first + n:014x}{noise[10 * n:10 * n + 10]}" for n in range(count))
+    return (f"{prefix}_{first + n:014x}{noise[10 * n : 10 * n + 10]}" for n in range(count))

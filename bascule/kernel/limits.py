@@ -17,8 +17,7 @@ class Limited(StrEnum):
 
 def monthly_limit_reached(limit: int, period: Period, unit: Limited) -> DomainError:
     """The refusal once `limit` changes of `unit` are made in `period`, naming the day a new one is possible."""
-    return DomainError(ErrorCode.MONTHLY_LIMIT_REACHED, limit=limit, unit=unit.value,
-                       next_on=period.next().first_day)
+    return DomainError(ErrorCode.MONTHLY_LIMIT_REACHED, limit=limit, unit=unit.value, next_on=period.next().first_day)
 
 
 def monthly_slot_refusal(limit: int, slots_used: int, period: Period, unit: Limited) -> DomainError | None:

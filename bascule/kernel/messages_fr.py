@@ -163,22 +163,30 @@ _REASONS: dict[tuple[ErrorCode, str], str] = {
 
 # A validation error raised by the text rule (bascule.kernel.text) names its field and its fault.
 _TEXT_FAULTS: dict[str, tuple[str, str]] = {  # fault: (long, short)
-    "control-character": ("Le champ « {field} » contient un caractère non permis (caractère de contrôle).",
-                          "Saisie invalide : caractère non permis."),
+    "control-character": (
+        "Le champ « {field} » contient un caractère non permis (caractère de contrôle).",
+        "Saisie invalide : caractère non permis.",
+    ),
     "too-long": ("Le champ « {field} » dépasse {max_length} caractères.", "Saisie trop longue."),
     "empty": ("Le champ « {field} » est vide.", "Saisie vide."),
-    "bad-encoding": ("Le champ « {field} » n'est pas du texte valide (encodage UTF-8 attendu).",
-                     "Saisie invalide : encodage inconnu."),
+    "bad-encoding": (
+        "Le champ « {field} » n'est pas du texte valide (encodage UTF-8 attendu).",
+        "Saisie invalide : encodage inconnu.",
+    ),
 }
 
 # USSD lines, in French as it is written (accents, a space before ":" and "?"): the channel writes them in
 # GSM 03.38 (bascule.kernel.gsm0338), which keeps é, è, à, ù... Each code has its templates, fullest first; the
 # first whose values the error (or the channel, such as a profile's name) gives is used.
 _SHORT: dict[ErrorCode, tuple[str, ...]] = {
-    ErrorCode.MONTHLY_LIMIT_REACHED: ("Limite de {limit} {unit} par mois atteinte. Réessayez le {next_on}.",
-                                      "Limite de {limit} changements par mois atteinte. Réessayez le {next_on}."),
-    ErrorCode.NOT_ELIGIBLE: ("{profile} : il faut {required} consommés le mois passé (vous : {consumed}).",
-                             "Il faut {required} consommés le mois passé (vous : {consumed})."),
+    ErrorCode.MONTHLY_LIMIT_REACHED: (
+        "Limite de {limit} {unit} par mois atteinte. Réessayez le {next_on}.",
+        "Limite de {limit} changements par mois atteinte. Réessayez le {next_on}.",
+    ),
+    ErrorCode.NOT_ELIGIBLE: (
+        "{profile} : il faut {required} consommés le mois passé (vous : {consumed}).",
+        "Il faut {required} consommés le mois passé (vous : {consumed}).",
+    ),
     ErrorCode.INSUFFICIENT_BALANCE: ("Crédit insuffisant.",),
 }
 

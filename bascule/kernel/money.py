@@ -81,9 +81,7 @@ class Money:
         return cls(Decimal(0), currency)
 
     @classmethod
-    def from_exact(
-        cls, value: Fraction, currency: str, rounding: Rounding = Rounding.HALF_UP
-    ) -> Money:
+    def from_exact(cls, value: Fraction, currency: str, rounding: Rounding = Rounding.HALF_UP) -> Money:
         """Round an exact value to the minor unit, once."""
         places = minor_units(currency)
         scaled = value * (10**places)

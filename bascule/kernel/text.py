@@ -62,8 +62,9 @@ def decode_text(raw: bytes, *, field: str) -> str:
         raise refused_text(field, TextFault.BAD_ENCODING) from None
 
 
-def clean_text(value: str, *, field: str, max_length: int, multiline: bool = False, trim: bool = True,
-               required: bool = False) -> str:
+def clean_text(
+    value: str, *, field: str, max_length: int, multiline: bool = False, trim: bool = True, required: bool = False
+) -> str:
     """The text as it will be kept (trimmed unless `trim` is off), or a `validation-error` saying why not."""
     text = value.strip() if trim else value
     fault = text_fault(text, max_length=max_length, multiline=multiline, required=required)

@@ -34,8 +34,7 @@ log = structlog.get_logger("bascule.notifications")
 CHANNELS = ("sms", "email")
 
 
-def notify(uow: Unit, channel: str, to: str, subject: str | None, body: str,
-           now: datetime) -> Notification:
+def notify(uow: Unit, channel: str, to: str, subject: str | None, body: str, now: datetime) -> Notification:
     """Queue a message in the caller's transaction (it goes out only if the use case commits)."""
     if channel not in CHANNELS:
         raise ValueError(f"notification channel must be one of {CHANNELS}, not {channel!r}")
@@ -51,8 +50,9 @@ def _policy_of(sender: NotificationSender, policy: RetryPolicy | None) -> RetryP
     return found if isinstance(found, RetryPolicy) else RetryPolicy()
 
 
-def deliver_pending(ctx: Ctx, sender: NotificationSender, batch: int = 100, *,
-                    policy: RetryPolicy | None = None) -> int:
+def deliver_pending(
+    ctx: Ctx, sender: NotificationSender, batch: int = 100, *, policy: RetryPolicy | None = None
+) -> int:
     """Send the due messages of the outbox (at most `batch`); the number sent.
 
     The retry policy is `policy`, else the sender's own (`sender_from_settings` gives it the

@@ -23,8 +23,10 @@ class RetryPolicy:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RetryPolicy:
-        return cls(max_attempts=max(1, settings.notify_max_attempts),
-                   base_seconds=max(0.0, float(settings.notify_retry_seconds)))
+        return cls(
+            max_attempts=max(1, settings.notify_max_attempts),
+            base_seconds=max(0.0, float(settings.notify_retry_seconds)),
+        )
 
     @property
     def lease(self) -> timedelta:

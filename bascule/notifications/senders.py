@@ -69,8 +69,13 @@ class LogSender:
 
     def send(self, notification: Notification) -> None:
         check_recipient(notification)
-        log.info("notification.delivered", notification_id=notification.id, channel=notification.channel,
-                 to=notification.to, subject=notification.subject)
+        log.info(
+            "notification.delivered",
+            notification_id=notification.id,
+            channel=notification.channel,
+            to=notification.to,
+            subject=notification.subject,
+        )
         log.debug("notification.body", notification_id=notification.id, body=notification.body)
 
 
@@ -92,8 +97,11 @@ class SmtpTarget:
         query = parse_qs(parts.query)
         starttls = query.get("starttls", ["0"])[-1].lower() in ("1", "true", "yes")
         return cls(
-            host=parts.hostname, port=parts.port or (465 if implicit_tls else 25), implicit_tls=implicit_tls,
-            starttls=starttls, username=unquote(parts.username) if parts.username else None,
+            host=parts.hostname,
+            port=parts.port or (465 if implicit_tls else 25),
+            implicit_tls=implicit_tls,
+            starttls=starttls,
+            username=unquote(parts.username) if parts.username else None,
             password=unquote(parts.password) if parts.password else None,
         )
 
@@ -121,8 +129,9 @@ class SmtpSender:
     def _connect(self) -> smtplib.SMTP:
         target = self.target
         if target.implicit_tls:
-            return smtplib.SMTP_SSL(target.host, target.port, timeout=self.timeout,
-                                    context=ssl.create_default_context())
+            return smtplib.SMTP_SSL(
+                target.host, target.port, timeout=self.timeout, context=ssl.create_default_context()
+            )
         return smtplib.SMTP(target.host, target.port, timeout=self.timeout)
 
     def send(self, notification: Notification) -> None:
@@ -147,8 +156,13 @@ class SmsHttpSender:
 
     channels = frozenset({SMS})
 
-    def __init__(self, url: str, token: str | None, timeout: float = TIMEOUT_SECONDS,
-                 transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        token: str | None,
+        timeout: float = TIMEOUT_SECONDS,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.url = url
         self.client = httpx.Client(timeout=timeout, headers=headers, transport=transport)

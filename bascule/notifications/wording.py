@@ -47,20 +47,25 @@ class Notice:
 
 def confirmed(msisdn: str, changes: Mapping[str, Any], catalog: Catalog) -> Notice:
     what = change_in_words(changes, catalog)
-    return Notice(f"Ligne {msisdn} : demande d'évolution confirmée",
-                  f"La demande d'évolution de la ligne {msisdn} ({what}) est confirmée et s'applique maintenant. "
-                  f"{RESTART}")
+    return Notice(
+        f"Ligne {msisdn} : demande d'évolution confirmée",
+        f"La demande d'évolution de la ligne {msisdn} ({what}) est confirmée et s'applique maintenant. {RESTART}",
+    )
 
 
 def applied(msisdn: str, changes: Mapping[str, Any], catalog: Catalog) -> Notice:
     what = change_in_words(changes, catalog)
-    return Notice(f"Ligne {msisdn} : demande d'évolution appliquée",
-                  f"La ligne {msisdn} a changé : {what}. La modification est appliquée sur le réseau. {RESTART}")
+    return Notice(
+        f"Ligne {msisdn} : demande d'évolution appliquée",
+        f"La ligne {msisdn} a changé : {what}. La modification est appliquée sur le réseau. {RESTART}",
+    )
 
 
 def refused_by_network(msisdn: str, changes: Mapping[str, Any], catalog: Catalog, reason: str) -> Notice:
     what = change_in_words(changes, catalog)
-    return Notice(f"Ligne {msisdn} : demande d'évolution non appliquée",
-                  f"Le réseau a refusé la demande d'évolution de la ligne {msisdn} ({what}) : {reason}. "
-                  "La ligne est inchangée, les frais sont annulés et vous pouvez faire une nouvelle demande "
-                  "ce mois-ci.")
+    return Notice(
+        f"Ligne {msisdn} : demande d'évolution non appliquée",
+        f"Le réseau a refusé la demande d'évolution de la ligne {msisdn} ({what}) : {reason}. "
+        "La ligne est inchangée, les frais sont annulés et vous pouvez faire une nouvelle demande "
+        "ce mois-ci.",
+    )

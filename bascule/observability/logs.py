@@ -18,10 +18,25 @@ from structlog.types import Processor
 
 LOGGER = "bascule"
 REDACTED = "[redacted]"
-SECRET_KEYS = frozenset({
-    "password", "passwd", "secret", "token", "access_token", "authorization", "cookie", "set-cookie",
-    "otp", "code", "api_key", "apikey", "x-ussd-token", "smtp_url", "sms_gateway_token",
-})
+SECRET_KEYS = frozenset(
+    {
+        "password",
+        "passwd",
+        "secret",
+        "token",
+        "access_token",
+        "authorization",
+        "cookie",
+        "set-cookie",
+        "otp",
+        "code",
+        "api_key",
+        "apikey",
+        "x-ussd-token",
+        "smtp_url",
+        "sms_gateway_token",
+    }
+)
 
 _HANDLER_NAME = "bascule-json"
 
@@ -58,8 +73,11 @@ def json_formatter() -> logging.Formatter:
 def configure_logging(level: str = "INFO", stream: IO[str] | None = None) -> None:
     """Route structlog through the `bascule` logger, JSON on `stream` (stdout); safe to call again."""
     structlog.configure(
-        processors=[structlog.stdlib.filter_by_level, *_shared_processors(),
-                    structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *_shared_processors(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,

@@ -26,14 +26,22 @@ LIMIT_CODE = "monthly-limit-reached"
 
 class HttpMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
-        self.requests = Counter("bascule_http_requests", "HTTP requests answered.",
-                                ["method", "route", "status"], registry=registry)
-        self.latency = Histogram("bascule_http_request_duration_seconds", "Time to answer an HTTP request.",
-                                 ["method", "route"], buckets=LATENCY_BUCKETS, registry=registry)
-        self.problems = Counter("bascule_problem_responses", "Refusals answered as problem+json, by code.",
-                                ["code"], registry=registry)
-        self.limit_refusals = Counter("bascule_limit_refusals",
-                                      "Requests refused because a monthly limit was reached.", registry=registry)
+        self.requests = Counter(
+            "bascule_http_requests", "HTTP requests answered.", ["method", "route", "status"], registry=registry
+        )
+        self.latency = Histogram(
+            "bascule_http_request_duration_seconds",
+            "Time to answer an HTTP request.",
+            ["method", "route"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.problems = Counter(
+            "bascule_problem_responses", "Refusals answered as problem+json, by code.", ["code"], registry=registry
+        )
+        self.limit_refusals = Counter(
+            "bascule_limit_refusals", "Requests refused because a monthly limit was reached.", registry=registry
+        )
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()
@@ -81,8 +89,9 @@ class QueueCollector(Collector):
     def _jobs(self) -> Iterator[GaugeMetricFamily]:
         table = t.provisioning_jobs
         by_status = GaugeMetricFamily("bascule_provisioning_jobs", "Provisioning jobs by status.", labels=["status"])
-        retrying = GaugeMetricFamily("bascule_provisioning_jobs_retrying",
-                                     "Provisioning jobs waiting for another attempt after a failed one.")
+        retrying = GaugeMetricFamily(
+            "bascule_provisioning_jobs_retrying", "Provisioning jobs waiting for another attempt after a failed one."
+        )
         counts = dict.fromkeys(("pending", "running", "succeeded", "failed"), 0)
         with UnitOfWork(self.engine, write=False) as uow:
             connection = uow.connection

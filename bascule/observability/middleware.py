@@ -102,8 +102,9 @@ class _Exchange:
 
 
 class RequestTelemetryMiddleware:
-    def __init__(self, app: ASGIApp, metrics: HttpMetrics, headers: HeaderRule,
-                 resolve: RouteResolver | None = None) -> None:
+    def __init__(
+        self, app: ASGIApp, metrics: HttpMetrics, headers: HeaderRule, resolve: RouteResolver | None = None
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.headers = headers
@@ -126,8 +127,9 @@ class RequestTelemetryMiddleware:
                 exchange.started = True
                 exchange.status = message["status"]
                 message["headers"] = self._with_headers(scope, request_id, message.get("headers", []), exchange)
-            elif message["type"] == "http.response.body" and exchange.problem \
-                    and len(exchange.body) < MAX_PROBLEM_BYTES:
+            elif (
+                message["type"] == "http.response.body" and exchange.problem and len(exchange.body) < MAX_PROBLEM_BYTES
+            ):
                 exchange.body.extend(message.get("body", b""))
             await send(message)
 
@@ -144,8 +146,9 @@ class RequestTelemetryMiddleware:
             self._account(scope, method, exchange, time.perf_counter() - started)
             structlog.contextvars.unbind_contextvars("request_id")
 
-    def _with_headers(self, scope: Scope, request_id: str, raw: list[tuple[bytes, bytes]],
-                      exchange: _Exchange) -> list[tuple[bytes, bytes]]:
+    def _with_headers(
+        self, scope: Scope, request_id: str, raw: list[tuple[bytes, bytes]], exchange: _Exchange
+    ) -> list[tuple[bytes, bytes]]:
         present = {name.lower() for name, _ in raw}
         for name, value in raw:
             lowered = name.lower()
@@ -168,8 +171,7 @@ class RequestTelemetryMiddleware:
         code = exchange.problem_code()
         if code is not None:
             self.metrics.problem(code)
-        fields = {"method": method, "route": route, "status": exchange.status,
-                  "duration_ms": round(seconds * 1000, 2)}
+        fields = {"method": method, "route": route, "status": exchange.status, "duration_ms": round(seconds * 1000, 2)}
         if code is not None:
             fields["problem"] = code
         if exchange.status >= 500:
@@ -179,10 +181,24 @@ class RequestTelemetryMiddleware:
 
     @staticmethod
     async def _crash_answer(scope: Scope, send: Send) -> None:
-        body = json.dumps({"type": "about:blank", "title": "Internal error", "status": 500,
-                           "detail": "Erreur interne : l'incident est journalisé.", "code": "internal-error"},
-                          ensure_ascii=False).encode()
-        await send({"type": "http.response.start", "status": 500,
-                    "headers": [(b"content-type", b"application/problem+json"),
-                                (b"content-length", str(len(body)).encode())]})
+        body = json.dumps(
+            {
+                "type": "about:blank",
+                "title": "Internal error",
+                "status": 500,
+                "detail": "Erreur interne : l'incident est journalisé.",
+                "code": "internal-error",
+            },
+            ensure_ascii=False,
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 500,
+                "headers": [
+                    (b"content-type", b"application/problem+json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})

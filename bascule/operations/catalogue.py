@@ -47,13 +47,25 @@ def overrides_in_force(ctx: Ctx, actor: Principal) -> list[OverrideInForce]:
     document = _document(ctx)
     with ctx.uow(write=False) as uow:
         found = uow.catalog_overrides.all()
-    return [OverrideInForce(o.kind, o.entry_id, str(entry_of(document, o.kind, o.entry_id).get("name", o.entry_id)),
-                            o.field, shipped_value(document, o.kind, o.entry_id, o.field), o.value, o.set_at, o.set_by)
-            for o in found if _fits(document, o)]
+    return [
+        OverrideInForce(
+            o.kind,
+            o.entry_id,
+            str(entry_of(document, o.kind, o.entry_id).get("name", o.entry_id)),
+            o.field,
+            shipped_value(document, o.kind, o.entry_id, o.field),
+            o.value,
+            o.set_at,
+            o.set_by,
+        )
+        for o in found
+        if _fits(document, o)
+    ]
 
 
-def override_catalogue(ctx: Ctx, actor: Principal, channel: Channel, kind: str, entry_id: str, field: str,
-                       value: str) -> bool:
+def override_catalogue(
+    ctx: Ctx, actor: Principal, channel: Channel, kind: str, entry_id: str, field: str, value: str
+) -> bool:
     """Sets one value of one entry (back to the file's value: the override is dropped). False when it was
     already so (nothing written). A refusal changes nothing."""
     actor.require_supervisor()
@@ -76,9 +88,16 @@ def override_catalogue(ctx: Ctx, actor: Principal, channel: Channel, kind: str, 
             uow.catalog_overrides.remove(offer, entry_id, wanted)
         else:
             uow.catalog_overrides.put(change, actor.audit_id)
-        record(uow, at=now, actor=actor, channel=channel, entity=("catalogue", f"{offer.value}:{entry_id}"),
-               action=ACTION, before={wanted.value: _shown(wanted, before)},
-               after={wanted.value: _shown(wanted, new_value)})
+        record(
+            uow,
+            at=now,
+            actor=actor,
+            channel=channel,
+            entity=("catalogue", f"{offer.value}:{entry_id}"),
+            action=ACTION,
+            before={wanted.value: _shown(wanted, before)},
+            after={wanted.value: _shown(wanted, new_value)},
+        )
         uow.commit()
     ctx.catalogs.expire()
     if not ctx.within_command:

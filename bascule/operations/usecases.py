@@ -33,8 +33,9 @@ class Page(Generic[T]):
     next_cursor: str | None
 
 
-def requests_page(ctx: Ctx, actor: Principal, wanted: RequestFilter, cursor: str | None = None,
-                  limit: int = PAGE_SIZE) -> Page[RequestRow]:
+def requests_page(
+    ctx: Ctx, actor: Principal, wanted: RequestFilter, cursor: str | None = None, limit: int = PAGE_SIZE
+) -> Page[RequestRow]:
     actor.require_operator()
     after = after_request(cursor) if cursor else None
     with ctx.uow(write=False) as uow:
@@ -56,8 +57,9 @@ def every_request(ctx: Ctx, actor: Principal, wanted: RequestFilter) -> Iterator
         cursor = page.next_cursor
 
 
-def audit_page(ctx: Ctx, actor: Principal, wanted: AuditFilter, cursor: str | None = None,
-               limit: int = PAGE_SIZE) -> Page[AuditEvent]:
+def audit_page(
+    ctx: Ctx, actor: Principal, wanted: AuditFilter, cursor: str | None = None, limit: int = PAGE_SIZE
+) -> Page[AuditEvent]:
     actor.require_operator()
     before = after_event(cursor) if cursor else None
     with ctx.uow(write=False) as uow:
@@ -89,5 +91,8 @@ class Names:
 
 def names_of(ctx: Ctx, account_ids: set[str], user_ids: set[str], staff_ids: set[str]) -> Names:
     with ctx.uow(write=False) as uow:
-        return Names(uow.operator_lists.account_names(account_ids), uow.operator_lists.user_emails(user_ids),
-                     uow.staff.names(staff_ids))
+        return Names(
+            uow.operator_lists.account_names(account_ids),
+            uow.operator_lists.user_emails(user_ids),
+            uow.staff.names(staff_ids),
+        )

@@ -32,7 +32,9 @@ def lines_of_accounts(connection: Connection, account_ids: Sequence[str], period
         for part in bulk.chunks(account_ids, 20_000):
             cursor.execute(
                 "SELECT account_id, kind, description, amount, currency, service_id, at FROM charges "
-                "WHERE account_id = ANY(%s) AND period = %s ORDER BY account_id, at, id", (list(part), period))
+                "WHERE account_id = ANY(%s) AND period = %s ORDER BY account_id, at, id",
+                (list(part), period),
+            )
             for account_id, kind, description, amount, currency, service_id, at in cursor:
                 money = amounts.get((amount, currency))
                 if money is None:
@@ -51,39 +53,67 @@ class Invoices(_Repository):
     def next_number(self, year: int) -> int:
         """Take the year's next number; the row stays locked until commit, so numbers have no gap."""
         insert_ignoring_conflict(self.connection, t.invoice_sequences, {"year": year, "last_number": 0})
-        return int(self.connection.execute(
-            update(t.invoice_sequences).where(t.invoice_sequences.c.year == year)
-            .values(last_number=t.invoice_sequences.c.last_number + 1)
-            .returning(t.invoice_sequences.c.last_number)
-        ).scalar_one())
+        return int(
+            self.connection.execute(
+                update(t.invoice_sequences)
+                .where(t.invoice_sequences.c.year == year)
+                .values(last_number=t.invoice_sequences.c.last_number + 1)
+                .returning(t.invoice_sequences.c.last_number)
+            ).scalar_one()
+        )
 
     def add(self, invoice: StoredInvoice) -> None:
         currency = invoice.totals.before_vat.currency
-        self.connection.execute(insert(t.invoices).values(
-            id=invoice.id, account_id=invoice.account_id, period=invoice.period, number=invoice.number,
-            issued_on=invoice.issued_on, currency=currency, vat_percent=invoice.vat_percent,
-            total=invoice.totals.before_vat.amount, vat=invoice.totals.vat.amount,
-            total_with_vat=invoice.totals.with_vat.amount, created_at=invoice.created_at,
-        ))
+        self.connection.execute(
+            insert(t.invoices).values(
+                id=invoice.id,
+                account_id=invoice.account_id,
+                period=invoice.period,
+                number=invoice.number,
+                issued_on=invoice.issued_on,
+                currency=currency,
+                vat_percent=invoice.vat_percent,
+                total=invoice.totals.before_vat.amount,
+                vat=invoice.totals.vat.amount,
+                total_with_vat=invoice.totals.with_vat.amount,
+                created_at=invoice.created_at,
+            )
+        )
         if invoice.lines:
-            self.connection.execute(insert(t.invoice_lines), [
-                {"invoice_id": invoice.id, "position": position, "kind": line.kind,
-                 "description": line.description, "amount": line.amount.amount, "service_id": line.service_id,
-                 "at": line.at}
-                for position, line in enumerate(invoice.lines, start=1)
-            ])
+            self.connection.execute(
+                insert(t.invoice_lines),
+                [
+                    {
+                        "invoice_id": invoice.id,
+                        "position": position,
+                        "kind": line.kind,
+                        "description": line.description,
+                        "amount": line.amount.amount,
+                        "service_id": line.service_id,
+                        "at": line.at,
+                    }
+                    for position, line in enumerate(invoice.lines, start=1)
+                ],
+            )
 
     def _load(self, row: Row[Any]) -> StoredInvoice:
         lines = self.connection.execute(
             select(t.invoice_lines).where(t.invoice_lines.c.invoice_id == row.id).order_by(t.invoice_lines.c.position)
         )
         return StoredInvoice(
-            id=row.id, account_id=row.account_id, period=row.period, number=row.number, issued_on=row.issued_on,
+            id=row.id,
+            account_id=row.account_id,
+            period=row.period,
+            number=row.number,
+            issued_on=row.issued_on,
             vat_percent=row.vat_percent,
-            totals=InvoiceTotals(stored(row.total, row.currency), stored(row.vat, row.currency),
-                                 stored(row.total_with_vat, row.currency)),
-            lines=[InvoiceLine(line.kind, line.description, stored(line.amount, row.currency), line.service_id,
-                               line.at) for line in lines],
+            totals=InvoiceTotals(
+                stored(row.total, row.currency), stored(row.vat, row.currency), stored(row.total_with_vat, row.currency)
+            ),
+            lines=[
+                InvoiceLine(line.kind, line.description, stored(line.amount, row.currency), line.service_id, line.at)
+                for line in lines
+            ],
             created_at=row.created_at,
         )
 
@@ -132,23 +162,67 @@ class BillRuns(_Repository):
     def take_invoice_numbers(self, year: int, count: int) -> int:
         return bulk.take_invoice_numbers(self.connection, year, count)
 
-    def issue(self, invoices: Sequence[StoredInvoice], *, actor_kind: str, actor_id: str, channel: str,
-              at: datetime) -> None:
+    def issue(
+        self, invoices: Sequence[StoredInvoice], *, actor_kind: str, actor_id: str, channel: str, at: datetime
+    ) -> None:
         """The invoices, their lines and their `invoice.issued` audit events, in a few statements."""
         connection = self.connection
-        bulk.insert_rows(connection, t.invoices, [{
-            "id": i.id, "account_id": i.account_id, "period": i.period, "number": i.number, "issued_on": i.issued_on,
-            "currency": i.totals.before_vat.currency, "vat_percent": i.vat_percent, "total": i.totals.before_vat.amount,
-            "vat": i.totals.vat.amount, "total_with_vat": i.totals.with_vat.amount, "created_at": i.created_at,
-        } for i in invoices])
-        bulk.insert_rows(connection, t.invoice_lines, [
-            {"invoice_id": i.id, "position": position, "kind": line.kind, "description": line.description,
-             "amount": line.amount.amount, "service_id": line.service_id, "at": line.at}
-            for i in invoices for position, line in enumerate(i.lines, start=1)
-        ])
-        bulk.insert_rows(connection, t.audit_events, bulk.audit_rows(
-            {"at": at, "actor_kind": actor_kind, "actor_id": actor_id, "channel": channel,
-             "entity_kind": "invoice", "entity_id": i.id, "action": "invoice.issued",
-             "after": {"number": i.number, "period": i.period, "total": i.totals.before_vat,
-                       "account_id": i.account_id}}
-            for i in invoices))
+        bulk.insert_rows(
+            connection,
+            t.invoices,
+            [
+                {
+                    "id": i.id,
+                    "account_id": i.account_id,
+                    "period": i.period,
+                    "number": i.number,
+                    "issued_on": i.issued_on,
+                    "currency": i.totals.before_vat.currency,
+                    "vat_percent": i.vat_percent,
+                    "total": i.totals.before_vat.amount,
+                    "vat": i.totals.vat.amount,
+                    "total_with_vat": i.totals.with_vat.amount,
+                    "created_at": i.created_at,
+                }
+                for i in invoices
+            ],
+        )
+        bulk.insert_rows(
+            connection,
+            t.invoice_lines,
+            [
+                {
+                    "invoice_id": i.id,
+                    "position": position,
+                    "kind": line.kind,
+                    "description": line.description,
+                    "amount": line.amount.amount,
+                    "service_id": line.service_id,
+                    "at": line.at,
+                }
+                for i in invoices
+                for position, line in enumerate(i.lines, start=1)
+            ],
+        )
+        bulk.insert_rows(
+            connection,
+            t.audit_events,
+            bulk.audit_rows(
+                {
+                    "at": at,
+                    "actor_kind": actor_kind,
+                    "actor_id": actor_id,
+                    "channel": channel,
+                    "entity_kind": "invoice",
+                    "entity_id": i.id,
+                    "action": "invoice.issued",
+                    "after": {
+                        "number": i.number,
+                        "period": i.period,
+                        "total": i.totals.before_vat,
+                        "account_id": i.account_id,
+                    },
+                }
+                for i in invoices
+            ),
+        )

@@ -30,7 +30,7 @@ CHUNK = 2000  # ids per IN (…) list
 
 def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 def _pg_type(connection: Connection, table: Table, name: str) -> str:
@@ -43,8 +43,14 @@ def _pg_value(table: Table, name: str, value: Any) -> Any:
     return value
 
 
-def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]], *,
-                ignore_conflicts: bool = False, returning: Sequence[str] = ()) -> list[Row[Any]]:
+def insert_rows(
+    connection: Connection,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    ignore_conflicts: bool = False,
+    returning: Sequence[str] = (),
+) -> list[Row[Any]]:
     """Insert many rows at once; with `returning`, the rows actually inserted.
 
     PostgreSQL: COPY straight into the table, or, to skip conflicts or return rows, COPY into a
@@ -66,7 +72,8 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str
         return []
     twin = f"bulk_{table.name}"
     connection.exec_driver_sql(
-        f"CREATE TEMPORARY TABLE IF NOT EXISTS {twin} (LIKE {table.name} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {twin} (LIKE {table.name} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+    )
     connection.exec_driver_sql(f"TRUNCATE {twin}")
     _copy(connection, table, twin, names, rows)
     sql = f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {twin}"  # noqa: S608 - names from the schema
@@ -79,13 +86,15 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str
     return []
 
 
-def _copy(connection: Connection, table: Table, target: str, names: list[str],
-          rows: Sequence[Mapping[str, Any]]) -> None:
+def _copy(
+    connection: Connection, table: Table, target: str, names: list[str], rows: Sequence[Mapping[str, Any]]
+) -> None:
     driver = driver_of(connection)
     json_columns = [name for name in names if isinstance(table.c[name].type, JSON)]
-    with driver.cursor() as cursor, cursor.copy(
-        f"COPY {target} ({', '.join(_quoted(n) for n in names)}) FROM STDIN"
-    ) as copy:
+    with (
+        driver.cursor() as cursor,
+        cursor.copy(f"COPY {target} ({', '.join(_quoted(n) for n in names)}) FROM STDIN") as copy,
+    ):
         if json_columns:
             for row in rows:
                 copy.write_row([_pg_value(table, name, row[name]) for name in names])
@@ -110,8 +119,9 @@ def services_of_accounts(connection: Connection, account_ids: Sequence[str]) -> 
     return found
 
 
-def services_and_latest_cycles(connection: Connection,
-                               account_ids: Sequence[str]) -> tuple[list[Service], dict[str, str]]:
+def services_and_latest_cycles(
+    connection: Connection, account_ids: Sequence[str]
+) -> tuple[list[Service], dict[str, str]]:
     """The accounts' services (in id order) and the last period opened of each (absent when none)."""
     if connection.dialect.name != "postgresql":
         found = services_of_accounts(connection, account_ids)
@@ -124,10 +134,13 @@ def services_and_latest_cycles(connection: Connection,
             cursor.execute(
                 "SELECT s.id, s.account_id, s.msisdn, s.plan_id, s.network, s.apn, s.ceiling_bytes, s.status, "
                 "s.activated_on, (SELECT max(c.period) FROM service_cycles c WHERE c.service_id = s.id) "
-                "FROM services s WHERE s.account_id = ANY(%s) ORDER BY s.id", (list(part),))
+                "FROM services s WHERE s.account_id = ANY(%s) ORDER BY s.id",
+                (list(part),),
+            )
             for row in cursor:
-                services.append(Service(row[0], row[1], row[2], row[3], row[4], row[5], row[6], statuses[row[7]],
-                                        row[8]))
+                services.append(
+                    Service(row[0], row[1], row[2], row[3], row[4], row[5], row[6], statuses[row[7]], row[8])
+                )
                 if row[9] is not None:
                     latest[row[0]] = row[9]
     return services, latest
@@ -171,14 +184,16 @@ def latest_cycles(connection: Connection, service_ids: Sequence[str]) -> dict[st
     return latest
 
 
-def charges_of_accounts(connection: Connection, account_ids: Sequence[str],
-                        period: str) -> dict[str, list[StoredCharge]]:
+def charges_of_accounts(
+    connection: Connection, account_ids: Sequence[str], period: str
+) -> dict[str, list[StoredCharge]]:
     """Each account's charges of the period, ordered as an invoice lists them (time, then id)."""
     found: dict[str, list[StoredCharge]] = defaultdict(list)
     c = t.charges.c
     for part in chunks(account_ids):
-        query = select(t.charges).where(c.account_id.in_(list(part)), c.period == period).order_by(
-            c.account_id, c.at, c.id)
+        query = (
+            select(t.charges).where(c.account_id.in_(list(part)), c.period == period).order_by(c.account_id, c.at, c.id)
+        )
         for row in connection.execute(query):
             found[row.account_id].append(_charge(row))
     return found
@@ -206,8 +221,12 @@ def open_buckets(connection: Connection, service_ids: Sequence[str]) -> list[Row
 # --- opening cycles ------------------------------------------------------------------------------
 
 
-def open_cycles(connection: Connection, wanted: Sequence[tuple[str, str, str, int]],
-                templates: Sequence[CycleTemplate], now: datetime) -> None:
+def open_cycles(
+    connection: Connection,
+    wanted: Sequence[tuple[str, str, str, int]],
+    templates: Sequence[CycleTemplate],
+    now: datetime,
+) -> None:
     """Open the cycles `wanted` ((service id, account id, period, template index) each) not open yet.
 
     Only the cycles inserted here get their recurring line (its `once_key` from `rules.recurring_key`,
@@ -218,38 +237,80 @@ def open_cycles(connection: Connection, wanted: Sequence[tuple[str, str, str, in
         return
     planned = _planned(wanted)
     if connection.dialect.name != "postgresql":
-        opened = insert_rows(connection, t.service_cycles, [
-            {"service_id": p.service_id, "period": p.period, "opened_at": now} for p in planned
-        ], ignore_conflicts=True, returning=("service_id", "period"))
+        opened = insert_rows(
+            connection,
+            t.service_cycles,
+            [{"service_id": p.service_id, "period": p.period, "opened_at": now} for p in planned],
+            ignore_conflicts=True,
+            returning=("service_id", "period"),
+        )
         made = {(row.service_id, row.period) for row in opened}
         rows = [p for p in planned if (p.service_id, p.period) in made]
-        insert_rows(connection, t.charges, [{
-            "id": p.charge_id, "account_id": p.account_id, "service_id": p.service_id, "period": p.period,
-            "kind": templates[p.template].kind, "description": templates[p.template].description,
-            "amount": templates[p.template].amount, "currency": templates[p.template].currency,
-            "at": templates[p.template].at, "change_request_id": None, "once_key": p.once_key,
-        } for p in rows], ignore_conflicts=True)
-        insert_rows(connection, t.buckets, [{
-            "id": p.bucket_id, "service_id": p.service_id, "period": p.period, "kind": "allowance",
-            "total_bytes": templates[p.template].total_bytes, "used_bytes": 0,
-            "valid_from": templates[p.template].valid_from, "valid_until": templates[p.template].valid_until,
-            "closed_at": None, "source_ref": None,
-        } for p in rows])
+        insert_rows(
+            connection,
+            t.charges,
+            [
+                {
+                    "id": p.charge_id,
+                    "account_id": p.account_id,
+                    "service_id": p.service_id,
+                    "period": p.period,
+                    "kind": templates[p.template].kind,
+                    "description": templates[p.template].description,
+                    "amount": templates[p.template].amount,
+                    "currency": templates[p.template].currency,
+                    "at": templates[p.template].at,
+                    "change_request_id": None,
+                    "once_key": p.once_key,
+                }
+                for p in rows
+            ],
+            ignore_conflicts=True,
+        )
+        insert_rows(
+            connection,
+            t.buckets,
+            [
+                {
+                    "id": p.bucket_id,
+                    "service_id": p.service_id,
+                    "period": p.period,
+                    "kind": "allowance",
+                    "total_bytes": templates[p.template].total_bytes,
+                    "used_bytes": 0,
+                    "valid_from": templates[p.template].valid_from,
+                    "valid_until": templates[p.template].valid_until,
+                    "closed_at": None,
+                    "source_ref": None,
+                }
+                for p in rows
+            ],
+        )
         return
     driver = driver_of(connection)
     with driver.cursor() as cursor:
-        cursor.execute(_OPEN_CYCLES, {
-            "service": [p.service_id for p in planned], "account": [p.account_id for p in planned],
-            "period": [p.period for p in planned], "template": [p.template for p in planned],
-            "charge_id": [p.charge_id for p in planned], "bucket_id": [p.bucket_id for p in planned],
-            "once_key": [p.once_key for p in planned],
-            "t_index": list(range(len(templates))), "t_kind": [x.kind for x in templates],
-            "t_description": [x.description for x in templates], "t_amount": [x.amount for x in templates],
-            "t_currency": [x.currency for x in templates], "t_at": [x.at for x in templates],
-            "t_bytes": [x.total_bytes for x in templates], "t_from": [x.valid_from for x in templates],
-            "t_until": [x.valid_until for x in templates],
-            "now": now,
-        })
+        cursor.execute(
+            _OPEN_CYCLES,
+            {
+                "service": [p.service_id for p in planned],
+                "account": [p.account_id for p in planned],
+                "period": [p.period for p in planned],
+                "template": [p.template for p in planned],
+                "charge_id": [p.charge_id for p in planned],
+                "bucket_id": [p.bucket_id for p in planned],
+                "once_key": [p.once_key for p in planned],
+                "t_index": list(range(len(templates))),
+                "t_kind": [x.kind for x in templates],
+                "t_description": [x.description for x in templates],
+                "t_amount": [x.amount for x in templates],
+                "t_currency": [x.currency for x in templates],
+                "t_at": [x.at for x in templates],
+                "t_bytes": [x.total_bytes for x in templates],
+                "t_from": [x.valid_from for x in templates],
+                "t_until": [x.valid_until for x in templates],
+                "now": now,
+            },
+        )
 
 
 class _Planned(NamedTuple):
@@ -267,9 +328,12 @@ def _planned(wanted: Sequence[tuple[str, str, str, int]]) -> list[_Planned]:
     found open already are simply not used)."""
     ordered = sorted(set(wanted), key=itemgetter(0, 2))
     charges, buckets = new_ids("chg", len(ordered)), new_ids("bkt", len(ordered))
-    return [_Planned(service_id, account_id, period, template, next(charges), next(buckets),
-                     recurring_key(service_id, period))
-            for service_id, account_id, period, template in ordered]
+    return [
+        _Planned(
+            service_id, account_id, period, template, next(charges), next(buckets), recurring_key(service_id, period)
+        )
+        for service_id, account_id, period, template in ordered
+    ]
 
 
 _OPEN_CYCLES = """
@@ -322,7 +386,9 @@ def take_invoice_numbers(connection: Connection, year: int, count: int) -> int:
     """Take `count` consecutive numbers of the year; returns the first. They commit with the invoices."""
     s = t.invoice_sequences.c
     last = connection.execute(
-        update(t.invoice_sequences).where(s.year == year).values(last_number=s.last_number + count)
+        update(t.invoice_sequences)
+        .where(s.year == year)
+        .values(last_number=s.last_number + count)
         .returning(s.last_number)
     ).scalar_one()
     return int(last) - count + 1
@@ -339,14 +405,17 @@ def set_bucket_usage(connection: Connection, changes: Sequence[tuple[str, int, i
         result = connection.exec_driver_sql(
             "UPDATE buckets SET used_bytes = v.used FROM unnest(%s::varchar[], %s::bigint[], %s::bigint[]) "
             "AS v(id, used, previous) WHERE buckets.id = v.id AND buckets.used_bytes = v.previous",
-            ([c[0] for c in changes], [c[1] for c in changes], [c[2] for c in changes]))
+            ([c[0] for c in changes], [c[1] for c in changes], [c[2] for c in changes]),
+        )
         moved = result.rowcount
     else:
         moved = 0
         for bucket_id, used, previous in changes:
             moved += connection.execute(
-                update(t.buckets).where(t.buckets.c.id == bucket_id, t.buckets.c.used_bytes == previous)
-                .values(used_bytes=used)).rowcount
+                update(t.buckets)
+                .where(t.buckets.c.id == bucket_id, t.buckets.c.used_bytes == previous)
+                .values(used_bytes=used)
+            ).rowcount
     if moved != len(changes):
         raise RuntimeError("a bucket changed under a locked service")
 
@@ -362,21 +431,39 @@ def add_to_charges(connection: Connection, rows: Sequence[Mapping[str, Any]]) ->
         connection.exec_driver_sql(
             f"INSERT INTO charges ({', '.join(_quoted(n) for n in names)}) SELECT * FROM unnest({casts}) "  # noqa: S608
             "ON CONFLICT (once_key) DO UPDATE SET amount = charges.amount + excluded.amount, at = excluded.at",
-            arrays)
+            arrays,
+        )
         return
     from bascule.kernel.money import Money
     from bascule.persistence.repositories import Charges
 
     charges = Charges(connection)
     for row in rows:
-        charges.accumulate(once_key=row["once_key"], account_id=row["account_id"], service_id=row["service_id"],
-                           period=row["period"], kind=row["kind"], description=row["description"],
-                           amount=Money(row["amount"], row["currency"]), at=row["at"])
+        charges.accumulate(
+            once_key=row["once_key"],
+            account_id=row["account_id"],
+            service_id=row["service_id"],
+            period=row["period"],
+            kind=row["kind"],
+            description=row["description"],
+            amount=Money(row["amount"], row["currency"]),
+            at=row["at"],
+        )
 
 
 def audit_rows(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Audit events ready for `insert_rows(…, t.audit_events, …)`, as `Audit.record` writes them."""
-    return [{"at": row["at"], "actor_kind": row["actor_kind"], "actor_id": row["actor_id"],
-             "channel": row["channel"], "entity_kind": row["entity_kind"], "entity_id": row["entity_id"],
-             "action": row["action"], "before": _jsonable(row.get("before")), "after": _jsonable(row.get("after"))}
-            for row in rows]
+    return [
+        {
+            "at": row["at"],
+            "actor_kind": row["actor_kind"],
+            "actor_id": row["actor_id"],
+            "channel": row["channel"],
+            "entity_kind": row["entity_kind"],
+            "entity_id": row["entity_id"],
+            "action": row["action"],
+            "before": _jsonable(row.get("before")),
+            "after": _jsonable(row.get("after")),
+        }
+        for row in rows
+    ]

@@ -27,16 +27,29 @@ class CatalogOverrides(_Repository):
     def all(self) -> list[Override]:
         c = OVERRIDES.c
         rows = self.connection.execute(select(OVERRIDES).order_by(c.kind, c.entry_id, c.field))
-        return [Override(OfferKind(row.kind), row.entry_id, OverrideField(row.field), row.value, row.set_at,
-                         row.set_by_name) for row in rows]
+        return [
+            Override(
+                OfferKind(row.kind), row.entry_id, OverrideField(row.field), row.value, row.set_at, row.set_by_name
+            )
+            for row in rows
+        ]
 
     def put(self, override: Override, set_by_id: str) -> None:
         self.remove(*override.key)
-        self.connection.execute(insert(OVERRIDES).values(
-            kind=override.kind.value, entry_id=override.entry_id, field=override.field.value, value=override.value,
-            set_at=override.set_at, set_by_id=set_by_id, set_by_name=override.set_by))
+        self.connection.execute(
+            insert(OVERRIDES).values(
+                kind=override.kind.value,
+                entry_id=override.entry_id,
+                field=override.field.value,
+                value=override.value,
+                set_at=override.set_at,
+                set_by_id=set_by_id,
+                set_by_name=override.set_by,
+            )
+        )
 
     def remove(self, kind: OfferKind, entry_id: str, field: OverrideField) -> None:
         c = OVERRIDES.c
-        self.connection.execute(delete(OVERRIDES).where(c.kind == kind.value, c.entry_id == entry_id,
-                                                        c.field == field.value))
+        self.connection.execute(
+            delete(OVERRIDES).where(c.kind == kind.value, c.entry_id == entry_id, c.field == field.value)
+        )

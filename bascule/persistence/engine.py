@@ -80,8 +80,13 @@ def _closed_by_server(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
 
 
 def _postgresql_engine(url: str) -> Engine:
-    engine = create_engine(url, pool_size=20, max_overflow=20, pool_recycle=RECYCLE_SECONDS,
-                           connect_args={"prepare_threshold": PREPARE_THRESHOLD})
+    engine = create_engine(
+        url,
+        pool_size=20,
+        max_overflow=20,
+        pool_recycle=RECYCLE_SECONDS,
+        connect_args={"prepare_threshold": PREPARE_THRESHOLD},
+    )
     event.listen(engine.pool, "checkout", _closed_by_server)
     return engine
 

@@ -22,8 +22,9 @@ _LATEST_CYCLE = select(func.max(_c.period)).where(_c.service_id == _s.id).scalar
 
 
 class Fleet(_Repository):
-    def page(self, account_id: str | None, match: LineMatch, after: str | None, limit: int, *,
-             descending: bool = False) -> list[FleetLine]:
+    def page(
+        self, account_id: str | None, match: LineMatch, after: str | None, limit: int, *, descending: bool = False
+    ) -> list[FleetLine]:
         """The first `limit` lines matching, by MSISDN (or by MSISDN down), after the line `after`."""
         conditions = _conditions(account_id, match)
         if after is not None:
@@ -38,14 +39,20 @@ class Fleet(_Repository):
 
     def _lines(self, where: ColumnElement[bool], limit: int | None, *, descending: bool = False) -> list[FleetLine]:
         order = _s.msisdn.desc() if descending else _s.msisdn
-        query = (select(t.services, t.accounts.c.timezone, _LATEST_CYCLE.label("latest_cycle"))
-                 .join(t.accounts, t.accounts.c.id == _s.account_id).where(where).order_by(order).limit(limit))
+        query = (
+            select(t.services, t.accounts.c.timezone, _LATEST_CYCLE.label("latest_cycle"))
+            .join(t.accounts, t.accounts.c.id == _s.account_id)
+            .where(where)
+            .order_by(order)
+            .limit(limit)
+        )
         return [FleetLine(_service(row), row.timezone, row.latest_cycle) for row in self.connection.execute(query)]
 
     def buckets_open_at(self, service_ids: Sequence[str], instant: datetime) -> dict[str, list[Bucket]]:
         b = t.buckets.c
-        query = select(t.buckets).where(b.service_id.in_(list(service_ids)), b.closed_at.is_(None),
-                                        b.valid_from <= instant, b.valid_until > instant)
+        query = select(t.buckets).where(
+            b.service_id.in_(list(service_ids)), b.closed_at.is_(None), b.valid_from <= instant, b.valid_until > instant
+        )
         found: dict[str, list[Bucket]] = defaultdict(list)
         for row in self.connection.execute(query):
             found[row.service_id].append(_bucket(row))
@@ -55,7 +62,8 @@ class Fleet(_Repository):
         """(service id, period) → slots used, for the periods asked (absent: none used)."""
         m = t.monthly_slots.c
         query = select(m.subject_id, m.period, m.used).where(
-            m.scope == scope, m.subject_id.in_(list(service_ids)), m.period.in_(sorted(set(periods))))
+            m.scope == scope, m.subject_id.in_(list(service_ids)), m.period.in_(sorted(set(periods)))
+        )
         return {(row.subject_id, row.period): int(row.used) for row in self.connection.execute(query)}
 
     def services(self, service_ids: Sequence[str]) -> dict[str, Service]:
@@ -67,8 +75,11 @@ class Fleet(_Repository):
         bytes)."""
         u = t.usage_records.c
         quarter = (_epoch(self.connection.dialect.name, u.at) // QUARTER_HOUR_SECONDS).label("quarter")
-        query = (select(quarter, func.sum(u.bytes)).where(u.service_id == service_id, u.at >= start, u.at < end)
-                 .group_by(quarter))
+        query = (
+            select(quarter, func.sum(u.bytes))
+            .where(u.service_id == service_id, u.at >= start, u.at < end)
+            .group_by(quarter)
+        )
         return [(int(index) * QUARTER_HOUR_SECONDS, int(used)) for index, used in self.connection.execute(query)]
 
 

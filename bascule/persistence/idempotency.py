@@ -11,8 +11,16 @@ from bascule.persistence.repositories import _Repository, insert_ignoring_confli
 K = t.idempotency_keys
 _WHO = (K.c.principal == bindparam("caller"), K.c.key == bindparam("idem_key"))
 _FIND = select(K.c.body_hash, K.c.state, K.c.response_status, K.c.response_headers, K.c.response_body).where(*_WHO)
-_SETTLE = update(K).where(*_WHO).values(state=bindparam("state"), response_status=bindparam("status"),
-                                        response_headers=bindparam("headers"), response_body=bindparam("body"))
+_SETTLE = (
+    update(K)
+    .where(*_WHO)
+    .values(
+        state=bindparam("state"),
+        response_status=bindparam("status"),
+        response_headers=bindparam("headers"),
+        response_body=bindparam("body"),
+    )
+)
 
 
 class IdempotencyRecords(_Repository):
@@ -20,20 +28,45 @@ class IdempotencyRecords(_Repository):
         row = self.connection.execute(_FIND, {"caller": caller, "idem_key": key}).first()
         if row is None:
             return None
-        return StoredAnswer(fingerprint=row.body_hash, settled=row.state == "done",
-                            answer=Answer(row.response_status or 500, (row.response_body or "").encode(),
-                                          dict(row.response_headers or {})))
+        return StoredAnswer(
+            fingerprint=row.body_hash,
+            settled=row.state == "done",
+            answer=Answer(
+                row.response_status or 500, (row.response_body or "").encode(), dict(row.response_headers or {})
+            ),
+        )
 
-    def add(self, caller: str, key: str, path: str, fingerprint: str, answer: Answer, *, settled: bool,
-            at: object) -> bool:
+    def add(
+        self, caller: str, key: str, path: str, fingerprint: str, answer: Answer, *, settled: bool, at: object
+    ) -> bool:
         """False when another command with this key committed first."""
-        return insert_ignoring_conflict(self.connection, K, {
-            "principal": caller, "key": key, "method": "POST", "path": path[:500], "body_hash": fingerprint,
-            "state": "done" if settled else "committed", "response_status": answer.status,
-            "response_headers": answer.headers, "response_body": answer.body.decode("utf-8"), "created_at": at,
-        })
+        return insert_ignoring_conflict(
+            self.connection,
+            K,
+            {
+                "principal": caller,
+                "key": key,
+                "method": "POST",
+                "path": path[:500],
+                "body_hash": fingerprint,
+                "state": "done" if settled else "committed",
+                "response_status": answer.status,
+                "response_headers": answer.headers,
+                "response_body": answer.body.decode("utf-8"),
+                "created_at": at,
+            },
+        )
 
     def settle(self, caller: str, key: str, answer: Answer) -> None:
         """The answer as finally sent, once the networks have answered."""
-        self.connection.execute(_SETTLE, {"caller": caller, "idem_key": key, "state": "done", "status": answer.status,
-                                          "headers": answer.headers, "body": answer.body.decode("utf-8")})
+        self.connection.execute(
+            _SETTLE,
+            {
+                "caller": caller,
+                "idem_key": key,
+                "state": "done",
+                "status": answer.status,
+                "headers": answer.headers,
+                "body": answer.body.decode("utf-8"),
+            },
+        )

@@ -24,54 +24,100 @@ J = t.provisioning_jobs
 
 def _job(row: Row[Any]) -> Job:
     return Job(
-        id=row.id, change_request_id=row.change_request_id, subject_kind=row.subject_kind, subject_id=row.subject_id,
-        network=row.network, operation=Operation(row.operation), payload=row.payload, status=JobStatus(row.status),
-        attempts=row.attempts, max_attempts=row.max_attempts, next_attempt_at=row.next_attempt_at,
+        id=row.id,
+        change_request_id=row.change_request_id,
+        subject_kind=row.subject_kind,
+        subject_id=row.subject_id,
+        network=row.network,
+        operation=Operation(row.operation),
+        payload=row.payload,
+        status=JobStatus(row.status),
+        attempts=row.attempts,
+        max_attempts=row.max_attempts,
+        next_attempt_at=row.next_attempt_at,
         work_order_id=row.work_order_id,
     )
 
 
 class Jobs(_Repository):
-    def add(self, specs: Sequence[JobSpec], *, subject: tuple[str, str], change_request_id: str | None,
-            max_attempts: int, now: datetime, leased_to: str | None = None,
-            lease: timedelta = timedelta(0)) -> list[Job]:
+    def add(
+        self,
+        specs: Sequence[JobSpec],
+        *,
+        subject: tuple[str, str],
+        change_request_id: str | None,
+        max_attempts: int,
+        now: datetime,
+        leased_to: str | None = None,
+        lease: timedelta = timedelta(0),
+    ) -> list[Job]:
         """`leased_to`: written already claimed by that worker (a confirmation that asks the networks at once
         once it has committed), as a claim would leave them: running, one attempt, locked until the lease ends."""
         jobs = [
-            Job(id=new_id("job"), change_request_id=change_request_id, subject_kind=subject[0], subject_id=subject[1],
-                network=spec.network, operation=spec.operation, payload=spec.payload,
+            Job(
+                id=new_id("job"),
+                change_request_id=change_request_id,
+                subject_kind=subject[0],
+                subject_id=subject[1],
+                network=spec.network,
+                operation=spec.operation,
+                payload=spec.payload,
                 status=JobStatus.PENDING if leased_to is None else JobStatus.RUNNING,
-                attempts=0 if leased_to is None else 1, max_attempts=max_attempts, next_attempt_at=now,
-                work_order_id=None)
+                attempts=0 if leased_to is None else 1,
+                max_attempts=max_attempts,
+                next_attempt_at=now,
+                work_order_id=None,
+            )
             for spec in specs
         ]
         if jobs:
-            self.connection.execute(insert(J), [
-                {"id": job.id, "change_request_id": change_request_id, "subject_kind": subject[0],
-                 "subject_id": subject[1], "network": job.network, "operation": job.operation.value,
-                 "payload": job.payload, "status": job.status.value, "attempts": job.attempts,
-                 "max_attempts": max_attempts, "next_attempt_at": now, "created_at": now,
-                 "locked_by": leased_to, "locked_until": None if leased_to is None else now + lease,
-                 "depends_on": jobs[index - 1].id if spec.after_previous and index else None}
-                for index, (job, spec) in enumerate(zip(jobs, specs, strict=True))
-            ])
+            self.connection.execute(
+                insert(J),
+                [
+                    {
+                        "id": job.id,
+                        "change_request_id": change_request_id,
+                        "subject_kind": subject[0],
+                        "subject_id": subject[1],
+                        "network": job.network,
+                        "operation": job.operation.value,
+                        "payload": job.payload,
+                        "status": job.status.value,
+                        "attempts": job.attempts,
+                        "max_attempts": max_attempts,
+                        "next_attempt_at": now,
+                        "created_at": now,
+                        "locked_by": leased_to,
+                        "locked_until": None if leased_to is None else now + lease,
+                        "depends_on": jobs[index - 1].id if spec.after_previous and index else None,
+                    }
+                    for index, (job, spec) in enumerate(zip(jobs, specs, strict=True))
+                ],
+            )
         return jobs
 
     def succeed_all(self, done: Sequence[tuple[str, str | None]], worker: str, now: datetime) -> bool:
         """Jobs (id, work order) this worker holds, all succeeded, in one statement; False if a lease was lost."""
-        rows = [{"job_id": job_id, "worker": worker, "now": now, "work_order_id": work_order}
-                for job_id, work_order in done]
+        rows = [
+            {"job_id": job_id, "worker": worker, "now": now, "work_order_id": work_order} for job_id, work_order in done
+        ]
         return self.connection.execute(_SUCCEED_HELD, rows).rowcount == len(rows)
 
-    def claim(self, worker: str, now: datetime, lease: timedelta, limit: int,
-              change_request_id: str | None = None) -> list[Job]:
+    def claim(
+        self, worker: str, now: datetime, lease: timedelta, limit: int, change_request_id: str | None = None
+    ) -> list[Job]:
         prerequisite = J.alias("prerequisite")
-        ready = or_(J.c.depends_on.is_(None), exists().where(
-            prerequisite.c.id == J.c.depends_on, prerequisite.c.status == JobStatus.SUCCEEDED.value))
-        due = and_(ready, or_(
-            and_(J.c.status == JobStatus.PENDING.value, J.c.next_attempt_at <= now),
-            and_(J.c.status == JobStatus.RUNNING.value, J.c.locked_until < now),
-        ))
+        ready = or_(
+            J.c.depends_on.is_(None),
+            exists().where(prerequisite.c.id == J.c.depends_on, prerequisite.c.status == JobStatus.SUCCEEDED.value),
+        )
+        due = and_(
+            ready,
+            or_(
+                and_(J.c.status == JobStatus.PENDING.value, J.c.next_attempt_at <= now),
+                and_(J.c.status == JobStatus.RUNNING.value, J.c.locked_until < now),
+            ),
+        )
         query = select(J.c.id).where(due).order_by(J.c.next_attempt_at, J.c.id).limit(limit)
         if change_request_id is not None:
             query = query.where(J.c.change_request_id == change_request_id)
@@ -81,9 +127,11 @@ class Jobs(_Repository):
         if not ids:
             return []
         rows = self.connection.execute(
-            update(J).where(J.c.id.in_(ids))
-            .values(status=JobStatus.RUNNING.value, locked_by=worker, locked_until=now + lease,
-                    attempts=J.c.attempts + 1)
+            update(J)
+            .where(J.c.id.in_(ids))
+            .values(
+                status=JobStatus.RUNNING.value, locked_by=worker, locked_until=now + lease, attempts=J.c.attempts + 1
+            )
             .returning(*J.c)
         ).all()
         return sorted((_job(row) for row in rows), key=lambda job: (job.next_attempt_at, job.id))
@@ -93,20 +141,40 @@ class Jobs(_Repository):
 
     def succeed(self, job_id: str, worker: str, now: datetime, work_order_id: str | None = None) -> bool:
         """False when the lease was lost meanwhile: another worker owns the job now."""
-        values = _with_work_order({"status": JobStatus.SUCCEEDED.value, "finished_at": now, "locked_by": None,
-                                   "locked_until": None}, work_order_id)
+        values = _with_work_order(
+            {"status": JobStatus.SUCCEEDED.value, "finished_at": now, "locked_by": None, "locked_until": None},
+            work_order_id,
+        )
         return self.connection.execute(update(J).where(self._mine(job_id, worker)).values(**values)).rowcount == 1
 
     def fail(self, job_id: str, worker: str, now: datetime, error: str, work_order_id: str | None = None) -> bool:
-        values = _with_work_order({"status": JobStatus.FAILED.value, "finished_at": now, "last_error": error[:2000],
-                                   "locked_by": None, "locked_until": None}, work_order_id)
+        values = _with_work_order(
+            {
+                "status": JobStatus.FAILED.value,
+                "finished_at": now,
+                "last_error": error[:2000],
+                "locked_by": None,
+                "locked_until": None,
+            },
+            work_order_id,
+        )
         return self.connection.execute(update(J).where(self._mine(job_id, worker)).values(**values)).rowcount == 1
 
-    def retry_at(self, job_id: str, worker: str, at: datetime, error: str | None, *, counts: bool = True,
-                 work_order_id: str | None = None) -> bool:
+    def retry_at(
+        self,
+        job_id: str,
+        worker: str,
+        at: datetime,
+        error: str | None,
+        *,
+        counts: bool = True,
+        work_order_id: str | None = None,
+    ) -> bool:
         """Back to pending until `at`; a work order still in progress at the operator does not count as a try."""
-        values = _with_work_order({"status": JobStatus.PENDING.value, "next_attempt_at": at, "locked_by": None,
-                                   "locked_until": None}, work_order_id)
+        values = _with_work_order(
+            {"status": JobStatus.PENDING.value, "next_attempt_at": at, "locked_by": None, "locked_until": None},
+            work_order_id,
+        )
         if error is not None:
             values["last_error"] = error[:2000]
         if not counts:
@@ -116,7 +184,8 @@ class Jobs(_Repository):
     def abandon_request(self, change_request_id: str, now: datetime, reason: str) -> None:
         """A failed request's other jobs will not run (a running one finds its request failed and stops)."""
         self.connection.execute(
-            update(J).where(J.c.change_request_id == change_request_id, J.c.status == JobStatus.PENDING.value)
+            update(J)
+            .where(J.c.change_request_id == change_request_id, J.c.status == JobStatus.PENDING.value)
             .values(status=JobStatus.FAILED.value, finished_at=now, last_error=reason)
         )
 
@@ -138,11 +207,21 @@ class Jobs(_Repository):
 
     def requeue_failed(self, job_id: str, now: datetime) -> bool:
         """A failed job back in the queue with all its tries, due now; False when it was not failed (any more)."""
-        return self.connection.execute(
-            update(J).where(J.c.id == job_id, J.c.status == JobStatus.FAILED.value)
-            .values(status=JobStatus.PENDING.value, attempts=0, next_attempt_at=now, finished_at=None,
-                    locked_by=None, locked_until=None)
-        ).rowcount == 1
+        return (
+            self.connection.execute(
+                update(J)
+                .where(J.c.id == job_id, J.c.status == JobStatus.FAILED.value)
+                .values(
+                    status=JobStatus.PENDING.value,
+                    attempts=0,
+                    next_attempt_at=now,
+                    finished_at=None,
+                    locked_by=None,
+                    locked_until=None,
+                )
+            ).rowcount
+            == 1
+        )
 
     def counts(self) -> dict[str, int]:
         rows = self.connection.execute(select(J.c.status, func.count()).group_by(J.c.status)).all()
@@ -152,8 +231,13 @@ class Jobs(_Repository):
 _SUCCEED_HELD = (
     update(J)
     .where(J.c.id == bindparam("job_id"), J.c.locked_by == bindparam("worker"), J.c.status == JobStatus.RUNNING.value)
-    .values(status=JobStatus.SUCCEEDED.value, finished_at=bindparam("now"), locked_by=None, locked_until=None,
-            work_order_id=func.coalesce(bindparam("work_order_id"), J.c.work_order_id))
+    .values(
+        status=JobStatus.SUCCEEDED.value,
+        finished_at=bindparam("now"),
+        locked_by=None,
+        locked_until=None,
+        work_order_id=func.coalesce(bindparam("work_order_id"), J.c.work_order_id),
+    )
 )
 
 

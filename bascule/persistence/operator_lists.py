@@ -39,8 +39,11 @@ def _dated(query: Select[Any], column: Any, wanted: RequestFilter | AuditFilter)
 
 def changes_query(wanted: RequestFilter, after: tuple[datetime, str] | None, limit: int) -> Select[Any]:
     query = select(C, S.c.msisdn).join(S, S.c.id == C.c.service_id)
-    for column, value in ((C.c.status, wanted.status), (C.c.channel, wanted.channel),
-                          (C.c.account_id, wanted.account_id)):
+    for column, value in (
+        (C.c.status, wanted.status),
+        (C.c.channel, wanted.channel),
+        (C.c.account_id, wanted.account_id),
+    ):
         if value is not None:
             query = query.where(column == value)
     if wanted.msisdn is not None:  # one line, one service: its requests in the order of their index
@@ -62,8 +65,11 @@ def migrations_query(wanted: RequestFilter, after: tuple[datetime, str] | None, 
 
 def audit_query(wanted: AuditFilter, before_id: int | None, limit: int) -> Select[Any]:
     query = select(A)
-    for column, value in ((A.c.actor_id, wanted.actor_id), (A.c.customer_id, wanted.customer_id),
-                          (A.c.channel, wanted.channel)):
+    for column, value in (
+        (A.c.actor_id, wanted.actor_id),
+        (A.c.customer_id, wanted.customer_id),
+        (A.c.channel, wanted.channel),
+    ):
         if value is not None:
             query = query.where(column == value)
     if wanted.action:
@@ -83,15 +89,46 @@ class OperatorLists(_Repository):
         return rows
 
     def _changes(self, wanted: RequestFilter, after: tuple[datetime, str] | None, limit: int) -> list[RequestRow]:
-        return [RequestRow(RequestKind.EVOLUTION, row.id, row.created_at, row.status, row.channel, row.account_id,
-                           row.service_id, row.msisdn, row.changes, (row.quote or {}).get("total"), None, None,
-                           row.actor_kind, row.actor_id)
-                for row in self.connection.execute(changes_query(wanted, after, limit))]
+        return [
+            RequestRow(
+                RequestKind.EVOLUTION,
+                row.id,
+                row.created_at,
+                row.status,
+                row.channel,
+                row.account_id,
+                row.service_id,
+                row.msisdn,
+                row.changes,
+                (row.quote or {}).get("total"),
+                None,
+                None,
+                row.actor_kind,
+                row.actor_id,
+            )
+            for row in self.connection.execute(changes_query(wanted, after, limit))
+        ]
 
     def _migrations(self, wanted: RequestFilter, after: tuple[datetime, str] | None, limit: int) -> list[RequestRow]:
-        return [RequestRow(RequestKind.MIGRATION, row.id, row.at, "completed", row.channel, None, None, row.msisdn,
-                           None, None, row.from_profile_id, row.to_profile_id, row.actor_kind, row.actor_id)
-                for row in self.connection.execute(migrations_query(wanted, after, limit))]
+        return [
+            RequestRow(
+                RequestKind.MIGRATION,
+                row.id,
+                row.at,
+                "completed",
+                row.channel,
+                None,
+                None,
+                row.msisdn,
+                None,
+                None,
+                row.from_profile_id,
+                row.to_profile_id,
+                row.actor_kind,
+                row.actor_id,
+            )
+            for row in self.connection.execute(migrations_query(wanted, after, limit))
+        ]
 
     def audit(self, wanted: AuditFilter, before_id: int | None, limit: int) -> list[AuditEvent]:
         return [AuditEvent(**row._asdict()) for row in self.connection.execute(audit_query(wanted, before_id, limit))]
@@ -99,8 +136,9 @@ class OperatorLists(_Repository):
     def account_names(self, account_ids: set[str]) -> dict[str, str]:
         if not account_ids:
             return {}
-        rows = self.connection.execute(select(t.accounts.c.id, t.accounts.c.name)
-                                       .where(t.accounts.c.id.in_(sorted(account_ids))))
+        rows = self.connection.execute(
+            select(t.accounts.c.id, t.accounts.c.name).where(t.accounts.c.id.in_(sorted(account_ids)))
+        )
         return {row.id: row.name for row in rows}
 
     def user_emails(self, user_ids: set[str]) -> dict[str, str]:

@@ -217,7 +217,9 @@ class Bonuses(_Repository):
         if result.rowcount != 1:
             return False
         self.connection.execute(
-            insert(t.prepaid_bonus_draws).inline().values(  # inline: no RETURNING of an id nobody reads
+            insert(t.prepaid_bonus_draws)
+            .inline()
+            .values(  # inline: no RETURNING of an id nobody reads
                 consumption_id=consumption_id, bonus_id=bucket_id, msisdn=msisdn, units=units, at=at
             )
         )

@@ -63,14 +63,18 @@ _OPEN_BUCKETS = select(t.buckets).where(
     t.buckets.c.valid_until > bindparam("instant"),
 )
 _LATEST_CYCLE = select(func.max(t.service_cycles.c.period)).where(
-    t.service_cycles.c.service_id == bindparam("service_id"))
+    t.service_cycles.c.service_id == bindparam("service_id")
+)
 # Not the column names: an UPDATE reserves those for its SET clause.
-_SLOT_KEY = (t.monthly_slots.c.scope == bindparam("slot_scope"),
-             t.monthly_slots.c.subject_id == bindparam("slot_subject"),
-             t.monthly_slots.c.period == bindparam("slot_period"))
+_SLOT_KEY = (
+    t.monthly_slots.c.scope == bindparam("slot_scope"),
+    t.monthly_slots.c.subject_id == bindparam("slot_subject"),
+    t.monthly_slots.c.period == bindparam("slot_period"),
+)
 _SLOT_USED = select(t.monthly_slots.c.used).where(*_SLOT_KEY)
-_SLOT_GIVE_BACK = (update(t.monthly_slots).where(*_SLOT_KEY, t.monthly_slots.c.used > 0)
-                   .values(used=t.monthly_slots.c.used - 1))
+_SLOT_GIVE_BACK = (
+    update(t.monthly_slots).where(*_SLOT_KEY, t.monthly_slots.c.used > 0).values(used=t.monthly_slots.c.used - 1)
+)
 _SLOT_TAKE: dict[str, Any] = {}
 
 
@@ -85,14 +89,27 @@ def _slot_take(dialect_name: str) -> Any:
         slots = t.monthly_slots
         statement = _SLOT_TAKE[dialect_name] = (
             dialect.insert(slots)
-            .values(scope=bindparam("slot_scope"), subject_id=bindparam("slot_subject"),
-                    period=bindparam("slot_period"), used=1)
-            .on_conflict_do_update(index_elements=[slots.c.scope, slots.c.subject_id, slots.c.period],
-                                   set_={"used": slots.c.used + 1}, where=slots.c.used < bindparam("limit"))
-            .returning(slots.c.used))
+            .values(
+                scope=bindparam("slot_scope"),
+                subject_id=bindparam("slot_subject"),
+                period=bindparam("slot_period"),
+                used=1,
+            )
+            .on_conflict_do_update(
+                index_elements=[slots.c.scope, slots.c.subject_id, slots.c.period],
+                set_={"used": slots.c.used + 1},
+                where=slots.c.used < bindparam("limit"),
+            )
+            .returning(slots.c.used)
+        )
     return statement
-_MANAGERS = (select(t.users).where(t.users.c.account_id == bindparam("account_id"),
-                                   t.users.c.role == Role.MANAGER.value).order_by(t.users.c.email))
+
+
+_MANAGERS = (
+    select(t.users)
+    .where(t.users.c.account_id == bindparam("account_id"), t.users.c.role == Role.MANAGER.value)
+    .order_by(t.users.c.email)
+)
 
 
 class _Repository:
@@ -138,14 +155,19 @@ class Accounts(_Repository):
         return BillingAddress(**{field: getattr(row, column.name) for field, column in _BILLING.items()})
 
     def set_billing_address(self, account_id: str, address: BillingAddress | None) -> None:
-        values = {column.name: None if address is None else getattr(address, field)
-                  for field, column in _BILLING.items()}
+        values = {
+            column.name: None if address is None else getattr(address, field) for field, column in _BILLING.items()
+        }
         self.connection.execute(update(t.accounts).where(t.accounts.c.id == account_id).values(**values))
 
 
-_BILLING = {"line1": t.accounts.c.billing_line1, "line2": t.accounts.c.billing_line2,
-            "postal_code": t.accounts.c.billing_postal_code, "city": t.accounts.c.billing_city,
-            "country": t.accounts.c.billing_country}
+_BILLING = {
+    "line1": t.accounts.c.billing_line1,
+    "line2": t.accounts.c.billing_line2,
+    "postal_code": t.accounts.c.billing_postal_code,
+    "city": t.accounts.c.billing_city,
+    "country": t.accounts.c.billing_country,
+}
 
 
 def _account(row: Row[Any]) -> Account:
@@ -180,8 +202,9 @@ class Users(_Repository):
 
     def managers_of(self, account_id: str) -> list[User]:
         if account_id not in self._managers:
-            self._managers[account_id] = [_user(row) for row in self.connection.execute(_MANAGERS,
-                                                                                        {"account_id": account_id})]
+            self._managers[account_id] = [
+                _user(row) for row in self.connection.execute(_MANAGERS, {"account_id": account_id})
+            ]
         return list(self._managers[account_id])
 
     def email_taken(self, email: str) -> bool:
@@ -201,9 +224,7 @@ class Tokens(_Repository):
         )
 
     def find(self, token_hash: str) -> StoredToken | None:
-        row = self.connection.execute(
-            select(t.auth_tokens).where(t.auth_tokens.c.token_hash == token_hash)
-        ).first()
+        row = self.connection.execute(select(t.auth_tokens).where(t.auth_tokens.c.token_hash == token_hash)).first()
         if row is None:
             return None
         return StoredToken(row.principal_kind, row.principal_id, row.expires_at, row.revoked_at)
@@ -230,16 +251,23 @@ def _service(row: Row[Any]) -> Service:
     )
 
 
-_LATEST_OF_SERVICE = select(func.max(t.service_cycles.c.period)).where(
-    t.service_cycles.c.service_id == t.services.c.id).scalar_subquery()
+_LATEST_OF_SERVICE = (
+    select(func.max(t.service_cycles.c.period))
+    .where(t.service_cycles.c.service_id == t.services.c.id)
+    .scalar_subquery()
+)
 _SERVICE_AND_CYCLE = select(t.services, _LATEST_OF_SERVICE.label("latest_cycle")).where(
-    t.services.c.id == bindparam("id"))
+    t.services.c.id == bindparam("id")
+)
 # The row, locked, and the latest cycle opened: every command on a line wants both.
 _LOCK_SERVICE = {True: _SERVICE_AND_CYCLE.with_for_update(of=t.services), False: _SERVICE_AND_CYCLE}
 
 
-_LOCK_SERVICES = select(t.services, _LATEST_OF_SERVICE.label("latest_cycle")).where(
-    t.services.c.id.in_(bindparam("ids", expanding=True))).order_by(t.services.c.id)
+_LOCK_SERVICES = (
+    select(t.services, _LATEST_OF_SERVICE.label("latest_cycle"))
+    .where(t.services.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(t.services.c.id)
+)
 
 
 class Services(_Repository):
@@ -331,8 +359,9 @@ class Cycles(_Repository):
 
         return bulk.latest_cycles(self.connection, service_ids)
 
-    def open_many(self, wanted: Sequence[tuple[str, str, str, int]], templates: Sequence[CycleTemplate],
-                  at: datetime) -> None:
+    def open_many(
+        self, wanted: Sequence[tuple[str, str, str, int]], templates: Sequence[CycleTemplate], at: datetime
+    ) -> None:
         """Open many cycles at once, each (service, account, period, template index) with its line and bucket."""
         from bascule.persistence import bulk
 
@@ -360,8 +389,10 @@ class Buckets(_Repository):
         )
 
     def open_at(self, service_id: str, instant: datetime) -> list[Bucket]:
-        return [_bucket(row) for row in self.connection.execute(_OPEN_BUCKETS, {"service_id": service_id,
-                                                                               "instant": instant})]
+        return [
+            _bucket(row)
+            for row in self.connection.execute(_OPEN_BUCKETS, {"service_id": service_id, "instant": instant})
+        ]
 
     def draw(self, bucket_id: str, used_bytes: int, previous_used: int) -> None:
         """Set usage only if nobody moved it meanwhile; the CHECK constraint bounds it by the total."""
@@ -375,9 +406,7 @@ class Buckets(_Repository):
 
     def close(self, bucket_ids: Sequence[str], at: datetime) -> None:
         if bucket_ids:
-            self.connection.execute(
-                update(t.buckets).where(t.buckets.c.id.in_(list(bucket_ids))).values(closed_at=at)
-            )
+            self.connection.execute(update(t.buckets).where(t.buckets.c.id.in_(list(bucket_ids))).values(closed_at=at))
 
     def reopen(self, bucket_ids: Sequence[str]) -> None:
         if bucket_ids:
@@ -420,15 +449,20 @@ def _request(row: Row[Any]) -> ChangeRequest:
 
 _COMPLETE_REQUEST = (
     update(t.change_requests)
-    .where(t.change_requests.c.id == bindparam("request_id"),
-           t.change_requests.c.status == RequestStatus.PROVISIONING.value)
+    .where(
+        t.change_requests.c.id == bindparam("request_id"),
+        t.change_requests.c.status == RequestStatus.PROVISIONING.value,
+    )
     .values(status=RequestStatus.COMPLETED.value, completed_at=bindparam("at"))
     .returning(*t.change_requests.c)
 )
 
 
-_LOCK_REQUESTS = select(t.change_requests).where(
-    t.change_requests.c.id.in_(bindparam("ids", expanding=True))).order_by(t.change_requests.c.id)
+_LOCK_REQUESTS = (
+    select(t.change_requests)
+    .where(t.change_requests.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(t.change_requests.c.id)
+)
 
 
 class ChangeRequests(_Repository):
@@ -522,18 +556,35 @@ class Charges(_Repository):
             return True
         return insert_ignoring_conflict(self.connection, t.charges, values)
 
-    def accumulate(self, *, once_key: str, account_id: str, service_id: str, period: str, kind: str,
-                   description: str, amount: Money, at: datetime) -> None:
+    def accumulate(
+        self,
+        *,
+        once_key: str,
+        account_id: str,
+        service_id: str,
+        period: str,
+        kind: str,
+        description: str,
+        amount: Money,
+        at: datetime,
+    ) -> None:
         """Add to the line named `once_key` (made on first use). Callers hold the service's lock."""
-        found = self.connection.execute(
-            select(t.charges.c.amount).where(t.charges.c.once_key == once_key)
-        ).scalar()
+        found = self.connection.execute(select(t.charges.c.amount).where(t.charges.c.once_key == once_key)).scalar()
         if found is None:
-            self.add(account_id=account_id, service_id=service_id, period=period, kind=kind,
-                     description=description, amount=amount, at=at, once_key=once_key)
+            self.add(
+                account_id=account_id,
+                service_id=service_id,
+                period=period,
+                kind=kind,
+                description=description,
+                amount=amount,
+                at=at,
+                once_key=once_key,
+            )
             return
         self.connection.execute(
-            update(t.charges).where(t.charges.c.once_key == once_key)
+            update(t.charges)
+            .where(t.charges.c.once_key == once_key)
             .values(amount=Decimal(found) + amount.amount, at=at)
         )
 
@@ -616,12 +667,22 @@ class Audit(_Deferring):
         actor_name: str | None = None,
         customer: tuple[str, str] | None = None,
     ) -> None:
-        self._append({
-            "at": at, "actor_kind": actor_kind, "actor_id": actor_id, "channel": channel,
-            "entity_kind": entity_kind, "entity_id": entity_id, "action": action,
-            "before": _jsonable(before), "after": _jsonable(after), "actor_name": actor_name,
-            "customer_kind": customer[0] if customer else None, "customer_id": customer[1] if customer else None,
-        })
+        self._append(
+            {
+                "at": at,
+                "actor_kind": actor_kind,
+                "actor_id": actor_id,
+                "channel": channel,
+                "entity_kind": entity_kind,
+                "entity_id": entity_id,
+                "action": action,
+                "before": _jsonable(before),
+                "after": _jsonable(after),
+                "actor_name": actor_name,
+                "customer_kind": customer[0] if customer else None,
+                "customer_id": customer[1] if customer else None,
+            }
+        )
 
     def of_entity(self, entity_kind: str, entity_id: str) -> list[AuditEvent]:
         query = (
@@ -652,10 +713,17 @@ class UsageRecords(_Repository):
     """Usage records by their id: a record received twice is drawn once."""
 
     def receive(self, record_id: str, service_id: str, used_bytes: int, at: datetime, received_at: datetime) -> bool:
-        return insert_ignoring_conflict(self.connection, t.usage_records, {
-            "record_id": record_id, "service_id": service_id, "bytes": used_bytes, "at": at,
-            "received_at": received_at,
-        })
+        return insert_ignoring_conflict(
+            self.connection,
+            t.usage_records,
+            {
+                "record_id": record_id,
+                "service_id": service_id,
+                "bytes": used_bytes,
+                "at": at,
+                "received_at": received_at,
+            },
+        )
 
     def receive_many(self, rows: list[dict[str, Any]]) -> set[str]:
         """Insert a batch; returns the ids that were new."""

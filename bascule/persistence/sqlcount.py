@@ -33,8 +33,17 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 
-NAMES = ("statements", "commits", "rollbacks", "prepared_reused", "prepared_now", "not_prepared",
-         "cache_cleared", "checkouts", "connects")
+NAMES = (
+    "statements",
+    "commits",
+    "rollbacks",
+    "prepared_reused",
+    "prepared_now",
+    "not_prepared",
+    "cache_cleared",
+    "checkouts",
+    "connects",
+)
 _INDEX = {name: n for n, name in enumerate(NAMES)}
 _SIZE = 8 * len(NAMES)
 

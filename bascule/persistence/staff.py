@@ -15,15 +15,23 @@ S = t.staff
 
 
 def _member(row: Row[Any]) -> StaffMember:
-    return StaffMember(id=row.id, email=row.email, name=row.name, password_hash=row.password_hash,
-                       role=StaffRole(row.role))
+    return StaffMember(
+        id=row.id, email=row.email, name=row.name, password_hash=row.password_hash, role=StaffRole(row.role)
+    )
 
 
 class Staff(_Repository):
     def add(self, member: StaffMember, created_at: datetime) -> None:
-        self.connection.execute(insert(S).values(
-            id=member.id, email=member.email, name=member.name, password_hash=member.password_hash,
-            role=member.role.value, created_at=created_at))
+        self.connection.execute(
+            insert(S).values(
+                id=member.id,
+                email=member.email,
+                name=member.name,
+                password_hash=member.password_hash,
+                role=member.role.value,
+                created_at=created_at,
+            )
+        )
 
     def get(self, staff_id: str) -> StaffMember | None:
         row = self.connection.execute(select(S).where(S.c.id == staff_id)).first()

@@ -193,9 +193,7 @@ charges = Table(
     Column("change_request_id", Id, ForeignKey("change_requests.id")),
     # A charge that must exist once (a cycle's recurring line, a purchase) names itself here.
     Column("once_key", String(120), unique=True),
-    CheckConstraint(
-        "kind IN ('recurring', 'proration', 'fee', 'topup', 'extension', 'usage')", name="kind"
-    ),
+    CheckConstraint("kind IN ('recurring', 'proration', 'fee', 'topup', 'extension', 'usage')", name="kind"),
     Index("ix_charges_account_period", "account_id", "period"),
 )
 
@@ -361,8 +359,9 @@ notifications = Table(
     CheckConstraint("channel IN ('sms', 'email')", name="channel"),
     CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status"),
     Index("ix_notifications_to_created", "to", "created_at"),
-    Index("ix_notifications_unsent", "next_attempt_at", "created_at", "id", postgresql_where=_UNSENT,
-          sqlite_where=_UNSENT),  # partial, as the jobs' one
+    Index(
+        "ix_notifications_unsent", "next_attempt_at", "created_at", "id", postgresql_where=_UNSENT, sqlite_where=_UNSENT
+    ),  # partial, as the jobs' one
 )
 
 ussd_sessions = Table(
@@ -456,8 +455,13 @@ provisioning_jobs = Table(
     CheckConstraint("attempts >= 0", name="attempts_not_negative"),
     # Partial: finished jobs pile up for ever, and a poll must read only the waiting ones, with or without
     # VACUUM (autovacuum may be off, or behind).
-    Index("ix_provisioning_jobs_waiting", "next_attempt_at", "id", postgresql_where=_JOB_WAITING,
-          sqlite_where=_JOB_WAITING),
+    Index(
+        "ix_provisioning_jobs_waiting",
+        "next_attempt_at",
+        "id",
+        postgresql_where=_JOB_WAITING,
+        sqlite_where=_JOB_WAITING,
+    ),
     Index("ix_provisioning_jobs_request", "change_request_id"),
     # The back office's failed jobs, the latest first (0012).
     Index("ix_provisioning_jobs_failed", "finished_at", "id", postgresql_where=_JOB_FAILED, sqlite_where=_JOB_FAILED),

@@ -20,20 +20,37 @@ Ctx = Context[Unit]  # the context as these use cases see it: their ports, no da
 
 
 def push_profile(ctx: Ctx, uow: Unit, msisdn: str, profile_id: str, now: datetime) -> None:
-    uow.jobs.add([JobSpec(CHARGING_SYSTEM, Operation.SET_PROFILE, {"msisdn": msisdn, "profile_id": profile_id})],
-                 subject=("subscriber", msisdn), change_request_id=None,
-                 max_attempts=ctx.provisioning_max_attempts, now=now)
+    uow.jobs.add(
+        [JobSpec(CHARGING_SYSTEM, Operation.SET_PROFILE, {"msisdn": msisdn, "profile_id": profile_id})],
+        subject=("subscriber", msisdn),
+        change_request_id=None,
+        max_attempts=ctx.provisioning_max_attempts,
+        now=now,
+    )
 
 
 def on_job_succeeded(ctx: Ctx, uow: Unit, job: Any, error: str | None) -> None:
-    record(uow, at=ctx.clock.now(), actor=SYSTEM, channel=Channel.SYSTEM, entity=("subscriber", job.subject_id),
-           action="profile.provisioned", after={"profile_id": job.payload.get("profile_id"), "job_id": job.id})
+    record(
+        uow,
+        at=ctx.clock.now(),
+        actor=SYSTEM,
+        channel=Channel.SYSTEM,
+        entity=("subscriber", job.subject_id),
+        action="profile.provisioned",
+        after={"profile_id": job.payload.get("profile_id"), "job_id": job.id},
+    )
 
 
 def on_job_failed(ctx: Ctx, uow: Unit, job: Any, error: str | None) -> None:
-    record(uow, at=ctx.clock.now(), actor=SYSTEM, channel=Channel.SYSTEM, entity=("subscriber", job.subject_id),
-           action="profile.provisioning_failed",
-           after={"profile_id": job.payload.get("profile_id"), "job_id": job.id, "error": error})
+    record(
+        uow,
+        at=ctx.clock.now(),
+        actor=SYSTEM,
+        channel=Channel.SYSTEM,
+        entity=("subscriber", job.subject_id),
+        action="profile.provisioning_failed",
+        after={"profile_id": job.payload.get("profile_id"), "job_id": job.id, "error": error},
+    )
 
 
 def retry_wanted(uow: Unit, job: Any) -> str | None:

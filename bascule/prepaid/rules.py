@@ -41,8 +41,9 @@ def parse_amount(value: str | int | Decimal | Money, currency: str) -> Money:
         try:
             money = Money.of(text, currency)
         except (ValueError, TypeError):
-            raise DomainError(ErrorCode.VALIDATION_ERROR, reason="amount-precision", text=str(value),
-                              currency=currency) from None
+            raise DomainError(
+                ErrorCode.VALIDATION_ERROR, reason="amount-precision", text=str(value), currency=currency
+            ) from None
     if money.currency != currency:
         raise DomainError(ErrorCode.VALIDATION_ERROR, reason="amount-currency", currency=currency)
     if money.amount <= 0:

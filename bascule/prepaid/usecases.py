@@ -194,8 +194,9 @@ def list_migrations(ctx: Ctx, actor: Principal, msisdn: str) -> list[ProfileMigr
 # --- changing -----------------------------------------------------------------------------
 
 
-def create_subscriber(ctx: Ctx, actor: Principal, channel: Channel, msisdn: str, profile_id: str,
-                      timezone: str | None = None) -> Subscriber:
+def create_subscriber(
+    ctx: Ctx, actor: Principal, channel: Channel, msisdn: str, profile_id: str, timezone: str | None = None
+) -> Subscriber:
     actor.require_operator()
     msisdn = require_msisdn(msisdn)
     profile = ctx.catalog.profile(profile_id)
@@ -210,8 +211,15 @@ def create_subscriber(ctx: Ctx, actor: Principal, channel: Channel, msisdn: str,
     with ctx.uow() as uow:
         if not uow.subscribers.add(subscriber):
             raise DomainError(ErrorCode.CONFLICT, reason="already-subscriber")
-        record(uow, at=now, actor=actor, channel=channel, entity=("subscriber", msisdn),
-               action="subscriber.created", after=subscriber.audit_view())
+        record(
+            uow,
+            at=now,
+            actor=actor,
+            channel=channel,
+            entity=("subscriber", msisdn),
+            action="subscriber.created",
+            after=subscriber.audit_view(),
+        )
         uow.commit()
     return subscriber
 
@@ -235,8 +243,9 @@ def _instant(ctx: Ctx, at: datetime | None, what: str) -> datetime:
     return instant
 
 
-def _grant_bonuses(uow: Unit, ctx: Ctx, subscriber: Subscriber, entry: LedgerEntry,
-                   tz: ZoneInfo) -> tuple[BonusBucket, ...]:
+def _grant_bonuses(
+    uow: Unit, ctx: Ctx, subscriber: Subscriber, entry: LedgerEntry, tz: ZoneInfo
+) -> tuple[BonusBucket, ...]:
     profile = ctx.catalog.profile(subscriber.profile_id)
     period = Period.at(entry.at, tz)
     granted = []
@@ -244,9 +253,16 @@ def _grant_bonuses(uow: Unit, ctx: Ctx, subscriber: Subscriber, entry: LedgerEnt
         index = grant.monthly_index
         monthly = index is not None
         bucket = BonusBucket(
-            id=new_id("bon"), msisdn=subscriber.msisdn, kind=grant.kind, total=grant.quantity,
-            remaining=grant.quantity, granted_at=entry.at, expires_at=grant.expires_at.astimezone(UTC),
-            profile_id=profile.id, label=grant.label, source=f"monthly:{period}" if monthly else f"recharge:{entry.id}",
+            id=new_id("bon"),
+            msisdn=subscriber.msisdn,
+            kind=grant.kind,
+            total=grant.quantity,
+            remaining=grant.quantity,
+            granted_at=entry.at,
+            expires_at=grant.expires_at.astimezone(UTC),
+            profile_id=profile.id,
+            label=grant.label,
+            source=f"monthly:{period}" if monthly else f"recharge:{entry.id}",
         )
         key = None if index is None else monthly_key(subscriber.msisdn, period, profile.id, index)
         if uow.bonuses.add(bucket, once_key=key):
@@ -255,12 +271,18 @@ def _grant_bonuses(uow: Unit, ctx: Ctx, subscriber: Subscriber, entry: LedgerEnt
 
 
 def _bonus_view(bucket: BonusBucket) -> dict[str, object]:
-    return {"id": bucket.id, "kind": bucket.kind.value, "quantity": bucket.total,
-            "expires_at": bucket.expires_at, "source": bucket.source}
+    return {
+        "id": bucket.id,
+        "kind": bucket.kind.value,
+        "quantity": bucket.total,
+        "expires_at": bucket.expires_at,
+        "source": bucket.source,
+    }
 
 
-def recharge(ctx: Ctx, actor: Principal, channel: Channel, msisdn: str, amount: AmountIn,
-             at: datetime | None = None) -> RechargeResult:
+def recharge(
+    ctx: Ctx, actor: Principal, channel: Channel, msisdn: str, amount: AmountIn, at: datetime | None = None
+) -> RechargeResult:
     """Credit the main balance and grant the profile's bonuses for this recharge."""
     actor.require_operator()
     instant = _instant(ctx, at, "recharge")
@@ -273,15 +295,28 @@ def recharge(ctx: Ctx, actor: Principal, channel: Channel, msisdn: str, amount: 
         uow.subscribers.credit(msisdn, to_minor(money))
         bonuses = _grant_bonuses(uow, ctx, subscriber, entry, zone(subscriber.timezone))
         balance = from_minor(uow.subscribers.balance_minor(msisdn), subscriber.currency)
-        record(uow, at=now, actor=actor, channel=channel, entity=("subscriber", msisdn), action="prepaid.recharged",
-               after={"entry_id": entry.id, "amount": money, "at": instant, "balance": balance,
-                      "bonuses": [_bonus_view(b) for b in bonuses]})
+        record(
+            uow,
+            at=now,
+            actor=actor,
+            channel=channel,
+            entity=("subscriber", msisdn),
+            action="prepaid.recharged",
+            after={
+                "entry_id": entry.id,
+                "amount": money,
+                "at": instant,
+                "balance": balance,
+                "bonuses": [_bonus_view(b) for b in bonuses],
+            },
+        )
         uow.commit()
     return RechargeResult(entry, bonuses, balance)
 
 
-def consume(ctx: Ctx, actor: Principal, channel: Channel, msisdn: str, amount: AmountIn,
-            at: datetime | None = None) -> ConsumptionResult:
+def consume(
+    ctx: Ctx, actor: Principal, channel: Channel, msisdn: str, amount: AmountIn, at: datetime | None = None
+) -> ConsumptionResult:
     """Draw bonus credit first (earliest expiry first), then the main balance; all or nothing."""
     actor.require_operator()
     instant = _instant(ctx, at, "consumption")
@@ -298,7 +333,8 @@ def consume(ctx: Ctx, actor: Principal, channel: Channel, msisdn: str, amount: A
             available = uow.subscribers.balance_minor(msisdn) + plan.from_bonus
             raise DomainError(
                 ErrorCode.INSUFFICIENT_BALANCE,
-                requested=money, available=from_minor(available, subscriber.currency),
+                requested=money,
+                available=from_minor(available, subscriber.currency),
             )
         main = from_minor(plan.from_main, subscriber.currency)
         if plan.from_main:
@@ -306,9 +342,23 @@ def consume(ctx: Ctx, actor: Principal, channel: Channel, msisdn: str, amount: A
             uow.ledger.add(debit, now)
         balance = from_minor(uow.subscribers.balance_minor(msisdn), subscriber.currency)
         bonus = from_minor(plan.from_bonus, subscriber.currency)
-        record(uow, at=now, actor=actor, channel=channel, entity=("subscriber", msisdn), action="prepaid.consumed",
-               after={"consumption_id": consumption_id, "amount": money, "at": instant, "from_bonus": bonus,
-                      "from_main": main, "balance": balance, "buckets": [list(d) for d in plan.from_buckets]})
+        record(
+            uow,
+            at=now,
+            actor=actor,
+            channel=channel,
+            entity=("subscriber", msisdn),
+            action="prepaid.consumed",
+            after={
+                "consumption_id": consumption_id,
+                "amount": money,
+                "at": instant,
+                "from_bonus": bonus,
+                "from_main": main,
+                "balance": balance,
+                "buckets": [list(d) for d in plan.from_buckets],
+            },
+        )
         uow.commit()
     return ConsumptionResult(consumption_id, msisdn, money, bonus, main, instant, balance)
 
@@ -334,15 +384,36 @@ def migrate_profile(ctx: Ctx, actor: Principal, channel: Channel, msisdn: str, p
             raise _limit_reached(ctx, period)
         if not uow.subscribers.change_profile(msisdn, subscriber.profile_id, target.id):
             raise RuntimeError(f"profile of {msisdn} moved under a locked subscriber")
-        migration = ProfileMigration(new_id("mig"), msisdn, subscriber.profile_id, target.id, now, str(period),
-                                     channel.value, actor.kind.value, actor.audit_id)
+        migration = ProfileMigration(
+            new_id("mig"),
+            msisdn,
+            subscriber.profile_id,
+            target.id,
+            now,
+            str(period),
+            channel.value,
+            actor.kind.value,
+            actor.audit_id,
+        )
         uow.migrations.add(migration)
         push_profile(ctx, uow, msisdn, target.id, now)
-        _notify_sms(uow, msisdn, f"Votre profil est maintenant {target.name}. Vos bonus en cours sont conservés "
-                                 "jusqu'à leur date de validité.", now)
-        record(uow, at=now, actor=actor, channel=channel, entity=("subscriber", msisdn), action="profile.migrated",
-               before={"profile_id": subscriber.profile_id},
-               after={"profile_id": target.id, "migration_id": migration.id, "period": str(period)})
+        _notify_sms(
+            uow,
+            msisdn,
+            f"Votre profil est maintenant {target.name}. Vos bonus en cours sont conservés "
+            "jusqu'à leur date de validité.",
+            now,
+        )
+        record(
+            uow,
+            at=now,
+            actor=actor,
+            channel=channel,
+            entity=("subscriber", msisdn),
+            action="profile.migrated",
+            before={"profile_id": subscriber.profile_id},
+            after={"profile_id": target.id, "migration_id": migration.id, "period": str(period)},
+        )
         uow.commit()
     return migration
 
@@ -364,12 +435,22 @@ def request_otp(ctx: Ctx, channel: Channel, msisdn: str, actor: Principal | None
     stored = StoredOtp(msisdn, otp.digest(salt, msisdn, code), salt, now, now + otp.VALIDITY, 0, None)
     with ctx.uow() as uow:
         if not uow.otp_codes.issue(stored, cooldown_until=now - otp.RESEND_COOLDOWN):
-            raise DomainError(ErrorCode.TOO_MANY_REQUESTS, reason="code-just-sent",
-                              retry_after=int(otp.RESEND_COOLDOWN.total_seconds()))
+            raise DomainError(
+                ErrorCode.TOO_MANY_REQUESTS,
+                reason="code-just-sent",
+                retry_after=int(otp.RESEND_COOLDOWN.total_seconds()),
+            )
         if uow.subscribers.get(msisdn) is not None:
             _notify_sms(uow, msisdn, otp.sms_text(code), now)
-            record(uow, at=now, actor=actor or subscriber_principal(msisdn), channel=channel,
-                   entity=("subscriber", msisdn), action="otp.requested", after={"expires_at": stored.expires_at})
+            record(
+                uow,
+                at=now,
+                actor=actor or subscriber_principal(msisdn),
+                channel=channel,
+                entity=("subscriber", msisdn),
+                action="otp.requested",
+                after={"expires_at": stored.expires_at},
+            )
         uow.commit()
 
 
@@ -383,8 +464,12 @@ def login_subscriber(ctx: Ctx, msisdn: str, code: str, channel: Channel = Channe
     now = ctx.clock.now()
     with ctx.uow() as uow:
         stored = uow.otp_codes.get(msisdn)
-        if stored is None or stored.used_at is not None or stored.expires_at <= now \
-                or stored.attempts >= otp.MAX_WRONG_ATTEMPTS:
+        if (
+            stored is None
+            or stored.used_at is not None
+            or stored.expires_at <= now
+            or stored.attempts >= otp.MAX_WRONG_ATTEMPTS
+        ):
             raise _refused()
         if not otp.matches(stored.code_hash, stored.salt, msisdn, code):
             uow.otp_codes.count_failure(msisdn, stored.code_hash, otp.MAX_WRONG_ATTEMPTS)
@@ -395,8 +480,14 @@ def login_subscriber(ctx: Ctx, msisdn: str, code: str, channel: Channel = Channe
         ):
             raise _refused()
         issued = issue_token(uow, ctx, PrincipalKind.SUBSCRIBER, msisdn)
-        record(uow, at=now, actor=subscriber_principal(msisdn), channel=channel, entity=("subscriber", msisdn),
-               action="subscriber.logged_in")
+        record(
+            uow,
+            at=now,
+            actor=subscriber_principal(msisdn),
+            channel=channel,
+            entity=("subscriber", msisdn),
+            action="subscriber.logged_in",
+        )
         uow.commit()
     return issued
 

@@ -57,8 +57,13 @@ def line_jobs(
 ) -> list[JobSpec]:
     """The network operations of a Line A change. A host change moves the whole line: the new network
     activates it with its full profile, then the old one releases it."""
-    profile = {"msisdn": msisdn, "plan_id": after["plan_id"], "radio": after["radio"], "apn": after["apn"],
-               "ceiling_bytes": after.get("ceiling_bytes")}
+    profile = {
+        "msisdn": msisdn,
+        "plan_id": after["plan_id"],
+        "radio": after["radio"],
+        "apn": after["apn"],
+        "ceiling_bytes": after.get("ceiling_bytes"),
+    }
     if "network" in items:
         return [
             JobSpec(after["network"], Operation.ACTIVATE_LINE, profile),
@@ -67,13 +72,17 @@ def line_jobs(
     network = after["network"]
     specs = []
     if "plan_id" in items or "radio" in items:
-        specs.append(JobSpec(network, Operation.APPLY_PLAN,
-                             {"msisdn": msisdn, "plan_id": after["plan_id"], "radio": after["radio"]}))
+        specs.append(
+            JobSpec(
+                network, Operation.APPLY_PLAN, {"msisdn": msisdn, "plan_id": after["plan_id"], "radio": after["radio"]}
+            )
+        )
     if "apn" in items:
         specs.append(JobSpec(network, Operation.SET_APN, {"msisdn": msisdn, "apn": after["apn"]}))
     if "ceiling_bytes" in items:
-        specs.append(JobSpec(network, Operation.SET_CEILING,
-                             {"msisdn": msisdn, "ceiling_bytes": after.get("ceiling_bytes")}))
+        specs.append(
+            JobSpec(network, Operation.SET_CEILING, {"msisdn": msisdn, "ceiling_bytes": after.get("ceiling_bytes")})
+        )
     return specs
 
 

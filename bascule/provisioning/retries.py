@@ -22,6 +22,7 @@ from bascule.provisioning.ports import FailedJob, ProvisioningUnit
 
 PAGE_SIZE = 50
 
+
 class RetryUnit(ProvisioningUnit, AuditUnit, Protocol):
     """The jobs, and the trail that says who put one back in the queue."""
 
@@ -30,8 +31,9 @@ Ctx = Context[RetryUnit]  # the context as these use cases see it: their ports, 
 Wanted = Callable[[Any, Job], str | None]  # None: still wanted; else why not (a reason of INVALID_STATE)
 
 
-def failed_jobs(ctx: Ctx, actor: Principal, after: tuple[datetime, str] | None = None,
-                limit: int = PAGE_SIZE) -> list[FailedJob]:
+def failed_jobs(
+    ctx: Ctx, actor: Principal, after: tuple[datetime, str] | None = None, limit: int = PAGE_SIZE
+) -> list[FailedJob]:
     actor.require_operator()
     with ctx.uow(write=False) as uow:
         return uow.jobs.failed_page(after, limit)
@@ -51,9 +53,16 @@ def retry_failed_job(ctx: Ctx, actor: Principal, channel: Channel, job_id: str) 
         if not uow.jobs.requeue_failed(job.id, now):
             raise DomainError(ErrorCode.INVALID_STATE, reason="job-not-failed")
         customer = ("subscriber", job.subject_id) if job.subject_kind == "subscriber" else None
-        record(uow, at=now, actor=actor, channel=channel, entity=(job.subject_kind, job.subject_id),
-               action="job.retried", customer=customer,
-               after={"job_id": job.id, "operation": job.operation.value, "network": job.network})
+        record(
+            uow,
+            at=now,
+            actor=actor,
+            channel=channel,
+            entity=(job.subject_kind, job.subject_id),
+            action="job.retried",
+            customer=customer,
+            after={"job_id": job.id, "operation": job.operation.value, "network": job.network},
+        )
         retried = uow.jobs.get(job.id)
         uow.commit()
     if retried is None:  # requeued in this very transaction, so it is there

@@ -60,8 +60,9 @@ class Provisioner:
     def run_once(self, change_request_id: str | None = None) -> int:
         """Claim and run the due jobs (of one request, if given); returns how many were run."""
         with self.ctx.uow() as uow:
-            jobs = uow.jobs.claim(self.worker_id, self.ctx.clock.now(), self.config.lease, self.config.batch,
-                                  change_request_id)
+            jobs = uow.jobs.claim(
+                self.worker_id, self.ctx.clock.now(), self.config.lease, self.config.batch, change_request_id
+            )
             wanted = [self._still_wanted(uow, job) for job in jobs]  # read in the claim's transaction
             uow.commit()
         seen: set[str] = set()
@@ -87,7 +88,7 @@ class Provisioner:
             asked = self._ask(job)
             if not isinstance(asked, str):
                 self._record_done(done, None)
-                self._release(jobs[len(done) + 1:])
+                self._release(jobs[len(done) + 1 :])
                 self._settle_one(job, asked)
                 return False
             done.append((job, asked))
@@ -108,7 +109,7 @@ class Provisioner:
                 asked = self._ask(job)
                 if not isinstance(asked, str):
                     self._record_done(done, None)
-                    self._release(jobs[len(done) + 1:])
+                    self._release(jobs[len(done) + 1 :])
                     self._settle_one(job, asked)
                     break
                 done.append((job, asked))
@@ -116,27 +117,30 @@ class Provisioner:
                 if done:
                     done_subjects.append(done)
         for start in range(0, len(done_subjects), group):
-            self._record_done_many(done_subjects[start:start + group])
+            self._record_done_many(done_subjects[start : start + group])
 
     def _record_done_many(self, subjects: list[list[tuple[Job, str]]]) -> None:
         """Every job of the group succeeded in one statement and each subject's outcome recorded; if a lease ran
         out meanwhile (seldom), that is rolled back and each subject is recorded in a savepoint of its own."""
         now = self.ctx.clock.now()
         with self.ctx.uow() as uow:
-            if uow.jobs.succeed_all([(job.id, work_order) for done in subjects for job, work_order in done],
-                                    self.worker_id, now):
+            if uow.jobs.succeed_all(
+                [(job.id, work_order) for done in subjects for job, work_order in done], self.worker_id, now
+            ):
                 with uow.appends_deferred():
                     for done in subjects:
                         on_success = self.ctx.extras.get("jobs_all_held_done", {}).get(
-                            done[-1][0].subject_kind, self._outcomes(done[-1][0])[0])
+                            done[-1][0].subject_kind, self._outcomes(done[-1][0])[0]
+                        )
                         if on_success is not None:
                             on_success(self.ctx, uow, done[-1][0], None)
                 uow.commit()
                 return
         with self.ctx.uow() as uow:
             for done in subjects:
-                on_success = self.ctx.extras.get("jobs_all_held_done", {}).get(done[-1][0].subject_kind,
-                                                                               self._outcomes(done[-1][0])[0])
+                on_success = self.ctx.extras.get("jobs_all_held_done", {}).get(
+                    done[-1][0].subject_kind, self._outcomes(done[-1][0])[0]
+                )
                 savepoint = uow.connection.begin_nested()
                 if not uow.jobs.succeed_all([(job.id, work_order) for job, work_order in done], self.worker_id, now):
                     savepoint.rollback()  # a lease ran out meanwhile: the worker that took the job over records it
@@ -159,8 +163,13 @@ class Provisioner:
             return NetworkFault(error, work_order)
         return work_order if state is WorkOrderState.DONE else NetworkFault(state, work_order)
 
-    def _record_done(self, done: list[tuple[Job, str]], also: Callable[[ProvisioningUnit, object], None] | None,
-                     *, all_of_subject: bool = False) -> bool:
+    def _record_done(
+        self,
+        done: list[tuple[Job, str]],
+        also: Callable[[ProvisioningUnit, object], None] | None,
+        *,
+        all_of_subject: bool = False,
+    ) -> bool:
         """`also` runs in the same transaction, once the outcome is recorded (the caller's answer, say), with what
         the subject's outcome hook returned."""
         if not done:
@@ -193,16 +202,27 @@ class Provisioner:
         elif isinstance(fault.cause, PermanentNetworkError):
             self._finish(job, succeeded=False, error=str(fault.cause), work_order=fault.work_order)
         elif fault.cause is WorkOrderState.FAILED:
-            self._finish(job, succeeded=False, error=f"work order {fault.work_order} refused by {job.network}",
-                         work_order=fault.work_order)
+            self._finish(
+                job,
+                succeeded=False,
+                error=f"work order {fault.work_order} refused by {job.network}",
+                work_order=fault.work_order,
+            )
         else:
             with self.ctx.uow() as uow:
-                uow.jobs.retry_at(job.id, self.worker_id, self.ctx.clock.now() + self.config.poll_interval, None,
-                                  counts=False, work_order_id=fault.work_order)
+                uow.jobs.retry_at(
+                    job.id,
+                    self.worker_id,
+                    self.ctx.clock.now() + self.config.poll_interval,
+                    None,
+                    counts=False,
+                    work_order_id=fault.work_order,
+                )
                 uow.commit()
 
-    def run_for_request(self, change_request_id: str, settled: Callable[[], bool],
-                        seconds: float | None = None) -> None:
+    def run_for_request(
+        self, change_request_id: str, settled: Callable[[], bool], seconds: float | None = None
+    ) -> None:
         """Work on one request's jobs for a moment (a confirmation waits this long for the networks), until
         `settled` says the request is done with."""
         deadline = time.monotonic() + (self.config.inline_seconds if seconds is None else seconds)
@@ -213,8 +233,9 @@ class Provisioner:
             if not ran:
                 time.sleep(0.02)
 
-    def run_forever(self, stop: threading.Event, idle_seconds: float = 0.5,
-                    also: Callable[[], object] | None = None) -> None:
+    def run_forever(
+        self, stop: threading.Event, idle_seconds: float = 0.5, also: Callable[[], object] | None = None
+    ) -> None:
         while not stop.is_set():
             try:
                 ran = self.run_once()
@@ -258,8 +279,11 @@ class Provisioner:
         on_success, on_failure = self._outcomes(job)
         now = self.ctx.clock.now()
         with self.ctx.uow() as uow:
-            marked = (uow.jobs.succeed(job.id, self.worker_id, now, work_order) if succeeded
-                      else uow.jobs.fail(job.id, self.worker_id, now, error or "failed", work_order))
+            marked = (
+                uow.jobs.succeed(job.id, self.worker_id, now, work_order)
+                if succeeded
+                else uow.jobs.fail(job.id, self.worker_id, now, error or "failed", work_order)
+            )
             if not marked:
                 return  # our lease ran out and another worker owns the job: it will finish it
             hook = on_success if succeeded else on_failure

@@ -68,7 +68,7 @@ def read_batches(path: Path, batch_rows: int = 200_000) -> Iterator[Batch]:
             f" FROM {_reader(path)}($path)"
             ' QUALIFY row_number() OVER (PARTITION BY record_id ORDER BY "at") = 1'
             # By line, so that a line's records come in one batch and are drawn once per batch and month.
-            ' ORDER BY msisdn, epoch, record_id'
+            " ORDER BY msisdn, epoch, record_id"
         )
         reader = con.sql(query, params={"path": str(path)}).to_arrow_reader(batch_rows)
         if reader is None:

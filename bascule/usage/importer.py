@@ -86,8 +86,10 @@ def _draw_all(ctx: Ctx, uow: UsageUnit, drawn: Drawn, actor: Principal, channel:
     rows = uow.usage_imports
     ids = sorted({service_id for (service_id, _period), _ in drawn})
     services = {s.id: s for s in rows.lock_services(ids)}
-    zones = {account_id: zone(name) for account_id, name in
-             rows.account_zones(sorted({s.account_id for s in services.values()}))}
+    zones = {
+        account_id: zone(name)
+        for account_id, name in rows.account_zones(sorted({s.account_id for s in services.values()}))
+    }
     barred = [s.id for s in services.values() if s.status.restricted]
     open_cycles_many(uow, ctx.catalog, list(services.values()), zones, now)
     for service_id in barred:  # a new cycle may have lifted the bar
@@ -103,19 +105,32 @@ def _draw_all(ctx: Ctx, uow: UsageUnit, drawn: Drawn, actor: Principal, channel:
         open_then = [b for b in buckets if b.valid_from <= instant < b.valid_until]
         before = quota_of(open_then).used_bytes
         changed = {b.id: b for b in draw(open_then, used).updated}
-        after = before + sum(b.used_bytes - next(o for o in open_then if o.id == b.id).used_bytes
-                             for b in changed.values())
+        after = before + sum(
+            b.used_bytes - next(o for o in open_then if o.id == b.id).used_bytes for b in changed.values()
+        )
         held[service_id] = [changed.get(b.id, b) for b in buckets]
         _metered(ctx, charges, service, zones[service.account_id], instant, before, after)
-    rows.set_bucket_usage([(bucket.id, bucket.used_bytes, stored[bucket.id])
-                           for buckets in held.values() for bucket in buckets
-                           if bucket.used_bytes != stored[bucket.id]])
+    rows.set_bucket_usage(
+        [
+            (bucket.id, bucket.used_bytes, stored[bucket.id])
+            for buckets in held.values()
+            for bucket in buckets
+            if bucket.used_bytes != stored[bucket.id]
+        ]
+    )
     rows.add_to_charges(list(charges.values()))
     _bar(ctx, uow, [services[i] for i in ids], held, now, actor, channel)
 
 
-def _metered(ctx: Ctx, charges: dict[str, dict[str, Any]], service: Service, tz: ZoneInfo, instant: datetime,
-             before: int, after: int) -> None:
+def _metered(
+    ctx: Ctx,
+    charges: dict[str, dict[str, Any]],
+    service: Service,
+    tz: ZoneInfo,
+    instant: datetime,
+    before: int,
+    after: int,
+) -> None:
     """The growth of the service's metered line for the month (`_charge_metered`), added up over the batch."""
     added = metered_usage_charge(ctx.catalog.plan(service.plan_id), before, after)
     if added.is_zero:
@@ -124,17 +139,33 @@ def _metered(ctx: Ctx, charges: dict[str, dict[str, Any]], service: Service, tz:
     key = f"usage:{service.id}:{period}"
     line = charges.get(key)
     if line is None:
-        charges[key] = {"id": new_id("chg"), "account_id": service.account_id, "service_id": service.id,
-                        "period": str(period), "kind": "usage", "description": usage_charge_label(period),
-                        "amount": added.amount, "currency": added.currency, "at": instant,
-                        "change_request_id": None, "once_key": key}
+        charges[key] = {
+            "id": new_id("chg"),
+            "account_id": service.account_id,
+            "service_id": service.id,
+            "period": str(period),
+            "kind": "usage",
+            "description": usage_charge_label(period),
+            "amount": added.amount,
+            "currency": added.currency,
+            "at": instant,
+            "change_request_id": None,
+            "once_key": key,
+        }
     else:
         line["amount"] += added.amount
         line["at"] = instant
 
 
-def _bar(ctx: Ctx, uow: UsageUnit, services: list[Service], held: dict[str, list[Bucket]], now: datetime,
-         actor: Principal, channel: Channel) -> None:
+def _bar(
+    ctx: Ctx,
+    uow: UsageUnit,
+    services: list[Service],
+    held: dict[str, list[Bucket]],
+    now: datetime,
+    actor: Principal,
+    channel: Channel,
+) -> None:
     """The lines whose quota now calls for another status go through `apply_status` (bar, audit line)."""
     for service in services:
         when_exhausted = exhaustion_status(ctx.catalog, ctx.catalog.plan(service.plan_id))
@@ -143,8 +174,9 @@ def _bar(ctx: Ctx, uow: UsageUnit, services: list[Service], held: dict[str, list
             apply_status(ctx, uow, service, now, actor, channel)
 
 
-def _apply_batch(ctx: Ctx, actor: Principal, channel: Channel, records: pa.Table,
-                 zones: dict[str, str]) -> tuple[int, set[str]]:
+def _apply_batch(
+    ctx: Ctx, actor: Principal, channel: Channel, records: pa.Table, zones: dict[str, str]
+) -> tuple[int, set[str]]:
     """One batch in one transaction: its new records, and the draws and charges they cause."""
     with ctx.uow() as uow:
         new, monthly = uow.usage_imports.receive(records, zones, ctx.clock.now())
@@ -161,8 +193,13 @@ def writers_for(ctx: Ctx) -> int:
     return 2 if ctx.units.concurrent_writers else 1
 
 
-def import_usage(ctx: Ctx, actor: Principal, channel: Channel, batches: Iterable[Batch],
-                 progress: Callable[[int], None] | None = None) -> ImportReport:
+def import_usage(
+    ctx: Ctx,
+    actor: Principal,
+    channel: Channel,
+    batches: Iterable[Batch],
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
     """Batches never share a line (`whole_lines`), so several are written at once, each in its own
     transaction, while the next one is read: their services, cycles, buckets and lines are disjoint."""
     actor.require_operator()
@@ -187,12 +224,19 @@ def import_usage(ctx: Ctx, actor: Principal, channel: Channel, batches: Iterable
         for batch in batches:
             report.read += batch.records.num_rows
             columnar.register("batch", batch.records)
-            records = columnar.sql("SELECT batch.record_id, lines.service_id, batch.bytes, batch.epoch "
-                                   "FROM batch JOIN lines ON lines.msisdn = batch.msisdn").to_arrow_table()
+            records = columnar.sql(
+                "SELECT batch.record_id, lines.service_id, batch.bytes, batch.epoch "
+                "FROM batch JOIN lines ON lines.msisdn = batch.msisdn"
+            ).to_arrow_table()
             columnar.unregister("batch")
             report.unknown_line += batch.records.num_rows - records.num_rows
-            pending.append((pool.submit(_apply_batch, ctx, actor, channel, records, zones),
-                            batch.records.num_rows, records.num_rows))
+            pending.append(
+                (
+                    pool.submit(_apply_batch, ctx, actor, channel, records, zones),
+                    batch.records.num_rows,
+                    records.num_rows,
+                )
+            )
             while len(pending) > writers:  # bounded: at most `writers` batches wait in memory
                 account_oldest()
         while pending:

@@ -28,20 +28,45 @@ class Customer:
 
 def make_customer(http: httpx.Client, name: str = "Transports Exemple", tag: str = "a") -> Customer:
     account = ok(http.post("/api/v1/admin/accounts", json={"name": name}, headers=OPERATOR), 201)
-    ok(http.post(f"/api/v1/admin/accounts/{account['id']}/users",
-                 json={"email": f"chef-{tag}@example.fr", "password": "gestion-secret", "role": "manager"},
-                 headers=OPERATOR), 201)
-    ok(http.post(f"/api/v1/admin/accounts/{account['id']}/users",
-                 json={"email": f"lecteur-{tag}@example.fr", "password": "lecture-secret", "role": "viewer"},
-                 headers=OPERATOR), 201)
-    return Customer(account["id"], account_user(http, f"chef-{tag}@example.fr", "gestion-secret"),
-                    account_user(http, f"lecteur-{tag}@example.fr", "lecture-secret"))
+    ok(
+        http.post(
+            f"/api/v1/admin/accounts/{account['id']}/users",
+            json={"email": f"chef-{tag}@example.fr", "password": "gestion-secret", "role": "manager"},
+            headers=OPERATOR,
+        ),
+        201,
+    )
+    ok(
+        http.post(
+            f"/api/v1/admin/accounts/{account['id']}/users",
+            json={"email": f"lecteur-{tag}@example.fr", "password": "lecture-secret", "role": "viewer"},
+            headers=OPERATOR,
+        ),
+        201,
+    )
+    return Customer(
+        account["id"],
+        account_user(http, f"chef-{tag}@example.fr", "gestion-secret"),
+        account_user(http, f"lecteur-{tag}@example.fr", "lecture-secret"),
+    )
 
 
-def make_service(http: httpx.Client, account_id: str, plan_id: str = "data-10go-4g", msisdn: str = "+33612345678",
-                 network: str = "orange", apn: str = "internet.pro", activated_on: str | None = "2026-01-01") -> Any:
-    body: dict[str, Any] = {"account_id": account_id, "plan_id": plan_id, "network": network, "apn": apn,
-                            "msisdn": msisdn}
+def make_service(
+    http: httpx.Client,
+    account_id: str,
+    plan_id: str = "data-10go-4g",
+    msisdn: str = "+33612345678",
+    network: str = "orange",
+    apn: str = "internet.pro",
+    activated_on: str | None = "2026-01-01",
+) -> Any:
+    body: dict[str, Any] = {
+        "account_id": account_id,
+        "plan_id": plan_id,
+        "network": network,
+        "apn": apn,
+        "msisdn": msisdn,
+    }
     if activated_on:
         body["activated_on"] = activated_on
     return ok(http.post("/api/v1/admin/services", json=body, headers=OPERATOR), 201)
@@ -69,11 +94,18 @@ def expect_problem(response: httpx.Response, status: int, code: str) -> Any:
     return body
 
 
-def add_user(http: httpx.Client, account_id: str, email: str, role: str = "manager",
-             password: str = PASSWORD) -> tuple[str, dict[str, str]]:
+def add_user(
+    http: httpx.Client, account_id: str, email: str, role: str = "manager", password: str = PASSWORD
+) -> tuple[str, dict[str, str]]:
     """A user of the account, logged in: (user id, bearer headers)."""
-    user = ok(http.post(f"/api/v1/admin/accounts/{account_id}/users",
-                        json={"email": email, "password": password, "role": role}, headers=OPERATOR), 201)
+    user = ok(
+        http.post(
+            f"/api/v1/admin/accounts/{account_id}/users",
+            json={"email": email, "password": password, "role": role},
+            headers=OPERATOR,
+        ),
+        201,
+    )
     login = ok(http.post("/api/v1/auth/login", json={"email": email, "password": password}))
     return user["id"], bearer(login["token"])
 
@@ -87,11 +119,14 @@ def line_a_state(http: httpx.Client, account_id: str, period: str | None = None)
     services = ok(http.get("/api/v1/services", params={"account_id": account_id}, headers=OPERATOR))
     query = {"period": period} if period else {}
     charges = ok(http.get(f"/api/v1/accounts/{account_id}/charges", params=query, headers=OPERATOR))
-    requests = sorted((r for r in ok(http.get("/api/v1/change-requests", headers=OPERATOR))
-                       if r["account_id"] == account_id), key=lambda r: r["id"])
+    requests = sorted(
+        (r for r in ok(http.get("/api/v1/change-requests", headers=OPERATOR)) if r["account_id"] == account_id),
+        key=lambda r: r["id"],
+    )
     audit = {
-        f"{kind}:{entity_id}": ok(http.get("/api/v1/admin/audit", params={"entity_kind": kind, "entity_id": entity_id},
-                                           headers=OPERATOR))
+        f"{kind}:{entity_id}": ok(
+            http.get("/api/v1/admin/audit", params={"entity_kind": kind, "entity_id": entity_id}, headers=OPERATOR)
+        )
         for kind, ids in (("service", [s["id"] for s in services]), ("change_request", [r["id"] for r in requests]))
         for entity_id in ids
     }

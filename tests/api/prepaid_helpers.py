@@ -25,8 +25,7 @@ def profiles(http: httpx.Client) -> list[dict[str, Any]]:
 
 def profile_needing(http: httpx.Client, amount: str | None) -> dict[str, Any]:
     """The one profile whose last-month threshold is `amount` (None: the first free profile)."""
-    found = [p for p in profiles(http)
-             if (p["min_consumption_last_month"] or {}).get("amount") == amount]
+    found = [p for p in profiles(http) if (p["min_consumption_last_month"] or {}).get("amount") == amount]
     assert found, f"no profile needs {amount}"
     return found[0]
 

@@ -27,19 +27,43 @@ def test_a_withdrawn_plan_is_refused_with_no_such_plan_and_nothing_is_stored(ctx
     supervisor = staff_principal(make_staff(ctx, SUPERVISOR, StaffRole.SUPERVISOR))
     override_catalogue(ctx, supervisor, Channel.BACKOFFICE, "plan", "data-30go-4g", "on_sale", "false")
 
-    refused = expect_problem(http.post(f"/api/v1/services/{service['id']}/change-requests",
-                                       json={"changes": {"plan_id": "data-30go-4g"}}, headers=customer.manager),
-                             422, "no-such-plan")
+    refused = expect_problem(
+        http.post(
+            f"/api/v1/services/{service['id']}/change-requests",
+            json={"changes": {"plan_id": "data-30go-4g"}},
+            headers=customer.manager,
+        ),
+        422,
+        "no-such-plan",
+    )
     assert refused["detail"] == "« Data Mobile 30 Go 4G » n'est plus commercialisé."
     assert _requests(ctx) == 0
-    expect_problem(http.post(f"/api/v1/services/{service['id']}/quotes",
-                             json={"changes": {"plan_id": "data-30go-4g"}}, headers=customer.manager),
-                   422, "no-such-plan")
+    expect_problem(
+        http.post(
+            f"/api/v1/services/{service['id']}/quotes",
+            json={"changes": {"plan_id": "data-30go-4g"}},
+            headers=customer.manager,
+        ),
+        422,
+        "no-such-plan",
+    )
     plans = {plan["id"]: plan for plan in ok(http.get("/api/v1/catalog"))["plans"]}
     assert (plans["data-30go-4g"]["on_sale"], plans["data-50go-4g"]["on_sale"]) == (False, True)
-    expect_problem(http.post("/api/v1/admin/services", json={
-        "account_id": customer.account_id, "plan_id": "data-30go-4g", "network": "orange", "apn": "internet.pro",
-        "msisdn": "+33612345679"}, headers=OPERATOR), 422, "no-such-plan")
+    expect_problem(
+        http.post(
+            "/api/v1/admin/services",
+            json={
+                "account_id": customer.account_id,
+                "plan_id": "data-30go-4g",
+                "network": "orange",
+                "apn": "internet.pro",
+                "msisdn": "+33612345679",
+            },
+            headers=OPERATOR,
+        ),
+        422,
+        "no-such-plan",
+    )
 
 
 def test_a_changed_price_is_in_the_next_quote_to_the_cent_and_an_earlier_request_keeps_its_quote(ctx, http):
@@ -48,8 +72,9 @@ def test_a_changed_price_is_in_the_next_quote_to_the_cent_and_an_earlier_request
     radio = {"changes": {"radio": "5G"}}
     before = ok(http.post(f"/api/v1/services/{service['id']}/quotes", json=radio, headers=customer.manager))
     assert before["total"] == money("1.25")  # (8.50 − 6.00) × 15/30
-    earlier = ok(http.post(f"/api/v1/services/{service['id']}/change-requests", json=radio,
-                           headers=customer.manager), 201)
+    earlier = ok(
+        http.post(f"/api/v1/services/{service['id']}/change-requests", json=radio, headers=customer.manager), 201
+    )
     supervisor = staff_principal(make_staff(ctx, SUPERVISOR, StaffRole.SUPERVISOR))
     override_catalogue(ctx, supervisor, Channel.BACKOFFICE, "plan", "data-10go-5g", "price", "9.37")
 
@@ -62,13 +87,21 @@ def test_a_changed_price_is_in_the_next_quote_to_the_cent_and_an_earlier_request
     plans = {plan["id"]: plan for plan in ok(http.get("/api/v1/catalog"))["plans"]}
     assert plans["data-10go-5g"]["price"] == money("9.37")
 
-    confirmed = ok(http.post(f"/api/v1/change-requests/{earlier['id']}/confirm",
-                             json={"password": customer.manager_password}, headers=customer.manager))
+    confirmed = ok(
+        http.post(
+            f"/api/v1/change-requests/{earlier['id']}/confirm",
+            json={"password": customer.manager_password},
+            headers=customer.manager,
+        )
+    )
     assert confirmed["status"] in ("completed", "provisioning")
     assert confirmed["quote"]["total"] == money("1.25")  # priced when quoted, charged so
     with ctx.engine.connect() as connection:
-        charged = connection.execute(select(tables.charges.c.kind, tables.charges.c.amount).where(
-            tables.charges.c.change_request_id == earlier["id"])).all()
+        charged = connection.execute(
+            select(tables.charges.c.kind, tables.charges.c.amount).where(
+                tables.charges.c.change_request_id == earlier["id"]
+            )
+        ).all()
     assert charged == [("proration", Decimal("1.25"))]
 
 
@@ -82,14 +115,23 @@ def test_a_withdrawn_profile_is_offered_to_nobody_refused_in_migration_and_kept_
 
     options = ok(http.get(f"/api/v1/subscribers/{MSISDN}/profile-options", headers=OPERATOR))
     assert [option["profile_id"] for option in options] == ["novamix", "dauphin", "aigle"]  # its own is kept
-    refused = expect_problem(http.post(f"/api/v1/subscribers/{MSISDN}/profile-migrations",
-                                       json={"profile_id": "tigre"}, headers=OPERATOR), 422, "no-such-plan")
+    refused = expect_problem(
+        http.post(f"/api/v1/subscribers/{MSISDN}/profile-migrations", json={"profile_id": "tigre"}, headers=OPERATOR),
+        422,
+        "no-such-plan",
+    )
     assert refused["detail"] == "« Tigre » n'est plus commercialisé."
     assert ok(http.get(f"/api/v1/subscribers/{MSISDN}/profile-migrations", headers=OPERATOR)) == []
     assert ok(http.get(f"/api/v1/subscribers/{MSISDN}", headers=OPERATOR))["profile_id"] == "novamix"
-    expect_problem(http.post("/api/v1/admin/subscribers", json={"msisdn": "+2250701234568", "profile_id": "tigre"},
-                             headers=OPERATOR), 422, "no-such-plan")
-    offerings = {o["id"]: o for o in ok(http.get("/tmf-api/productCatalogManagement/v4/productOffering",
-                                                 headers=OPERATOR))}
+    expect_problem(
+        http.post(
+            "/api/v1/admin/subscribers", json={"msisdn": "+2250701234568", "profile_id": "tigre"}, headers=OPERATOR
+        ),
+        422,
+        "no-such-plan",
+    )
+    offerings = {
+        o["id"]: o for o in ok(http.get("/tmf-api/productCatalogManagement/v4/productOffering", headers=OPERATOR))
+    }
     assert (offerings["tigre"]["lifecycleStatus"], offerings["tigre"]["isSellable"]) == ("Retired", False)
     assert (offerings["dauphin"]["lifecycleStatus"], offerings["dauphin"]["isSellable"]) == ("Active", True)

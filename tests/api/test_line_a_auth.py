@@ -21,8 +21,9 @@ def test_login_returns_a_token_valid_for_twelve_hours(http):
     assert set(body) == {"token", "expires_at"}
     assert isinstance(body["token"], str)
     assert len(body["token"]) >= 32
-    assert datetime.fromisoformat(body["expires_at"]) == datetime.fromisoformat("2026-06-16T09:00:00+02:00") + \
-        timedelta(hours=12)
+    assert datetime.fromisoformat(body["expires_at"]) == datetime.fromisoformat(
+        "2026-06-16T09:00:00+02:00"
+    ) + timedelta(hours=12)
     services = http.get("/api/v1/services", headers=bearer(body["token"]))
     assert ok(services) == []
 
@@ -38,11 +39,14 @@ def test_each_login_gives_a_new_token(http):
     assert first != second
 
 
-@pytest.mark.parametrize(("email", "password"), [
-    ("chef-a@example.fr", "mauvais-secret"),
-    ("chef-a@example.fr", "Gestion-secret"),
-    ("inconnu@example.fr", "gestion-secret"),
-])
+@pytest.mark.parametrize(
+    ("email", "password"),
+    [
+        ("chef-a@example.fr", "mauvais-secret"),
+        ("chef-a@example.fr", "Gestion-secret"),
+        ("inconnu@example.fr", "gestion-secret"),
+    ],
+)
 def test_bad_credentials_are_unauthenticated_with_the_same_answer(http, email, password):
     make_customer(http)
     response = _login(http, email, password)
@@ -51,30 +55,45 @@ def test_bad_credentials_are_unauthenticated_with_the_same_answer(http, email, p
     assert response.headers["www-authenticate"] == "Bearer"
 
 
-@pytest.mark.parametrize("body", [{}, {"email": "chef-a@example.fr"}, {"password": "gestion-secret"},
-                                  {"email": "chef-a@example.fr", "password": "gestion-secret", "remember": True}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"email": "chef-a@example.fr"},
+        {"password": "gestion-secret"},
+        {"email": "chef-a@example.fr", "password": "gestion-secret", "remember": True},
+    ],
+)
 def test_an_incomplete_login_is_a_validation_error(http, body):
     make_customer(http)
     expect_problem(http.post(LOGIN, json=body), 422, "validation-error")
 
 
-@pytest.mark.parametrize("headers", [
-    {"Authorization": "Bearer garbage"},
-    {"Authorization": "Bearer test-operator-token-but-longer"},
-    {"Authorization": "Token test-operator-token"},
-    {"Authorization": "test-operator-token"},
-    {},
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Authorization": "Bearer garbage"},
+        {"Authorization": "Bearer test-operator-token-but-longer"},
+        {"Authorization": "Token test-operator-token"},
+        {"Authorization": "test-operator-token"},
+        {},
+    ],
+)
 def test_a_missing_or_garbage_token_is_unauthenticated(http, headers):
     customer = make_customer(http)
     service = make_service(http, customer.account_id)
-    for path in ("/api/v1/services", f"/api/v1/services/{service['id']}", "/api/v1/change-requests",
-                 f"/api/v1/accounts/{customer.account_id}/charges"):
+    for path in (
+        "/api/v1/services",
+        f"/api/v1/services/{service['id']}",
+        "/api/v1/change-requests",
+        f"/api/v1/accounts/{customer.account_id}/charges",
+    ):
         response = http.get(path, headers=headers)
         expect_problem(response, 401, "unauthenticated")
         assert response.headers["www-authenticate"] == "Bearer"
-    response = http.post(f"/api/v1/services/{service['id']}/change-requests",
-                         json={"changes": {"radio": "5G"}}, headers=headers)
+    response = http.post(
+        f"/api/v1/services/{service['id']}/change-requests", json={"changes": {"radio": "5G"}}, headers=headers
+    )
     expect_problem(response, 401, "unauthenticated")
     assert ok(http.get("/api/v1/change-requests", headers=OPERATOR)) == []
 
@@ -112,11 +131,19 @@ def test_a_token_past_its_expiry_is_refused(http):
 
 def test_login_is_in_the_audit_trail(http):
     account = ok(http.post("/api/v1/admin/accounts", json={"name": "A"}, headers=OPERATOR), 201)
-    user = ok(http.post(f"/api/v1/admin/accounts/{account['id']}/users",
-                        json={"email": "chef@example.fr", "password": "gestion-secret", "role": "manager"},
-                        headers=OPERATOR), 201)
+    user = ok(
+        http.post(
+            f"/api/v1/admin/accounts/{account['id']}/users",
+            json={"email": "chef@example.fr", "password": "gestion-secret", "role": "manager"},
+            headers=OPERATOR,
+        ),
+        201,
+    )
     ok(_login(http, "chef@example.fr"))
-    events = ok(http.get("/api/v1/admin/audit", params={"entity_kind": "user", "entity_id": user["id"]},
-                         headers=OPERATOR))
+    events = ok(
+        http.get("/api/v1/admin/audit", params={"entity_kind": "user", "entity_id": user["id"]}, headers=OPERATOR)
+    )
     assert [(e["action"], e["actor_kind"], e["actor_id"], e["channel"]) for e in events] == [
-        ("user.created", "operator", "operator", "api"), ("user.logged_in", "user", user["id"], "api")]
+        ("user.created", "operator", "operator", "api"),
+        ("user.logged_in", "user", user["id"], "api"),
+    ]

@@ -24,11 +24,19 @@ def test_a_bill_run_invoices_the_periods_charges_once_with_gapless_numbers(billi
     second = make_customer(http, "Second", tag="b")
     make_service(http, first.account_id, msisdn="+33612345678")
     make_service(http, second.account_id, plan_id="data-30go-4g", msisdn="+33698765432")
-    request = ok(http.post(f"/api/v1/services/{make_service(http, first.account_id, msisdn='+33612345679')['id']}"
-                           "/change-requests", json={"changes": {"network": "sfr"}}, headers=OPERATOR), 201)
+    request = ok(
+        http.post(
+            f"/api/v1/services/{make_service(http, first.account_id, msisdn='+33612345679')['id']}/change-requests",
+            json={"changes": {"network": "sfr"}},
+            headers=OPERATOR,
+        ),
+        201,
+    )
     ok(http.post(f"/api/v1/change-requests/{request['id']}/confirm", headers=OPERATOR))
-    june = {account: ok(http.get(f"/api/v1/accounts/{account}/charges", params={"period": "2026-06"},
-                                 headers=OPERATOR)) for account in (first.account_id, second.account_id)}
+    june = {
+        account: ok(http.get(f"/api/v1/accounts/{account}/charges", params={"period": "2026-06"}, headers=OPERATOR))
+        for account in (first.account_id, second.account_id)
+    }
     set_clock(http, "2026-07-02T08:00:00+02:00")
 
     response = http.post("/api/v1/admin/bill-runs", json={"period": "2026-06"}, headers=OPERATOR)
@@ -66,8 +74,7 @@ def test_invoices_are_the_callers_own(billing):
     first = make_customer(http, "Premier", tag="a")
     second = make_customer(http, "Second", tag="b")
     make_service(http, second.account_id)
-    expect_problem(http.get(f"/api/v1/accounts/{second.account_id}/invoices", headers=first.manager),
-                   404, "not-found")
+    expect_problem(http.get(f"/api/v1/accounts/{second.account_id}/invoices", headers=first.manager), 404, "not-found")
     assert ok(http.get(f"/api/v1/accounts/{first.account_id}/invoices", headers=first.viewer)) == []
     expect_problem(http.get(f"/api/v1/accounts/{first.account_id}/invoices"), 401, "unauthenticated")
 
@@ -75,10 +82,12 @@ def test_invoices_are_the_callers_own(billing):
 def test_only_the_operator_runs_a_bill_run_and_with_a_valid_period(billing):
     http = billing
     customer = make_customer(http)
-    expect_problem(http.post("/api/v1/admin/bill-runs", json={"period": "2026-05"}, headers=customer.manager),
-                   403, "forbidden")
+    expect_problem(
+        http.post("/api/v1/admin/bill-runs", json={"period": "2026-05"}, headers=customer.manager), 403, "forbidden"
+    )
     expect_problem(http.post("/api/v1/admin/bill-runs", json={"period": "2026-05"}), 401, "unauthenticated")
     for period in ("2026-5", "2026-13", "mai", ""):
-        expect_problem(http.post("/api/v1/admin/bill-runs", json={"period": period}, headers=OPERATOR),
-                       422, "validation-error")
+        expect_problem(
+            http.post("/api/v1/admin/bill-runs", json={"period": period}, headers=OPERATOR), 422, "validation-error"
+        )
     assert ok(http.get(f"/api/v1/accounts/{customer.account_id}/invoices", headers=OPERATOR)) == []

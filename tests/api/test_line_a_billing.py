@@ -15,25 +15,43 @@ def june_with_every_kind_of_line(http):
     """A month with recurring, prorated first cycle, proration, fee, top-up, extension and usage lines."""
     customer = make_customer(http)
     bundle = make_service(http, customer.account_id)  # 6.00 recurring
-    fresh = make_service(http, customer.account_id, plan_id="data-30go-4g", msisdn="+33612345670",
-                         activated_on="2026-06-16")  # 9.00 × 15/30 = 4.50
+    fresh = make_service(
+        http, customer.account_id, plan_id="data-30go-4g", msisdn="+33612345670", activated_on="2026-06-16"
+    )  # 9.00 × 15/30 = 4.50
     metered = make_service(http, customer.account_id, plan_id="compteur-4g", msisdn="+33612345671")  # 2.00
-    request = ok(http.post(f"/api/v1/services/{bundle['id']}/change-requests",
-                           json={"changes": {"plan_id": "data-30go-4g", "network": "sfr"}},
-                           headers=customer.manager), 201)
-    ok(http.post(f"/api/v1/change-requests/{request['id']}/confirm", json={"password": customer.manager_password},
-                 headers=customer.manager))  # 4.50 proration + 10.00 fee
+    request = ok(
+        http.post(
+            f"/api/v1/services/{bundle['id']}/change-requests",
+            json={"changes": {"plan_id": "data-30go-4g", "network": "sfr"}},
+            headers=customer.manager,
+        ),
+        201,
+    )
+    ok(
+        http.post(
+            f"/api/v1/change-requests/{request['id']}/confirm",
+            json={"password": customer.manager_password},
+            headers=customer.manager,
+        )
+    )  # 4.50 proration + 10.00 fee
     ok(http.post(f"/api/v1/services/{fresh['id']}/topups", json={"topup_id": "recharge-1go"}, headers=OPERATOR), 201)
-    ok(http.post(f"/api/v1/services/{metered['id']}/extensions", json={"extension_id": "extension-1go"},
-                 headers=OPERATOR), 201)
+    ok(
+        http.post(
+            f"/api/v1/services/{metered['id']}/extensions", json={"extension_id": "extension-1go"}, headers=OPERATOR
+        ),
+        201,
+    )
     ok(http.post(f"/api/v1/admin/services/{metered['id']}/usage", json={"bytes": 250 * MIB}, headers=OPERATOR))
     return customer, request
 
 
 def test_the_invoice_equals_the_charges_of_the_month_to_the_cent(http):
     customer, request = june_with_every_kind_of_line(http)
-    shown = ok(http.get(f"/api/v1/accounts/{customer.account_id}/charges", params={"period": "2026-06"},
-                        headers=customer.manager))
+    shown = ok(
+        http.get(
+            f"/api/v1/accounts/{customer.account_id}/charges", params={"period": "2026-06"}, headers=customer.manager
+        )
+    )
     assert shown["total"] == {"amount": "31.10", "currency": "EUR"}  # 6 + 4.50 + 2 + 4.50 + 10 + 2 + 1.50 + 0.60
     assert request["quote"]["total"] == {"amount": "14.50", "currency": "EUR"}
 
@@ -109,9 +127,19 @@ def test_the_pdf_invoice_carries_the_legal_mentions_and_the_amounts(http):
     assert response.headers["content-disposition"] == 'attachment; filename="facture-2026-000001.pdf"'
     text = " ".join((page.extract_text() or "") for page in PdfReader(io.BytesIO(response.content)).pages)
     text = " ".join(text.split())
-    for expected in ("Facture n° 2026-000001", "Date d'émission : 2 juillet 2026", "Période facturée : juin 2026",
-                     "Bascule Mobile SAS", "SIREN 912345678", "FR40912345678", "Transports Exemple",
-                     "Total HT 31,10 €", "TVA 20 % 6,22 €", "Total TTC 37,32 €", "Échéance : 1er août 2026",
-                     "+33612345678 Changement d'opérateur support (Orange → SFR) 16 juin 2026 10,00 €",
-                     "+33612345671 Data Mobile au Compteur 4G, juin 2026"):
+    for expected in (
+        "Facture n° 2026-000001",
+        "Date d'émission : 2 juillet 2026",
+        "Période facturée : juin 2026",
+        "Bascule Mobile SAS",
+        "SIREN 912345678",
+        "FR40912345678",
+        "Transports Exemple",
+        "Total HT 31,10 €",
+        "TVA 20 % 6,22 €",
+        "Total TTC 37,32 €",
+        "Échéance : 1er août 2026",
+        "+33612345678 Changement d'opérateur support (Orange → SFR) 16 juin 2026 10,00 €",
+        "+33612345671 Data Mobile au Compteur 4G, juin 2026",
+    ):
         assert expected in text, expected

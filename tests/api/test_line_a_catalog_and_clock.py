@@ -26,14 +26,29 @@ def test_catalog_carries_the_seed_numbers(http):
     body = ok(http.get("/api/v1/catalog"))
     plans = _by_id(body["plans"])
     assert plans["data-10go-4g"] == {
-        "id": "data-10go-4g", "name": "Data Mobile 10 Go 4G", "kind": "bundle", "radio": "4G",
-        "price": money("6.00"), "data_bytes": 10 * GIB, "unit_price": None, "unit_bytes": None,
-        "default_ceiling_bytes": None, "ceiling_step_bytes": None, "max_ceiling_bytes": None, "on_sale": True,
+        "id": "data-10go-4g",
+        "name": "Data Mobile 10 Go 4G",
+        "kind": "bundle",
+        "radio": "4G",
+        "price": money("6.00"),
+        "data_bytes": 10 * GIB,
+        "unit_price": None,
+        "unit_bytes": None,
+        "default_ceiling_bytes": None,
+        "ceiling_step_bytes": None,
+        "max_ceiling_bytes": None,
+        "on_sale": True,
     }
     assert (plans["data-10go-5g"]["price"], plans["data-10go-5g"]["data_bytes"], plans["data-10go-5g"]["radio"]) == (
-        money("8.50"), 10 * GIB, "5G")
+        money("8.50"),
+        10 * GIB,
+        "5G",
+    )
     assert (plans["data-30go-4g"]["price"], plans["data-30go-4g"]["data_bytes"], plans["data-30go-4g"]["radio"]) == (
-        money("9.00"), 30 * GIB, "4G")
+        money("9.00"),
+        30 * GIB,
+        "4G",
+    )
     # every bundle has a volume in bytes, every metered plan a unit price, a unit and a default ceiling
     for plan in body["plans"]:
         assert plan["kind"] in ("bundle", "metered")
@@ -48,22 +63,39 @@ def test_catalog_carries_the_seed_numbers(http):
             assert isinstance(plan["default_ceiling_bytes"], int), plan
             assert plan["default_ceiling_bytes"] > 0, plan
     metered = plans["compteur-4g"]
-    assert (metered["kind"], metered["price"], metered["unit_price"], metered["unit_bytes"],
-            metered["default_ceiling_bytes"]) == ("metered", money("2.00"), money("0.20"), 100 * MIB, 5 * GIB)
+    assert (
+        metered["kind"],
+        metered["price"],
+        metered["unit_price"],
+        metered["unit_bytes"],
+        metered["default_ceiling_bytes"],
+    ) == ("metered", money("2.00"), money("0.20"), 100 * MIB, 5 * GIB)
     assert metered["data_bytes"] is None
 
-    assert _by_id(body["networks"]) == {"orange": {"id": "orange", "name": "Orange"},
-                                        "sfr": {"id": "sfr", "name": "SFR"}}
+    assert _by_id(body["networks"]) == {
+        "orange": {"id": "orange", "name": "Orange"},
+        "sfr": {"id": "sfr", "name": "SFR"},
+    }
     assert {"internet.pro", "m2m.entreprise", "vpn.entreprise"} <= set(_by_id(body["apns"]))
     fees = _by_id(body["fees"])
     assert fees["mno-change"]["amount"] == money("10.00")
 
     topups = _by_id(body["topups"])
-    assert topups["recharge-5go"] == {"id": "recharge-5go", "name": "Recharge ponctuelle 5 Go",
-                                      "data_bytes": 5 * GIB, "price": money("7.00"), "on_sale": True}
+    assert topups["recharge-5go"] == {
+        "id": "recharge-5go",
+        "name": "Recharge ponctuelle 5 Go",
+        "data_bytes": 5 * GIB,
+        "price": money("7.00"),
+        "on_sale": True,
+    }
     extensions = _by_id(body["extensions"])
-    assert extensions["extension-1go"] == {"id": "extension-1go", "name": "Extension de plafond 1 Go",
-                                           "data_bytes": 1 * GIB, "price": money("1.50"), "on_sale": True}
+    assert extensions["extension-1go"] == {
+        "id": "extension-1go",
+        "name": "Extension de plafond 1 Go",
+        "data_bytes": 1 * GIB,
+        "price": money("1.50"),
+        "on_sale": True,
+    }
 
     profiles = _by_id(body["profiles"])
     assert profiles["tigre"]["min_consumption_last_month"] == money("2500", "XOF")
@@ -88,7 +120,8 @@ def test_clock_put_moves_every_time_rule_and_keeps_the_offset(http):
     assert ok(http.get("/api/v1/test/clock")) == {"now": "2026-07-01T00:30:00+02:00"}
     set_clock(http, "2026-06-30T22:30:00Z")
     assert datetime.fromisoformat(ok(http.get("/api/v1/test/clock"))["now"]) == datetime.fromisoformat(
-        "2026-07-01T00:30:00+02:00")
+        "2026-07-01T00:30:00+02:00"
+    )
 
 
 def test_clock_refuses_a_naive_instant_and_keeps_its_time(http):
@@ -96,8 +129,9 @@ def test_clock_refuses_a_naive_instant_and_keeps_its_time(http):
     assert body["errors"][0]["loc"] == ["body", "now"]
     expect_problem(http.put("/api/v1/test/clock", json={"now": "demain"}), 422, "validation-error")
     expect_problem(http.put("/api/v1/test/clock", json={}), 422, "validation-error")
-    expect_problem(http.put("/api/v1/test/clock", json={"now": "2026-06-16T09:00:00+02:00", "speed": 2}),
-                   422, "validation-error")
+    expect_problem(
+        http.put("/api/v1/test/clock", json={"now": "2026-06-16T09:00:00+02:00", "speed": 2}), 422, "validation-error"
+    )
     assert ok(http.get("/api/v1/test/clock")) == {"now": "2026-06-16T09:00:00+02:00"}
 
 

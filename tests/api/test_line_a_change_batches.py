@@ -29,8 +29,9 @@ from tests.api.helpers import (
 )
 
 CHANGES = {"radio": "5G", "network": "sfr"}
-LIMIT_DETAIL = ("Limite atteinte : 1 demande d'évolution par mois. "
-                "Nouvelle demande possible à partir du 1er juillet 2026.")
+LIMIT_DETAIL = (
+    "Limite atteinte : 1 demande d'évolution par mois. Nouvelle demande possible à partir du 1er juillet 2026."
+)
 
 
 @dataclass
@@ -52,23 +53,31 @@ def fleet(http) -> Fleet:
 
 
 def create_request(http: httpx.Client, customer: Any, service_id: str, changes: dict[str, Any]) -> str:
-    return ok(http.post(f"/api/v1/services/{service_id}/change-requests", json={"changes": changes},
-                        headers=customer.manager), 201)["id"]
+    return ok(
+        http.post(
+            f"/api/v1/services/{service_id}/change-requests", json={"changes": changes}, headers=customer.manager
+        ),
+        201,
+    )["id"]
 
 
 def confirm_request(http: httpx.Client, customer: Any, request_id: str) -> httpx.Response:
-    return http.post(f"/api/v1/change-requests/{request_id}/confirm", json={"password": PASSWORD},
-                     headers=customer.manager)
+    return http.post(
+        f"/api/v1/change-requests/{request_id}/confirm", json={"password": PASSWORD}, headers=customer.manager
+    )
 
 
-def create_batch(http: httpx.Client, headers: dict[str, str], service_ids: list[str],
-                 changes: dict[str, Any] | None = None) -> httpx.Response:
-    return http.post("/api/v1/change-batches", json={"service_ids": service_ids, "changes": changes or CHANGES},
-                     headers=headers)
+def create_batch(
+    http: httpx.Client, headers: dict[str, str], service_ids: list[str], changes: dict[str, Any] | None = None
+) -> httpx.Response:
+    return http.post(
+        "/api/v1/change-batches", json={"service_ids": service_ids, "changes": changes or CHANGES}, headers=headers
+    )
 
 
-def confirm_batch(http: httpx.Client, headers: dict[str, str], batch_id: str,
-                  password: str | None = PASSWORD) -> httpx.Response:
+def confirm_batch(
+    http: httpx.Client, headers: dict[str, str], batch_id: str, password: str | None = PASSWORD
+) -> httpx.Response:
     return http.post(f"/api/v1/change-batches/{batch_id}/confirm", json={"password": password}, headers=headers)
 
 
@@ -82,10 +91,14 @@ def settled_batch(http: httpx.Client, batch: Any, headers: dict[str, str], secon
 
 def charges_of(http: httpx.Client, account_id: str, requests: list[str]) -> list[tuple[str, str, str, str]]:
     """(service, kind, amount, request) of every charge of these change requests this month."""
-    lines = ok(http.get(f"/api/v1/accounts/{account_id}/charges", params={"period": "2026-06"},
-                        headers=OPERATOR))["lines"]
-    return sorted((line["service_id"], line["kind"], line["amount"]["amount"], line["change_request_id"])
-                  for line in lines if line["change_request_id"] in requests)
+    lines = ok(http.get(f"/api/v1/accounts/{account_id}/charges", params={"period": "2026-06"}, headers=OPERATOR))[
+        "lines"
+    ]
+    return sorted(
+        (line["service_id"], line["kind"], line["amount"]["amount"], line["change_request_id"])
+        for line in lines
+        if line["change_request_id"] in requests
+    )
 
 
 def requests_of(batch: Any) -> list[str]:
@@ -94,24 +107,46 @@ def requests_of(batch: Any) -> list[str]:
 
 def row_counts(ctx: Any) -> dict[str, int]:
     with ctx.uow(write=False) as uow:
-        return {table.name: uow.connection.execute(select(func.count()).select_from(table)).scalar_one()
-                for table in (t.change_batches, t.change_batch_items, t.change_requests, t.charges,
-                              t.monthly_slots, t.audit_events)}
+        return {
+            table.name: uow.connection.execute(select(func.count()).select_from(table)).scalar_one()
+            for table in (
+                t.change_batches,
+                t.change_batch_items,
+                t.change_requests,
+                t.charges,
+                t.monthly_slots,
+                t.audit_events,
+            )
+        }
 
 
 def quote(*lines: tuple[str, str, str], total: str, quota_after: int) -> dict[str, Any]:
-    return {"charges": [{"kind": kind, "description": description, "amount": money(amount)}
-                        for kind, description, amount in lines],
-            "total": money(total), "quota_after_bytes": quota_after,
-            "notice": ("Les modifications sont immédiates. Pour qu'elles soient prises en compte sur la carte SIM, "
-                       "redémarrez votre équipement.")}
+    return {
+        "charges": [
+            {"kind": kind, "description": description, "amount": money(amount)} for kind, description, amount in lines
+        ],
+        "total": money(total),
+        "quota_after_bytes": quota_after,
+        "notice": (
+            "Les modifications sont immédiates. Pour qu'elles soient prises en compte sur la carte SIM, "
+            "redémarrez votre équipement."
+        ),
+    }
 
 
 MNO_FEE = ("fee", "Changement d'opérateur support (Orange → SFR)", "10.00")
-BUNDLE_QUOTE = quote(("proration", "Prorata passage 4G → 5G (Data Mobile 10 Go 5G), 15/30 jours", "1.25"), MNO_FEE,
-                     total="11.25", quota_after=10 * 1024**3)
-METERED_QUOTE = quote(("proration", "Prorata passage 4G → 5G (Data Mobile au Compteur 5G), 15/30 jours", "0.50"),
-                      MNO_FEE, total="10.50", quota_after=5 * 1024**3)
+BUNDLE_QUOTE = quote(
+    ("proration", "Prorata passage 4G → 5G (Data Mobile 10 Go 5G), 15/30 jours", "1.25"),
+    MNO_FEE,
+    total="11.25",
+    quota_after=10 * 1024**3,
+)
+METERED_QUOTE = quote(
+    ("proration", "Prorata passage 4G → 5G (Data Mobile au Compteur 5G), 15/30 jours", "0.50"),
+    MNO_FEE,
+    total="10.50",
+    quota_after=5 * 1024**3,
+)
 
 
 def test_a_batch_quotes_each_line_as_its_own_request_and_refuses_the_one_that_cannot_change(http, fleet, ctx):
@@ -121,31 +156,56 @@ def test_a_batch_quotes_each_line_as_its_own_request_and_refuses_the_one_that_ca
     assert response.headers["location"] == f"/api/v1/change-batches/{batch['id']}"
     bundle_item, _, metered_item = batch["items"]
     assert batch == {
-        "id": batch["id"], "account_id": fleet.customer.account_id, "status": "awaiting_confirmation",
-        "changes": CHANGES, "created_at": batch["created_at"], "total": money("21.75"),
+        "id": batch["id"],
+        "account_id": fleet.customer.account_id,
+        "status": "awaiting_confirmation",
+        "changes": CHANGES,
+        "created_at": batch["created_at"],
+        "total": money("21.75"),
         "items": [
-            {"service_id": fleet.bundle, "status": "quoted", "change_request_id": bundle_item["change_request_id"],
-             "quote": BUNDLE_QUOTE},
-            {"service_id": fleet.used_up, "status": "refused", "code": "monthly-limit-reached",
-             "detail": LIMIT_DETAIL},
-            {"service_id": fleet.metered, "status": "quoted", "change_request_id": metered_item["change_request_id"],
-             "quote": METERED_QUOTE},
+            {
+                "service_id": fleet.bundle,
+                "status": "quoted",
+                "change_request_id": bundle_item["change_request_id"],
+                "quote": BUNDLE_QUOTE,
+            },
+            {"service_id": fleet.used_up, "status": "refused", "code": "monthly-limit-reached", "detail": LIMIT_DETAIL},
+            {
+                "service_id": fleet.metered,
+                "status": "quoted",
+                "change_request_id": metered_item["change_request_id"],
+                "quote": METERED_QUOTE,
+            },
         ],
     }
     # each quoted line is a change request of its own, awaiting confirmation; nothing is charged yet
     for item in (bundle_item, metered_item):
         request = ok(http.get(f"/api/v1/change-requests/{item['change_request_id']}", headers=fleet.customer.viewer))
         assert (request["service_id"], request["status"], request["quote"]) == (
-            item["service_id"], "awaiting_confirmation", item["quote"])
+            item["service_id"],
+            "awaiting_confirmation",
+            item["quote"],
+        )
     assert ok(http.get(f"/api/v1/change-batches/{batch['id']}", headers=fleet.customer.viewer)) == batch
     after = row_counts(ctx)
     assert {name: after[name] - before[name] for name in after} == {
-        "change_batches": 1, "change_batch_items": 3, "change_requests": 2, "charges": 0, "monthly_slots": 0,
-        "audit_events": 3}  # the batch's and each request's
+        "change_batches": 1,
+        "change_batch_items": 3,
+        "change_requests": 2,
+        "charges": 0,
+        "monthly_slots": 0,
+        "audit_events": 3,
+    }  # the batch's and each request's
     # a single request on the refused line gets the same answer
-    body = expect_problem(http.post(f"/api/v1/services/{fleet.used_up}/change-requests",
-                                    json={"changes": CHANGES}, headers=fleet.customer.manager),
-                          409, "monthly-limit-reached")
+    body = expect_problem(
+        http.post(
+            f"/api/v1/services/{fleet.used_up}/change-requests",
+            json={"changes": CHANGES},
+            headers=fleet.customer.manager,
+        ),
+        409,
+        "monthly-limit-reached",
+    )
     assert body["detail"] == LIMIT_DETAIL
 
 
@@ -154,26 +214,34 @@ def test_confirming_completes_each_line_once_and_charges_exactly_its_quote(http,
     done = settled_batch(http, ok(confirm_batch(http, fleet.customer.manager, batch["id"])), fleet.customer.manager)
     assert done["status"] == "partial"  # two lines changed, one refused when the batch was made
     assert [(item["service_id"], item["status"]) for item in done["items"]] == [
-        (fleet.bundle, "completed"), (fleet.used_up, "refused"), (fleet.metered, "completed")]
+        (fleet.bundle, "completed"),
+        (fleet.used_up, "refused"),
+        (fleet.metered, "completed"),
+    ]
     assert done["total"] == money("21.75")
     requests = {item["service_id"]: item["change_request_id"] for item in batch["items"] if item["status"] == "quoted"}
     for service_id, request_id in requests.items():
-        assert ok(http.get(f"/api/v1/change-requests/{request_id}", headers=fleet.customer.manager))["status"] == \
-            "completed"
+        assert (
+            ok(http.get(f"/api/v1/change-requests/{request_id}", headers=fleet.customer.manager))["status"]
+            == "completed"
+        )
         line = ok(http.get(f"/api/v1/services/{service_id}", headers=fleet.customer.manager))
         assert (line["radio"], line["network"], line["changes_left_this_month"]) == ("5G", "sfr", 0)
-    assert charges_of(http, fleet.customer.account_id, list(requests.values())) == sorted([
-        (fleet.bundle, "proration", "1.25", requests[fleet.bundle]),
-        (fleet.bundle, "fee", "10.00", requests[fleet.bundle]),
-        (fleet.metered, "proration", "0.50", requests[fleet.metered]),
-        (fleet.metered, "fee", "10.00", requests[fleet.metered]),
-    ])
+    assert charges_of(http, fleet.customer.account_id, list(requests.values())) == sorted(
+        [
+            (fleet.bundle, "proration", "1.25", requests[fleet.bundle]),
+            (fleet.bundle, "fee", "10.00", requests[fleet.bundle]),
+            (fleet.metered, "proration", "0.50", requests[fleet.metered]),
+            (fleet.metered, "fee", "10.00", requests[fleet.metered]),
+        ]
+    )
     assert ok(http.get(f"/api/v1/change-batches/{batch['id']}", headers=fleet.customer.viewer)) == done
     # a batch confirmed is confirmed once
     state = line_a_state(http, fleet.customer.account_id)
     expect_problem(confirm_batch(http, fleet.customer.manager, batch["id"]), 409, "invalid-state")
-    expect_problem(http.post(f"/api/v1/change-batches/{batch['id']}/cancel", headers=fleet.customer.manager),
-                   409, "invalid-state")
+    expect_problem(
+        http.post(f"/api/v1/change-batches/{batch['id']}/cancel", headers=fleet.customer.manager), 409, "invalid-state"
+    )
     assert line_a_state(http, fleet.customer.account_id) == state
 
 
@@ -183,10 +251,15 @@ def test_a_batch_whose_every_line_changes_is_completed(http, fleet):
     done = settled_batch(http, ok(confirm_batch(http, fleet.customer.manager, batch["id"])), fleet.customer.manager)
     assert (done["status"], [item["status"] for item in done["items"]]) == ("completed", ["completed", "completed"])
     assert [item["service_id"] for item in done["items"]] == [fleet.metered, fleet.bundle]  # as asked
-    audit = ok(http.get("/api/v1/admin/audit", params={"entity_kind": "change_batch", "entity_id": batch["id"]},
-                        headers=OPERATOR))
+    audit = ok(
+        http.get(
+            "/api/v1/admin/audit", params={"entity_kind": "change_batch", "entity_id": batch["id"]}, headers=OPERATOR
+        )
+    )
     assert [(event["action"], event["actor_kind"], event["channel"]) for event in audit] == [
-        ("change_batch.created", "user", "api"), ("change_batch.confirmed", "user", "api")]
+        ("change_batch.created", "user", "api"),
+        ("change_batch.confirmed", "user", "api"),
+    ]
 
 
 def test_a_line_whose_slot_was_taken_meanwhile_is_refused_at_confirmation_and_charged_nothing(http, fleet):
@@ -196,16 +269,27 @@ def test_a_line_whose_slot_was_taken_meanwhile_is_refused_at_confirmation_and_ch
     assert ok(confirm_request(http, fleet.customer, alone))["status"] in ("completed", "provisioning")
     done = settled_batch(http, ok(confirm_batch(http, fleet.customer.manager, batch["id"])), fleet.customer.manager)
     assert done["status"] == "partial"
-    assert done["items"][0] == {"service_id": fleet.bundle, "status": "refused", "change_request_id": batch_request,
-                                "code": "monthly-limit-reached", "detail": LIMIT_DETAIL}
+    assert done["items"][0] == {
+        "service_id": fleet.bundle,
+        "status": "refused",
+        "change_request_id": batch_request,
+        "code": "monthly-limit-reached",
+        "detail": LIMIT_DETAIL,
+    }
     assert done["items"][1]["status"] == "completed"
     assert done["total"] == money("10.50")  # the metered line's only
-    assert ok(http.get(f"/api/v1/change-requests/{batch_request}", headers=fleet.customer.manager))["status"] == \
-        "cancelled"
+    assert (
+        ok(http.get(f"/api/v1/change-requests/{batch_request}", headers=fleet.customer.manager))["status"]
+        == "cancelled"
+    )
     assert charges_of(http, fleet.customer.account_id, [batch_request]) == []
     line = ok(http.get(f"/api/v1/services/{fleet.bundle}", headers=fleet.customer.manager))
     assert (line["apn"], line["radio"], line["network"], line["changes_left_this_month"]) == (
-        "m2m.entreprise", "4G", "orange", 0)
+        "m2m.entreprise",
+        "4G",
+        "orange",
+        0,
+    )
 
 
 def test_a_service_of_another_account_makes_the_batch_not_found_and_creates_nothing(http, fleet, ctx):
@@ -221,20 +305,24 @@ def test_a_service_of_another_account_makes_the_batch_not_found_and_creates_noth
     assert after == before
 
 
-@pytest.mark.parametrize(("body", "detail"), [
-    ({"service_ids": [], "changes": CHANGES}, None),
-    ({"service_ids": ["svc_a"] * 2, "changes": CHANGES}, "Chaque ligne ne peut figurer qu'une fois dans un lot."),
-    ({"service_ids": [f"svc_{n}" for n in range(1001)], "changes": CHANGES}, None),
-    ({"service_ids": ["svc_a"], "changes": {}}, "Indiquez au moins un élément à changer."),
-    ({"service_ids": ["svc_a"]}, None),
-    ({"service_ids": "svc_a", "changes": CHANGES}, None),
-    ({"service_ids": ["svc a"], "changes": CHANGES}, None),
-    ({"service_ids": ["svc_a"], "changes": CHANGES, "comment": "vite"}, None),
-])
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        ({"service_ids": [], "changes": CHANGES}, None),
+        ({"service_ids": ["svc_a"] * 2, "changes": CHANGES}, "Chaque ligne ne peut figurer qu'une fois dans un lot."),
+        ({"service_ids": [f"svc_{n}" for n in range(1001)], "changes": CHANGES}, None),
+        ({"service_ids": ["svc_a"], "changes": {}}, "Indiquez au moins un élément à changer."),
+        ({"service_ids": ["svc_a"]}, None),
+        ({"service_ids": "svc_a", "changes": CHANGES}, None),
+        ({"service_ids": ["svc a"], "changes": CHANGES}, None),
+        ({"service_ids": ["svc_a"], "changes": CHANGES, "comment": "vite"}, None),
+    ],
+)
 def test_duplicates_empty_or_too_many_lines_are_validation_errors_and_create_nothing(http, fleet, ctx, body, detail):
     before = (row_counts(ctx), line_a_state(http, fleet.customer.account_id))
-    problem = expect_problem(http.post("/api/v1/change-batches", json=body, headers=fleet.customer.manager),
-                             422, "validation-error")
+    problem = expect_problem(
+        http.post("/api/v1/change-batches", json=body, headers=fleet.customer.manager), 422, "validation-error"
+    )
     if detail:
         assert problem["detail"] == detail
     assert (row_counts(ctx), line_a_state(http, fleet.customer.account_id)) == before
@@ -242,8 +330,9 @@ def test_duplicates_empty_or_too_many_lines_are_validation_errors_and_create_not
 
 def test_a_duplicate_among_real_lines_is_refused_before_anything_is_quoted(http, fleet, ctx):
     before = (row_counts(ctx), line_a_state(http, fleet.customer.account_id))
-    body = expect_problem(create_batch(http, fleet.customer.manager, [fleet.bundle, fleet.metered, fleet.bundle]),
-                          422, "validation-error")
+    body = expect_problem(
+        create_batch(http, fleet.customer.manager, [fleet.bundle, fleet.metered, fleet.bundle]), 422, "validation-error"
+    )
     assert body["detail"] == "Chaque ligne ne peut figurer qu'une fois dans un lot."
     assert (row_counts(ctx), line_a_state(http, fleet.customer.account_id)) == before
 
@@ -253,9 +342,11 @@ def test_another_accounts_batch_is_not_found_and_untouched(http, fleet, ctx):
     other = make_customer(http, "Voisins SA", tag="b")
     before = (row_counts(ctx), line_a_state(http, fleet.customer.account_id))
     for headers in (other.manager, other.viewer):
-        for response in (http.get(f"/api/v1/change-batches/{batch['id']}", headers=headers),
-                         confirm_batch(http, headers, batch["id"], "gestion-secret"),
-                         http.post(f"/api/v1/change-batches/{batch['id']}/cancel", headers=headers)):
+        for response in (
+            http.get(f"/api/v1/change-batches/{batch['id']}", headers=headers),
+            confirm_batch(http, headers, batch["id"], "gestion-secret"),
+            http.post(f"/api/v1/change-batches/{batch['id']}/cancel", headers=headers),
+        ):
             assert expect_problem(response, 404, "not-found")["detail"] == "Élément introuvable."
     expect_problem(http.get("/api/v1/change-batches/chb_nope", headers=OPERATOR), 404, "not-found")
     assert (row_counts(ctx), line_a_state(http, fleet.customer.account_id)) == before
@@ -266,8 +357,11 @@ def test_a_viewer_reads_a_batch_but_neither_creates_confirms_nor_cancels(http, f
     batch = ok(create_batch(http, fleet.customer.manager, [fleet.bundle]), 201)
     before = (row_counts(ctx), line_a_state(http, fleet.customer.account_id))
     viewer = fleet.customer.viewer
-    for response in (create_batch(http, viewer, [fleet.metered]), confirm_batch(http, viewer, batch["id"]),
-                     http.post(f"/api/v1/change-batches/{batch['id']}/cancel", headers=viewer)):
+    for response in (
+        create_batch(http, viewer, [fleet.metered]),
+        confirm_batch(http, viewer, batch["id"]),
+        http.post(f"/api/v1/change-batches/{batch['id']}/cancel", headers=viewer),
+    ):
         expect_problem(response, 403, "forbidden")
     assert (row_counts(ctx), line_a_state(http, fleet.customer.account_id)) == before
     assert ok(http.get(f"/api/v1/change-batches/{batch['id']}", headers=viewer)) == batch
@@ -284,8 +378,9 @@ def test_a_wrong_password_confirms_nothing(http, fleet, ctx, password):
 
 def test_the_operator_confirms_without_a_password(http, fleet):
     batch = ok(create_batch(http, OPERATOR, [fleet.bundle]), 201)
-    done = settled_batch(http, ok(http.post(f"/api/v1/change-batches/{batch['id']}/confirm", headers=OPERATOR)),
-                         OPERATOR)
+    done = settled_batch(
+        http, ok(http.post(f"/api/v1/change-batches/{batch['id']}/confirm", headers=OPERATOR)), OPERATOR
+    )
     assert (done["status"], done["total"]) == ("completed", money("11.25"))
 
 
@@ -294,31 +389,49 @@ def test_cancelling_cancels_every_line_not_confirmed_and_charges_nothing(http, f
     before = row_counts(ctx)
     cancelled = ok(http.post(f"/api/v1/change-batches/{batch['id']}/cancel", headers=fleet.customer.manager))
     assert (cancelled["status"], [item["status"] for item in cancelled["items"]], cancelled["total"]) == (
-        "cancelled", ["cancelled", "refused", "cancelled"], money("0.00"))
+        "cancelled",
+        ["cancelled", "refused", "cancelled"],
+        money("0.00"),
+    )
     after = row_counts(ctx)
     assert {name: after[name] - before[name] for name in after} == {
-        "change_batches": 0, "change_batch_items": 0, "change_requests": 0, "charges": 0, "monthly_slots": 0,
-        "audit_events": 3}  # each request's cancellation and the batch's
+        "change_batches": 0,
+        "change_batch_items": 0,
+        "change_requests": 0,
+        "charges": 0,
+        "monthly_slots": 0,
+        "audit_events": 3,
+    }  # each request's cancellation and the batch's
     for item in (cancelled["items"][0], cancelled["items"][2]):
-        assert ok(http.get(f"/api/v1/change-requests/{item['change_request_id']}",
-                           headers=fleet.customer.manager))["status"] == "cancelled"
+        assert (
+            ok(http.get(f"/api/v1/change-requests/{item['change_request_id']}", headers=fleet.customer.manager))[
+                "status"
+            ]
+            == "cancelled"
+        )
     state = line_a_state(http, fleet.customer.account_id)
     expect_problem(confirm_batch(http, fleet.customer.manager, batch["id"]), 409, "invalid-state")
-    expect_problem(http.post(f"/api/v1/change-batches/{batch['id']}/cancel", headers=fleet.customer.manager),
-                   409, "invalid-state")
+    expect_problem(
+        http.post(f"/api/v1/change-batches/{batch['id']}/cancel", headers=fleet.customer.manager), 409, "invalid-state"
+    )
     assert line_a_state(http, fleet.customer.account_id) == state
     # the lines are free to change this month
-    assert ok(create_batch(http, fleet.customer.manager, [fleet.bundle, fleet.metered]), 201)["total"] == \
-        money("21.75")
+    assert ok(create_batch(http, fleet.customer.manager, [fleet.bundle, fleet.metered]), 201)["total"] == money("21.75")
 
 
 def test_a_line_confirmed_on_its_own_stays_confirmed_when_the_batch_is_cancelled(http, fleet):
     batch = ok(create_batch(http, fleet.customer.manager, [fleet.bundle, fleet.metered]), 201)
     ok(confirm_request(http, fleet.customer, batch["items"][1]["change_request_id"]))
-    cancelled = settled_batch(http, ok(http.post(f"/api/v1/change-batches/{batch['id']}/cancel",
-                                                 headers=fleet.customer.manager)), fleet.customer.manager)
+    cancelled = settled_batch(
+        http,
+        ok(http.post(f"/api/v1/change-batches/{batch['id']}/cancel", headers=fleet.customer.manager)),
+        fleet.customer.manager,
+    )
     assert (cancelled["status"], [item["status"] for item in cancelled["items"]], cancelled["total"]) == (
-        "partial", ["cancelled", "completed"], money("10.50"))
+        "partial",
+        ["cancelled", "completed"],
+        money("10.50"),
+    )
 
 
 # --- Idempotency-Key ----------------------------------------------------------------------------------------
@@ -339,8 +452,7 @@ def test_a_repeated_create_and_confirm_answer_as_the_first_time_and_charge_once(
     requests = requests_of(first.json())
     charged, counts = charges_of(http, fleet.customer.account_id, requests), row_counts(ctx)
     replay = confirm_batch(http, fleet.customer.manager | {"Idempotency-Key": "ok-lot-1"}, batch_id)
-    assert (replay.status_code, replay.headers["idempotent-replayed"], replay.json()) == (
-        200, "true", confirmed.json())
+    assert (replay.status_code, replay.headers["idempotent-replayed"], replay.json()) == (200, "true", confirmed.json())
     assert (charges_of(http, fleet.customer.account_id, requests), row_counts(ctx)) == (charged, counts)
     assert sorted(amount for _, _, amount, _ in charged) == ["0.50", "1.25", "10.00", "10.00"]
 
@@ -348,8 +460,9 @@ def test_a_repeated_create_and_confirm_answer_as_the_first_time_and_charge_once(
 # --- a confirmation that stops half-way ---------------------------------------------------------------------
 
 
-def test_a_confirmation_stopped_half_way_tells_the_truth_and_finishes_when_confirmed_again(http, fleet, ctx,
-                                                                                           monkeypatch):
+def test_a_confirmation_stopped_half_way_tells_the_truth_and_finishes_when_confirmed_again(
+    http, fleet, ctx, monkeypatch
+):
     batch = ok(create_batch(http, fleet.customer.manager, [fleet.bundle, fleet.metered]), 201)
     real = batch_usecases.confirm_in
     done: list[str] = []
@@ -365,29 +478,41 @@ def test_a_confirmation_stopped_half_way_tells_the_truth_and_finishes_when_confi
     with pytest.raises(RuntimeError, match="the process stops here"):
         batch_usecases.confirm_change_batch(ctx, OPERATOR_PRINCIPAL, Channel.API, batch["id"], None)
     monkeypatch.undo()
-    halfway = settled_batch(http, ok(http.get(f"/api/v1/change-batches/{batch['id']}",
-                                              headers=fleet.customer.manager)), fleet.customer.manager)
+    halfway = settled_batch(
+        http,
+        ok(http.get(f"/api/v1/change-batches/{batch['id']}", headers=fleet.customer.manager)),
+        fleet.customer.manager,
+    )
     # the first line is confirmed (no worker runs beside this test server, so the networks have not answered)
     assert (halfway["status"], [item["status"] for item in halfway["items"]]) == (
-        "confirming", ["provisioning", "quoted"])
+        "confirming",
+        ["provisioning", "quoted"],
+    )
     # its jobs were written leased to the process that stopped; once the lease has run out, they are anyone's
     held = select(t.provisioning_jobs.c.status, t.provisioning_jobs.c.locked_until).where(
-        t.provisioning_jobs.c.change_request_id == halfway["items"][0]["change_request_id"])
+        t.provisioning_jobs.c.change_request_id == halfway["items"][0]["change_request_id"]
+    )
     with ctx.engine.connect() as connection:
         jobs = connection.execute(held).all()
     assert {(status, locked_until - ctx.clock.now()) for status, locked_until in jobs} == {
-        ("running", timedelta(seconds=60))}
+        ("running", timedelta(seconds=60))
+    }
     ctx.clock.set(ctx.clock.now() + timedelta(seconds=61))
-    finished = settled_batch(http, ok(confirm_batch(http, fleet.customer.manager, batch["id"])),
-                             fleet.customer.manager)
+    finished = settled_batch(http, ok(confirm_batch(http, fleet.customer.manager, batch["id"])), fleet.customer.manager)
     assert (finished["status"], [item["status"] for item in finished["items"]]) == (
-        "completed", ["completed", "completed"])
+        "completed",
+        ["completed", "completed"],
+    )
     assert finished["confirmed_at"] == halfway["confirmed_at"]
     requests = requests_of(batch)
-    assert charges_of(http, fleet.customer.account_id, requests) == sorted([
-        (fleet.bundle, "proration", "1.25", requests[0]), (fleet.bundle, "fee", "10.00", requests[0]),
-        (fleet.metered, "proration", "0.50", requests[1]), (fleet.metered, "fee", "10.00", requests[1]),
-    ])
+    assert charges_of(http, fleet.customer.account_id, requests) == sorted(
+        [
+            (fleet.bundle, "proration", "1.25", requests[0]),
+            (fleet.bundle, "fee", "10.00", requests[0]),
+            (fleet.metered, "proration", "0.50", requests[1]),
+            (fleet.metered, "fee", "10.00", requests[1]),
+        ]
+    )
 
 
 def test_a_confirmation_stopped_inside_a_group_leaves_the_whole_group_awaiting(http, fleet, ctx, monkeypatch):
@@ -409,12 +534,12 @@ def test_a_confirmation_stopped_inside_a_group_leaves_the_whole_group_awaiting(h
     assert (halfway["status"], [item["status"] for item in halfway["items"]]) == ("confirming", ["quoted", "quoted"])
     assert charges_of(http, fleet.customer.account_id, requests_of(batch)) == []
     for line in (fleet.bundle, fleet.metered):
-        assert ok(http.get(f"/api/v1/services/{line}", headers=fleet.customer.manager))[
-            "changes_left_this_month"] == 1
-    finished = settled_batch(http, ok(confirm_batch(http, fleet.customer.manager, batch["id"])),
-                             fleet.customer.manager)
+        assert ok(http.get(f"/api/v1/services/{line}", headers=fleet.customer.manager))["changes_left_this_month"] == 1
+    finished = settled_batch(http, ok(confirm_batch(http, fleet.customer.manager, batch["id"])), fleet.customer.manager)
     assert (finished["status"], [item["status"] for item in finished["items"]]) == (
-        "completed", ["completed", "completed"])
+        "completed",
+        ["completed", "completed"],
+    )
     assert len(charges_of(http, fleet.customer.account_id, requests_of(batch))) == 4
 
 
@@ -434,17 +559,26 @@ def test_a_batch_and_a_single_request_racing_on_a_line_take_its_slot_once(http, 
             return client.post(path, json={"password": PASSWORD}, headers=fleet.customer.manager)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        batch_answer, alone_answer = pool.map(post, [f"/api/v1/change-batches/{batch['id']}/confirm",
-                                                     f"/api/v1/change-requests/{alone}/confirm"])
+        batch_answer, alone_answer = pool.map(
+            post, [f"/api/v1/change-batches/{batch['id']}/confirm", f"/api/v1/change-requests/{alone}/confirm"]
+        )
     done = settled_batch(http, ok(batch_answer), fleet.customer.manager)
     bundle_item = done["items"][1]
     assert done["items"][0]["status"] == "completed"
-    statuses = {r["id"]: r["status"] for r in ok(http.get("/api/v1/change-requests",
-                                                          params={"service_id": fleet.bundle},
-                                                          headers=fleet.customer.manager))}
+    statuses = {
+        r["id"]: r["status"]
+        for r in ok(
+            http.get("/api/v1/change-requests", params={"service_id": fleet.bundle}, headers=fleet.customer.manager)
+        )
+    }
     if alone_answer.status_code == 200:  # the single request took the slot
-        assert bundle_item == {"service_id": fleet.bundle, "status": "refused", "change_request_id": batch_request,
-                               "code": "monthly-limit-reached", "detail": LIMIT_DETAIL}
+        assert bundle_item == {
+            "service_id": fleet.bundle,
+            "status": "refused",
+            "change_request_id": batch_request,
+            "code": "monthly-limit-reached",
+            "detail": LIMIT_DETAIL,
+        }
         assert done["status"] == "partial"
         assert statuses == {alone: "completed", batch_request: "cancelled"}
     else:
@@ -452,8 +586,12 @@ def test_a_batch_and_a_single_request_racing_on_a_line_take_its_slot_once(http, 
         assert (done["status"], bundle_item["status"]) == ("completed", "completed")
         assert statuses == {alone: "awaiting_confirmation", batch_request: "completed"}
     # the batch's request is charged only if it took the slot; the single one (an APN change) is free
-    expected = [] if statuses[batch_request] == "cancelled" else [
-        (fleet.bundle, "fee", "10.00", batch_request), (fleet.bundle, "proration", "1.25", batch_request)]
+    expected = (
+        []
+        if statuses[batch_request] == "cancelled"
+        else [(fleet.bundle, "fee", "10.00", batch_request), (fleet.bundle, "proration", "1.25", batch_request)]
+    )
     assert charges_of(http, fleet.customer.account_id, [batch_request, alone]) == expected
-    assert ok(http.get(f"/api/v1/services/{fleet.bundle}", headers=fleet.customer.manager))[
-        "changes_left_this_month"] == 0
+    assert (
+        ok(http.get(f"/api/v1/services/{fleet.bundle}", headers=fleet.customer.manager))["changes_left_this_month"] == 0
+    )

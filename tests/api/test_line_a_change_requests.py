@@ -24,8 +24,10 @@ from tests.api.helpers import (
 )
 from tests.support.logins import account_user
 
-REBOOT = ("Les modifications sont immédiates. Pour qu'elles soient prises en compte sur la carte SIM, "
-          "redémarrez votre équipement.")
+REBOOT = (
+    "Les modifications sont immédiates. Pour qu'elles soient prises en compte sur la carte SIM, "
+    "redémarrez votre équipement."
+)
 
 
 @dataclass
@@ -44,8 +46,9 @@ class World:
         self.viewer = account_user(http, f"lecteur-{self.tag}@example.fr", "lecture-secret")
 
 
-def world(http, plan_id: str = "data-10go-4g", tag: str = "a", msisdn: str = "+33612345678",
-          activated_on: str = "2026-01-01") -> World:
+def world(
+    http, plan_id: str = "data-10go-4g", tag: str = "a", msisdn: str = "+33612345678", activated_on: str = "2026-01-01"
+) -> World:
     account = ok(http.post("/api/v1/admin/accounts", json={"name": f"Compte {tag}"}, headers=OPERATOR), 201)
     manager_id, manager = add_user(http, account["id"], f"chef-{tag}@example.fr")
     _, viewer = add_user(http, account["id"], f"lecteur-{tag}@example.fr", role="viewer", password="lecture-secret")
@@ -54,13 +57,15 @@ def world(http, plan_id: str = "data-10go-4g", tag: str = "a", msisdn: str = "+3
 
 
 def quote(http, w: World, changes: dict, headers: dict | None = None):
-    return http.post(f"/api/v1/services/{w.service['id']}/quotes", json={"changes": changes},
-                     headers=headers or w.manager)
+    return http.post(
+        f"/api/v1/services/{w.service['id']}/quotes", json={"changes": changes}, headers=headers or w.manager
+    )
 
 
 def create(http, w: World, changes: dict, headers: dict | None = None):
-    return http.post(f"/api/v1/services/{w.service['id']}/change-requests", json={"changes": changes},
-                     headers=headers or w.manager)
+    return http.post(
+        f"/api/v1/services/{w.service['id']}/change-requests", json={"changes": changes}, headers=headers or w.manager
+    )
 
 
 def confirm(http, request_id: str, headers: dict, password: str | None = PASSWORD):
@@ -116,7 +121,7 @@ def test_a_quote_prices_the_seed_upgrade_and_stores_nothing(http):
         "total": money("4.50"),
         "quota_after_bytes": 32 * GIB,
         "notice": REBOOT + " Votre forfait actuel (6,00 € HT) reste facturé en entier pour ce cycle ; le reste de votre"
-                           " quota s'ajoute au nouveau jusqu'à la fin du cycle.",
+        " quota s'ajoute au nouveau jusqu'à la fin du cycle.",
     }
     again = ok(quote(http, w, {"plan_id": "data-30go-4g"}))
     assert again == body
@@ -167,16 +172,18 @@ def test_confirm_without_the_right_password_changes_nothing(http, password):
     assert body["detail"] == "Identité non confirmée : mot de passe incorrect."
     assert response.headers["www-authenticate"] == "Bearer"
     assert line_a_state(http, w.account_id) == before
-    assert ok(http.get(f"/api/v1/change-requests/{request['id']}", headers=w.manager))["status"] == \
-        "awaiting_confirmation"
+    assert (
+        ok(http.get(f"/api/v1/change-requests/{request['id']}", headers=w.manager))["status"] == "awaiting_confirmation"
+    )
 
 
 def test_confirm_with_no_body_at_all_is_identity_not_confirmed(http):
     w = world(http)
     request = ok(create(http, w, {"apn": "vpn.entreprise"}), 201)
     before = line_a_state(http, w.account_id)
-    expect_problem(http.post(f"/api/v1/change-requests/{request['id']}/confirm", headers=w.manager),
-                   401, "identity-not-confirmed")
+    expect_problem(
+        http.post(f"/api/v1/change-requests/{request['id']}/confirm", headers=w.manager), 401, "identity-not-confirmed"
+    )
     assert line_a_state(http, w.account_id) == before
 
 
@@ -191,12 +198,17 @@ def test_confirm_applies_charges_and_completes_the_seed_upgrade(http):
     assert done["quote"] == request["quote"]
     after = service_of(http, w)
     assert (after["plan_id"], after["plan_name"], after["radio"], after["status"]) == (
-        "data-30go-4g", "Data Mobile 30 Go 4G", "4G", "active")
+        "data-30go-4g",
+        "Data Mobile 30 Go 4G",
+        "4G",
+        "active",
+    )
     assert after["quota"] == {"total_bytes": 32 * GIB, "used_bytes": 0, "remaining_bytes": 32 * GIB}
     assert after["changes_left_this_month"] == 0
     charges = charges_of(http, w)
-    assert [(c["kind"], c["description"], c["amount"], c["service_id"], c["change_request_id"])
-            for c in charges["lines"]] == [
+    assert [
+        (c["kind"], c["description"], c["amount"], c["service_id"], c["change_request_id"]) for c in charges["lines"]
+    ] == [
         ("recurring", "Data Mobile 10 Go 4G, juin 2026", money("6.00"), w.service["id"], None),
         ("proration", "Prorata Data Mobile 30 Go 4G, 15/30 jours", money("4.50"), w.service["id"], request["id"]),
     ]
@@ -207,7 +219,8 @@ def test_confirm_applies_charges_and_completes_the_seed_upgrade(http):
     w.move_clock(http, "2026-07-01T00:00:00+02:00")
     assert service_of(http, w)["quota"] == {"total_bytes": 30 * GIB, "used_bytes": 0, "remaining_bytes": 30 * GIB}
     assert [(c["kind"], c["description"], c["amount"]) for c in charges_of(http, w, "2026-07")["lines"]] == [
-        ("recurring", "Data Mobile 30 Go 4G, juillet 2026", money("9.00"))]
+        ("recurring", "Data Mobile 30 Go 4G, juillet 2026", money("9.00"))
+    ]
 
 
 def test_an_upgrade_lifts_the_bar_of_an_exhausted_bundle(http):
@@ -230,13 +243,17 @@ def test_radio_upgrade_on_the_first_day_of_the_month_in_paris_pays_the_full_diff
     done = apply_change(http, w, {"radio": "5G"})
     assert done["quote"] == {
         "charges": [line("proration", "Prorata passage 4G → 5G (Data Mobile 10 Go 5G), 31/31 jours", "2.50")],
-        "total": money("2.50"), "quota_after_bytes": 10 * GIB, "notice": REBOOT,
+        "total": money("2.50"),
+        "quota_after_bytes": 10 * GIB,
+        "notice": REBOOT,
     }
     after = service_of(http, w)
     assert (after["plan_id"], after["radio"], after["quota"]["total_bytes"]) == ("data-10go-5g", "5G", 10 * GIB)
     july = charges_of(http, w, "2026-07")
     assert [(c["kind"], c["amount"], c["change_request_id"]) for c in july["lines"]] == [
-        ("recurring", money("6.00"), None), ("proration", money("2.50"), done["id"])]
+        ("recurring", money("6.00"), None),
+        ("proration", money("2.50"), done["id"]),
+    ]
     assert july["total"] == money("8.50")
     assert [c["kind"] for c in charges_of(http, w, "2026-06")["lines"]] == ["recurring"]
 
@@ -246,7 +263,8 @@ def test_radio_upgrade_with_7_of_31_days_left_is_rounded_once(http):
     w.move_clock(http, "2026-07-25T10:00:00+02:00")
     done = apply_change(http, w, {"radio": "5G"})
     assert done["quote"]["charges"] == [
-        line("proration", "Prorata passage 4G → 5G (Data Mobile 10 Go 5G), 7/31 jours", "0.56")]
+        line("proration", "Prorata passage 4G → 5G (Data Mobile 10 Go 5G), 7/31 jours", "0.56")
+    ]
     assert done["quote"]["total"] == money("0.56")
     assert charges_of(http, w, "2026-07")["total"] == money("6.56")
 
@@ -256,23 +274,38 @@ def test_radio_downgrade_gives_a_prorated_credit(http):
     w.move_clock(http, "2026-07-25T10:00:00+02:00")
     done = apply_change(http, w, {"radio": "4G"})
     assert done["quote"]["charges"] == [
-        line("proration", "Avoir prorata passage 5G → 4G (Data Mobile 10 Go 4G), 7/31 jours", "-0.56")]
+        line("proration", "Avoir prorata passage 5G → 4G (Data Mobile 10 Go 4G), 7/31 jours", "-0.56")
+    ]
     assert done["quote"]["total"] == money("-0.56")
     july = charges_of(http, w, "2026-07")
     assert [(c["kind"], c["amount"]) for c in july["lines"]] == [
-        ("recurring", money("8.50")), ("proration", money("-0.56"))]
+        ("recurring", money("8.50")),
+        ("proration", money("-0.56")),
+    ]
     assert july["total"] == money("7.94")
     assert service_of(http, w)["plan_id"] == "data-10go-4g"
 
 
-@pytest.mark.parametrize(("plan_id", "changes", "expected"), [
-    ("data-10go-4g", {"radio": "5G"}, line(
-        "proration", "Prorata passage 4G → 5G (Data Mobile 10 Go 5G), 7/28 jours", "0.63")),  # 0.625 half up
-    ("data-10go-5g", {"radio": "4G"}, line(
-        "proration", "Avoir prorata passage 5G → 4G (Data Mobile 10 Go 4G), 7/28 jours", "-0.63")),  # away from 0
-    ("data-10go-4g", {"plan_id": "data-30go-5g"}, line(
-        "proration", "Prorata Data Mobile 30 Go 5G, 7/28 jours", "2.88")),  # 11.50 × 7/28 = 2.875
-])
+@pytest.mark.parametrize(
+    ("plan_id", "changes", "expected"),
+    [
+        (
+            "data-10go-4g",
+            {"radio": "5G"},
+            line("proration", "Prorata passage 4G → 5G (Data Mobile 10 Go 5G), 7/28 jours", "0.63"),
+        ),  # 0.625 half up
+        (
+            "data-10go-5g",
+            {"radio": "4G"},
+            line("proration", "Avoir prorata passage 5G → 4G (Data Mobile 10 Go 4G), 7/28 jours", "-0.63"),
+        ),  # away from 0
+        (
+            "data-10go-4g",
+            {"plan_id": "data-30go-5g"},
+            line("proration", "Prorata Data Mobile 30 Go 5G, 7/28 jours", "2.88"),
+        ),  # 11.50 × 7/28 = 2.875
+    ],
+)
 def test_half_a_cent_rounds_half_up_in_a_28_day_february(http, plan_id, changes, expected):
     set_clock(http, "2027-02-22T12:00:00+01:00")
     w = world(http, plan_id=plan_id, activated_on="2027-01-01")
@@ -291,12 +324,16 @@ def test_mno_change_costs_the_fee_and_moves_the_line(http):
     done = apply_change(http, w, {"network": "sfr"})
     assert done["quote"] == {
         "charges": [line("fee", "Changement d'opérateur support (Orange → SFR)", "10.00")],
-        "total": money("10.00"), "quota_after_bytes": 10 * GIB, "notice": REBOOT,
+        "total": money("10.00"),
+        "quota_after_bytes": 10 * GIB,
+        "notice": REBOOT,
     }
     assert service_of(http, w)["network"] == "sfr"
     lines = charges_of(http, w)["lines"]
     assert [(c["kind"], c["amount"], c["change_request_id"]) for c in lines] == [
-        ("recurring", money("6.00"), None), ("fee", money("10.00"), done["id"])]
+        ("recurring", money("6.00"), None),
+        ("fee", money("10.00"), done["id"]),
+    ]
 
 
 def test_apn_change_alone_is_free(http):
@@ -321,7 +358,11 @@ def test_several_items_in_one_request_give_a_proration_and_one_fee(http):
     assert done["quote"]["quota_after_bytes"] == 40 * GIB
     after = service_of(http, w)
     assert (after["plan_id"], after["radio"], after["network"], after["apn"]) == (
-        "data-30go-5g", "5G", "sfr", "vpn.entreprise")
+        "data-30go-5g",
+        "5G",
+        "sfr",
+        "vpn.entreprise",
+    )
     assert after["quota"]["total_bytes"] == 40 * GIB
     charges = charges_of(http, w)
     assert charges["total"] == money("21.75")
@@ -345,27 +386,51 @@ def test_metered_radio_change_with_a_ceiling(http):
     w = world(http, plan_id="compteur-4g")
     done = apply_change(http, w, {"radio": "5G", "ceiling_bytes": 20 * GIB})
     assert done["quote"]["charges"] == [
-        line("proration", "Prorata passage 4G → 5G (Data Mobile au Compteur 5G), 15/30 jours", "0.50")]
+        line("proration", "Prorata passage 4G → 5G (Data Mobile au Compteur 5G), 15/30 jours", "0.50")
+    ]
     after = service_of(http, w)
     assert (after["plan_id"], after["ceiling_bytes"], after["quota"]["total_bytes"]) == (
-        "compteur-5g", 20 * GIB, 20 * GIB)
+        "compteur-5g",
+        20 * GIB,
+        20 * GIB,
+    )
 
 
 # --- refusals, each leaving everything as it was --------------------------------------------------
 
 
 REFUSALS = [
-    ("data-10go-4g", {"ceiling_bytes": 10 * GIB}, 422, "not-applicable",
-     "Le plafond ne s'applique qu'aux offres au compteur."),
-    ("data-10go-4g", {"plan_id": "compteur-4g"}, 422, "not-applicable",
-     "Cette offre n'est pas du même type que le service (forfait ou compteur)."),
-    ("compteur-4g", {"plan_id": "data-30go-4g"}, 422, "not-applicable",
-     "Cette offre n'est pas du même type que le service (forfait ou compteur)."),
+    (
+        "data-10go-4g",
+        {"ceiling_bytes": 10 * GIB},
+        422,
+        "not-applicable",
+        "Le plafond ne s'applique qu'aux offres au compteur.",
+    ),
+    (
+        "data-10go-4g",
+        {"plan_id": "compteur-4g"},
+        422,
+        "not-applicable",
+        "Cette offre n'est pas du même type que le service (forfait ou compteur).",
+    ),
+    (
+        "compteur-4g",
+        {"plan_id": "data-30go-4g"},
+        422,
+        "not-applicable",
+        "Cette offre n'est pas du même type que le service (forfait ou compteur).",
+    ),
     ("data-10go-4g", {"plan_id": "data-12go-4g"}, 422, "no-such-plan", "Cette offre n'existe pas au catalogue."),
     ("data-10go-4g", {"plan_id": "data-30go-4g", "radio": "5G"}, 422, "validation-error", None),
     ("data-10go-4g", {"plan_id": "data-10go-4g"}, 422, "validation-error", "La demande ne change rien au service."),
-    ("data-10go-4g", {"radio": "4G", "network": "orange"}, 422, "validation-error",
-     "La demande ne change rien au service."),
+    (
+        "data-10go-4g",
+        {"radio": "4G", "network": "orange"},
+        422,
+        "validation-error",
+        "La demande ne change rien au service.",
+    ),
     ("data-10go-4g", {"network": "bouygues"}, 422, "validation-error", "Réseau inconnu : bouygues."),
     ("data-10go-4g", {"apn": "internet.perso"}, 422, "validation-error", "APN inconnu : internet.perso."),
     ("data-10go-4g", {"radio": "3G"}, 422, "validation-error", None),
@@ -400,14 +465,18 @@ def test_a_ceiling_below_what_was_already_used_is_refused(http):
     assert line_a_state(http, w.account_id) == before
 
 
-@pytest.mark.parametrize("body", [{}, {"changes": None}, {"changes": {"radio": "5G"}, "comment": "vite"},
-                                  {"plan_id": "data-30go-4g"}])
+@pytest.mark.parametrize(
+    "body", [{}, {"changes": None}, {"changes": {"radio": "5G"}, "comment": "vite"}, {"plan_id": "data-30go-4g"}]
+)
 def test_a_malformed_body_is_a_validation_error(http, body):
     w = world(http)
     before = line_a_state(http, w.account_id)
     for path in ("quotes", "change-requests"):
-        expect_problem(http.post(f"/api/v1/services/{w.service['id']}/{path}", json=body, headers=w.manager),
-                       422, "validation-error")
+        expect_problem(
+            http.post(f"/api/v1/services/{w.service['id']}/{path}", json=body, headers=w.manager),
+            422,
+            "validation-error",
+        )
     assert line_a_state(http, w.account_id) == before
 
 
@@ -421,8 +490,9 @@ def test_a_second_request_in_the_month_is_refused_with_the_next_possible_day(htt
     response = create(http, w, {"apn": "vpn.entreprise"})
     body = expect_problem(response, 409, "monthly-limit-reached")
     assert body["next_possible_on"] == "2026-07-01"
-    assert body["detail"] == ("Limite atteinte : 1 demande d'évolution par mois. "
-                              "Nouvelle demande possible à partir du 1er juillet 2026.")
+    assert body["detail"] == (
+        "Limite atteinte : 1 demande d'évolution par mois. Nouvelle demande possible à partir du 1er juillet 2026."
+    )
     assert line_a_state(http, w.account_id) == before
     # the next month, a new request is allowed, on the same service
     w.move_clock(http, "2026-07-01T00:00:00+02:00")
@@ -439,8 +509,9 @@ def test_a_confirmation_charges_the_quote_the_customer_saw_or_is_refused(http):
     w.move_clock(http, "2026-07-01T08:00:00+02:00")
     response = confirm(http, request["id"], w.manager)
     if response.status_code == 200:
-        charged = [c["amount"] for c in charges_of(http, w, "2026-07")["lines"]
-                   if c["change_request_id"] == request["id"]]
+        charged = [
+            c["amount"] for c in charges_of(http, w, "2026-07")["lines"] if c["change_request_id"] == request["id"]
+        ]
         assert charged == [c["amount"] for c in request["quote"]["charges"]]
     else:
         assert response.status_code == 409
@@ -455,16 +526,21 @@ def test_two_requests_awaiting_confirmation_only_one_can_be_confirmed(http):
     body = expect_problem(confirm(http, second["id"], w.manager), 409, "monthly-limit-reached")
     assert body["next_possible_on"] == "2026-07-01"
     assert line_a_state(http, w.account_id) == before
-    assert ok(http.get(f"/api/v1/change-requests/{second['id']}", headers=w.manager))["status"] == \
-        "awaiting_confirmation"
+    assert (
+        ok(http.get(f"/api/v1/change-requests/{second['id']}", headers=w.manager))["status"] == "awaiting_confirmation"
+    )
 
 
 def test_the_limit_is_per_service(http):
     w = world(http)
     other = make_service(http, w.account_id, msisdn="+33612345679")
     apply_change(http, w, {"radio": "5G"})
-    created = ok(http.post(f"/api/v1/services/{other['id']}/change-requests", json={"changes": {"radio": "5G"}},
-                           headers=w.manager), 201)
+    created = ok(
+        http.post(
+            f"/api/v1/services/{other['id']}/change-requests", json={"changes": {"radio": "5G"}}, headers=w.manager
+        ),
+        201,
+    )
     assert settled(http, ok(confirm(http, created["id"], w.manager)), w.manager)["status"] == "completed"
 
 
@@ -480,8 +556,7 @@ def test_cancel_then_confirm_or_cancel_again_is_an_invalid_state(http):
     assert (cancelled["confirmed_at"], cancelled["completed_at"]) == (None, None)
     before = line_a_state(http, w.account_id)
     expect_invalid_state(confirm(http, request["id"], w.manager), "cancelled")
-    expect_invalid_state(http.post(f"/api/v1/change-requests/{request['id']}/cancel", headers=w.manager),
-                         "cancelled")
+    expect_invalid_state(http.post(f"/api/v1/change-requests/{request['id']}/cancel", headers=w.manager), "cancelled")
     expect_invalid_state(confirm(http, request["id"], OPERATOR, None), "cancelled")
     assert line_a_state(http, w.account_id) == before
     assert service_of(http, w)["network"] == "orange"
@@ -502,8 +577,9 @@ def test_an_invalid_state_problem_keeps_its_http_status_member(http):
     request = ok(create(http, w, {"network": "sfr"}), 201)
     ok(http.post(f"/api/v1/change-requests/{request['id']}/cancel", headers=w.manager))
     expect_problem(confirm(http, request["id"], w.manager), 409, "invalid-state")
-    expect_problem(http.post(f"/api/v1/change-requests/{request['id']}/cancel", headers=w.manager),
-                   409, "invalid-state")
+    expect_problem(
+        http.post(f"/api/v1/change-requests/{request['id']}/cancel", headers=w.manager), 409, "invalid-state"
+    )
 
 
 def test_a_cancelled_request_leaves_the_months_slot_free(http):
@@ -533,8 +609,9 @@ def test_a_viewer_can_read_but_neither_create_confirm_nor_cancel(http):
         body = expect_problem(response, 403, "forbidden")
         assert body["detail"] == "Un lecteur peut consulter mais pas modifier."
     assert line_a_state(http, w.account_id) == before
-    assert ok(http.get(f"/api/v1/change-requests/{request['id']}", headers=w.viewer))["status"] == \
-        "awaiting_confirmation"
+    assert (
+        ok(http.get(f"/api/v1/change-requests/{request['id']}", headers=w.viewer))["status"] == "awaiting_confirmation"
+    )
     assert [r["id"] for r in ok(http.get("/api/v1/change-requests", headers=w.viewer))] == [request["id"]]
     ok(http.get(f"/api/v1/accounts/{w.account_id}/charges", headers=w.viewer))
 
@@ -546,11 +623,17 @@ def test_the_operator_token_creates_and_confirms_without_a_password(http):
     done = settled(http, ok(confirm(http, request["id"], OPERATOR, None)), OPERATOR)
     assert done["status"] == "completed"
     assert service_of(http, w)["network"] == "sfr"
-    events = ok(http.get("/api/v1/admin/audit", params={"entity_kind": "change_request", "entity_id": request["id"]},
-                         headers=OPERATOR))
+    events = ok(
+        http.get(
+            "/api/v1/admin/audit",
+            params={"entity_kind": "change_request", "entity_id": request["id"]},
+            headers=OPERATOR,
+        )
+    )
     # the operator did everything it could; only the network's acknowledgement may be the system's
     assert {(e["actor_kind"], e["actor_id"]) for e in events if e["action"] != "change_request.completed"} == {
-        ("operator", "operator")}
+        ("operator", "operator")
+    }
     assert events[-1]["action"] == "change_request.completed"
 
 
@@ -569,8 +652,14 @@ def test_requests_are_listed_and_filtered_by_service_and_status(http):
     cancelled = ok(create(http, w, {"network": "sfr"}), 201)
     ok(http.post(f"/api/v1/change-requests/{cancelled['id']}/cancel", headers=w.manager))
     completed = apply_change(http, w, {"radio": "5G"})
-    waiting = ok(http.post(f"/api/v1/services/{other['id']}/change-requests",
-                           json={"changes": {"apn": "vpn.entreprise"}}, headers=w.manager), 201)
+    waiting = ok(
+        http.post(
+            f"/api/v1/services/{other['id']}/change-requests",
+            json={"changes": {"apn": "vpn.entreprise"}},
+            headers=w.manager,
+        ),
+        201,
+    )
 
     def ids(**params: str) -> set[str]:
         return {r["id"] for r in ok(http.get("/api/v1/change-requests", params=params, headers=w.manager))}
@@ -583,13 +672,26 @@ def test_requests_are_listed_and_filtered_by_service_and_status(http):
     assert ids(status="awaiting_confirmation") == {waiting["id"]}
     assert ids(service_id=w.service["id"], status="awaiting_confirmation") == set()
     assert ids(status="failed") == set()
-    expect_problem(http.get("/api/v1/change-requests", params={"status": "done"}, headers=w.manager),
-                   422, "validation-error")
+    expect_problem(
+        http.get("/api/v1/change-requests", params={"status": "done"}, headers=w.manager), 422, "validation-error"
+    )
     one = ok(http.get(f"/api/v1/change-requests/{completed['id']}", headers=w.manager))
-    assert one == completed | {"created_at": one["created_at"], "confirmed_at": one["confirmed_at"],
-                               "completed_at": one["completed_at"]}
-    for field in ("id", "service_id", "status", "changes", "quote", "channel", "created_at", "confirmed_at",
-                  "completed_at"):
+    assert one == completed | {
+        "created_at": one["created_at"],
+        "confirmed_at": one["confirmed_at"],
+        "completed_at": one["completed_at"],
+    }
+    for field in (
+        "id",
+        "service_id",
+        "status",
+        "changes",
+        "quote",
+        "channel",
+        "created_at",
+        "confirmed_at",
+        "completed_at",
+    ):
         assert field in one
     assert same_instant(one["completed_at"], "2026-06-16T09:00:00+02:00")
 
@@ -597,8 +699,11 @@ def test_requests_are_listed_and_filtered_by_service_and_status(http):
 def test_the_audit_trail_of_a_confirmed_request(http):
     w = world(http)
     done = apply_change(http, w, {"plan_id": "data-30go-4g"})
-    events = ok(http.get("/api/v1/admin/audit", params={"entity_kind": "change_request", "entity_id": done["id"]},
-                         headers=OPERATOR))
+    events = ok(
+        http.get(
+            "/api/v1/admin/audit", params={"entity_kind": "change_request", "entity_id": done["id"]}, headers=OPERATOR
+        )
+    )
     assert [(e["action"], e["actor_kind"], e["actor_id"], e["channel"]) for e in events][:2] == [
         ("change_request.created", "user", w.manager_id, "api"),
         ("change_request.provisioning", "user", w.manager_id, "api"),
@@ -609,13 +714,18 @@ def test_the_audit_trail_of_a_confirmed_request(http):
     assert len(events) == 3
     assert events[0]["after"]["status"] == "awaiting_confirmation"
     assert events[0]["after"]["changes"] == {"plan_id": "data-30go-4g"}
-    assert (events[1]["before"], events[1]["after"]) == ({"status": "awaiting_confirmation"},
-                                                         {"status": "provisioning"})
+    assert (events[1]["before"], events[1]["after"]) == (
+        {"status": "awaiting_confirmation"},
+        {"status": "provisioning"},
+    )
     assert (events[2]["before"], events[2]["after"]) == ({"status": "provisioning"}, {"status": "completed"})
     for event in events:
         assert same_instant(event["at"], "2026-06-16T09:00:00+02:00")
-    service_events = ok(http.get("/api/v1/admin/audit", params={"entity_kind": "service",
-                                                                "entity_id": w.service["id"]}, headers=OPERATOR))
+    service_events = ok(
+        http.get(
+            "/api/v1/admin/audit", params={"entity_kind": "service", "entity_id": w.service["id"]}, headers=OPERATOR
+        )
+    )
     changed = [e for e in service_events if e["action"] == "service.changed"]
     assert len(changed) == 1
     assert (changed[0]["actor_kind"], changed[0]["actor_id"], changed[0]["channel"]) == ("user", w.manager_id, "api")

@@ -19,8 +19,14 @@ def test_fifty_parallel_confirmations_on_one_service_complete_exactly_one(http, 
     service = make_service(http, customer.account_id)
     targets = ["data-30go-4g", "data-50go-4g", "data-5go-4g", "data-100go-4g"]
     request_ids = [
-        ok(http.post(f"/api/v1/services/{service['id']}/change-requests",
-                     json={"changes": {"plan_id": targets[i % len(targets)]}}, headers=customer.manager), 201)["id"]
+        ok(
+            http.post(
+                f"/api/v1/services/{service['id']}/change-requests",
+                json={"changes": {"plan_id": targets[i % len(targets)]}},
+                headers=customer.manager,
+            ),
+            201,
+        )["id"]
         for i in range(PARALLEL)
     ]
     start_together = Barrier(PARALLEL)
@@ -28,8 +34,11 @@ def test_fifty_parallel_confirmations_on_one_service_complete_exactly_one(http, 
     def confirm(request_id: str) -> httpx.Response:
         with httpx.Client(base_url=server_url, timeout=120) as client:
             start_together.wait()
-            return client.post(f"/api/v1/change-requests/{request_id}/confirm",
-                               json={"password": customer.manager_password}, headers=customer.manager)
+            return client.post(
+                f"/api/v1/change-requests/{request_id}/confirm",
+                json={"password": customer.manager_password},
+                headers=customer.manager,
+            )
 
     with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
         responses = list(pool.map(confirm, request_ids))
@@ -47,8 +56,9 @@ def test_fifty_parallel_confirmations_on_one_service_complete_exactly_one(http, 
         by_status[request["status"]] = by_status.get(request["status"], 0) + 1
     assert by_status == {"completed": 1, "awaiting_confirmation": PARALLEL - 1}
 
-    charges = ok(http.get(f"/api/v1/accounts/{customer.account_id}/charges", params={"period": "2026-06"},
-                          headers=OPERATOR))
+    charges = ok(
+        http.get(f"/api/v1/accounts/{customer.account_id}/charges", params={"period": "2026-06"}, headers=OPERATOR)
+    )
     change_lines = [line for line in charges["lines"] if line["change_request_id"] is not None]
     assert {line["change_request_id"] for line in change_lines} == {winner["id"]}
     after = ok(http.get(f"/api/v1/services/{service['id']}", headers=customer.manager))

@@ -43,9 +43,10 @@ class Fleet:
 @pytest.fixture
 def fleet(http) -> Fleet:
     customer = make_customer(http)
-    ids = {msisdn: make_service(http, customer.account_id, plan_id=plan, network=network, apn=apn,
-                                msisdn=msisdn)["id"]
-           for msisdn, (plan, network, apn) in LINES.items()}
+    ids = {
+        msisdn: make_service(http, customer.account_id, plan_id=plan, network=network, apn=apn, msisdn=msisdn)["id"]
+        for msisdn, (plan, network, apn) in LINES.items()
+    }
     ok(http.post(f"/api/v1/admin/services/{ids['+33600000012']}/usage", json={"bytes": 30 * GIB}, headers=OPERATOR))
     ok(http.post(f"/api/v1/admin/services/{ids['+33600000003']}/usage", json={"bytes": 123_456}, headers=OPERATOR))
     other = make_customer(http, "Voisins SA", tag="b")
@@ -57,34 +58,37 @@ def msisdns(http: httpx.Client, headers: dict[str, str], **params: Any) -> list[
     return [line["msisdn"] for line in ok(http.get("/api/v1/services", params=params, headers=headers))]
 
 
-@pytest.mark.parametrize(("params", "expected"), [
-    ({}, ["+33600000001", "+33600000002", "+33600000003", "+33600000012", "+33700000005"]),
-    ({"status": "barred"}, ["+33600000012"]),
-    ({"status": "active"}, ["+33600000001", "+33600000002", "+33600000003", "+33700000005"]),
-    ({"status": "throttled"}, []),
-    ({"kind": "metered"}, ["+33600000003", "+33700000005"]),
-    ({"kind": "bundle"}, ["+33600000001", "+33600000002", "+33600000012"]),
-    ({"radio": "5G"}, ["+33600000002", "+33700000005"]),
-    ({"network": "sfr"}, ["+33600000002", "+33600000012"]),
-    ({"network": "bouygues"}, []),
-    ({"plan_id": "data-10go-4g"}, ["+33600000001"]),
-    ({"plan_id": "data-100go-5g"}, []),
-    ({"plan_id": "nothing-like-it"}, []),
-    ({"q": "0000001"}, ["+33600000001", "+33600000012"]),  # digits anywhere in the MSISDN
-    ({"q": "+337"}, ["+33700000005"]),
-    ({"q": "6000 0000 3"}, ["+33600000003"]),  # spaced as read on a bill
-    ({"q": "compteur"}, ["+33600000003", "+33700000005"]),  # text in the plan's name
-    ({"q": "COMPTEUR 4g"}, ["+33600000003"]),
-    ({"q": "10 Go"}, ["+33600000001", "+33600000002"]),
-    ({"q": "5G"}, ["+33600000002", "+33700000005"]),
-    ({"q": "Zorglub"}, []),
-    ({"kind": "bundle", "network": "sfr"}, ["+33600000002", "+33600000012"]),
-    ({"radio": "4G", "status": "active", "network": "orange"}, ["+33600000001", "+33600000003"]),
-    ({"q": "compteur", "radio": "5G"}, ["+33700000005"]),
-    ({"q": "0000001", "status": "barred"}, ["+33600000012"]),
-    ({"q": "0000001", "kind": "metered"}, []),
-    ({"plan_id": "data-10go-5g", "radio": "4G"}, []),
-])
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({}, ["+33600000001", "+33600000002", "+33600000003", "+33600000012", "+33700000005"]),
+        ({"status": "barred"}, ["+33600000012"]),
+        ({"status": "active"}, ["+33600000001", "+33600000002", "+33600000003", "+33700000005"]),
+        ({"status": "throttled"}, []),
+        ({"kind": "metered"}, ["+33600000003", "+33700000005"]),
+        ({"kind": "bundle"}, ["+33600000001", "+33600000002", "+33600000012"]),
+        ({"radio": "5G"}, ["+33600000002", "+33700000005"]),
+        ({"network": "sfr"}, ["+33600000002", "+33600000012"]),
+        ({"network": "bouygues"}, []),
+        ({"plan_id": "data-10go-4g"}, ["+33600000001"]),
+        ({"plan_id": "data-100go-5g"}, []),
+        ({"plan_id": "nothing-like-it"}, []),
+        ({"q": "0000001"}, ["+33600000001", "+33600000012"]),  # digits anywhere in the MSISDN
+        ({"q": "+337"}, ["+33700000005"]),
+        ({"q": "6000 0000 3"}, ["+33600000003"]),  # spaced as read on a bill
+        ({"q": "compteur"}, ["+33600000003", "+33700000005"]),  # text in the plan's name
+        ({"q": "COMPTEUR 4g"}, ["+33600000003"]),
+        ({"q": "10 Go"}, ["+33600000001", "+33600000002"]),
+        ({"q": "5G"}, ["+33600000002", "+33700000005"]),
+        ({"q": "Zorglub"}, []),
+        ({"kind": "bundle", "network": "sfr"}, ["+33600000002", "+33600000012"]),
+        ({"radio": "4G", "status": "active", "network": "orange"}, ["+33600000001", "+33600000003"]),
+        ({"q": "compteur", "radio": "5G"}, ["+33700000005"]),
+        ({"q": "0000001", "status": "barred"}, ["+33600000012"]),
+        ({"q": "0000001", "kind": "metered"}, []),
+        ({"plan_id": "data-10go-5g", "radio": "4G"}, []),
+    ],
+)
 def test_each_filter_alone_and_combined(http, fleet, params, expected):
     assert msisdns(http, fleet.customer.manager, **params) == expected
     assert msisdns(http, fleet.customer.viewer, **params) == expected
@@ -93,16 +97,25 @@ def test_each_filter_alone_and_combined(http, fleet, params, expected):
 
 def test_each_line_is_shown_as_on_its_own(http, fleet):
     listed = ok(http.get("/api/v1/services", headers=fleet.customer.manager))
-    assert listed == [ok(http.get(f"/api/v1/services/{fleet.ids[line['msisdn']]}", headers=fleet.customer.manager))
-                      for line in listed]
+    assert listed == [
+        ok(http.get(f"/api/v1/services/{fleet.ids[line['msisdn']]}", headers=fleet.customer.manager)) for line in listed
+    ]
     barred = next(line for line in listed if line["msisdn"] == "+33600000012")
-    assert (barred["status"], barred["quota"]) == ("barred", {"total_bytes": 30 * GIB, "used_bytes": 30 * GIB,
-                                                              "remaining_bytes": 0})
+    assert (barred["status"], barred["quota"]) == (
+        "barred",
+        {"total_bytes": 30 * GIB, "used_bytes": 30 * GIB, "remaining_bytes": 0},
+    )
 
 
 def test_the_operator_sees_every_accounts_lines_by_msisdn(http, fleet):
-    assert msisdns(http, OPERATOR) == ["+33600000001", "+33600000002", "+33600000003", "+33600000004",
-                                       "+33600000012", "+33700000005"]
+    assert msisdns(http, OPERATOR) == [
+        "+33600000001",
+        "+33600000002",
+        "+33600000003",
+        "+33600000004",
+        "+33600000012",
+        "+33700000005",
+    ]
     assert msisdns(http, OPERATOR, account_id=fleet.other_account) == ["+33600000004"]
     # a customer naming another account still sees its own lines only
     assert msisdns(http, fleet.customer.manager, account_id=fleet.other_account, q="0000004") == []
@@ -115,7 +128,10 @@ def test_a_barred_line_whose_month_turned_is_filtered_as_it_is_now(http, fleet):
     assert "+33600000012" in msisdns(http, manager, status="active")
     line = ok(http.get(f"/api/v1/services/{fleet.ids['+33600000012']}", headers=manager))
     assert (line["status"], line["cycle"], line["quota"]["used_bytes"]) == (
-        "active", {"start": "2026-07-01", "end": "2026-07-31"}, 0)
+        "active",
+        {"start": "2026-07-01", "end": "2026-07-31"},
+        0,
+    )
 
 
 def test_pages_follow_the_link_header_with_the_same_query(http, fleet):
@@ -159,8 +175,11 @@ def test_sorted_down_pages_follow_with_the_same_sort(http, fleet):
 
 
 def test_the_export_follows_the_sort(http, fleet):
-    exported = http.get("/api/v1/services", params={"sort": "-msisdn", "kind": "metered"},
-                        headers=fleet.customer.viewer | {"Accept": "text/csv"}).text.splitlines()
+    exported = http.get(
+        "/api/v1/services",
+        params={"sort": "-msisdn", "kind": "metered"},
+        headers=fleet.customer.viewer | {"Accept": "text/csv"},
+    ).text.splitlines()
     assert [row.split(",")[0] for row in exported[1:]] == ["+33700000005", "+33600000003"]
 
 
@@ -173,16 +192,29 @@ def _next(response: httpx.Response) -> str | None:
     return match.group(1)
 
 
-@pytest.mark.parametrize("params", [
-    {"limit": 501}, {"limit": 0}, {"limit": "ten"}, {"cursor": "not a cursor"}, {"cursor": "%%%"},
-    {"cursor": "bm90LWEtY3Vyc29y"},  # "not-a-cursor"
-    {"cursor": "KzMzNjAwMDAwMDAxLmRlYWRiZWVm"},  # "+33600000001.deadbeef": a line, but not our check digits
-    {"cursor": "x" * 65}, {"status": "sleeping"}, {"kind": "prepaid"}, {"radio": "3G"}, {"q": ""}, {"q": "a" * 65},
-    {"network": "or\x01ange"}, {"sort": "plan"}, {"sort": "msisdn desc"},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"limit": 501},
+        {"limit": 0},
+        {"limit": "ten"},
+        {"cursor": "not a cursor"},
+        {"cursor": "%%%"},
+        {"cursor": "bm90LWEtY3Vyc29y"},  # "not-a-cursor"
+        {"cursor": "KzMzNjAwMDAwMDAxLmRlYWRiZWVm"},  # "+33600000001.deadbeef": a line, but not our check digits
+        {"cursor": "x" * 65},
+        {"status": "sleeping"},
+        {"kind": "prepaid"},
+        {"radio": "3G"},
+        {"q": ""},
+        {"q": "a" * 65},
+        {"network": "or\x01ange"},
+        {"sort": "plan"},
+        {"sort": "msisdn desc"},
+    ],
+)
 def test_bad_pages_and_filters_are_validation_errors(http, fleet, params):
-    expect_problem(http.get("/api/v1/services", params=params, headers=fleet.customer.manager), 422,
-                   "validation-error")
+    expect_problem(http.get("/api/v1/services", params=params, headers=fleet.customer.manager), 422, "validation-error")
 
 
 def test_a_cursor_handed_out_is_accepted_and_a_forged_one_refused(http, fleet):
@@ -191,8 +223,11 @@ def test_a_cursor_handed_out_is_accepted_and_a_forged_one_refused(http, fleet):
     first = http.get("/api/v1/services", params={"limit": 2}, headers=fleet.customer.manager)
     cursor = re.search(r"cursor=([A-Za-z0-9_-]+)", first.headers["link"]).group(1)  # type: ignore[union-attr]
     assert msisdns(http, fleet.customer.manager, cursor=cursor) == ["+33600000003", "+33600000012", "+33700000005"]
-    body = expect_problem(http.get("/api/v1/services", params={"cursor": cursor[:-2]},
-                                   headers=fleet.customer.manager), 422, "validation-error")
+    body = expect_problem(
+        http.get("/api/v1/services", params={"cursor": cursor[:-2]}, headers=fleet.customer.manager),
+        422,
+        "validation-error",
+    )
     assert body["detail"] == "Curseur de pagination invalide : reprenez la liste depuis la première page."
 
 
@@ -224,15 +259,35 @@ CSV_HEADER = b"msisdn,plan_id,radio,network,apn,status,quota_used_bytes,quota_to
 
 
 def test_the_csv_export_has_every_matching_line_exactly(http, fleet):
-    ok(http.post(f"/api/v1/services/{fleet.ids['+33600000001']}/change-requests",
-                 json={"changes": {"apn": "vpn.entreprise"}}, headers=fleet.customer.manager), 201)
+    ok(
+        http.post(
+            f"/api/v1/services/{fleet.ids['+33600000001']}/change-requests",
+            json={"changes": {"apn": "vpn.entreprise"}},
+            headers=fleet.customer.manager,
+        ),
+        201,
+    )
     request = ok(http.get("/api/v1/change-requests", headers=fleet.customer.manager))[0]
-    ok(http.post(f"/api/v1/change-requests/{request['id']}/confirm", json={"password": fleet.customer.manager_password},
-                 headers=fleet.customer.manager))
-    cursor = re.search(r"cursor=([\w-]+)", http.get("/api/v1/services", params={"limit": 1},  # type: ignore[union-attr]
-                                                     headers=fleet.customer.viewer).headers["link"]).group(1)
-    response = http.get("/api/v1/services", params={"limit": 1, "cursor": cursor},  # neither applies to an export
-                        headers=fleet.customer.viewer | {"Accept": "text/csv"})
+    ok(
+        http.post(
+            f"/api/v1/change-requests/{request['id']}/confirm",
+            json={"password": fleet.customer.manager_password},
+            headers=fleet.customer.manager,
+        )
+    )
+    cursor = re.search(
+        r"cursor=([\w-]+)",
+        http.get(
+            "/api/v1/services",
+            params={"limit": 1},  # type: ignore[union-attr]
+            headers=fleet.customer.viewer,
+        ).headers["link"],
+    ).group(1)
+    response = http.get(
+        "/api/v1/services",
+        params={"limit": 1, "cursor": cursor},  # neither applies to an export
+        headers=fleet.customer.viewer | {"Accept": "text/csv"},
+    )
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
     assert response.content == CSV_HEADER + (
@@ -242,8 +297,11 @@ def test_the_csv_export_has_every_matching_line_exactly(http, fleet):
         b"+33600000012,data-30go-4g,4G,sfr,vpn.entreprise,barred,32212254720,32212254720,1\r\n"
         b"+33700000005,compteur-5g,5G,orange,internet.pro,active,0,5368709120,1\r\n"
     )
-    filtered = http.get("/api/v1/services", params={"network": "sfr"},
-                        headers=fleet.customer.manager | {"Accept": "text/csv, application/json;q=0.5"})
+    filtered = http.get(
+        "/api/v1/services",
+        params={"network": "sfr"},
+        headers=fleet.customer.manager | {"Accept": "text/csv, application/json;q=0.5"},
+    )
     assert filtered.content == CSV_HEADER + (
         b"+33600000002,data-10go-5g,5G,sfr,internet.pro,active,0,10737418240,1\r\n"
         b"+33600000012,data-30go-4g,4G,sfr,vpn.entreprise,barred,32212254720,32212254720,1\r\n"
@@ -256,15 +314,31 @@ def test_the_export_is_read_in_batches_that_meet_exactly(http, fleet, monkeypatc
     monkeypatch.setattr(fleet_usecases, "EXPORT_BATCH", 2)
     exported = http.get("/api/v1/services", headers=OPERATOR | {"Accept": "text/csv"}).text.splitlines()
     assert [row.split(",")[0] for row in exported[1:]] == [
-        "+33600000001", "+33600000002", "+33600000003", "+33600000004", "+33600000012", "+33700000005"]
+        "+33600000001",
+        "+33600000002",
+        "+33600000003",
+        "+33600000004",
+        "+33600000012",
+        "+33700000005",
+    ]
     monkeypatch.setattr(fleet_usecases, "EXPORT_BATCH", 3)
-    exported = http.get("/api/v1/services", params={"kind": "bundle"},
-                        headers=fleet.customer.manager | {"Accept": "text/csv"}).text.splitlines()
+    exported = http.get(
+        "/api/v1/services", params={"kind": "bundle"}, headers=fleet.customer.manager | {"Accept": "text/csv"}
+    ).text.splitlines()
     assert [row.split(",")[0] for row in exported[1:]] == ["+33600000001", "+33600000002", "+33600000012"]
 
 
-@pytest.mark.parametrize("accept", [None, "*/*", "application/json", "application/json, text/csv",
-                                    "text/*;q=0.5, application/json", "text/csv;q=0, */*"])
+@pytest.mark.parametrize(
+    "accept",
+    [
+        None,
+        "*/*",
+        "application/json",
+        "application/json, text/csv",
+        "text/*;q=0.5, application/json",
+        "text/csv;q=0, */*",
+    ],
+)
 def test_json_unless_csv_is_preferred(http, fleet, accept):
     headers = fleet.customer.manager | ({"Accept": accept} if accept else {})
     response = http.get("/api/v1/services", headers=headers)
@@ -310,7 +384,9 @@ def test_usage_is_summed_per_day_of_the_accounts_zone(http, fleet):
     june = usage(http, line, manager, "2026-06")
     assert len(june["days"]) == 30
     assert {day["date"]: day["bytes"] for day in june["days"] if day["bytes"]} == {
-        "2026-06-16": 123_456, "2026-06-30": 1_000}
+        "2026-06-16": 123_456,
+        "2026-06-30": 1_000,
+    }
     assert june["total_bytes"] == 124_456
     assert usage(http, line, manager, "2026-05")["total_bytes"] == 0
 
@@ -336,8 +412,9 @@ def test_usage_days_across_the_autumn_clock_change_in_paris(http, fleet):
 
 
 def test_usage_days_on_the_spring_clock_change_in_new_york(http):
-    account = ok(http.post("/api/v1/admin/accounts", json={"name": "NY", "timezone": "America/New_York"},
-                           headers=OPERATOR), 201)
+    account = ok(
+        http.post("/api/v1/admin/accounts", json={"name": "NY", "timezone": "America/New_York"}, headers=OPERATOR), 201
+    )
     line = make_service(http, account["id"], msisdn="+12125550100")["id"]
     record(http, line, 3, "2026-03-08T04:59:59Z")  # 23:59:59 EST on the 7th
     record(http, line, 4, "2026-03-08T05:00:00Z")  # midnight EST: the 8th, 23 hours long
@@ -345,7 +422,10 @@ def test_usage_days_on_the_spring_clock_change_in_new_york(http):
     record(http, line, 6, "2026-03-09T04:00:00Z")  # midnight EDT: the 9th
     march = usage(http, line, OPERATOR, "2026-03")
     assert {day["date"]: day["bytes"] for day in march["days"] if day["bytes"]} == {
-        "2026-03-07": 3, "2026-03-08": 9, "2026-03-09": 6}
+        "2026-03-07": 3,
+        "2026-03-08": 9,
+        "2026-03-09": 6,
+    }
 
 
 def test_the_current_cycle_by_default_and_leap_february(http, fleet):
@@ -357,8 +437,15 @@ def test_the_current_cycle_by_default_and_leap_february(http, fleet):
 
 @pytest.mark.parametrize("period", ["2026-13", "2026-6", "202606", "juin", "2026-06-01", "0001-01", "9999-12", ""])
 def test_a_malformed_period_is_a_validation_error(http, fleet, period):
-    expect_problem(http.get(f"/api/v1/services/{fleet.ids['+33600000002']}/usage", params={"period": period},
-                            headers=fleet.customer.manager), 422, "validation-error")
+    expect_problem(
+        http.get(
+            f"/api/v1/services/{fleet.ids['+33600000002']}/usage",
+            params={"period": period},
+            headers=fleet.customer.manager,
+        ),
+        422,
+        "validation-error",
+    )
 
 
 def test_another_accounts_usage_is_not_found(http, fleet):

@@ -18,9 +18,15 @@ def test_a_subscriber_logs_in_with_the_code_sent_by_sms(http):
     assert ok(http.get(f"/api/v1/admin/notifications?to={MSISDN}", headers=OPERATOR)) == outbox  # "+" unencoded
     message = outbox[0]
     assert {k: message[k] for k in ("channel", "to", "subject", "status", "attempts")} == {
-        "channel": "sms", "to": MSISDN, "subject": None, "status": "pending", "attempts": 0}
-    assert re.fullmatch(r"Votre code de connexion : \d{6}\. Valable 5 minutes\. Ne le communiquez à personne\.",
-                        message["body"])
+        "channel": "sms",
+        "to": MSISDN,
+        "subject": None,
+        "status": "pending",
+        "attempts": 0,
+    }
+    assert re.fullmatch(
+        r"Votre code de connexion : \d{6}\. Valable 5 minutes\. Ne le communiquez à personne\.", message["body"]
+    )
     assert message["created_at"] == message["next_attempt_at"] == "2026-06-16T07:00:00Z"
     token = ok(http.post("/api/v1/auth/login", json={"msisdn": MSISDN, "otp": last_code(http, MSISDN)}))
     assert token["expires_at"] == "2026-06-16T21:00:00+02:00"  # twelve hours, in the clock's offset

@@ -40,8 +40,9 @@ def test_ten_parallel_migrations_complete_exactly_three(http, server_url):
             # The profile changes at most three times (the limit), so four rounds always reach a real answer.
             for shift in range(4 * len(targets)):
                 target = targets[(index + shift) % len(targets)]
-                response = client.post(f"/api/v1/subscribers/{MSISDN}/profile-migrations",
-                                       json={"profile_id": target}, headers=OPERATOR)
+                response = client.post(
+                    f"/api/v1/subscribers/{MSISDN}/profile-migrations", json={"profile_id": target}, headers=OPERATOR
+                )
                 code = None if response.status_code == 201 else response.json().get("code")
                 if code != "same-profile":
                     break

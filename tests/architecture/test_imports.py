@@ -16,11 +16,31 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2] / "bascule"
 
-FEATURES = ("audit", "billing", "catalog", "commands", "evolutions", "identity", "kernel", "notifications",
-            "prepaid", "provisioning", "usage")
+FEATURES = (
+    "audit",
+    "billing",
+    "catalog",
+    "commands",
+    "evolutions",
+    "identity",
+    "kernel",
+    "notifications",
+    "prepaid",
+    "provisioning",
+    "usage",
+)
 FORBIDDEN_IN_FEATURES = (
-    "sqlalchemy", "alembic", "psycopg", "fastapi", "starlette", "uvicorn", "jinja2", "bascule.persistence",
-    "bascule.channels", "bascule.bootstrap", "bascule.observability",
+    "sqlalchemy",
+    "alembic",
+    "psycopg",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "jinja2",
+    "bascule.persistence",
+    "bascule.channels",
+    "bascule.bootstrap",
+    "bascule.observability",
 )
 
 SHARED_BY_CHANNELS = ("documents",)  # invoices rendered as HTML and PDF, for the portal and API v1 alike

@@ -21,8 +21,21 @@ PURE = [
     *[path for name in ("model.py", "rules.py") if (path := ROOT / "prepaid" / name).exists()],
 ]
 FORBIDDEN = (
-    "sqlalchemy", "alembic", "psycopg", "fastapi", "starlette", "uvicorn", "jinja2", "pydantic",
-    "yaml", "redis", "httpx", "typer", "bascule.persistence", "bascule.channels", "bascule.context",
+    "sqlalchemy",
+    "alembic",
+    "psycopg",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "jinja2",
+    "pydantic",
+    "yaml",
+    "redis",
+    "httpx",
+    "typer",
+    "bascule.persistence",
+    "bascule.channels",
+    "bascule.context",
 )
 
 
@@ -55,13 +68,25 @@ def test_no_code_names_a_catalogue_entry() -> None:
     from bascule.catalog.loader import load
 
     catalog = load(None)
-    ids = {entry.id for group in (catalog.plans, catalog.fees, catalog.topups, catalog.extensions,
-                                  catalog.profiles, catalog.networks, catalog.apns) for entry in group}
+    ids = {
+        entry.id
+        for group in (
+            catalog.plans,
+            catalog.fees,
+            catalog.topups,
+            catalog.extensions,
+            catalog.profiles,
+            catalog.networks,
+            catalog.apns,
+        )
+        for entry in group
+    }
     offenders = []
     for path in ROOT.rglob("*.py"):
         if "demo" in path.parts or "migrations" in path.parts:
             continue
         text = path.read_text("utf-8")
-        offenders += [f"{path.relative_to(ROOT)}: {entry}" for entry in ids
-                      if f'"{entry}"' in text or f"'{entry}'" in text]
+        offenders += [
+            f"{path.relative_to(ROOT)}: {entry}" for entry in ids if f'"{entry}"' in text or f"'{entry}'" in text
+        ]
     assert offenders == []

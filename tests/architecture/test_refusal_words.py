@@ -42,7 +42,7 @@ def own_words(call: ast.Call) -> list[ast.expr]:
 def literal_reason(call: ast.Call) -> tuple[ErrorCode, str] | None:
     code = call.args[0] if call.args else None
     reason = next((keyword.value for keyword in call.keywords if keyword.arg == "reason"), None)
-    if (isinstance(code, ast.Attribute) and isinstance(reason, ast.Constant) and isinstance(reason.value, str)):
+    if isinstance(code, ast.Attribute) and isinstance(reason, ast.Constant) and isinstance(reason.value, str):
         return ErrorCode[code.attr], reason.value
     return None
 
@@ -54,8 +54,12 @@ def test_the_domain_walk_finds_the_refusals_it_checks() -> None:
 
 
 def test_no_domain_module_words_a_refusal_itself() -> None:
-    worded = [f"{path.relative_to(ROOT.parent)}:{call.lineno}: {ast.unparse(node)}"
-              for path in domain_modules() for call in refusals(path) for node in own_words(call)]
+    worded = [
+        f"{path.relative_to(ROOT.parent)}:{call.lineno}: {ast.unparse(node)}"
+        for path in domain_modules()
+        for call in refusals(path)
+        for node in own_words(call)
+    ]
     assert worded == []
 
 

@@ -10,8 +10,11 @@ from typing import Any
 
 import pytest
 
-AXE = Path(os.environ.get("BASCULE_AXE", Path(__file__).resolve().parents[2] / ".tmp" / "axe" / "node_modules"
-                          / "axe-core" / "axe.min.js"))
+AXE = Path(
+    os.environ.get(
+        "BASCULE_AXE", Path(__file__).resolve().parents[2] / ".tmp" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+    )
+)
 BLOCKING = ("serious", "critical")
 
 
@@ -30,5 +33,6 @@ def blocking_violations(tab: Any, source: str) -> list[str]:
       const found = await axe.run(document, {resultTypes: ["violations"]});
       return found.violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map(n => n.target)}));
     }""")
-    return [f"{item['id']} ({item['impact']}): {json.dumps(item['nodes'])}" for item in result
-            if item["impact"] in BLOCKING]
+    return [
+        f"{item['id']} ({item['impact']}): {json.dumps(item['nodes'])}" for item in result if item["impact"] in BLOCKING
+    ]

@@ -38,8 +38,9 @@ AUDIT = """() => {
 
 def test_the_audit_sees_a_missing_label_and_a_horizontal_scroll(chromium):
     tab = chromium.new_page(viewport={"width": PHONE, "height": 700})
-    tab.set_content('<html lang="en"><body><h1>x</h1><input name="q">'
-                    '<div style="width:500px">large</div></body></html>')
+    tab.set_content(
+        '<html lang="en"><body><h1>x</h1><input name="q"><div style="width:500px">large</div></body></html>'
+    )
     problems = tab.evaluate(AUDIT)
     tab.close()
     assert problems == ["lang=en", "field without label: q", "no title", "horizontal scroll of 148px: DIV."]
@@ -79,10 +80,19 @@ def test_pages_are_french_labelled_and_fit_a_360_px_phone(http, new_page):
     manager = new_page(PHONE)
     login_centre(manager, *business.manager)
     base = f"/centre-operations/services/mobile/{business.service_id}"
-    for path in ("/centre-operations/", "/centre-operations/services", "/centre-operations/services/mobile", base,
-                 f"{base}/gerer", f"{base}/evolution", f"{base}/apn", f"{base}/mno",
-                 f"/centre-operations/demandes/nouvelle/{business.service_id}", "/centre-operations/demandes/nouvelle",
-                 "/centre-operations/charges"):
+    for path in (
+        "/centre-operations/",
+        "/centre-operations/services",
+        "/centre-operations/services/mobile",
+        base,
+        f"{base}/gerer",
+        f"{base}/evolution",
+        f"{base}/apn",
+        f"{base}/mno",
+        f"/centre-operations/demandes/nouvelle/{business.service_id}",
+        "/centre-operations/demandes/nouvelle",
+        "/centre-operations/charges",
+    ):
         problems += audit(manager, path)
     manager.goto("/centre-operations/services/mobile")
     screenshot(manager, "360-solutions-mobile")
@@ -101,17 +111,26 @@ def test_pages_are_french_labelled_and_fit_a_360_px_phone(http, new_page):
     problems += [f"saisie du code: {p}" for p in audit_here(subscriber)]
     subscriber.get_by_label("Code reçu par SMS").fill(last_code(http, MSISDN))
     subscriber.get_by_role("button", name="Se connecter").click()
-    for path in ("/espace-client/", "/espace-client/profil", "/espace-client/profil/changer",
-                 "/espace-client/profil/confirmation?profil=tigre"):
+    for path in (
+        "/espace-client/",
+        "/espace-client/profil",
+        "/espace-client/profil/changer",
+        "/espace-client/profil/confirmation?profil=tigre",
+    ):
         problems += audit(subscriber, path)
     subscriber.goto("/espace-client/profil/changer")
     screenshot(subscriber, "360-changer-de-profil")
 
     operator = new_page(PHONE)
     login_backoffice(operator)
-    for path in ("/back-office/", "/back-office/?q=%2B336", f"/back-office/comptes/{business.account_id}",
-                 f"/back-office/services/{business.service_id}", f"/back-office/abonnes/{MSISDN}",
-                 "/back-office/catalogue"):
+    for path in (
+        "/back-office/",
+        "/back-office/?q=%2B336",
+        f"/back-office/comptes/{business.account_id}",
+        f"/back-office/services/{business.service_id}",
+        f"/back-office/abonnes/{MSISDN}",
+        "/back-office/catalogue",
+    ):
         problems += audit(operator, path)
     operator.goto(f"/back-office/services/{business.service_id}")
     screenshot(operator, "360-back-office-service")

@@ -39,8 +39,7 @@ def offline(tab: Any, server_url: str) -> Offline:
     return seen
 
 
-@pytest.mark.parametrize(("home", "path"), [("", "/api/v1/services"),
-                                            ("/tmf-api", "/productInventory/v4/product")])
+@pytest.mark.parametrize(("home", "path"), [("", "/api/v1/services"), ("/tmf-api", "/productInventory/v4/product")])
 def test_swagger_ui_lists_the_operations_offline(page, server_url, home, path):
     seen = offline(page, server_url)
     page.goto(f"{home}/docs")
@@ -52,8 +51,10 @@ def test_swagger_ui_lists_the_operations_offline(page, server_url, home, path):
 
 # ReDoc always shows its maker's logo from their CDN (the image hides itself when it cannot load): the page's
 # policy refuses it before any request leaves the browser.
-REDOC_LOGO_REFUSED = ("Loading the image 'https://cdn.redoc.ly/redoc/logo-mini.svg' violates the following Content "
-                      "Security Policy directive: \"img-src 'self' data:\". The action has been blocked.")
+REDOC_LOGO_REFUSED = (
+    "Loading the image 'https://cdn.redoc.ly/redoc/logo-mini.svg' violates the following Content "
+    "Security Policy directive: \"img-src 'self' data:\". The action has been blocked."
+)
 
 
 @pytest.mark.parametrize(("home", "operation"), [("", "Get Services"), ("/tmf-api", "List Products")])

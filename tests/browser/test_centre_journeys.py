@@ -96,16 +96,26 @@ def test_change_the_mno_with_its_fee(http, page):
 def test_a_used_monthly_slot_is_said_before_any_form_with_the_next_date(http, page):
     business = make_business(http)
     headers = account_user(http, *business.manager)
-    created = ok(http.post(f"/api/v1/services/{business.service_id}/change-requests",
-                           json={"changes": {"radio": "5G"}}, headers=headers), 201)
-    ok(http.post(f"/api/v1/change-requests/{created['id']}/confirm", json={"password": business.manager[1]},
-                 headers=headers))
+    created = ok(
+        http.post(
+            f"/api/v1/services/{business.service_id}/change-requests",
+            json={"changes": {"radio": "5G"}},
+            headers=headers,
+        ),
+        201,
+    )
+    ok(
+        http.post(
+            f"/api/v1/change-requests/{created['id']}/confirm", json={"password": business.manager[1]}, headers=headers
+        )
+    )
     limit = "Limite atteinte : 1 demande d'évolution par mois. Nouvelle demande possible à partir du 1er juillet 2026."
     login_centre(page, *business.manager, start=f"/centre-operations/services/mobile/{business.service_id}")
     expect(page.get_by_text("Nouvelle demande possible à partir du 1er juillet 2026.")).to_be_visible()
     page.get_by_role("link", name="Gérer le Service").click()
     expect(page.locator(".month-used")).to_have_text(
-        f"La demande d'évolution du mois est utilisée pour cette ligne. {limit}")
+        f"La demande d'évolution du mois est utilisée pour cette ligne. {limit}"
+    )
     expect(page.get_by_role("link", name="Modifier l'APN")).to_have_count(0)
     expect(page.get_by_role("heading", name="Modifier l'APN")).to_be_visible()
     expect(page.get_by_role("link", name="Acheter une recharge data")).to_be_visible()  # no monthly limit

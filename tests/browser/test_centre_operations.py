@@ -31,7 +31,8 @@ def test_buy_a_top_up_from_gerer_le_service(http, page):
     expect(heading(page)).to_have_text("Acheter une recharge data")
     page.get_by_role("radio", name=re.compile(r"^Recharge ponctuelle 5 Go")).check()
     expect(page.get_by_role("radio", name=re.compile(r"^Recharge ponctuelle 5 Go"))).to_have_accessible_name(
-        "Recharge ponctuelle 5 Go — 7,00 € HT + 5 Go : quota de 15 Go ensuite")
+        "Recharge ponctuelle 5 Go — 7,00 € HT + 5 Go : quota de 15 Go ensuite"
+    )
     page.get_by_role("button", name="Continuer").click()
     expect(page.locator(".purchase-price")).to_have_text("7,00 € HT")
     expect(page.locator(".purchase-after")).to_have_text("15 Go")
@@ -44,16 +45,20 @@ def test_buy_a_top_up_from_gerer_le_service(http, page):
     expect(heading(page)).to_have_text("Ligne +33612345678")
     expect(page.get_by_role("status").first).to_have_text(
         "« Recharge ponctuelle 5 Go » acheté sur la ligne +33612345678 : 7,00 € HT, ajoutés aux charges "
-        "du mois. Quota data désormais : 15 Go.")
+        "du mois. Quota data désormais : 15 Go."
+    )
     expect(page.locator("meter")).to_have_attribute("max", str(15 * GIB))
     expect(page.locator("table.purchases tbody tr")).to_have_text(
-        re.compile(r"16 juin 2026 à 09:00\s*Recharge ponctuelle 5 Go\s*7,00 € HT"))
+        re.compile(r"16 juin 2026 à 09:00\s*Recharge ponctuelle 5 Go\s*7,00 € HT")
+    )
     screenshot(page, "b2b-recharge-achetee")
     nav(page, "Charges du mois")
     expect(page.get_by_role("table")).to_contain_text("Recharge ponctuelle 5 Go")
     expect(page.locator("tfoot")).to_contain_text("13,00 € HT")
-    assert _charges(http, business.account_id) == [("recurring", "Data Mobile 10 Go 4G, juin 2026", "6.00"),
-                                                   ("topup", "Recharge ponctuelle 5 Go", "7.00")]
+    assert _charges(http, business.account_id) == [
+        ("recurring", "Data Mobile 10 Go 4G, juin 2026", "6.00"),
+        ("topup", "Recharge ponctuelle 5 Go", "7.00"),
+    ]
 
 
 def test_buy_an_extension_of_a_metered_ceiling(http, page):
@@ -70,19 +75,22 @@ def test_buy_an_extension_of_a_metered_ceiling(http, page):
     expect(page.locator(".purchase-after")).to_have_text(after)
     page.get_by_label("Mot de passe").fill(business.manager[1])
     page.get_by_role("button", name="Confirmer l'achat").click()
-    expect(page.get_by_role("status").first).to_contain_text(f"6,00 € HT, ajoutés aux charges du mois. "
-                                                             f"Plafond du cycle désormais : {after}.")
+    expect(page.get_by_role("status").first).to_contain_text(
+        f"6,00 € HT, ajoutés aux charges du mois. Plafond du cycle désormais : {after}."
+    )
     expect(page.locator("table.purchases")).to_contain_text("Extension de plafond 5 Go")
     assert ok(http.get(f"/api/v1/services/{business.service_id}", headers=OPERATOR))["quota"]["total_bytes"] == (
-        ceiling + 5 * GIB)
+        ceiling + 5 * GIB
+    )
     assert _charges(http, business.account_id)[-1] == ("extension", "Extension de plafond 5 Go", "6.00")
 
 
 def test_the_menu_folds_on_a_390_px_phone_and_opens_without_script(http, chromium, server_url):
     business = make_business(http)
     for scripts in (True, False):
-        context = chromium.new_context(base_url=server_url, locale="fr-FR", java_script_enabled=scripts,
-                                       viewport={"width": PHONE, "height": 800})
+        context = chromium.new_context(
+            base_url=server_url, locale="fr-FR", java_script_enabled=scripts, viewport={"width": PHONE, "height": 800}
+        )
         tab = context.new_page()
         login_centre(tab, *business.manager)
         menu = tab.get_by_role("navigation", name=MAIN_NAV)
@@ -109,8 +117,10 @@ def test_the_menu_folds_on_a_390_px_phone_and_opens_without_script(http, chromiu
 
 def test_axe_runs_from_the_local_file_and_sees_a_serious_violation(chromium):
     tab = chromium.new_page()
-    tab.set_content('<html lang="fr"><head><title>t</title></head><body><main><h1>t</h1>'
-                    '<button></button><p style="color:#777;background:#888">peu lisible</p></main></body></html>')
+    tab.set_content(
+        '<html lang="fr"><head><title>t</title></head><body><main><h1>t</h1>'
+        '<button></button><p style="color:#777;background:#888">peu lisible</p></main></body></html>'
+    )
     found = blocking_violations(tab, axe_source())
     tab.close()
     assert [line.split(" ")[0] for line in found] == ["button-name", "color-contrast"]
@@ -123,8 +133,9 @@ def test_axe_finds_no_serious_or_critical_violation_nor_a_scroll_on_any_centre_p
     metered_plan = next(p for p in ok(http.get("/api/v1/catalog"))["plans"] if p["kind"] == "metered")
     metered = make_business(http, tag="m", plan_id=metered_plan["id"], msisdn="+33612345699", used_bytes=GIB)
     topups = sorted(ok(http.get("/api/v1/catalog"))["topups"], key=lambda pack: pack["data_bytes"])
-    context = chromium.new_context(base_url=server_url, locale="fr-FR", bypass_csp=True,
-                                   viewport={"width": width, "height": 900})
+    context = chromium.new_context(
+        base_url=server_url, locale="fr-FR", bypass_csp=True, viewport={"width": width, "height": 900}
+    )
     context.set_default_timeout(15_000)
     tab = context.new_page()
     problems: list[str] = []
@@ -144,11 +155,23 @@ def test_axe_finds_no_serious_or_critical_violation_nor_a_scroll_on_any_centre_p
     visit("/centre-operations/connexion")
     login_centre(tab, *business.manager)
     base = f"/centre-operations/services/mobile/{business.service_id}"
-    for path in ("/centre-operations/", "/centre-operations/services", "/centre-operations/services/mobile", base,
-                 f"{base}/gerer", f"{base}/evolution", f"{base}/apn", f"{base}/mno", f"{base}/achat",
-                 f"{base}/achat?offre={topups[-1]['id']}", "/centre-operations/demandes",
-                 "/centre-operations/demandes/nouvelle", f"/centre-operations/demandes/nouvelle/{business.service_id}",
-                 "/centre-operations/charges", "/centre-operations/factures"):
+    for path in (
+        "/centre-operations/",
+        "/centre-operations/services",
+        "/centre-operations/services/mobile",
+        base,
+        f"{base}/gerer",
+        f"{base}/evolution",
+        f"{base}/apn",
+        f"{base}/mno",
+        f"{base}/achat",
+        f"{base}/achat?offre={topups[-1]['id']}",
+        "/centre-operations/demandes",
+        "/centre-operations/demandes/nouvelle",
+        f"/centre-operations/demandes/nouvelle/{business.service_id}",
+        "/centre-operations/charges",
+        "/centre-operations/factures",
+    ):
         visit(path)
     tab.goto(f"{base}/mno")
     tab.get_by_role("radio", name="SFR").check()
@@ -172,8 +195,9 @@ def test_axe_finds_no_serious_or_critical_violation_nor_a_scroll_on_any_centre_p
         tab.locator("summary.nav-toggle").click()
         check("menu ouvert")
     context.close()
-    context = chromium.new_context(base_url=server_url, locale="fr-FR", bypass_csp=True,
-                                   viewport={"width": width, "height": 900})
+    context = chromium.new_context(
+        base_url=server_url, locale="fr-FR", bypass_csp=True, viewport={"width": width, "height": 900}
+    )
     context.set_default_timeout(15_000)
     tab = context.new_page()
     login_centre(tab, *metered.manager)

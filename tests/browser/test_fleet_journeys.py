@@ -11,16 +11,21 @@ from tests.browser.journeys import heading, login_centre
 from tests.portal.helpers import GIB, make_business
 
 LIST = "/centre-operations/services/mobile"
-LIMIT_REASON = ("Limite atteinte : 1 demande d'évolution par mois. "
-                "Nouvelle demande possible à partir du 1er juillet 2026.")
+LIMIT_REASON = (
+    "Limite atteinte : 1 demande d'évolution par mois. Nouvelle demande possible à partir du 1er juillet 2026."
+)
 
 
 def _fleet(http):  # type: ignore[no-untyped-def]
     business = make_business(http)  # +33612345678, 10 Go 4G on Orange, 8 Go used
     metered = make_service(http, business.account_id, plan_id="compteur-4g", msisdn="+33612340001")["id"]
     used = make_service(http, business.account_id, msisdn="+33612340002", network="sfr")["id"]
-    created = ok(http.post(f"/api/v1/services/{used}/change-requests", json={"changes": {"apn": "m2m.entreprise"}},
-                           headers=OPERATOR), 201)
+    created = ok(
+        http.post(
+            f"/api/v1/services/{used}/change-requests", json={"changes": {"apn": "m2m.entreprise"}}, headers=OPERATOR
+        ),
+        201,
+    )
     ok(http.post(f"/api/v1/change-requests/{created['id']}/confirm", json={}, headers=OPERATOR))
     return business, metered, used
 
@@ -90,8 +95,13 @@ def test_a_batch_with_one_refused_line_confirmed_and_the_refused_line_retried(ht
 
 def test_the_daily_chart_of_a_line(http, page):
     business, _, _ = _fleet(http)
-    ok(http.post(f"/api/v1/admin/services/{business.service_id}/usage",
-                 json={"bytes": GIB, "at": "2026-06-03T10:00:00+02:00"}, headers=OPERATOR))
+    ok(
+        http.post(
+            f"/api/v1/admin/services/{business.service_id}/usage",
+            json={"bytes": GIB, "at": "2026-06-03T10:00:00+02:00"},
+            headers=OPERATOR,
+        )
+    )
     login_centre(page, *business.viewer, start=f"{LIST}/{business.service_id}")
     page.get_by_role("link", name="Consommation jour par jour et achats du cycle").click()
     expect(heading(page)).to_have_text("Consommation de la ligne +33612345678")

@@ -29,11 +29,13 @@ def test_a_subscriber_logs_in_with_a_code_and_changes_profile(http, page):
     page.get_by_role("main").get_by_role("link", name="Changer de profil", exact=True).click()  # the button
     expect(heading(page)).to_have_text("Changer de profil")
     expect(page.locator(".lead")).to_have_text(
-        "Profil actuel : Novamix. Le changement de profil est gratuit ; il vous en reste 3 ce mois-ci.")
+        "Profil actuel : Novamix. Le changement de profil est gratuit ; il vous en reste 3 ce mois-ci."
+    )
     aigle = page.get_by_role("radio", name=re.compile(r"^Aigle"))
     expect(aigle).to_be_disabled()
     expect(page.locator("#raison-aigle")).to_have_text(
-        "Il faut avoir consommé au moins 8\u202f000 F CFA le mois passé (vous : 3\u202f000 F CFA).")
+        "Il faut avoir consommé au moins 8\u202f000 F CFA le mois passé (vous : 3\u202f000 F CFA)."
+    )
     expect(page.get_by_role("button", name="Continuer")).to_be_enabled()
     expect(page.get_by_role("radio", name=re.compile(r"^Novamix"))).to_be_disabled()
     screenshot(page, "prepaid-choix-du-profil")
@@ -69,7 +71,8 @@ def test_a_ussd_session_in_the_simulator_changes_profile(http, page):
     page.get_by_label("Votre réponse").fill("1")
     page.get_by_role("button", name="Envoyer").click()
     expect(page.locator(".screen-text")).to_have_text(
-        "Votre profil est maintenant Tigre. Vos bonus en cours sont conservés.")
+        "Votre profil est maintenant Tigre. Vos bonus en cours sont conservés."
+    )
     expect(screen).to_contain_text("Session terminée")
     screenshot(page, "ussd-simulateur")
 
@@ -91,7 +94,8 @@ def test_when_no_profile_can_be_chosen_continuer_is_disabled_and_the_page_says_w
     nav(page, "Changer de profil")
     expect(page.locator(".lead")).to_have_text(
         "Profil actuel : Tigre. Vous avez fait vos 3 changements de profil de ce mois-ci : le prochain sera possible "
-        "à partir du 1er juillet 2026.")
+        "à partir du 1er juillet 2026."
+    )
     for name in ("Novamix", "Tigre", "Dauphin", "Aigle"):
         expect(page.get_by_role("radio", name=re.compile(rf"^{name}"))).to_be_disabled()
     expect(page.locator("#raison-dauphin")).to_have_text("Plus de changement de profil possible ce mois-ci.")
@@ -108,8 +112,9 @@ def test_when_no_profile_can_be_chosen_continuer_is_disabled_and_the_page_says_w
 def test_in_the_demo_the_code_is_read_on_the_sms_page_and_logs_in(http, chromium, other_server):
     make_subscriber(http)
     with other_server(demo=True) as demo:
-        context = chromium.new_context(base_url=str(demo.base_url), locale="fr-FR",
-                                       viewport={"width": 1280, "height": 900})
+        context = chromium.new_context(
+            base_url=str(demo.base_url), locale="fr-FR", viewport={"width": 1280, "height": 900}
+        )
         context.set_default_timeout(15_000)
         try:
             tab = context.new_page()

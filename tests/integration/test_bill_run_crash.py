@@ -27,8 +27,9 @@ def _invoice_count(ctx) -> int:
 
 def _bill_run(settings, output: int) -> subprocess.Popen[bytes]:
     env = os.environ | {"BASCULE_DATABASE_URL": settings.database_url}
-    return subprocess.Popen([sys.executable, "-m", "bascule", "bill-run", "--period", "2026-06"], env=env,
-                            stdout=output, stderr=output)
+    return subprocess.Popen(
+        [sys.executable, "-m", "bascule", "bill-run", "--period", "2026-06"], env=env, stdout=output, stderr=output
+    )
 
 
 @pytest.mark.slow
@@ -36,9 +37,17 @@ def test_a_bill_run_killed_mid_way_is_completed_exactly_by_the_next(ctx, setting
     plan = next(p for p in ctx.catalog.plans if p.price.amount == 6 and p.data_bytes == 10 * 1024**3)
     for n in range(ACCOUNTS):
         account = create_account(ctx, OPERATOR, Channel.CLI, f"Client {n:03d}", None)
-        create_service(ctx, OPERATOR, Channel.CLI, account_id=account.id, plan_id=plan.id,
-                       network=ctx.catalog.networks[0].id, apn=ctx.catalog.apns[0].id,
-                       msisdn=f"+33700{n:06d}", activated_on=date(2026, 6, 1))
+        create_service(
+            ctx,
+            OPERATOR,
+            Channel.CLI,
+            account_id=account.id,
+            plan_id=plan.id,
+            network=ctx.catalog.networks[0].id,
+            apn=ctx.catalog.apns[0].id,
+            msisdn=f"+33700{n:06d}",
+            activated_on=date(2026, 6, 1),
+        )
 
     first = _bill_run(settings, subprocess.DEVNULL)
     deadline = time.monotonic() + 120

@@ -12,4 +12,5 @@ def test_the_demo_account_has_a_billing_address(ctx):
     with ctx.uow(write=False) as uow:
         (account,) = uow.accounts.all()
     assert account_details(ctx, OPERATOR, account.id).billing_address == BillingAddress(
-        line1="18 rue des Entrepôts", line2="Bâtiment C", postal_code="69007", city="Lyon", country="FR")
+        line1="18 rue des Entrepôts", line2="Bâtiment C", postal_code="69007", city="Lyon", country="FR"
+    )

@@ -25,14 +25,25 @@ def _services(ctx, account_id: str, tag: str) -> list[Service]:
     metered = next(p for p in ctx.catalog.plans if p.kind is PlanKind.METERED)
     shapes = [  # plan, activation day, status, ceiling
         (bundle, date(2026, 6, 1), ServiceStatus.ACTIVE, None),
-        (bundle, date(2026, 6, 10), ServiceStatus.ACTIVE, None),      # prorated first cycle
-        (bundle, date(2026, 3, 17), ServiceStatus.ACTIVE, None),      # back-dated: four cycles
+        (bundle, date(2026, 6, 10), ServiceStatus.ACTIVE, None),  # prorated first cycle
+        (bundle, date(2026, 3, 17), ServiceStatus.ACTIVE, None),  # back-dated: four cycles
         (metered, date(2026, 5, 1), ServiceStatus.ACTIVE, metered.default_ceiling_bytes),
-        (bundle, date(2026, 4, 1), ServiceStatus.BARRED, None),       # barred: its new cycles lift the bar
+        (bundle, date(2026, 4, 1), ServiceStatus.BARRED, None),  # barred: its new cycles lift the bar
     ]
-    return [Service(new_id("svc"), account_id, f"+3370{tag}{n:05d}", plan.id, ctx.catalog.networks[0].id,
-                    ctx.catalog.apns[0].id, ceiling, status, activated)
-            for n, (plan, activated, status, ceiling) in enumerate(shapes)]
+    return [
+        Service(
+            new_id("svc"),
+            account_id,
+            f"+3370{tag}{n:05d}",
+            plan.id,
+            ctx.catalog.networks[0].id,
+            ctx.catalog.apns[0].id,
+            ceiling,
+            status,
+            activated,
+        )
+        for n, (plan, activated, status, ceiling) in enumerate(shapes)
+    ]
 
 
 def _written(ctx, services: list[Service]) -> list[tuple[object, ...]]:
@@ -42,19 +53,46 @@ def _written(ctx, services: list[Service]) -> list[tuple[object, ...]]:
         cycles = connection.execute(select(t.service_cycles).where(t.service_cycles.c.service_id.in_(ids))).all()
         charges = connection.execute(select(t.charges).where(t.charges.c.service_id.in_(ids))).all()
         buckets = connection.execute(select(t.buckets).where(t.buckets.c.service_id.in_(ids))).all()
-        statuses = connection.execute(select(t.services.c.id, t.services.c.status)
-                                      .where(t.services.c.id.in_(ids))).all()
+        statuses = connection.execute(
+            select(t.services.c.id, t.services.c.status).where(t.services.c.id.in_(ids))
+        ).all()
     for row in [*charges, *buckets]:
         assert ID.match(row.id), row.id
     key = {s.id: f"#{n}" for n, s in enumerate(services)}
-    return sorted([
-        *(("cycle", key[c.service_id], c.period) for c in cycles),
-        *(("charge", key[c.service_id], c.period, c.kind, c.description.replace(c.service_id, "?"), c.amount,
-           c.currency, c.at, c.once_key.replace(c.service_id, "?")) for c in charges),
-        *(("bucket", key[b.service_id], b.period, b.kind, b.total_bytes, b.used_bytes, b.valid_from, b.valid_until)
-          for b in buckets),
-        *(("status", key[s.id], s.status) for s in statuses),
-    ], key=str)
+    return sorted(
+        [
+            *(("cycle", key[c.service_id], c.period) for c in cycles),
+            *(
+                (
+                    "charge",
+                    key[c.service_id],
+                    c.period,
+                    c.kind,
+                    c.description.replace(c.service_id, "?"),
+                    c.amount,
+                    c.currency,
+                    c.at,
+                    c.once_key.replace(c.service_id, "?"),
+                )
+                for c in charges
+            ),
+            *(
+                (
+                    "bucket",
+                    key[b.service_id],
+                    b.period,
+                    b.kind,
+                    b.total_bytes,
+                    b.used_bytes,
+                    b.valid_from,
+                    b.valid_until,
+                )
+                for b in buckets
+            ),
+            *(("status", key[s.id], s.status) for s in statuses),
+        ],
+        key=str,
+    )
 
 
 def test_the_bulk_opening_writes_what_the_one_by_one_opening_writes(ctx):
@@ -98,9 +136,16 @@ def test_the_bulk_opening_skips_a_recurring_line_that_already_exists(ctx):
     now = ctx.clock.now()
     with ctx.uow() as uow:
         uow.services.add(service, now)
-        uow.charges.add(account_id=account.id, service_id=service.id, period="2026-06", kind="recurring",
-                        description="déjà là", amount=ctx.catalog.plan(service.plan_id).price, at=now,
-                        once_key=f"recurring:{service.id}:2026-06")
+        uow.charges.add(
+            account_id=account.id,
+            service_id=service.id,
+            period="2026-06",
+            kind="recurring",
+            description="déjà là",
+            amount=ctx.catalog.plan(service.plan_id).price,
+            at=now,
+            once_key=f"recurring:{service.id}:2026-06",
+        )
         uow.commit()
     with ctx.uow() as uow:
         open_cycles_many(uow, ctx.catalog, [service], {account.id: zone(account.timezone)}, now)

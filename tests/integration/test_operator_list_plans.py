@@ -18,15 +18,27 @@ DAY = {"since": datetime(2026, 6, 1, tzinfo=UTC), "until": datetime(2026, 6, 2, 
 # thinks is a handful of rows in an empty table unless a filter narrows the index: those are checked on SQLite)
 PLANS = {
     "every request": (changes_query(RequestFilter(), AFTER, 51), "ix_change_requests_created_id", False),
-    "by status": (changes_query(RequestFilter(status="cancelled"), AFTER, 51),
-                  "ix_change_requests_status_created_id", True),
-    "by account": (changes_query(RequestFilter(account_id="acc_1"), AFTER, 51),
-                   "ix_change_requests_account_created_id", True),
-    "by line": (changes_query(RequestFilter(msisdn="+33612345678"), AFTER, 51),
-                "ix_change_requests_service_created_id", True),
+    "by status": (
+        changes_query(RequestFilter(status="cancelled"), AFTER, 51),
+        "ix_change_requests_status_created_id",
+        True,
+    ),
+    "by account": (
+        changes_query(RequestFilter(account_id="acc_1"), AFTER, 51),
+        "ix_change_requests_account_created_id",
+        True,
+    ),
+    "by line": (
+        changes_query(RequestFilter(msisdn="+33612345678"), AFTER, 51),
+        "ix_change_requests_service_created_id",
+        True,
+    ),
     "every migration": (migrations_query(RequestFilter(), AFTER, 51), "ix_prepaid_migrations_at_id", False),
-    "a line's migrations": (migrations_query(RequestFilter(msisdn="+2250701234567"), AFTER, 51),
-                            "ix_prepaid_migrations_msisdn_at_id", True),
+    "a line's migrations": (
+        migrations_query(RequestFilter(msisdn="+2250701234567"), AFTER, 51),
+        "ix_prepaid_migrations_msisdn_at_id",
+        True,
+    ),
     "by who": (audit_query(AuditFilter(actor_id="stf_1"), 1000, 51), "ix_audit_actor_id", True),
     "by customer": (audit_query(AuditFilter(customer_id="acc_1"), 1000, 51), "ix_audit_customer_id", True),
     "by dates": (audit_query(AuditFilter(**DAY), None, 51), "ix_audit_at", None),  # sorts that range's rows
@@ -41,8 +53,9 @@ def test_each_list_reads_its_index(ctx, name):
         if postgres:
             connection.execute(text("SET enable_seqscan = off"))
         sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
-        plan = " | ".join(str(row[-1]) for row in
-                          connection.execute(text(("EXPLAIN " if postgres else "EXPLAIN QUERY PLAN ") + sql)))
+        plan = " | ".join(
+            str(row[-1]) for row in connection.execute(text(("EXPLAIN " if postgres else "EXPLAIN QUERY PLAN ") + sql))
+        )
     assert index in plan, plan
     if ordered is None:
         return

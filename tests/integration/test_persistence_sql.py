@@ -114,8 +114,17 @@ def test_two_takes_of_the_last_slot_give_it_once(ctx) -> None:
 def test_the_audit_insert_asks_nothing_back(ctx) -> None:
     at = datetime(2026, 6, 16, 7, 0, tzinfo=UTC)
     with statements(ctx.engine) as sent, UnitOfWork(ctx.engine) as uow:
-        uow.audit.record(at=at, actor_kind="operator", actor_id="ops", channel="api", entity_kind="service",
-                         entity_id="svc_a", action="service.changed", before={"plan": "a"}, after={"plan": "b"})
+        uow.audit.record(
+            at=at,
+            actor_kind="operator",
+            actor_id="ops",
+            channel="api",
+            entity_kind="service",
+            entity_id="svc_a",
+            action="service.changed",
+            before={"plan": "a"},
+            after={"plan": "b"},
+        )
         uow.commit()
     assert len(sent) == 1
     assert "RETURNING" not in sent[0].upper()
@@ -125,9 +134,17 @@ def test_the_audit_insert_asks_nothing_back(ctx) -> None:
 
 
 def _record(uow: UnitOfWork, entity_id: str, action: str) -> None:
-    uow.audit.record(at=datetime(2026, 6, 16, 7, 0, tzinfo=UTC), actor_kind="operator", actor_id="ops",
-                     channel="api", entity_kind="service", entity_id=entity_id, action=action, before=None,
-                     after={"n": action})
+    uow.audit.record(
+        at=datetime(2026, 6, 16, 7, 0, tzinfo=UTC),
+        actor_kind="operator",
+        actor_id="ops",
+        channel="api",
+        entity_kind="service",
+        entity_id=entity_id,
+        action=action,
+        before=None,
+        after={"n": action},
+    )
 
 
 def test_deferred_audit_rows_are_written_in_one_statement_in_their_order(ctx) -> None:
@@ -216,7 +233,8 @@ def test_a_pooled_connection_the_server_closed_is_replaced_at_checkout(pg_engine
 
 
 def test_the_benchmark_counters_count_statements_transactions_and_prepared_executions(
-        ctx, database_url: str, tmp_path) -> None:
+    ctx, database_url: str, tmp_path
+) -> None:
     from bascule.persistence import sqlcount
 
     engine = make_engine(database_url, sql_counters=tmp_path)

@@ -52,8 +52,14 @@ def utc(text_: str) -> datetime:
     return datetime.fromisoformat(text_).astimezone(UTC)
 
 
-def subscriber_with_history(ctx: Context, consumed: int, profile: Profile | None = None, msisdn: str = MSISDN,
-                            timezone: str | None = None, at: str = "2026-05-20T12:00:00+00:00") -> str:
+def subscriber_with_history(
+    ctx: Context,
+    consumed: int,
+    profile: Profile | None = None,
+    msisdn: str = MSISDN,
+    timezone: str | None = None,
+    at: str = "2026-05-20T12:00:00+00:00",
+) -> str:
     create_subscriber(ctx, OPERATOR, API, msisdn, (profile or free(ctx)).id, timezone)
     recharge(ctx, OPERATOR, API, msisdn, consumed + 1000, utc("2026-04-01T08:00:00+00:00"))
     if consumed:
@@ -70,8 +76,9 @@ def refusal(call, *args) -> DomainError:
 # --- eligibility and the month in the subscriber's zone -----------------------------------------
 
 
-@pytest.mark.parametrize(("threshold", "consumed", "ok"), [(2500, 2499, False), (2500, 2500, True),
-                                                            (8000, 7999, False), (8000, 8000, True)])
+@pytest.mark.parametrize(
+    ("threshold", "consumed", "ok"), [(2500, 2499, False), (2500, 2500, True), (8000, 7999, False), (8000, 8000, True)]
+)
 def test_migration_at_the_thresholds(ctx, threshold, consumed, ok):
     msisdn = subscriber_with_history(ctx, consumed)
     target = needing(ctx, threshold)
@@ -165,7 +172,10 @@ def test_profile_options_say_why_each_profile_is_or_is_not_open(ctx):
     msisdn = subscriber_with_history(ctx, 2500)
     options = {o.profile.id: o for o in profile_options(ctx, OPERATOR, msisdn)}
     assert (options[free(ctx).id].eligible, options[free(ctx).id].code, options[free(ctx).id].current) == (
-        False, ErrorCode.SAME_PROFILE, True)
+        False,
+        ErrorCode.SAME_PROFILE,
+        True,
+    )
     assert options[free(ctx, 1).id].eligible
     assert options[needing(ctx, 2500).id].eligible
     assert options[needing(ctx, 8000).id].code is ErrorCode.NOT_ELIGIBLE
@@ -173,22 +183,28 @@ def test_profile_options_say_why_each_profile_is_or_is_not_open(ctx):
     raised = refusal(migrate_profile, ctx, OPERATOR, API, msisdn, needing(ctx, 8000).id)
     assert shown is not None
     assert (shown.code, shown.explicit_detail, shown.params) == (raised.code, raised.explicit_detail, raised.params)
-    assert short_message(shown, profile="Aigle") == ("Aigle : il faut 8\u202f000 F CFA consommés le mois passé "
-                                                     "(vous : 2\u202f500 F CFA).")
+    assert short_message(shown, profile="Aigle") == (
+        "Aigle : il faut 8\u202f000 F CFA consommés le mois passé (vous : 2\u202f500 F CFA)."
+    )
     for target in (free(ctx, 1), free(ctx), free(ctx, 1)):
         migrate_profile(ctx, OPERATOR, API, msisdn, target.id)
     codes = {o.profile.id: o.code for o in profile_options(ctx, OPERATOR, msisdn)}
-    assert codes == {free(ctx).id: ErrorCode.MONTHLY_LIMIT_REACHED, free(ctx, 1).id: ErrorCode.SAME_PROFILE,
-                     needing(ctx, 2500).id: ErrorCode.MONTHLY_LIMIT_REACHED,
-                     needing(ctx, 8000).id: ErrorCode.NOT_ELIGIBLE}
+    assert codes == {
+        free(ctx).id: ErrorCode.MONTHLY_LIMIT_REACHED,
+        free(ctx, 1).id: ErrorCode.SAME_PROFILE,
+        needing(ctx, 2500).id: ErrorCode.MONTHLY_LIMIT_REACHED,
+        needing(ctx, 8000).id: ErrorCode.NOT_ELIGIBLE,
+    }
 
 
 # --- bonuses ----------------------------------------------------------------------------------------
 
 
 def held(ctx: Context, msisdn: str = MSISDN) -> list[tuple[str, int, str, str]]:
-    return [(b.kind.value, b.remaining, b.expires_at.isoformat(), b.profile_id)
-            for b in subscriber_summary(ctx, OPERATOR, msisdn).bonuses]
+    return [
+        (b.kind.value, b.remaining, b.expires_at.isoformat(), b.profile_id)
+        for b in subscriber_summary(ctx, OPERATOR, msisdn).bonuses
+    ]
 
 
 def test_bonuses_held_keep_their_amounts_and_expiry_across_migrations(ctx):
@@ -197,8 +213,10 @@ def test_bonuses_held_keep_their_amounts_and_expiry_across_migrations(ctx):
     consume(ctx, OPERATOR, API, msisdn, 300)
     before = held(ctx, msisdn)
     aigle = needing(ctx, 8000).id
-    assert before == [("credit", 700, "2026-07-16T07:00:00+00:00", aigle),
-                      ("data", 2 * 1024**3, "2026-07-16T07:00:00+00:00", aigle)]
+    assert before == [
+        ("credit", 700, "2026-07-16T07:00:00+00:00", aigle),
+        ("data", 2 * 1024**3, "2026-07-16T07:00:00+00:00", aigle),
+    ]
     migrate_profile(ctx, OPERATOR, API, msisdn, free(ctx).id)
     migrate_profile(ctx, OPERATOR, API, msisdn, needing(ctx, 2500).id)
     assert held(ctx, msisdn) == before
@@ -209,7 +227,9 @@ def test_monthly_bonuses_come_once_a_month_per_profile_with_the_first_recharge(c
     create_subscriber(ctx, OPERATOR, API, MSISDN, novamix.id)
     first = recharge(ctx, OPERATOR, API, MSISDN, 1000)
     assert [(b.kind, b.total, b.source) for b in first.bonuses] == [
-        (BonusKind.CREDIT, 200, f"recharge:{first.entry.id}"), (BonusKind.DATA, 200 * 1024**2, "monthly:2026-06")]
+        (BonusKind.CREDIT, 200, f"recharge:{first.entry.id}"),
+        (BonusKind.DATA, 200 * 1024**2, "monthly:2026-06"),
+    ]
     second = recharge(ctx, OPERATOR, API, MSISDN, 500)
     assert [(b.kind, b.total) for b in second.bonuses] == [(BonusKind.CREDIT, 100)]
     dauphin = free(ctx, 1)  # 100 SMS once a month; 100 MB from 500

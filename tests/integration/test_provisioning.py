@@ -58,8 +58,17 @@ def _service(ctx, plan_volume=10 * GIB, network="orange"):
     account = create_account(ctx, OPERATOR, Channel.API, "Réseaux Exemple", None)
     create_user(ctx, OPERATOR, Channel.API, account.id, "chef@reseaux.example", "gestion-secret", Role.MANAGER)
     plan = next(p for p in ctx.catalog.plans if p.data_bytes == plan_volume and p.radio.value == "4G")
-    return create_service(ctx, OPERATOR, Channel.API, account_id=account.id, plan_id=plan.id, network=network,
-                          apn=ctx.catalog.apns[0].id, msisdn="+33655000001", activated_on=date(2026, 6, 1)).service
+    return create_service(
+        ctx,
+        OPERATOR,
+        Channel.API,
+        account_id=account.id,
+        plan_id=plan.id,
+        network=network,
+        apn=ctx.catalog.apns[0].id,
+        msisdn="+33655000001",
+        activated_on=date(2026, 6, 1),
+    ).service
 
 
 def _confirm(ctx, service, **changes):
@@ -86,11 +95,15 @@ def test_a_fast_network_completes_the_change_within_the_confirmation(ctx, networ
     assert done.status is RequestStatus.COMPLETED
     with ctx.uow(write=False) as uow:
         told = uow.notifications.search("chef@reseaux.example")
-    assert [n.subject for n in told] == ["Ligne +33655000001 : demande d'évolution appliquée",
-                                         "Ligne +33655000001 : demande d'évolution confirmée"]
-    assert told[0].body == ("La ligne +33655000001 a changé : forfait Data Mobile 30 Go 4G. La modification est "
-                            "appliquée sur le réseau. Pour que la carte SIM prenne la modification, redémarrez "
-                            "l'équipement de la ligne.")
+    assert [n.subject for n in told] == [
+        "Ligne +33655000001 : demande d'évolution appliquée",
+        "Ligne +33655000001 : demande d'évolution confirmée",
+    ]
+    assert told[0].body == (
+        "La ligne +33655000001 a changé : forfait Data Mobile 30 Go 4G. La modification est "
+        "appliquée sur le réseau. Pour que la carte SIM prenne la modification, redémarrez "
+        "l'équipement de la ligne."
+    )
     assert done.id not in told[0].body + told[1].body  # no internal id for the customer
     orders = networks["orange"].work_orders()
     assert [(o.operation, o.payload["plan_id"], o.submissions) for o in orders] == [("apply_plan", "data-30go-4g", 1)]
@@ -122,8 +135,11 @@ def test_a_refusal_fails_the_change_gives_the_slot_back_and_reverses_the_charges
     assert after.quota == before.quota
     assert after.changes_left_this_month == 1
     assert _charges(ctx, failed.id) == [
-        ("proration", Decimal("4.5000")), ("fee", Decimal("10.0000")),
-        ("proration", Decimal("-4.5000")), ("fee", Decimal("-10.0000"))]
+        ("proration", Decimal("4.5000")),
+        ("fee", Decimal("10.0000")),
+        ("proration", Decimal("-4.5000")),
+        ("fee", Decimal("-10.0000")),
+    ]
     assert networks["orange"].work_orders() == []  # the old network never released the line
     with ctx.uow(write=False) as uow:
         told = uow.notifications.search("chef@reseaux.example")
@@ -131,9 +147,12 @@ def test_a_refusal_fails_the_change_gives_the_slot_back_and_reverses_the_charges
     assert audit[-1] == "change_request.failed"
     assert [(n.channel, n.subject) for n in told] == [
         ("email", "Ligne +33655000001 : demande d'évolution non appliquée"),
-        ("email", "Ligne +33655000001 : demande d'évolution confirmée")]
-    assert told[0].body.startswith("Le réseau a refusé la demande d'évolution de la ligne +33655000001 "
-                                   "(forfait Data Mobile 30 Go 4G et opérateur support SFR) : ")
+        ("email", "Ligne +33655000001 : demande d'évolution confirmée"),
+    ]
+    assert told[0].body.startswith(
+        "Le réseau a refusé la demande d'évolution de la ligne +33655000001 "
+        "(forfait Data Mobile 30 Go 4G et opérateur support SFR) : "
+    )
     assert failed.id not in told[0].body
     again = _confirm(ctx, service, plan_id="data-30go-4g")  # the slot came back
     assert again.status is RequestStatus.COMPLETED
@@ -167,11 +186,15 @@ def test_a_worker_killed_mid_job_leaves_it_to_the_next_which_finishes_it_once(ct
     provisioner_of(ctx).config.inline_seconds = 0
     networks["orange"].configure(latency_ms=2500)
     request = _confirm(ctx, service, plan_id="data-30go-4g")
-    env = os.environ | {"BASCULE_DATABASE_URL": settings.database_url, "BASCULE_ADMIN_TOKEN": ADMIN_TOKEN,
-                        "BASCULE_NETWORK_URL": f"{server_url}/simulated-networks",
-                        "BASCULE_PROVISIONING_LEASE_SECONDS": "1"}
-    first = subprocess.Popen([sys.executable, "-m", "bascule", "worker"], env=env,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = os.environ | {
+        "BASCULE_DATABASE_URL": settings.database_url,
+        "BASCULE_ADMIN_TOKEN": ADMIN_TOKEN,
+        "BASCULE_NETWORK_URL": f"{server_url}/simulated-networks",
+        "BASCULE_PROVISIONING_LEASE_SECONDS": "1",
+    }
+    first = subprocess.Popen(
+        [sys.executable, "-m", "bascule", "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         with ctx.uow(write=False) as uow:
@@ -184,8 +207,9 @@ def test_a_worker_killed_mid_job_leaves_it_to_the_next_which_finishes_it_once(ct
     with ctx.uow(write=False) as uow:
         assert uow.jobs.of_request(request.id)[0].status is JobStatus.RUNNING
 
-    second = subprocess.Popen([sys.executable, "-m", "bascule", "worker"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    second = subprocess.Popen(
+        [sys.executable, "-m", "bascule", "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         deadline = time.monotonic() + 60
         while get_change_request(ctx, OPERATOR, request.id).status is not RequestStatus.COMPLETED:
@@ -206,8 +230,13 @@ def test_a_worker_killed_mid_job_leaves_it_to_the_next_which_finishes_it_once(ct
 def test_two_workers_over_a_thousand_jobs_run_each_exactly_once(ctx, networks):
     with ctx.uow() as uow:
         for n in range(1000):
-            uow.jobs.add([JobSpec("orange", Operation.SET_APN, {"n": n})], subject=("load-test", str(n)),
-                         change_request_id=None, max_attempts=3, now=ctx.clock.now())
+            uow.jobs.add(
+                [JobSpec("orange", Operation.SET_APN, {"n": n})],
+                subject=("load-test", str(n)),
+                change_request_id=None,
+                max_attempts=3,
+                now=ctx.clock.now(),
+            )
         uow.commit()
     base = provisioner_of(ctx)
     workers = [Provisioner(ctx, base.networks, base.config, worker_id=f"w{i}") for i in range(2)]
@@ -235,8 +264,9 @@ def test_two_workers_over_a_thousand_jobs_run_each_exactly_once(ctx, networks):
 
 def test_the_simulated_operator_api_is_served_to_the_operator_only(http, networks):
     denied = http.put("/simulated-networks/orange/faults", json={"latency_ms": 5})
-    allowed = http.put("/simulated-networks/orange/faults", json={"latency_ms": 5},
-                       headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    allowed = http.put(
+        "/simulated-networks/orange/faults", json={"latency_ms": 5}, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    )
     assert denied.status_code == 401
     assert allowed.status_code == 200
     assert allowed.json()["latency_ms"] == 5

@@ -36,8 +36,11 @@ def _server_processes(parent: int) -> list[int]:
 
 def _environment(tmp_path: Path) -> dict[str, str]:
     """None of this machine's BASCULE_ settings; a SQLite file of its own (a demo data set needs an empty one)."""
-    return environment_without_bascule(BASCULE_DATABASE_URL=f"sqlite:///{tmp_path / 'served.db'}",
-                                       BASCULE_ADMIN_TOKEN=OPERATOR_TOKEN, BASCULE_LOG_LEVEL="INFO")
+    return environment_without_bascule(
+        BASCULE_DATABASE_URL=f"sqlite:///{tmp_path / 'served.db'}",
+        BASCULE_ADMIN_TOKEN=OPERATOR_TOKEN,
+        BASCULE_LOG_LEVEL="INFO",
+    )
 
 
 @pytest.fixture
@@ -78,20 +81,27 @@ def test_two_server_processes_share_the_port_the_tokens_and_the_portal_sessions(
     assert {page.status_code for page in pages} == {200}  # a cookie signed by one process is good in the other
     assert all("Démo Logistique SAS" in text_of(page) for page in pages)
 
-    operator = _on_fresh_connections(base, "/api/v1/admin/accounts", 4,
-                                     headers={"Authorization": f"Bearer {OPERATOR_TOKEN}"})
+    operator = _on_fresh_connections(
+        base, "/api/v1/admin/accounts", 4, headers={"Authorization": f"Bearer {OPERATOR_TOKEN}"}
+    )
     assert {answer.status_code for answer in operator} == {200}
     assert [account["name"] for account in operator[0].json()] == ["Démo Logistique SAS"]
 
-    dialled = [httpx.post(base + "/ussd", data={"sessionId": f"demo-{n}", "serviceCode": "#121#",
-                                                  "phoneNumber": "+2250701000001", "text": ""}) for n in range(4)]
+    dialled = [
+        httpx.post(
+            base + "/ussd",
+            data={"sessionId": f"demo-{n}", "serviceCode": "#121#", "phoneNumber": "+2250701000001", "text": ""},
+        )
+        for n in range(4)
+    ]
     # Without BASCULE_USSD_TOKEN the demo's USSD is open to try, in every process.
     assert {(answer.status_code, answer.text.split("\n")[0]) for answer in dialled} == {(200, "CON Gamme mobile #121#")}
 
 
 def test_serve_refuses_fewer_than_one_process():
-    done = subprocess.run([sys.executable, "-m", "bascule", "serve", "--workers", "0"], capture_output=True,
-                          timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "bascule", "serve", "--workers", "0"], capture_output=True, timeout=60, check=False
+    )
     assert done.returncode == 2
     assert b"--workers" in done.stderr
 
@@ -114,17 +124,25 @@ def test_the_served_processes_log_each_request_once_without_its_query_string(two
 def test_serve_without_the_demo_or_a_ussd_token_keeps_ussd_closed_and_says_why(tmp_path):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    with subprocess.Popen([sys.executable, "-m", "bascule", "serve", "--port", str(port)],
-                          env=_environment(tmp_path), cwd=tmp_path, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE) as process:
+    with subprocess.Popen(
+        [sys.executable, "-m", "bascule", "serve", "--port", str(port)],
+        env=_environment(tmp_path),
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    ) as process:
         assert process.stderr is not None
         try:
             wait_until_up(base, process, lambda: process.stderr.read().decode())  # type: ignore[union-attr]
-            refused = httpx.post(base + "/ussd", data={"sessionId": "s1", "serviceCode": "#121#",
-                                                       "phoneNumber": "+2250701020304", "text": ""})
+            refused = httpx.post(
+                base + "/ussd",
+                data={"sessionId": "s1", "serviceCode": "#121#", "phoneNumber": "+2250701020304", "text": ""},
+            )
             assert (refused.status_code, refused.text) == (401, "Unauthorized")
         finally:
             stop(process)
         told = process.stderr.read().decode().splitlines()
-    assert ("bascule serve: POST /ussd answers 401 to every call until BASCULE_USSD_TOKEN is set "
-            "(the gateway sends it); --demo opens it without one") in told
+    assert (
+        "bascule serve: POST /ussd answers 401 to every call until BASCULE_USSD_TOKEN is set "
+        "(the gateway sends it); --demo opens it without one"
+    ) in told

@@ -36,8 +36,12 @@ from tests.support.servers import free_port
 MSISDN = "+2250701020304"
 
 
-def message(channel: str = "email", to: str = "chef@example.fr", subject: str | None = "Votre demande",
-            body: str = "La demande est confirmée.") -> Notification:
+def message(
+    channel: str = "email",
+    to: str = "chef@example.fr",
+    subject: str | None = "Votre demande",
+    body: str = "La demande est confirmée.",
+) -> Notification:
     return Notification("ntf_test", channel, to, subject, body, START, "pending", 1, START, None)
 
 
@@ -50,8 +54,14 @@ class Mailbox:
     def __init__(self) -> None:
         self.messages: list[tuple[str, list[str], Message]] = []
 
-    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str,  # noqa: N802
-                          options: list[str]) -> str:
+    async def handle_RCPT(  # noqa: N802
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        options: list[str],
+    ) -> str:
         if address.endswith("@refused.example"):
             return "550 5.1.1 no such user"
         envelope.rcpt_tos.append(address)
@@ -84,15 +94,17 @@ def test_smtp_sends_the_message_to_the_address_from_the_configured_sender(smtp_s
     assert received["To"] == "chef@example.fr"
     assert received["Subject"] == "Votre demande"
     assert "ntf_test" in received["Message-ID"]
-    assert received.get_payload(decode=True).decode(received.get_content_charset()).strip() == \
-        "La demande est confirmée."
+    assert (
+        received.get_payload(decode=True).decode(received.get_content_charset()).strip() == "La demande est confirmée."
+    )
 
 
 def test_smtp_delivery_through_the_outbox_marks_the_row_sent(ctx, settings, smtp_server):
     url, mailbox = smtp_server
     (mail,) = queue(ctx, ("email", "chef@example.fr", "Objet", "Corps du message"))
-    sender = sender_from_settings(settings.model_copy(update={"notify": "smtp", "smtp_url": url,
-                                                              "smtp_from": "ops@bascule.test"}))
+    sender = sender_from_settings(
+        settings.model_copy(update={"notify": "smtp", "smtp_url": url, "smtp_from": "ops@bascule.test"})
+    )
     assert deliver_pending(ctx, sender) == 1
     assert [(m[1], m[2]["Subject"]) for m in mailbox.messages] == [(["chef@example.fr"], "Objet")]
     assert rows(ctx)[mail].status == "sent"
@@ -120,7 +132,12 @@ def test_a_malformed_smtp_url_is_refused_at_start_up(url):
 def test_smtp_urls_carry_port_tls_and_credentials():
     plain = SmtpSender("smtp://mail.example", "a@b.fr").target
     assert (plain.host, plain.port, plain.implicit_tls, plain.starttls, plain.username) == (
-        "mail.example", 25, False, False, None)
+        "mail.example",
+        25,
+        False,
+        False,
+        None,
+    )
     secure = SmtpSender("smtps://user%40corp:p%3Ass@mail.example", "a@b.fr").target
     assert (secure.port, secure.implicit_tls, secure.username, secure.password) == (465, True, "user@corp", "p:ss")
     assert SmtpSender("smtp://mail.example:587?starttls=1", "a@b.fr").target.starttls is True
@@ -136,8 +153,14 @@ class Gateway(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # the standard library's name
         length = int(self.headers.get("Content-Length", "0"))
         form = {key: values[-1] for key, values in parse_qs(self.rfile.read(length).decode()).items()}
-        Gateway.received.append({"path": self.path, "form": form, "authorization": self.headers.get("Authorization"),
-                                 "content_type": self.headers.get("Content-Type")})
+        Gateway.received.append(
+            {
+                "path": self.path,
+                "form": form,
+                "authorization": self.headers.get("Authorization"),
+                "content_type": self.headers.get("Content-Type"),
+            }
+        )
         status = Gateway.answers.pop(0) if Gateway.answers else 200
         self.send_response(status)
         self.send_header("Content-Length", "0")
@@ -166,14 +189,20 @@ def test_the_sms_gateway_gets_the_number_and_text_as_form_fields_with_the_token(
     sender = SmsHttpSender(sms_gateway, "gw-secret")
     sender.send(message("sms", MSISDN, None, "Votre code de connexion : 123456."))
     sender.close()
-    assert Gateway.received == [{
-        "path": "/sms/send", "form": {"to": MSISDN, "message": "Votre code de connexion : 123456."},
-        "authorization": "Bearer gw-secret", "content_type": "application/x-www-form-urlencoded",
-    }]
+    assert Gateway.received == [
+        {
+            "path": "/sms/send",
+            "form": {"to": MSISDN, "message": "Votre code de connexion : 123456."},
+            "authorization": "Bearer gw-secret",
+            "content_type": "application/x-www-form-urlencoded",
+        }
+    ]
 
 
-@pytest.mark.parametrize(("status", "retryable"), [(500, True), (503, True), (429, True), (408, True),
-                                                   (400, False), (401, False), (404, False), (422, False)])
+@pytest.mark.parametrize(
+    ("status", "retryable"),
+    [(500, True), (503, True), (429, True), (408, True), (400, False), (401, False), (404, False), (422, False)],
+)
 def test_gateway_errors_are_told_apart(sms_gateway, status, retryable):
     Gateway.answers = [status]
     with pytest.raises(DeliveryError) as failed:
@@ -184,8 +213,11 @@ def test_gateway_errors_are_told_apart(sms_gateway, status, retryable):
 def test_sms_through_the_outbox_is_retried_after_a_gateway_error_then_sent(ctx, clock, settings, sms_gateway):
     (sms,) = queue(ctx, ("sms", MSISDN, None, "Votre profil est maintenant Tigre."))
     Gateway.answers = [503]
-    sender = sender_from_settings(settings.model_copy(update={
-        "notify": "sms-http", "sms_gateway_url": sms_gateway, "sms_gateway_token": SecretStr("gw-secret")}))
+    sender = sender_from_settings(
+        settings.model_copy(
+            update={"notify": "sms-http", "sms_gateway_url": sms_gateway, "sms_gateway_token": SecretStr("gw-secret")}
+        )
+    )
     assert deliver_pending(ctx, sender) == 0
     assert (rows(ctx)[sms].status, rows(ctx)[sms].attempts) == ("pending", 1)
     clock.advance(minutes=1)
@@ -206,8 +238,9 @@ def test_an_unreachable_gateway_is_a_retryable_failure():
 def test_each_channel_goes_to_the_adapter_that_carries_it(ctx, settings, smtp_server, sms_gateway):
     url, mailbox = smtp_server
     mail, sms = queue(ctx, ("email", "chef@example.fr", "Objet", "Corps"), ("sms", MSISDN, None, "Texte"))
-    sender = sender_from_settings(settings.model_copy(update={
-        "notify": "smtp, sms-http", "smtp_url": url, "sms_gateway_url": sms_gateway}))
+    sender = sender_from_settings(
+        settings.model_copy(update={"notify": "smtp, sms-http", "smtp_url": url, "sms_gateway_url": sms_gateway})
+    )
     assert deliver_pending(ctx, sender) == 2
     assert [m[1] for m in mailbox.messages] == [["chef@example.fr"]]
     assert [r["form"]["to"] for r in Gateway.received] == [MSISDN]
@@ -222,8 +255,9 @@ def test_a_channel_no_adapter_carries_fails_at_once(ctx, settings, smtp_server):
     assert (rows(ctx)[sms].status, rows(ctx)[sms].attempts) == ("failed", 1)
 
 
-@pytest.mark.parametrize(("channel", "to"), [("email", MSISDN), ("sms", "chef@example.fr"), ("sms", "12"),
-                                             ("email", "pas une adresse")])
+@pytest.mark.parametrize(
+    ("channel", "to"), [("email", MSISDN), ("sms", "chef@example.fr"), ("sms", "12"), ("email", "pas une adresse")]
+)
 def test_a_recipient_that_does_not_fit_its_channel_is_a_final_failure(channel, to):
     with pytest.raises(DeliveryError) as wrong:
         LogSender().send(message(channel, to))
@@ -240,8 +274,12 @@ def test_the_default_sender_is_the_log_and_unknown_names_are_refused(settings):
 
 
 def test_every_adapter_conforms_to_the_sender_protocol():
-    adapters: list[NotificationSender] = [LogSender(), SmtpSender("smtp://127.0.0.1:25", "a@b.fr"),
-                                          SmsHttpSender("http://127.0.0.1:9/sms", None), ChannelRouter([LogSender()])]
+    adapters: list[NotificationSender] = [
+        LogSender(),
+        SmtpSender("smtp://127.0.0.1:25", "a@b.fr"),
+        SmsHttpSender("http://127.0.0.1:9/sms", None),
+        ChannelRouter([LogSender()]),
+    ]
     for adapter in adapters:
         assert callable(adapter.send)
     assert {channel for adapter in adapters[:3] for channel in adapter.channels} == {"email", "sms"}  # type: ignore[attr-defined]

@@ -19,8 +19,13 @@ MAIL = ("email", "chef@example.fr", "Votre demande", "La demande est confirmée.
 
 
 def policy(**changes: object) -> RetryPolicy:
-    values: dict[str, object] = {"max_attempts": 3, "base_seconds": 60.0, "cap_seconds": 3600.0,
-                                 "lease_seconds": 300.0, "rng": random.Random(7)}
+    values: dict[str, object] = {
+        "max_attempts": 3,
+        "base_seconds": 60.0,
+        "cap_seconds": 3600.0,
+        "lease_seconds": 300.0,
+        "rng": random.Random(7),
+    }
     values.update(changes)
     return RetryPolicy(**values)  # type: ignore[arg-type]
 
@@ -35,7 +40,14 @@ def test_notify_writes_a_pending_row_due_now_in_the_callers_transaction(ctx):
     assert list(stored) == [queued.id]
     row = stored[queued.id]
     assert (row.channel, row.to, row.subject, row.body, row.status, row.attempts, row.sent_at) == (
-        "email", "chef@example.fr", "Objet", "Corps", "pending", 0, None)
+        "email",
+        "chef@example.fr",
+        "Objet",
+        "Corps",
+        "pending",
+        0,
+        None,
+    )
     assert row.created_at == START
     assert row.next_attempt_at == START
 
@@ -138,8 +150,11 @@ def test_a_claimed_message_is_not_taken_again_before_its_lease_ends(ctx, clock):
     """A deliverer that died after claiming leaves the row due again only when the lease is over."""
     (message,) = queue(ctx, SMS)
     with ctx.uow() as uow:  # what a claim leaves behind, had its deliverer died while sending
-        uow.connection.execute(update(t.notifications).where(t.notifications.c.id == message)
-                               .values(attempts=1, next_attempt_at=START + timedelta(minutes=5)))
+        uow.connection.execute(
+            update(t.notifications)
+            .where(t.notifications.c.id == message)
+            .values(attempts=1, next_attempt_at=START + timedelta(minutes=5))
+        )
         uow.commit()
     sender = RecordingSender()
     clock.advance(minutes=4, seconds=59)
@@ -156,8 +171,11 @@ def test_an_outcome_is_written_only_over_the_deliverers_own_claim(ctx, clock):
     class SlowSender(RecordingSender):
         def send(self, notification):
             with ctx.uow() as uow:  # meanwhile the lease ended and someone else claimed it
-                uow.connection.execute(update(t.notifications).where(t.notifications.c.id == message)
-                                       .values(attempts=notification.attempts + 1))
+                uow.connection.execute(
+                    update(t.notifications)
+                    .where(t.notifications.c.id == message)
+                    .values(attempts=notification.attempts + 1)
+                )
                 uow.commit()
             super().send(notification)
 

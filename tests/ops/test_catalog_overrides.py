@@ -32,8 +32,11 @@ def agent(ctx):
 
 def _audit(ctx):
     with ctx.engine.connect() as connection:
-        return connection.execute(select(tables.audit_events).where(
-            tables.audit_events.c.action == "catalog.overridden").order_by(tables.audit_events.c.id)).all()
+        return connection.execute(
+            select(tables.audit_events)
+            .where(tables.audit_events.c.action == "catalog.overridden")
+            .order_by(tables.audit_events.c.id)
+        ).all()
 
 
 def test_a_supervisor_withdraws_a_plan_and_changes_a_price_and_both_are_in_force_at_once(ctx, supervisor):
@@ -45,19 +48,40 @@ def test_a_supervisor_withdraws_a_plan_and_changes_a_price_and_both_are_in_force
     assert ctx.catalog.fee("mno-change").amount.amount == Decimal("12.50")
     assert [p.id for p in ctx.catalog.plans_on_sale()].count("data-30go-4g") == 0
     listed = [(o.entry_id, o.field.value, o.shipped, o.value, o.set_by) for o in overrides_in_force(ctx, supervisor)]
-    assert listed == [("mno-change", "amount", "10.00", "12.50", "Marc Dupont"),
-                      ("data-10go-5g", "price", "8.50", "9.37", "Marc Dupont"),
-                      ("data-30go-4g", "on_sale", "true", "false", "Marc Dupont")]
+    assert listed == [
+        ("mno-change", "amount", "10.00", "12.50", "Marc Dupont"),
+        ("data-10go-5g", "price", "8.50", "9.37", "Marc Dupont"),
+        ("data-30go-4g", "on_sale", "true", "false", "Marc Dupont"),
+    ]
 
 
 def test_the_audit_row_names_the_supervisor_with_the_value_before_and_after(ctx, supervisor):
     override_catalogue(ctx, supervisor, Channel.BACKOFFICE, "plan", "data-10go-5g", "price", "9.37")
     override_catalogue(ctx, supervisor, Channel.BACKOFFICE, "profile", "tigre", "on_sale", "false")
     first, second = _audit(ctx)
-    assert (first.actor_kind, first.actor_id, first.actor_name, first.channel, first.entity_kind, first.entity_id,
-            first.before, first.after, first.customer_kind, first.customer_id) == (
-        "staff", supervisor.id, "Marc Dupont", "backoffice", "catalogue", "plan:data-10go-5g",
-        {"price": "8.50"}, {"price": "9.37"}, None, None)
+    assert (
+        first.actor_kind,
+        first.actor_id,
+        first.actor_name,
+        first.channel,
+        first.entity_kind,
+        first.entity_id,
+        first.before,
+        first.after,
+        first.customer_kind,
+        first.customer_id,
+    ) == (
+        "staff",
+        supervisor.id,
+        "Marc Dupont",
+        "backoffice",
+        "catalogue",
+        "plan:data-10go-5g",
+        {"price": "8.50"},
+        {"price": "9.37"},
+        None,
+        None,
+    )
     assert (second.entity_id, second.before, second.after) == ("profile:tigre", {"on_sale": True}, {"on_sale": False})
 
 
@@ -70,8 +94,10 @@ def test_reinstating_drops_the_override_and_setting_the_value_in_force_writes_no
     before = row_counts(ctx)
     assert not override_catalogue(ctx, supervisor, Channel.BACKOFFICE, "topup", "recharge-5go", "on_sale", "true")
     assert row_counts(ctx) == before
-    assert [(row.before, row.after) for row in _audit(ctx)] == [({"on_sale": True}, {"on_sale": False}),
-                                                                ({"on_sale": False}, {"on_sale": True})]
+    assert [(row.before, row.after) for row in _audit(ctx)] == [
+        ({"on_sale": True}, {"on_sale": False}),
+        ({"on_sale": False}, {"on_sale": True}),
+    ]
 
 
 def test_an_agent_sees_the_overrides_but_may_not_change_them(ctx, supervisor, agent):
@@ -85,20 +111,54 @@ def test_an_agent_sees_the_overrides_but_may_not_change_them(ctx, supervisor, ag
     assert ctx.catalog is catalog
 
 
-@pytest.mark.parametrize(("kind", "entry", "field", "value", "code", "text"), [
-    ("plan", "data-10go-5g", "price", "9.375", ErrorCode.VALIDATION_ERROR,
-     "Au plus 2 décimale(s) en EUR : « 9.375 » ne se facture pas."),
-    ("plan", "data-10go-5g", "price", "neuf", ErrorCode.VALIDATION_ERROR, "Montant illisible : « neuf »."),
-    ("plan", "data-10go-5g", "price", "-1", ErrorCode.VALIDATION_ERROR, "Le montant doit être positif ou nul."),
-    ("plan", "data-10go-5g", "on_sale", "peut-être", ErrorCode.VALIDATION_ERROR,
-     "Choisissez « en vente » ou « retiré de la vente »."),
-    ("profile", "tigre", "price", "100", ErrorCode.VALIDATION_ERROR, "Ce réglage ne s'applique pas à un(e) profil."),
-    ("plan", "data-7go-4g", "on_sale", "false", ErrorCode.NO_SUCH_PLAN,
-     "Aucun(e) offre « data-7go-4g » au catalogue."),
-    ("plan", "data-10go-4g", "unit_price", "0.10", ErrorCode.VALIDATION_ERROR,
-     "Le catalogue ne serait plus valide ainsi : plans.1: Value error, bundle data-10go-4g needs `data` and no "
-     "metered fields"),
-])
+@pytest.mark.parametrize(
+    ("kind", "entry", "field", "value", "code", "text"),
+    [
+        (
+            "plan",
+            "data-10go-5g",
+            "price",
+            "9.375",
+            ErrorCode.VALIDATION_ERROR,
+            "Au plus 2 décimale(s) en EUR : « 9.375 » ne se facture pas.",
+        ),
+        ("plan", "data-10go-5g", "price", "neuf", ErrorCode.VALIDATION_ERROR, "Montant illisible : « neuf »."),
+        ("plan", "data-10go-5g", "price", "-1", ErrorCode.VALIDATION_ERROR, "Le montant doit être positif ou nul."),
+        (
+            "plan",
+            "data-10go-5g",
+            "on_sale",
+            "peut-être",
+            ErrorCode.VALIDATION_ERROR,
+            "Choisissez « en vente » ou « retiré de la vente ».",
+        ),
+        (
+            "profile",
+            "tigre",
+            "price",
+            "100",
+            ErrorCode.VALIDATION_ERROR,
+            "Ce réglage ne s'applique pas à un(e) profil.",
+        ),
+        (
+            "plan",
+            "data-7go-4g",
+            "on_sale",
+            "false",
+            ErrorCode.NO_SUCH_PLAN,
+            "Aucun(e) offre « data-7go-4g » au catalogue.",
+        ),
+        (
+            "plan",
+            "data-10go-4g",
+            "unit_price",
+            "0.10",
+            ErrorCode.VALIDATION_ERROR,
+            "Le catalogue ne serait plus valide ainsi : plans.1: Value error, bundle data-10go-4g needs `data` and no "
+            "metered fields",
+        ),
+    ],
+)
 def test_a_value_the_catalogue_refuses_changes_nothing(ctx, supervisor, kind, entry, field, value, code, text):
     before, catalog = row_counts(ctx), ctx.catalog
     with pytest.raises(DomainError) as refused:
@@ -115,8 +175,9 @@ def test_withdrawing_the_last_plan_on_sale_is_refused_by_the_catalogue_check(ctx
     before = row_counts(ctx)
     with pytest.raises(DomainError) as refused:
         override_catalogue(ctx, supervisor, Channel.BACKOFFICE, "plan", plans[-1], "on_sale", "false")
-    assert message(refused.value) == ("Le catalogue ne serait plus valide ainsi : (file): Value error, plans: at "
-                                      "least one plan must be on sale")
+    assert message(refused.value) == (
+        "Le catalogue ne serait plus valide ainsi : (file): Value error, plans: at least one plan must be on sale"
+    )
     assert row_counts(ctx) == before
     assert ctx.catalog.plan(plans[-1]).on_sale is True
 

@@ -48,8 +48,11 @@ def test_swagger_ui_loads_only_files_of_this_server(http, home):
     page = http.get(f"{home}/docs")
     assert page.status_code == 200
     assert page.headers["content-type"] == "text/html; charset=utf-8"
-    assert links_of(page.text) == [f"{home}/docs-static/swagger-ui.css", f"{home}/docs-static/favicon.png",
-                                   f"{home}/docs-static/swagger-ui-bundle.js"]
+    assert links_of(page.text) == [
+        f"{home}/docs-static/swagger-ui.css",
+        f"{home}/docs-static/favicon.png",
+        f"{home}/docs-static/swagger-ui-bundle.js",
+    ]
     assert "://" not in page.text  # no absolute address anywhere, the inline script included
     assert f"url: '{home}/openapi.json'" in page.text
     for link in links_of(page.text):
@@ -61,8 +64,11 @@ def test_redoc_loads_only_files_of_this_server(http, home):
     page = http.get(f"{home}/redoc")
     assert page.status_code == 200
     assert page.headers["content-type"] == "text/html; charset=utf-8"
-    assert links_of(page.text) == [f"{home}/docs-static/favicon.png", f"{home}/openapi.json",
-                                   f"{home}/docs-static/redoc.standalone.js"]
+    assert links_of(page.text) == [
+        f"{home}/docs-static/favicon.png",
+        f"{home}/openapi.json",
+        f"{home}/docs-static/redoc.standalone.js",
+    ]
     assert "://" not in page.text
     for link in links_of(page.text):
         assert http.get(link).status_code == 200, link
@@ -85,7 +91,8 @@ def test_swagger_ui_allows_its_own_inline_script_and_no_other_origin(http, home)
     assert page.headers["content-security-policy"] == (
         f"default-src 'self'; script-src 'self' {sha256_source(script)}; style-src 'self' 'unsafe-inline'; "
         "img-src 'self' data:; worker-src 'self' blob:; object-src 'none'; base-uri 'self'; form-action 'self'; "
-        "frame-ancestors 'none'")
+        "frame-ancestors 'none'"
+    )
     assert page.headers.get_list("content-security-policy") == [page.headers["content-security-policy"]]
     assert page.headers["x-frame-options"] == "DENY"
 
@@ -98,7 +105,8 @@ def test_redoc_has_no_inline_script_and_allows_no_other_origin(http, home):
     assert page.headers["content-security-policy"] == (
         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
         "img-src 'self' data:; worker-src 'self' blob:; object-src 'none'; base-uri 'self'; form-action 'self'; "
-        "frame-ancestors 'none'")
+        "frame-ancestors 'none'"
+    )
     assert page.headers["x-frame-options"] == "DENY"
 
 

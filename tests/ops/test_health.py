@@ -49,8 +49,13 @@ def _not_ready(response, detail: str) -> None:
     assert response.status_code == 503, response.text
     assert response.headers["content-type"].startswith(PROBLEM_JSON)
     body = response.json()
-    assert body == {"type": "urn:bascule:problem:not-ready", "title": "Not ready", "status": 503,
-                    "detail": detail, "code": "not-ready"}
+    assert body == {
+        "type": "urn:bascule:problem:not-ready",
+        "title": "Not ready",
+        "status": 503,
+        "detail": detail,
+        "code": "not-ready",
+    }
 
 
 def test_readyz_is_503_while_the_schema_is_behind(tmp_path, settings, clock):
@@ -83,20 +88,37 @@ def test_metrics_count_requests_by_route_template_and_status_with_their_latency(
     http.get("/api/v1/services/svc_nope", headers=customer.manager)
     http.get("/no/such/page")
     route = "/api/v1/services/{service_id}"
-    after = _eventually(lambda: samples(http), lambda s: sample(
-        s, "bascule_http_requests_total", method="GET", route="<unmatched>", status="404") > sample(
-        before, "bascule_http_requests_total", method="GET", route="<unmatched>", status="404"))
+    after = _eventually(
+        lambda: samples(http),
+        lambda s: (
+            sample(s, "bascule_http_requests_total", method="GET", route="<unmatched>", status="404")
+            > sample(before, "bascule_http_requests_total", method="GET", route="<unmatched>", status="404")
+        ),
+    )
     key = {"method": "GET", "route": route}
-    assert sample(after, "bascule_http_requests_total", **key, status="200") - \
-        sample(before, "bascule_http_requests_total", **key, status="200") == 3
-    assert sample(after, "bascule_http_requests_total", **key, status="404") - \
-        sample(before, "bascule_http_requests_total", **key, status="404") == 1
-    assert sample(after, "bascule_http_request_duration_seconds_count", **key) - \
-        sample(before, "bascule_http_request_duration_seconds_count", **key) == 4
-    assert sample(after, "bascule_http_request_duration_seconds_bucket", **key, le="+Inf") == \
+    assert (
+        sample(after, "bascule_http_requests_total", **key, status="200")
+        - sample(before, "bascule_http_requests_total", **key, status="200")
+        == 3
+    )
+    assert (
+        sample(after, "bascule_http_requests_total", **key, status="404")
+        - sample(before, "bascule_http_requests_total", **key, status="404")
+        == 1
+    )
+    assert (
         sample(after, "bascule_http_request_duration_seconds_count", **key)
-    assert sample(after, "bascule_problem_responses_total", code="not-found") - \
-        sample(before, "bascule_problem_responses_total", code="not-found") == 2
+        - sample(before, "bascule_http_request_duration_seconds_count", **key)
+        == 4
+    )
+    assert sample(after, "bascule_http_request_duration_seconds_bucket", **key, le="+Inf") == sample(
+        after, "bascule_http_request_duration_seconds_count", **key
+    )
+    assert (
+        sample(after, "bascule_problem_responses_total", code="not-found")
+        - sample(before, "bascule_problem_responses_total", code="not-found")
+        == 2
+    )
     # no raw path (with its ids) ever becomes a label
     assert not [name for name, labels in after if any(service["id"] in v or "svc_nope" in v for _, v in labels)]
 
@@ -118,33 +140,62 @@ def test_metrics_count_refusals_at_a_monthly_limit(http):
     keyed = {**OPERATOR, "Idempotency-Key": "limit-replay"}
     for _ in range(2):
         assert http.post(path, json={"profile_id": free[(limit + 1) % 2]}, headers=keyed).status_code == 409
-    after = _eventually(lambda: samples(http), lambda s: sample(s, "bascule_limit_refusals_total") - sample(
-        before, "bascule_limit_refusals_total") >= 2)
+    after = _eventually(
+        lambda: samples(http),
+        lambda s: sample(s, "bascule_limit_refusals_total") - sample(before, "bascule_limit_refusals_total") >= 2,
+    )
     assert sample(after, "bascule_limit_refusals_total") - sample(before, "bascule_limit_refusals_total") == 2
-    assert sample(after, "bascule_problem_responses_total", code="monthly-limit-reached") - \
-        sample(before, "bascule_problem_responses_total", code="monthly-limit-reached") == 2
+    assert (
+        sample(after, "bascule_problem_responses_total", code="monthly-limit-reached")
+        - sample(before, "bascule_problem_responses_total", code="monthly-limit-reached")
+        == 2
+    )
 
 
 def test_metrics_read_the_queues_from_the_database(http, ctx):
     now = START
     with ctx.uow() as uow:
-        for n, (status, attempts) in enumerate([("pending", 0), ("pending", 2), ("running", 1), ("failed", 6),
-                                                ("succeeded", 1), ("succeeded", 1)]):
-            uow.connection.execute(insert(t.provisioning_jobs).values(
-                id=f"job_{n}", subject_kind="service", subject_id=f"svc_{n}", network="orange", operation="apply",
-                payload={}, status=status, attempts=attempts, max_attempts=6, next_attempt_at=now, created_at=now))
+        for n, (status, attempts) in enumerate(
+            [("pending", 0), ("pending", 2), ("running", 1), ("failed", 6), ("succeeded", 1), ("succeeded", 1)]
+        ):
+            uow.connection.execute(
+                insert(t.provisioning_jobs).values(
+                    id=f"job_{n}",
+                    subject_kind="service",
+                    subject_id=f"svc_{n}",
+                    network="orange",
+                    operation="apply",
+                    payload={},
+                    status=status,
+                    attempts=attempts,
+                    max_attempts=6,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            )
         for n, status in enumerate(["pending", "pending", "sent", "failed"]):
-            uow.connection.execute(insert(t.notifications).values(
-                id=f"ntf_{n}", channel="sms", to="+2250701020304", body="x", created_at=now, status=status,
-                attempts=1, next_attempt_at=now + timedelta(minutes=1)))
+            uow.connection.execute(
+                insert(t.notifications).values(
+                    id=f"ntf_{n}",
+                    channel="sms",
+                    to="+2250701020304",
+                    body="x",
+                    created_at=now,
+                    status=status,
+                    attempts=1,
+                    next_attempt_at=now + timedelta(minutes=1),
+                )
+            )
         uow.commit()
     values = samples(http)
-    assert {status: sample(values, "bascule_provisioning_jobs", status=status)
-            for status in ("pending", "running", "succeeded", "failed")} == {
-        "pending": 2, "running": 1, "succeeded": 2, "failed": 1}
+    assert {
+        status: sample(values, "bascule_provisioning_jobs", status=status)
+        for status in ("pending", "running", "succeeded", "failed")
+    } == {"pending": 2, "running": 1, "succeeded": 2, "failed": 1}
     assert sample(values, "bascule_provisioning_jobs_retrying") == 1
-    assert {status: sample(values, "bascule_notifications", status=status)
-            for status in ("pending", "sent", "failed")} == {"pending": 2, "sent": 1, "failed": 1}
+    assert {
+        status: sample(values, "bascule_notifications", status=status) for status in ("pending", "sent", "failed")
+    } == {"pending": 2, "sent": 1, "failed": 1}
 
 
 def test_the_queue_metrics_work_before_the_jobs_table_exists(tmp_path):
@@ -154,7 +205,10 @@ def test_the_queue_metrics_work_before_the_jobs_table_exists(tmp_path):
     assert families == {"bascule_notifications"}
     t.provisioning_jobs.create(engine)  # the table arrives: the next scrape shows it
     assert {family.name for family in QueueCollector(engine).collect()} == {
-        "bascule_notifications", "bascule_provisioning_jobs", "bascule_provisioning_jobs_retrying"}
+        "bascule_notifications",
+        "bascule_provisioning_jobs",
+        "bascule_provisioning_jobs_retrying",
+    }
     engine.dispose()
 
 

@@ -17,10 +17,11 @@ def _staff(ctx):
 
 
 def test_staff_create_takes_the_password_from_the_environment(ctx, settings):
-    result = CliRunner().invoke(app, ["staff", "create", "--email", "Awa.Kone@Operateur.test", "--name", "Awa Koné",
-                                      "--role", "agent"],
-                                env={"BASCULE_DATABASE_URL": settings.database_url,
-                                     "BASCULE_STAFF_PASSWORD": "agent-secret"})
+    result = CliRunner().invoke(
+        app,
+        ["staff", "create", "--email", "Awa.Kone@Operateur.test", "--name", "Awa Koné", "--role", "agent"],
+        env={"BASCULE_DATABASE_URL": settings.database_url, "BASCULE_STAFF_PASSWORD": "agent-secret"},
+    )
     assert result.exit_code == 0, result.output
     [member] = _staff(ctx)
     assert (member.email, member.name, member.role) == ("awa.kone@operateur.test", "Awa Koné", "agent")
@@ -30,10 +31,12 @@ def test_staff_create_takes_the_password_from_the_environment(ctx, settings):
 
 
 def test_staff_create_asks_for_the_password_twice(ctx, settings):
-    result = CliRunner().invoke(app, ["staff", "create", "--email", "marc@operateur.test", "--name", "Marc Dupont",
-                                      "--role", "supervisor"],
-                                input="super-secret\nsuper-secret\n",
-                                env={"BASCULE_DATABASE_URL": settings.database_url})
+    result = CliRunner().invoke(
+        app,
+        ["staff", "create", "--email", "marc@operateur.test", "--name", "Marc Dupont", "--role", "supervisor"],
+        input="super-secret\nsuper-secret\n",
+        env={"BASCULE_DATABASE_URL": settings.database_url},
+    )
     assert result.exit_code == 0, result.output
     [member] = _staff(ctx)
     assert member.role == "supervisor"
@@ -48,12 +51,16 @@ def test_staff_create_refuses_a_taken_email_a_short_password_and_an_unknown_role
     again = runner.invoke(app, [*args[:5], "Autre", *args[6:]], env=env)
     assert again.exit_code == 1
     assert "Cette adresse e-mail est déjà utilisée." in again.output
-    short = runner.invoke(app, ["staff", "create", "--email", "b@operateur.test", "--name", "B", "--role", "agent"],
-                          env={**env, "BASCULE_STAFF_PASSWORD": "court"})
+    short = runner.invoke(
+        app,
+        ["staff", "create", "--email", "b@operateur.test", "--name", "B", "--role", "agent"],
+        env={**env, "BASCULE_STAFF_PASSWORD": "court"},
+    )
     assert short.exit_code == 1
     assert "Le mot de passe doit faire au moins 8 caractères." in short.output
-    unknown = runner.invoke(app, ["staff", "create", "--email", "c@operateur.test", "--name", "C", "--role", "chef"],
-                            env=env)
+    unknown = runner.invoke(
+        app, ["staff", "create", "--email", "c@operateur.test", "--name", "C", "--role", "chef"], env=env
+    )
     assert unknown.exit_code == 2
     assert [member.email for member in _staff(ctx)] == ["awa@operateur.test"]
 
@@ -63,9 +70,10 @@ def test_the_demo_creates_an_agent_and_a_supervisor_and_prints_their_logins(ctx)
 
     lines = load_demo(ctx)
     assert "  Back-office — agent (Awa Koné)        : agent@demo.bascule.test / demo-agent" in lines
-    assert ("  Back-office — superviseur (Marc Dupont) : superviseur@demo.bascule.test / demo-supervision"
-            in lines)
-    assert ("  code à usage unique s'affiche sur la page « SMS envoyés », /espace-client/sms) :" in lines)
+    assert "  Back-office — superviseur (Marc Dupont) : superviseur@demo.bascule.test / demo-supervision" in lines
+    assert "  code à usage unique s'affiche sur la page « SMS envoyés », /espace-client/sms) :" in lines
     assert not [line for line in lines if "/api/v1/admin/notifications" in line]
-    assert [(m.email, m.role) for m in _staff(ctx)] == [("agent@demo.bascule.test", "agent"),
-                                                        ("superviseur@demo.bascule.test", "supervisor")]
+    assert [(m.email, m.role) for m in _staff(ctx)] == [
+        ("agent@demo.bascule.test", "agent"),
+        ("superviseur@demo.bascule.test", "supervisor"),
+    ]

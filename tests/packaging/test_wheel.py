@@ -23,8 +23,9 @@ INSTALLED = os.environ.get("BASCULE_TEST_INSTALLED") == "1"
 
 
 def tracked_files(*under: str) -> list[str]:
-    listed = subprocess.run(["git", "ls-files", *under], cwd=CHECKOUT, capture_output=True, text=True,
-                            check=True).stdout.splitlines()
+    listed = subprocess.run(
+        ["git", "ls-files", *under], cwd=CHECKOUT, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
     return [name for name in listed if (CHECKOUT / name).is_file()]
 
 
@@ -43,8 +44,11 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (clone / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(CHECKOUT / name, clone / name)
     out = tmp_path_factory.mktemp("dist")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
-                    "--wheel-dir", str(out), str(clone)], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(out), str(clone)],
+        check=True,
+        capture_output=True,
+    )
     return next(out.glob("bascule-*.whl"))
 
 
@@ -78,6 +82,12 @@ def test_the_suite_imports_the_package_it_was_told_to() -> None:
 
 def test_servers_started_by_the_tests_import_the_same_package() -> None:
     """Tests start `python -m bascule …` from the checkout: its directory must not come first there either."""
-    where = subprocess.run([sys.executable, "-c", "import bascule; print(bascule.__file__)"], cwd=CHECKOUT,
-                           capture_output=True, text=True, check=True, env=os.environ.copy()).stdout.strip()
+    where = subprocess.run(
+        [sys.executable, "-c", "import bascule; print(bascule.__file__)"],
+        cwd=CHECKOUT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=os.environ.copy(),
+    ).stdout.strip()
     assert Path(where).resolve() == Path(bascule.__file__).resolve()

@@ -39,8 +39,14 @@ class Business:
     viewer: tuple[str, str]
 
 
-def make_business(http: httpx.Client, tag: str = "a", plan_id: str | None = None, msisdn: str = "+33612345678",
-                  used_bytes: int = 8 * GIB, name: str = "Transports Exemple") -> Business:
+def make_business(
+    http: httpx.Client,
+    tag: str = "a",
+    plan_id: str | None = None,
+    msisdn: str = "+33612345678",
+    used_bytes: int = 8 * GIB,
+    name: str = "Transports Exemple",
+) -> Business:
     """An account with a manager and a viewer, and one bundle service (10 GB 4G unless told) with usage."""
     from tests.api.helpers import make_service
 
@@ -48,8 +54,14 @@ def make_business(http: httpx.Client, tag: str = "a", plan_id: str | None = None
     manager = (f"chef-{tag}@example.fr", "gestion-secret")
     viewer = (f"lecteur-{tag}@example.fr", "lecture-secret")
     for (email, password), role in ((manager, "manager"), (viewer, "viewer")):
-        ok(http.post(f"/api/v1/admin/accounts/{account['id']}/users",
-                     json={"email": email, "password": password, "role": role}, headers=OPERATOR), 201)
+        ok(
+            http.post(
+                f"/api/v1/admin/accounts/{account['id']}/users",
+                json={"email": email, "password": password, "role": role},
+                headers=OPERATOR,
+            ),
+            201,
+        )
     plan = plan_id or bundle_plan(http, 10 * GIB, "4G")
     service = make_service(http, account["id"], plan_id=plan, msisdn=msisdn)
     if used_bytes:
@@ -60,8 +72,9 @@ def make_business(http: httpx.Client, tag: str = "a", plan_id: str | None = None
 def bundle_plan(http: httpx.Client, data_bytes: int, radio: str) -> str:
     """A plan id looked up by what it is (the code names no catalogue entry)."""
     plans = ok(http.get("/api/v1/catalog"))["plans"]
-    return next(p["id"] for p in plans
-                if p["kind"] == "bundle" and p["data_bytes"] == data_bytes and p["radio"] == radio)
+    return next(
+        p["id"] for p in plans if p["kind"] == "bundle" and p["data_bytes"] == data_bytes and p["radio"] == radio
+    )
 
 
 def change_requests(http: httpx.Client, service_id: str) -> list[dict[str, Any]]:

@@ -37,12 +37,19 @@ def test_an_agent_creates_an_account_a_user_and_a_line_and_the_trail_names_them(
         page = f"/back-office/comptes/{account.id}"
         assert created.headers["location"] == page
         assert "Compte « Fleurs du Midi » créé." in text_of(client.get(page))
-        added = submit(client, page, f"{page}/utilisateurs",
-                       {"email": "Chef@Fleurs.fr", "password": "gestion-secret", "role": "manager"})
+        added = submit(
+            client,
+            page,
+            f"{page}/utilisateurs",
+            {"email": "Chef@Fleurs.fr", "password": "gestion-secret", "role": "manager"},
+        )
         assert added.status_code == 303
-        line = submit(client, page, f"{page}/services",
-                      {"msisdn": "+33611223344", "plan_id": plan, "network": "orange", "apn": "internet.pro",
-                       "activated_on": ""})
+        line = submit(
+            client,
+            page,
+            f"{page}/services",
+            {"msisdn": "+33611223344", "plan_id": plan, "network": "orange", "apn": "internet.pro", "activated_on": ""},
+        )
         assert line.status_code == 303
         assert "Ligne +33611223344 créée." in text_of(client.get(line.headers["location"]))
     [user] = _rows(ctx, tables.users)
@@ -50,12 +57,23 @@ def test_an_agent_creates_an_account_a_user_and_a_line_and_the_trail_names_them(
     assert user.password_hash.startswith("$argon2id$")
     [service] = _rows(ctx, tables.services)
     assert (service.msisdn, service.plan_id, service.network, service.apn, service.account_id) == (
-        "+33611223344", plan, "orange", "internet.pro", account.id)
+        "+33611223344",
+        plan,
+        "orange",
+        "internet.pro",
+        account.id,
+    )
     assert line.headers["location"] == f"/back-office/services/{service.id}"
     for action in ("account.created", "user.created", "service.created"):
         [event] = _audit(ctx, action)
-        assert (event.actor_kind, event.actor_id, event.actor_name, event.channel, event.customer_kind,
-                event.customer_id) == ("staff", agent.id, "Awa Koné", "backoffice", "account", account.id)
+        assert (
+            event.actor_kind,
+            event.actor_id,
+            event.actor_name,
+            event.channel,
+            event.customer_kind,
+            event.customer_id,
+        ) == ("staff", agent.id, "Awa Koné", "backoffice", "account", account.id)
 
 
 def test_refused_creations_show_the_domains_french_message_and_change_nothing(ctx, http, server_url):
@@ -65,18 +83,34 @@ def test_refused_creations_show_the_domains_french_message_and_change_nothing(ct
     with browser(server_url) as client:
         login_staff(client, AGENT)
         before = row_counts(ctx)
-        taken = submit(client, page, f"{page}/utilisateurs",
-                       {"email": business.manager[0], "password": "encore-secret", "role": "viewer"})
+        taken = submit(
+            client,
+            page,
+            f"{page}/utilisateurs",
+            {"email": business.manager[0], "password": "encore-secret", "role": "viewer"},
+        )
         assert taken.status_code == 409
         assert "Cette adresse e-mail est déjà utilisée." in text_of(taken)
-        bad_number = submit(client, page, f"{page}/services",
-                            {"msisdn": "0611223344", "plan_id": bundle_plan(http, 10 * GIB, "4G"),
-                             "network": "orange", "apn": "internet.pro"})
+        bad_number = submit(
+            client,
+            page,
+            f"{page}/services",
+            {
+                "msisdn": "0611223344",
+                "plan_id": bundle_plan(http, 10 * GIB, "4G"),
+                "network": "orange",
+                "apn": "internet.pro",
+            },
+        )
         assert bad_number.status_code == 422
         assert "Le MSISDN doit être au format E.164 (+33612345678)." in text_of(bad_number)
         service = f"/back-office/services/{business.service_id}"
-        unchanged = submit(client, service, f"{service}/demandes",
-                           {"plan_id": bundle_plan(http, 10 * GIB, "4G"), "network": "orange", "apn": "internet.pro"})
+        unchanged = submit(
+            client,
+            service,
+            f"{service}/demandes",
+            {"plan_id": bundle_plan(http, 10 * GIB, "4G"), "network": "orange", "apn": "internet.pro"},
+        )
         assert unchanged.status_code == 422
         assert "La demande ne change rien au service." in text_of(unchanged)
         nameless = submit(client, "/back-office/", "/back-office/comptes", {"name": "  "})
@@ -107,11 +141,13 @@ def test_an_agent_changes_a_line_for_the_customer_cancels_another_request_and_th
         assert confirmed.status_code == 303
         assert "Statut Effectuée" in text_of(client.get(second_page))
         before = row_counts(ctx)
-        third = submit(client, service, f"{service}/demandes",
-                       {**current, "network": "orange", "apn": "m2m.entreprise"})
+        third = submit(
+            client, service, f"{service}/demandes", {**current, "network": "orange", "apn": "m2m.entreprise"}
+        )
         assert third.status_code == 409
-        assert ("Limite atteinte : 1 demande d'évolution par mois. Nouvelle demande possible à partir du "
-                "1er juillet 2026.") in text_of(third)
+        assert (
+            "Limite atteinte : 1 demande d'évolution par mois. Nouvelle demande possible à partir du 1er juillet 2026."
+        ) in text_of(third)
         assert row_counts(ctx) == before
     second_id = second_page.rsplit("/", 1)[1]
     requests = {row.id: row for row in _rows(ctx, tables.change_requests)}
@@ -156,7 +192,11 @@ def test_an_agent_serves_a_prepaid_line_with_the_customers_rules(ctx, http, serv
     assert (subscriber.profile_id, subscriber.balance_minor) == ("tigre", 12000)
     [migration] = _rows(ctx, tables.prepaid_migrations)
     assert (migration.from_profile_id, migration.to_profile_id, migration.channel, migration.actor_id) == (
-        "novamix", "tigre", "backoffice", agent.id)
+        "novamix",
+        "tigre",
+        "backoffice",
+        agent.id,
+    )
     [otp_event] = _audit(ctx, "otp.requested")
     assert (otp_event.actor_kind, otp_event.actor_name, otp_event.customer_id) == ("staff", "Awa Koné", MSISDN)
 
@@ -166,11 +206,18 @@ def _failed_profile_job(ctx, msisdn, profile_id):
 
     now = datetime(2026, 6, 16, 7, 0, tzinfo=UTC)
     with ctx.uow() as uow:
-        [job] = uow.jobs.add([JobSpec(CHARGING_SYSTEM, Operation.SET_PROFILE, {"msisdn": msisdn,
-                                                                               "profile_id": profile_id})],
-                             subject=("subscriber", msisdn), change_request_id=None, max_attempts=6, now=now)
-        uow.connection.execute(tables.provisioning_jobs.update().where(tables.provisioning_jobs.c.id == job.id)
-                               .values(status="failed", attempts=6, finished_at=now, last_error="refusé"))
+        [job] = uow.jobs.add(
+            [JobSpec(CHARGING_SYSTEM, Operation.SET_PROFILE, {"msisdn": msisdn, "profile_id": profile_id})],
+            subject=("subscriber", msisdn),
+            change_request_id=None,
+            max_attempts=6,
+            now=now,
+        )
+        uow.connection.execute(
+            tables.provisioning_jobs.update()
+            .where(tables.provisioning_jobs.c.id == job.id)
+            .values(status="failed", attempts=6, finished_at=now, last_error="refusé")
+        )
         uow.commit()
     return job.id
 
@@ -206,5 +253,8 @@ def test_a_supervisor_retries_a_failed_job_and_an_agent_may_not(ctx, http, serve
     assert jobs[wanted].status in ("pending", "running", "succeeded")  # the in-process worker may take it at once
     [retried] = _audit(ctx, "job.retried")
     assert (retried.actor_id, retried.actor_name, retried.customer_id, retried.after) == (
-        supervisor.id, "Marc Dupont", MSISDN,
-        {"job_id": wanted, "operation": "set_profile", "network": "charging"})
+        supervisor.id,
+        "Marc Dupont",
+        MSISDN,
+        {"job_id": wanted, "operation": "set_profile", "network": "charging"},
+    )

@@ -41,7 +41,7 @@ def _setting(ctx, http, client):
 
 def _table_rows(page):
     body = text_of(page)
-    return body[body.index("Date Type Client"):]
+    return body[body.index("Date Type Client") :]
 
 
 def test_the_requests_list_shows_requests_and_migrations_newest_first_and_filters_them(ctx, http, server_url):
@@ -56,7 +56,8 @@ def test_the_requests_list_shows_requests_and_migrations_newest_first_and_filter
             "Back-office Awa Koné "
             "10,00 € En attente de confirmation "
             "16 juin 2026 à 09:00 Évolution Livraisons Rapides +33612345678 APN : M2M entreprise (IP privée) "
-            "Back-office Awa Koné 0,00 € Annulée ")
+            "Back-office Awa Koné 0,00 € Annulée "
+        )
         only = {
             "type=migration": ["Effectuée"],
             "statut=cancelled": ["Annulée"],
@@ -104,15 +105,62 @@ def test_requests_export_as_csv_every_matching_row(ctx, http, server_url):
         assert export.headers["content-type"] == "text/csv; charset=utf-8"
         rows = list(csv.reader(io.StringIO(export.text)))
         assert rows == [
-            ["type", "id", "date", "statut", "canal", "compte", "nom_du_compte", "ligne", "detail", "montant",
-             "devise", "par"],
-            ["migration", migration, "2026-06-16T07:00:00+00:00", "completed", "backoffice", "", "", MSISDN,
-             "Novamix → Tigre", "", "", "Awa Koné"],
-            ["evolution", waiting, "2026-06-16T07:00:00+00:00", "awaiting_confirmation", "backoffice",
-             business.account_id, "Livraisons Rapides", "+33612345678", "Opérateur réseau : SFR", "10.00", "EUR",
-             "Awa Koné"],
-            ["evolution", cancelled, "2026-06-16T07:00:00+00:00", "cancelled", "backoffice", business.account_id,
-             "Livraisons Rapides", "+33612345678", "APN : M2M entreprise (IP privée)", "0.00", "EUR", "Awa Koné"],
+            [
+                "type",
+                "id",
+                "date",
+                "statut",
+                "canal",
+                "compte",
+                "nom_du_compte",
+                "ligne",
+                "detail",
+                "montant",
+                "devise",
+                "par",
+            ],
+            [
+                "migration",
+                migration,
+                "2026-06-16T07:00:00+00:00",
+                "completed",
+                "backoffice",
+                "",
+                "",
+                MSISDN,
+                "Novamix → Tigre",
+                "",
+                "",
+                "Awa Koné",
+            ],
+            [
+                "evolution",
+                waiting,
+                "2026-06-16T07:00:00+00:00",
+                "awaiting_confirmation",
+                "backoffice",
+                business.account_id,
+                "Livraisons Rapides",
+                "+33612345678",
+                "Opérateur réseau : SFR",
+                "10.00",
+                "EUR",
+                "Awa Koné",
+            ],
+            [
+                "evolution",
+                cancelled,
+                "2026-06-16T07:00:00+00:00",
+                "cancelled",
+                "backoffice",
+                business.account_id,
+                "Livraisons Rapides",
+                "+33612345678",
+                "APN : M2M entreprise (IP privée)",
+                "0.00",
+                "EUR",
+                "Awa Koné",
+            ],
         ]
         filtered = list(csv.reader(io.StringIO(client.get("/back-office/demandes.csv?statut=cancelled").text)))
         assert [row[1] for row in filtered[1:]] == [cancelled]
@@ -123,7 +171,7 @@ def test_the_audit_log_names_the_agent_and_the_customer_with_filters_pages_and_c
     with browser(server_url) as client:
         agent, business, cancelled, _waiting, _migration = _setting(ctx, http, client)
         mine = text_of(client.get(f"/back-office/audit?qui={agent.id}"))
-        log = mine[mine.index("Date Action Qui"):]
+        log = mine[mine.index("Date Action Qui") :]
         assert log.startswith(
             "Date Action Qui Pour le client Canal Détail "
             "16 juin 2026 à 09:00 Changement de profil Awa Koné Ligne +2250701234567 Back-office "
@@ -131,7 +179,8 @@ def test_the_audit_log_names_the_agent_and_the_customer_with_filters_pages_and_c
             "16 juin 2026 à 09:00 Demande d'évolution créée Awa Koné Livraisons Rapides Back-office "
             "Statut : en attente de confirmation Opérateur réseau : SFR (demandé) "
             "16 juin 2026 à 09:00 Demande annulée Awa Koné Livraisons Rapides Back-office "
-            "Statut : en attente de confirmation → annulée ")
+            "Statut : en attente de confirmation → annulée "
+        )
         assert "Opérateur (jeton)" not in log
         for_customer = text_of(client.get(f"/back-office/audit?client={business.account_id}&action=change_request"))
         assert for_customer.count("Awa Koné Livraisons Rapides") == 3
@@ -143,11 +192,29 @@ def test_the_audit_log_names_the_agent_and_the_customer_with_filters_pages_and_c
         assert "Changement de profil Awa Koné" not in second
         wanted = {"qui": agent.id, "action": "change_request.cancelled"}
         export = list(csv.reader(io.StringIO(client.get("/back-office/audit.csv", params=wanted).text)))
-        assert export[0] == ["id", "date", "action", "libelle", "qui", "pour_le_client", "client", "canal", "objet",
-                             "detail"]
-        assert export[1][1:] == ["2026-06-16T07:00:00+00:00", "change_request.cancelled", "Demande annulée", "Awa Koné",
-                                 "Livraisons Rapides", "Livraisons Rapides", "Back-office",
-                                 f"change_request {cancelled}", "Statut : en attente de confirmation → annulée"]
+        assert export[0] == [
+            "id",
+            "date",
+            "action",
+            "libelle",
+            "qui",
+            "pour_le_client",
+            "client",
+            "canal",
+            "objet",
+            "detail",
+        ]
+        assert export[1][1:] == [
+            "2026-06-16T07:00:00+00:00",
+            "change_request.cancelled",
+            "Demande annulée",
+            "Awa Koné",
+            "Livraisons Rapides",
+            "Livraisons Rapides",
+            "Back-office",
+            f"change_request {cancelled}",
+            "Statut : en attente de confirmation → annulée",
+        ]
         assert len(export) == 2
 
 
@@ -157,5 +224,5 @@ def test_a_csv_cell_that_a_spreadsheet_would_run_stays_text(ctx, http, server_ur
         login_staff(client, AGENT)
         submit(client, "/back-office/", "/back-office/comptes", {"name": '=HYPERLINK("http://x")'})
         export = list(csv.reader(io.StringIO(client.get("/back-office/audit.csv?action=account.created").text)))
-    assert export[1][5:7] == ["'=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"]
+    assert export[1][5:7] == ['\'=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")']
     assert export[1][9] == 'Nom : =HYPERLINK("http://x") ; Fuseau : Europe/Paris'  # a letter first

@@ -12,8 +12,9 @@ from tests.portal.staff_helpers import AGENT, SUPERVISOR, login_staff, make_staf
 
 def _audit_rows(ctx, action):
     with ctx.engine.connect() as connection:
-        return connection.execute(select(tables.audit_events).where(tables.audit_events.c.action == action)
-                                  .order_by(tables.audit_events.c.id)).all()
+        return connection.execute(
+            select(tables.audit_events).where(tables.audit_events.c.action == action).order_by(tables.audit_events.c.id)
+        ).all()
 
 
 def _staff_count(ctx):
@@ -31,7 +32,11 @@ def test_an_agent_logs_in_with_their_own_password_and_the_page_names_them(ctx, s
         assert "Awa Koné (agent)" in home
     [logged] = _audit_rows(ctx, "staff.logged_in")
     assert (logged.actor_kind, logged.actor_id, logged.actor_name, logged.channel) == (
-        "staff", agent.id, "Awa Koné", "backoffice")
+        "staff",
+        agent.id,
+        "Awa Koné",
+        "backoffice",
+    )
     with ctx.engine.connect() as connection:
         stored = connection.execute(select(tables.staff.c.password_hash)).scalar_one()
     assert stored.startswith("$argon2id$")
@@ -59,9 +64,12 @@ def test_an_agent_gets_a_403_page_on_supervisor_actions_and_nothing_changes(ctx,
         page = client.get("/back-office/equipe")
         assert page.status_code == 403
         assert "Réservé aux superviseurs." in text_of(page)
-        refused = submit(client, "/back-office/", "/back-office/equipe",
-                         {"email": "nouveau@operateur.test", "name": "Nouveau", "password": "un-secret-long",
-                          "role": "supervisor"})
+        refused = submit(
+            client,
+            "/back-office/",
+            "/back-office/equipe",
+            {"email": "nouveau@operateur.test", "name": "Nouveau", "password": "un-secret-long", "role": "supervisor"},
+        )
         assert refused.status_code == 403
         assert "Réservé aux superviseurs." in text_of(refused)
     assert _staff_count(ctx) == 1
@@ -71,25 +79,39 @@ def test_a_supervisor_opens_an_agents_login_and_the_agent_logs_in(ctx, server_ur
     supervisor = make_staff(ctx, SUPERVISOR, StaffRole.SUPERVISOR)
     with browser(server_url) as client:
         login_staff(client, SUPERVISOR)
-        done = submit(client, "/back-office/equipe", "/back-office/equipe",
-                      {"email": " Awa.Kone@Operateur.test ", "name": " Awa Koné ", "password": AGENT[1],
-                       "role": "agent"})
+        done = submit(
+            client,
+            "/back-office/equipe",
+            "/back-office/equipe",
+            {"email": " Awa.Kone@Operateur.test ", "name": " Awa Koné ", "password": AGENT[1], "role": "agent"},
+        )
         assert done.status_code == 303
         team = text_of(client.get("/back-office/equipe"))
         assert "Accès créé pour Awa Koné (awa.kone@operateur.test)." in team
         assert "Awa Koné awa.kone@operateur.test Agent" in team
-        taken = submit(client, "/back-office/equipe", "/back-office/equipe",
-                       {"email": AGENT[0], "name": "Autre", "password": "encore-un-secret", "role": "agent"})
+        taken = submit(
+            client,
+            "/back-office/equipe",
+            "/back-office/equipe",
+            {"email": AGENT[0], "name": "Autre", "password": "encore-un-secret", "role": "agent"},
+        )
         assert taken.status_code == 409
         assert "Cette adresse e-mail est déjà utilisée." in text_of(taken)
-        short = submit(client, "/back-office/equipe", "/back-office/equipe",
-                       {"email": "court@operateur.test", "name": "Court", "password": "court", "role": "agent"})
+        short = submit(
+            client,
+            "/back-office/equipe",
+            "/back-office/equipe",
+            {"email": "court@operateur.test", "name": "Court", "password": "court", "role": "agent"},
+        )
         assert short.status_code == 422
         assert "Le mot de passe doit faire au moins 8 caractères." in text_of(short)
     assert _staff_count(ctx) == 2
     [by_machine, created] = _audit_rows(ctx, "staff.created")
     assert (by_machine.actor_kind, by_machine.actor_id, by_machine.actor_name) == ("operator", "operator", None)
     assert (created.actor_id, created.actor_name, created.after) == (
-        supervisor.id, "Marc Dupont", {"email": AGENT[0], "name": "Awa Koné", "role": "agent"})
+        supervisor.id,
+        "Marc Dupont",
+        {"email": AGENT[0], "name": "Awa Koné", "role": "agent"},
+    )
     with browser(server_url) as client:
         assert login_staff(client, AGENT).status_code == 303

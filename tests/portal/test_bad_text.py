@@ -53,12 +53,16 @@ def raw_post(client: httpx.Client, form_page: str, action: str, body: str) -> ht
 # ---------------------------------------------------------------- logins
 
 
-@pytest.mark.parametrize(("data", "expected"), [
-    ({"email": "chef-a@example.fr\x00", "password": "gestion-secret"}, control("adresse e-mail")),
-    ({"email": "chef-a@example.fr", "password": "gestion\x1bsecret"}, control("mot de passe")),
-    ({"email": "c" * 321, "password": "gestion-secret"}, too_long("adresse e-mail", 320)),
-    ({"email": "chef-a@example.fr", "password": "p" * 201}, too_long("mot de passe", 200)),
-], ids=["nul-email", "escape-password", "long-email", "long-password"])
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ({"email": "chef-a@example.fr\x00", "password": "gestion-secret"}, control("adresse e-mail")),
+        ({"email": "chef-a@example.fr", "password": "gestion\x1bsecret"}, control("mot de passe")),
+        ({"email": "c" * 321, "password": "gestion-secret"}, too_long("adresse e-mail", 320)),
+        ({"email": "chef-a@example.fr", "password": "p" * 201}, too_long("mot de passe", 200)),
+    ],
+    ids=["nul-email", "escape-password", "long-email", "long-password"],
+)
 def test_a_centre_login_with_bad_text_is_refused_and_issues_no_token(http, server_url, ctx, data, expected):
     make_business(http)
     before = row_counts(ctx)
@@ -71,51 +75,74 @@ def test_a_centre_login_whose_email_is_not_utf8_is_refused(http, server_url, ctx
     make_business(http)
     before = row_counts(ctx)
     with browser(server_url) as client:
-        refused = raw_post(client, "/centre-operations/connexion", "/centre-operations/connexion",
-                           "email=chef-a%40example.fr%ED%A0%80&password=gestion-secret")
+        refused = raw_post(
+            client,
+            "/centre-operations/connexion",
+            "/centre-operations/connexion",
+            "email=chef-a%40example.fr%ED%A0%80&password=gestion-secret",
+        )
         refused_with(refused, bad_encoding("adresse e-mail"))
     assert row_counts(ctx) == before
 
 
 def test_an_espace_client_code_asked_for_a_number_with_bad_text_sends_nothing(http, server_url, ctx):
-    ok(http.post("/api/v1/admin/subscribers", json={"msisdn": MSISDN, "profile_id": "novamix"}, headers=OPERATOR),
-       201)
+    ok(http.post("/api/v1/admin/subscribers", json={"msisdn": MSISDN, "profile_id": "novamix"}, headers=OPERATOR), 201)
     before = row_counts(ctx)
     with browser(server_url) as client:
-        for data, expected in [({"msisdn": MSISDN + "\x00"}, control("numéro")),
-                               ({"msisdn": "\x1b" + MSISDN}, control("numéro")),
-                               ({"msisdn": "7" * 41}, too_long("numéro", 40))]:
+        for data, expected in [
+            ({"msisdn": MSISDN + "\x00"}, control("numéro")),
+            ({"msisdn": "\x1b" + MSISDN}, control("numéro")),
+            ({"msisdn": "7" * 41}, too_long("numéro", 40)),
+        ]:
             refused_with(submit(client, "/espace-client/connexion", "/espace-client/code", data), expected)
-        refused_with(raw_post(client, "/espace-client/connexion", "/espace-client/code", "msisdn=%ED%A0%80"),
-                     bad_encoding("numéro"))
+        refused_with(
+            raw_post(client, "/espace-client/connexion", "/espace-client/code", "msisdn=%ED%A0%80"),
+            bad_encoding("numéro"),
+        )
     assert row_counts(ctx) == before  # no one-time code, no SMS in the outbox
 
 
 def test_an_espace_client_login_with_a_bad_code_is_refused_before_any_check(http, server_url, ctx):
-    ok(http.post("/api/v1/admin/subscribers", json={"msisdn": MSISDN, "profile_id": "novamix"}, headers=OPERATOR),
-       201)
+    ok(http.post("/api/v1/admin/subscribers", json={"msisdn": MSISDN, "profile_id": "novamix"}, headers=OPERATOR), 201)
     with browser(server_url) as client:
         submit(client, "/espace-client/connexion", "/espace-client/code", {"msisdn": MSISDN})
         before = row_counts(ctx)
-        for code, expected in [("12\x0034", control("code")), ("1234\x1b", control("code")),
-                               ("1" * 41, too_long("code", 40))]:
-            refused_with(submit(client, "/espace-client/connexion", "/espace-client/connexion",
-                                {"msisdn": MSISDN, "code": code}), expected)
+        for code, expected in [
+            ("12\x0034", control("code")),
+            ("1234\x1b", control("code")),
+            ("1" * 41, too_long("code", 40)),
+        ]:
+            refused_with(
+                submit(
+                    client, "/espace-client/connexion", "/espace-client/connexion", {"msisdn": MSISDN, "code": code}
+                ),
+                expected,
+            )
     assert row_counts(ctx) == before
 
 
 def test_a_back_office_login_with_bad_text_is_refused(http, server_url, ctx):
     before = row_counts(ctx)
     with browser(server_url) as client:
-        for token, expected in [(ADMIN_TOKEN + "\x00", control("jeton opérateur")),
-                                ("\x1b" + ADMIN_TOKEN, control("jeton opérateur")),
-                                ("t" * 501, too_long("jeton opérateur", 500))]:
-            refused_with(submit(client, "/back-office/connexion", "/back-office/connexion", {"token": token}),
-                         expected)
-        refused_with(raw_post(client, "/back-office/connexion", "/back-office/connexion", "token=%ED%A0%80"),
-                     bad_encoding("jeton opérateur"))
-        refused_with(submit(client, "/back-office/connexion", "/back-office/connexion",
-                            {"token": ADMIN_TOKEN, "suite": "/back-office/\x00"}), control("page demandée"))
+        for token, expected in [
+            (ADMIN_TOKEN + "\x00", control("jeton opérateur")),
+            ("\x1b" + ADMIN_TOKEN, control("jeton opérateur")),
+            ("t" * 501, too_long("jeton opérateur", 500)),
+        ]:
+            refused_with(submit(client, "/back-office/connexion", "/back-office/connexion", {"token": token}), expected)
+        refused_with(
+            raw_post(client, "/back-office/connexion", "/back-office/connexion", "token=%ED%A0%80"),
+            bad_encoding("jeton opérateur"),
+        )
+        refused_with(
+            submit(
+                client,
+                "/back-office/connexion",
+                "/back-office/connexion",
+                {"token": ADMIN_TOKEN, "suite": "/back-office/\x00"},
+            ),
+            control("page demandée"),
+        )
     assert row_counts(ctx) == before
 
 
@@ -131,13 +158,17 @@ def centre(http: httpx.Client, server_url: str) -> Any:
         yield client, business
 
 
-@pytest.mark.parametrize(("form", "data", "expected"), [
-    ("apn", {"apn": "m2m.entreprise\x00"}, control("APN")),
-    ("mno", {"network": "sfr\x1b"}, control("réseau")),
-    ("evolution", {"radio": "5G\x7f"}, control("radio")),
-    ("evolution", {"volume": "3" * 21}, too_long("volume", 20)),
-    ("apn", {"apn": "a" * 65}, too_long("APN", 64)),
-], ids=["nul-apn", "escape-network", "del-radio", "long-volume", "long-apn"])
+@pytest.mark.parametrize(
+    ("form", "data", "expected"),
+    [
+        ("apn", {"apn": "m2m.entreprise\x00"}, control("APN")),
+        ("mno", {"network": "sfr\x1b"}, control("réseau")),
+        ("evolution", {"radio": "5G\x7f"}, control("radio")),
+        ("evolution", {"volume": "3" * 21}, too_long("volume", 20)),
+        ("apn", {"apn": "a" * 65}, too_long("APN", 64)),
+    ],
+    ids=["nul-apn", "escape-network", "del-radio", "long-volume", "long-apn"],
+)
 def test_a_change_form_with_bad_text_creates_no_request(http, ctx, centre, form, data, expected):
     client, business = centre
     base = f"/centre-operations/services/mobile/{business.service_id}"
@@ -161,29 +192,51 @@ def test_a_confirmation_password_with_bad_text_confirms_nothing(http, ctx, centr
     base = f"/centre-operations/services/mobile/{business.service_id}"
     created = submit(client, f"{base}/apn", f"{base}/apn", {"apn": "m2m.entreprise"})
     before = row_counts(ctx)
-    refused_with(submit(client, created.headers["location"], f"{created.headers['location']}/confirmer",
-                        {"password": "gestion-secret\x00"}), control("mot de passe"))
+    refused_with(
+        submit(
+            client,
+            created.headers["location"],
+            f"{created.headers['location']}/confirmer",
+            {"password": "gestion-secret\x00"},
+        ),
+        control("mot de passe"),
+    )
     assert row_counts(ctx) == before
-    (request,) = ok(http.get("/api/v1/change-requests", params={"service_id": business.service_id},
-                             headers=OPERATOR))
+    (request,) = ok(http.get("/api/v1/change-requests", params={"service_id": business.service_id}, headers=OPERATOR))
     assert request["status"] == "awaiting_confirmation"
 
 
-@pytest.mark.parametrize(("path", "expected"), [
-    ("/centre-operations/services/mobile/svc%00x", control("service")),
-    ("/centre-operations/services/mobile/svc%1Bx/gerer", control("service")),
-    ("/centre-operations/services/mobile/" + "s" * 101, too_long("service", 100)),
-    ("/centre-operations/demandes/chg%00", control("demande")),
-    ("/centre-operations/demandes/nouvelle/svc%00", control("service")),
-    ("/centre-operations/demandes/nouvelle?service=svc%00", control("service")),
-    ("/centre-operations/factures/inv%00", control("facture")),
-    ("/centre-operations/factures/inv%1B/pdf", control("facture")),
-    ("/centre-operations/charges?periode=2026-06%00", control("période")),
-    ("/centre-operations/charges?periode=%ED%A0%80", bad_encoding("période")),
-    ("/centre-operations/services?inconnu=%00", control("inconnu")),
-    ("/centre-operations/nulle-part%00", control("adresse")),
-], ids=["service-nul", "manage-escape", "service-long", "request-nul", "new-request-nul", "new-request-query-nul",
-        "invoice-nul", "invoice-pdf-escape", "period-nul", "period-not-utf8", "unknown-query-nul", "unknown-page-nul"])
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/centre-operations/services/mobile/svc%00x", control("service")),
+        ("/centre-operations/services/mobile/svc%1Bx/gerer", control("service")),
+        ("/centre-operations/services/mobile/" + "s" * 101, too_long("service", 100)),
+        ("/centre-operations/demandes/chg%00", control("demande")),
+        ("/centre-operations/demandes/nouvelle/svc%00", control("service")),
+        ("/centre-operations/demandes/nouvelle?service=svc%00", control("service")),
+        ("/centre-operations/factures/inv%00", control("facture")),
+        ("/centre-operations/factures/inv%1B/pdf", control("facture")),
+        ("/centre-operations/charges?periode=2026-06%00", control("période")),
+        ("/centre-operations/charges?periode=%ED%A0%80", bad_encoding("période")),
+        ("/centre-operations/services?inconnu=%00", control("inconnu")),
+        ("/centre-operations/nulle-part%00", control("adresse")),
+    ],
+    ids=[
+        "service-nul",
+        "manage-escape",
+        "service-long",
+        "request-nul",
+        "new-request-nul",
+        "new-request-query-nul",
+        "invoice-nul",
+        "invoice-pdf-escape",
+        "period-nul",
+        "period-not-utf8",
+        "unknown-query-nul",
+        "unknown-page-nul",
+    ],
+)
 def test_an_address_or_query_with_bad_text_is_refused_with_a_page(ctx, centre, path, expected):
     client, _ = centre
     before = row_counts(ctx)
@@ -194,15 +247,19 @@ def test_an_address_or_query_with_bad_text_is_refused_with_a_page(ctx, centre, p
 def test_a_back_office_search_or_address_with_bad_text_is_refused_with_a_page(http, server_url, ctx):
     make_business(http)
     with browser(server_url) as client:
-        assert submit(client, "/back-office/connexion", "/back-office/connexion",
-                      {"token": ADMIN_TOKEN}).status_code == 303
+        assert (
+            submit(client, "/back-office/connexion", "/back-office/connexion", {"token": ADMIN_TOKEN}).status_code
+            == 303
+        )
         before = row_counts(ctx)
-        for path, expected in [("/back-office/?q=Transports%00", control("recherche")),
-                               ("/back-office/?q=" + "q" * 101, too_long("recherche", 100)),
-                               ("/back-office/abonnes/%2B225%00", control("numéro")),
-                               ("/back-office/comptes/acc%1B", control("compte")),
-                               ("/back-office/services/svc%00", control("service")),
-                               ("/back-office/demandes/chg%7F", control("demande"))]:
+        for path, expected in [
+            ("/back-office/?q=Transports%00", control("recherche")),
+            ("/back-office/?q=" + "q" * 101, too_long("recherche", 100)),
+            ("/back-office/abonnes/%2B225%00", control("numéro")),
+            ("/back-office/comptes/acc%1B", control("compte")),
+            ("/back-office/services/svc%00", control("service")),
+            ("/back-office/demandes/chg%7F", control("demande")),
+        ]:
             refused_with(client.get(path), expected)
         assert row_counts(ctx) == before
 
@@ -212,8 +269,10 @@ def test_an_espace_client_profile_choice_with_bad_text_migrates_nothing(http, se
     with browser(server_url) as client:
         assert login_espace(client, http).status_code == 303
         before = row_counts(ctx)
-        refused_with(submit(client, "/espace-client/profil/changer", "/espace-client/profil/changer",
-                            {"profil": "tigre\x00"}), control("profil"))
+        refused_with(
+            submit(client, "/espace-client/profil/changer", "/espace-client/profil/changer", {"profil": "tigre\x00"}),
+            control("profil"),
+        )
         refused_with(client.get("/espace-client/profil/confirmation?profil=tigre%1B"), control("profil"))
         refused_with(client.get("/espace-client/profil/changement/mig%00"), control("changement de profil"))
         assert row_counts(ctx) == before
@@ -224,12 +283,26 @@ def test_the_ussd_simulator_refuses_bad_text_before_dialling(http, server_url, c
     with browser(server_url) as client:
         log_in_for_the_simulator(client)
         before = row_counts(ctx)
-        refused_with(submit(client, "/simulateur-ussd", "/simulateur-ussd/appeler",
-                            {"msisdn": MSISDN, "code": "#121#\x00"}), control("code"))
-        refused_with(submit(client, "/simulateur-ussd", "/simulateur-ussd/repondre",
-                            {"msisdn": MSISDN, "session_id": "sim-1", "history": "1", "reponse": "2\x1b"}),
-                     control("réponse"))
-        refused_with(submit(client, "/simulateur-ussd", "/simulateur-ussd/repondre",
-                            {"msisdn": MSISDN, "session_id": "sim-1", "history": "1" * 401, "reponse": "2"}),
-                     too_long("saisies précédentes", 400))
+        refused_with(
+            submit(client, "/simulateur-ussd", "/simulateur-ussd/appeler", {"msisdn": MSISDN, "code": "#121#\x00"}),
+            control("code"),
+        )
+        refused_with(
+            submit(
+                client,
+                "/simulateur-ussd",
+                "/simulateur-ussd/repondre",
+                {"msisdn": MSISDN, "session_id": "sim-1", "history": "1", "reponse": "2\x1b"},
+            ),
+            control("réponse"),
+        )
+        refused_with(
+            submit(
+                client,
+                "/simulateur-ussd",
+                "/simulateur-ussd/repondre",
+                {"msisdn": MSISDN, "session_id": "sim-1", "history": "1" * 401, "reponse": "2"},
+            ),
+            too_long("saisies précédentes", 400),
+        )
     assert row_counts(ctx) == before  # no USSD session was opened

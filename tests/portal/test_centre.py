@@ -5,8 +5,10 @@ from __future__ import annotations
 from tests.api.helpers import OPERATOR, ok
 from tests.portal.helpers import GIB, browser, change_requests, csrf_of, login_centre, make_business, submit, text_of
 
-REBOOT = ("Les modifications sont immédiates. Pour qu'elles soient prises en compte sur la carte SIM, "
-          "redémarrez votre équipement.")
+REBOOT = (
+    "Les modifications sont immédiates. Pour qu'elles soient prises en compte sur la carte SIM, "
+    "redémarrez votre équipement."
+)
 
 
 def test_a_plan_change_at_mid_cycle_quotes_confirms_and_charges_as_in_the_seed(http, server_url):
@@ -23,12 +25,15 @@ def test_a_plan_change_at_mid_cycle_quotes_confirms_and_charges_as_in_the_seed(h
         assert "Total 4,50 €" in text
         assert "Quota data après le changement : 32 Go" in text
         assert REBOOT in text
-        wrong = client.post(f"{created.headers['location']}/confirmer",
-                            data={"password": "pas-le-bon", "csrf_token": csrf_of(quote)})
+        wrong = client.post(
+            f"{created.headers['location']}/confirmer", data={"password": "pas-le-bon", "csrf_token": csrf_of(quote)}
+        )
         assert wrong.status_code == 401
         assert "Identité non confirmée : mot de passe incorrect." in text_of(wrong)
-        done = client.post(f"{created.headers['location']}/confirmer",
-                           data={"password": business.manager[1], "csrf_token": csrf_of(quote)})
+        done = client.post(
+            f"{created.headers['location']}/confirmer",
+            data={"password": business.manager[1], "csrf_token": csrf_of(quote)},
+        )
         assert done.status_code == 303
         result = text_of(client.get(done.headers["location"]))
         assert "Votre demande d'évolution est effectuée" in result
@@ -50,12 +55,17 @@ def test_the_second_request_of_the_month_is_refused_with_the_date_of_the_next(ht
     with browser(server_url) as client:
         login_centre(client, *business.manager)
         created = submit(client, f"{base}/apn", f"{base}/apn", {"apn": "m2m.entreprise"})
-        submit(client, created.headers["location"], f"{created.headers['location']}/confirmer",
-               {"password": business.manager[1]})
+        submit(
+            client,
+            created.headers["location"],
+            f"{created.headers['location']}/confirmer",
+            {"password": business.manager[1]},
+        )
         refused = submit(client, f"{base}/mno", f"{base}/mno", {"network": "sfr"})
         assert refused.status_code == 409
-        assert ("Limite atteinte : 1 demande d'évolution par mois. "
-                "Nouvelle demande possible à partir du 1er juillet 2026.") in text_of(refused)
+        assert (
+            "Limite atteinte : 1 demande d'évolution par mois. Nouvelle demande possible à partir du 1er juillet 2026."
+        ) in text_of(refused)
     assert [r["status"] for r in change_requests(http, business.service_id)] == ["completed"]
 
 

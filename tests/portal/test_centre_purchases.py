@@ -22,8 +22,10 @@ def test_a_top_up_shows_its_price_and_quota_after_then_is_bought_with_the_passwo
         login_centre(client, *business.manager)
         manage = text_of(client.get(f"{base}/gerer"))
         assert "Acheter une recharge data" in manage
-        assert ("Changer le volume de data mensuel ou passer de 4G à 5G (et inversement). "
-                "Sans frais de changement — facturation au prorata.") in manage
+        assert (
+            "Changer le volume de data mensuel ou passer de 4G à 5G (et inversement). "
+            "Sans frais de changement — facturation au prorata."
+        ) in manage
         assert "Gratuit." not in manage
         offers = text_of(client.get(f"{base}/achat"))
         assert "Recharge ponctuelle 5 Go — 7,00 € HT + 5 Go : quota de 15 Go ensuite" in offers
@@ -31,17 +33,24 @@ def test_a_top_up_shows_its_price_and_quota_after_then_is_bought_with_the_passwo
         recap = text_of(client.get(f"{base}/achat", params={"offre": pack["id"]}))
         assert "Prix 7,00 € HT , facturé une fois" in recap
         assert "Quota data après l'achat 15 Go" in recap
-        wrong = submit(client, f"{base}/achat?offre={pack['id']}", f"{base}/achat",
-                       {"offre": pack["id"], "password": "pas-le-bon"})
+        wrong = submit(
+            client, f"{base}/achat?offre={pack['id']}", f"{base}/achat", {"offre": pack["id"], "password": "pas-le-bon"}
+        )
         assert wrong.status_code == 401
         assert "Identité non confirmée : mot de passe incorrect." in text_of(wrong)
         assert _charges(http, business.account_id)["total"] == {"amount": "6.00", "currency": "EUR"}
-        bought = submit(client, f"{base}/achat?offre={pack['id']}", f"{base}/achat",
-                        {"offre": pack["id"], "password": business.manager[1]})
+        bought = submit(
+            client,
+            f"{base}/achat?offre={pack['id']}",
+            f"{base}/achat",
+            {"offre": pack["id"], "password": business.manager[1]},
+        )
         assert (bought.status_code, bought.headers["location"]) == (303, base)
         service = text_of(client.get(base))
-        assert ("« Recharge ponctuelle 5 Go » acheté sur la ligne +33612345678 : 7,00 € HT, ajoutés aux "
-                "charges du mois. Quota data désormais : 15 Go.") in service
+        assert (
+            "« Recharge ponctuelle 5 Go » acheté sur la ligne +33612345678 : 7,00 € HT, ajoutés aux "
+            "charges du mois. Quota data désormais : 15 Go."
+        ) in service
         assert "Data utilisée : 8 Go sur 15 Go" in service
         assert "Achats du cycle" in service
         assert "16 juin 2026 à 09:00 Recharge ponctuelle 5 Go 7,00 € HT" in service
@@ -50,7 +59,9 @@ def test_a_top_up_shows_its_price_and_quota_after_then_is_bought_with_the_passwo
         assert "Total du mois 13,00 € HT" in charges
     lines = _charges(http, business.account_id)["lines"]
     assert [(line["kind"], line["description"], line["amount"]["amount"]) for line in lines] == [
-        ("recurring", "Data Mobile 10 Go 4G, juin 2026", "6.00"), ("topup", "Recharge ponctuelle 5 Go", "7.00")]
+        ("recurring", "Data Mobile 10 Go 4G, juin 2026", "6.00"),
+        ("topup", "Recharge ponctuelle 5 Go", "7.00"),
+    ]
     api = ok(http.get(f"/api/v1/services/{business.service_id}", headers=OPERATOR))
     assert (api["quota"]["total_bytes"], api["changes_left_this_month"]) == (15 * GIB, 1)  # no monthly slot used
 
@@ -69,14 +80,19 @@ def test_an_extension_raises_the_metered_ceiling_of_the_cycle(http, server_url):
         after_go = (before + GIB) // GIB
         assert "Prix 1,50 € HT , facturé une fois" in recap
         assert f"Plafond du cycle après l'achat {after_go} Go" in recap
-        bought = submit(client, f"{base}/achat?offre={pack['id']}", f"{base}/achat",
-                        {"offre": pack["id"], "password": business.manager[1]})
+        bought = submit(
+            client,
+            f"{base}/achat?offre={pack['id']}",
+            f"{base}/achat",
+            {"offre": pack["id"], "password": business.manager[1]},
+        )
         assert bought.status_code == 303
         service = text_of(client.get(base))
         assert f"Plafond du cycle désormais : {after_go} Go." in service
         assert "Extension de plafond 1 Go 1,50 € HT" in service
     assert ok(http.get(f"/api/v1/services/{business.service_id}", headers=OPERATOR))["quota"]["total_bytes"] == (
-        before + GIB)
+        before + GIB
+    )
 
 
 def test_a_viewer_cannot_buy_and_nothing_is_charged(http, server_url):
@@ -94,13 +110,16 @@ def test_a_viewer_cannot_buy_and_nothing_is_charged(http, server_url):
 def test_a_used_monthly_slot_is_said_before_any_form(http, server_url):
     business = make_business(http, tag="s")
     base = f"/centre-operations/services/mobile/{business.service_id}"
-    limit = ("Limite atteinte : 1 demande d'évolution par mois. Nouvelle demande possible à partir du "
-             "1er juillet 2026.")
+    limit = "Limite atteinte : 1 demande d'évolution par mois. Nouvelle demande possible à partir du 1er juillet 2026."
     with browser(server_url) as client:
         login_centre(client, *business.manager)
         created = submit(client, f"{base}/apn", f"{base}/apn", {"apn": "m2m.entreprise"})
-        submit(client, created.headers["location"], f"{created.headers['location']}/confirmer",
-               {"password": business.manager[1]})
+        submit(
+            client,
+            created.headers["location"],
+            f"{created.headers['location']}/confirmer",
+            {"password": business.manager[1]},
+        )
         manage = client.get(f"{base}/gerer")
         assert f"La demande d'évolution du mois est utilisée pour cette ligne. {limit}" in text_of(manage)
         assert f'href="{base}/evolution"' not in manage.text  # no way into a form that can only be refused
@@ -110,7 +129,8 @@ def test_a_used_monthly_slot_is_said_before_any_form(http, server_url):
         assert 'name="network"' not in form.text
         choose = client.get("/centre-operations/demandes/nouvelle")
         assert f"+33612345678 Data Mobile 10 Go 4G — Orange — APN m2m.entreprise Demande du mois utilisée. {limit}" in (
-            text_of(choose))
+            text_of(choose)
+        )
         assert f'value="{business.service_id}" disabled' in choose.text
         assert limit in text_of(client.get(f"/centre-operations/demandes/nouvelle/{business.service_id}"))
     assert [r["status"] for r in change_requests(http, business.service_id)] == ["completed"]
@@ -126,8 +146,12 @@ def test_a_request_page_names_the_line_and_the_change_not_an_internal_id(http, s
         quote = client.get(created.headers["location"])
         assert "+33612345678 — opérateur support SFR" in text_of(quote)
         assert "Changement d'opérateur support (Orange → SFR) 10,00 € HT" in text_of(quote)
-        submit(client, created.headers["location"], f"{created.headers['location']}/confirmer",
-               {"password": business.manager[1]})
+        submit(
+            client,
+            created.headers["location"],
+            f"{created.headers['location']}/confirmer",
+            {"password": business.manager[1]},
+        )
         result = client.get(created.headers["location"])
         assert "+33612345678 — opérateur support SFR" in text_of(result)
         assert request_id not in text_of(result)

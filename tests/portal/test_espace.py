@@ -21,10 +21,22 @@ MSISDN = "+2250701234567"
 def make_subscriber(http, msisdn: str = MSISDN, consumed: str = "3000") -> None:
     """A Novamix line that consumed `consumed` F CFA in May 2026 (the clock is on 16 June)."""
     ok(http.post("/api/v1/admin/subscribers", json={"msisdn": msisdn, "profile_id": "novamix"}, headers=OPERATOR), 201)
-    ok(http.post(f"/api/v1/admin/subscribers/{msisdn}/recharges",
-                 json={"amount": "10000", "at": "2026-05-02T10:00:00+00:00"}, headers=OPERATOR), 201)
-    ok(http.post(f"/api/v1/admin/subscribers/{msisdn}/consumptions",
-                 json={"amount": consumed, "at": "2026-05-20T10:00:00+00:00"}, headers=OPERATOR), 201)
+    ok(
+        http.post(
+            f"/api/v1/admin/subscribers/{msisdn}/recharges",
+            json={"amount": "10000", "at": "2026-05-02T10:00:00+00:00"},
+            headers=OPERATOR,
+        ),
+        201,
+    )
+    ok(
+        http.post(
+            f"/api/v1/admin/subscribers/{msisdn}/consumptions",
+            json={"amount": consumed, "at": "2026-05-20T10:00:00+00:00"},
+            headers=OPERATOR,
+        ),
+        201,
+    )
 
 
 def login_espace(client, http, msisdn: str = MSISDN):
@@ -35,12 +47,15 @@ def test_a_subscriber_logs_in_with_a_code_and_changes_profile(http, server_url):
     make_subscriber(http)
     with browser(server_url) as client:
         code_page = submit(client, "/espace-client/connexion", "/espace-client/code", {"msisdn": "+225 07 01 23 45 67"})
-        wrong = client.post("/espace-client/connexion",
-                            data={"msisdn": MSISDN, "code": "000000", "csrf_token": csrf_of(code_page)})
+        wrong = client.post(
+            "/espace-client/connexion", data={"msisdn": MSISDN, "code": "000000", "csrf_token": csrf_of(code_page)}
+        )
         assert wrong.status_code == 401
         assert "Code incorrect ou expiré." in text_of(wrong)
-        logged = client.post("/espace-client/connexion", data={"msisdn": MSISDN, "code": last_code(http, MSISDN),
-                                                              "csrf_token": csrf_of(code_page)})
+        logged = client.post(
+            "/espace-client/connexion",
+            data={"msisdn": MSISDN, "code": last_code(http, MSISDN), "csrf_token": csrf_of(code_page)},
+        )
         assert logged.headers["location"] == "/espace-client/"
         profile = text_of(client.get("/espace-client/profil"))
         assert "Profil Novamix" in profile
@@ -48,10 +63,10 @@ def test_a_subscriber_logs_in_with_a_code_and_changes_profile(http, server_url):
         assert "Changements de profil restants ce mois-ci 3" in profile
         choices = client.get("/espace-client/profil/changer")
         text = said(choices)
-        assert ("Profil actuel : Novamix. Le changement de profil est gratuit ; il vous en reste 3 ce mois-ci."
-                in text)
+        assert "Profil actuel : Novamix. Le changement de profil est gratuit ; il vous en reste 3 ce mois-ci." in text
         assert reason(choices, "aigle") == (
-            "Il faut avoir consommé au moins 8 000 F CFA le mois passé (vous : 3 000 F CFA).")
+            "Il faut avoir consommé au moins 8 000 F CFA le mois passé (vous : 3 000 F CFA)."
+        )
         assert reason(choices, "tigre") == "Accessible : au moins 2 500 F CFA consommés le mois passé."
         assert reason(choices, "dauphin") == "Accessible sans condition."
         assert reason(choices, "novamix") == "C'est votre profil actuel."
@@ -66,8 +81,10 @@ def test_a_subscriber_logs_in_with_a_code_and_changes_profile(http, server_url):
         assert done.status_code == 303
         result = text_of(client.get(done.headers["location"]))
         assert "Votre profil est maintenant Tigre" in result
-        assert ("Changement de profil effectué le 16 juin 2026 à 07:00 : Novamix → Tigre. Vos bonus en cours sont "
-                "conservés jusqu'à leur date de validité.") in result
+        assert (
+            "Changement de profil effectué le 16 juin 2026 à 07:00 : Novamix → Tigre. Vos bonus en cours sont "
+            "conservés jusqu'à leur date de validité."
+        ) in result
         assert "Changements de profil restants ce mois-ci 2" in result
     summary = ok(http.get(f"/api/v1/subscribers/{MSISDN}", headers=OPERATOR))
     assert summary["profile_id"] == "tigre"
@@ -116,8 +133,12 @@ def continue_button(page: httpx.Response) -> str:
 
 def use_every_change_of_the_month(http, msisdn: str = MSISDN) -> None:
     for target in ("dauphin", "novamix", "tigre"):
-        ok(http.post(f"/api/v1/subscribers/{msisdn}/profile-migrations", json={"profile_id": target},
-                     headers=OPERATOR), 201)
+        ok(
+            http.post(
+                f"/api/v1/subscribers/{msisdn}/profile-migrations", json={"profile_id": target}, headers=OPERATOR
+            ),
+            201,
+        )
 
 
 def test_when_the_months_changes_are_used_nothing_can_be_chosen_and_the_page_says_until_when(http, server_url):
@@ -127,16 +148,21 @@ def test_when_the_months_changes_are_used_nothing_can_be_chosen_and_the_page_say
         login_espace(client, http)
         choices = client.get("/espace-client/profil/changer")
         text = said(choices)
-        assert ("Profil actuel : Tigre. Vous avez fait vos 3 changements de profil de ce mois-ci : le prochain sera "
-                "possible à partir du 1er juillet 2026.") in text
+        assert (
+            "Profil actuel : Tigre. Vous avez fait vos 3 changements de profil de ce mois-ci : le prochain sera "
+            "possible à partir du 1er juillet 2026."
+        ) in text
         assert reason(choices, "novamix") == "Plus de changement de profil possible ce mois-ci."
         assert reason(choices, "dauphin") == "Plus de changement de profil possible ce mois-ci."
         assert reason(choices, "aigle") == (
-            "Il faut avoir consommé au moins 8 000 F CFA le mois passé (vous : 3 000 F CFA).")
+            "Il faut avoir consommé au moins 8 000 F CFA le mois passé (vous : 3 000 F CFA)."
+        )
         assert reason(choices, "tigre") == "C'est votre profil actuel."
         assert len(re.findall(r'<input type="radio" name="profil" value="\w+" disabled', choices.text)) == 4
-        assert continue_button(choices) == ('<button type="submit" class="button button-primary" disabled '
-                                            'aria-describedby="aucun-choix">Continuer</button>')
+        assert continue_button(choices) == (
+            '<button type="submit" class="button button-primary" disabled '
+            'aria-describedby="aucun-choix">Continuer</button>'
+        )
         assert "Aucun profil ne peut être choisi avant le 1er juillet 2026." in text
         assert "Limite atteinte" not in text  # the reason once, on top, not a refusal per profile
         profile = text_of(client.get("/espace-client/profil"))
@@ -147,20 +173,27 @@ def test_when_the_months_changes_are_used_nothing_can_be_chosen_and_the_page_say
         token = csrf_of(client.get("/espace-client/profil/confirmation", params={"profil": "aigle"}))
         refused = client.post("/espace-client/profil/changer", data={"profil": "dauphin", "csrf_token": token})
         assert refused.status_code == 409
-        assert ("Limite atteinte : 3 changements de profil par mois. Nouvelle demande possible à partir du "
-                "1er juillet 2026.") in text_of(refused)
+        assert (
+            "Limite atteinte : 3 changements de profil par mois. Nouvelle demande possible à partir du "
+            "1er juillet 2026."
+        ) in text_of(refused)
     assert len(ok(http.get(f"/api/v1/subscribers/{MSISDN}/profile-migrations", headers=OPERATOR))) == 3
 
 
 def test_the_last_change_of_the_month_says_so_instead_of_counting_to_zero(http, server_url):
     make_subscriber(http)
     for target in ("dauphin", "novamix"):
-        ok(http.post(f"/api/v1/subscribers/{MSISDN}/profile-migrations", json={"profile_id": target},
-                     headers=OPERATOR), 201)
+        ok(
+            http.post(
+                f"/api/v1/subscribers/{MSISDN}/profile-migrations", json={"profile_id": target}, headers=OPERATOR
+            ),
+            201,
+        )
     with browser(server_url) as client:
         login_espace(client, http)
-        assert ("Profil actuel : Novamix. Le changement de profil est gratuit ; il vous en reste 1 ce mois-ci."
-                in said(client.get("/espace-client/profil/changer")))
+        assert "Profil actuel : Novamix. Le changement de profil est gratuit ; il vous en reste 1 ce mois-ci." in said(
+            client.get("/espace-client/profil/changer")
+        )
         assert "Gratuit : il vous reste 1 changement de profil ce mois-ci." in text_of(client.get("/espace-client/"))
         confirm = client.get("/espace-client/profil/confirmation", params={"profil": "tigre"})
         assert "Ce sera votre dernier changement de profil de ce mois-ci." in text_of(confirm)
@@ -176,24 +209,39 @@ def test_every_page_of_the_espace_speaks_of_changes_of_profile_in_french_sentenc
     make_subscriber(http)
     with browser(server_url) as client:
         login_espace(client, http)
-        pages = {path: client.get(path) for path in (
-            "/espace-client/", "/espace-client/profil", "/espace-client/profil/changer",
-            "/espace-client/profil/confirmation?profil=tigre")}
-        done = client.post("/espace-client/profil/changer",
-                           data={"profil": "tigre", "csrf_token": csrf_of(pages["/espace-client/profil/changer"])})
+        pages = {
+            path: client.get(path)
+            for path in (
+                "/espace-client/",
+                "/espace-client/profil",
+                "/espace-client/profil/changer",
+                "/espace-client/profil/confirmation?profil=tigre",
+            )
+        }
+        done = client.post(
+            "/espace-client/profil/changer",
+            data={"profil": "tigre", "csrf_token": csrf_of(pages["/espace-client/profil/changer"])},
+        )
         pages["result"] = client.get(done.headers["location"])
         pages["/espace-client/profil after"] = client.get("/espace-client/profil")
         for target in ("dauphin", "novamix"):  # the month's two other changes
-            ok(http.post(f"/api/v1/subscribers/{MSISDN}/profile-migrations", json={"profile_id": target},
-                         headers=OPERATOR), 201)
+            ok(
+                http.post(
+                    f"/api/v1/subscribers/{MSISDN}/profile-migrations", json={"profile_id": target}, headers=OPERATOR
+                ),
+                201,
+            )
         pages["/espace-client/profil/changer at the limit"] = client.get("/espace-client/profil/changer")
     for name, page in pages.items():
         assert page.status_code == 200, name
         text = said(page)
         assert "igration" not in text, name
         # After " : " a sentence goes on in lower case; only a name (a profile, an acronym) may follow in capitals.
-        capitals = {word for word in re.findall(r" : ([A-ZÀ-ÖØ-Þ][\w'-]*)", text)
-                    if word not in PROFILE_NAMES and not word.isupper()}
+        capitals = {
+            word
+            for word in re.findall(r" : ([A-ZÀ-ÖØ-Þ][\w'-]*)", text)
+            if word not in PROFILE_NAMES and not word.isupper()
+        }
         assert capitals == set(), (name, capitals)
         assert not re.search(r" : [^.?!]* : ", text), name
         assert not re.search(r"\b0 (restant|changement)", text), name
@@ -221,8 +269,9 @@ def test_in_the_demo_the_sms_page_shows_the_one_time_codes_sent_from_the_outbox(
     client = httpx.Client(base_url=str(demo.base_url), timeout=30, follow_redirects=False)
     with client, captured_logs(logging.DEBUG) as logs:
         for number in (MSISDN, "+2250709999999"):
-            assert submit(client, "/espace-client/connexion", "/espace-client/code",
-                          {"msisdn": number}).status_code == 200
+            assert (
+                submit(client, "/espace-client/connexion", "/espace-client/code", {"msisdn": number}).status_code == 200
+            )
         code = last_code(http, MSISDN)
         other_code = last_code(http, "+2250709999999")
         assert code != other_code
@@ -230,23 +279,24 @@ def test_in_the_demo_the_sms_page_shows_the_one_time_codes_sent_from_the_outbox(
         assert page.status_code == 200
         text = text_of(page)
         assert "SMS envoyés" in text
-        assert (f"{MSISDN} Votre code de connexion : {code}. Valable 5 minutes. Ne le communiquez à personne."
-                in text)
+        assert f"{MSISDN} Votre code de connexion : {code}. Valable 5 minutes. Ne le communiquez à personne." in text
         assert f"+2250709999999 Votre code de connexion : {other_code}." in text
         assert text.index("+2250709999999 Votre code") < text.index(f"{MSISDN} Votre code")  # newest first
         mine = text_of(client.get("/espace-client/sms", params={"numero": "+225 07 01 23 45 67"}))
         assert code in mine
         assert other_code not in mine
         assert "Aucun SMS envoyé au +2250700000000." in text_of(
-            client.get("/espace-client/sms", params={"numero": "+2250700000000"}))
+            client.get("/espace-client/sms", params={"numero": "+2250700000000"})
+        )
         # The code page of the login says where to read it.
         code_page = submit(client, "/espace-client/connexion", "/espace-client/code", {"msisdn": MSISDN})
         assert f'href="/espace-client/sms?numero=%2B{MSISDN[1:]}"' in code_page.text
         # The code read there logs in.
         fresh = last_code(http, MSISDN)
         assert fresh in text_of(client.get("/espace-client/sms", params={"numero": MSISDN}))
-        logged = client.post("/espace-client/connexion", data={"msisdn": MSISDN, "code": fresh,
-                                                              "csrf_token": csrf_of(code_page)})
+        logged = client.post(
+            "/espace-client/connexion", data={"msisdn": MSISDN, "code": fresh, "csrf_token": csrf_of(code_page)}
+        )
         assert logged.headers["location"] == "/espace-client/"
         lines = "\n".join(logs.lines)
     assert "/espace-client/sms" in lines  # the capture saw the page's requests

@@ -15,8 +15,9 @@ from tests.api.helpers import OPERATOR, make_service, ok
 from tests.portal.helpers import GIB, Business, browser, csrf_of, login_centre, make_business, text_of
 
 LIST = "/centre-operations/services/mobile"
-LIMIT_REASON = ("Limite atteinte : 1 demande d'évolution par mois. "
-                "Nouvelle demande possible à partir du 1er juillet 2026.")
+LIMIT_REASON = (
+    "Limite atteinte : 1 demande d'évolution par mois. Nouvelle demande possible à partir du 1er juillet 2026."
+)
 CSV_HEADER = "msisdn,plan_id,radio,network,apn,status,quota_used_bytes,quota_total_bytes,changes_left_this_month"
 
 
@@ -33,8 +34,12 @@ def lines(http: httpx.Client) -> Lines:
     business = make_business(http)
     metered = make_service(http, business.account_id, plan_id="compteur-4g", msisdn="+33612340001")["id"]
     used = make_service(http, business.account_id, msisdn="+33612340002", network="sfr")["id"]
-    created = ok(http.post(f"/api/v1/services/{used}/change-requests", json={"changes": {"apn": "m2m.entreprise"}},
-                           headers=OPERATOR), 201)
+    created = ok(
+        http.post(
+            f"/api/v1/services/{used}/change-requests", json={"changes": {"apn": "m2m.entreprise"}}, headers=OPERATOR
+        ),
+        201,
+    )
     ok(http.post(f"/api/v1/change-requests/{created['id']}/confirm", json={}, headers=OPERATOR))
     return Lines(business, business.service_id, metered, used)
 
@@ -51,7 +56,9 @@ def test_search_filters_and_sort_stay_in_the_url(http, server_url, lines):
         assert numbers(client.get(LIST, params={"q": "compteur"})) == ["+33612340001"]
         assert numbers(client.get(LIST, params={"reseau": "sfr"})) == ["+33612340002"]
         assert numbers(client.get(LIST, params={"type": "bundle", "tri": "-msisdn"})) == [
-            "+33612345678", "+33612340002"]
+            "+33612345678",
+            "+33612340002",
+        ]
         filtered = client.get(LIST, params={"type": "bundle", "tri": "-msisdn"})
         # the form shows the filter back, and the export link carries it
         assert re.search(r'<option value="bundle" selected>Forfait</option>', filtered.text)
@@ -112,15 +119,22 @@ def _quote(client: httpx.Client, data: dict[str, object]) -> httpx.Response:
 
 def _lines_of(page: httpx.Response) -> list[tuple[str, str, str, str]]:
     rows = re.findall(r'<tr class="fleet-row fleet-line-\w+">(.*?)</tr>', page.text, flags=re.S)
-    return [tuple(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", cell)).strip().replace("&#39;", "'")
-                  for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, flags=re.S)) for row in rows]
+    return [
+        tuple(
+            re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", cell)).strip().replace("&#39;", "'")
+            for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, flags=re.S)
+        )
+        for row in rows
+    ]
 
 
 def test_a_batch_with_a_refused_line_quoted_confirmed_and_its_line_retried(http, server_url, lines):
     with browser(server_url) as client:
         login_centre(client, *lines.business.manager)
-        created = _quote(client, {"ligne": [lines.bundle, lines.metered, lines.used_slot], "radio_cible": "5G",
-                                  "reseau_cible": "sfr"})
+        created = _quote(
+            client,
+            {"ligne": [lines.bundle, lines.metered, lines.used_slot], "radio_cible": "5G", "reseau_cible": "sfr"},
+        )
         assert created.status_code == 303
         batch_url = created.headers["location"]
         quoted = client.get(batch_url)
@@ -137,8 +151,9 @@ def test_a_batch_with_a_refused_line_quoted_confirmed_and_its_line_retried(http,
         wrong = client.post(f"{batch_url}/confirmer", data={"password": "pas-le-bon", "csrf_token": csrf_of(quoted)})
         assert wrong.status_code == 401
         assert [row[1] for row in _lines_of(wrong)] == ["À confirmer", "À confirmer", "Refusée"]
-        done = client.post(f"{batch_url}/confirmer", data={"password": lines.business.manager[1],
-                                                           "csrf_token": csrf_of(quoted)})
+        done = client.post(
+            f"{batch_url}/confirmer", data={"password": lines.business.manager[1], "csrf_token": csrf_of(quoted)}
+        )
         assert done.status_code == 303
         outcome = client.get(batch_url)
         assert _lines_of(outcome) == [
@@ -153,14 +168,26 @@ def test_a_batch_with_a_refused_line_quoted_confirmed_and_its_line_retried(http,
         assert retried.headers["location"] != batch_url
         again = client.get(retried.headers["location"])
         assert _lines_of(again) == [("+33612340002", "Refusée", "—", LIMIT_REASON)]
-    charges = ok(http.get(f"/api/v1/accounts/{lines.business.account_id}/charges", params={"period": "2026-06"},
-                          headers=OPERATOR))["lines"]
-    assert sorted((c["service_id"], c["kind"], c["amount"]["amount"]) for c in charges
-                  if c["kind"] in ("proration", "fee")) == sorted([
-                      (lines.bundle, "proration", "1.25"), (lines.bundle, "fee", "10.00"),
-                      (lines.metered, "proration", "0.50"), (lines.metered, "fee", "10.00")])
-    for service, radio, network in ((lines.bundle, "5G", "sfr"), (lines.metered, "5G", "sfr"),
-                                    (lines.used_slot, "4G", "sfr")):
+    charges = ok(
+        http.get(
+            f"/api/v1/accounts/{lines.business.account_id}/charges", params={"period": "2026-06"}, headers=OPERATOR
+        )
+    )["lines"]
+    assert sorted(
+        (c["service_id"], c["kind"], c["amount"]["amount"]) for c in charges if c["kind"] in ("proration", "fee")
+    ) == sorted(
+        [
+            (lines.bundle, "proration", "1.25"),
+            (lines.bundle, "fee", "10.00"),
+            (lines.metered, "proration", "0.50"),
+            (lines.metered, "fee", "10.00"),
+        ]
+    )
+    for service, radio, network in (
+        (lines.bundle, "5G", "sfr"),
+        (lines.metered, "5G", "sfr"),
+        (lines.used_slot, "4G", "sfr"),
+    ):
         line = ok(http.get(f"/api/v1/services/{service}", headers=OPERATOR))
         assert (line["radio"], line["network"]) == (radio, network)
 
@@ -182,8 +209,10 @@ def test_all_lines_matching_the_filter_and_the_refusals_before_anything_is_made(
         viewer = browser(server_url)
         login_centre(viewer, *lines.business.viewer)
         assert 'name="ligne"' not in viewer.get(LIST).text
-        refused = viewer.post("/centre-operations/lots", data={"ligne": [lines.bundle], "apn_cible": "vpn.entreprise",
-                                                               "csrf_token": csrf_of(viewer.get(LIST))})
+        refused = viewer.post(
+            "/centre-operations/lots",
+            data={"ligne": [lines.bundle], "apn_cible": "vpn.entreprise", "csrf_token": csrf_of(viewer.get(LIST))},
+        )
         assert refused.status_code == 403
         viewer.close()
     assert ok(http.get("/api/v1/change-requests", params={"service_id": lines.bundle}, headers=OPERATOR)) != []
@@ -198,23 +227,26 @@ def test_another_accounts_batch_is_not_found(http, server_url, lines):
         login_centre(stranger, *other.manager)
         assert stranger.get(batch_url).status_code == 404
         token = csrf_of(stranger.get(LIST))
-        assert stranger.post(f"{batch_url}/confirmer", data={"password": other.manager[1],
-                                                             "csrf_token": token}).status_code == 404
+        assert (
+            stranger.post(
+                f"{batch_url}/confirmer", data={"password": other.manager[1], "csrf_token": token}
+            ).status_code
+            == 404
+        )
         assert _quote(stranger, {"ligne": [lines.bundle], "apn_cible": "vpn.entreprise"}).status_code == 404
 
 
 def test_the_usage_page_draws_a_bar_per_day_and_lists_the_cycles_purchases(http, server_url, lines):
     for at, used in (("2026-06-03T10:00:00+02:00", GIB), ("2026-06-10T23:30:00+02:00", 512 * 1024**2)):
-        ok(http.post(f"/api/v1/admin/services/{lines.bundle}/usage", json={"bytes": used, "at": at},
-                     headers=OPERATOR))
-    ok(http.post(f"/api/v1/services/{lines.bundle}/topups", json={"topup_id": "recharge-1go"}, headers=OPERATOR),
-       201)
+        ok(http.post(f"/api/v1/admin/services/{lines.bundle}/usage", json={"bytes": used, "at": at}, headers=OPERATOR))
+    ok(http.post(f"/api/v1/services/{lines.bundle}/topups", json={"topup_id": "recharge-1go"}, headers=OPERATOR), 201)
     with browser(server_url) as client:
         login_centre(client, *lines.business.viewer)
         usage = client.get(f"{LIST}/{lines.bundle}/consommation")
     assert usage.status_code == 200
-    bars = re.findall(r'<rect class="day-bar" x="(\d+)" y="([\d.]+)" width="10" height="([\d.]+)"><title>([^<]+)',
-                      usage.text)
+    bars = re.findall(
+        r'<rect class="day-bar" x="(\d+)" y="([\d.]+)" width="10" height="([\d.]+)"><title>([^<]+)', usage.text
+    )
     assert len(bars) == 30
     heights = {title: float(height) for _, _, height, title in bars}
     assert heights["16 juin 2026 : 8 Go"] == 60.0

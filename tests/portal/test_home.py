@@ -29,5 +29,7 @@ def test_in_demo_mode_the_home_page_lists_the_demo_logins(http, other_server):
     assert "Lecteur (consultation seule) : lecteur@demo.bascule.test / mot de passe demo-lecture" in home
     assert f"{MSISDN} — profil Novamix" in home
     assert "Agent (Awa Koné) : agent@demo.bascule.test / mot de passe demo-agent" in home
-    assert ("Superviseur (Marc Dupont, comptes, catalogue et relances en plus) : superviseur@demo.bascule.test "
-            "/ mot de passe demo-supervision") in home
+    assert (
+        "Superviseur (Marc Dupont, comptes, catalogue et relances en plus) : superviseur@demo.bascule.test "
+        "/ mot de passe demo-supervision"
+    ) in home

@@ -14,8 +14,7 @@ ADDRESS = {"line1": "12 rue des Entrepôts", "line2": "Bâtiment B", "postal_cod
 
 def _june_invoice(http):
     business = make_business(http, used_bytes=0)  # 10 GB 4G at 6 € from 1 January
-    ok(http.patch(f"/api/v1/admin/accounts/{business.account_id}", json={"billing_address": ADDRESS},
-                  headers=OPERATOR))
+    ok(http.patch(f"/api/v1/admin/accounts/{business.account_id}", json={"billing_address": ADDRESS}, headers=OPERATOR))
     other = make_business(http, tag="b", msisdn="+33612345600", used_bytes=0, name="Autre Client")
     set_clock(http, "2026-07-02T08:00:00+02:00")
     run = ok(http.post("/api/v1/admin/bill-runs", json={"period": "2026-06"}, headers=OPERATOR), 201)
@@ -34,10 +33,12 @@ def test_a_manager_reads_and_downloads_the_invoice_of_last_month(http, server_ur
         assert page.status_code == 200
         assert '<link rel="stylesheet" href="/centre-operations/factures/facture.css">' in page.text
         text = text_of(page)
-        lines = ("Client Transports Exemple 12 rue des Entrepôts Bâtiment B 69007 Lyon",
-                 "Ligne Désignation Date Montant HT",
-                 "+33612345678 Data Mobile 10 Go 4G, juin 2026 16 juin 2026 6,00 €",
-                 "Total HT 6,00 € TVA 20 % 1,20 € Total TTC 7,20 €")
+        lines = (
+            "Client Transports Exemple 12 rue des Entrepôts Bâtiment B 69007 Lyon",
+            "Ligne Désignation Date Montant HT",
+            "+33612345678 Data Mobile 10 Go 4G, juin 2026 16 juin 2026 6,00 €",
+            "Total HT 6,00 € TVA 20 % 1,20 € Total TTC 7,20 €",
+        )
         for expected in (f"Facture n° {mine['number']}", "Période facturée : juin 2026", "SIREN 912345678", *lines):
             assert expected in text, expected
         assert business.account_id not in text  # no internal id for the customer

@@ -26,8 +26,9 @@ def test_a_login_post_without_or_with_a_wrong_csrf_token_is_refused(http, server
         client.get("/centre-operations/connexion")
         email, password = business.manager
         missing = client.post("/centre-operations/connexion", data={"email": email, "password": password})
-        wrong = client.post("/centre-operations/connexion",
-                            data={"email": email, "password": password, "csrf_token": "0" * 64})
+        wrong = client.post(
+            "/centre-operations/connexion", data={"email": email, "password": password, "csrf_token": "0" * 64}
+        )
         assert missing.status_code == 403
         assert wrong.status_code == 403
         assert CSRF_REFUSAL in text_of(missing)
@@ -39,8 +40,10 @@ def test_a_token_from_another_session_is_refused(http, server_url):
     with browser(server_url) as attacker, browser(server_url) as victim:
         login_centre(victim, *business.manager)
         stolen_page_token = csrf_of(attacker.get("/centre-operations/connexion"))
-        forged = victim.post(f"/centre-operations/services/mobile/{business.service_id}/apn",
-                             data={"apn": "m2m.entreprise", "csrf_token": stolen_page_token})
+        forged = victim.post(
+            f"/centre-operations/services/mobile/{business.service_id}/apn",
+            data={"apn": "m2m.entreprise", "csrf_token": stolen_page_token},
+        )
         assert forged.status_code == 403
         assert CSRF_REFUSAL in text_of(forged)
     assert change_requests(http, business.service_id) == []
@@ -76,8 +79,10 @@ def test_a_viewer_sees_the_service_but_a_direct_post_is_refused_with_the_domain_
         assert "Vous consultez ce service en lecture seule." in text_of(page)
         assert "/gerer" not in page.text
         assert "Créer une demande" not in text_of(client.get("/centre-operations/demandes"))
-        refused = client.post(f"/centre-operations/services/mobile/{business.service_id}/evolution",
-                              data={"radio": "5G", "csrf_token": csrf_of(page)})
+        refused = client.post(
+            f"/centre-operations/services/mobile/{business.service_id}/evolution",
+            data={"radio": "5G", "csrf_token": csrf_of(page)},
+        )
         assert refused.status_code == 403
         assert "Un lecteur peut consulter mais pas modifier." in text_of(refused)
         form = client.get(f"/centre-operations/services/mobile/{business.service_id}/mno")
@@ -89,14 +94,19 @@ def test_a_viewer_cannot_confirm_a_request_created_by_a_manager(http, server_url
     business = make_business(http)
     with browser(server_url) as manager, browser(server_url) as viewer:
         login_centre(manager, *business.manager)
-        created = submit(manager, f"/centre-operations/services/mobile/{business.service_id}/apn",
-                         f"/centre-operations/services/mobile/{business.service_id}/apn", {"apn": "m2m.entreprise"})
+        created = submit(
+            manager,
+            f"/centre-operations/services/mobile/{business.service_id}/apn",
+            f"/centre-operations/services/mobile/{business.service_id}/apn",
+            {"apn": "m2m.entreprise"},
+        )
         request_url = created.headers["location"]
         login_centre(viewer, *business.viewer)
         page = viewer.get(request_url)
         assert "Seul un gestionnaire du compte peut confirmer ou annuler cette demande." in text_of(page)
-        refused = viewer.post(f"{request_url}/confirmer", data={"password": business.viewer[1],
-                                                               "csrf_token": csrf_of(page)})
+        refused = viewer.post(
+            f"{request_url}/confirmer", data={"password": business.viewer[1], "csrf_token": csrf_of(page)}
+        )
         assert refused.status_code == 403
         assert "Un lecteur peut consulter mais pas modifier." in text_of(refused)
     assert [r["status"] for r in change_requests(http, business.service_id)] == ["awaiting_confirmation"]
@@ -107,15 +117,21 @@ def test_another_customers_pages_are_not_found(http, server_url):
     second = make_business(http, tag="b", msisdn="+33612345602", name="Autre Client")
     with browser(server_url) as owner, browser(server_url) as other:
         login_centre(owner, *first.manager)
-        created = submit(owner, f"/centre-operations/services/mobile/{first.service_id}/apn",
-                         f"/centre-operations/services/mobile/{first.service_id}/apn", {"apn": "m2m.entreprise"})
+        created = submit(
+            owner,
+            f"/centre-operations/services/mobile/{first.service_id}/apn",
+            f"/centre-operations/services/mobile/{first.service_id}/apn",
+            {"apn": "m2m.entreprise"},
+        )
         request_url = created.headers["location"]
         login_centre(other, *second.manager)
-        for url in (f"/centre-operations/services/mobile/{first.service_id}",
-                    f"/centre-operations/services/mobile/{first.service_id}/gerer",
-                    f"/centre-operations/services/mobile/{first.service_id}/evolution",
-                    f"/centre-operations/demandes/nouvelle/{first.service_id}",
-                    request_url):
+        for url in (
+            f"/centre-operations/services/mobile/{first.service_id}",
+            f"/centre-operations/services/mobile/{first.service_id}/gerer",
+            f"/centre-operations/services/mobile/{first.service_id}/evolution",
+            f"/centre-operations/demandes/nouvelle/{first.service_id}",
+            request_url,
+        ):
             page = other.get(url)
             assert page.status_code == 404, url
             assert NOT_FOUND in text_of(page)
@@ -201,11 +217,16 @@ def test_unknown_portal_pages_are_french_404_pages(http, server_url):
 
 def test_a_back_office_session_is_an_operator_session_until_logout(http, server_url):
     with browser(server_url) as client:
-        assert submit(client, "/back-office/connexion", "/back-office/connexion",
-                      {"token": ADMIN_TOKEN}).headers["location"] == "/back-office/"
+        assert (
+            submit(client, "/back-office/connexion", "/back-office/connexion", {"token": ADMIN_TOKEN}).headers[
+                "location"
+            ]
+            == "/back-office/"
+        )
         assert client.get("/back-office/catalogue").status_code == 200
         submit(client, "/back-office/", "/back-office/deconnexion", {})
         assert client.get("/back-office/catalogue").status_code == 303
-    events = ok(http.get("/api/v1/admin/audit", params={"entity_kind": "operator", "entity_id": "operator"},
-                         headers=OPERATOR))
+    events = ok(
+        http.get("/api/v1/admin/audit", params={"entity_kind": "operator", "entity_id": "operator"}, headers=OPERATOR)
+    )
     assert [(e["action"], e["channel"]) for e in events] == [("operator.logged_in", "backoffice")]

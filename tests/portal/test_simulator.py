@@ -47,9 +47,17 @@ def test_an_unknown_session_is_refused(http, server_url):
     with browser(server_url) as client:
         log_in_for_the_simulator(client)
         page = client.get("/simulateur-ussd")
-        answer = client.post("/simulateur-ussd/repondre", data={"msisdn": MSISDN, "code": "#121#", "session_id": "x",
-                                                               "history": "", "reponse": "1",
-                                                               "csrf_token": csrf_of(page)})
+        answer = client.post(
+            "/simulateur-ussd/repondre",
+            data={
+                "msisdn": MSISDN,
+                "code": "#121#",
+                "session_id": "x",
+                "history": "",
+                "reponse": "1",
+                "csrf_token": csrf_of(page),
+            },
+        )
         assert answer.status_code == 400
         assert "Session USSD inconnue : rappelez." in text_of(answer)
 
@@ -62,10 +70,19 @@ def test_outside_the_demo_a_visitor_is_sent_to_the_back_office_login_then_back(h
         login = client.get(LOGIN)
         assert login.status_code == 200
         assert "Jeton opérateur" in text_of(login)
-        for action, data in [("/simulateur-ussd/appeler", {"msisdn": MSISDN, "code": "#121*1#"}),
-                             ("/simulateur-ussd/repondre", {"msisdn": MSISDN, "code": "#121#",
-                                                            "session_id": "sim-0123456789abcdef", "history": "1*2",
-                                                            "reponse": "1"})]:  # would confirm Tigre
+        for action, data in [
+            ("/simulateur-ussd/appeler", {"msisdn": MSISDN, "code": "#121*1#"}),
+            (
+                "/simulateur-ussd/repondre",
+                {
+                    "msisdn": MSISDN,
+                    "code": "#121#",
+                    "session_id": "sim-0123456789abcdef",
+                    "history": "1*2",
+                    "reponse": "1",
+                },
+            ),
+        ]:  # would confirm Tigre
             refused = client.post(action, data={**data, "csrf_token": csrf_of(login)})  # only the login lacks
             assert (refused.status_code, refused.headers["location"]) == (303, LOGIN)
         assert ussd_session_count(ctx) == 0  # nothing was dialled
@@ -93,8 +110,9 @@ def test_in_the_demo_anyone_may_try_the_simulator_without_a_token(http, other_se
         page = client.get("/simulateur-ussd")
         assert page.status_code == 200
         assert f"{MSISDN} Novamix" in text_of(page)  # the demo lists its lines
-        screen = client.post("/simulateur-ussd/appeler", data={"msisdn": MSISDN, "code": "#121*1#",
-                                                               "csrf_token": csrf_of(page)})
+        screen = client.post(
+            "/simulateur-ussd/appeler", data={"msisdn": MSISDN, "code": "#121*1#", "csrf_token": csrf_of(page)}
+        )
         assert screen.status_code == 200
         assert "Choisissez votre profil : 1 Novamix (actuel)" in text_of(screen)
 
@@ -105,9 +123,11 @@ def test_outside_the_demo_without_a_token_the_simulator_says_the_ussd_service_is
         log_in_for_the_simulator(client)
         page = client.get("/simulateur-ussd")
         assert page.status_code == 200
-        refused = client.post("/simulateur-ussd/appeler", data={"msisdn": MSISDN, "code": "#121#",
-                                                                "csrf_token": csrf_of(page)})
+        refused = client.post(
+            "/simulateur-ussd/appeler", data={"msisdn": MSISDN, "code": "#121#", "csrf_token": csrf_of(page)}
+        )
         assert refused.status_code == 400
-        assert ("Le service USSD est fermé : il ne s'ouvre qu'avec un jeton USSD (BASCULE_USSD_TOKEN) "
-                "ou en démonstration.") in text_of(refused)
+        assert (
+            "Le service USSD est fermé : il ne s'ouvre qu'avec un jeton USSD (BASCULE_USSD_TOKEN) ou en démonstration."
+        ) in text_of(refused)
     assert ussd_session_count(ctx) == 0

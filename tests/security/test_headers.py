@@ -24,17 +24,20 @@ def assert_protected(response) -> None:
     assert response.headers["x-request-id"]
 
 
-@pytest.mark.parametrize(("method", "path", "status"), [
-    ("GET", "/api/v1/catalog", 200),
-    ("GET", "/api/v1/services", 401),
-    ("GET", "/api/v1/nothing-here", 404),
-    ("POST", "/api/v1/auth/login", 422),
-    ("GET", "/healthz", 200),
-    ("GET", "/readyz", 200),
-    ("GET", "/metrics", 200),
-    ("GET", "/openapi.json", 200),
-    ("DELETE", "/api/v1/catalog", 405),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/api/v1/catalog", 200),
+        ("GET", "/api/v1/services", 401),
+        ("GET", "/api/v1/nothing-here", 404),
+        ("POST", "/api/v1/auth/login", 422),
+        ("GET", "/healthz", 200),
+        ("GET", "/readyz", 200),
+        ("GET", "/metrics", 200),
+        ("GET", "/openapi.json", 200),
+        ("DELETE", "/api/v1/catalog", 405),
+    ],
+)
 def test_every_kind_of_answer_carries_the_headers(http, method, path, status):
     response = http.request(method, path, json={} if method == "POST" else None)
     assert response.status_code == status, response.text
@@ -53,8 +56,17 @@ def test_created_resources_ussd_screens_and_idempotent_replays_carry_them_too(ht
     for response in (first, replay):
         assert_protected(response)
     assert first.headers["x-request-id"] != replay.headers["x-request-id"]
-    ussd = http.post("/ussd", data={"sessionId": "h1", "serviceCode": "#121#", "phoneNumber": "+2250700000001",
-                                    "networkCode": "61201", "text": ""}, headers={"X-USSD-Token": USSD_TOKEN})
+    ussd = http.post(
+        "/ussd",
+        data={
+            "sessionId": "h1",
+            "serviceCode": "#121#",
+            "phoneNumber": "+2250700000001",
+            "networkCode": "61201",
+            "text": "",
+        },
+        headers={"X-USSD-Token": USSD_TOKEN},
+    )
     assert ussd.status_code == 200
     assert_protected(ussd)
 
@@ -87,8 +99,16 @@ def test_the_portal_keeps_its_own_stricter_policy(http):
 
 
 def test_a_header_the_application_set_is_never_doubled(http):
-    for response in (http.get("/api/v1/admin/accounts", headers=OPERATOR), http.get("/"),
-                     http.get("/api/v1/catalog", headers={"X-Request-ID": "mine"})):
-        for name in ("x-content-type-options", "x-frame-options", "referrer-policy", "content-security-policy",
-                     "x-request-id"):
+    for response in (
+        http.get("/api/v1/admin/accounts", headers=OPERATOR),
+        http.get("/"),
+        http.get("/api/v1/catalog", headers={"X-Request-ID": "mine"}),
+    ):
+        for name in (
+            "x-content-type-options",
+            "x-frame-options",
+            "referrer-policy",
+            "content-security-policy",
+            "x-request-id",
+        ):
             assert len(response.headers.get_list(name)) == 1, (name, response.headers)

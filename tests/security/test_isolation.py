@@ -34,7 +34,7 @@ EXCLUDED: dict[tuple[str, str], str] = {
     ("GET", "/readyz"): "readiness probe, no data",
     ("GET", "/metrics"): "Prometheus counters, no customer data",
     ("POST", "/ussd"): "the gateway callback: authenticated by the USSD token and the caller's phone number "
-                       "(tests/ussd)",
+    "(tests/ussd)",
 }
 
 OPERATOR_ONLY, READ, WRITE, LIST = "operator", "read", "write", "list"
@@ -79,25 +79,41 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("GET", "/api/v1/admin/accounts"): Op(OPERATOR_ONLY),
     ("POST", "/api/v1/admin/accounts"): Op(OPERATOR_ONLY, body=lambda w: {"name": "Intrus"}),
     ("GET", "/api/v1/admin/accounts/{account_id}"): Op(OPERATOR_ONLY),
-    ("PATCH", "/api/v1/admin/accounts/{account_id}"): Op(OPERATOR_ONLY, body=lambda w: {"billing_address": {
-        "line1": "1 rue de l'Intrus", "postal_code": "75001", "city": "Paris"}}),
-    ("POST", "/api/v1/admin/accounts/{account_id}/users"): Op(OPERATOR_ONLY, body=lambda w: {
-        "email": "intrus@example.fr", "password": "intrus-secret", "role": "manager"}),
-    ("POST", "/api/v1/admin/services"): Op(OPERATOR_ONLY, body=lambda w: {
-        "account_id": w.victim_account, "plan_id": _plan(w, "bundle"), "network": "orange", "apn": "internet.pro",
-        "msisdn": "+33699999999"}),
+    ("PATCH", "/api/v1/admin/accounts/{account_id}"): Op(
+        OPERATOR_ONLY,
+        body=lambda w: {"billing_address": {"line1": "1 rue de l'Intrus", "postal_code": "75001", "city": "Paris"}},
+    ),
+    ("POST", "/api/v1/admin/accounts/{account_id}/users"): Op(
+        OPERATOR_ONLY, body=lambda w: {"email": "intrus@example.fr", "password": "intrus-secret", "role": "manager"}
+    ),
+    ("POST", "/api/v1/admin/services"): Op(
+        OPERATOR_ONLY,
+        body=lambda w: {
+            "account_id": w.victim_account,
+            "plan_id": _plan(w, "bundle"),
+            "network": "orange",
+            "apn": "internet.pro",
+            "msisdn": "+33699999999",
+        },
+    ),
     ("POST", "/api/v1/admin/services/{service_id}/usage"): Op(OPERATOR_ONLY, body=lambda w: {"bytes": 1000}),
-    ("GET", "/api/v1/admin/audit"): Op(OPERATOR_ONLY, query=lambda w: {"entity_kind": "service",
-                                                                      "entity_id": w.services["bundle"]}),
+    ("GET", "/api/v1/admin/audit"): Op(
+        OPERATOR_ONLY, query=lambda w: {"entity_kind": "service", "entity_id": w.services["bundle"]}
+    ),
     ("POST", "/api/v1/admin/bill-runs"): Op(OPERATOR_ONLY, body=lambda w: {"period": "2026-06"}),
-    ("POST", "/api/v1/admin/subscribers"): Op(OPERATOR_ONLY, "b", body=lambda w: {
-        "msisdn": "+2250709999999", "profile_id": w.free_profiles()[0]}),
+    ("POST", "/api/v1/admin/subscribers"): Op(
+        OPERATOR_ONLY, "b", body=lambda w: {"msisdn": "+2250709999999", "profile_id": w.free_profiles()[0]}
+    ),
     ("POST", "/api/v1/admin/subscribers/{msisdn}/recharges"): Op(OPERATOR_ONLY, "b", body=lambda w: {"amount": "1000"}),
-    ("POST", "/api/v1/admin/subscribers/{msisdn}/consumptions"): Op(OPERATOR_ONLY, "b",
-                                                                    body=lambda w: {"amount": "100"}),
+    ("POST", "/api/v1/admin/subscribers/{msisdn}/consumptions"): Op(
+        OPERATOR_ONLY, "b", body=lambda w: {"amount": "100"}
+    ),
     ("GET", "/api/v1/admin/notifications"): Op(OPERATOR_ONLY, "b", query=lambda w: {"to": w.victim_msisdn}),
-    ("POST", "/simulated-networks/{network}/work-orders"): Op(OPERATOR_ONLY, "ops", body=lambda w: {
-        "key": "intrus-1", "operation": "apply", "payload": {"msisdn": "+33612345678"}}),
+    ("POST", "/simulated-networks/{network}/work-orders"): Op(
+        OPERATOR_ONLY,
+        "ops",
+        body=lambda w: {"key": "intrus-1", "operation": "apply", "payload": {"msisdn": "+33612345678"}},
+    ),
     ("GET", "/simulated-networks/{network}/work-orders"): Op(OPERATOR_ONLY, "ops"),
     ("GET", "/simulated-networks/{network}/work-orders/{work_order_id}"): Op(OPERATOR_ONLY, "ops"),
     ("PUT", "/simulated-networks/{network}/faults"): Op(OPERATOR_ONLY, "ops", body=lambda w: {"refuse": True}),
@@ -106,18 +122,24 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("GET", "/api/v1/services/{service_id}"): Op(READ),
     ("GET", "/api/v1/services/{service_id}/usage"): Op(READ, query=lambda w: {"period": "2026-06"}),
     ("POST", "/api/v1/services/{service_id}/quotes"): Op(READ, body=lambda w: {"changes": {"radio": "5G"}}),
-    ("POST", "/api/v1/services/{service_id}/change-requests"): Op(WRITE, body=lambda w: {
-        "changes": {"apn": "m2m.entreprise"}}, service="metered"),
-    ("POST", "/api/v1/services/{service_id}/topups"): Op(WRITE, body=lambda w: {
-        "topup_id": w.catalog["topups"][0]["id"], "password": PASSWORD}),
-    ("POST", "/api/v1/services/{service_id}/extensions"): Op(WRITE, body=lambda w: {
-        "extension_id": w.catalog["extensions"][0]["id"], "password": PASSWORD}, service="metered"),
+    ("POST", "/api/v1/services/{service_id}/change-requests"): Op(
+        WRITE, body=lambda w: {"changes": {"apn": "m2m.entreprise"}}, service="metered"
+    ),
+    ("POST", "/api/v1/services/{service_id}/topups"): Op(
+        WRITE, body=lambda w: {"topup_id": w.catalog["topups"][0]["id"], "password": PASSWORD}
+    ),
+    ("POST", "/api/v1/services/{service_id}/extensions"): Op(
+        WRITE,
+        body=lambda w: {"extension_id": w.catalog["extensions"][0]["id"], "password": PASSWORD},
+        service="metered",
+    ),
     ("POST", "/api/v1/change-requests/{request_id}/confirm"): Op(WRITE, body=lambda w: {"password": PASSWORD}),
     ("POST", "/api/v1/change-requests/{request_id}/cancel"): Op(WRITE),
     ("GET", "/api/v1/change-requests"): Op(LIST, query=lambda w: {"service_id": w.services["bundle"]}),
     ("GET", "/api/v1/change-requests/{request_id}"): Op(READ),
-    ("POST", "/api/v1/change-batches"): Op(WRITE, body=lambda w: {"service_ids": [w.services["bundle"]],
-                                                                   "changes": {"apn": "m2m.entreprise"}}),
+    ("POST", "/api/v1/change-batches"): Op(
+        WRITE, body=lambda w: {"service_ids": [w.services["bundle"]], "changes": {"apn": "m2m.entreprise"}}
+    ),
     ("GET", "/api/v1/change-batches/{batch_id}"): Op(READ),
     ("POST", "/api/v1/change-batches/{batch_id}/confirm"): Op(WRITE, body=lambda w: {"password": PASSWORD}),
     ("POST", "/api/v1/change-batches/{batch_id}/cancel"): Op(WRITE),
@@ -128,16 +150,22 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     # Line B, the victim's prepaid line
     ("GET", "/api/v1/subscribers/{msisdn}"): Op(READ, "b"),
     ("GET", "/api/v1/subscribers/{msisdn}/profile-options"): Op(READ, "b"),
-    ("POST", "/api/v1/subscribers/{msisdn}/profile-migrations"): Op(WRITE, "b", body=lambda w: {
-        "profile_id": w.free_profiles()[1]}),
+    ("POST", "/api/v1/subscribers/{msisdn}/profile-migrations"): Op(
+        WRITE, "b", body=lambda w: {"profile_id": w.free_profiles()[1]}
+    ),
     ("GET", "/api/v1/subscribers/{msisdn}/profile-migrations"): Op(READ, "b"),
 }
 
 
 def _path_values(w: World, op: Op) -> dict[str, str]:
     return {
-        "account_id": w.victim_account, "service_id": w.services[op.service], "request_id": w.awaiting_request,
-        "invoice_id": w.invoice["id"], "msisdn": w.victim_msisdn, "network": "orange", "work_order_id": "wo-1",
+        "account_id": w.victim_account,
+        "service_id": w.services[op.service],
+        "request_id": w.awaiting_request,
+        "invoice_id": w.invoice["id"],
+        "msisdn": w.victim_msisdn,
+        "network": "orange",
+        "work_order_id": "wo-1",
         "batch_id": w.batch,
     }
 
@@ -148,49 +176,113 @@ def build_world(http: httpx.Client) -> World:
     metered = next(p["id"] for p in catalog["plans"] if p["kind"] == "metered")
     victim = make_customer(http, "Victime SA", tag="victim")
     attacker = make_customer(http, "Intrus SARL", tag="attacker")
-    services = {"bundle": make_service(http, victim.account_id, msisdn="+33612345678")["id"],
-                "metered": make_service(http, victim.account_id, plan_id=metered, msisdn="+33612345679")["id"]}
+    services = {
+        "bundle": make_service(http, victim.account_id, msisdn="+33612345678")["id"],
+        "metered": make_service(http, victim.account_id, plan_id=metered, msisdn="+33612345679")["id"],
+    }
     attacker_service = make_service(http, attacker.account_id, msisdn="+33687654321")["id"]
     set_clock(http, "2026-07-02T08:00:00+02:00")
     ok(http.post("/api/v1/admin/bill-runs", json={"period": "2026-06"}, headers=OPERATOR), 201)
     invoices = ok(http.get(f"/api/v1/accounts/{victim.account_id}/invoices", headers=OPERATOR))
     assert len(invoices) == 1, invoices
     # tokens issued at the new instant (those of make_customer would expire during the walk)
-    logins = {who: account_user(http, email, password)
-              for who, email, password in (("vm", "chef-victim@example.fr", PASSWORD),
-                                           ("vv", "lecteur-victim@example.fr", "lecture-secret"),
-                                           ("am", "chef-attacker@example.fr", PASSWORD),
-                                           ("av", "lecteur-attacker@example.fr", "lecture-secret"))}
-    confirmed = ok(http.post(f"/api/v1/services/{services['metered']}/change-requests",
-                             json={"changes": {"apn": "vpn.entreprise"}}, headers=logins["vm"]), 201)
-    ok(http.post(f"/api/v1/change-requests/{confirmed['id']}/confirm", json={"password": PASSWORD},
-                 headers=logins["vm"]))
-    awaiting = ok(http.post(f"/api/v1/services/{services['bundle']}/change-requests",
-                            json={"changes": {"radio": "5G"}}, headers=logins["vm"]), 201)
-    ok(http.post(f"/api/v1/services/{attacker_service}/change-requests", json={"changes": {"radio": "5G"}},
-                 headers=logins["am"]), 201)
+    logins = {
+        who: account_user(http, email, password)
+        for who, email, password in (
+            ("vm", "chef-victim@example.fr", PASSWORD),
+            ("vv", "lecteur-victim@example.fr", "lecture-secret"),
+            ("am", "chef-attacker@example.fr", PASSWORD),
+            ("av", "lecteur-attacker@example.fr", "lecture-secret"),
+        )
+    }
+    confirmed = ok(
+        http.post(
+            f"/api/v1/services/{services['metered']}/change-requests",
+            json={"changes": {"apn": "vpn.entreprise"}},
+            headers=logins["vm"],
+        ),
+        201,
+    )
+    ok(
+        http.post(
+            f"/api/v1/change-requests/{confirmed['id']}/confirm", json={"password": PASSWORD}, headers=logins["vm"]
+        )
+    )
+    awaiting = ok(
+        http.post(
+            f"/api/v1/services/{services['bundle']}/change-requests",
+            json={"changes": {"radio": "5G"}},
+            headers=logins["vm"],
+        ),
+        201,
+    )
+    ok(
+        http.post(
+            f"/api/v1/services/{attacker_service}/change-requests",
+            json={"changes": {"radio": "5G"}},
+            headers=logins["am"],
+        ),
+        201,
+    )
     free = [p["id"] for p in catalog["profiles"] if p["min_consumption_last_month"] is None]
     victim_msisdn, attacker_msisdn = "+2250701000001", "+2250701000002"
     for msisdn in (victim_msisdn, attacker_msisdn):
-        ok(http.post("/api/v1/admin/subscribers", json={"msisdn": msisdn, "profile_id": free[0]}, headers=OPERATOR),
-           201)
-        ok(http.post(f"/api/v1/admin/subscribers/{msisdn}/recharges", json={"amount": "5000"}, headers=OPERATOR),
-           201)
-    ok(http.post(f"/api/v1/subscribers/{victim_msisdn}/profile-migrations", json={"profile_id": free[1]},
-                 headers=OPERATOR), 201)
+        ok(
+            http.post("/api/v1/admin/subscribers", json={"msisdn": msisdn, "profile_id": free[0]}, headers=OPERATOR),
+            201,
+        )
+        ok(http.post(f"/api/v1/admin/subscribers/{msisdn}/recharges", json={"amount": "5000"}, headers=OPERATOR), 201)
+    ok(
+        http.post(
+            f"/api/v1/subscribers/{victim_msisdn}/profile-migrations", json={"profile_id": free[1]}, headers=OPERATOR
+        ),
+        201,
+    )
     subscriber = logins_of.subscriber(http, attacker_msisdn)
-    batch = ok(http.post("/api/v1/change-batches", json={"service_ids": [services["bundle"]],
-                                                          "changes": {"network": "sfr"}}, headers=logins["vm"]), 201)
-    world = World(victim.account_id, logins["vm"], logins["vv"], logins["am"], logins["av"], services,
-                  awaiting["id"], confirmed["id"], invoices[0], victim_msisdn, subscriber, catalog, batch=batch["id"])
-    world.fingerprints = {victim.account_id, *services.values(), "+33612345678", "+33612345679", awaiting["id"],
-                          confirmed["id"], invoices[0]["id"], invoices[0]["number"], victim_msisdn, "Victime SA",
-                          "chef-victim@example.fr", batch["id"], batch["items"][0]["change_request_id"]}
+    batch = ok(
+        http.post(
+            "/api/v1/change-batches",
+            json={"service_ids": [services["bundle"]], "changes": {"network": "sfr"}},
+            headers=logins["vm"],
+        ),
+        201,
+    )
+    world = World(
+        victim.account_id,
+        logins["vm"],
+        logins["vv"],
+        logins["am"],
+        logins["av"],
+        services,
+        awaiting["id"],
+        confirmed["id"],
+        invoices[0],
+        victim_msisdn,
+        subscriber,
+        catalog,
+        batch=batch["id"],
+    )
+    world.fingerprints = {
+        victim.account_id,
+        *services.values(),
+        "+33612345678",
+        "+33612345679",
+        awaiting["id"],
+        confirmed["id"],
+        invoices[0]["id"],
+        invoices[0]["number"],
+        victim_msisdn,
+        "Victime SA",
+        "chef-victim@example.fr",
+        batch["id"],
+        batch["items"][0]["change_request_id"],
+    }
     return world
 
 
 def victim_state(http: httpx.Client, w: World) -> dict[str, Any]:
     """Everything of the victim, read with the operator token."""
+
     def get(path: str, **params: str) -> Any:
         return ok(http.get(path, params=params, headers=OPERATOR))
 
@@ -212,21 +304,29 @@ def victim_state(http: httpx.Client, w: World) -> dict[str, Any]:
 
 def row_counts(ctx: Any) -> dict[str, int]:
     with ctx.uow(write=False) as uow:
-        return {table.name: uow.connection.execute(select(func.count()).select_from(table)).scalar_one()
-                for table in metadata.sorted_tables}
+        return {
+            table.name: uow.connection.execute(select(func.count()).select_from(table)).scalar_one()
+            for table in metadata.sorted_tables
+        }
 
 
 def operations(http: httpx.Client) -> list[tuple[str, str]]:
     document = ok(http.get("/openapi.json"))
-    return sorted((method.upper(), path) for path, item in document["paths"].items()
-                  for method in item if method in ("get", "post", "put", "patch", "delete"))
+    return sorted(
+        (method.upper(), path)
+        for path, item in document["paths"].items()
+        for method in item
+        if method in ("get", "post", "put", "patch", "delete")
+    )
 
 
 def test_every_operation_is_walked_or_excluded_with_a_reason(http):
     served = set(operations(http))
     unlisted = sorted(served - set(OPERATIONS) - set(EXCLUDED))
-    assert unlisted == [], ("operations neither walked nor excluded — add each to OPERATIONS (with what it "
-                            f"takes) or to EXCLUDED (with a reason): {unlisted}")
+    assert unlisted == [], (
+        "operations neither walked nor excluded — add each to OPERATIONS (with what it "
+        f"takes) or to EXCLUDED (with a reason): {unlisted}"
+    )
     assert set(OPERATIONS).isdisjoint(EXCLUDED)
     stale = sorted((set(OPERATIONS) | set(EXCLUDED)) - served)
     assert stale == [], f"listed operations the server no longer serves: {stale}"
@@ -255,8 +355,11 @@ ROLES = [
     Role("other account's manager", lambda w: w.attacker_manager, _outsider),
     Role("other account's viewer", lambda w: w.attacker_viewer, _outsider),
     Role("other prepaid subscriber", lambda w: w.attacker_subscriber, _subscriber),
-    Role("the account's own viewer", lambda w: w.victim_viewer,
-         lambda op: {403, 404} if op.kind in (WRITE, OPERATOR_ONLY) else None),
+    Role(
+        "the account's own viewer",
+        lambda w: w.victim_viewer,
+        lambda op: {403, 404} if op.kind in (WRITE, OPERATOR_ONLY) else None,
+    ),
 ]
 
 
@@ -272,9 +375,13 @@ def _walk(http: httpx.Client, world: World, role: Role, served: list[tuple[str, 
             continue
         walked += 1
         path = template.format(**_path_values(world, op))
-        response = http.request(method, path, headers=role.headers(world),
-                                json=op.body(world) if op.body else None,
-                                params=op.query(world) if op.query else None)
+        response = http.request(
+            method,
+            path,
+            headers=role.headers(world),
+            json=op.body(world) if op.body else None,
+            params=op.query(world) if op.query else None,
+        )
         failures += _judge(method, path, response, op, expected, world)
     return walked, failures
 
@@ -305,4 +412,3 @@ def _judge(method: str, path: str, response: httpx.Response, op: Op, expected: s
     if response.headers.get("content-type", "").split(";")[0] != "application/problem+json":
         return [f"{method} {path} → {status} is not problem+json: {response.headers.get('content-type')}"]
     return []
-

@@ -91,8 +91,11 @@ def test_the_email_is_counted_as_the_login_reads_it_and_unknown_emails_are_throt
 
 def test_malformed_logins_and_subscriber_logins_neither_count_nor_are_throttled(http):
     make_customer(http)
-    for body in ({"email": EMAIL}, {"email": EMAIL, "password": 12345678}, {"email": EMAIL, "password": "x",
-                                                                              "remember": True}) * 3:
+    for body in (
+        {"email": EMAIL},
+        {"email": EMAIL, "password": 12345678},
+        {"email": EMAIL, "password": "x", "remember": True},
+    ) * 3:
         expect_problem(http.post(LOGIN, json=body), 422, "validation-error")
     for _ in range(7):
         expect_problem(http.post(LOGIN, json={"msisdn": "+2250700000000", "otp": "000000"}), 401, "unauthenticated")

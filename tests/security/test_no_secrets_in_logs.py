@@ -45,8 +45,14 @@ def assert_absent(text: str, secrets: dict[str, str]) -> None:
 def test_logins_and_one_time_codes_leave_no_secret_in_the_logs(http, ctx):
     customer = make_customer(http)
     service = make_service(http, customer.account_id)
-    ok(http.post("/api/v1/admin/subscribers", json={"msisdn": MSISDN, "profile_id": ok(
-        http.get("/api/v1/catalog"))["profiles"][0]["id"]}, headers=OPERATOR), 201)
+    ok(
+        http.post(
+            "/api/v1/admin/subscribers",
+            json={"msisdn": MSISDN, "profile_id": ok(http.get("/api/v1/catalog"))["profiles"][0]["id"]},
+            headers=OPERATOR,
+        ),
+        201,
+    )
     with captured_logs(logging.DEBUG) as logs:
         manager = ok(http.post("/api/v1/auth/login", json={"email": "chef-a@example.fr", "password": PASSWORD}))
         wrong = http.post("/api/v1/auth/login", json={"email": "chef-a@example.fr", "password": "Mauvais-Secret-42"})
@@ -54,8 +60,9 @@ def test_logins_and_one_time_codes_leave_no_secret_in_the_logs(http, ctx):
         bearer = {"Authorization": f"Bearer {manager['token']}"}
         ok(http.get(f"/api/v1/services/{service['id']}", headers=bearer))
         confirm_body = {"changes": {"radio": "5G"}}
-        request = ok(http.post(f"/api/v1/services/{service['id']}/change-requests", json=confirm_body,
-                               headers=bearer), 201)
+        request = ok(
+            http.post(f"/api/v1/services/{service['id']}/change-requests", json=confirm_body, headers=bearer), 201
+        )
         ok(http.post(f"/api/v1/change-requests/{request['id']}/confirm", json={"password": PASSWORD}, headers=bearer))
         assert http.post("/api/v1/auth/otp", json={"msisdn": MSISDN}).status_code == 202
         code = code_of(http, MSISDN)
@@ -68,17 +75,31 @@ def test_logins_and_one_time_codes_leave_no_secret_in_the_logs(http, ctx):
     requests = [line for line in lines if '"event": "request"' in line]
     assert len(requests) >= 11  # the capture saw the traffic: the test is not vacuous
     text = meaningful(lines)
-    assert_absent(text, {
-        "manager password": PASSWORD, "wrong password": "Mauvais-Secret-42", "manager token": manager["token"],
-        "subscriber token": subscriber["token"], "operator token": ADMIN_TOKEN, "forged token": "forged-token-value",
-        "the code's SMS": sms_text(code), "bearer": "Bearer ",
-    })
+    assert_absent(
+        text,
+        {
+            "manager password": PASSWORD,
+            "wrong password": "Mauvais-Secret-42",
+            "manager token": manager["token"],
+            "subscriber token": subscriber["token"],
+            "operator token": ADMIN_TOKEN,
+            "forged token": "forged-token-value",
+            "the code's SMS": sms_text(code),
+            "bearer": "Bearer ",
+        },
+    )
     assert not re.search(rf"(?<!\d){code}(?!\d)", text), f"the one-time code {code} is in the logs:\n{text}"
 
 
 def test_the_log_delivery_keeps_the_code_out_of_the_logs_at_the_production_level(http, ctx):
-    ok(http.post("/api/v1/admin/subscribers", json={"msisdn": MSISDN, "profile_id": ok(
-        http.get("/api/v1/catalog"))["profiles"][0]["id"]}, headers=OPERATOR), 201)
+    ok(
+        http.post(
+            "/api/v1/admin/subscribers",
+            json={"msisdn": MSISDN, "profile_id": ok(http.get("/api/v1/catalog"))["profiles"][0]["id"]},
+            headers=OPERATOR,
+        ),
+        201,
+    )
     assert http.post("/api/v1/auth/otp", json={"msisdn": MSISDN}).status_code == 202
     code = code_of(http, MSISDN)
     with captured_logs(logging.INFO) as logs:
@@ -95,8 +116,19 @@ def test_a_secret_logged_by_mistake_under_a_secret_name_is_redacted():
 
     configure_logging("INFO")
     with captured_logs(logging.DEBUG) as logs:
-        structlog.get_logger("bascule.test").info("oops", password="hunter2-hunter2", token="tok-123456789",
-                                                  authorization="Bearer abc", otp="424242", user="chef")
+        structlog.get_logger("bascule.test").info(
+            "oops",
+            password="hunter2-hunter2",
+            token="tok-123456789",
+            authorization="Bearer abc",
+            otp="424242",
+            user="chef",
+        )
     line = json.loads(logs.lines[-1])
     assert (line["password"], line["token"], line["authorization"], line["otp"], line["user"]) == (
-        "[redacted]", "[redacted]", "[redacted]", "[redacted]", "chef")
+        "[redacted]",
+        "[redacted]",
+        "[redacted]",
+        "[redacted]",
+        "chef",
+    )

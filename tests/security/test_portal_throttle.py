@@ -21,8 +21,13 @@ WRONG = DomainError(ErrorCode.UNAUTHENTICATED, "Identifiant ou mot de passe inco
 
 
 def settings(redis_url: str | None) -> Settings:
-    return Settings(redis_url=redis_url, login_max_failures=2, login_window_minutes=10,  # type: ignore[call-arg]
-                    login_lockout_minutes=3, login_max_failures_per_address=3)
+    return Settings(
+        redis_url=redis_url,
+        login_max_failures=2,
+        login_window_minutes=10,  # type: ignore[call-arg]
+        login_lockout_minutes=3,
+        login_max_failures_per_address=3,
+    )
 
 
 def fail(throttle: PortalThrottle, identifier: str, address: str = "203.0.113.9") -> None:

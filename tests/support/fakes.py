@@ -118,8 +118,11 @@ class FakeBuckets(_Rows):
         self.store.buckets[bucket.id] = (service_id, bucket, None)
 
     def open_at(self, service_id: str, instant: datetime) -> list[Bucket]:
-        return [bucket for sid, bucket, closed in self.store.buckets.values()
-                if sid == service_id and closed is None and bucket.valid_from <= instant < bucket.valid_until]
+        return [
+            bucket
+            for sid, bucket, closed in self.store.buckets.values()
+            if sid == service_id and closed is None and bucket.valid_from <= instant < bucket.valid_until
+        ]
 
     def close(self, bucket_ids: Sequence[str], at: datetime) -> None:
         for bucket_id in bucket_ids:
@@ -160,14 +163,28 @@ class FakeChangeRequests(_Rows):
 
 
 class FakeCharges(_Rows):
-    def add(self, *, account_id: str, service_id: str | None, period: str, kind: str, description: str,
-            amount: Money, at: datetime, change_request_id: str | None = None, once_key: str | None = None) -> bool:
+    def add(
+        self,
+        *,
+        account_id: str,
+        service_id: str | None,
+        period: str,
+        kind: str,
+        description: str,
+        amount: Money,
+        at: datetime,
+        change_request_id: str | None = None,
+        once_key: str | None = None,
+    ) -> bool:
         if once_key is not None:
             if once_key in self.store.once_keys:
                 return False
             self.store.once_keys.add(once_key)
-        self.store.charges.append(StoredCharge(new_id("chg"), account_id, service_id, period, kind, description,
-                                               amount, at, change_request_id))
+        self.store.charges.append(
+            StoredCharge(
+                new_id("chg"), account_id, service_id, period, kind, description, amount, at, change_request_id
+            )
+        )
         return True
 
     def of_request(self, request_id: str) -> list[StoredCharge]:
@@ -175,22 +192,69 @@ class FakeCharges(_Rows):
 
 
 class FakeAudit(_Rows):
-    def record(self, *, at: datetime, actor_kind: str, actor_id: str, channel: str, entity_kind: str,
-               entity_id: str, action: str, before: Mapping[str, Any] | None = None,
-               after: Mapping[str, Any] | None = None, actor_name: str | None = None,
-               customer: tuple[str, str] | None = None) -> None:
-        self.store.audit.append(AuditEvent(
-            len(self.store.audit) + 1, at, actor_kind, actor_id, channel, entity_kind, entity_id, action,
-            dict(before) if before else None, dict(after) if after else None, actor_name,
-            customer[0] if customer else None, customer[1] if customer else None))
+    def record(
+        self,
+        *,
+        at: datetime,
+        actor_kind: str,
+        actor_id: str,
+        channel: str,
+        entity_kind: str,
+        entity_id: str,
+        action: str,
+        before: Mapping[str, Any] | None = None,
+        after: Mapping[str, Any] | None = None,
+        actor_name: str | None = None,
+        customer: tuple[str, str] | None = None,
+    ) -> None:
+        self.store.audit.append(
+            AuditEvent(
+                len(self.store.audit) + 1,
+                at,
+                actor_kind,
+                actor_id,
+                channel,
+                entity_kind,
+                entity_id,
+                action,
+                dict(before) if before else None,
+                dict(after) if after else None,
+                actor_name,
+                customer[0] if customer else None,
+                customer[1] if customer else None,
+            )
+        )
 
 
 class FakeJobs(_Rows):
-    def add(self, specs: Sequence[JobSpec], *, subject: tuple[str, str], change_request_id: str | None,
-            max_attempts: int, now: datetime, leased_to: str | None = None,
-            lease: timedelta = timedelta(0)) -> list[Job]:
-        jobs = [Job(new_id("job"), change_request_id, subject[0], subject[1], spec.network, spec.operation,
-                    dict(spec.payload), JobStatus.PENDING, 0, max_attempts, now, None) for spec in specs]
+    def add(
+        self,
+        specs: Sequence[JobSpec],
+        *,
+        subject: tuple[str, str],
+        change_request_id: str | None,
+        max_attempts: int,
+        now: datetime,
+        leased_to: str | None = None,
+        lease: timedelta = timedelta(0),
+    ) -> list[Job]:
+        jobs = [
+            Job(
+                new_id("job"),
+                change_request_id,
+                subject[0],
+                subject[1],
+                spec.network,
+                spec.operation,
+                dict(spec.payload),
+                JobStatus.PENDING,
+                0,
+                max_attempts,
+                now,
+                None,
+            )
+            for spec in specs
+        ]
         self.store.jobs.update((job.id, job) for job in jobs)
         return jobs
 
@@ -247,12 +311,16 @@ class FakeLedger(_Rows):
         return sum(to_minor(e.signed) for e in self.store.ledger if e.msisdn == msisdn)
 
     def consumed_minor(self, msisdn: str, start: datetime, end: datetime) -> int:
-        return sum(to_minor(e.amount) for e in self.store.ledger
-                   if e.msisdn == msisdn and e.kind is EntryKind.CONSUMPTION and start <= e.at < end)
+        return sum(
+            to_minor(e.amount)
+            for e in self.store.ledger
+            if e.msisdn == msisdn and e.kind is EntryKind.CONSUMPTION and start <= e.at < end
+        )
 
     def has_recharge_in(self, msisdn: str, start: datetime, end: datetime) -> bool:
-        return any(e.msisdn == msisdn and e.kind is EntryKind.RECHARGE and start <= e.at < end
-                   for e in self.store.ledger)
+        return any(
+            e.msisdn == msisdn and e.kind is EntryKind.RECHARGE and start <= e.at < end for e in self.store.ledger
+        )
 
 
 class FakeBonuses(_Rows):
@@ -304,8 +372,13 @@ class FakeOneTimeCodes(_Rows):
 
     def use(self, msisdn: str, code_hash: str, max_attempts: int, at: datetime) -> bool:
         code = self.store.otp_codes.get(msisdn)
-        if (code is None or code.code_hash != code_hash or code.used_at is not None or code.attempts >= max_attempts
-                or code.expires_at <= at):
+        if (
+            code is None
+            or code.code_hash != code_hash
+            or code.used_at is not None
+            or code.attempts >= max_attempts
+            or code.expires_at <= at
+        ):
             return False
         self.store.otp_codes[msisdn] = replace(code, used_at=at)
         return True
@@ -343,8 +416,9 @@ class FakeUnit:
         self._committed = True
         self.store.commits += 1
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if not self._committed and self._saved is not None:
             self.store.restore(self._saved)
 

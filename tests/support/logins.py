@@ -35,8 +35,9 @@ def csrf_of(page: httpx.Response) -> str:
     return found.group(1)
 
 
-def submit(client: httpx.Client, form_page: str, action: str, data: dict[str, Any],
-           headers: dict[str, str] | None = None) -> httpx.Response:
+def submit(
+    client: httpx.Client, form_page: str, action: str, data: dict[str, Any], headers: dict[str, str] | None = None
+) -> httpx.Response:
     """GET the page holding the form, then POST the form with its CSRF token."""
     token = csrf_of(client.get(form_page))
     return client.post(action, data={**data, "csrf_token": token}, headers=headers)
@@ -75,8 +76,10 @@ def espace_subscriber(client: httpx.Client, http: httpx.Client, msisdn: str) -> 
     """A prepaid subscriber logged in the Espace client with the code sent (`http` reads it as the operator)."""
     code_page = submit(client, "/espace-client/connexion", "/espace-client/code", {"msisdn": msisdn})
     assert code_page.status_code == 200, code_page.text
-    return client.post("/espace-client/connexion", data={"msisdn": msisdn, "code": last_code(http, msisdn),
-                                                        "csrf_token": csrf_of(code_page)})
+    return client.post(
+        "/espace-client/connexion",
+        data={"msisdn": msisdn, "code": last_code(http, msisdn), "csrf_token": csrf_of(code_page)},
+    )
 
 
 def staff(client: httpx.Client, email: str, password: str) -> httpx.Response:

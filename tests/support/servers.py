@@ -36,8 +36,9 @@ def base_url(port: int) -> str:
 @contextmanager
 def live_server(app: Any, port: int | None = None) -> Iterator[str]:
     """`app` behind uvicorn on a loopback port, in a thread of this process; yields its base URL."""
-    server = uvicorn.Server(uvicorn.Config(app, host=LOOPBACK, port=port or free_port(), log_level="warning",
-                                           lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=LOOPBACK, port=port or free_port(), log_level="warning", lifespan="on")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + START_TIMEOUT
@@ -70,13 +71,19 @@ def wait_until_up(base: str, process: subprocess.Popen[bytes], describe: Callabl
             time.sleep(0.2)
 
 
-def start_serving(port: int, env: Mapping[str, str], log: Path, *options: str,
-                  cwd: Path | None = None) -> subprocess.Popen[bytes]:
+def start_serving(
+    port: int, env: Mapping[str, str], log: Path, *options: str, cwd: Path | None = None
+) -> subprocess.Popen[bytes]:
     """`bascule serve --port PORT OPTIONS…` as a process of its own, its output appended to `log`, once it
     answers."""
     with log.open("ab") as output:
-        process = subprocess.Popen([sys.executable, "-m", "bascule", "serve", *options, "--port", str(port)],
-                                   env=dict(env), cwd=cwd, stdout=output, stderr=output)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bascule", "serve", *options, "--port", str(port)],
+            env=dict(env),
+            cwd=cwd,
+            stdout=output,
+            stderr=output,
+        )
     wait_until_up(base_url(port), process, lambda: log.read_text()[-3000:])
     return process
 
@@ -98,8 +105,9 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def serving_process(env: Mapping[str, str], log: Path, *options: str,
-                    cwd: Path | None = None) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def serving_process(
+    env: Mapping[str, str], log: Path, *options: str, cwd: Path | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """`bascule serve` on a free port for the `with` block: (base URL, process); stopped cleanly after."""
     port = free_port()
     process = start_serving(port, env, log, *options, cwd=cwd)

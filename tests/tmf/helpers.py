@@ -19,8 +19,9 @@ def order_body(product_id: str, offering_id: str | None = None, **characteristic
     if offering_id is not None:
         item["productOffering"] = {"id": offering_id}
     if characteristics:
-        item["product"]["productCharacteristic"] = [{"name": name, "value": value}
-                                                    for name, value in characteristics.items()]
+        item["product"]["productCharacteristic"] = [
+            {"name": name, "value": value} for name, value in characteristics.items()
+        ]
     return {"productOrderItem": [item]}
 
 
@@ -28,8 +29,9 @@ def place(http: httpx.Client, body: dict[str, Any], headers: dict[str, str] = OP
     return http.post(f"{ORDERING}/productOrder", json=body, headers=headers)
 
 
-def settled_order(http: httpx.Client, order: dict[str, Any], headers: dict[str, str] = OPERATOR,
-                  seconds: float = 15.0) -> dict[str, Any]:
+def settled_order(
+    http: httpx.Client, order: dict[str, Any], headers: dict[str, str] = OPERATOR, seconds: float = 15.0
+) -> dict[str, Any]:
     """The order once the networks have answered (`inProgress` until then)."""
     deadline = time.monotonic() + seconds
     while order["state"] == "inProgress" and time.monotonic() < deadline:

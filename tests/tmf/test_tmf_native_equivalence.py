@@ -28,17 +28,31 @@ def _anonymous(value: Any) -> Any:
 def _history(http: httpx.Client, account_id: str, service_id: str, request_id: str) -> dict[str, Any]:
     service = ok(http.get(f"/api/v1/services/{service_id}", headers=OPERATOR))
     charges = ok(http.get(f"/api/v1/accounts/{account_id}/charges", headers=OPERATOR))["lines"]
-    audit = [event for kind, entity in (("service", service_id), ("change_request", request_id))
-             for event in ok(http.get("/api/v1/admin/audit", params={"entity_kind": kind, "entity_id": entity},
-                                      headers=OPERATOR))]
+    audit = [
+        event
+        for kind, entity in (("service", service_id), ("change_request", request_id))
+        for event in ok(
+            http.get("/api/v1/admin/audit", params={"entity_kind": kind, "entity_id": entity}, headers=OPERATOR)
+        )
+    ]
     request = ok(http.get(f"/api/v1/change-requests/{request_id}", headers=OPERATOR))
     return {
         "plan_and_quota": _anonymous({k: v for k, v in service.items() if k not in ("id", "msisdn")}),
-        "charges": _anonymous([{k: v for k, v in line.items() if k != "service_id"}
-                               for line in charges if line["service_id"] == service_id]),
+        "charges": _anonymous(
+            [
+                {k: v for k, v in line.items() if k != "service_id"}
+                for line in charges
+                if line["service_id"] == service_id
+            ]
+        ),
         "audit": _anonymous([{k: v for k, v in event.items() if k not in ("channel", "entity_id")} for event in audit]),
-        "channels": sorted({event["channel"] for event in audit  # what the change wrote, not the set-up
-                            if event["entity_kind"] == "change_request" or event["action"] == "service.changed"}),
+        "channels": sorted(
+            {
+                event["channel"]
+                for event in audit  # what the change wrote, not the set-up
+                if event["entity_kind"] == "change_request" or event["action"] == "service.changed"
+            }
+        ),
         "request": _anonymous({k: v for k, v in request.items() if k not in ("id", "service_id", "channel")}),
     }
 
@@ -51,10 +65,12 @@ def test_a_tmf_order_and_a_native_change_request_leave_the_same_trace(http: http
     ok(http.post(f"/api/v1/admin/services/{tmf['id']}/usage", json={"bytes": 3 * 1024**3}, headers=OPERATOR))
     changes = {"plan_id": "data-30go-5g", "network": "sfr"}
 
-    created = ok(http.post(f"/api/v1/services/{native['id']}/change-requests", json={"changes": changes},
-                           headers=OPERATOR), 201)
-    confirmed = settled(http, ok(http.post(f"/api/v1/change-requests/{created['id']}/confirm", json={},
-                                           headers=OPERATOR)), OPERATOR)
+    created = ok(
+        http.post(f"/api/v1/services/{native['id']}/change-requests", json={"changes": changes}, headers=OPERATOR), 201
+    )
+    confirmed = settled(
+        http, ok(http.post(f"/api/v1/change-requests/{created['id']}/confirm", json={}, headers=OPERATOR)), OPERATOR
+    )
     order = settled_order(http, ok(place(http, order_body(tmf["id"], "data-30go-5g", network="sfr")), 201))
 
     assert (confirmed["status"], order["state"]) == ("completed", "completed")

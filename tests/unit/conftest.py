@@ -17,8 +17,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     here = Path(__file__).parent
     for item in items:
         if here in item.path.parents and (used := DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))):
-            raise pytest.UsageError(f"{item.nodeid} uses {sorted(used)}: a unit test needs no database "
-                                    "(move it to tests/integration)")
+            raise pytest.UsageError(
+                f"{item.nodeid} uses {sorted(used)}: a unit test needs no database (move it to tests/integration)"
+            )
 
 
 def bundle_of(catalog: Catalog, gigabytes: int, radio: Radio) -> Plan:

@@ -42,8 +42,14 @@ class Gateway:
 
     counter = 0
 
-    def __init__(self, http: httpx.Client, msisdn: str = MSISDN, service_code: str = "#121#",
-                 params: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        http: httpx.Client,
+        msisdn: str = MSISDN,
+        service_code: str = "#121#",
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         Gateway.counter += 1
         self.http = http
         self.msisdn = msisdn
@@ -54,8 +60,13 @@ class Gateway:
         self.headers = GATEWAY if headers is None else headers
 
     def post(self, text: str) -> httpx.Response:
-        form = {"sessionId": self.session_id, "serviceCode": self.service_code, "phoneNumber": self.msisdn,
-                "networkCode": "61201", "text": text}
+        form = {
+            "sessionId": self.session_id,
+            "serviceCode": self.service_code,
+            "phoneNumber": self.msisdn,
+            "networkCode": "61201",
+            "text": text,
+        }
         return self.http.post("/ussd", data=form, params=self.params, headers=self.headers)
 
     def dial(self) -> tuple[str, str]:
@@ -80,17 +91,25 @@ def ok(response: httpx.Response, status: int = 200) -> Any:
     return response.json()
 
 
-def add_subscriber(http: httpx.Client, msisdn: str = MSISDN, profile_id: str = "novamix",
-                   consumed_last_month: int = 0) -> None:
+def add_subscriber(
+    http: httpx.Client, msisdn: str = MSISDN, profile_id: str = "novamix", consumed_last_month: int = 0
+) -> None:
     """A subscriber who consumed this much main credit last month (recharged just for it)."""
-    ok(http.post("/api/v1/admin/subscribers", json={"msisdn": msisdn, "profile_id": profile_id},
-                 headers=OPERATOR), 201)
+    ok(http.post("/api/v1/admin/subscribers", json={"msisdn": msisdn, "profile_id": profile_id}, headers=OPERATOR), 201)
     if consumed_last_month:
         path = f"/api/v1/admin/subscribers/{msisdn}"
-        ok(http.post(f"{path}/recharges", json={"amount": str(consumed_last_month), "at": RECHARGED_ON},
-                     headers=OPERATOR), 201)
-        ok(http.post(f"{path}/consumptions", json={"amount": str(consumed_last_month), "at": CONSUMED_ON},
-                     headers=OPERATOR), 201)
+        ok(
+            http.post(
+                f"{path}/recharges", json={"amount": str(consumed_last_month), "at": RECHARGED_ON}, headers=OPERATOR
+            ),
+            201,
+        )
+        ok(
+            http.post(
+                f"{path}/consumptions", json={"amount": str(consumed_last_month), "at": CONSUMED_ON}, headers=OPERATOR
+            ),
+            201,
+        )
 
 
 def flushed_redis() -> redis.Redis:
@@ -119,10 +138,15 @@ def many_profiles_catalog(tmp_path: Path) -> Path:
 
     document = yaml.safe_load(resources.files("bascule.catalog").joinpath("default.yaml").read_text("utf-8"))
     for number in range(1, 13):
-        document["profiles"].append({"id": f"extra-{number}", "name": f"Profil spécial numéro {number}",
-                                     "description": "Pour les tests.",
-                                     "min_consumption_last_month": "50000" if number == 12 else None,
-                                     "bonuses": []})
+        document["profiles"].append(
+            {
+                "id": f"extra-{number}",
+                "name": f"Profil spécial numéro {number}",
+                "description": "Pour les tests.",
+                "min_consumption_last_month": "50000" if number == 12 else None,
+                "bonuses": [],
+            }
+        )
     path = tmp_path / "catalog.yaml"
     path.write_text(yaml.safe_dump(document, allow_unicode=True), "utf-8")
     return path

@@ -14,8 +14,10 @@ from bascule.persistence.tables import ussd_sessions
 from bascule.settings import Settings
 from tests.ussd.conftest import GATEWAY, MSISDN, OPERATOR, Gateway, add_subscriber, ok
 
-CLOSED_NOTE = ("bascule serve: POST /ussd answers 401 to every call until BASCULE_USSD_TOKEN is set "
-               "(the gateway sends it); --demo opens it without one\n")
+CLOSED_NOTE = (
+    "bascule serve: POST /ussd answers 401 to every call until BASCULE_USSD_TOKEN is set "
+    "(the gateway sends it); --demo opens it without one\n"
+)
 
 
 def ussd_session_count(ctx: Context) -> int:
@@ -27,14 +29,17 @@ def profile_of(http, msisdn: str = MSISDN) -> str:
     return str(ok(http.get(f"/api/v1/subscribers/{msisdn}", headers=OPERATOR))["profile_id"])
 
 
-@pytest.mark.parametrize(("token", "demo", "access"), [
-    ("jeton", False, UssdAccess.GATEWAY_ONLY),
-    ("jeton", True, UssdAccess.GATEWAY_ONLY),  # a token set is wanted in the demo too
-    (None, True, UssdAccess.OPEN),
-    (None, False, UssdAccess.CLOSED),
-    ("", False, UssdAccess.CLOSED),  # an empty BASCULE_USSD_TOKEN is no token
-    ("", True, UssdAccess.OPEN),
-])
+@pytest.mark.parametrize(
+    ("token", "demo", "access"),
+    [
+        ("jeton", False, UssdAccess.GATEWAY_ONLY),
+        ("jeton", True, UssdAccess.GATEWAY_ONLY),  # a token set is wanted in the demo too
+        (None, True, UssdAccess.OPEN),
+        (None, False, UssdAccess.CLOSED),
+        ("", False, UssdAccess.CLOSED),  # an empty BASCULE_USSD_TOKEN is no token
+        ("", True, UssdAccess.OPEN),
+    ],
+)
 def test_the_rule(token, demo, access):
     settings = Settings(ussd_token=None if token is None else SecretStr(token), demo=demo, _env_file=None)  # type: ignore[call-arg]
     assert ussd_access(settings) is access
@@ -76,8 +81,9 @@ def test_serve_says_at_start_that_ussd_is_closed_without_a_token_outside_the_dem
     assert capsys.readouterr() == ("", CLOSED_NOTE)
 
 
-@pytest.mark.parametrize("changes", [{"demo": True}, {"ussd_token": SecretStr("jeton")},
-                                     {"demo": True, "ussd_token": SecretStr("jeton")}])
+@pytest.mark.parametrize(
+    "changes", [{"demo": True}, {"ussd_token": SecretStr("jeton")}, {"demo": True, "ussd_token": SecretStr("jeton")}]
+)
 def test_serve_says_nothing_of_ussd_when_it_is_open_or_has_a_token(capsys, changes):
     server.announce_ussd_access(Settings(_env_file=None, **changes))  # type: ignore[call-arg]
     assert capsys.readouterr() == ("", "")

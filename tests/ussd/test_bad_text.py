@@ -11,8 +11,13 @@ import pytest
 from tests.rows import row_counts
 from tests.ussd.conftest import GATEWAY, MSISDN, Gateway, add_subscriber, screen_of
 
-FORM = {"sessionId": "ATUid_bad_text", "serviceCode": "#121#", "phoneNumber": MSISDN, "networkCode": "61201",
-        "text": ""}
+FORM = {
+    "sessionId": "ATUid_bad_text",
+    "serviceCode": "#121#",
+    "phoneNumber": MSISDN,
+    "networkCode": "61201",
+    "text": "",
+}
 NOT_UTF8 = "%ED%A0%80"  # what a lone surrogate would be written as: not UTF-8
 
 
@@ -20,18 +25,24 @@ def post(http: httpx.Client, **changed: str) -> httpx.Response:
     """The gateway's form with some fields changed; each value is sent as given (already URL-encoded)."""
     fields = {name: quote(value, safe="") for name, value in FORM.items()} | changed
     body = "&".join(f"{name}={value}" for name, value in fields.items())
-    return http.post("/ussd", content=body.encode(),
-                     headers={"Content-Type": "application/x-www-form-urlencoded", **GATEWAY})
+    return http.post(
+        "/ussd", content=body.encode(), headers={"Content-Type": "application/x-www-form-urlencoded", **GATEWAY}
+    )
 
 
 @pytest.mark.parametrize("field", ["text", "serviceCode"])
-@pytest.mark.parametrize(("value", "screen"), [
-    ("1%00", "Saisie invalide : caractère non permis."),
-    ("%1B1", "Saisie invalide : caractère non permis."),
-    ("1" + NOT_UTF8, "Saisie invalide : encodage inconnu."),
-], ids=["nul", "escape", "not-utf8"])
-def test_what_the_subscriber_typed_or_dialled_with_a_bad_character_ends_with_a_short_screen(http, ctx, field,
-                                                                                              value, screen):
+@pytest.mark.parametrize(
+    ("value", "screen"),
+    [
+        ("1%00", "Saisie invalide : caractère non permis."),
+        ("%1B1", "Saisie invalide : caractère non permis."),
+        ("1" + NOT_UTF8, "Saisie invalide : encodage inconnu."),
+    ],
+    ids=["nul", "escape", "not-utf8"],
+)
+def test_what_the_subscriber_typed_or_dialled_with_a_bad_character_ends_with_a_short_screen(
+    http, ctx, field, value, screen
+):
     add_subscriber(http)
     before = row_counts(ctx)
     assert screen_of(post(http, **{field: value})) == ("END", screen)
@@ -47,11 +58,15 @@ def test_what_the_subscriber_typed_or_dialled_too_long_ends_with_a_short_screen(
 
 
 @pytest.mark.parametrize("field", ["sessionId", "phoneNumber", "networkCode"])
-@pytest.mark.parametrize(("value", "fault"), [
-    ("%2B225%000701020304", "control-character"),
-    ("%2B2250701020304%1B", "control-character"),
-    ("%2B2250701020304" + NOT_UTF8, "bad-encoding"),
-], ids=["nul", "escape", "not-utf8"])
+@pytest.mark.parametrize(
+    ("value", "fault"),
+    [
+        ("%2B225%000701020304", "control-character"),
+        ("%2B2250701020304%1B", "control-character"),
+        ("%2B2250701020304" + NOT_UTF8, "bad-encoding"),
+    ],
+    ids=["nul", "escape", "not-utf8"],
+)
 def test_a_broken_field_of_the_gateways_is_a_bad_call(http, ctx, field, value, fault):
     add_subscriber(http)
     before = row_counts(ctx)

@@ -13,25 +13,29 @@ def test_my_profile_and_my_bonuses(http):
     ok(http.post(f"/api/v1/admin/subscribers/{MSISDN}/recharges", json={"amount": "1000"}, headers=OPERATOR), 201)
     gateway = Gateway(http)
     gateway.dial()
-    assert gateway.press("2") == ("END", "Profil Novamix\nBonus :\n"
-                                         "- Bonus recharge 20 % : 200 F CFA jusqu'au 23/06\n"
-                                         "- Data du mois : 200 Mo jusqu'au 16/07\n"
-                                         "Changements de profil restants ce mois-ci : 3")
+    assert gateway.press("2") == (
+        "END",
+        "Profil Novamix\nBonus :\n"
+        "- Bonus recharge 20 % : 200 F CFA jusqu'au 23/06\n"
+        "- Data du mois : 200 Mo jusqu'au 16/07\n"
+        "Changements de profil restants ce mois-ci : 3",
+    )
 
 
 def test_my_profile_without_bonuses(http):
     add_subscriber(http, profile_id="dauphin")
     gateway = Gateway(http)
     gateway.dial()
-    assert gateway.press("2") == ("END", "Profil Dauphin\nAucun bonus en cours.\n"
-                                         "Changements de profil restants ce mois-ci : 3")
+    assert gateway.press("2") == (
+        "END",
+        "Profil Dauphin\nAucun bonus en cours.\nChangements de profil restants ce mois-ci : 3",
+    )
 
 
 def test_many_bonuses_still_fit_on_one_screen(http):
     add_subscriber(http)
     for _ in range(8):
-        ok(http.post(f"/api/v1/admin/subscribers/{MSISDN}/recharges", json={"amount": "1000"}, headers=OPERATOR),
-           201)
+        ok(http.post(f"/api/v1/admin/subscribers/{MSISDN}/recharges", json={"amount": "1000"}, headers=OPERATOR), 201)
     gateway = Gateway(http)
     gateway.dial()
     kind, screen = gateway.press("2")
@@ -45,8 +49,10 @@ def test_my_balance(http):
     ok(http.post(f"/api/v1/admin/subscribers/{MSISDN}/recharges", json={"amount": "1500"}, headers=OPERATOR), 201)
     gateway = Gateway(http)
     gateway.dial()
-    assert gateway.press("3") == ("END", "Solde principal : 1 500 F CFA\nBonus crédit : 300 F CFA\n"
-                                         "Consommation du mois passé : 3 000 F CFA")
+    assert gateway.press("3") == (
+        "END",
+        "Solde principal : 1 500 F CFA\nBonus crédit : 300 F CFA\nConsommation du mois passé : 3 000 F CFA",
+    )
 
 
 def test_the_profiles_described(http):
@@ -54,15 +60,20 @@ def test_the_profiles_described(http):
     gateway = Gateway(http)
     gateway.dial()
     assert gateway.press("4") == ("CON", "Nos profils :\n1 Novamix\n2 Tigre\n3 Dauphin\n4 Aigle\n0 Retour")
-    assert gateway.press("2") == ("END", "Tigre : Pour les gros consommateurs d'appels : bonus crédit et minutes.\n"
-                                         "Condition : 2 500 F CFA consommés le mois passé.\n"
-                                         "Bonus : Bonus recharge 50 %, Minutes du mois.")
+    assert gateway.press("2") == (
+        "END",
+        "Tigre : Pour les gros consommateurs d'appels : bonus crédit et minutes.\n"
+        "Condition : 2 500 F CFA consommés le mois passé.\n"
+        "Bonus : Bonus recharge 50 %, Minutes du mois.",
+    )
 
 
 def test_a_number_that_is_not_a_subscriber_is_told_politely(http):
     gateway = Gateway(http, msisdn="+2250799999999")
-    assert gateway.dial() == ("END", "Désolé, ce service est réservé aux abonnés prépayés. "
-                                     "Contactez votre service client.")
+    assert gateway.dial() == (
+        "END",
+        "Désolé, ce service est réservé aux abonnés prépayés. Contactez votre service client.",
+    )
 
 
 def test_a_code_that_is_not_ours(http):
@@ -72,8 +83,9 @@ def test_a_code_that_is_not_ours(http):
 
 def test_a_plus_sign_the_gateway_did_not_encode_still_finds_the_subscriber(http):
     add_subscriber(http)
-    response = http.post("/ussd", content=f"sessionId=s1&serviceCode=%23121%23&phoneNumber={MSISDN}&text=",
-                         headers=FORM)
+    response = http.post(
+        "/ussd", content=f"sessionId=s1&serviceCode=%23121%23&phoneNumber={MSISDN}&text=", headers=FORM
+    )
     assert screen_of(response)[0] == "CON"
 
 

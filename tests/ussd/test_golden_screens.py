@@ -31,9 +31,28 @@ The test clock is at 2026-06-16 09:00 Paris; the shipped catalogue, unless the e
 """
 
 # Words the screens once wrote without the accents GSM 03.38 has.
-UNACCENTED = ("Decouvrir", "conserves", "eligible", "Reessayez", "reessayer", "Desole", "deja", "consommes",
-              "passe ", "passe.", "passe)", "credit", "reserve", "abonnes", "prepayes", "momentanement", "numero",
-              "special", "Element", "caractere")
+UNACCENTED = (
+    "Decouvrir",
+    "conserves",
+    "eligible",
+    "Reessayez",
+    "reessayer",
+    "Desole",
+    "deja",
+    "consommes",
+    "passe ",
+    "passe.",
+    "passe)",
+    "credit",
+    "reserve",
+    "abonnes",
+    "prepayes",
+    "momentanement",
+    "numero",
+    "special",
+    "Element",
+    "caractere",
+)
 
 A, B, C, D, E, F, G, H, J = (f"+22507010203{n:02d}" for n in range(9))
 
@@ -43,8 +62,12 @@ def recharge(http: httpx.Client, msisdn: str, amount: str) -> None:
 
 
 def migrate(http: httpx.Client, msisdn: str, profile_id: str) -> None:
-    ok(http.post(f"/api/v1/subscribers/{msisdn}/profile-migrations", json={"profile_id": profile_id},
-                 headers=OPERATOR), 201)
+    ok(
+        http.post(
+            f"/api/v1/subscribers/{msisdn}/profile-migrations", json={"profile_id": profile_id}, headers=OPERATOR
+        ),
+        201,
+    )
 
 
 class Recorder:
@@ -167,8 +190,11 @@ def play_every_state(http: httpx.Client, other_server: Callable[..., object], ca
         response = Gateway(http, msisdn=A).post(text)
         r.add(state, f"{A} #121# text={text[:3]!r}" + ("..." if len(text) > 3 else ""), response.text)
     with other_server(redis_url="redis://127.0.0.1:9/0") as broken:  # nothing listens there
-        r.add("erreur/service-indisponible", f"{A} #121# (session store unreachable)",
-              "{} {}".format(*Gateway(broken, msisdn=A).dial()))
+        r.add(
+            "erreur/service-indisponible",
+            f"{A} #121# (session store unreachable)",
+            "{} {}".format(*Gateway(broken, msisdn=A).dial()),
+        )
 
     add_subscriber(http, G)
     with other_server(catalog=catalog) as paged:

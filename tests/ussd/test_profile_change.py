@@ -8,9 +8,9 @@ from tests.ussd.conftest import MSISDN, OPERATOR, Gateway, add_subscriber, ok
 ROOT = "Gamme mobile #121#\n1 Changer de profil\n2 Mon profil et mes bonus\n3 Mon solde\n4 Découvrir les profils"
 ENTRIES = "1 Novamix (actuel)\n2 Tigre\n3 Dauphin\n4 Aigle (non éligible)\n0 Retour"
 PROFILES = "Choisissez votre profil :\n" + ENTRIES
-CONFIRM_TIGRE = ("Passer au profil Tigre ? Changement de profil gratuit, vos bonus en cours sont conservés.\n"
-                 "1 Confirmer\n"
-                 "0 Retour")
+CONFIRM_TIGRE = (
+    "Passer au profil Tigre ? Changement de profil gratuit, vos bonus en cours sont conservés.\n1 Confirmer\n0 Retour"
+)
 NOW_TIGRE = "Votre profil est maintenant Tigre. Vos bonus en cours sont conservés."
 
 
@@ -32,7 +32,8 @@ def test_the_seed_path_121_then_1_changes_the_profile_once_for_every_channel(htt
     assert profile_of(http) == "tigre"
     migrations = ok(http.get(f"/api/v1/subscribers/{MSISDN}/profile-migrations", headers=OPERATOR))
     assert [(m["from_profile_id"], m["to_profile_id"], m["channel"]) for m in migrations] == [
-        ("novamix", "tigre", "ussd")]
+        ("novamix", "tigre", "ussd")
+    ]
 
 
 def test_a_gateway_retry_of_the_confirmation_gets_the_same_screen_and_changes_nothing_more(http, gateway):
@@ -65,7 +66,9 @@ def test_star_121_opens_the_range_menu(gateway):
 def test_a_profile_out_of_reach_says_why_and_brings_the_list_back(http, gateway):
     gateway.dial()
     assert gateway.press("1", "4") == (
-        "CON", "Aigle : il faut 8 000 F CFA consommés le mois passé (vous : 3 000 F CFA).\n" + ENTRIES)
+        "CON",
+        "Aigle : il faut 8 000 F CFA consommés le mois passé (vous : 3 000 F CFA).\n" + ENTRIES,
+    )
     assert profile_of(http) == "novamix"
     assert ok(http.get(f"/api/v1/subscribers/{MSISDN}", headers=OPERATOR))["migrations_left_this_month"] == 3
     assert gateway.press("2") == ("CON", CONFIRM_TIGRE)  # the same session goes on from the list
@@ -91,8 +94,9 @@ def test_the_fourth_change_of_the_month_is_refused_with_the_date_it_becomes_poss
     for choice in ("3", "1", "3"):  # Dauphin, Novamix, Dauphin
         assert migrate_by_ussd(http, choice).startswith("Votre profil est maintenant")
     gateway.dial()
-    entries = ("1 Novamix (limite atteinte)\n2 Tigre (limite atteinte)\n3 Dauphin (actuel)\n4 Aigle (non éligible)\n"
-               "0 Retour")
+    entries = (
+        "1 Novamix (limite atteinte)\n2 Tigre (limite atteinte)\n3 Dauphin (actuel)\n4 Aigle (non éligible)\n0 Retour"
+    )
     assert gateway.press("1") == ("CON", "Choisissez votre profil :\n" + entries)
     assert gateway.press("1") == ("CON", f"{LIMIT}\n{entries}")
     assert profile_of(http) == "dauphin"
@@ -105,11 +109,16 @@ def test_the_domain_has_the_last_word_when_the_slot_goes_elsewhere_during_the_co
     gateway.dial()
     gateway.press("1", "2")
     for target in ("dauphin", "novamix", "dauphin"):  # meanwhile, the app uses every slot of the month
-        ok(http.post(f"/api/v1/subscribers/{MSISDN}/profile-migrations", json={"profile_id": target},
-                     headers=OPERATOR), 201)
+        ok(
+            http.post(
+                f"/api/v1/subscribers/{MSISDN}/profile-migrations", json={"profile_id": target}, headers=OPERATOR
+            ),
+            201,
+        )
     # The session goes on: the list, read again, with the reason on top.
-    entries = ("1 Novamix (limite atteinte)\n2 Tigre (limite atteinte)\n3 Dauphin (actuel)\n4 Aigle (non éligible)\n"
-               "0 Retour")
+    entries = (
+        "1 Novamix (limite atteinte)\n2 Tigre (limite atteinte)\n3 Dauphin (actuel)\n4 Aigle (non éligible)\n0 Retour"
+    )
     assert gateway.press("1") == ("CON", f"{LIMIT}\n{entries}")
     assert gateway.repeat() == ("CON", f"{LIMIT}\n{entries}")  # a gateway retry runs nothing again
     assert gateway.press("2") == ("CON", f"{LIMIT}\n{entries}")

@@ -28,8 +28,12 @@ def store(request) -> SessionStore:
     return request.getfixturevalue(f"{request.param}_store")
 
 
-STATE = {"inputs": ["1", "2"], "final": False, "screen": "Passer au profil Tigre?",
-         "lists": {"profile_options": [{"key": "tigre", "label": "Tigre", "name": "Tigre", "refusal": None}]}}
+STATE = {
+    "inputs": ["1", "2"],
+    "final": False,
+    "screen": "Passer au profil Tigre?",
+    "lists": {"profile_options": [{"key": "tigre", "label": "Tigre", "name": "Tigre", "refusal": None}]},
+}
 
 
 def test_both_stores_conform_to_the_protocol(redis_store, database_store):

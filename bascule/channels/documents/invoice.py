@@ -21,8 +21,9 @@ from bascule.kernel.money import Money
 
 @cache
 def _environment() -> Environment:
-    env = Environment(loader=PackageLoader("bascule.channels.documents", "templates"),
-                      autoescape=select_autoescape(["html"]))
+    env = Environment(
+        loader=PackageLoader("bascule.channels.documents", "templates"), autoescape=select_autoescape(["html"])
+    )
     env.filters["euros"] = Money.french
     env.filters["day"] = day_fr
     return env
@@ -42,9 +43,16 @@ def invoice_context(document: InvoiceDocument, catalog: Catalog) -> dict[str, An
     seller = catalog.b2b.seller
     invoice = document.invoice
     due: date = due_on(invoice.issued_on, seller.payment_days if seller else 30)
-    return {"invoice": invoice, "account": document.account, "address": document.billing_address,
-            "msisdn_of": document.msisdn_of, "seller": seller, "due_on": due,
-            "period_label": french_period(invoice.period), "css": invoice_css()}
+    return {
+        "invoice": invoice,
+        "account": document.account,
+        "address": document.billing_address,
+        "msisdn_of": document.msisdn_of,
+        "seller": seller,
+        "due_on": due,
+        "period_label": french_period(invoice.period),
+        "css": invoice_css(),
+    }
 
 
 def invoice_html(document: InvoiceDocument, catalog: Catalog) -> str:

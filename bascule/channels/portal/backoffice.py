@@ -110,26 +110,40 @@ def _next(value: str | None) -> str:
 
 
 @router.get("/connexion")
-def login_form(request: Request, suite: str | None = None,
-               session: PortalSession = Depends(portal_session)) -> Response:
+def login_form(
+    request: Request, suite: str | None = None, session: PortalSession = Depends(portal_session)
+) -> Response:
     closed = fingerprint(portal_of(request).settings) is None
     return render(request, "backoffice/login.html", error=None, closed=closed, suite=_next(suite), email="")
 
 
 @router.post("/connexion")
-def login(request: Request, email: str = Form(default=""), password: str = Form(default=""),
-          token: str = Form(default=""), suite: str = Form(default=""),
-          session: PortalSession = Depends(portal_session)) -> Response:
+def login(
+    request: Request,
+    email: str = Form(default=""),
+    password: str = Form(default=""),
+    token: str = Form(default=""),
+    suite: str = Form(default=""),
+    session: PortalSession = Depends(portal_session),
+) -> Response:
     """An agent or a supervisor with their e-mail and password (throttled as a customer's login is), or the
     operator's token, which stays for machines."""
     portal = portal_of(request)
     address = client_address(request)
     try:
-        issued = _staff_login(portal, email, password, address) if email.strip() else _token_login(
-            portal, token, address)
+        issued = (
+            _staff_login(portal, email, password, address) if email.strip() else _token_login(portal, token, address)
+        )
     except DomainError as error:
-        return render(request, "backoffice/login.html", status=login_status(error), error=message(error),
-                      closed=fingerprint(portal.settings) is None, suite=_next(suite), email=email)
+        return render(
+            request,
+            "backoffice/login.html",
+            status=login_status(error),
+            error=message(error),
+            closed=fingerprint(portal.settings) is None,
+            suite=_next(suite),
+            email=email,
+        )
     session.log_in(BACKOFFICE, issued.token)
     return see_other(_next(suite))
 
@@ -159,8 +173,15 @@ def home(request: Request, q: str = "", actor: Principal = Depends(operator)) ->
     with ctx.uow(write=False) as uow:
         accounts = uow.accounts.all()
         subscribers = uow.subscribers.all()
-    return render(request, "backoffice/home.html", q=q, hits=hits, accounts=accounts,
-                  subscriber_count=len(subscribers), catalog=ctx.catalog)
+    return render(
+        request,
+        "backoffice/home.html",
+        q=q,
+        hits=hits,
+        accounts=accounts,
+        subscriber_count=len(subscribers),
+        catalog=ctx.catalog,
+    )
 
 
 @router.get("/comptes/{account_id}")
@@ -170,10 +191,20 @@ def account_page(request: Request, account_id: str, actor: Principal = Depends(o
     services = list_services(ctx, actor, account_id)
     changes = [r for r in list_change_requests(ctx, actor, None, None) if r.account_id == account_id]
     statement = account_charges(ctx, actor, account_id, Period.at(ctx.clock.now(), zone(account.timezone)))
-    return render(request, "backoffice/account.html", account=account, users=queries.users_of(ctx, actor, account_id),
-                  services=services, changes=changes, statement=statement, tz=zone(account.timezone),
-                  trail=readable(ctx, queries.audit_trail(ctx, actor, "account", account_id)), names=_names(ctx),
-                  catalog=ctx.catalog, billing_address=account_details(ctx, actor, account_id).billing_address)
+    return render(
+        request,
+        "backoffice/account.html",
+        account=account,
+        users=queries.users_of(ctx, actor, account_id),
+        services=services,
+        changes=changes,
+        statement=statement,
+        tz=zone(account.timezone),
+        trail=readable(ctx, queries.audit_trail(ctx, actor, "account", account_id)),
+        names=_names(ctx),
+        catalog=ctx.catalog,
+        billing_address=account_details(ctx, actor, account_id).billing_address,
+    )
 
 
 @router.get("/services/{service_id}")
@@ -181,12 +212,22 @@ def service_page(request: Request, service_id: str, actor: Principal = Depends(o
     ctx = ctx_of(request)
     view = get_service(ctx, actor, service_id)
     account = queries.account(ctx, view.service.account_id)
-    plans = [plan for plan in ctx.catalog.plans
-             if plan.kind is view.plan.kind and (plan.on_sale or plan.id == view.plan.id)]
-    return render(request, "backoffice/service.html", view=view, account=account, tz=zone(account.timezone),
-                  changes=list_change_requests(ctx, actor, service_id, None), names=_names(ctx),
-                  catalog=ctx.catalog, plans=plans, GIB=GIB,
-                  trail=readable(ctx, queries.audit_trail(ctx, actor, "service", service_id)))
+    plans = [
+        plan for plan in ctx.catalog.plans if plan.kind is view.plan.kind and (plan.on_sale or plan.id == view.plan.id)
+    ]
+    return render(
+        request,
+        "backoffice/service.html",
+        view=view,
+        account=account,
+        tz=zone(account.timezone),
+        changes=list_change_requests(ctx, actor, service_id, None),
+        names=_names(ctx),
+        catalog=ctx.catalog,
+        plans=plans,
+        GIB=GIB,
+        trail=readable(ctx, queries.audit_trail(ctx, actor, "service", service_id)),
+    )
 
 
 @router.get("/demandes/{request_id}")
@@ -195,9 +236,16 @@ def request_page(request: Request, request_id: str, actor: Principal = Depends(o
     found = get_change_request(ctx, actor, request_id)
     account = queries.account(ctx, found.account_id)
     view = get_service(ctx, actor, found.service_id)
-    return render(request, "backoffice/request.html", change=found, account=account, view=view,
-                  tz=zone(account.timezone), names=_names(ctx),
-                  trail=readable(ctx, queries.audit_trail(ctx, actor, "change_request", request_id)))
+    return render(
+        request,
+        "backoffice/request.html",
+        change=found,
+        account=account,
+        view=view,
+        tz=zone(account.timezone),
+        names=_names(ctx),
+        trail=readable(ctx, queries.audit_trail(ctx, actor, "change_request", request_id)),
+    )
 
 
 @router.get("/abonnes/{msisdn}")
@@ -206,11 +254,17 @@ def subscriber_page(request: Request, msisdn: str, actor: Principal = Depends(op
 
     ctx = ctx_of(request)
     summary = subscriber_summary(ctx, actor, msisdn)
-    return render(request, "backoffice/subscriber.html", summary=summary, tz=zone(summary.subscriber.timezone),
-                  options=profile_options(ctx, actor, msisdn), migrations=list_migrations(ctx, actor, msisdn),
-                  notifications=list_notifications(ctx, actor, msisdn),
-                  profiles={p.id: p.name for p in ctx.catalog.profiles},
-                  trail=readable(ctx, queries.audit_trail(ctx, actor, "subscriber", msisdn)))
+    return render(
+        request,
+        "backoffice/subscriber.html",
+        summary=summary,
+        tz=zone(summary.subscriber.timezone),
+        options=profile_options(ctx, actor, msisdn),
+        migrations=list_migrations(ctx, actor, msisdn),
+        notifications=list_notifications(ctx, actor, msisdn),
+        profiles={p.id: p.name for p in ctx.catalog.profiles},
+        trail=readable(ctx, queries.audit_trail(ctx, actor, "subscriber", msisdn)),
+    )
 
 
 @router.get("/equipe")
@@ -225,10 +279,15 @@ def _team(request: Request, error: str | None, values: dict[str, str], status: i
 
 
 @router.post("/equipe")
-def create_team_member(request: Request, email: str = Form(default=""), name: str = Form(default=""),
-                       password: str = Form(default=""), role: str = Form(default=""),
-                       actor: Principal = Depends(supervisor),
-                       session: PortalSession = Depends(portal_session)) -> Response:
+def create_team_member(
+    request: Request,
+    email: str = Form(default=""),
+    name: str = Form(default=""),
+    password: str = Form(default=""),
+    role: str = Form(default=""),
+    actor: Principal = Depends(supervisor),
+    session: PortalSession = Depends(portal_session),
+) -> Response:
     ctx = ctx_of(request)
     try:
         wanted = StaffRole(role)
@@ -250,9 +309,17 @@ def catalogue(request: Request, actor: Principal = Depends(operator)) -> Respons
 def _catalogue(request: Request, actor: Principal, error: str | None, status: int = 200) -> Response:
     ctx = ctx_of(request)
     overrides = overrides_in_force(ctx, actor)
-    return render(request, "backoffice/catalogue.html", status=status, catalog=ctx.catalog, error=error,
-                  overrides=overrides, changed={(o.kind.value, o.entry_id, o.field.value) for o in overrides},
-                  may_change=_is_supervisor(actor), tz=zone(ctx.catalog.b2b.timezone))
+    return render(
+        request,
+        "backoffice/catalogue.html",
+        status=status,
+        catalog=ctx.catalog,
+        error=error,
+        overrides=overrides,
+        changed={(o.kind.value, o.entry_id, o.field.value) for o in overrides},
+        may_change=_is_supervisor(actor),
+        tz=zone(ctx.catalog.b2b.timezone),
+    )
 
 
 def _is_supervisor(actor: Principal) -> bool:
@@ -264,18 +331,26 @@ def _is_supervisor(actor: Principal) -> bool:
 
 
 @router.post("/catalogue")
-def override_catalogue_entry(request: Request, kind: str = Form(default=""), entry: str = Form(default=""),
-                             field: str = Form(default=""), value: str = Form(default=""),
-                             actor: Principal = Depends(operator),
-                             session: PortalSession = Depends(portal_session)) -> Response:
+def override_catalogue_entry(
+    request: Request,
+    kind: str = Form(default=""),
+    entry: str = Form(default=""),
+    field: str = Form(default=""),
+    value: str = Form(default=""),
+    actor: Principal = Depends(operator),
+    session: PortalSession = Depends(portal_session),
+) -> Response:
     """A supervisor's override of one value of the catalogue; an agent is refused (403) and nothing changes."""
     ctx = ctx_of(request)
     try:
         changed = run(ctx, lambda c: override_catalogue(c, actor, Channel.BACKOFFICE, kind, entry, field, value))
     except DomainError as error:
         return _catalogue(request, actor, message(error), STATUS.get(error.code, 422))
-    session.say("Catalogue modifié : c'est en vigueur sur tous les canaux." if changed
-                else "Rien à changer : c'était déjà la valeur en vigueur.")
+    session.say(
+        "Catalogue modifié : c'est en vigueur sur tous les canaux."
+        if changed
+        else "Rien à changer : c'était déjà la valeur en vigueur."
+    )
     return see_other(f"{PREFIX}/catalogue")
 
 

@@ -47,17 +47,28 @@ def _invalid(text: str) -> DomainError:
 
 
 @router.post("/comptes")
-def new_account(request: Request, name: str = Form(default=""), timezone: str = Form(default=""),
-                actor: Principal = Depends(operator), session: PortalSession = Depends(portal_session)) -> Response:
+def new_account(
+    request: Request,
+    name: str = Form(default=""),
+    timezone: str = Form(default=""),
+    actor: Principal = Depends(operator),
+    session: PortalSession = Depends(portal_session),
+) -> Response:
     account = run(ctx_of(request), lambda c: create_account(c, actor, HERE, name, timezone.strip() or None))
     session.say(f"Compte « {account.name} » créé.")
     return see_other(f"{PREFIX}/comptes/{account.id}")
 
 
 @router.post("/comptes/{account_id}/utilisateurs")
-def new_user(request: Request, account_id: str, email: str = Form(default=""), password: str = Form(default=""),
-             role: str = Form(default=""), actor: Principal = Depends(operator),
-             session: PortalSession = Depends(portal_session)) -> Response:
+def new_user(
+    request: Request,
+    account_id: str,
+    email: str = Form(default=""),
+    password: str = Form(default=""),
+    role: str = Form(default=""),
+    actor: Principal = Depends(operator),
+    session: PortalSession = Depends(portal_session),
+) -> Response:
     if role not in ROLES:
         raise _invalid("Choisissez un rôle : gestionnaire ou lecteur.")
     user = run(ctx_of(request), lambda c: create_user(c, actor, HERE, account_id, email, password, ROLES[role]))
@@ -66,13 +77,32 @@ def new_user(request: Request, account_id: str, email: str = Form(default=""), p
 
 
 @router.post("/comptes/{account_id}/services")
-def new_line(request: Request, account_id: str, msisdn: str = Form(default=""), plan_id: str = Form(default=""),
-             network: str = Form(default=""), apn: str = Form(default=""), activated_on: str = Form(default=""),
-             actor: Principal = Depends(operator), session: PortalSession = Depends(portal_session)) -> Response:
+def new_line(
+    request: Request,
+    account_id: str,
+    msisdn: str = Form(default=""),
+    plan_id: str = Form(default=""),
+    network: str = Form(default=""),
+    apn: str = Form(default=""),
+    activated_on: str = Form(default=""),
+    actor: Principal = Depends(operator),
+    session: PortalSession = Depends(portal_session),
+) -> Response:
     start = _day(activated_on)
-    view = run(ctx_of(request), lambda c: create_service(
-        c, actor, HERE, account_id=account_id, plan_id=plan_id, network=network, apn=apn, msisdn=msisdn.strip(),
-        activated_on=start))
+    view = run(
+        ctx_of(request),
+        lambda c: create_service(
+            c,
+            actor,
+            HERE,
+            account_id=account_id,
+            plan_id=plan_id,
+            network=network,
+            apn=apn,
+            msisdn=msisdn.strip(),
+            activated_on=start,
+        ),
+    )
     session.say(f"Ligne {view.service.msisdn} créée.")
     return see_other(f"{PREFIX}/services/{view.service.id}")
 
@@ -109,9 +139,15 @@ def requested(view: ServiceView, plan_id: str, apn: str, network: str, ceiling_g
 
 
 @router.post("/services/{service_id}/demandes")
-def new_change(request: Request, service_id: str, plan_id: str = Form(default=""), apn: str = Form(default=""),
-               network: str = Form(default=""), ceiling_go: str = Form(default=""),
-               actor: Principal = Depends(operator)) -> Response:
+def new_change(
+    request: Request,
+    service_id: str,
+    plan_id: str = Form(default=""),
+    apn: str = Form(default=""),
+    network: str = Form(default=""),
+    ceiling_go: str = Form(default=""),
+    actor: Principal = Depends(operator),
+) -> Response:
     ctx = ctx_of(request)
 
     def create(c: Context) -> str:
@@ -124,8 +160,12 @@ def new_change(request: Request, service_id: str, plan_id: str = Form(default=""
 
 
 @router.post("/demandes/{request_id}/confirmer")
-def confirm_change(request: Request, request_id: str, actor: Principal = Depends(operator),
-                   session: PortalSession = Depends(portal_session)) -> Response:
+def confirm_change(
+    request: Request,
+    request_id: str,
+    actor: Principal = Depends(operator),
+    session: PortalSession = Depends(portal_session),
+) -> Response:
     ctx = ctx_of(request)
     confirmed = run(ctx, lambda c: confirm_change_request(c, actor, HERE, request_id, None))
     await_networks(ctx, confirmed)
@@ -134,8 +174,12 @@ def confirm_change(request: Request, request_id: str, actor: Principal = Depends
 
 
 @router.post("/demandes/{request_id}/annuler")
-def cancel_change(request: Request, request_id: str, actor: Principal = Depends(operator),
-                  session: PortalSession = Depends(portal_session)) -> Response:
+def cancel_change(
+    request: Request,
+    request_id: str,
+    actor: Principal = Depends(operator),
+    session: PortalSession = Depends(portal_session),
+) -> Response:
     run(ctx_of(request), lambda c: cancel_change_request(c, actor, HERE, request_id))
     session.say("La demande a été annulée : rien n'a été modifié ni facturé.")
     return see_other(f"{PREFIX}/demandes/{request_id}")
@@ -149,16 +193,26 @@ def _line(msisdn: str) -> str:
 
 
 @router.post("/abonnes")
-def new_subscriber(request: Request, msisdn: str = Form(default=""), profile_id: str = Form(default=""),
-                   actor: Principal = Depends(operator), session: PortalSession = Depends(portal_session)) -> Response:
+def new_subscriber(
+    request: Request,
+    msisdn: str = Form(default=""),
+    profile_id: str = Form(default=""),
+    actor: Principal = Depends(operator),
+    session: PortalSession = Depends(portal_session),
+) -> Response:
     subscriber = run(ctx_of(request), lambda c: create_subscriber(c, actor, HERE, msisdn.strip(), profile_id))
     session.say(f"Abonné {subscriber.msisdn} créé.")
     return see_other(_line(subscriber.msisdn))
 
 
 @router.post("/abonnes/{msisdn}/profil")
-def change_profile(request: Request, msisdn: str, profile_id: str = Form(default=""),
-                   actor: Principal = Depends(operator), session: PortalSession = Depends(portal_session)) -> Response:
+def change_profile(
+    request: Request,
+    msisdn: str,
+    profile_id: str = Form(default=""),
+    actor: Principal = Depends(operator),
+    session: PortalSession = Depends(portal_session),
+) -> Response:
     ctx = ctx_of(request)
     migrated = run(ctx, lambda c: migrate_profile(c, actor, HERE, msisdn, profile_id))
     session.say(f"Profil changé pour le client : {ctx.catalog.profile(migrated.to_profile_id).name}.")
@@ -166,8 +220,13 @@ def change_profile(request: Request, msisdn: str, profile_id: str = Form(default
 
 
 @router.post("/abonnes/{msisdn}/recharges")
-def top_up(request: Request, msisdn: str, amount: str = Form(default=""), actor: Principal = Depends(operator),
-           session: PortalSession = Depends(portal_session)) -> Response:
+def top_up(
+    request: Request,
+    msisdn: str,
+    amount: str = Form(default=""),
+    actor: Principal = Depends(operator),
+    session: PortalSession = Depends(portal_session),
+) -> Response:
     from bascule.channels.portal.formatting import money
 
     done = run(ctx_of(request), lambda c: recharge(c, actor, HERE, msisdn, amount.strip().replace(" ", "")))
@@ -176,8 +235,12 @@ def top_up(request: Request, msisdn: str, amount: str = Form(default=""), actor:
 
 
 @router.post("/abonnes/{msisdn}/code")
-def resend_code(request: Request, msisdn: str, actor: Principal = Depends(operator),
-                session: PortalSession = Depends(portal_session)) -> Response:
+def resend_code(
+    request: Request,
+    msisdn: str,
+    actor: Principal = Depends(operator),
+    session: PortalSession = Depends(portal_session),
+) -> Response:
     ctx = ctx_of(request)
 
     def send(c: Context) -> None:
@@ -200,8 +263,12 @@ def failed_jobs_page(request: Request, apres: str = "", actor: Principal = Depen
 
 
 @router.post("/travaux/{job_id}/relancer")
-def retry_job(request: Request, job_id: str, actor: Principal = Depends(supervisor),
-              session: PortalSession = Depends(portal_session)) -> Response:
+def retry_job(
+    request: Request,
+    job_id: str,
+    actor: Principal = Depends(supervisor),
+    session: PortalSession = Depends(portal_session),
+) -> Response:
     job = run(ctx_of(request), lambda c: retry_failed_job(c, actor, HERE, job_id))
     session.say(f"Le travail {job.id} est relancé.")
     return see_other(f"{PREFIX}/travaux")

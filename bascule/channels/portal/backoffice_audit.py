@@ -31,13 +31,36 @@ ACTION = {
 }
 ROLE = {**f.ROLE, "agent": "agent", "supervisor": "superviseur"}
 FIELD = {
-    "status": "Statut", "plan_id": "Offre", "network": "Opérateur réseau", "apn": "APN", "ceiling_bytes": "Plafond",
-    "profile_id": "Profil", "from_profile_id": "Profil", "to_profile_id": "Nouveau profil", "name": "Nom",
-    "email": "E-mail", "role": "Rôle", "timezone": "Fuseau", "amount": "Montant", "balance": "Solde",
-    "account_id": "Compte", "address": "Adresse", "expires_at": "Expire le", "job_id": "Travail",
-    "operation": "Opération", "error": "Erreur", "at": "Date", "radio": "Radio", "data_bytes": "Volume",
-    "price": "Prix", "valid_until": "Valable jusqu'au", "msisdn": "Ligne", "lines": "Lignes", "currency": "Devise",
-    "from_bonus": "Pris sur les bonus", "from_main": "Pris sur le crédit",
+    "status": "Statut",
+    "plan_id": "Offre",
+    "network": "Opérateur réseau",
+    "apn": "APN",
+    "ceiling_bytes": "Plafond",
+    "profile_id": "Profil",
+    "from_profile_id": "Profil",
+    "to_profile_id": "Nouveau profil",
+    "name": "Nom",
+    "email": "E-mail",
+    "role": "Rôle",
+    "timezone": "Fuseau",
+    "amount": "Montant",
+    "balance": "Solde",
+    "account_id": "Compte",
+    "address": "Adresse",
+    "expires_at": "Expire le",
+    "job_id": "Travail",
+    "operation": "Opération",
+    "error": "Erreur",
+    "at": "Date",
+    "radio": "Radio",
+    "data_bytes": "Volume",
+    "price": "Prix",
+    "valid_until": "Valable jusqu'au",
+    "msisdn": "Ligne",
+    "lines": "Lignes",
+    "currency": "Devise",
+    "from_bonus": "Pris sur les bonus",
+    "from_main": "Pris sur le crédit",
 }
 HIDDEN = {"entry_id", "items", "bonuses", "pack_id", "quoted", "consumption_id", "buckets", "migration_id", "period"}
 STAFF_ROLE = {"agent": "agent", "supervisor": "superviseur"}
@@ -67,24 +90,36 @@ class Reader:
 
     @classmethod
     def of(cls, ctx: Context, events: list[AuditEvent]) -> Reader:
-        return cls(ctx.catalog, names_of(
-            ctx,
-            {e.customer_id for e in events if e.customer_kind == "account" and e.customer_id}
-            | {str(v) for e in events for v in _values(e, "account_id")},
-            {e.actor_id for e in events if e.actor_kind == "user"},
-            {e.actor_id for e in events if e.actor_kind == "staff" and not e.actor_name},
-        ))
+        return cls(
+            ctx.catalog,
+            names_of(
+                ctx,
+                {e.customer_id for e in events if e.customer_kind == "account" and e.customer_id}
+                | {str(v) for e in events for v in _values(e, "account_id")},
+                {e.actor_id for e in events if e.actor_kind == "user"},
+                {e.actor_id for e in events if e.actor_kind == "staff" and not e.actor_name},
+            ),
+        )
 
     def read(self, event: AuditEvent) -> ReadableEvent:
         # Instants in the details read in the customer's zone (a line's, else the business zone).
-        self.tz = zone(self.catalog.prepaid.timezone if event.customer_kind == "subscriber"
-                       else self.catalog.b2b.timezone)
+        self.tz = zone(
+            self.catalog.prepaid.timezone if event.customer_kind == "subscriber" else self.catalog.b2b.timezone
+        )
         customer = self.customer(event)
         acted_for = event.actor_kind in ("staff", "operator") and customer is not None
-        return ReadableEvent(event.id, event.at, event.action, ACTION.get(event.action, event.action),
-                             self.who(event), customer if acted_for else None, customer,
-                             f.CHANNEL.get(event.channel, event.channel), f"{event.entity_kind} {event.entity_id}",
-                             self.changes(event.before or {}, event.after or {}))
+        return ReadableEvent(
+            event.id,
+            event.at,
+            event.action,
+            ACTION.get(event.action, event.action),
+            self.who(event),
+            customer if acted_for else None,
+            customer,
+            f.CHANNEL.get(event.channel, event.channel),
+            f"{event.entity_kind} {event.entity_id}",
+            self.changes(event.before or {}, event.after or {}),
+        )
 
     def who(self, event: AuditEvent) -> str:
         if event.actor_kind == "staff":

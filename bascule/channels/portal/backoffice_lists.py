@@ -71,20 +71,33 @@ def request_filter(ctx: Context, query: Mapping[str, str]) -> RequestFilter:
     kind = _clean(query.get("type"))
     if kind is not None and kind not in {k.value for k in RequestKind}:
         raise DomainError(ErrorCode.VALIDATION_ERROR, "Type : évolution ou migration.")
-    return RequestFilter(kind=RequestKind(kind) if kind else None, status=_clean(query.get("statut")),
-                         channel=_clean(query.get("canal")), account_id=_clean(query.get("compte")),
-                         msisdn=_clean(query.get("ligne")), since=since, until=until)
+    return RequestFilter(
+        kind=RequestKind(kind) if kind else None,
+        status=_clean(query.get("statut")),
+        channel=_clean(query.get("canal")),
+        account_id=_clean(query.get("compte")),
+        msisdn=_clean(query.get("ligne")),
+        since=since,
+        until=until,
+    )
 
 
 def audit_filter(ctx: Context, query: Mapping[str, str]) -> AuditFilter:
     since, until = _day_bounds(_clean(query.get("du")), _clean(query.get("au")), zone(ctx.catalog.b2b.timezone))
-    return AuditFilter(actor_id=_clean(query.get("qui")), customer_id=_clean(query.get("client")),
-                       action=_clean(query.get("action")), channel=_clean(query.get("canal")), since=since,
-                       until=until)
+    return AuditFilter(
+        actor_id=_clean(query.get("qui")),
+        customer_id=_clean(query.get("client")),
+        action=_clean(query.get("action")),
+        channel=_clean(query.get("canal")),
+        since=since,
+        until=until,
+    )
 
 
-FILTER_KEYS = {"demandes": ("type", "statut", "canal", "compte", "ligne", "du", "au", "taille"),
-               "audit": ("qui", "client", "action", "canal", "du", "au", "taille")}
+FILTER_KEYS = {
+    "demandes": ("type", "statut", "canal", "compte", "ligne", "du", "au", "taille"),
+    "audit": ("qui", "client", "action", "canal", "du", "au", "taille"),
+}
 MAX_PAGE = 200
 
 
@@ -116,29 +129,52 @@ def requests_list(request: Request, actor: Principal = Depends(operator)) -> Res
     page = requests_page(ctx, actor, wanted, _clean(request.query_params.get("apres")), _size(request))
     kept = _kept(request, "demandes")
     names = _names_of_rows(ctx, page.rows)
-    return render(request, "backoffice/requests.html", rows=page.rows, values=kept, accounts=names.accounts,
-                  next_link=_next_link(f"{PREFIX}/demandes", kept, page.next_cursor),
-                  export=f"{PREFIX}/demandes.csv" + (f"?{urlencode(kept)}" if kept else ""),
-                  describe=lambda row: describe(ctx, row),
-                  author=lambda row: actor_label(row.actor_kind, row.actor_id, names),
-                  tz=zone(ctx.catalog.b2b.timezone))
+    return render(
+        request,
+        "backoffice/requests.html",
+        rows=page.rows,
+        values=kept,
+        accounts=names.accounts,
+        next_link=_next_link(f"{PREFIX}/demandes", kept, page.next_cursor),
+        export=f"{PREFIX}/demandes.csv" + (f"?{urlencode(kept)}" if kept else ""),
+        describe=lambda row: describe(ctx, row),
+        author=lambda row: actor_label(row.actor_kind, row.actor_id, names),
+        tz=zone(ctx.catalog.b2b.timezone),
+    )
 
 
 def _names_of_rows(ctx: Context, rows: list[RequestRow]) -> Names:
-    return names_of(ctx, {row.account_id for row in rows if row.account_id},
-                    {row.actor_id for row in rows if row.actor_kind == "user"},
-                    {row.actor_id for row in rows if row.actor_kind == "staff"})
+    return names_of(
+        ctx,
+        {row.account_id for row in rows if row.account_id},
+        {row.actor_id for row in rows if row.actor_kind == "user"},
+        {row.actor_id for row in rows if row.actor_kind == "staff"},
+    )
 
 
 def describe(ctx: Context, row: RequestRow) -> str:
     if row.kind is RequestKind.MIGRATION:
-        return (f"{catalog_name(ctx.catalog.profiles, row.from_profile_id or '')} → "
-                f"{catalog_name(ctx.catalog.profiles, row.to_profile_id or '')}")
+        return (
+            f"{catalog_name(ctx.catalog.profiles, row.from_profile_id or '')} → "
+            f"{catalog_name(ctx.catalog.profiles, row.to_profile_id or '')}"
+        )
     return ", ".join(Reader(ctx.catalog, Names({}, {}, {})).changes({}, row.changes or {}))
 
 
-REQUEST_COLUMNS = ["type", "id", "date", "statut", "canal", "compte", "nom_du_compte", "ligne", "detail", "montant",
-                   "devise", "par"]
+REQUEST_COLUMNS = [
+    "type",
+    "id",
+    "date",
+    "statut",
+    "canal",
+    "compte",
+    "nom_du_compte",
+    "ligne",
+    "detail",
+    "montant",
+    "devise",
+    "par",
+]
 
 
 @router.get("/demandes.csv")
@@ -150,10 +186,20 @@ def requests_export(request: Request, actor: Principal = Depends(operator)) -> R
         for chunk in _chunks(every_request(ctx, actor, wanted)):
             names = _names_of_rows(ctx, chunk)
             for row in chunk:
-                yield [row.kind.value, row.id, row.at.isoformat(), row.status, row.channel, row.account_id or "",
-                       names.accounts.get(row.account_id or "", ""), row.msisdn, describe(ctx, row),
-                       row.total["amount"] if row.total else "", row.total["currency"] if row.total else "",
-                       actor_label(row.actor_kind, row.actor_id, names)]
+                yield [
+                    row.kind.value,
+                    row.id,
+                    row.at.isoformat(),
+                    row.status,
+                    row.channel,
+                    row.account_id or "",
+                    names.accounts.get(row.account_id or "", ""),
+                    row.msisdn,
+                    describe(ctx, row),
+                    row.total["amount"] if row.total else "",
+                    row.total["currency"] if row.total else "",
+                    actor_label(row.actor_kind, row.actor_id, names),
+                ]
 
     return _csv("demandes.csv", REQUEST_COLUMNS, rows())
 
@@ -180,10 +226,16 @@ def audit_list(request: Request, actor: Principal = Depends(operator)) -> Respon
     kept = _kept(request, "audit")
     with ctx.uow(write=False) as uow:
         staff = uow.staff.all()
-    return render(request, "backoffice/audit.html", events=readable(ctx, page.rows), values=kept, staff=staff,
-                  next_link=_next_link(f"{PREFIX}/audit", kept, page.next_cursor),
-                  export=f"{PREFIX}/audit.csv" + (f"?{urlencode(kept)}" if kept else ""),
-                  tz=zone(ctx.catalog.b2b.timezone))
+    return render(
+        request,
+        "backoffice/audit.html",
+        events=readable(ctx, page.rows),
+        values=kept,
+        staff=staff,
+        next_link=_next_link(f"{PREFIX}/audit", kept, page.next_cursor),
+        export=f"{PREFIX}/audit.csv" + (f"?{urlencode(kept)}" if kept else ""),
+        tz=zone(ctx.catalog.b2b.timezone),
+    )
 
 
 AUDIT_COLUMNS = ["id", "date", "action", "libelle", "qui", "pour_le_client", "client", "canal", "objet", "detail"]
@@ -203,8 +255,18 @@ def audit_export(request: Request, actor: Principal = Depends(operator)) -> Resp
 
 def _audit_rows(ctx: Context, events: list[AuditEvent]) -> Iterator[list[str]]:
     for event in readable(ctx, events):
-        yield [str(event.id), event.at.isoformat(), event.action, event.action_label, event.who,
-               event.on_behalf or "", event.customer or "", event.channel, event.entity, " ; ".join(event.changes)]
+        yield [
+            str(event.id),
+            event.at.isoformat(),
+            event.action,
+            event.action_label,
+            event.who,
+            event.on_behalf or "",
+            event.customer or "",
+            event.channel,
+            event.entity,
+            " ; ".join(event.changes),
+        ]
 
 
 _NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
@@ -231,8 +293,11 @@ def _csv(filename: str, header: list[str], rows: Iterator[list[str]]) -> Streami
                 buffer.truncate()
         yield buffer.getvalue()
 
-    return StreamingResponse(lines(), media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return StreamingResponse(
+        lines(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 # ---------------------------------------------------------------- failed provisioning jobs
@@ -242,6 +307,9 @@ def failed_jobs_view(ctx: Context, actor: Principal, cursor: str) -> dict[str, A
     found = failed_jobs(ctx, actor, after_request(cursor) if cursor else None, JOBS_PAGE + 1)
     more = len(found) > JOBS_PAGE
     found = found[:JOBS_PAGE]
-    next_link = (f"{PREFIX}/travaux?" + urlencode({"apres": keyset_cursor(found[-1].failed_at, found[-1].job.id)})
-                 if more else None)
+    next_link = (
+        f"{PREFIX}/travaux?" + urlencode({"apres": keyset_cursor(found[-1].failed_at, found[-1].job.id)})
+        if more
+        else None
+    )
     return {"jobs": found, "next_link": next_link, "tz": zone(ctx.catalog.b2b.timezone)}

@@ -98,8 +98,14 @@ def who(request: Request, principal: Principal) -> Who:
     ctx = ctx_of(request)
     account = queries.account_of(ctx, principal)
     user = queries.user(ctx, principal.id)
-    return Who(principal, account.name, user.email if user else "", principal.role.value if principal.role else "",
-               may_change(principal), zone(account.timezone))
+    return Who(
+        principal,
+        account.name,
+        user.email if user else "",
+        principal.role.value if principal.role else "",
+        may_change(principal),
+        zone(account.timezone),
+    )
 
 
 def page(request: Request, principal: Principal, template: str, status: int = 200, **values: Any) -> Response:
@@ -110,23 +116,34 @@ def page(request: Request, principal: Principal, template: str, status: int = 20
 
 
 @router.get("/connexion")
-def login_form(request: Request, suite: str | None = None,
-               session: PortalSession = Depends(portal_session)) -> Response:
+def login_form(
+    request: Request, suite: str | None = None, session: PortalSession = Depends(portal_session)
+) -> Response:
     return render(request, "centre/login.html", email="", error=None, suite=safe_next(suite, CENTRE))
 
 
 @router.post("/connexion")
-def login(request: Request, email: str = Form(default=""), password: str = Form(default=""),
-          suite: str = Form(default=""),
-          session: PortalSession = Depends(portal_session)) -> Response:
+def login(
+    request: Request,
+    email: str = Form(default=""),
+    password: str = Form(default=""),
+    suite: str = Form(default=""),
+    session: PortalSession = Depends(portal_session),
+) -> Response:
     portal = portal_of(request)
     address = client_address(request)
     try:
         with portal.throttle.attempt(CENTRE, email, address):
             issued = login_user(portal.ctx, email, password, Channel.PORTAL)
     except DomainError as error:
-        return render(request, "centre/login.html", status=login_status(error), email=email, error=message(error),
-                      suite=safe_next(suite, CENTRE))
+        return render(
+            request,
+            "centre/login.html",
+            status=login_status(error),
+            email=email,
+            error=message(error),
+            suite=safe_next(suite, CENTRE),
+        )
     session.log_in(CENTRE, issued.token)
     return see_other(safe_next(suite, CENTRE))
 
@@ -166,8 +183,16 @@ def service_page(request: Request, service_id: str, principal: Principal = Depen
     ctx = ctx_of(request)
     view = get_service(ctx, principal, service_id)
     requests = list_change_requests(ctx, principal, service_id, None)
-    return page(request, principal, "centre/service.html", view=view, names=names(ctx), requests=requests,
-                purchases=cycle_purchases(ctx, principal, view), month_refusal=refusal_text(view))
+    return page(
+        request,
+        principal,
+        "centre/service.html",
+        view=view,
+        names=names(ctx),
+        requests=requests,
+        purchases=cycle_purchases(ctx, principal, view),
+        month_refusal=refusal_text(view),
+    )
 
 
 def refusal_text(view: ServiceView) -> str | None:
@@ -180,42 +205,75 @@ def manage_service(request: Request, service_id: str, principal: Principal = Dep
     ctx = ctx_of(request)
     view = get_service(ctx, principal, service_id)
     principal.require_change_right()
-    return page(request, principal, "centre/manage.html", view=view, names=names(ctx),
-                mno_fee=ctx.catalog.fee_for_item("network"), month_refusal=refusal_text(view),
-                purchase_kind=purchase_kind(view.plan.kind).value)
+    return page(
+        request,
+        principal,
+        "centre/manage.html",
+        view=view,
+        names=names(ctx),
+        mno_fee=ctx.catalog.fee_for_item("network"),
+        month_refusal=refusal_text(view),
+        purchase_kind=purchase_kind(view.plan.kind).value,
+    )
 
 
 # ---------------------------------------------------------------- top-ups and extensions
 
 
-def _purchase_page(request: Request, principal: Principal, service_id: str, chosen_id: str | None,
-                   error: str | None = None, status: int = 200) -> Response:
+def _purchase_page(
+    request: Request,
+    principal: Principal,
+    service_id: str,
+    chosen_id: str | None,
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
     ctx = ctx_of(request)
     view = get_service(ctx, principal, service_id)
     principal.require_change_right()
     offers = purchase_offers(ctx, view)
     chosen_offer = next((offer for offer in offers if offer.pack.id == chosen_id), None)
-    return page(request, principal, "centre/purchase.html", status=status, view=view, offers=offers,
-                chosen=chosen_offer, kind=purchase_kind(view.plan.kind).value, error=error)
+    return page(
+        request,
+        principal,
+        "centre/purchase.html",
+        status=status,
+        view=view,
+        offers=offers,
+        chosen=chosen_offer,
+        kind=purchase_kind(view.plan.kind).value,
+        error=error,
+    )
 
 
 @router.get("/services/mobile/{service_id}/achat")
-def purchase_form(request: Request, service_id: str, offre: str | None = None,
-                  principal: Principal = Depends(customer)) -> Response:
+def purchase_form(
+    request: Request, service_id: str, offre: str | None = None, principal: Principal = Depends(customer)
+) -> Response:
     return _purchase_page(request, principal, service_id, offre)
 
 
 @router.post("/services/mobile/{service_id}/achat")
-def purchase(request: Request, service_id: str, offre: str = Form(default=""), password: str = Form(default=""),
-             principal: Principal = Depends(customer), session: PortalSession = Depends(portal_session)) -> Response:
+def purchase(
+    request: Request,
+    service_id: str,
+    offre: str = Form(default=""),
+    password: str = Form(default=""),
+    principal: Principal = Depends(customer),
+    session: PortalSession = Depends(portal_session),
+) -> Response:
     portal = portal_of(request)
     ctx = portal.ctx
     view = get_service(ctx, principal, service_id)
     address = client_address(request)
     try:
         portal.throttle.check("confirmation", principal.id, address)
-        bought = run(ctx, lambda c: buy_pack(c, principal, Channel.PORTAL, service_id,
-                                             purchase_kind(view.plan.kind), offre, password))
+        bought = run(
+            ctx,
+            lambda c: buy_pack(
+                c, principal, Channel.PORTAL, service_id, purchase_kind(view.plan.kind), offre, password
+            ),
+        )
     except DomainError as error:
         if error.code is ErrorCode.IDENTITY_NOT_CONFIRMED:
             portal.throttle.failed("confirmation", principal.id, address)
@@ -230,9 +288,11 @@ def purchase(request: Request, service_id: str, offre: str = Form(default=""), p
 def purchase_summary(bought: Purchase) -> str:
     """What the customer is told once a pack is bought: what, for how much, and the line's quota now."""
     after = "Quota data désormais" if bought.kind is ChargeKind.TOPUP else "Plafond du cycle désormais"
-    return (f"« {bought.pack.name} » acheté sur la ligne {bought.service.service.msisdn} : "
-            f"{bought.pack.price.french()} HT, ajoutés aux charges du mois. "
-            f"{after} : {volume(bought.service.quota.total_bytes)}.")
+    return (
+        f"« {bought.pack.name} » acheté sur la ligne {bought.service.service.msisdn} : "
+        f"{bought.pack.price.french()} HT, ajoutés aux charges du mois. "
+        f"{after} : {volume(bought.service.quota.total_bytes)}."
+    )
 
 
 # ---------------------------------------------------------------- change forms
@@ -258,9 +318,12 @@ def volumes(ctx: Context, plan: Plan) -> list[dict[str, Any]]:
 
 def form_context(ctx: Context, view: ServiceView, kind: str) -> dict[str, Any]:
     spec = FORMS[kind]
-    sections = [s for s in spec["sections"]
-                if not (s == "ceiling" and view.plan.kind is not PlanKind.METERED)
-                and not (s == "volume" and view.plan.kind is not PlanKind.BUNDLE)]
+    sections = [
+        s
+        for s in spec["sections"]
+        if not (s == "ceiling" and view.plan.kind is not PlanKind.METERED)
+        and not (s == "volume" and view.plan.kind is not PlanKind.BUNDLE)
+    ]
     step = view.plan.ceiling_step_bytes or GIB
     return {
         "kind": kind,
@@ -331,8 +394,16 @@ def changes_from(ctx: Context, view: ServiceView, values: dict[str, str]) -> Req
     return changes
 
 
-def _form_page(request: Request, principal: Principal, service_id: str, kind: str, form: FormData | None,
-               error: str | None = None, status: int = 200, action: str | None = None) -> Response:
+def _form_page(
+    request: Request,
+    principal: Principal,
+    service_id: str,
+    kind: str,
+    form: FormData | None,
+    error: str | None = None,
+    status: int = 200,
+    action: str | None = None,
+) -> Response:
     ctx = ctx_of(request)
     view = get_service(ctx, principal, service_id)
     principal.require_change_right()
@@ -340,14 +411,23 @@ def _form_page(request: Request, principal: Principal, service_id: str, kind: st
         raise DomainError(ErrorCode.NOT_APPLICABLE)
     values = form_context(ctx, view, kind)
     values["action"] = action or f"{PREFIX}/services/mobile/{service_id}/{kind}"
-    values["back"] = (f"{PREFIX}/demandes/nouvelle" if kind == "demande"
-                      else f"{PREFIX}/services/mobile/{service_id}/gerer")
-    return page(request, principal, "centre/change_form.html", status=status, values=chosen(form or FormData(), view),
-                error=error, **values)
+    values["back"] = (
+        f"{PREFIX}/demandes/nouvelle" if kind == "demande" else f"{PREFIX}/services/mobile/{service_id}/gerer"
+    )
+    return page(
+        request,
+        principal,
+        "centre/change_form.html",
+        status=status,
+        values=chosen(form or FormData(), view),
+        error=error,
+        **values,
+    )
 
 
-async def _submit(request: Request, principal: Principal, service_id: str, kind: str,
-                  action: str | None = None) -> Response:
+async def _submit(
+    request: Request, principal: Principal, service_id: str, kind: str, action: str | None = None
+) -> Response:
     form = await request.form()
     ctx = ctx_of(request)
 
@@ -361,8 +441,9 @@ async def _submit(request: Request, principal: Principal, service_id: str, kind:
     except DomainError as error:
         if error.code in (ErrorCode.NOT_FOUND, ErrorCode.FORBIDDEN, ErrorCode.UNAUTHENTICATED):
             raise
-        return await run_in_threadpool(_form_page, request, principal, service_id, kind, form, message(error),
-                                       STATUS.get(error.code, 422), action)
+        return await run_in_threadpool(
+            _form_page, request, principal, service_id, kind, form, message(error), STATUS.get(error.code, 422), action
+        )
     return see_other(f"{PREFIX}/demandes/{created.id}")
 
 
@@ -374,8 +455,9 @@ def _form_routes(kind: str) -> None:
         return await _submit(request, principal, service_id, kind)
 
     router.add_api_route(f"/services/mobile/{{service_id}}/{kind}", show, methods=["GET"], name=f"centre_{kind}")
-    router.add_api_route(f"/services/mobile/{{service_id}}/{kind}", submit, methods=["POST"],
-                         name=f"centre_{kind}_submit")
+    router.add_api_route(
+        f"/services/mobile/{{service_id}}/{kind}", submit, methods=["POST"], name=f"centre_{kind}_submit"
+    )
 
 
 for _kind in ("evolution", "apn", "mno", "plafond"):
@@ -406,8 +488,9 @@ def new_request(request: Request, service: str | None = None, principal: Princip
 
 @router.get("/demandes/nouvelle/{service_id}")
 def new_request_form(request: Request, service_id: str, principal: Principal = Depends(customer)) -> Response:
-    return _form_page(request, principal, service_id, "demande", None,
-                      action=f"{PREFIX}/demandes/nouvelle/{service_id}")
+    return _form_page(
+        request, principal, service_id, "demande", None, action=f"{PREFIX}/demandes/nouvelle/{service_id}"
+    )
 
 
 @router.post("/demandes/nouvelle/{service_id}")
@@ -415,14 +498,27 @@ async def new_request_submit(request: Request, service_id: str, principal: Princ
     return await _submit(request, principal, service_id, "demande", action=f"{PREFIX}/demandes/nouvelle/{service_id}")
 
 
-def _request_page(request: Request, principal: Principal, found: ChangeRequest, error: str | None = None,
-                  status: int = 200) -> Response:
+def _request_page(
+    request: Request, principal: Principal, found: ChangeRequest, error: str | None = None, status: int = 200
+) -> Response:
     ctx = ctx_of(request)
     view = get_service(ctx, principal, found.service_id)
-    template = ("centre/request_quote.html" if found.status is RequestStatus.AWAITING_CONFIRMATION
-                else "centre/request_result.html")
-    return page(request, principal, template, status=status, change=found, view=view, names=names(ctx),
-                error=error, in_words=change_in_words(found.changes, ctx.catalog))
+    template = (
+        "centre/request_quote.html"
+        if found.status is RequestStatus.AWAITING_CONFIRMATION
+        else "centre/request_result.html"
+    )
+    return page(
+        request,
+        principal,
+        template,
+        status=status,
+        change=found,
+        view=view,
+        names=names(ctx),
+        error=error,
+        in_words=change_in_words(found.changes, ctx.catalog),
+    )
 
 
 @router.get("/demandes/{request_id}")
@@ -431,8 +527,9 @@ def request_page(request: Request, request_id: str, principal: Principal = Depen
 
 
 @router.post("/demandes/{request_id}/confirmer")
-def confirm(request: Request, request_id: str, password: str = Form(default=""),
-            principal: Principal = Depends(customer)) -> Response:
+def confirm(
+    request: Request, request_id: str, password: str = Form(default=""), principal: Principal = Depends(customer)
+) -> Response:
     portal = portal_of(request)
     ctx = portal.ctx
     found = get_change_request(ctx, principal, request_id)
@@ -453,8 +550,12 @@ def confirm(request: Request, request_id: str, password: str = Form(default=""),
 
 
 @router.post("/demandes/{request_id}/annuler")
-def cancel(request: Request, request_id: str, principal: Principal = Depends(customer),
-           session: PortalSession = Depends(portal_session)) -> Response:
+def cancel(
+    request: Request,
+    request_id: str,
+    principal: Principal = Depends(customer),
+    session: PortalSession = Depends(portal_session),
+) -> Response:
     cancel_change_request(ctx_of(request), principal, Channel.PORTAL, request_id)
     session.say("La demande a été annulée : rien n'a été modifié ni facturé.")
     return see_other(f"{PREFIX}/demandes")
@@ -475,8 +576,15 @@ def charges(request: Request, periode: str | None = None, principal: Principal =
     wanted = min(wanted, current)
     statement = account_charges(ctx, principal, account.id, wanted)
     services = {view.service.id: view for view in list_services(ctx, principal, None)}
-    return page(request, principal, "centre/charges.html", statement=statement, services=services,
-                previous=statement.period.previous(), following=statement.period.next() if wanted < current else None)
+    return page(
+        request,
+        principal,
+        "centre/charges.html",
+        statement=statement,
+        services=services,
+        previous=statement.period.previous(),
+        following=statement.period.next() if wanted < current else None,
+    )
 
 
 # ---------------------------------------------------------------- invoices
@@ -499,16 +607,24 @@ def invoice_style(session: PortalSession = Depends(portal_session)) -> Response:
 def invoice_page(request: Request, invoice_id: str, principal: Principal = Depends(customer)) -> Response:
     ctx = ctx_of(request)
     document = invoice_document(ctx, principal, invoice_id)
-    return page(request, principal, "centre/invoice.html", invoice=document.invoice,
-                body=invoice_body_html(document, ctx.catalog))
+    return page(
+        request,
+        principal,
+        "centre/invoice.html",
+        invoice=document.invoice,
+        body=invoice_body_html(document, ctx.catalog),
+    )
 
 
 @router.get("/factures/{invoice_id}/pdf")
 def invoice_download(request: Request, invoice_id: str, principal: Principal = Depends(customer)) -> Response:
     ctx = ctx_of(request)
     document = invoice_document(ctx, principal, invoice_id)
-    return Response(invoice_pdf(document, ctx.catalog), media_type="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="facture-{document.invoice.number}.pdf"'})
+    return Response(
+        invoice_pdf(document, ctx.catalog),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="facture-{document.invoice.number}.pdf"'},
+    )
 
 
 # Last: any other address under the prefix is a French "not found" page (routes match in order).

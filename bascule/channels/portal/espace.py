@@ -83,31 +83,53 @@ def page(request: Request, principal: Principal, template: str, status: int = 20
 
 
 @router.get("/connexion")
-def login_form(request: Request, suite: str | None = None,
-               session: PortalSession = Depends(portal_session)) -> Response:
+def login_form(
+    request: Request, suite: str | None = None, session: PortalSession = Depends(portal_session)
+) -> Response:
     return render(request, "espace/login.html", step="msisdn", msisdn="", error=None, suite=safe_next(suite, ESPACE))
 
 
 @router.post("/code")
-def send_code(request: Request, msisdn: str = Form(default=""), suite: str = Form(default=""),
-              session: PortalSession = Depends(portal_session)) -> Response:
+def send_code(
+    request: Request,
+    msisdn: str = Form(default=""),
+    suite: str = Form(default=""),
+    session: PortalSession = Depends(portal_session),
+) -> Response:
     number = normalise_msisdn(msisdn)
     try:
         request_otp(ctx_of(request), Channel.PORTAL, number)
     except DomainError as error:
         if error.code is not ErrorCode.TOO_MANY_REQUESTS:
-            return render(request, "espace/login.html", status=STATUS.get(error.code, 422), step="msisdn",
-                          msisdn=msisdn, error=message(error), suite=safe_next(suite, ESPACE))
+            return render(
+                request,
+                "espace/login.html",
+                status=STATUS.get(error.code, 422),
+                step="msisdn",
+                msisdn=msisdn,
+                error=message(error),
+                suite=safe_next(suite, ESPACE),
+            )
         # A code was sent a moment ago: it is still good, go on to typing it.
-        return render(request, "espace/login.html", step="code", msisdn=number, error=message(error),
-                      suite=safe_next(suite, ESPACE))
-    return render(request, "espace/login.html", step="code", msisdn=number, error=None,
-                  suite=safe_next(suite, ESPACE))
+        return render(
+            request,
+            "espace/login.html",
+            step="code",
+            msisdn=number,
+            error=message(error),
+            suite=safe_next(suite, ESPACE),
+        )
+    return render(request, "espace/login.html", step="code", msisdn=number, error=None, suite=safe_next(suite, ESPACE))
 
 
 @router.post("/connexion")
-def login(request: Request, msisdn: str = Form(default=""), code: str = Form(default=""),
-          suite: str = Form(default=""), session: PortalSession = Depends(portal_session)) -> Response:
+def login(
+    request: Request,
+    msisdn: str = Form(default=""),
+    code: str = Form(default=""),
+    suite: str = Form(default=""),
+    session: PortalSession = Depends(portal_session),
+) -> Response:
     portal = portal_of(request)
     number = normalise_msisdn(msisdn)
     address = client_address(request)
@@ -115,8 +137,15 @@ def login(request: Request, msisdn: str = Form(default=""), code: str = Form(def
         with portal.throttle.attempt(ESPACE, number, address):
             issued = login_subscriber(portal.ctx, number, code.strip(), Channel.PORTAL)
     except DomainError as error:
-        return render(request, "espace/login.html", status=login_status(error), step="code", msisdn=number,
-                      error=message(error), suite=safe_next(suite, ESPACE))
+        return render(
+            request,
+            "espace/login.html",
+            status=login_status(error),
+            step="code",
+            msisdn=number,
+            error=message(error),
+            suite=safe_next(suite, ESPACE),
+        )
     session.log_in(ESPACE, issued.token)
     return see_other(safe_next(suite, ESPACE))
 
@@ -140,22 +169,38 @@ def my_profile(request: Request, principal: Principal = Depends(subscriber)) -> 
     ctx = ctx_of(request)
     summary = subscriber_summary(ctx, principal, _msisdn(principal))
     bonuses = [(bucket, bonus_amount(bucket, summary.subscriber.currency)) for bucket in summary.bonuses]
-    return page(request, principal, "espace/profile.html", summary=summary, bonuses=bonuses,
-                tz=zone(summary.subscriber.timezone),
-                migrations=list_migrations(ctx, principal, _msisdn(principal))[:5],
-                profiles={p.id: p.name for p in ctx.catalog.profiles})
+    return page(
+        request,
+        principal,
+        "espace/profile.html",
+        summary=summary,
+        bonuses=bonuses,
+        tz=zone(summary.subscriber.timezone),
+        migrations=list_migrations(ctx, principal, _msisdn(principal))[:5],
+        profiles={p.id: p.name for p in ctx.catalog.profiles},
+    )
 
 
-def _choices(request: Request, principal: Principal, error: str | None = None, status: int = 200,
-             selected: str | None = None) -> Response:
+def _choices(
+    request: Request, principal: Principal, error: str | None = None, status: int = 200, selected: str | None = None
+) -> Response:
     ctx = ctx_of(request)
     summary = subscriber_summary(ctx, principal, _msisdn(principal))
     options = profile_options(ctx, principal, _msisdn(principal))
     # The month's changes are all used: the refusal every open profile carries says until when.
     limit = next((o.error for o in options if o.code is ErrorCode.MONTHLY_LIMIT_REACHED and o.error), None)
-    return page(request, principal, "espace/change.html", status=status, summary=summary, options=options,
-                error=error, selected=selected, limit=limit.params if limit is not None else None,
-                can_choose=any(o.eligible and not o.current for o in options))
+    return page(
+        request,
+        principal,
+        "espace/change.html",
+        status=status,
+        summary=summary,
+        options=options,
+        error=error,
+        selected=selected,
+        limit=limit.params if limit is not None else None,
+        can_choose=any(o.eligible and not o.current for o in options),
+    )
 
 
 @router.get("/profil/changer")
@@ -177,8 +222,7 @@ def confirm_page(request: Request, profil: str = "", principal: Principal = Depe
 
 
 @router.post("/profil/changer")
-def do_change(request: Request, profil: str = Form(default=""),
-              principal: Principal = Depends(subscriber)) -> Response:
+def do_change(request: Request, profil: str = Form(default=""), principal: Principal = Depends(subscriber)) -> Response:
     ctx = ctx_of(request)
     try:
         migration = migrate_profile(ctx, principal, Channel.PORTAL, _msisdn(principal), profil)
@@ -196,8 +240,15 @@ def change_result(request: Request, migration_id: str, principal: Principal = De
     if not found:
         raise DomainError(ErrorCode.NOT_FOUND)
     summary = subscriber_summary(ctx, principal, _msisdn(principal))
-    return page(request, principal, "espace/result.html", migration=found[0], summary=summary,
-                tz=zone(summary.subscriber.timezone), profiles={p.id: p for p in ctx.catalog.profiles})
+    return page(
+        request,
+        principal,
+        "espace/result.html",
+        migration=found[0],
+        summary=summary,
+        tz=zone(summary.subscriber.timezone),
+        profiles={p.id: p for p in ctx.catalog.profiles},
+    )
 
 
 # ---------------------------------------------------------------- the demo's SMS
@@ -212,8 +263,9 @@ def sent_sms(request: Request, numero: str = "", session: PortalSession = Depend
     number = normalise_msisdn(numero) or None
     # The outbox is the operator's to read; in the demo, where nothing is sent, the system reads it for the visitor.
     sms = [n for n in list_notifications(portal.ctx, SYSTEM, number) if n.channel == SMS]
-    return render(request, "espace/sms.html", sms=sms, numero=number or "",
-                  tz=zone(portal.ctx.catalog.prepaid.timezone))
+    return render(
+        request, "espace/sms.html", sms=sms, numero=number or "", tz=zone(portal.ctx.catalog.prepaid.timezone)
+    )
 
 
 @router.get("/{rest:path}")

@@ -103,17 +103,37 @@ class Criteria:
         return urlencode({**self.values, **extra})
 
 
-def _list_page(request: Request, principal: Principal, criteria: Criteria, cursor: str | None,
-               error: str | None = None, status: int = 200) -> Response:
+def _list_page(
+    request: Request,
+    principal: Principal,
+    criteria: Criteria,
+    cursor: str | None,
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
     ctx = ctx_of(request)
-    found = fleet_page(ctx, principal, criteria.fleet_filter(ctx), cursor=cursor, limit=PAGE_SIZE,
-                       descending=criteria.descending)
+    found = fleet_page(
+        ctx, principal, criteria.fleet_filter(ctx), cursor=cursor, limit=PAGE_SIZE, descending=criteria.descending
+    )
     following = f"{LIST}?{criteria.query(suite=found.next_cursor)}" if found.next_cursor else None
-    return page(request, principal, "centre/fleet/services.html", status=status, views=found.views,
-                criteria=criteria.values, following=following, first_page=cursor is None,
-                export=f"{LIST}/export.csv?{criteria.query()}", restart=f"{LIST}?{criteria.query()}",
-                names=names(ctx), networks=ctx.catalog.networks, apns=ctx.catalog.apns, sorts=SORTS,
-                statuses=[s.value for s in ServiceStatus], error=error)
+    return page(
+        request,
+        principal,
+        "centre/fleet/services.html",
+        status=status,
+        views=found.views,
+        criteria=criteria.values,
+        following=following,
+        first_page=cursor is None,
+        export=f"{LIST}/export.csv?{criteria.query()}",
+        restart=f"{LIST}?{criteria.query()}",
+        names=names(ctx),
+        networks=ctx.catalog.networks,
+        apns=ctx.catalog.apns,
+        sorts=SORTS,
+        statuses=[s.value for s in ServiceStatus],
+        error=error,
+    )
 
 
 @router.get("/services/mobile")
@@ -138,8 +158,11 @@ def services_export(request: Request, principal: Principal = Depends(customer)) 
         for views in batches:
             yield csv_rows(views)
 
-    return StreamingResponse(body(), media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": 'attachment; filename="lignes.csv"'})
+    return StreamingResponse(
+        body(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="lignes.csv"'},
+    )
 
 
 # ---------------------------------------------------------------- batches
@@ -151,11 +174,16 @@ def _batch_changes(form: FormData) -> RequestedChanges:
         return value.strip() if isinstance(value, str) and value.strip() else None
 
     radio = given("radio_cible")
-    changes = RequestedChanges(radio=Radio(radio) if radio in {r.value for r in Radio} else None,
-                               network=given("reseau_cible"), apn=given("apn_cible"))
+    changes = RequestedChanges(
+        radio=Radio(radio) if radio in {r.value for r in Radio} else None,
+        network=given("reseau_cible"),
+        apn=given("apn_cible"),
+    )
     if not changes.as_dict():
-        raise DomainError(ErrorCode.VALIDATION_ERROR,
-                          "Choisissez au moins une modification : technologie radio, opérateur (MNO) ou APN.")
+        raise DomainError(
+            ErrorCode.VALIDATION_ERROR,
+            "Choisissez au moins une modification : technologie radio, opérateur (MNO) ou APN.",
+        )
     return changes
 
 
@@ -163,12 +191,12 @@ def _chosen_lines(ctx: Context, principal: Principal, form: FormData) -> list[st
     """The lines ticked, or every line matching the list's filter when "toutes les lignes" is ticked."""
     if form.get("tout") == "1":
         criteria = Criteria.of(form)
-        return [view.service.id for views in fleet_export(ctx, principal, criteria.fleet_filter(ctx))
-                for view in views]
+        return [view.service.id for views in fleet_export(ctx, principal, criteria.fleet_filter(ctx)) for view in views]
     lines = [value for value in form.getlist("ligne") if isinstance(value, str)]
     if not lines:
-        raise DomainError(ErrorCode.VALIDATION_ERROR,
-                          "Cochez au moins une ligne, ou « toutes les lignes correspondant au filtre ».")
+        raise DomainError(
+            ErrorCode.VALIDATION_ERROR, "Cochez au moins une ligne, ou « toutes les lignes correspondant au filtre »."
+        )
     return lines
 
 
@@ -186,8 +214,9 @@ async def new_batch(request: Request, principal: Principal = Depends(customer)) 
     except DomainError as error:
         if error.code in (ErrorCode.NOT_FOUND, ErrorCode.FORBIDDEN, ErrorCode.UNAUTHENTICATED):
             raise
-        return await run_in_threadpool(_list_page, request, principal, Criteria.of(form), None, message(error),
-                                STATUS.get(error.code, 422))
+        return await run_in_threadpool(
+            _list_page, request, principal, Criteria.of(form), None, message(error), STATUS.get(error.code, 422)
+        )
     return see_other(f"{PREFIX}/lots/{batch.id}")
 
 
@@ -205,19 +234,37 @@ class Line:
 def _lines_of(ctx: Context, batch: ChangeBatch) -> list[Line]:
     with ctx.uow(write=False) as uow:
         services = uow.fleet.services([item.service_id for item in batch.items])
-    return [Line(services[item.service_id].msisdn, item.service_id, item.status.value,
-                 item.quote["total"] if item.quote is not None else None, item.refusal_detail)
-            for item in batch.items]
+    return [
+        Line(
+            services[item.service_id].msisdn,
+            item.service_id,
+            item.status.value,
+            item.quote["total"] if item.quote is not None else None,
+            item.refusal_detail,
+        )
+        for item in batch.items
+    ]
 
 
-def _batch_page(request: Request, principal: Principal, batch: ChangeBatch, error: str | None = None,
-                status: int = 200) -> Response:
+def _batch_page(
+    request: Request, principal: Principal, batch: ChangeBatch, error: str | None = None, status: int = 200
+) -> Response:
     ctx = ctx_of(request)
     lines = _lines_of(ctx, batch)
     counts = {state.value: sum(1 for line in lines if line.status == state.value) for state in ItemStatus}
-    return page(request, principal, "centre/fleet/batch.html", status=status, batch=batch, lines=lines,
-                counts=counts, retry=[line for line in lines if line.status in {s.value for s in RETRIED}],
-                names=names(ctx), line_states=LINE_STATES, error=error)
+    return page(
+        request,
+        principal,
+        "centre/fleet/batch.html",
+        status=status,
+        batch=batch,
+        lines=lines,
+        counts=counts,
+        retry=[line for line in lines if line.status in {s.value for s in RETRIED}],
+        names=names(ctx),
+        line_states=LINE_STATES,
+        error=error,
+    )
 
 
 @router.get("/lots/{batch_id}")
@@ -226,8 +273,9 @@ def batch_page(request: Request, batch_id: str, principal: Principal = Depends(c
 
 
 @router.post("/lots/{batch_id}/confirmer")
-def confirm_batch(request: Request, batch_id: str, password: str = Form(default=""),
-                  principal: Principal = Depends(customer)) -> Response:
+def confirm_batch(
+    request: Request, batch_id: str, password: str = Form(default=""), principal: Principal = Depends(customer)
+) -> Response:
     portal = portal_of(request)
     ctx = portal.ctx
     get_change_batch(ctx, principal, batch_id)  # another account's batch is "not found" before the password
@@ -240,8 +288,9 @@ def confirm_batch(request: Request, batch_id: str, password: str = Form(default=
             portal.throttle.failed("confirmation", principal.id, address)
         if error.code in (ErrorCode.NOT_FOUND, ErrorCode.FORBIDDEN):
             raise
-        return _batch_page(request, principal, get_change_batch(ctx, principal, batch_id), message(error),
-                           STATUS.get(error.code, 422))
+        return _batch_page(
+            request, principal, get_change_batch(ctx, principal, batch_id), message(error), STATUS.get(error.code, 422)
+        )
     portal.throttle.succeeded("confirmation", principal.id, address)
     return see_other(f"{PREFIX}/lots/{batch_id}")
 
@@ -299,8 +348,15 @@ def daily_chart(usage: DailyUsage) -> Chart:
     bars = []
     for index, (when, used) in enumerate(usage.days):
         height = round(CHART_HEIGHT * used / peak, 1) if peak else 0.0
-        bars.append(Bar(index * (BAR_WIDTH + BAR_GAP), round(CHART_HEIGHT - height, 1), height,
-                        f"{day(when)} : {volume(used)}", when.day))
+        bars.append(
+            Bar(
+                index * (BAR_WIDTH + BAR_GAP),
+                round(CHART_HEIGHT - height, 1),
+                height,
+                f"{day(when)} : {volume(used)}",
+                when.day,
+            )
+        )
     return Chart(len(bars) * (BAR_WIDTH + BAR_GAP) - BAR_GAP, CHART_HEIGHT, bars, peak)
 
 
@@ -310,7 +366,16 @@ def usage_page(request: Request, service_id: str, principal: Principal = Depends
     view: ServiceView = get_service(ctx, principal, service_id)
     usage = usage_by_day(ctx, principal, service_id, None)
     statement = account_charges(ctx, principal, queries.account_of(ctx, principal).id, usage.period)
-    purchases = [line for line in statement.lines
-                 if line.service_id == service_id and line.kind in ("topup", "extension")]
-    return page(request, principal, "centre/fleet/usage.html", view=view, usage=usage, chart=daily_chart(usage),
-                purchases=purchases, names=names(ctx))
+    purchases = [
+        line for line in statement.lines if line.service_id == service_id and line.kind in ("topup", "extension")
+    ]
+    return page(
+        request,
+        principal,
+        "centre/fleet/usage.html",
+        view=view,
+        usage=usage,
+        chart=daily_chart(usage),
+        purchases=purchases,
+        names=names(ctx),
+    )

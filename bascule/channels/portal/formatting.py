@@ -23,8 +23,7 @@ REQUEST_STATUS = {
     "cancelled": "Annulée",
 }
 
-SERVICE_STATUS = {"active": "Actif", "barred": "Suspendu (quota épuisé)",
-                  "throttled": "Débit réduit (quota épuisé)"}
+SERVICE_STATUS = {"active": "Actif", "barred": "Suspendu (quota épuisé)", "throttled": "Débit réduit (quota épuisé)"}
 
 CHARGE_KIND = {
     "recurring": "Abonnement",

@@ -76,8 +76,14 @@ def search(ctx: Context, operator: Principal, text: str) -> list[Hit]:
         for service in uow.services.all():
             if compact in service.id.lower() or compact in service.msisdn:
                 owner = accounts.get(service.account_id)
-                hits.append(Hit("service", service.id, service.msisdn,
-                                f"{owner.name if owner else service.account_id} — {service.id}"))
+                hits.append(
+                    Hit(
+                        "service",
+                        service.id,
+                        service.msisdn,
+                        f"{owner.name if owner else service.account_id} — {service.id}",
+                    )
+                )
         for subscriber in uow.subscribers.all():
             if compact in subscriber.msisdn:
                 profile = ctx.catalog.profile(subscriber.profile_id)

@@ -82,8 +82,9 @@ class SessionCodec:
         sid = data.get("s")
         if not isinstance(sid, str) or not isinstance(tokens, dict) or not isinstance(flash, list):
             return PortalSession.fresh()
-        return PortalSession(sid=sid, tokens={str(k): str(v) for k, v in tokens.items()},
-                             flash=[str(text) for text in flash])
+        return PortalSession(
+            sid=sid, tokens={str(k): str(v) for k, v in tokens.items()}, flash=[str(text) for text in flash]
+        )
 
     def dump(self, session: PortalSession) -> str:
         return self._serializer.dumps({"s": session.sid, "t": session.tokens, "f": session.flash})

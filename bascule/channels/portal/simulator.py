@@ -37,9 +37,19 @@ async def call_ussd(request: Request, fields: dict[str, str]) -> tuple[int, str]
     if token is not None:
         headers.append((b"x-ussd-token", token.get_secret_value().encode()))
     scope: dict[str, Any] = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
-        "path": "/ussd", "raw_path": b"/ussd", "root_path": "", "query_string": b"", "headers": headers,
-        "client": ("127.0.0.1", 0), "server": ("simulateur", 80), "state": {},
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/ussd",
+        "raw_path": b"/ussd",
+        "root_path": "",
+        "query_string": b"",
+        "headers": headers,
+        "client": ("127.0.0.1", 0),
+        "server": ("simulateur", 80),
+        "state": {},
     }
     sent = False
     status = 500
@@ -64,8 +74,16 @@ async def call_ussd(request: Request, fields: dict[str, str]) -> tuple[int, str]
 
 
 def _page(request: Request, status: int = 200, **values: Any) -> Response:
-    defaults: dict[str, Any] = {"msisdn": "", "code": DEFAULT_CODE, "session_id": "", "history": "", "screen": None,
-                                "ended": False, "error": None, "subscribers": _demo_lines(request)}
+    defaults: dict[str, Any] = {
+        "msisdn": "",
+        "code": DEFAULT_CODE,
+        "session_id": "",
+        "history": "",
+        "screen": None,
+        "ended": False,
+        "error": None,
+        "subscribers": _demo_lines(request),
+    }
     defaults.update(values)
     return render(request, "ussd/simulator.html", status=status, **defaults)
 
@@ -86,8 +104,9 @@ def _to_login() -> Response:
 
 def _refusal(request: Request) -> str:
     if ussd_access(portal_of(request).settings) is UssdAccess.CLOSED:
-        return ("Le service USSD est fermé : il ne s'ouvre qu'avec un jeton USSD (BASCULE_USSD_TOKEN) "
-                "ou en démonstration.")
+        return (
+            "Le service USSD est fermé : il ne s'ouvre qu'avec un jeton USSD (BASCULE_USSD_TOKEN) ou en démonstration."
+        )
     return "Le serveur USSD a refusé l'appel (jeton USSD manquant ou incorrect)."
 
 
@@ -99,20 +118,28 @@ def simulator(request: Request, session: PortalSession = Depends(portal_session)
 
 
 async def _exchange(request: Request, msisdn: str, code: str, session_id: str, history: str) -> Response:
-    status, text = await call_ussd(request, {"sessionId": session_id, "serviceCode": code, "phoneNumber": msisdn,
-                                             "networkCode": "99999", "text": history})
+    status, text = await call_ussd(
+        request,
+        {"sessionId": session_id, "serviceCode": code, "phoneNumber": msisdn, "networkCode": "99999", "text": history},
+    )
     if status != 200:
         error = {401: _refusal(request), 400: "Numéro ou code invalide : composez un numéro au format +225…"}.get(
-            status, "Le service USSD est indisponible. Réessayez.")
+            status, "Le service USSD est indisponible. Réessayez."
+        )
         return _page(request, status=502 if status >= 500 else 400, msisdn=msisdn, code=code, error=error)
     kind, _, screen = text.partition(" ")
-    return _page(request, msisdn=msisdn, code=code, session_id=session_id, history=history, screen=screen,
-                 ended=kind != "CON")
+    return _page(
+        request, msisdn=msisdn, code=code, session_id=session_id, history=history, screen=screen, ended=kind != "CON"
+    )
 
 
 @router.post(f"{SIMULATOR}/appeler")
-async def dial(request: Request, msisdn: str = Form(default=""), code: str = Form(default=DEFAULT_CODE),
-               session: PortalSession = Depends(portal_session)) -> Response:
+async def dial(
+    request: Request,
+    msisdn: str = Form(default=""),
+    code: str = Form(default=DEFAULT_CODE),
+    session: PortalSession = Depends(portal_session),
+) -> Response:
     if not allowed(request, session):
         return _to_login()
     number = normalise_msisdn(msisdn)
@@ -121,9 +148,15 @@ async def dial(request: Request, msisdn: str = Form(default=""), code: str = For
 
 
 @router.post(f"{SIMULATOR}/repondre")
-async def answer(request: Request, msisdn: str = Form(default=""), code: str = Form(default=DEFAULT_CODE),
-                 session_id: str = Form(default=""), history: str = Form(default=""), reponse: str = Form(default=""),
-                 session: PortalSession = Depends(portal_session)) -> Response:
+async def answer(
+    request: Request,
+    msisdn: str = Form(default=""),
+    code: str = Form(default=DEFAULT_CODE),
+    session_id: str = Form(default=""),
+    history: str = Form(default=""),
+    reponse: str = Form(default=""),
+    session: PortalSession = Depends(portal_session),
+) -> Response:
     if not allowed(request, session):
         return _to_login()
     if not session_id.startswith("sim-"):

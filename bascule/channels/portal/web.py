@@ -43,8 +43,10 @@ STATIC_URL = "/portail-static"
 PREFIXES = {CENTRE: "/centre-operations", ESPACE: "/espace-client", BACKOFFICE: "/back-office"}
 SPACE_NAMES = {CENTRE: "Centre d'Opérations", ESPACE: "Espace client", BACKOFFICE: "Back-office opérateur"}
 
-CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; "
-       "frame-ancestors 'none'; base-uri 'self'; object-src 'none'")
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
+)
 
 
 class Portal:
@@ -67,8 +69,13 @@ class Portal:
         )
         self.env.filters.update(formatting.FILTERS)
         self.env.globals.update(formatting.TABLES)
-        self.env.globals.update(label=formatting.label, percent=formatting.percent, static=STATIC_URL,
-                                space_names=SPACE_NAMES, prefixes=PREFIXES)
+        self.env.globals.update(
+            label=formatting.label,
+            percent=formatting.percent,
+            static=STATIC_URL,
+            space_names=SPACE_NAMES,
+            prefixes=PREFIXES,
+        )
 
     @property
     def demo(self) -> bool:
@@ -189,9 +196,14 @@ def error_page(request: Request, error: DomainError) -> Response:
     text = message(error)
     if error.code is ErrorCode.NOT_FOUND:
         text = "Cette page n'existe pas, ou vous n'y avez pas accès."
-    return render(request, "error.html", status=STATUS.get(error.code, 400),
-                  title=titles.get(error.code, "Demande refusée"), message_text=text,
-                  home=PREFIXES[space] + "/" if space else "/")
+    return render(
+        request,
+        "error.html",
+        status=STATUS.get(error.code, 400),
+        title=titles.get(error.code, "Demande refusée"),
+        message_text=text,
+        home=PREFIXES[space] + "/" if space else "/",
+    )
 
 
 def finish(request: Request, response: Response) -> Response:
@@ -199,7 +211,11 @@ def finish(request: Request, response: Response) -> Response:
     if session is not None and session.dirty:
         portal = portal_of(request)
         response.set_cookie(
-            COOKIE, portal.codec.dump(session), httponly=True, samesite="lax", path="/",
+            COOKIE,
+            portal.codec.dump(session),
+            httponly=True,
+            samesite="lax",
+            path="/",
             secure=request.url.scheme == "https",
         )
     response.headers.setdefault("Content-Security-Policy", CSP)

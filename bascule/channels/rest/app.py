@@ -22,8 +22,14 @@ Errors are RFC 9457 `application/problem+json` with a stable `code`. Every POST 
 
 
 def create_app(settings: Settings, ctx: Context) -> FastAPI:
-    app = FastAPI(title="Bascule", version=__version__, description=DESCRIPTION,
-                  openapi_url="/openapi.json", docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="Bascule",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_url="/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
     install_docs(app)
     app.state.settings = settings
     app.state.context = ctx

@@ -52,18 +52,26 @@ class Command:
         self._key = key
         self._fingerprint = fingerprint
 
-    def __call__(self, actor: Principal | None, work: Callable[[Context], T], render: Callable[[T], Response],
-                 settle: runner.Settle[T] | None = None) -> Response:
+    def __call__(
+        self,
+        actor: Principal | None,
+        work: Callable[[Context], T],
+        render: Callable[[T], Response],
+        settle: runner.Settle[T] | None = None,
+    ) -> Response:
         """`work` in one transaction with the key's answer (`settle`: after the commit, the networks)."""
-        outcome = runner.answer(self.ctx, self._keyed(actor), work, lambda result: as_answer(render(result)),
-                                self._refuse, settle)
+        outcome = runner.answer(
+            self.ctx, self._keyed(actor), work, lambda result: as_answer(render(result)), self._refuse, settle
+        )
         return as_response(outcome)
 
-    def in_steps(self, actor: Principal | None, work: Callable[[Context], T],
-                 render: Callable[[T], Response]) -> Response:
+    def in_steps(
+        self, actor: Principal | None, work: Callable[[Context], T], render: Callable[[T], Response]
+    ) -> Response:
         """A command made of many transactions by design, which resumes after a crash (see the runner)."""
-        outcome = runner.answer_in_steps(self.ctx, self._keyed(actor), work, lambda result: as_answer(render(result)),
-                                         self._refuse)
+        outcome = runner.answer_in_steps(
+            self.ctx, self._keyed(actor), work, lambda result: as_answer(render(result)), self._refuse
+        )
         return as_response(outcome)
 
     def _keyed(self, actor: Principal | None) -> Keyed | None:
@@ -80,8 +88,7 @@ async def posted(request: Request) -> Command:
     if key is None:
         return Command(context(request), path, None, "")
     if not key.strip() or len(key) > MAX_KEY_LENGTH:
-        raise DomainError(ErrorCode.VALIDATION_ERROR,
-                          f"Idempotency-Key doit faire de 1 à {MAX_KEY_LENGTH} caractères.")
+        raise DomainError(ErrorCode.VALIDATION_ERROR, f"Idempotency-Key doit faire de 1 à {MAX_KEY_LENGTH} caractères.")
     body = await request.body()
     fingerprint = hashlib.sha256(b"POST " + path.encode() + b"\n" + body).hexdigest()
     return Command(context(request), path, key, fingerprint)

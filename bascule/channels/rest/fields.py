@@ -48,39 +48,65 @@ def _checked(field: str, max_length: int, *, trim: bool, required: bool) -> Afte
 
 def _text_schema(max_length: int, *, required: bool) -> WithJsonSchema:
     """The text rule as the OpenAPI document states it."""
-    schema: dict[str, Any] = {"type": "string", "maxLength": max_length,
-                              "pattern": FILLED_PATTERN if required else ONE_LINE_PATTERN}
+    schema: dict[str, Any] = {
+        "type": "string",
+        "maxLength": max_length,
+        "pattern": FILLED_PATTERN if required else ONE_LINE_PATTERN,
+    }
     if required:
         schema["minLength"] = 1
     return WithJsonSchema(schema)
 
 
-Name = Annotated[str, Field(min_length=1, max_length=200), _checked("name", 200, trim=True, required=True),
-                 _text_schema(200, required=True)]
+Name = Annotated[
+    str,
+    Field(min_length=1, max_length=200),
+    _checked("name", 200, trim=True, required=True),
+    _text_schema(200, required=True),
+]
 # A password is compared, never trimmed; an empty one is a wrong one (401), as the use cases decide.
-Password = Annotated[str, Field(max_length=200), _checked("password", 200, trim=False, required=False),
-                     _text_schema(200, required=True)]
+Password = Annotated[
+    str, Field(max_length=200), _checked("password", 200, trim=False, required=False), _text_schema(200, required=True)
+]
 # The parts of a billing address: each one line of text, trimmed; the country an ISO 3166 alpha-2 code.
-AddressLine = Annotated[str, Field(min_length=1, max_length=200), _checked("line1", 200, trim=True, required=True),
-                        _text_schema(200, required=True)]
-OptionalAddressLine = Annotated[str, Field(max_length=200), _checked("line2", 200, trim=True, required=False),
-                                _text_schema(200, required=False)]
-PostalCode = Annotated[str, Field(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9][A-Za-z0-9 -]{0,15}$",
-                                  examples=["75011"])]
-City = Annotated[str, Field(min_length=1, max_length=100), _checked("city", 100, trim=True, required=True),
-                 _text_schema(100, required=True)]
+AddressLine = Annotated[
+    str,
+    Field(min_length=1, max_length=200),
+    _checked("line1", 200, trim=True, required=True),
+    _text_schema(200, required=True),
+]
+OptionalAddressLine = Annotated[
+    str, Field(max_length=200), _checked("line2", 200, trim=True, required=False), _text_schema(200, required=False)
+]
+PostalCode = Annotated[
+    str, Field(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9][A-Za-z0-9 -]{0,15}$", examples=["75011"])
+]
+City = Annotated[
+    str,
+    Field(min_length=1, max_length=100),
+    _checked("city", 100, trim=True, required=True),
+    _text_schema(100, required=True),
+]
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", examples=["FR"])]
 # E-mail and MSISDN: their shape is stated here, and checked by the use cases, which word the refusal.
-Email = Annotated[str, Field(max_length=320), _checked("email", 320, trim=True, required=False),
-                  WithJsonSchema({"type": "string", "maxLength": 320, "pattern": EMAIL_PATTERN})]
-Msisdn = Annotated[str, Field(max_length=32), _checked("msisdn", 32, trim=True, required=False),
-                   WithJsonSchema({"type": "string", "maxLength": 16, "pattern": MSISDN_PATTERN,
-                                   "examples": ["+33612345678"]})]
+Email = Annotated[
+    str,
+    Field(max_length=320),
+    _checked("email", 320, trim=True, required=False),
+    WithJsonSchema({"type": "string", "maxLength": 320, "pattern": EMAIL_PATTERN}),
+]
+Msisdn = Annotated[
+    str,
+    Field(max_length=32),
+    _checked("msisdn", 32, trim=True, required=False),
+    WithJsonSchema({"type": "string", "maxLength": 16, "pattern": MSISDN_PATTERN, "examples": ["+33612345678"]}),
+]
 CatalogId = Annotated[str, Field(max_length=ID_MAX, pattern=ID_PATTERN)]
 RecordId = Annotated[str, Field(min_length=1, max_length=100, pattern=ID_PATTERN.replace("{0,63}", "{0,99}"))]
 # The zone is checked against the zone database by the use case (its enum is in the document); here, the text rule.
-Timezone = Annotated[str, Field(max_length=64, examples=["Europe/Paris"]),
-                     _checked("timezone", 64, trim=True, required=True)]
+Timezone = Annotated[
+    str, Field(max_length=64, examples=["Europe/Paris"]), _checked("timezone", 64, trim=True, required=True)
+]
 OneTimeCode = Annotated[str, Field(max_length=12, pattern=r"^[0-9]{4,12}$")]
 
 # Path and query values.
@@ -88,5 +114,8 @@ PathId = Annotated[str, Path(max_length=ID_MAX, pattern=ID_PATTERN)]
 PathMsisdn = Annotated[str, Path(max_length=16, pattern=MSISDN_IN_PATH_PATTERN, examples=["+2250701020304"])]
 QueryId = Annotated[str | None, Query(max_length=ID_MAX, pattern=ID_PATTERN)]
 QueryPeriod = Annotated[str | None, Query(pattern=PERIOD_PATTERN, examples=["2026-06"])]
-NotificationRecipient = Annotated[str | None, Query(max_length=320, json_schema_extra={"pattern": ONE_LINE_PATTERN}),
-                                  _checked("to", 320, trim=True, required=False)]
+NotificationRecipient = Annotated[
+    str | None,
+    Query(max_length=320, json_schema_extra={"pattern": ONE_LINE_PATTERN}),
+    _checked("to", 320, trim=True, required=False),
+]

@@ -23,8 +23,10 @@ log = structlog.get_logger("bascule.security")
 
 LOGIN_PATH = "/api/v1/auth/login"
 
-API_CSP = ("default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; "
-           "form-action 'self'; frame-ancestors 'none'")
+API_CSP = (
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
 HSTS = "max-age=31536000; includeSubDomains"
 
 
@@ -118,6 +120,7 @@ class LoginThrottleMiddleware:
 
     @staticmethod
     async def _refuse(scope: Scope, receive: Receive, send: Send, retry_after: int) -> None:
-        response = problem(ErrorCode.TOO_MANY_REQUESTS, refusal_detail(retry_after), scope["path"],
-                           retry_after=retry_after)
+        response = problem(
+            ErrorCode.TOO_MANY_REQUESTS, refusal_detail(retry_after), scope["path"], retry_after=retry_after
+        )
         await response(scope, receive, send)

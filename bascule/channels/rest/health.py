@@ -55,21 +55,36 @@ def healthz() -> Health:
     return Health(status="ok")
 
 
-@router.get("/readyz", response_model=ReadyOut,
-            responses={503: {"model": NotReadyOut, "content": {PROBLEM_JSON: {}}, "description": "Not ready"}})
+@router.get(
+    "/readyz",
+    response_model=ReadyOut,
+    responses={503: {"model": NotReadyOut, "content": {PROBLEM_JSON: {}}, "description": "Not ready"}},
+)
 def readyz(request: Request) -> JSONResponse:
     ctx: Context = request.app.state.context
     found = readiness.check(engine_of(ctx))
     if found.ready:
         return JSONResponse({"status": "ready", "schema_revision": list(found.current)})
-    body = {"type": "urn:bascule:problem:not-ready", "title": "Not ready", "status": 503, "detail": found.detail,
-            "code": "not-ready"}
+    body = {
+        "type": "urn:bascule:problem:not-ready",
+        "title": "Not ready",
+        "status": 503,
+        "detail": found.detail,
+        "code": "not-ready",
+    }
     return JSONResponse(body, status_code=503, media_type=PROBLEM_JSON)
 
 
-@router.get("/metrics", response_class=Response,
-            responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}},
-                             "description": "Prometheus text exposition format"}})
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}},
+            "description": "Prometheus text exposition format",
+        }
+    },
+)
 def metrics(request: Request) -> Response:
     registry: CollectorRegistry = request.app.state.metrics_registry
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
@@ -86,5 +101,9 @@ def install(app: FastAPI, settings: Settings, ctx: Context) -> None:
     ctx.extras["login_throttle"] = throttle
     # add_middleware puts each one outside the previous ones: the last added sees every request first.
     app.add_middleware(LoginThrottleMiddleware, throttle=throttle)
-    app.add_middleware(RequestTelemetryMiddleware, metrics=http_metrics, headers=security_headers,
-                       resolve=routes_resolver(app.router.routes))
+    app.add_middleware(
+        RequestTelemetryMiddleware,
+        metrics=http_metrics,
+        headers=security_headers,
+        resolve=routes_resolver(app.router.routes),
+    )

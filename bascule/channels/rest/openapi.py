@@ -14,8 +14,14 @@ from bascule.catalog.model import Catalog
 from bascule.kernel.money import minor_units
 
 # Body fields that name a catalogue entry, and the catalogue group each one names.
-_CATALOGUE_FIELDS = {"plan_id": "plans", "network": "networks", "apn": "apns", "topup_id": "topups",
-                     "extension_id": "extensions", "profile_id": "profiles"}
+_CATALOGUE_FIELDS = {
+    "plan_id": "plans",
+    "network": "networks",
+    "apn": "apns",
+    "topup_id": "topups",
+    "extension_id": "extensions",
+    "profile_id": "profiles",
+}
 
 _ID = "$response.body#/id"
 # (method, path, status) → the operations a client goes on to, with where each parameter comes from.
@@ -51,8 +57,7 @@ _LINKS: dict[tuple[str, str, str], dict[str, tuple[str, str, dict[str, str]]]] =
     },
     ("post", "/api/v1/admin/bill-runs", "201"): {
         "ReadInvoice": ("get", "/api/v1/invoices/{invoice_id}", {"invoice_id": "$response.body#/invoices/0/id"}),
-        "InvoicePdf": ("get", "/api/v1/invoices/{invoice_id}/pdf",
-                       {"invoice_id": "$response.body#/invoices/0/id"}),
+        "InvoicePdf": ("get", "/api/v1/invoices/{invoice_id}/pdf", {"invoice_id": "$response.body#/invoices/0/id"}),
     },
     ("get", "/api/v1/accounts/{account_id}/invoices", "200"): {
         "ReadInvoice": ("get", "/api/v1/invoices/{invoice_id}", {"invoice_id": "$response.body#/0/id"}),
@@ -61,17 +66,21 @@ _LINKS: dict[tuple[str, str, str], dict[str, tuple[str, str, dict[str, str]]]] =
     ("post", "/api/v1/admin/subscribers", "201"): {
         "ReadSubscriber": ("get", "/api/v1/subscribers/{msisdn}", {"msisdn": "$response.body#/msisdn"}),
         "Recharge": ("post", "/api/v1/admin/subscribers/{msisdn}/recharges", {"msisdn": "$response.body#/msisdn"}),
-        "Consume": ("post", "/api/v1/admin/subscribers/{msisdn}/consumptions",
-                    {"msisdn": "$response.body#/msisdn"}),
-        "ProfileOptions": ("get", "/api/v1/subscribers/{msisdn}/profile-options",
-                           {"msisdn": "$response.body#/msisdn"}),
+        "Consume": ("post", "/api/v1/admin/subscribers/{msisdn}/consumptions", {"msisdn": "$response.body#/msisdn"}),
+        "ProfileOptions": ("get", "/api/v1/subscribers/{msisdn}/profile-options", {"msisdn": "$response.body#/msisdn"}),
         "Migrate": ("post", "/api/v1/subscribers/{msisdn}/profile-migrations", {"msisdn": "$response.body#/msisdn"}),
-        "ListMigrations": ("get", "/api/v1/subscribers/{msisdn}/profile-migrations",
-                           {"msisdn": "$response.body#/msisdn"}),
+        "ListMigrations": (
+            "get",
+            "/api/v1/subscribers/{msisdn}/profile-migrations",
+            {"msisdn": "$response.body#/msisdn"},
+        ),
     },
     ("post", "/simulated-networks/{network}/work-orders", "201"): {
-        "ReadWorkOrder": ("get", "/simulated-networks/{network}/work-orders/{work_order_id}",
-                          {"network": "$request.path.network", "work_order_id": _ID}),
+        "ReadWorkOrder": (
+            "get",
+            "/simulated-networks/{network}/work-orders/{work_order_id}",
+            {"network": "$request.path.network", "work_order_id": _ID},
+        ),
     },
 }
 

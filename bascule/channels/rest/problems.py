@@ -26,8 +26,9 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def problem(code: ErrorCode, detail: str, instance: str | None = None, *, status: int | None = None,
-            **extra: Any) -> JSONResponse:
+def problem(
+    code: ErrorCode, detail: str, instance: str | None = None, *, status: int | None = None, **extra: Any
+) -> JSONResponse:
     """`status` overrides the code's own only for HTTP errors raised below the application (e.g. 413)."""
     status = status or STATUS[code]
     body: dict[str, Any] = {
@@ -70,8 +71,7 @@ def install(app: FastAPI) -> None:
             {"loc": [str(part) for part in item.get("loc", ())], "msg": str(item.get("msg", ""))}
             for item in error.errors()
         ]
-        return problem(ErrorCode.VALIDATION_ERROR, _words(ErrorCode.VALIDATION_ERROR), request.url.path,
-                       errors=errors)
+        return problem(ErrorCode.VALIDATION_ERROR, _words(ErrorCode.VALIDATION_ERROR), request.url.path, errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
@@ -80,8 +80,9 @@ def install(app: FastAPI) -> None:
         if error.status_code == 405:
             return problem(ErrorCode.METHOD_NOT_ALLOWED, _words(ErrorCode.METHOD_NOT_ALLOWED), request.url.path)
         if error.status_code == 400:  # a body that cannot be parsed at all
-            return problem(ErrorCode.VALIDATION_ERROR, _words(ErrorCode.VALIDATION_ERROR, "unreadable-body"),
-                           request.url.path)
+            return problem(
+                ErrorCode.VALIDATION_ERROR, _words(ErrorCode.VALIDATION_ERROR, "unreadable-body"), request.url.path
+            )
         return problem(ErrorCode.VALIDATION_ERROR, str(error.detail), request.url.path, status=error.status_code)
 
 

@@ -223,8 +223,10 @@ class ServiceOut(BaseModel):
 class LoginIn(Strict):
     """A customer's e-mail and password, or a prepaid line's MSISDN and one-time code."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={
-        "oneOf": [{"required": ["email", "password"]}, {"required": ["msisdn", "otp"]}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"oneOf": [{"required": ["email", "password"]}, {"required": ["msisdn", "otp"]}]},
+    )
 
     email: Email | SkipJsonSchema[None] = None  # absent, never null
     password: Password | SkipJsonSchema[None] = None
@@ -383,21 +385,40 @@ _ID = ID_PATTERN
 class ServicesQuery(BaseModel):
     """The query of `GET /api/v1/services`: filters (each one given must hold) and the page."""
 
-    account_id: str | None = Field(default=None, max_length=40, pattern=_NO_CONTROL_CHARACTER,
-                                   description="Operator token only: that account's lines.")
-    q: str | None = Field(default=None, min_length=1, max_length=64, pattern=_NO_CONTROL_CHARACTER,
-                          description="Digits anywhere in the MSISDN, or text in the plan's name (any case).")
+    account_id: str | None = Field(
+        default=None,
+        max_length=40,
+        pattern=_NO_CONTROL_CHARACTER,
+        description="Operator token only: that account's lines.",
+    )
+    q: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        pattern=_NO_CONTROL_CHARACTER,
+        description="Digits anywhere in the MSISDN, or text in the plan's name (any case).",
+    )
     status: Literal["active", "barred", "throttled"] | None = None
     kind: Literal["bundle", "metered"] | None = None
     radio: Literal["4G", "5G"] | None = None
     network: str | None = Field(default=None, min_length=1, max_length=32, pattern=_NO_CONTROL_CHARACTER)
     plan_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=_NO_CONTROL_CHARACTER)
-    sort: Literal["msisdn", "-msisdn"] = Field(default="msisdn",
-                                               description="By MSISDN, up (`msisdn`) or down (`-msisdn`).")
-    limit: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE,
-                       description="Lines per page (JSON only: an export has them all).")
-    cursor: str | None = Field(default=None, min_length=1, max_length=64, pattern=_ID,
-                               description="Opaque: the `cursor` of the `Link: <…>; rel=\"next\"` header.")
+    sort: Literal["msisdn", "-msisdn"] = Field(
+        default="msisdn", description="By MSISDN, up (`msisdn`) or down (`-msisdn`)."
+    )
+    limit: int = Field(
+        default=DEFAULT_PAGE_SIZE,
+        ge=1,
+        le=MAX_PAGE_SIZE,
+        description="Lines per page (JSON only: an export has them all).",
+    )
+    cursor: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        pattern=_ID,
+        description='Opaque: the `cursor` of the `Link: <…>; rel="next"` header.',
+    )
 
 
 class UsageDayOut(BaseModel):
@@ -417,9 +438,12 @@ ServiceId = Annotated[str, Field(min_length=1, max_length=40, pattern=_ID)]
 
 
 class ChangeBatchIn(Strict):
-    service_ids: list[ServiceId] = Field(min_length=1, max_length=MAX_BATCH_LINES,
-                                         json_schema_extra={"uniqueItems": True},
-                                         description=f"1 to {MAX_BATCH_LINES} distinct lines of one account.")
+    service_ids: list[ServiceId] = Field(
+        min_length=1,
+        max_length=MAX_BATCH_LINES,
+        json_schema_extra={"uniqueItems": True},
+        description=f"1 to {MAX_BATCH_LINES} distinct lines of one account.",
+    )
     changes: ChangesIn
 
 
@@ -438,8 +462,9 @@ class ChangeBatchItemOut(BaseModel):
 class ChangeBatchOut(BaseModel):
     id: str
     account_id: str
-    status: Literal["awaiting_confirmation", "confirming", "provisioning", "completed", "partial", "failed",
-                    "cancelled"]
+    status: Literal[
+        "awaiting_confirmation", "confirming", "provisioning", "completed", "partial", "failed", "cancelled"
+    ]
     changes: dict[str, Any]
     items: list[ChangeBatchItemOut] = Field(min_length=1, max_length=MAX_BATCH_LINES)
     total: MoneyOut

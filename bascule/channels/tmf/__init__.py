@@ -26,8 +26,13 @@ PREFIX = "/tmf-api"
 def create_api(settings: Settings, ctx: Context) -> FastAPI:
     from bascule.channels.tmf import balance, catalog, ordering, products, qualification
 
-    api = FastAPI(title="Bascule — TM Forum Open APIs", openapi_url="/openapi.json", docs_url=None, redoc_url=None,
-                  dependencies=[Depends(refuse_bad_text)])
+    api = FastAPI(
+        title="Bascule — TM Forum Open APIs",
+        openapi_url="/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        dependencies=[Depends(refuse_bad_text)],
+    )
     install_docs(api)
     api.state.settings = settings
     api.state.context = ctx
@@ -57,8 +62,12 @@ def _install_errors(api: FastAPI) -> None:
         if error.status_code == 404:
             return error_response(404, "not-found", "Not found", f"No resource at {request.url.path}.")
         if error.status_code == 405:
-            return error_response(405, "method-not-allowed", "Method not allowed",
-                                  f"{request.method} is not allowed on {request.url.path}.")
+            return error_response(
+                405,
+                "method-not-allowed",
+                "Method not allowed",
+                f"{request.method} is not allowed on {request.url.path}.",
+            )
         return error_response(error.status_code, "error", "Error", str(error.detail))
 
 

@@ -51,14 +51,22 @@ def _status(bucket: BonusBucket, now: datetime) -> str:
 
 def _bonus_bucket(request: Request, line: LineB, bucket: BonusBucket, now: datetime) -> dict[str, Any]:
     currency = line.summary.subscriber.currency
-    remaining = (quantity(from_minor(bucket.remaining, currency).amount, currency) if bucket.kind is BonusKind.CREDIT
-                 else quantity(bucket.remaining, UNITS[bucket.kind]))
+    remaining = (
+        quantity(from_minor(bucket.remaining, currency).amount, currency)
+        if bucket.kind is BonusKind.CREDIT
+        else quantity(bucket.remaining, UNITS[bucket.kind])
+    )
     return {
-        "id": bucket.id, "href": href(request, BALANCE, "bucket", bucket.id), "@type": "BucketBalance",
-        "name": bucket.label or f"{bucket.kind.value} bonus", "description": bucket.source,
-        "bucketType": TYPES[bucket.kind], "remainedAmount": remaining,
+        "id": bucket.id,
+        "href": href(request, BALANCE, "bucket", bucket.id),
+        "@type": "BucketBalance",
+        "name": bucket.label or f"{bucket.kind.value} bonus",
+        "description": bucket.source,
+        "bucketType": TYPES[bucket.kind],
+        "remainedAmount": remaining,
         "validFor": {"startDateTime": instant(bucket.granted_at), "endDateTime": instant(bucket.expires_at)},
-        "status": _status(bucket, now), "product": product_ref(request, line),
+        "status": _status(bucket, now),
+        "product": product_ref(request, line),
     }
 
 
@@ -66,11 +74,16 @@ def _main_bucket(request: Request, line: LineB) -> dict[str, Any]:
     summary: SubscriberSummary = line.summary
     bucket_id = MAIN + summary.subscriber.msisdn
     return {
-        "id": bucket_id, "href": href(request, BALANCE, "bucket", bucket_id), "@type": "BucketBalance",
-        "name": "Main credit", "description": f"profile {summary.profile.id}", "bucketType": "monetary",
+        "id": bucket_id,
+        "href": href(request, BALANCE, "bucket", bucket_id),
+        "@type": "BucketBalance",
+        "name": "Main credit",
+        "description": f"profile {summary.profile.id}",
+        "bucketType": "monetary",
         "remainedAmount": quantity(summary.balance.amount, summary.balance.currency),
         "validFor": {"startDateTime": instant(summary.subscriber.created_at)},
-        "status": "active", "product": product_ref(request, line),
+        "status": "active",
+        "product": product_ref(request, line),
     }
 
 
@@ -198,10 +211,15 @@ def create_topup(request: Request, body: Any = Body(...), actor: Principal = Dep
 
 def _topup_document(result: RechargeResult, sent: dict[str, Any], msisdn: str, now: datetime) -> dict[str, Any]:
     stored = {
-        "@type": "BalanceTopup", "description": f"Recharge of {result.entry.amount.text()}", "isAutoTopup": False,
+        "@type": "BalanceTopup",
+        "description": f"Recharge of {result.entry.amount.text()}",
+        "isAutoTopup": False,
         **{name: value for name, value in sent.items() if name not in ("id", "href")},
-        "status": "confirmed", "severity": "normal",
-        "requestedDate": instant(now), "confirmationDate": instant(result.entry.at), "creationDate": instant(now),
+        "status": "confirmed",
+        "severity": "normal",
+        "requestedDate": instant(now),
+        "confirmationDate": instant(result.entry.at),
+        "creationDate": instant(now),
         "_line": msisdn,
     }
     stored.setdefault("validFor", {"startDateTime": instant(result.entry.at)})
@@ -212,8 +230,9 @@ def _public(topup: dict[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in topup.items() if not name.startswith("_")}
 
 
-def _visible_topups(ctx: Context, request: Request, actor: Principal, product_id: str | None = None
-                    ) -> list[dict[str, Any]]:
+def _visible_topups(
+    ctx: Context, request: Request, actor: Principal, product_id: str | None = None
+) -> list[dict[str, Any]]:
     """Top-ups of the lines this actor may see; of one line when `product_id` is given (any of its ids)."""
     with ctx.uow(write=False) as uow:
         documents = [d for d in Documents(uow.connection).of_kind(TOPUP) if actor.may_see_line(str(d.body["_line"]))]

@@ -40,7 +40,12 @@ router = APIRouter(prefix="/productCatalogManagement/v4")
 OFFERING, PRICE, SPECIFICATION = "productOffering", "productOfferingPrice", "productSpecification"
 TYPES = {OFFERING: "ProductOffering", PRICE: "ProductOfferingPrice", SPECIFICATION: "ProductSpecification"}
 SPEC_BUNDLE, SPEC_METERED, SPEC_PROFILE, SPEC_TOPUP, SPEC_EXTENSION = (
-    "spec-data-bundle", "spec-data-metered", "spec-prepaid-profile", "spec-data-topup", "spec-ceiling-extension")
+    "spec-data-bundle",
+    "spec-data-metered",
+    "spec-prepaid-profile",
+    "spec-data-topup",
+    "spec-ceiling-extension",
+)
 SERVER_FIELDS = frozenset({"id", "href", "@type", "lastUpdate"})
 
 
@@ -56,16 +61,24 @@ def _loaded_at(ctx: Context) -> str:
 
 
 def _ref(request: Request, resource: str, entry_id: str, name: str) -> dict[str, Any]:
-    return {"id": entry_id, "href": href(request, CATALOG, resource, entry_id), "name": name,
-            "@referredType": TYPES[resource]}
+    return {
+        "id": entry_id,
+        "href": href(request, CATALOG, resource, entry_id),
+        "name": name,
+        "@referredType": TYPES[resource],
+    }
 
 
 # --- the catalogue file as TMF620 entries ----------------------------------------------------------
 
 
 def _spec_characteristic(name: str, value_type: str, values: list[Any] | None = None) -> dict[str, Any]:
-    spec: dict[str, Any] = {"name": name, "valueType": value_type, "configurable": values is not None,
-                            "@type": "ProductSpecificationCharacteristic"}
+    spec: dict[str, Any] = {
+        "name": name,
+        "valueType": value_type,
+        "configurable": values is not None,
+        "@type": "ProductSpecificationCharacteristic",
+    }
     if values is not None:
         spec["productSpecCharacteristicValue"] = [{"value": value, "valueType": value_type} for value in values]
     return spec
@@ -80,44 +93,105 @@ def _specifications(catalog: Catalog) -> list[tuple[str, str, str, list[dict[str
         _spec_characteristic("msisdn", "string"),
     ]
     return [
-        (SPEC_BUNDLE, "Mobile data bundle", "A monthly data volume on 4G or 5G (Line A).",
-         [*line, _spec_characteristic("dataVolumeBytes", "integer")]),
-        (SPEC_METERED, "Mobile data, metered", "Usage billed per started unit under a ceiling (Line A).",
-         [*line, _spec_characteristic("ceilingBytes", "integer"), _spec_characteristic("unitBytes", "integer")]),
-        (SPEC_PROFILE, "Prepaid profile", "A prepaid line's bonus profile (Line B).",
-         [_spec_characteristic("profile", "string", [profile.id for profile in catalog.profiles]),
-          _spec_characteristic("msisdn", "string")]),
-        (SPEC_TOPUP, "Data top-up", "A one-off data volume for a bundle, until the cycle ends.",
-         [_spec_characteristic("dataVolumeBytes", "integer")]),
-        (SPEC_EXTENSION, "Ceiling extension", "A one-off raise of a metered ceiling for the cycle.",
-         [_spec_characteristic("dataVolumeBytes", "integer")]),
+        (
+            SPEC_BUNDLE,
+            "Mobile data bundle",
+            "A monthly data volume on 4G or 5G (Line A).",
+            [*line, _spec_characteristic("dataVolumeBytes", "integer")],
+        ),
+        (
+            SPEC_METERED,
+            "Mobile data, metered",
+            "Usage billed per started unit under a ceiling (Line A).",
+            [*line, _spec_characteristic("ceilingBytes", "integer"), _spec_characteristic("unitBytes", "integer")],
+        ),
+        (
+            SPEC_PROFILE,
+            "Prepaid profile",
+            "A prepaid line's bonus profile (Line B).",
+            [
+                _spec_characteristic("profile", "string", [profile.id for profile in catalog.profiles]),
+                _spec_characteristic("msisdn", "string"),
+            ],
+        ),
+        (
+            SPEC_TOPUP,
+            "Data top-up",
+            "A one-off data volume for a bundle, until the cycle ends.",
+            [_spec_characteristic("dataVolumeBytes", "integer")],
+        ),
+        (
+            SPEC_EXTENSION,
+            "Ceiling extension",
+            "A one-off raise of a metered ceiling for the cycle.",
+            [_spec_characteristic("dataVolumeBytes", "integer")],
+        ),
     ]
 
 
 def catalog_specifications(request: Request, ctx: Context) -> list[dict[str, Any]]:
     stamp = _loaded_at(ctx)
     return [
-        {"id": spec_id, "href": href(request, CATALOG, SPECIFICATION, spec_id), "@type": TYPES[SPECIFICATION],
-         "name": name, "description": description, "version": "1.0", "lastUpdate": stamp,
-         "lifecycleStatus": "Active", "isBundle": False, "brand": "Bascule",
-         "productSpecCharacteristic": characteristics}
+        {
+            "id": spec_id,
+            "href": href(request, CATALOG, SPECIFICATION, spec_id),
+            "@type": TYPES[SPECIFICATION],
+            "name": name,
+            "description": description,
+            "version": "1.0",
+            "lastUpdate": stamp,
+            "lifecycleStatus": "Active",
+            "isBundle": False,
+            "brand": "Bascule",
+            "productSpecCharacteristic": characteristics,
+        }
         for spec_id, name, description, characteristics in _specifications(ctx.catalog)
     ]
 
 
-def _price_entry(request: Request, stamp: str, price_id: str, name: str, price_type: str, amount: Money,
-                 **extra: Any) -> dict[str, Any]:
-    return {"id": price_id, "href": href(request, CATALOG, PRICE, price_id), "@type": TYPES[PRICE], "name": name,
-            "version": "1.0", "lastUpdate": stamp, "lifecycleStatus": "Active", "isBundle": False,
-            "priceType": price_type, "price": money(amount), **extra}
+def _price_entry(
+    request: Request, stamp: str, price_id: str, name: str, price_type: str, amount: Money, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "id": price_id,
+        "href": href(request, CATALOG, PRICE, price_id),
+        "@type": TYPES[PRICE],
+        "name": name,
+        "version": "1.0",
+        "lastUpdate": stamp,
+        "lifecycleStatus": "Active",
+        "isBundle": False,
+        "priceType": price_type,
+        "price": money(amount),
+        **extra,
+    }
 
 
 def _plan_prices(request: Request, stamp: str, plan: Plan) -> list[dict[str, Any]]:
-    prices = [_price_entry(request, stamp, f"price-{plan.id}", f"{plan.name}, monthly", "recurring", plan.price,
-                           recurringChargePeriodType="month", recurringChargePeriodLength=1)]
+    prices = [
+        _price_entry(
+            request,
+            stamp,
+            f"price-{plan.id}",
+            f"{plan.name}, monthly",
+            "recurring",
+            plan.price,
+            recurringChargePeriodType="month",
+            recurringChargePeriodLength=1,
+        )
+    ]
     if plan.kind is PlanKind.METERED and plan.unit_price is not None:
-        prices.append(_price_entry(request, stamp, f"usage-{plan.id}", f"{plan.name}, per started unit", "usage",
-                                   plan.unit_price, unitOfMeasure={"amount": plan.unit_bytes, "units": "bytes"}))
+        prices.append(
+            _price_entry(
+                request,
+                stamp,
+                f"usage-{plan.id}",
+                f"{plan.name}, per started unit",
+                "usage",
+                plan.unit_price,
+                unitOfMeasure={"amount": plan.unit_bytes, "units": "bytes"},
+            )
+        )
     return prices
 
 
@@ -133,12 +207,27 @@ def catalog_prices(request: Request, ctx: Context) -> list[dict[str, Any]]:
     return prices
 
 
-def _offering(request: Request, stamp: str, entry_id: str, name: str, description: str, spec: tuple[str, str],
-              prices: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+def _offering(
+    request: Request,
+    stamp: str,
+    entry_id: str,
+    name: str,
+    description: str,
+    spec: tuple[str, str],
+    prices: list[dict[str, Any]],
+    **extra: Any,
+) -> dict[str, Any]:
     return {
-        "id": entry_id, "href": href(request, CATALOG, OFFERING, entry_id), "@type": TYPES[OFFERING], "name": name,
-        "description": description, "version": "1.0", "lastUpdate": stamp, "lifecycleStatus": "Active",
-        "isBundle": False, "isSellable": True,
+        "id": entry_id,
+        "href": href(request, CATALOG, OFFERING, entry_id),
+        "@type": TYPES[OFFERING],
+        "name": name,
+        "description": description,
+        "version": "1.0",
+        "lastUpdate": stamp,
+        "lifecycleStatus": "Active",
+        "isBundle": False,
+        "isSellable": True,
         "productSpecification": _ref(request, SPECIFICATION, spec[0], spec[1]),
         "productOfferingPrice": [_ref(request, PRICE, price["id"], price["name"]) for price in prices],
         **extra,
@@ -151,40 +240,79 @@ def _sale(on_sale: bool) -> dict[str, Any]:
 
 
 def _plan_offering(request: Request, stamp: str, plan: Plan) -> dict[str, Any]:
-    spec = (SPEC_BUNDLE, "Mobile data bundle") if plan.kind is PlanKind.BUNDLE else (
-        SPEC_METERED, "Mobile data, metered")
+    spec = (
+        (SPEC_BUNDLE, "Mobile data bundle") if plan.kind is PlanKind.BUNDLE else (SPEC_METERED, "Mobile data, metered")
+    )
     values: list[dict[str, Any]] = [{"name": "radio", "value": plan.radio.value}]
     if plan.data_bytes is not None:
         values.append({"name": "dataVolumeBytes", "value": plan.data_bytes})
     if plan.default_ceiling_bytes is not None:
         values.append({"name": "ceilingBytes", "value": plan.default_ceiling_bytes})
-    return _offering(request, stamp, plan.id, plan.name, f"Line A, {plan.kind.value}, {plan.radio.value}", spec,
-                     _plan_prices(request, stamp, plan), **_sale(plan.on_sale),
-                     category=[{"id": "line-a", "name": "Mobile data (B2B)"}],
-                     prodSpecCharValueUse=[{"name": value["name"], "productSpecCharacteristicValue": [
-                         {"value": value["value"], "isDefault": True}]} for value in values])
+    return _offering(
+        request,
+        stamp,
+        plan.id,
+        plan.name,
+        f"Line A, {plan.kind.value}, {plan.radio.value}",
+        spec,
+        _plan_prices(request, stamp, plan),
+        **_sale(plan.on_sale),
+        category=[{"id": "line-a", "name": "Mobile data (B2B)"}],
+        prodSpecCharValueUse=[
+            {"name": value["name"], "productSpecCharacteristicValue": [{"value": value["value"], "isDefault": True}]}
+            for value in values
+        ],
+    )
 
 
 def _profile_offering(request: Request, stamp: str, profile: Profile) -> dict[str, Any]:
     threshold = profile.min_consumption_last_month
-    terms = [] if threshold is None else [{
-        "name": "minConsumptionLastMonth", "description": f"Needs {threshold.text()} consumed last month",
-    }]
-    return _offering(request, stamp, profile.id, profile.name, profile.description,
-                     (SPEC_PROFILE, "Prepaid profile"), [], **_sale(profile.on_sale),
-                     category=[{"id": "line-b", "name": "Prepaid"}],
-                     productOfferingTerm=terms)
+    terms = (
+        []
+        if threshold is None
+        else [
+            {
+                "name": "minConsumptionLastMonth",
+                "description": f"Needs {threshold.text()} consumed last month",
+            }
+        ]
+    )
+    return _offering(
+        request,
+        stamp,
+        profile.id,
+        profile.name,
+        profile.description,
+        (SPEC_PROFILE, "Prepaid profile"),
+        [],
+        **_sale(profile.on_sale),
+        category=[{"id": "line-b", "name": "Prepaid"}],
+        productOfferingTerm=terms,
+    )
 
 
 def catalog_offerings(request: Request, ctx: Context) -> list[dict[str, Any]]:
     stamp, catalog = _loaded_at(ctx), ctx.catalog
     offerings = [_plan_offering(request, stamp, plan) for plan in catalog.plans]
     offerings += [_profile_offering(request, stamp, profile) for profile in catalog.profiles]
-    for packs, spec in ((catalog.topups, (SPEC_TOPUP, "Data top-up")),
-                        (catalog.extensions, (SPEC_EXTENSION, "Ceiling extension"))):
-        offerings += [_offering(request, stamp, pack.id, pack.name, pack.name, spec,
-                                [_pack_price(request, stamp, pack)], **_sale(pack.on_sale),
-                                category=[{"id": "line-a", "name": "Mobile data (B2B)"}]) for pack in packs]
+    for packs, spec in (
+        (catalog.topups, (SPEC_TOPUP, "Data top-up")),
+        (catalog.extensions, (SPEC_EXTENSION, "Ceiling extension")),
+    ):
+        offerings += [
+            _offering(
+                request,
+                stamp,
+                pack.id,
+                pack.name,
+                pack.name,
+                spec,
+                [_pack_price(request, stamp, pack)],
+                **_sale(pack.on_sale),
+                category=[{"id": "line-a", "name": "Mobile data (B2B)"}],
+            )
+            for pack in packs
+        ]
     return offerings
 
 
@@ -195,8 +323,13 @@ _FROM_FILE = {OFFERING: catalog_offerings, PRICE: catalog_prices, SPECIFICATION:
 
 
 def _stored(request: Request, resource: str, doc_id: str, body: dict[str, Any], updated: datetime) -> dict[str, Any]:
-    return {"id": doc_id, "href": href(request, CATALOG, resource, doc_id), "@type": TYPES[resource], **body,
-            "lastUpdate": instant(updated)}
+    return {
+        "id": doc_id,
+        "href": href(request, CATALOG, resource, doc_id),
+        "@type": TYPES[resource],
+        **body,
+        "lastUpdate": instant(updated),
+    }
 
 
 def _entries(request: Request, resource: str) -> list[dict[str, Any]]:
@@ -219,8 +352,12 @@ def _from_file(request: Request, resource: str, entry_id: str) -> bool:
 
 
 def _read_only(resource: str) -> TmfError:
-    return TmfError(405, "read-only", "Method not allowed",
-                    f"This {resource} comes from the catalogue file: change the file, not the API.")
+    return TmfError(
+        405,
+        "read-only",
+        "Method not allowed",
+        f"This {resource} comes from the catalogue file: change the file, not the API.",
+    )
 
 
 def _validated(resource: str, body: dict[str, Any], *, partial: bool) -> dict[str, Any]:
@@ -254,6 +391,7 @@ def _patch(request: Request, actor: Principal, resource: str, entry_id: str, bod
     ctx = _context(request)
     changes = _validated(resource, body, partial=True)
     now = ctx.clock.now()
+
     def merge(uow: UnitOfWork) -> dict[str, Any]:
         documents = Documents(uow.connection)
         current = documents.get(resource, entry_id)
@@ -300,8 +438,9 @@ def _routes(resource: str) -> None:
         return _create(request, actor, resource, _object(body))
 
     @router.patch(path + "/{entry_id}", name=f"patch {resource}")
-    def patch_entry(entry_id: str, request: Request, body: Any = Body(...),
-                    actor: Principal = Depends(principal)) -> Response:
+    def patch_entry(
+        entry_id: str, request: Request, body: Any = Body(...), actor: Principal = Depends(principal)
+    ) -> Response:
         return _patch(request, actor, resource, entry_id, _object(body))
 
     @router.delete(path + "/{entry_id}", name=f"delete {resource}", status_code=204)

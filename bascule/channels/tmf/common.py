@@ -145,8 +145,11 @@ def matches(document: dict[str, Any], filters: dict[str, str]) -> bool:
 
 
 def filters_of(request: Request, *, skip: frozenset[str] = frozenset()) -> dict[str, str]:
-    return {name.strip(): value for name, value in request.query_params.items()
-            if name.strip() not in CONTROL_PARAMETERS and name.strip() not in skip}
+    return {
+        name.strip(): value
+        for name, value in request.query_params.items()
+        if name.strip() not in CONTROL_PARAMETERS and name.strip() not in skip
+    }
 
 
 def _project(document: Any, tree: dict[str, Any]) -> Any:
@@ -175,8 +178,9 @@ def projection(request: Request) -> dict[str, Any] | None:
     return tree
 
 
-def one(request: Request, document: dict[str, Any], status_code: int = 200,
-        headers: dict[str, str] | None = None) -> Response:
+def one(
+    request: Request, document: dict[str, Any], status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
     tree = projection(request)
     body = _project(document, tree) if tree else document
     return TmfJson(body, status_code=status_code, headers=headers)
@@ -187,7 +191,7 @@ def many(request: Request, documents: list[dict[str, Any]], *, skip: frozenset[s
     found = [document for document in documents if matches(document, filters_of(request, skip=skip))]
     offset = _count(request, "offset", 0)
     limit = _count(request, "limit", len(found))
-    page = found[offset:offset + limit]
+    page = found[offset : offset + limit]
     tree = projection(request)
     body = [_project(document, tree) for document in page] if tree else page
     return TmfJson(body, headers={"X-Total-Count": str(len(found)), "X-Result-Count": str(len(page))})

@@ -31,8 +31,9 @@ async def refuse_bad_text(request: Request) -> None:
         clean_text(value, field=name, max_length=MEMBER_LENGTHS["id"], trim=False)
     for name, raw in url_encoded_pairs(request.scope["query_string"]):
         clean_text(name, field="nom de paramètre", max_length=NAME_LENGTH, trim=False)
-        clean_text(decode_text(raw, field=name), field=name, max_length=TEXT_LENGTH, multiline=name in LISTS,
-                   trim=False)
+        clean_text(
+            decode_text(raw, field=name), field=name, max_length=TEXT_LENGTH, multiline=name in LISTS, trim=False
+        )
     document = _json(await request.body())
     if document is not None:
         _check_document(document)

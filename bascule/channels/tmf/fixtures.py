@@ -45,19 +45,32 @@ def _line_a(ctx: Context) -> list[str]:
         noted = Documents(uow.connection).get(FIXTURE, "line-a-account")
     if noted is None:
         account = create_account(ctx, OPERATOR, Channel.CLI, ACCOUNT_NAME, None)
-        run_on_unit(ctx, lambda uow: Documents(uow.connection).add(FIXTURE, "line-a-account",
-                                                                   {"account_id": account.id}, ctx.clock.now()))
+        run_on_unit(
+            ctx,
+            lambda uow: Documents(uow.connection).add(
+                FIXTURE, "line-a-account", {"account_id": account.id}, ctx.clock.now()
+            ),
+        )
         account_id = account.id
     else:
         account_id = str(noted.body["account_id"])
-    plans = [next(plan for plan in ctx.catalog.plans if plan.kind is kind) for kind in (PlanKind.BUNDLE,
-                                                                                         PlanKind.METERED)]
+    plans = [
+        next(plan for plan in ctx.catalog.plans if plan.kind is kind) for kind in (PlanKind.BUNDLE, PlanKind.METERED)
+    ]
     lines = []
     for plan, msisdn in zip(plans, SERVICES, strict=True):
         try:
-            view = create_service(ctx, OPERATOR, Channel.CLI, account_id=account_id, plan_id=plan.id,
-                                  network=ctx.catalog.networks[0].id, apn=ctx.catalog.apns[0].id, msisdn=msisdn,
-                                  activated_on=None)
+            view = create_service(
+                ctx,
+                OPERATOR,
+                Channel.CLI,
+                account_id=account_id,
+                plan_id=plan.id,
+                network=ctx.catalog.networks[0].id,
+                apn=ctx.catalog.apns[0].id,
+                msisdn=msisdn,
+                activated_on=None,
+            )
         except DomainError as error:
             if error.code is not ErrorCode.CONFLICT:
                 raise
@@ -79,12 +92,20 @@ def _line_b(ctx: Context) -> list[str]:
                 raise
         noted = {"msisdn": msisdn}
         run_on_unit(ctx, partial(_note, REFERENCE, reference, noted, now))
+
     def grant(uow: UnitOfWork) -> None:
         for bucket_id, reference, kind, quantity, start, end in BUCKETS:
             bucket = BonusBucket(
-                id=bucket_id, msisdn=LINES[reference], kind=kind, total=quantity, remaining=quantity,
-                granted_at=now + timedelta(days=start), expires_at=now + timedelta(days=end), profile_id=profile.id,
-                label=f"{kind.value} bonus (TMF kit)", source="tmf-fixture",
+                id=bucket_id,
+                msisdn=LINES[reference],
+                kind=kind,
+                total=quantity,
+                remaining=quantity,
+                granted_at=now + timedelta(days=start),
+                expires_at=now + timedelta(days=end),
+                profile_id=profile.id,
+                label=f"{kind.value} bonus (TMF kit)",
+                source="tmf-fixture",
             )
             if uow.bonuses.add(bucket, once_key=f"tmf-fixture:{bucket_id}"):
                 lines.append(f"  TMF654 bucket {bucket_id} on {LINES[reference]}")

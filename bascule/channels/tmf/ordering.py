@@ -68,8 +68,13 @@ STATES = {
     RequestStatus.FAILED: "failed",
     RequestStatus.CANCELLED: "cancelled",
 }
-CHARACTERISTICS = {"radio": "radio", "apn": "apn", "network": "network", "ceilingBytes": "ceiling_bytes",
-                   "ceiling_bytes": "ceiling_bytes"}
+CHARACTERISTICS = {
+    "radio": "radio",
+    "apn": "apn",
+    "network": "network",
+    "ceilingBytes": "ceiling_bytes",
+    "ceiling_bytes": "ceiling_bytes",
+}
 TMF_NAMES = {"radio": "radio", "apn": "apn", "network": "network", "ceiling_bytes": "ceilingBytes"}
 OUT_OF_REACH = (ErrorCode.NOT_FOUND, ErrorCode.FORBIDDEN, ErrorCode.UNAUTHENTICATED)
 PRICE_TYPES = {"recurring": "recurring", "usage": "usage"}
@@ -89,8 +94,10 @@ def _items(body: dict[str, Any]) -> list[dict[str, Any]]:
     for item in items:
         action = item.get("action")
         if action != "modify":
-            raise bad_request(f"Only `modify` order items are supported (got {action!r}): a line is changed, "
-                              "not added or removed, through this API.")
+            raise bad_request(
+                f"Only `modify` order items are supported (got {action!r}): a line is changed, "
+                "not added or removed, through this API."
+            )
     return items
 
 
@@ -156,20 +163,43 @@ def _amount(raw: dict[str, str]) -> dict[str, Any]:
 
 
 def _prices(quote: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    lines = [{"name": charge["description"], "description": charge["kind"],
-              "priceType": PRICE_TYPES.get(charge["kind"], "oneTime"),
-              "price": {"dutyFreeAmount": _amount(charge["amount"]), "@type": "Price"}, "@type": "OrderPrice"}
-             for charge in quote.get("charges", [])]
-    total = [{"name": "Total", "priceType": "total",
-              "price": {"dutyFreeAmount": _amount(quote["total"]), "@type": "Price"}, "@type": "OrderPrice"}
-             ] if quote.get("total") else []
+    lines = [
+        {
+            "name": charge["description"],
+            "description": charge["kind"],
+            "priceType": PRICE_TYPES.get(charge["kind"], "oneTime"),
+            "price": {"dutyFreeAmount": _amount(charge["amount"]), "@type": "Price"},
+            "@type": "OrderPrice",
+        }
+        for charge in quote.get("charges", [])
+    ]
+    total = (
+        [
+            {
+                "name": "Total",
+                "priceType": "total",
+                "price": {"dutyFreeAmount": _amount(quote["total"]), "@type": "Price"},
+                "@type": "OrderPrice",
+            }
+        ]
+        if quote.get("total")
+        else []
+    )
     return lines, total
 
 
-def _item(request: Request, state: str, product: dict[str, Any], offering: dict[str, Any] | None,
-          prices: list[dict[str, Any]]) -> dict[str, Any]:
-    item: dict[str, Any] = {"id": "1", "@type": "ProductOrderItem", "action": "modify", "quantity": 1,
-                            "state": state, "product": product, "itemPrice": prices}
+def _item(
+    request: Request, state: str, product: dict[str, Any], offering: dict[str, Any] | None, prices: list[dict[str, Any]]
+) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "id": "1",
+        "@type": "ProductOrderItem",
+        "action": "modify",
+        "quantity": 1,
+        "state": state,
+        "product": product,
+        "itemPrice": prices,
+    }
     if offering is not None:
         item["productOffering"] = offering
     return item
@@ -190,19 +220,30 @@ def request_order(request: Request, change: ChangeRequest, rejection: Document |
     state = STATES[change.status]
     if rejection is not None and change.status is RequestStatus.CANCELLED:
         state = "rejected"
-    characteristics = [{"name": TMF_NAMES[name], "value": value} for name, value in change.changes.items()
-                       if name in TMF_NAMES]
-    product = {"id": change.service_id, "href": href(request, "/tmf-api/productInventory/v4", "product",
-                                                     change.service_id), "@referredType": "Product",
-               "productCharacteristic": characteristics}
+    characteristics = [
+        {"name": TMF_NAMES[name], "value": value} for name, value in change.changes.items() if name in TMF_NAMES
+    ]
+    product = {
+        "id": change.service_id,
+        "href": href(request, "/tmf-api/productInventory/v4", "product", change.service_id),
+        "@referredType": "Product",
+        "productCharacteristic": characteristics,
+    }
     plan_id = change.changes.get("plan_id")
     offering = None if plan_id is None else offering_ref(request, str(plan_id), _plan_name(request, str(plan_id)))
     prices, total = _prices(change.quote)
     order: dict[str, Any] = {
-        "id": change.id, "href": href(request, ORDERING, "productOrder", change.id), "@type": "ProductOrder",
-        "state": state, "category": "mobile data (B2B)", "description": change.quote.get("notice") or "",
-        **_dates(orderDate=change.created_at, completionDate=change.completed_at or change.failed_at,
-                 cancellationDate=change.cancelled_at if state == "cancelled" else None),
+        "id": change.id,
+        "href": href(request, ORDERING, "productOrder", change.id),
+        "@type": "ProductOrder",
+        "state": state,
+        "category": "mobile data (B2B)",
+        "description": change.quote.get("notice") or "",
+        **_dates(
+            orderDate=change.created_at,
+            completionDate=change.completed_at or change.failed_at,
+            cancellationDate=change.cancelled_at if state == "cancelled" else None,
+        ),
         "channel": [{"id": change.channel, "name": change.channel, "role": "order channel"}],
         "relatedParty": [{"id": change.account_id, "role": "customer", "@referredType": "Organization"}],
         "productOrderItem": [_item(request, state, product, offering, prices)],
@@ -214,13 +255,20 @@ def request_order(request: Request, change: ChangeRequest, rejection: Document |
 
 
 def migration_order(request: Request, migration: ProfileMigration) -> dict[str, Any]:
-    product = {"id": migration.msisdn, "href": href(request, "/tmf-api/productInventory/v4", "product",
-                                                    migration.msisdn), "@referredType": "Product",
-               "productCharacteristic": [{"name": "profile", "value": migration.to_profile_id}]}
+    product = {
+        "id": migration.msisdn,
+        "href": href(request, "/tmf-api/productInventory/v4", "product", migration.msisdn),
+        "@referredType": "Product",
+        "productCharacteristic": [{"name": "profile", "value": migration.to_profile_id}],
+    }
     offering = offering_ref(request, migration.to_profile_id, migration.to_profile_id)
     return {
-        "id": migration.id, "href": href(request, ORDERING, "productOrder", migration.id), "@type": "ProductOrder",
-        "state": "completed", "category": "prepaid", "description": f"from profile {migration.from_profile_id}",
+        "id": migration.id,
+        "href": href(request, ORDERING, "productOrder", migration.id),
+        "@type": "ProductOrder",
+        "state": "completed",
+        "category": "prepaid",
+        "description": f"from profile {migration.from_profile_id}",
         **_dates(orderDate=migration.at, completionDate=migration.at),
         "channel": [{"id": migration.channel, "name": migration.channel, "role": "order channel"}],
         "relatedParty": [{"id": migration.msisdn, "role": "customer", "@referredType": "Individual"}],
@@ -232,8 +280,13 @@ def migration_order(request: Request, migration: ProfileMigration) -> dict[str, 
 def rejected_order(request: Request, document: Document) -> dict[str, Any]:
     body = {name: value for name, value in document.body.items() if not name.startswith("_")}
     body["productOrderItem"] = [
-        {**item, "product": {**item["product"], "href": href(request, "/tmf-api/productInventory/v4", "product",
-                                                             item["product"]["id"])}}
+        {
+            **item,
+            "product": {
+                **item["product"],
+                "href": href(request, "/tmf-api/productInventory/v4", "product", item["product"]["id"]),
+            },
+        }
         for item in body.get("productOrderItem", [])
     ]
     return {"id": document.id, "href": href(request, ORDERING, "productOrder", document.id), **body}
@@ -251,17 +304,28 @@ def _may_see(actor: Principal, document: Document) -> bool:
 # --- use cases, called as they are -------------------------------------------------------------------
 
 
-def _reject(ctx: Context, request: Request, actor: Principal, items: list[dict[str, Any]], scope: dict[str, str],
-            product: dict[str, Any], error: DomainError, body: dict[str, Any]) -> dict[str, Any]:
+def _reject(
+    ctx: Context,
+    request: Request,
+    actor: Principal,
+    items: list[dict[str, Any]],
+    scope: dict[str, str],
+    product: dict[str, Any],
+    error: DomainError,
+    body: dict[str, Any],
+) -> dict[str, Any]:
     now = ctx.clock.now()
     order_id = new_id("tmo")
     stored: dict[str, Any] = {
-        "@type": "ProductOrder", "state": "rejected", **_dates(orderDate=now),
+        "@type": "ProductOrder",
+        "state": "rejected",
+        **_dates(orderDate=now),
         "category": "prepaid" if "msisdn" in scope else "mobile data (B2B)",
         "channel": [{"id": Channel.TMF.value, "name": Channel.TMF.value, "role": "order channel"}],
         "relatedParty": body.get("relatedParty") or [],
-        "productOrderItem": [{**item, "state": "rejected", "product": {**item.get("product", {}), **product}}
-                             for item in items],
+        "productOrderItem": [
+            {**item, "state": "rejected", "product": {**item.get("product", {}), **product}} for item in items
+        ],
         "errorMessage": [domain_error_body(error) | {"@type": "ProductOrderErrorMessage"}],
         "_scope": scope,
     }
@@ -271,8 +335,9 @@ def _reject(ctx: Context, request: Request, actor: Principal, items: list[dict[s
     return rejected_order(request, Document(REJECTED, order_id, stored, now, now))
 
 
-def _order_line_a(ctx: Context, request: Request, actor: Principal, line: LineA, items: list[dict[str, Any]],
-                  body: dict[str, Any]) -> dict[str, Any] | Confirmed:
+def _order_line_a(
+    ctx: Context, request: Request, actor: Principal, line: LineA, items: list[dict[str, Any]], body: dict[str, Any]
+) -> dict[str, Any] | Confirmed:
     """The order as stored, or a confirmed change whose networks are to be asked once it has committed."""
     changes = _line_a_changes(items)
     service = line.view.service
@@ -282,8 +347,9 @@ def _order_line_a(ctx: Context, request: Request, actor: Principal, line: LineA,
     except DomainError as error:
         if error.code in OUT_OF_REACH:
             raise
-        return _reject(ctx, request, actor, items, scope, {"id": line.product_id, "@referredType": "Product"},
-                       error, body)
+        return _reject(
+            ctx, request, actor, items, scope, {"id": line.product_id, "@referredType": "Product"}, error, body
+        )
     if not actor.is_operator:
         return request_order(request, change)
     try:
@@ -298,8 +364,9 @@ def _order_line_a(ctx: Context, request: Request, actor: Principal, line: LineA,
         return request_order(request, change, Document(REJECTION, change.id, refusal, now, now))
 
 
-def _order_line_b(ctx: Context, request: Request, actor: Principal, line: LineB, items: list[dict[str, Any]],
-                  body: dict[str, Any]) -> dict[str, Any]:
+def _order_line_b(
+    ctx: Context, request: Request, actor: Principal, line: LineB, items: list[dict[str, Any]], body: dict[str, Any]
+) -> dict[str, Any]:
     profile_id = _line_b_profile(items)
     msisdn = line.summary.subscriber.msisdn
     try:
@@ -307,8 +374,9 @@ def _order_line_b(ctx: Context, request: Request, actor: Principal, line: LineB,
     except DomainError as error:
         if error.code in OUT_OF_REACH:
             raise
-        return _reject(ctx, request, actor, items, {"msisdn": msisdn}, {"id": msisdn, "@referredType": "Product"},
-                       error, body)
+        return _reject(
+            ctx, request, actor, items, {"msisdn": msisdn}, {"id": msisdn, "@referredType": "Product"}, error, body
+        )
     return migration_order(request, migration)
 
 
@@ -354,8 +422,10 @@ def all_orders(ctx: Context, request: Request, actor: Principal) -> list[dict[st
     orders: list[dict[str, Any]] = []
     if actor.kind is not PrincipalKind.SUBSCRIBER:
         rejections = _rejections(ctx)
-        orders += [request_order(request, change, rejections.get(change.id))
-                   for change in list_change_requests(ctx, actor, None, None)]
+        orders += [
+            request_order(request, change, rejections.get(change.id))
+            for change in list_change_requests(ctx, actor, None, None)
+        ]
     orders += [migration_order(request, migration) for migration in _migrations(ctx, actor)]
     with ctx.uow(write=False) as uow:
         refused = [document for document in Documents(uow.connection).of_kind(REJECTED) if _may_see(actor, document)]
@@ -397,11 +467,16 @@ def get_order(order_id: str, request: Request, actor: Principal = Depends(princi
 
 def _cancellation(request: Request, change: ChangeRequest, reason: str | None = None) -> dict[str, Any]:
     cancellation: dict[str, Any] = {
-        "id": change.id, "href": href(request, ORDERING, "cancelProductOrder", change.id),
-        "@type": "CancelProductOrder", "state": "done",
+        "id": change.id,
+        "href": href(request, ORDERING, "cancelProductOrder", change.id),
+        "@type": "CancelProductOrder",
+        "state": "done",
         **_dates(requestedCancellationDate=change.cancelled_at, effectiveCancellationDate=change.cancelled_at),
-        "productOrder": {"id": change.id, "href": href(request, ORDERING, "productOrder", change.id),
-                         "@referredType": "ProductOrder"},
+        "productOrder": {
+            "id": change.id,
+            "href": href(request, ORDERING, "productOrder", change.id),
+            "@referredType": "ProductOrder",
+        },
     }
     if reason:
         cancellation["cancellationReason"] = reason

@@ -95,25 +95,38 @@ def visible_lines(ctx: Context, actor: Principal) -> list[Line]:
 
 
 def product_ref(request: Request, line: Line) -> dict[str, Any]:
-    return {"id": line.product_id, "href": href(request, INVENTORY, "product", line.product_id),
-            "@referredType": "Product"}
+    return {
+        "id": line.product_id,
+        "href": href(request, INVENTORY, "product", line.product_id),
+        "@referredType": "Product",
+    }
 
 
 def offering_ref(request: Request, offering_id: str, name: str) -> dict[str, Any]:
-    return {"id": offering_id, "href": href(request, CATALOG, "productOffering", offering_id), "name": name,
-            "@referredType": "ProductOffering"}
+    return {
+        "id": offering_id,
+        "href": href(request, CATALOG, "productOffering", offering_id),
+        "name": name,
+        "@referredType": "ProductOffering",
+    }
 
 
 def _characteristic(name: str, value: Any, value_type: str = "string") -> dict[str, Any]:
     return {"name": name, "valueType": value_type, "value": value}
 
 
-def _price(request: Request, price_id: str, name: str, price_type: str, amount: dict[str, Any],
-           period: str | None = None) -> dict[str, Any]:
+def _price(
+    request: Request, price_id: str, name: str, price_type: str, amount: dict[str, Any], period: str | None = None
+) -> dict[str, Any]:
     price: dict[str, Any] = {
-        "name": name, "priceType": price_type, "price": {"dutyFreeAmount": amount, "@type": "Price"},
-        "productOfferingPrice": {"id": price_id, "href": href(request, CATALOG, "productOfferingPrice", price_id),
-                                 "@referredType": "ProductOfferingPrice"},
+        "name": name,
+        "priceType": price_type,
+        "price": {"dutyFreeAmount": amount, "@type": "Price"},
+        "productOfferingPrice": {
+            "id": price_id,
+            "href": href(request, CATALOG, "productOfferingPrice", price_id),
+            "@referredType": "ProductOfferingPrice",
+        },
         "@type": "ProductPrice",
     }
     if period:
@@ -180,9 +193,13 @@ def line_b_product(request: Request, summary: SubscriberSummary) -> dict[str, An
             _characteristic("migrationsLeftThisMonth", summary.migrations_left_this_month, "integer"),
         ],
         "productPrice": [],  # prepaid: nothing recurring; the balance is in TMF654
-        "billingAccount": {"id": subscriber.msisdn, "name": "prepaid balance", "@referredType": "BillingAccount",
-                           "href": f"{origin(request)}/tmf-api/prepayBalanceManagement/v4/bucket?product.id="
-                                   f"{subscriber.msisdn.replace('+', '%2B')}"},
+        "billingAccount": {
+            "id": subscriber.msisdn,
+            "name": "prepaid balance",
+            "@referredType": "BillingAccount",
+            "href": f"{origin(request)}/tmf-api/prepayBalanceManagement/v4/bucket?product.id="
+            f"{subscriber.msisdn.replace('+', '%2B')}",
+        },
         "relatedParty": [{"id": subscriber.msisdn, "role": "customer", "@referredType": "Individual"}],
     }
 

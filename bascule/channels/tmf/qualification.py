@@ -84,8 +84,7 @@ def _verdict(ctx: Context, actor: Principal, line: Line, item: dict[str, Any]) -
 
 
 def _qualify(ctx: Context, actor: Principal, item: dict[str, Any], body: dict[str, Any], index: int) -> dict[str, Any]:
-    result = {**item, "id": str(item.get("id") or index), "@type": "ProductOfferingQualificationItem",
-              "state": "done"}
+    result = {**item, "id": str(item.get("id") or index), "@type": "ProductOfferingQualificationItem", "state": "done"}
     try:
         refusal = _verdict(ctx, actor, _line_of(ctx, actor, item, body), item)
     except DomainError as error:

@@ -44,16 +44,26 @@ class Documents:
         return None if row is None else _document(row)
 
     def of_kind(self, kind: str) -> list[Document]:
-        query = select(t.tmf_resources).where(t.tmf_resources.c.kind == kind).order_by(
-            t.tmf_resources.c.created_at, t.tmf_resources.c.id
+        query = (
+            select(t.tmf_resources)
+            .where(t.tmf_resources.c.kind == kind)
+            .order_by(t.tmf_resources.c.created_at, t.tmf_resources.c.id)
         )
         return [_document(row) for row in self.connection.execute(query)]
 
     def add(self, kind: str, doc_id: str, body: dict[str, Any], at: datetime) -> bool:
         """False (nothing written) when a document of that kind and id already exists."""
-        return insert_ignoring_conflict(self.connection, t.tmf_resources, {
-            "kind": kind, "id": doc_id, "body": body, "created_at": at, "updated_at": at,
-        })
+        return insert_ignoring_conflict(
+            self.connection,
+            t.tmf_resources,
+            {
+                "kind": kind,
+                "id": doc_id,
+                "body": body,
+                "created_at": at,
+                "updated_at": at,
+            },
+        )
 
     def replace(self, kind: str, doc_id: str, body: dict[str, Any], at: datetime) -> bool:
         result = self.connection.execute(

@@ -245,8 +245,7 @@ def _number(entry: str, count: int) -> int | None:
     return value - 1 if 1 <= value <= count else None
 
 
-def walk(tree: Tree, inputs: Sequence[str], items: Items, replay: bool = False,
-         notice: str | None = None) -> Outcome:
+def walk(tree: Tree, inputs: Sequence[str], items: Items, replay: bool = False, notice: str | None = None) -> Outcome:
     """Where `inputs` lead from the root. Inputs after a final screen are ignored, and a confirmation met before
     the last input is never run (`LOST`): only a refused one lets a session go on, and its caller walks on
     from the list instead.

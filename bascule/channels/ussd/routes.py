@@ -104,19 +104,30 @@ _FORM = {
 _PLAIN = {"text/plain": {"schema": {"type": "string"}}}
 
 
-@router.post("/ussd", response_class=PlainTextResponse,
-             summary="USSD callback (Africa's Talking form: sessionId, serviceCode, phoneNumber, networkCode, text)",
-             openapi_extra={
-                 "requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": _FORM}}},
-                 "responses": {
-                     "200": {"description": "`CON <screen>` (expects input) or `END <screen>` (also when the code "
-                                            "dialled or the text typed is refused)", "content": _PLAIN},
-                     "400": {"description": "A missing or malformed field of the gateway's (sessionId, phoneNumber, "
-                                            "networkCode)", "content": _PLAIN},
-                     "401": {"description": "The request lacks BASCULE_USSD_TOKEN, or none is set outside the demo "
-                                            "(then every call gets it)", "content": _PLAIN},
-                 },
-             })
+@router.post(
+    "/ussd",
+    response_class=PlainTextResponse,
+    summary="USSD callback (Africa's Talking form: sessionId, serviceCode, phoneNumber, networkCode, text)",
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": _FORM}}},
+        "responses": {
+            "200": {
+                "description": "`CON <screen>` (expects input) or `END <screen>` (also when the code "
+                "dialled or the text typed is refused)",
+                "content": _PLAIN,
+            },
+            "400": {
+                "description": "A missing or malformed field of the gateway's (sessionId, phoneNumber, networkCode)",
+                "content": _PLAIN,
+            },
+            "401": {
+                "description": "The request lacks BASCULE_USSD_TOKEN, or none is set outside the demo "
+                "(then every call gets it)",
+                "content": _PLAIN,
+            },
+        },
+    },
+)
 async def ussd(request: Request) -> PlainTextResponse:
     if not authorised(request.app.state.settings, request):
         return PlainTextResponse("Unauthorized", status_code=401)

@@ -114,12 +114,17 @@ def _within(head: list[str], lines: Iterable[str], tail: list[str]) -> str:
 def my_profile(caller: Caller, picked: Item | None) -> str:
     summary = caller.summary()
     tz = zone(summary.subscriber.timezone)
-    lines = [f"- {b.label} : {_quantity(b, summary.balance.currency)} "
-             f"jusqu'au {b.expires_at.astimezone(tz):%d/%m}" for b in summary.bonuses]
+    lines = [
+        f"- {b.label} : {_quantity(b, summary.balance.currency)} jusqu'au {b.expires_at.astimezone(tz):%d/%m}"
+        for b in summary.bonuses
+    ]
     head = [f"Profil {summary.profile.name}", "Bonus :" if lines else "Aucun bonus en cours."]
     left = summary.migrations_left_this_month
-    tail = [f"Changements de profil restants ce mois-ci : {left}" if left else
-            "Plus de changement de profil possible ce mois-ci."]
+    tail = [
+        f"Changements de profil restants ce mois-ci : {left}"
+        if left
+        else "Plus de changement de profil possible ce mois-ci."
+    ]
     return _within(head, lines, tail)
 
 
@@ -127,8 +132,10 @@ def balance(caller: Caller, picked: Item | None) -> str:
     summary = caller.summary()
     credit = [b for b in summary.bonuses if b.kind is BonusKind.CREDIT]
     bonus = from_minor(sum(b.remaining for b in credit), summary.balance.currency)
-    return (f"Solde principal : {amount(summary.balance)}\nBonus crédit : {amount(bonus)}\n"
-            f"Consommation du mois passé : {amount(summary.consumption_last_month)}")
+    return (
+        f"Solde principal : {amount(summary.balance)}\nBonus crédit : {amount(bonus)}\n"
+        f"Consommation du mois passé : {amount(summary.consumption_last_month)}"
+    )
 
 
 def _sheet(profile: Profile) -> str:

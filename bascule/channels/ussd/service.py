@@ -123,13 +123,12 @@ class UssdService:
             return Reply(saved.state["final"], saved.state["screen"])
         lists = saved.state["lists"] if saved is not None else {}
         resume = saved.state.get("resume") if saved is not None else None
-        walked = inputs if resume is None else [*resume["base"], *inputs[resume["after"]:]]
+        walked = inputs if resume is None else [*resume["base"], *inputs[resume["after"] :]]
         session = Session(Caller(self.ctx, call.msisdn), self.tree, lists)
         reply = session.answer(walked, fresh=saved is None)
         if session.back is not None:
             resume = {"base": list(session.back), "after": len(inputs)}
-        state = {"inputs": inputs, "final": reply.final, "screen": reply.text, "lists": session.lists,
-                 "resume": resume}
+        state = {"inputs": inputs, "final": reply.final, "screen": reply.text, "lists": session.lists, "resume": resume}
         self.store.save(call.session_id, StoredSession(call.msisdn, state))
         return reply
 

@@ -89,8 +89,12 @@ class DatabaseSessionStore:
 
     def save(self, session_id: str, session: StoredSession) -> None:
         now = self.clock.now()
-        values = {"msisdn": session.msisdn, "state": session.state, "updated_at": now,
-                  "expires_at": now + timedelta(seconds=self.ttl_seconds)}
+        values = {
+            "msisdn": session.msisdn,
+            "state": session.state,
+            "updated_at": now,
+            "expires_at": now + timedelta(seconds=self.ttl_seconds),
+        }
         with UnitOfWork(self.engine) as uow:
             dialect = postgresql if uow.connection.dialect.name == "postgresql" else sqlite
             upsert = dialect.insert(t.ussd_sessions).values(session_id=session_id, **values)

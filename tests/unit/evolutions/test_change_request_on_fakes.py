@@ -24,8 +24,11 @@ NOW = datetime(2026, 12, 16, 9, 0, tzinfo=UTC)  # the 16th: 16 days of 31 left i
 
 
 def bundle(catalog: Catalog, gigabytes: int) -> Plan:
-    return next(plan for plan in catalog.plans
-                if plan.kind is PlanKind.BUNDLE and plan.data_bytes == gigabytes * GIB and plan.radio is Radio.G4)
+    return next(
+        plan
+        for plan in catalog.plans
+        if plan.kind is PlanKind.BUNDLE and plan.data_bytes == gigabytes * GIB and plan.radio is Radio.G4
+    )
 
 
 @pytest.fixture
@@ -34,8 +37,17 @@ def store(catalog: Catalog) -> FakeStore:
     store.accounts["acc_1"] = Account("acc_1", "Transports Morel", "Europe/Paris", "EUR", NOW)
     store.users["usr_1"] = User("usr_1", "acc_1", "flotte@morel.example", "-", Role.MANAGER)
     plan = bundle(catalog, 10)
-    store.services["svc_1"] = Service("svc_1", "acc_1", "+33612345678", plan.id, catalog.networks[0].id,
-                                      catalog.apns[0].id, None, ServiceStatus.ACTIVE, date(2026, 11, 3))
+    store.services["svc_1"] = Service(
+        "svc_1",
+        "acc_1",
+        "+33612345678",
+        plan.id,
+        catalog.networks[0].id,
+        catalog.apns[0].id,
+        None,
+        ServiceStatus.ACTIVE,
+        date(2026, 11, 3),
+    )
     return store
 
 
@@ -48,8 +60,9 @@ def to_30_gb(catalog: Catalog) -> RequestedChanges:
     return RequestedChanges(plan_id=bundle(catalog, 30).id)
 
 
-def test_a_confirmed_change_charges_the_prorated_plan_once(ctx: Context[Any], store: FakeStore,
-                                                          catalog: Catalog) -> None:
+def test_a_confirmed_change_charges_the_prorated_plan_once(
+    ctx: Context[Any], store: FakeStore, catalog: Catalog
+) -> None:
     request = create_change_request(ctx, OPERATOR, Channel.API, "svc_1", to_30_gb(catalog))
     confirmed = confirm_as_identified(ctx, OPERATOR, Channel.API, request.id)
 
@@ -80,11 +93,13 @@ def test_a_refused_request_changes_nothing(ctx: Context[Any], store: FakeStore, 
     assert store.commits == 0
 
 
-def test_a_second_confirmation_in_the_month_is_refused_and_charges_nothing(ctx: Context[Any], store: FakeStore,
-                                                                          catalog: Catalog) -> None:
+def test_a_second_confirmation_in_the_month_is_refused_and_charges_nothing(
+    ctx: Context[Any], store: FakeStore, catalog: Catalog
+) -> None:
     first = create_change_request(ctx, OPERATOR, Channel.API, "svc_1", to_30_gb(catalog))
-    second = create_change_request(ctx, OPERATOR, Channel.API, "svc_1", RequestedChanges(ceiling_bytes=None,
-                                                                                        apn=catalog.apns[-1].id))
+    second = create_change_request(
+        ctx, OPERATOR, Channel.API, "svc_1", RequestedChanges(ceiling_bytes=None, apn=catalog.apns[-1].id)
+    )
     confirm_as_identified(ctx, OPERATOR, Channel.API, first.id)
     before = store.snapshot()
 

@@ -19,8 +19,9 @@ def test_the_month_s_slot_is_free_until_the_limit_then_refused_with_the_next_day
     refusal = monthly_slot_refusal(1, 1, june)
     assert refusal is not None
     assert refusal.code is ErrorCode.MONTHLY_LIMIT_REACHED
-    assert message(refusal) == ("Limite atteinte : 1 demande d'évolution par mois. "
-                                "Nouvelle demande possible à partir du 1er juillet 2026.")
+    assert message(refusal) == (
+        "Limite atteinte : 1 demande d'évolution par mois. Nouvelle demande possible à partir du 1er juillet 2026."
+    )
     december = monthly_slot_refusal(2, 3, Period(2026, 12))
     assert december is not None
     assert message(december).endswith("à partir du 1er janvier 2027.")
@@ -32,7 +33,8 @@ def test_french_days_months_and_moments_have_one_format():
     assert month_fr(2026, 12) == "décembre 2026"
     assert month_fr(2026, 8) == "août 2026"
     assert moment_fr(datetime(2026, 6, 16, 7, 0, tzinfo=UTC).astimezone(zone("Europe/Paris"))) == (
-        "16 juin 2026 à 09:00")
+        "16 juin 2026 à 09:00"
+    )
     assert usage_charge_label(Period(2026, 2)) == "Consommation au compteur, février 2026"
 
 
@@ -51,9 +53,11 @@ def test_a_notification_names_the_line_and_the_change_and_says_to_restart(catalo
     network = catalog.networks[-1]
     notice = wording.applied("+33612345678", {"network": network.id}, catalog)
     assert notice.subject == "Ligne +33612345678 : demande d'évolution appliquée"
-    assert notice.body == (f"La ligne +33612345678 a changé : opérateur support {network.name}. La modification est "
-                           "appliquée sur le réseau. Pour que la carte SIM prenne la modification, redémarrez "
-                           "l'équipement de la ligne.")
+    assert notice.body == (
+        f"La ligne +33612345678 a changé : opérateur support {network.name}. La modification est "
+        "appliquée sur le réseau. Pour que la carte SIM prenne la modification, redémarrez "
+        "l'équipement de la ligne."
+    )
     confirmed = wording.confirmed("+33612345678", {"radio": "5G"}, catalog)
     assert confirmed.body.endswith("redémarrez l'équipement de la ligne.")
     refused = wording.refused_by_network("+33612345678", {"radio": "5G"}, catalog, "réseau indisponible")

@@ -68,8 +68,10 @@ def test_a_password_is_not_trimmed():
     assert clean_text(" secret ", field="password", max_length=200, trim=False) == " secret "
 
 
-@pytest.mark.parametrize(("value", "multiline"), [("é€😀", False), ("a\x00", False), ("a\tb", False),
-                                                   ("a\tb\n", True), ("a\x0bb", True), ("\x7f", True)])
+@pytest.mark.parametrize(
+    ("value", "multiline"),
+    [("é€😀", False), ("a\x00", False), ("a\tb", False), ("a\tb\n", True), ("a\x0bb", True), ("\x7f", True)],
+)
 def test_the_openapi_patterns_say_the_same_rule_as_the_code(value, multiline):
     """For characters: a lone surrogate is none, and only the code refuses it (see bascule.kernel.text)."""
     pattern = SEVERAL_LINES_PATTERN if multiline else ONE_LINE_PATTERN

@@ -37,8 +37,9 @@ def store() -> FakeStore:
     store = FakeStore()
     store.subscribers[AWA] = Subscriber(AWA, "novamix", "Africa/Abidjan", "XOF", datetime(2026, 1, 5, tzinfo=UTC))
     store.balances[AWA] = 1_000
-    store.ledger.append(LedgerEntry("csm_may", AWA, EntryKind.CONSUMPTION, xof(3_000),
-                                    datetime(2026, 5, 20, 12, 0, tzinfo=UTC), "ussd"))
+    store.ledger.append(
+        LedgerEntry("csm_may", AWA, EntryKind.CONSUMPTION, xof(3_000), datetime(2026, 5, 20, 12, 0, tzinfo=UTC), "ussd")
+    )
     return store
 
 
@@ -57,8 +58,9 @@ def changes_used_in_june(store: FakeStore) -> int:
     return store.slots.get((MIGRATION_SLOT_SCOPE, AWA, "2026-06"), 0)
 
 
-def test_choosing_the_profile_she_already_has_is_refused_and_changes_nothing(ctx: Context[Any],
-                                                                            store: FakeStore) -> None:
+def test_choosing_the_profile_she_already_has_is_refused_and_changes_nothing(
+    ctx: Context[Any], store: FakeStore
+) -> None:
     before = store.snapshot()
 
     assert refused(ctx, "novamix").code is ErrorCode.SAME_PROFILE
@@ -68,7 +70,8 @@ def test_choosing_the_profile_she_already_has_is_refused_and_changes_nothing(ctx
 
 
 def test_a_profile_she_is_not_eligible_for_is_refused_and_takes_none_of_her_three_changes(
-        ctx: Context[Any], store: FakeStore) -> None:
+    ctx: Context[Any], store: FakeStore
+) -> None:
     before = store.snapshot()
 
     refusal = refused(ctx, "aigle")  # 8 000 F CFA needed, 3 000 consumed in May
@@ -80,7 +83,8 @@ def test_a_profile_she_is_not_eligible_for_is_refused_and_takes_none_of_her_thre
 
 
 def test_three_changes_in_the_month_then_the_fourth_is_refused_until_the_first_of_next_month(
-        ctx: Context[Any], store: FakeStore) -> None:
+    ctx: Context[Any], store: FakeStore
+) -> None:
     for profile_id in ("tigre", "dauphin", "novamix"):
         migrate_profile(ctx, subscriber_principal(AWA), Channel.USSD, AWA, profile_id)
     before = store.snapshot()
@@ -93,32 +97,42 @@ def test_three_changes_in_the_month_then_the_fourth_is_refused_until_the_first_o
     assert store.subscribers[AWA].profile_id == "novamix"
     assert changes_used_in_june(store) == 3
     assert [(m.from_profile_id, m.to_profile_id, m.period) for m in store.migrations] == [
-        ("novamix", "tigre", "2026-06"), ("tigre", "dauphin", "2026-06"), ("dauphin", "novamix", "2026-06")]
+        ("novamix", "tigre", "2026-06"),
+        ("tigre", "dauphin", "2026-06"),
+        ("dauphin", "novamix", "2026-06"),
+    ]
 
 
-def test_a_change_is_pushed_to_the_charging_system_told_by_sms_and_audited(ctx: Context[Any],
-                                                                          store: FakeStore) -> None:
+def test_a_change_is_pushed_to_the_charging_system_told_by_sms_and_audited(ctx: Context[Any], store: FakeStore) -> None:
     migrate_profile(ctx, subscriber_principal(AWA), Channel.USSD, AWA, "tigre")
 
     assert store.subscribers[AWA].profile_id == "tigre"
     assert [(job.operation.value, job.payload) for job in store.jobs.values()] == [
-        ("set_profile", {"msisdn": AWA, "profile_id": "tigre"})]
+        ("set_profile", {"msisdn": AWA, "profile_id": "tigre"})
+    ]
     assert [(n.channel, n.to, n.body) for n in store.notifications] == [
-        ("sms", AWA, "Votre profil est maintenant Tigre. Vos bonus en cours sont conservés jusqu'à leur date de "
-                     "validité.")]
+        (
+            "sms",
+            AWA,
+            "Votre profil est maintenant Tigre. Vos bonus en cours sont conservés jusqu'à leur date de validité.",
+        )
+    ]
     assert [(e.action, e.before, e.after["profile_id"]) for e in store.audit] == [
-        ("profile.migrated", {"profile_id": "novamix"}, "tigre")]
+        ("profile.migrated", {"profile_id": "novamix"}, "tigre")
+    ]
     assert store.commits == 1
 
 
 def test_a_recharge_credits_the_balance_and_brings_the_profiles_bonuses_the_monthly_one_once(
-        ctx: Context[Any], store: FakeStore) -> None:
+    ctx: Context[Any], store: FakeStore
+) -> None:
     first = recharge(ctx, OPERATOR, Channel.API, AWA, 1_000)  # Novamix: 20 % from 200 F CFA, 200 Mo a month
 
     assert first.balance == xof(2_000)
     assert [(b.kind, b.total, b.remaining, b.expires_at.isoformat(), b.source) for b in first.bonuses] == [
         (Bonus.CREDIT, 200, 200, "2026-06-23T09:00:00+00:00", f"recharge:{first.entry.id}"),
-        (Bonus.DATA, 200 * MB, 200 * MB, "2026-07-16T09:00:00+00:00", "monthly:2026-06")]
+        (Bonus.DATA, 200 * MB, 200 * MB, "2026-07-16T09:00:00+00:00", "monthly:2026-06"),
+    ]
 
     second = recharge(ctx, OPERATOR, Channel.API, AWA, 500)  # the month's data was given with the first
 
@@ -126,14 +140,19 @@ def test_a_recharge_credits_the_balance_and_brings_the_profiles_bonuses_the_mont
     assert [(b.kind, b.total) for b in second.bonuses] == [(Bonus.CREDIT, 100)]
     assert store.balances[AWA] == 2_500
     assert sorted((b.kind.value, b.total) for b in store.bonuses.values()) == [
-        ("credit", 100), ("credit", 200), ("data", 200 * MB)]
+        ("credit", 100),
+        ("credit", 200),
+        ("data", 200 * MB),
+    ]
 
 
-def test_a_recharge_under_200_francs_brings_no_credit_bonus_but_still_the_months_data(ctx: Context[Any],
-                                                                                   store: FakeStore) -> None:
+def test_a_recharge_under_200_francs_brings_no_credit_bonus_but_still_the_months_data(
+    ctx: Context[Any], store: FakeStore
+) -> None:
     done = recharge(ctx, OPERATOR, Channel.API, AWA, 150)  # Novamix's 20 % starts at 200 F CFA
 
     assert done.balance == xof(1_150)
     assert [(b.kind, b.total) for b in done.bonuses] == [(Bonus.DATA, 200 * MB)]
     assert [(e.kind, e.amount) for e in store.ledger if e.kind is EntryKind.RECHARGE] == [
-        (EntryKind.RECHARGE, xof(150))]
+        (EntryKind.RECHARGE, xof(150))
+    ]

@@ -30,15 +30,24 @@ def needing(catalog: Catalog, amount: int | None) -> Profile:
 
 
 def with_bonus(catalog: Catalog, kind: BonusKind, trigger: str, sized_by: str) -> Profile:
-    return next(p for p in catalog.profiles
-                if any(b.kind is kind and b.trigger == trigger and getattr(b, sized_by) is not None
-                       for b in p.bonuses))
+    return next(
+        p
+        for p in catalog.profiles
+        if any(b.kind is kind and b.trigger == trigger and getattr(b, sized_by) is not None for b in p.bonuses)
+    )
 
 
-@pytest.mark.parametrize(("threshold", "consumed", "eligible"), [
-    (2500, 2499, False), (2500, 2500, True), (2500, 2501, True),
-    (8000, 7999, False), (8000, 8000, True), (8000, 0, False),
-])
+@pytest.mark.parametrize(
+    ("threshold", "consumed", "eligible"),
+    [
+        (2500, 2499, False),
+        (2500, 2500, True),
+        (2500, 2501, True),
+        (8000, 7999, False),
+        (8000, 8000, True),
+        (8000, 0, False),
+    ],
+)
 def test_eligibility_is_at_least_the_threshold_consumed_last_month(catalog, threshold, consumed, eligible):
     target = needing(catalog, threshold)
     start = needing(catalog, None)
@@ -49,7 +58,8 @@ def test_a_refusal_says_both_amounts_in_french(catalog):
     verdict = eligibility(needing(catalog, 2500), needing(catalog, None).id, xof(2499))
     assert verdict.code is ErrorCode.NOT_ELIGIBLE
     assert verdict.reason == (
-        f"Il faut avoir consommé au moins 2{NBSP}500 F CFA le mois passé (vous : 2{NBSP}499 F CFA).")
+        f"Il faut avoir consommé au moins 2{NBSP}500 F CFA le mois passé (vous : 2{NBSP}499 F CFA)."
+    )
     assert short_message(verdict.refuse(), profile=needing(catalog, 2500).name) == (
         f"{needing(catalog, 2500).name} : il faut 2{NBSP}500 F CFA consommés le mois passé (vous : 2{NBSP}499 F CFA)."
     )
@@ -91,8 +101,7 @@ def test_a_recharge_under_the_minimum_gets_no_recharge_bonus_but_the_monthly_one
 
 def test_a_fixed_size_bonus_and_its_expiry_in_the_subscriber_zone(catalog):
     profile = with_bonus(catalog, BonusKind.DATA, "recharge", "quantity")
-    grants = [g for g in recharge_grants(profile, xof(500), NOON, zone("Europe/Paris"))
-              if g.monthly_index is None]
+    grants = [g for g in recharge_grants(profile, xof(500), NOON, zone("Europe/Paris")) if g.monthly_index is None]
     assert [(g.kind, g.quantity) for g in grants] == [(BonusKind.DATA, 100 * 1024**2)]
     # 7 days later at the same wall time in Paris (no DST change in June)
     assert grants[0].expires_at == NOON + timedelta(days=7)
@@ -105,11 +114,21 @@ def test_expiry_keeps_the_local_wall_time_across_a_dst_change(catalog):
     assert credit.expires_at == datetime(2026, 10, 27, 11, 0, tzinfo=UTC)  # 12:00 in Paris (CET)
 
 
-def bucket(bucket_id: str, kind: BonusKind, remaining: int, expires_in_days: int,
-           granted_days_ago: int = 1) -> BonusBucket:
-    return BonusBucket(bucket_id, "+2250701020304", kind, remaining, remaining,
-                       NOON - timedelta(days=granted_days_ago), NOON + timedelta(days=expires_in_days),
-                       "p", "", "recharge:x")
+def bucket(
+    bucket_id: str, kind: BonusKind, remaining: int, expires_in_days: int, granted_days_ago: int = 1
+) -> BonusBucket:
+    return BonusBucket(
+        bucket_id,
+        "+2250701020304",
+        kind,
+        remaining,
+        remaining,
+        NOON - timedelta(days=granted_days_ago),
+        NOON + timedelta(days=expires_in_days),
+        "p",
+        "",
+        "recharge:x",
+    )
 
 
 def test_consumption_draws_credit_buckets_earliest_expiry_first_then_main():

@@ -44,12 +44,15 @@ def _created(model: object, location: str) -> JSONResponse:
 
 
 @router.post("/accounts", status_code=201, response_model=AccountOut)
-def post_account(body: AccountIn, actor: Principal = Depends(operator),
-                 command: Command = Depends(posted)) -> Response:
-    return command(actor, lambda ctx: create_account(ctx, actor, Channel.API, body.name, body.timezone),
-                   lambda account: _created(AccountOut(id=account.id, name=account.name, timezone=account.timezone,
-                                                       currency=account.currency),
-                                            f"/api/v1/admin/accounts/{account.id}"))
+def post_account(body: AccountIn, actor: Principal = Depends(operator), command: Command = Depends(posted)) -> Response:
+    return command(
+        actor,
+        lambda ctx: create_account(ctx, actor, Channel.API, body.name, body.timezone),
+        lambda account: _created(
+            AccountOut(id=account.id, name=account.name, timezone=account.timezone, currency=account.currency),
+            f"/api/v1/admin/accounts/{account.id}",
+        ),
+    )
 
 
 @router.get("/accounts", response_model=list[AccountOut])
@@ -60,66 +63,106 @@ def get_accounts(actor: Principal = Depends(operator), ctx: Context = Depends(co
 
 def _details_out(details: AccountDetails) -> AccountDetailsOut:
     account, address = details.account, details.billing_address
-    return AccountDetailsOut(id=account.id, name=account.name, timezone=account.timezone, currency=account.currency,
-                             billing_address=None if address is None else BillingAddressOut(
-                                 line1=address.line1, line2=address.line2, postal_code=address.postal_code,
-                                 city=address.city, country=address.country))
+    return AccountDetailsOut(
+        id=account.id,
+        name=account.name,
+        timezone=account.timezone,
+        currency=account.currency,
+        billing_address=None
+        if address is None
+        else BillingAddressOut(
+            line1=address.line1,
+            line2=address.line2,
+            postal_code=address.postal_code,
+            city=address.city,
+            country=address.country,
+        ),
+    )
 
 
 @router.get("/accounts/{account_id}", response_model=AccountDetailsOut)
-def get_account(account_id: PathId, actor: Principal = Depends(operator),
-                ctx: Context = Depends(context)) -> AccountDetailsOut:
+def get_account(
+    account_id: PathId, actor: Principal = Depends(operator), ctx: Context = Depends(context)
+) -> AccountDetailsOut:
     return _details_out(account_details(ctx, actor, account_id))
 
 
 @router.patch("/accounts/{account_id}", response_model=AccountDetailsOut)
-def patch_account(account_id: PathId, body: AccountPatchIn, actor: Principal = Depends(operator),
-                  command: Command = Depends(posted)) -> Response:
+def patch_account(
+    account_id: PathId, body: AccountPatchIn, actor: Principal = Depends(operator), command: Command = Depends(posted)
+) -> Response:
     given = body.billing_address
 
     def work(ctx: Context) -> AccountDetails:
-        address = None if given is None else BillingAddress(line1=given.line1, line2=given.line2 or None,
-                                                            postal_code=given.postal_code.strip(), city=given.city,
-                                                            country=given.country)
+        address = (
+            None
+            if given is None
+            else BillingAddress(
+                line1=given.line1,
+                line2=given.line2 or None,
+                postal_code=given.postal_code.strip(),
+                city=given.city,
+                country=given.country,
+            )
+        )
         return set_billing_address(ctx, actor, Channel.API, account_id, address)
 
     return command(actor, work, lambda details: JSONResponse(jsonable_encoder(_details_out(details))))
 
 
 @router.post("/accounts/{account_id}/users", status_code=201, response_model=UserOut)
-def post_user(account_id: PathId, body: UserIn, actor: Principal = Depends(operator),
-              command: Command = Depends(posted)) -> Response:
+def post_user(
+    account_id: PathId, body: UserIn, actor: Principal = Depends(operator), command: Command = Depends(posted)
+) -> Response:
     return command(
-        actor, lambda ctx: create_user(ctx, actor, Channel.API, account_id, body.email, body.password, Role(body.role)),
-        lambda user: _created(UserOut(id=user.id, email=user.email, role=user.role.value, account_id=user.account_id),
-                              f"/api/v1/admin/accounts/{account_id}/users/{user.id}"))
+        actor,
+        lambda ctx: create_user(ctx, actor, Channel.API, account_id, body.email, body.password, Role(body.role)),
+        lambda user: _created(
+            UserOut(id=user.id, email=user.email, role=user.role.value, account_id=user.account_id),
+            f"/api/v1/admin/accounts/{account_id}/users/{user.id}",
+        ),
+    )
 
 
 @router.post("/services", status_code=201, response_model=ServiceOut)
-def post_service(body: ServiceIn, actor: Principal = Depends(operator),
-                 command: Command = Depends(posted)) -> Response:
+def post_service(body: ServiceIn, actor: Principal = Depends(operator), command: Command = Depends(posted)) -> Response:
     return command(
-        actor, lambda ctx: create_service(ctx, actor, Channel.API, account_id=body.account_id, plan_id=body.plan_id,
-                                          network=body.network, apn=body.apn, msisdn=body.msisdn,
-                                          activated_on=body.activated_on),
-        lambda view: _created(service_out(view), f"/api/v1/services/{view.service.id}"))
+        actor,
+        lambda ctx: create_service(
+            ctx,
+            actor,
+            Channel.API,
+            account_id=body.account_id,
+            plan_id=body.plan_id,
+            network=body.network,
+            apn=body.apn,
+            msisdn=body.msisdn,
+            activated_on=body.activated_on,
+        ),
+        lambda view: _created(service_out(view), f"/api/v1/services/{view.service.id}"),
+    )
 
 
 @router.post("/services/{service_id}/usage", response_model=ServiceOut)
-def post_usage(service_id: PathId, body: UsageIn, actor: Principal = Depends(operator),
-               command: Command = Depends(posted)) -> Response:
-    return command(actor, lambda ctx: record_usage(ctx, actor, Channel.API, service_id, body.bytes, body.at,
-                                                   body.record_id),
-                   lambda view: JSONResponse(jsonable_encoder(service_out(view))))
+def post_usage(
+    service_id: PathId, body: UsageIn, actor: Principal = Depends(operator), command: Command = Depends(posted)
+) -> Response:
+    return command(
+        actor,
+        lambda ctx: record_usage(ctx, actor, Channel.API, service_id, body.bytes, body.at, body.record_id),
+        lambda view: JSONResponse(jsonable_encoder(service_out(view))),
+    )
 
 
 @router.get("/audit", response_model=list[AuditEventOut])
-def get_audit(entity_kind: Annotated[str, Query(max_length=32, pattern=ENTITY_KIND_PATTERN)],
-              entity_id: Annotated[str, Query(max_length=ID_MAX, pattern=ENTITY_ID_PATTERN)],
-              actor: Principal = Depends(operator), ctx: Context = Depends(context)) -> list[AuditEventOut]:
+def get_audit(
+    entity_kind: Annotated[str, Query(max_length=32, pattern=ENTITY_KIND_PATTERN)],
+    entity_id: Annotated[str, Query(max_length=ID_MAX, pattern=ENTITY_ID_PATTERN)],
+    actor: Principal = Depends(operator),
+    ctx: Context = Depends(context),
+) -> list[AuditEventOut]:
     with ctx.uow(write=False) as uow:
-        return [AuditEventOut(**_event(e))
-                for e in uow.audit.of_entity(entity_kind, entity_id)]
+        return [AuditEventOut(**_event(e)) for e in uow.audit.of_entity(entity_kind, entity_id)]
 
 
 def _event(event: object) -> dict[str, Any]:

@@ -26,8 +26,11 @@ def login(body: LoginIn, command: Command = Depends(posted)) -> Response:
             return issued
         raise DomainError(ErrorCode.VALIDATION_ERROR, "Donnez email et password, ou msisdn et otp.")
 
-    return command(None, work, lambda issued: JSONResponse(jsonable_encoder(
-        TokenOut(token=issued.token, expires_at=issued.expires_at))))
+    return command(
+        None,
+        work,
+        lambda issued: JSONResponse(jsonable_encoder(TokenOut(token=issued.token, expires_at=issued.expires_at))),
+    )
 
 
 @router.post("/logout", status_code=204)

@@ -25,16 +25,21 @@ router = APIRouter(prefix="/api/v1/change-batches", tags=["fleets (line A)"])
 
 def _answer(batch: ChangeBatch, status: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
     """Absent rather than null: an item's request, quote, code and detail are there only when they apply."""
-    return JSONResponse(batch_out(batch).model_dump(mode="json", exclude_none=True), status_code=status,
-                        headers=headers)
+    return JSONResponse(
+        batch_out(batch).model_dump(mode="json", exclude_none=True), status_code=status, headers=headers
+    )
 
 
 @router.post("", status_code=201, response_model=ChangeBatchOut)
-def post_batch(body: ChangeBatchIn, actor: Principal = Depends(principal),
-               command: Command = Depends(posted)) -> Response:
+def post_batch(
+    body: ChangeBatchIn, actor: Principal = Depends(principal), command: Command = Depends(posted)
+) -> Response:
     changes = requested_changes(body.changes)
-    return command(actor, lambda ctx: create_change_batch(ctx, actor, Channel.API, body.service_ids, changes),
-                   lambda batch: _answer(batch, 201, {"Location": f"/api/v1/change-batches/{batch.id}"}))
+    return command(
+        actor,
+        lambda ctx: create_change_batch(ctx, actor, Channel.API, body.service_ids, changes),
+        lambda batch: _answer(batch, 201, {"Location": f"/api/v1/change-batches/{batch.id}"}),
+    )
 
 
 @router.get("/{batch_id}", response_model=ChangeBatchOut)
@@ -43,14 +48,20 @@ def get_batch(batch_id: PathId, actor: Principal = Depends(principal), ctx: Cont
 
 
 @router.post("/{batch_id}/confirm", response_model=ChangeBatchOut)
-def post_confirm(batch_id: PathId, body: ConfirmIn | None = None, actor: Principal = Depends(principal),
-                 command: Command = Depends(posted)) -> Response:
+def post_confirm(
+    batch_id: PathId,
+    body: ConfirmIn | None = None,
+    actor: Principal = Depends(principal),
+    command: Command = Depends(posted),
+) -> Response:
     password = body.password if body else None  # each line its own transaction: the batch resumes after a crash
-    return command.in_steps(actor, lambda ctx: confirm_change_batch(ctx, actor, Channel.API, batch_id, password),
-                            _answer)
+    return command.in_steps(
+        actor, lambda ctx: confirm_change_batch(ctx, actor, Channel.API, batch_id, password), _answer
+    )
 
 
 @router.post("/{batch_id}/cancel", response_model=ChangeBatchOut)
-def post_cancel(batch_id: PathId, actor: Principal = Depends(principal),
-                command: Command = Depends(posted)) -> Response:
+def post_cancel(
+    batch_id: PathId, actor: Principal = Depends(principal), command: Command = Depends(posted)
+) -> Response:
     return command(actor, lambda ctx: cancel_change_batch(ctx, actor, Channel.API, batch_id), _answer)

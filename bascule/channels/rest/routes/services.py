@@ -65,34 +65,57 @@ router = APIRouter(prefix="/api/v1", tags=["services (line A)"])
 
 
 _CSV = "text/csv; charset=utf-8"
-_SERVICES_ANSWER: dict[int | str, dict[str, Any]] = {200: {
-    "description": "A page of lines by MSISDN (JSON); with `Accept: text/csv`, every matching line as CSV.",
-    "headers": {"Link": {"description": '`<…>; rel="next"` when more lines follow: the same query, the next cursor',
-                         "schema": {"type": "string"}}},
-    "content": {"text/csv": {"schema": {"type": "string"}}},
-}}
+_SERVICES_ANSWER: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "A page of lines by MSISDN (JSON); with `Accept: text/csv`, every matching line as CSV.",
+        "headers": {
+            "Link": {
+                "description": '`<…>; rel="next"` when more lines follow: the same query, the next cursor',
+                "schema": {"type": "string"},
+            }
+        },
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+    }
+}
 
 
 @router.get("/services", response_model=list[ServiceOut], responses=_SERVICES_ANSWER)
-def get_services(request: Request, response: Response, query: Annotated[ServicesQuery, Query()],
-                 actor: Principal = Depends(principal), ctx: Context = Depends(context)) -> Any:
+def get_services(
+    request: Request,
+    response: Response,
+    query: Annotated[ServicesQuery, Query()],
+    actor: Principal = Depends(principal),
+    ctx: Context = Depends(context),
+) -> Any:
     wanted = _fleet_filter(query)
     accept = request.headers.get("accept", "")
     if _quality(accept, "text/csv") > _quality(accept, "application/json"):  # JSON on a tie
-        return _export(fleet_export(ctx, actor, wanted, account_id=query.account_id,
-                                    descending=query.sort == "-msisdn"))
-    page = fleet_page(ctx, actor, wanted, account_id=query.account_id, cursor=query.cursor, limit=query.limit,
-                      descending=query.sort == "-msisdn")
+        return _export(
+            fleet_export(ctx, actor, wanted, account_id=query.account_id, descending=query.sort == "-msisdn")
+        )
+    page = fleet_page(
+        ctx,
+        actor,
+        wanted,
+        account_id=query.account_id,
+        cursor=query.cursor,
+        limit=query.limit,
+        descending=query.sort == "-msisdn",
+    )
     if page.next_cursor is not None:
         response.headers["Link"] = f'<{_same_query(request, cursor=page.next_cursor)}>; rel="next"'
     return [service_out(view) for view in page.views]
 
 
 def _fleet_filter(query: ServicesQuery) -> FleetFilter:
-    return FleetFilter(q=query.q, status=ServiceStatus(query.status) if query.status else None,
-                       kind=PlanKind(query.kind) if query.kind else None,
-                       radio=Radio(query.radio) if query.radio else None, network=query.network,
-                       plan_id=query.plan_id)
+    return FleetFilter(
+        q=query.q,
+        status=ServiceStatus(query.status) if query.status else None,
+        kind=PlanKind(query.kind) if query.kind else None,
+        radio=Radio(query.radio) if query.radio else None,
+        network=query.network,
+        plan_id=query.plan_id,
+    )
 
 
 def _same_query(request: Request, *, cursor: str) -> str:
@@ -122,20 +145,25 @@ def _export(batches: Iterator[list[ServiceView]]) -> StreamingResponse:
         for views in batches:
             yield csv_rows(views)
 
-    return StreamingResponse(body(), media_type=_CSV,
-                             headers={"Content-Disposition": 'attachment; filename="lignes.csv"'})
+    return StreamingResponse(
+        body(), media_type=_CSV, headers={"Content-Disposition": 'attachment; filename="lignes.csv"'}
+    )
 
 
 @router.get("/services/{service_id}/usage", response_model=UsageOut)
-def get_usage(service_id: PathId, period: str | None = Query(default=None, pattern=PERIOD_PATTERN,
-                                                          description="YYYY-MM; default: the current cycle"),
-              actor: Principal = Depends(principal), ctx: Context = Depends(context)) -> UsageOut:
+def get_usage(
+    service_id: PathId,
+    period: str | None = Query(default=None, pattern=PERIOD_PATTERN, description="YYYY-MM; default: the current cycle"),
+    actor: Principal = Depends(principal),
+    ctx: Context = Depends(context),
+) -> UsageOut:
     return usage_out(usage_by_day(ctx, actor, service_id, period_of(period) if period else None))
 
 
 @router.get("/services/{service_id}", response_model=ServiceOut)
-def get_one_service(service_id: PathId, actor: Principal = Depends(principal),
-                    ctx: Context = Depends(context)) -> ServiceOut:
+def get_one_service(
+    service_id: PathId, actor: Principal = Depends(principal), ctx: Context = Depends(context)
+) -> ServiceOut:
     return service_out(get_service(ctx, actor, service_id))
 
 
@@ -144,63 +172,90 @@ def _json(model: BaseModel, status: int = 200, headers: dict[str, str] | None = 
 
 
 @router.post("/services/{service_id}/quotes", response_model=QuoteOut)
-def post_quote(service_id: PathId, body: ChangeRequestIn, actor: Principal = Depends(principal),
-               command: Command = Depends(posted)) -> Response:
+def post_quote(
+    service_id: PathId, body: ChangeRequestIn, actor: Principal = Depends(principal), command: Command = Depends(posted)
+) -> Response:
     changes = requested_changes(body.changes)
-    return command(actor, lambda ctx: quote_change(ctx, actor, service_id, changes),
-                   lambda quote: _json(quote_out(quote)))
+    return command(
+        actor, lambda ctx: quote_change(ctx, actor, service_id, changes), lambda quote: _json(quote_out(quote))
+    )
 
 
 @router.post("/services/{service_id}/change-requests", status_code=201, response_model=ChangeRequestOut)
-def post_change_request(service_id: PathId, body: ChangeRequestIn, actor: Principal = Depends(principal),
-                        command: Command = Depends(posted)) -> Response:
+def post_change_request(
+    service_id: PathId, body: ChangeRequestIn, actor: Principal = Depends(principal), command: Command = Depends(posted)
+) -> Response:
     changes = requested_changes(body.changes)
-    return command(actor, lambda ctx: create_change_request(ctx, actor, Channel.API, service_id, changes),
-                   lambda request: _json(request_out(request), 201,
-                                         {"Location": f"/api/v1/change-requests/{request.id}"}))
+    return command(
+        actor,
+        lambda ctx: create_change_request(ctx, actor, Channel.API, service_id, changes),
+        lambda request: _json(request_out(request), 201, {"Location": f"/api/v1/change-requests/{request.id}"}),
+    )
 
 
 def _purchase_out(purchase: Purchase) -> JSONResponse:
     out = PurchaseOut(
-        id=purchase.id, service_id=purchase.service.service.id, kind=purchase.kind.value,  # type: ignore[arg-type]
-        pack_id=purchase.pack.id, name=purchase.pack.name, data_bytes=purchase.pack.data_bytes,
-        price=MoneyOut.of(purchase.pack.price), at=purchase.at, valid_until=purchase.valid_until,
+        id=purchase.id,
+        service_id=purchase.service.service.id,
+        kind=purchase.kind.value,  # type: ignore[arg-type]
+        pack_id=purchase.pack.id,
+        name=purchase.pack.name,
+        data_bytes=purchase.pack.data_bytes,
+        price=MoneyOut.of(purchase.pack.price),
+        at=purchase.at,
+        valid_until=purchase.valid_until,
         service=service_out(purchase.service),
     )
     return _json(out, 201)
 
 
 @router.post("/services/{service_id}/topups", status_code=201, response_model=PurchaseOut)
-def post_topup(service_id: PathId, body: TopupIn, actor: Principal = Depends(principal),
-               command: Command = Depends(posted)) -> Response:
-    return command(actor, lambda ctx: buy_topup(ctx, actor, Channel.API, service_id, body.topup_id, body.password),
-                   _purchase_out)
+def post_topup(
+    service_id: PathId, body: TopupIn, actor: Principal = Depends(principal), command: Command = Depends(posted)
+) -> Response:
+    return command(
+        actor, lambda ctx: buy_topup(ctx, actor, Channel.API, service_id, body.topup_id, body.password), _purchase_out
+    )
 
 
 @router.post("/services/{service_id}/extensions", status_code=201, response_model=PurchaseOut)
-def post_extension(service_id: PathId, body: ExtensionIn, actor: Principal = Depends(principal),
-                   command: Command = Depends(posted)) -> Response:
-    return command(actor, lambda ctx: buy_extension(ctx, actor, Channel.API, service_id, body.extension_id,
-                                                    body.password), _purchase_out)
+def post_extension(
+    service_id: PathId, body: ExtensionIn, actor: Principal = Depends(principal), command: Command = Depends(posted)
+) -> Response:
+    return command(
+        actor,
+        lambda ctx: buy_extension(ctx, actor, Channel.API, service_id, body.extension_id, body.password),
+        _purchase_out,
+    )
 
 
 @router.post("/change-requests/{request_id}/confirm", response_model=ChangeRequestOut)
-def post_confirm(request_id: PathId, body: ConfirmIn | None = None, actor: Principal = Depends(principal),
-                 command: Command = Depends(posted)) -> Response:
+def post_confirm(
+    request_id: PathId,
+    body: ConfirmIn | None = None,
+    actor: Principal = Depends(principal),
+    command: Command = Depends(posted),
+) -> Response:
     password = body.password if body else None
     return command(
-        actor, lambda ctx: confirm_change_request(ctx, actor, Channel.API, request_id, password),
+        actor,
+        lambda ctx: confirm_change_request(ctx, actor, Channel.API, request_id, password),
         lambda confirmed: _json(request_out(confirmed.request)),
-        settle=lambda confirmed, within: Confirmed(await_networks(
-            command.ctx, confirmed, within=lambda uow, request: within(uow, Confirmed(request)))),
+        settle=lambda confirmed, within: Confirmed(
+            await_networks(command.ctx, confirmed, within=lambda uow, request: within(uow, Confirmed(request)))
+        ),
     )
 
 
 @router.post("/change-requests/{request_id}/cancel", response_model=ChangeRequestOut)
-def post_cancel(request_id: PathId, actor: Principal = Depends(principal),
-                command: Command = Depends(posted)) -> Response:
-    return command(actor, lambda ctx: cancel_change_request(ctx, actor, Channel.API, request_id),
-                   lambda request: _json(request_out(request)))
+def post_cancel(
+    request_id: PathId, actor: Principal = Depends(principal), command: Command = Depends(posted)
+) -> Response:
+    return command(
+        actor,
+        lambda ctx: cancel_change_request(ctx, actor, Channel.API, request_id),
+        lambda request: _json(request_out(request)),
+    )
 
 
 @router.get("/change-requests", response_model=list[ChangeRequestOut])
@@ -214,14 +269,19 @@ def get_change_requests(
 
 
 @router.get("/change-requests/{request_id}", response_model=ChangeRequestOut)
-def get_one_change_request(request_id: PathId, actor: Principal = Depends(principal),
-                           ctx: Context = Depends(context)) -> ChangeRequestOut:
+def get_one_change_request(
+    request_id: PathId, actor: Principal = Depends(principal), ctx: Context = Depends(context)
+) -> ChangeRequestOut:
     return request_out(get_change_request(ctx, actor, request_id))
 
 
 @router.get("/accounts/{account_id}/charges", response_model=ChargesOut)
-def get_charges(account_id: PathId, period: QueryPeriod = None,
-                actor: Principal = Depends(principal), ctx: Context = Depends(context)) -> ChargesOut:
+def get_charges(
+    account_id: PathId,
+    period: QueryPeriod = None,
+    actor: Principal = Depends(principal),
+    ctx: Context = Depends(context),
+) -> ChargesOut:
     actor.require_account(account_id)
     with ctx.uow(write=False) as uow:
         account = uow.accounts.get(account_id)
@@ -231,8 +291,16 @@ def get_charges(account_id: PathId, period: QueryPeriod = None,
     statement = account_charges(ctx, actor, account_id, wanted)
     return ChargesOut(
         period=str(statement.period),
-        lines=[StatementLineOut(kind=line.kind, description=line.description, amount=MoneyOut.of(line.amount),  # type: ignore[arg-type]
-                                service_id=line.service_id, change_request_id=line.change_request_id, at=line.at)
-               for line in statement.lines],
+        lines=[
+            StatementLineOut(
+                kind=line.kind,  # type: ignore[arg-type]
+                description=line.description,
+                amount=MoneyOut.of(line.amount),
+                service_id=line.service_id,
+                change_request_id=line.change_request_id,
+                at=line.at,
+            )
+            for line in statement.lines
+        ],
         total=MoneyOut.of(statement.total),
     )

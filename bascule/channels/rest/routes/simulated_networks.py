@@ -44,8 +44,9 @@ def _simulator(ctx: Context, network: str) -> SimulatedOperator:
 
 
 @router.post("/{network}/work-orders", status_code=201)
-def submit(network: PathId, body: WorkOrderIn, actor: Principal = Depends(operator),
-           ctx: Context = Depends(context)) -> dict[str, str]:
+def submit(
+    network: PathId, body: WorkOrderIn, actor: Principal = Depends(operator), ctx: Context = Depends(context)
+) -> dict[str, str]:
     try:
         return {"id": _simulator(ctx, network).submit(body.key, body.operation, body.payload)}
     except TransientNetworkError as error:
@@ -55,8 +56,9 @@ def submit(network: PathId, body: WorkOrderIn, actor: Principal = Depends(operat
 
 
 @router.get("/{network}/work-orders/{work_order_id}")
-def read(network: PathId, work_order_id: PathId, actor: Principal = Depends(operator),
-         ctx: Context = Depends(context)) -> dict[str, str]:
+def read(
+    network: PathId, work_order_id: PathId, actor: Principal = Depends(operator), ctx: Context = Depends(context)
+) -> dict[str, str]:
     try:
         return {"id": work_order_id, "state": _simulator(ctx, network).state(work_order_id).value}
     except PermanentNetworkError:
@@ -64,15 +66,26 @@ def read(network: PathId, work_order_id: PathId, actor: Principal = Depends(oper
 
 
 @router.get("/{network}/work-orders")
-def list_orders(network: PathId, actor: Principal = Depends(operator),
-                ctx: Context = Depends(context)) -> list[dict[str, Any]]:
-    return [{"id": o.id, "key": o.key, "operation": o.operation, "state": o.state.value,
-             "submissions": o.submissions, "payload": o.payload} for o in _simulator(ctx, network).work_orders()]
+def list_orders(
+    network: PathId, actor: Principal = Depends(operator), ctx: Context = Depends(context)
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": o.id,
+            "key": o.key,
+            "operation": o.operation,
+            "state": o.state.value,
+            "submissions": o.submissions,
+            "payload": o.payload,
+        }
+        for o in _simulator(ctx, network).work_orders()
+    ]
 
 
 @router.put("/{network}/faults")
-def set_faults(network: PathId, body: FaultsIn, actor: Principal = Depends(operator),
-               ctx: Context = Depends(context)) -> dict[str, Any]:
+def set_faults(
+    network: PathId, body: FaultsIn, actor: Principal = Depends(operator), ctx: Context = Depends(context)
+) -> dict[str, Any]:
     changes = {key: value for key, value in body.model_dump().items() if value is not None}
     return asdict(_simulator(ctx, network).configure(**changes))
 

@@ -13,22 +13,23 @@ from alembic import op
 import bascule.persistence.types
 
 
-revision = '0005'
-down_revision = '0004'
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table('tmf_resources',
-    sa.Column('kind', sa.String(length=48), nullable=False),
-    sa.Column('id', sa.String(length=64), nullable=False),
-    sa.Column('body', sa.JSON(), nullable=False),
-    sa.Column('created_at', bascule.persistence.types.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', bascule.persistence.types.UtcDateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('kind', 'id', name=op.f('pk_tmf_resources'))
+    op.create_table(
+        "tmf_resources",
+        sa.Column("kind", sa.String(length=48), nullable=False),
+        sa.Column("id", sa.String(length=64), nullable=False),
+        sa.Column("body", sa.JSON(), nullable=False),
+        sa.Column("created_at", bascule.persistence.types.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", bascule.persistence.types.UtcDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("kind", "id", name=op.f("pk_tmf_resources")),
     )
 
 
 def downgrade() -> None:
-    op.drop_table('tmf_resources')
+    op.drop_table("tmf_resources")

@@ -33,8 +33,10 @@ TOY = Tree(
     },
 )
 
-FRUITS = [Item("pomme", "Pomme", "Pomme"),
-          Item("durian", "Durian (interdit)", "Durian", refusal="Le durian est interdit à bord.")]
+FRUITS = [
+    Item("pomme", "Pomme", "Pomme"),
+    Item("durian", "Durian (interdit)", "Durian", refusal="Le durian est interdit à bord."),
+]
 
 
 def items(source):
@@ -67,8 +69,9 @@ def test_a_paged_list_is_reached_again_through_its_pages():
 
 
 def test_a_notice_from_the_caller_heads_the_screen_the_inputs_reach():
-    assert walk(TOY, ["1"], items, notice="Plus possible.") == Ask("Plus possible.\n1 Pomme\n2 Durian (interdit)\n"
-                                                                  "0 Retour")
+    assert walk(TOY, ["1"], items, notice="Plus possible.") == Ask(
+        "Plus possible.\n1 Pomme\n2 Durian (interdit)\n0 Retour"
+    )
 
 
 def test_a_confirmation_before_the_last_input_is_never_run():
@@ -213,8 +216,17 @@ def _static_lines(node):
 
 @pytest.mark.parametrize(
     ("code", "expected"),
-    [("#121#", []), ("*121#", []), ("#121*1#", ["1"]), ("*121*1#", ["1"]), ("*121*1*2#", ["1", "2"]),
-     ("#122#", None), ("121", None), ("#121**1#", None), ("", None)],
+    [
+        ("#121#", []),
+        ("*121#", []),
+        ("#121*1#", ["1"]),
+        ("*121*1#", ["1"]),
+        ("*121*1*2#", ["1", "2"]),
+        ("#122#", None),
+        ("121", None),
+        ("#121**1#", None),
+        ("", None),
+    ],
 )
 def test_the_dialled_code_may_carry_the_first_inputs(code, expected):
     assert entry_inputs(code) == expected
