@@ -95,7 +95,7 @@ def install_features(ctx: Context) -> None:
     _install_prepaid(ctx)
     _add_channel(ctx, "bascule.channels.ussd.routes")
     _add_channel(ctx, "bascule.channels.portal")
-    _add_channel(ctx, "bascule.channels.rest.health")  # request logs, metrics, headers, login throttling
+    _add_channel(ctx, "bascule.channels.rest.instrumentation")  # request logs, metrics, headers, login throttling
     _install_provisioning(ctx)
     _add_channel(ctx, "bascule.channels.tmf")
 

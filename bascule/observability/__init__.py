@@ -1,6 +1,6 @@
 """Operational visibility: structured JSON logs, Prometheus metrics, readiness of the database.
 
-The REST channel installs them (see `bascule.channels.rest.health`); a worker process calls
+The REST channel installs them (see `bascule.channels.rest.instrumentation`); a worker process calls
 `configure_logging` itself and reuses the same log format.
 """
 

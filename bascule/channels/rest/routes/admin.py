@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 
 from bascule.channels.rest.commands import Command, posted
 from bascule.channels.rest.fields import ENTITY_ID_PATTERN, ENTITY_KIND_PATTERN, ID_MAX, PathId
+from bascule.channels.rest.mappers import service_out
 from bascule.channels.rest.schemas import (
     AccountDetailsOut,
     AccountIn,
@@ -24,7 +25,6 @@ from bascule.channels.rest.schemas import (
     UserOut,
 )
 from bascule.channels.rest.security import context, operator
-from bascule.channels.rest.views import service_out
 from bascule.context import Context
 from bascule.evolutions.services import create_service, record_usage
 from bascule.identity.model import BillingAddress, Channel, Principal, Role

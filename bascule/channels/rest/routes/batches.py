@@ -7,9 +7,9 @@ from fastapi.responses import JSONResponse, Response
 
 from bascule.channels.rest.commands import Command, posted
 from bascule.channels.rest.fields import PathId
+from bascule.channels.rest.mappers import batch_out, requested_changes
 from bascule.channels.rest.schemas import ChangeBatchIn, ChangeBatchOut, ConfirmIn
 from bascule.channels.rest.security import context, principal
-from bascule.channels.rest.views import batch_out, requested_changes
 from bascule.context import Context
 from bascule.evolutions.batch import ChangeBatch
 from bascule.evolutions.batch_usecases import (

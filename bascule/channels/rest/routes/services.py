@@ -16,6 +16,13 @@ from bascule.catalog.model import PlanKind, Radio
 from bascule.channels.fleet_csv import csv_rows
 from bascule.channels.rest.commands import Command, posted
 from bascule.channels.rest.fields import PERIOD_PATTERN, PathId, QueryId, QueryPeriod
+from bascule.channels.rest.mappers import (
+    quote_out,
+    request_out,
+    requested_changes,
+    service_out,
+    usage_out,
+)
 from bascule.channels.rest.schemas import (
     ChangeRequestIn,
     ChangeRequestOut,
@@ -33,13 +40,6 @@ from bascule.channels.rest.schemas import (
     period_of,
 )
 from bascule.channels.rest.security import context, principal
-from bascule.channels.rest.views import (
-    quote_out,
-    request_out,
-    requested_changes,
-    service_out,
-    usage_out,
-)
 from bascule.context import Context
 from bascule.evolutions.fleet import FleetFilter
 from bascule.evolutions.fleet_usecases import fleet_export, fleet_page, usage_by_day
