@@ -11,7 +11,7 @@ from fastapi import Request
 from starlette.responses import Response
 
 from bascule.channels.rest import problems
-from bascule.channels.rest.security import context
+from bascule.channels.rest.security import context_of
 from bascule.commands import runner
 from bascule.commands.answers import Answer, Keyed
 from bascule.context import Context
@@ -86,9 +86,9 @@ async def posted(request: Request) -> Command:
     key = request.headers.get("idempotency-key")
     path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     if key is None:
-        return Command(context(request), path, None, "")
+        return Command(context_of(request), path, None, "")
     if not key.strip() or len(key) > MAX_KEY_LENGTH:
         raise DomainError(ErrorCode.VALIDATION_ERROR, f"Idempotency-Key doit faire de 1 à {MAX_KEY_LENGTH} caractères.")
     body = await request.body()
     fingerprint = hashlib.sha256(b"POST " + path.encode() + b"\n" + body).hexdigest()
-    return Command(context(request), path, key, fingerprint)
+    return Command(context_of(request), path, key, fingerprint)

@@ -2,6 +2,24 @@
 
 from __future__ import annotations
 
-from bascule.channels.security import bearer_token, context, is_operator_token, operator, principal, settings
+from bascule.channels.security import (
+    bearer_token,
+    context,
+    context_of,
+    is_operator_token,
+    operator,
+    principal,
+    settings,
+    settings_of,
+)
 
-__all__ = ["bearer_token", "context", "is_operator_token", "operator", "principal", "settings"]
+__all__ = [
+    "bearer_token",
+    "context",
+    "context_of",
+    "is_operator_token",
+    "operator",
+    "principal",
+    "settings",
+    "settings_of",
+]
