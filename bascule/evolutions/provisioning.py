@@ -70,11 +70,13 @@ def tell_managers(
     say: Callable[..., wording.Notice],
     now: datetime,
     *details: str,
+    msisdn: str | None = None,
 ) -> None:
     """Tell the account's managers about a request in words: `say` (from `notifications.wording`) names the
-    line by its MSISDN and the change by its items."""
-    service = uow.services.get(request.service_id)
-    msisdn = service.msisdn if service is not None else ""
+    line by its MSISDN (read from the service unless the caller knows it) and the change by its items."""
+    if msisdn is None:
+        service = uow.services.get(request.service_id)
+        msisdn = service.msisdn if service is not None else ""
     notice = say(msisdn, request.changes, catalog, *details)
     notify_managers(uow, request.account_id, notice.subject, notice.body, now)
 
@@ -104,9 +106,11 @@ def move_request(
     return moved
 
 
-def complete(uow: Unit, catalog: Catalog, request: ChangeRequest, actor: Principal, now: datetime) -> ChangeRequest:
+def complete(
+    uow: Unit, catalog: Catalog, request: ChangeRequest, actor: Principal, now: datetime, msisdn: str | None = None
+) -> ChangeRequest:
     done = move_request(uow, request, RequestStatus.COMPLETED, actor, Channel.SYSTEM, now, completed_at=now)
-    tell_managers(uow, catalog, done, wording.applied, now)
+    tell_managers(uow, catalog, done, wording.applied, now, msisdn=msisdn)
     return done
 
 
@@ -129,7 +133,7 @@ def complete_held(ctx: Ctx, uow: Unit, job: Any, error: str | None = None) -> Ch
         before={"status": RequestStatus.PROVISIONING.value},
         after={"status": RequestStatus.COMPLETED.value},
     )
-    tell_managers(uow, ctx.catalog, done, wording.applied, now)
+    tell_managers(uow, ctx.catalog, done, wording.applied, now, msisdn=job.payload.get("msisdn"))
     return done
 
 

@@ -298,9 +298,9 @@ def confirm_in(ctx: Ctx, uow: Unit, actor: Principal, channel: Channel, request_
     )
     jobs = write_jobs(ctx, uow, request, service, changed, target.items, now)
     if not jobs:
-        request = complete(uow, ctx.catalog, request, actor, now)
+        request = complete(uow, ctx.catalog, request, actor, now, msisdn=service.msisdn)
     else:
-        tell_managers(uow, ctx.catalog, request, wording.confirmed, now)
+        tell_managers(uow, ctx.catalog, request, wording.confirmed, now, msisdn=service.msisdn)
     leased = tuple(job for job in jobs if job.status is JobStatus.RUNNING)
     return Confirmed(request, leased)
 
