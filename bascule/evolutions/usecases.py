@@ -261,7 +261,13 @@ def confirm_as_identified(ctx: Ctx, actor: Principal, channel: Channel, request_
 
 def confirm_in(ctx: Ctx, uow: Unit, actor: Principal, channel: Channel, request_id: str, now: datetime) -> Confirmed:
     """`confirm_as_identified` in the caller's unit of work (which commits it): a batch confirms a group of
-    lines per transaction, each in a savepoint of its own."""
+    lines per transaction, each in a savepoint of its own. Its audit rows and notices are written together,
+    one statement each, when it ends."""
+    with uow.appends_deferred():
+        return _confirm_in(ctx, uow, actor, channel, request_id, now)
+
+
+def _confirm_in(ctx: Ctx, uow: Unit, actor: Principal, channel: Channel, request_id: str, now: datetime) -> Confirmed:
     request = uow.change_requests.lock(request_id)
     if request is None or not actor.may_see_account(request.account_id):
         raise DomainError(ErrorCode.NOT_FOUND, what="change_request")

@@ -629,6 +629,10 @@ class _Deferring(_Repository):
 
     _deferred: list[dict[str, Any]] | None = None
 
+    @property
+    def deferring(self) -> bool:
+        return self._deferred is not None
+
     def defer(self) -> None:
         self._deferred = []
 

@@ -95,8 +95,12 @@ class UnitOfWork:
     def appends_deferred(self) -> Iterator[None]:
         """Audit and outbox rows written inside are gathered and written in one statement each when the block
         ends (a batch writes hundreds); an error inside drops them with the rest of its work. No savepoint may
-        be taken inside: its rollback would not take back the rows gathered."""
+        be taken inside: its rollback would not take back the rows gathered. Inside another such block, the
+        outer one writes them."""
         deferring = (self.audit, self.notifications)
+        if any(repository.deferring for repository in deferring):
+            yield
+            return
         for repository in deferring:
             repository.defer()
         try:

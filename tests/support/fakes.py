@@ -9,7 +9,8 @@ No database, no SQL: what these tests exercise is the use cases over their ports
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -411,6 +412,11 @@ class FakeUnit:
     def __enter__(self) -> Self:
         self._saved = self.store.snapshot()
         return self
+
+    @contextmanager
+    def appends_deferred(self) -> Iterator[None]:
+        """Rows are kept in memory here: gathering them changes nothing."""
+        yield
 
     def commit(self) -> None:
         self._committed = True
