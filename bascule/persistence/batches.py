@@ -10,7 +10,7 @@ from sqlalchemy import Row, insert, select, update
 from bascule.evolutions.batch import BatchItem, ChangeBatch
 from bascule.evolutions.lifecycle import RequestStatus
 from bascule.persistence import tables as t
-from bascule.persistence.repositories import _Repository
+from bascule.persistence.statements import _Repository
 
 _b, _i, _r = t.change_batches.c, t.change_batch_items.c, t.change_requests.c
 _HEADER = select(t.change_batches, t.accounts.c.currency).join(t.accounts, t.accounts.c.id == _b.account_id)

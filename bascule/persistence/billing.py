@@ -13,7 +13,7 @@ from bascule.evolutions.model import Service
 from bascule.kernel.money import Money, stored
 from bascule.persistence import bulk
 from bascule.persistence import tables as t
-from bascule.persistence.repositories import _Repository, insert_ignoring_conflict
+from bascule.persistence.statements import _Repository, insert_ignoring_conflict
 
 
 def lines_of_accounts(connection: Connection, account_ids: Sequence[str], period: str) -> dict[str, list[InvoiceLine]]:

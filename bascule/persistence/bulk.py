@@ -23,7 +23,8 @@ from bascule.evolutions.ports import CycleTemplate, StoredCharge
 from bascule.evolutions.rules import recurring_key
 from bascule.kernel.ids import new_ids
 from bascule.persistence import tables as t
-from bascule.persistence.repositories import _charge, _jsonable, _service
+from bascule.persistence.evolutions import _charge, _service
+from bascule.persistence.statements import _jsonable
 
 CHUNK = 2000  # ids per IN (…) list
 
@@ -372,7 +373,7 @@ FROM made ORDER BY bucket_id
 
 def lock_invoice_years(connection: Connection, years: Iterable[int]) -> None:
     """Create and lock each year's sequence row (in year order): concurrent runs then take turns."""
-    from bascule.persistence.repositories import insert_ignoring_conflict
+    from bascule.persistence.statements import insert_ignoring_conflict
 
     for year in sorted(set(years)):
         insert_ignoring_conflict(connection, t.invoice_sequences, {"year": year, "last_number": 0})
@@ -435,7 +436,7 @@ def add_to_charges(connection: Connection, rows: Sequence[Mapping[str, Any]]) ->
         )
         return
     from bascule.kernel.money import Money
-    from bascule.persistence.repositories import Charges
+    from bascule.persistence.evolutions import Charges
 
     charges = Charges(connection)
     for row in rows:

@@ -6,7 +6,7 @@ from sqlalchemy import delete, insert, select, update
 
 from bascule.catalog.overrides import OfferKind, Override, OverrideField
 from bascule.persistence import tables as t
-from bascule.persistence.repositories import _Repository
+from bascule.persistence.statements import _Repository
 
 OVERRIDES = t.catalog_overrides
 STAMP = t.catalog_stamp

@@ -15,7 +15,8 @@ from bascule.evolutions.model import Service, ServiceStatus
 from bascule.evolutions.ports import FleetLine
 from bascule.evolutions.quota import Bucket
 from bascule.persistence import tables as t
-from bascule.persistence.repositories import _bucket, _Repository, _service
+from bascule.persistence.evolutions import _bucket, _service
+from bascule.persistence.statements import _Repository
 
 _s, _c = t.services.c, t.service_cycles.c
 _LATEST_CYCLE = select(func.max(_c.period)).where(_c.service_id == _s.id).scalar_subquery()

@@ -6,7 +6,7 @@ from sqlalchemy import bindparam, select, update
 
 from bascule.commands.answers import Answer, StoredAnswer
 from bascule.persistence import tables as t
-from bascule.persistence.repositories import _Repository, insert_ignoring_conflict
+from bascule.persistence.statements import _Repository, insert_ignoring_conflict
 
 K = t.idempotency_keys
 _WHO = (K.c.principal == bindparam("caller"), K.c.key == bindparam("idem_key"))

@@ -15,7 +15,7 @@ from sqlalchemy import Row, and_, bindparam, exists, func, insert, or_, select, 
 
 from bascule.kernel.ids import new_id
 from bascule.persistence import tables as t
-from bascule.persistence.repositories import _Repository
+from bascule.persistence.statements import _Repository
 from bascule.provisioning.model import Job, JobSpec, JobStatus, Operation
 from bascule.provisioning.ports import FailedJob
 

@@ -14,7 +14,7 @@ from sqlalchemy import Select, select, tuple_
 from bascule.audit.ports import AuditEvent
 from bascule.operations.lists import AuditFilter, RequestFilter, RequestKind, RequestRow
 from bascule.persistence import tables as t
-from bascule.persistence.repositories import _Repository
+from bascule.persistence.statements import _Repository
 
 C = t.change_requests
 M = t.prepaid_migrations

@@ -15,7 +15,7 @@ from bascule.catalog.model import BonusKind
 from bascule.kernel.money import from_minor, to_minor
 from bascule.notifications.model import Notification
 from bascule.persistence import tables as t
-from bascule.persistence.repositories import _Deferring, _Repository, insert_ignoring_conflict
+from bascule.persistence.statements import _Deferring, _Repository, insert_ignoring_conflict
 from bascule.prepaid.model import (
     BonusBucket,
     EntryKind,
@@ -25,7 +25,7 @@ from bascule.prepaid.model import (
     Subscriber,
 )
 
-# Built once, as in `repositories`: the USSD and migration paths run these on every screen.
+# Built once, as in `evolutions`: the USSD and migration paths run these on every screen.
 _SUBSCRIBER = select(t.prepaid_subscribers).where(t.prepaid_subscribers.c.msisdn == bindparam("msisdn"))
 _SUBSCRIBER_LOCKED = _SUBSCRIBER.with_for_update()
 _BALANCE = select(t.prepaid_subscribers.c.balance_minor).where(t.prepaid_subscribers.c.msisdn == bindparam("msisdn"))

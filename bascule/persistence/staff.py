@@ -9,7 +9,7 @@ from sqlalchemy import Row, insert, select
 
 from bascule.identity.model import StaffMember, StaffRole
 from bascule.persistence import tables as t
-from bascule.persistence.repositories import _Repository
+from bascule.persistence.statements import _Repository
 
 S = t.staff
 

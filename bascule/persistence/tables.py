@@ -135,7 +135,7 @@ buckets = Table(
     Index("ix_buckets_service_period", "service_id", "period"),
 )
 
-# One row per subject and month; `used` only moves by a conditional UPDATE (see repositories.Slots).
+# One row per subject and month; `used` only moves by a conditional UPDATE (see evolutions.Slots).
 monthly_slots = Table(
     "monthly_slots",
     metadata,

@@ -23,17 +23,19 @@ from sqlalchemy import Connection, Engine, NestedTransaction
 from sqlalchemy.exc import SQLAlchemyError
 
 from bascule.persistence import prepaid as p
-from bascule.persistence import repositories as r
+from bascule.persistence.audit import Audit
 from bascule.persistence.batches import ChangeBatches
 from bascule.persistence.billing import BillRuns, Invoices
 from bascule.persistence.catalog_overrides import CatalogOverrides
+from bascule.persistence.evolutions import Buckets, ChangeRequests, Charges, Cycles, Services, Slots
 from bascule.persistence.fleet import Fleet
 from bascule.persistence.idempotency import IdempotencyRecords
+from bascule.persistence.identity import Accounts, Tokens, Users
 from bascule.persistence.jobs import Jobs
 from bascule.persistence.operator_lists import OperatorLists
 from bascule.persistence.outbox import OutboxRows
 from bascule.persistence.staff import Staff
-from bascule.persistence.usage import UsageImports
+from bascule.persistence.usage import LineIndex, UsageImports, UsageRecords
 
 
 class UnitOfWork:
@@ -55,22 +57,22 @@ class UnitOfWork:
             self._read_only = True
         connection.begin()
         self._connection = connection
-        self.accounts = r.Accounts(connection)
-        self.users = r.Users(connection)
+        self.accounts = Accounts(connection)
+        self.users = Users(connection)
         self.staff = Staff(connection)
         self.operator_lists = OperatorLists(connection)
-        self.tokens = r.Tokens(connection)
+        self.tokens = Tokens(connection)
         latest_cycles: dict[str, str | None] = {}  # read with each locked service, for its rules
-        self.services = r.Services(connection, latest_cycles)
-        self.cycles = r.Cycles(connection, latest_cycles)
-        self.buckets = r.Buckets(connection)
-        self.slots = r.Slots(connection)
-        self.change_requests = r.ChangeRequests(connection)
-        self.charges = r.Charges(connection)
-        self.audit = r.Audit(connection)
+        self.services = Services(connection, latest_cycles)
+        self.cycles = Cycles(connection, latest_cycles)
+        self.buckets = Buckets(connection)
+        self.slots = Slots(connection)
+        self.change_requests = ChangeRequests(connection)
+        self.charges = Charges(connection)
+        self.audit = Audit(connection)
         self.invoices = Invoices(connection)
-        self.usage = r.UsageRecords(connection)
-        self.lines = r.LineIndex(connection)
+        self.usage = UsageRecords(connection)
+        self.lines = LineIndex(connection)
         self.jobs = Jobs(connection)
         self.fleet = Fleet(connection)
         self.batches = ChangeBatches(connection)

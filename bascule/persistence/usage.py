@@ -14,13 +14,16 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from bascule.evolutions.model import Service
 from bascule.evolutions.quota import Bucket
 from bascule.kernel.calendar import zone
 from bascule.persistence import bulk
 from bascule.persistence import tables as t
-from bascule.persistence.repositories import _bucket, _Repository
+from bascule.persistence.evolutions import _bucket
+from bascule.persistence.statements import _Repository, insert_ignoring_conflict
 from bascule.usage.importer import _monthly, _same_month
 from bascule.usage.ports import Monthly
 
@@ -183,3 +186,39 @@ class UsageImports(_Repository):
 
     def add_to_charges(self, rows: Sequence[Mapping[str, Any]]) -> None:
         bulk.add_to_charges(self.connection, rows)
+
+
+class UsageRecords(_Repository):
+    """Usage records by their id: a record received twice is drawn once."""
+
+    def receive(self, record_id: str, service_id: str, used_bytes: int, at: datetime, received_at: datetime) -> bool:
+        return insert_ignoring_conflict(
+            self.connection,
+            t.usage_records,
+            {
+                "record_id": record_id,
+                "service_id": service_id,
+                "bytes": used_bytes,
+                "at": at,
+                "received_at": received_at,
+            },
+        )
+
+    def receive_many(self, rows: list[dict[str, Any]]) -> set[str]:
+        """Insert a batch; returns the ids that were new."""
+        if not rows:
+            return set()
+        dialect = postgresql if self.connection.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(t.usage_records).on_conflict_do_nothing().returning(t.usage_records.c.record_id)
+        result = self.connection.execute(statement, rows)
+        return set(result.scalars().all())
+
+
+class LineIndex(_Repository):
+    """MSISDN → (service id, the account's zone), for bulk inputs keyed by line."""
+
+    def all(self) -> dict[str, tuple[str, str]]:
+        query = select(t.services.c.msisdn, t.services.c.id, t.accounts.c.timezone).join(
+            t.accounts, t.accounts.c.id == t.services.c.account_id
+        )
+        return {row.msisdn: (row.id, row.timezone) for row in self.connection.execute(query)}

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, select, update
 
 from bascule.persistence import tables as t
-from bascule.persistence.repositories import insert_ignoring_conflict
+from bascule.persistence.statements import insert_ignoring_conflict
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,59 +1,28 @@
-"""Repositories over one connection. They never commit: the unit of work does, once."""
+"""The SQL of the Line A evolutions: lines (services), cycles, buckets, monthly slots, change requests, charges.
+
+Nothing here commits: the unit of work does, once.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Row, Table, and_, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Row, and_, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from bascule.audit.ports import AuditEvent
 from bascule.evolutions.lifecycle import RequestStatus
 from bascule.evolutions.model import ChangeRequest, Service, ServiceStatus
 from bascule.evolutions.ports import CycleTemplate, StoredCharge
 from bascule.evolutions.quota import Bucket, BucketKind
-from bascule.identity.model import Account, BillingAddress, Role, User
-from bascule.identity.ports import StoredToken
 from bascule.kernel.ids import new_id
 from bascule.kernel.money import Money, stored
 from bascule.persistence import tables as t
+from bascule.persistence.statements import _by_id, _fields, _Repository, insert_ignoring_conflict
 
-_IGNORING_CONFLICT: dict[tuple[str, str], Any] = {}
-
-
-def insert_ignoring_conflict(connection: Connection, table: Table, values: Mapping[str, Any]) -> bool:
-    """INSERT … ON CONFLICT DO NOTHING on both databases; True when the row was inserted."""
-    cache_key = (connection.dialect.name, table.name)
-    statement = _IGNORING_CONFLICT.get(cache_key)
-    if statement is None:  # built once per table (see `_by_id` below for why)
-        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-        key = next(iter(table.primary_key.columns))
-        statement = _IGNORING_CONFLICT[cache_key] = dialect.insert(table).on_conflict_do_nothing().returning(key)
-    return connection.execute(statement, dict(values)).first() is not None
-
-
-# The statements the hot paths run on every change, built once: building a statement and its cache key
-# costs SQLAlchemy more than executing it (190 µs of CPU against 118 µs for a read by id, measured).
-_BY_ID: dict[tuple[str, bool], Any] = {}
-
-
-def _by_id(table: Table, *, for_update: bool = False) -> Any:
-    """`SELECT * FROM table WHERE id = :id` (with `FOR UPDATE`), built once per table."""
-    key = (table.name, for_update)
-    statement = _BY_ID.get(key)
-    if statement is None:
-        statement = select(table).where(table.c.id == bindparam("id"))
-        if for_update:
-            statement = statement.with_for_update()
-        _BY_ID[key] = statement
-    return statement
-
-
-# `inline()`: no `RETURNING id` (SQLAlchemy adds one to learn the new key, which no caller reads).
-_INSERT_AUDIT = insert(t.audit_events).inline()
+# The statements the hot paths run on every change, built once (see `statements._by_id` for the measure).
 _INSERT_CHARGE = insert(t.charges)
 _INSERT_REQUEST = insert(t.change_requests)
 _OPEN_BUCKETS = select(t.buckets).where(
@@ -103,138 +72,6 @@ def _slot_take(dialect_name: str) -> Any:
             .returning(slots.c.used)
         )
     return statement
-
-
-_MANAGERS = (
-    select(t.users)
-    .where(t.users.c.account_id == bindparam("account_id"), t.users.c.role == Role.MANAGER.value)
-    .order_by(t.users.c.email)
-)
-
-
-class _Repository:
-    def __init__(self, connection: Connection) -> None:
-        self.connection = connection
-
-    @property
-    def locks_rows(self) -> bool:
-        return self.connection.dialect.name == "postgresql"
-
-
-_KNOWN_ACCOUNTS: dict[str, Account] = {}
-_KNOWN_ACCOUNTS_AT_MOST = 200_000
-
-
-class Accounts(_Repository):
-    """An account never changes once created (no use case updates one), so a process reads each one once:
-    its zone is wanted by every rule of a change."""
-
-    def add(self, account: Account) -> None:
-        self.connection.execute(insert(t.accounts).values(**_fields(account)))
-
-    def get(self, account_id: str) -> Account | None:
-        if (known := _KNOWN_ACCOUNTS.get(account_id)) is not None:
-            return known
-        row = self.connection.execute(_by_id(t.accounts), {"id": account_id}).first()
-        if row is None:
-            return None
-        if len(_KNOWN_ACCOUNTS) >= _KNOWN_ACCOUNTS_AT_MOST:
-            _KNOWN_ACCOUNTS.clear()
-        account = _KNOWN_ACCOUNTS[account_id] = _account(row)
-        return account
-
-    def all(self) -> list[Account]:
-        rows = self.connection.execute(select(t.accounts).order_by(t.accounts.c.created_at, t.accounts.c.id))
-        return [_account(row) for row in rows]
-
-    def billing_address(self, account_id: str) -> BillingAddress | None:
-        """Read afresh each time (unlike the account itself, the address may change)."""
-        row = self.connection.execute(select(*_BILLING.values()).where(t.accounts.c.id == account_id)).first()
-        if row is None or row.billing_line1 is None:
-            return None
-        return BillingAddress(**{field: getattr(row, column.name) for field, column in _BILLING.items()})
-
-    def set_billing_address(self, account_id: str, address: BillingAddress | None) -> None:
-        values = {
-            column.name: None if address is None else getattr(address, field) for field, column in _BILLING.items()
-        }
-        self.connection.execute(update(t.accounts).where(t.accounts.c.id == account_id).values(**values))
-
-
-_BILLING = {
-    "line1": t.accounts.c.billing_line1,
-    "line2": t.accounts.c.billing_line2,
-    "postal_code": t.accounts.c.billing_postal_code,
-    "city": t.accounts.c.billing_city,
-    "country": t.accounts.c.billing_country,
-}
-
-
-def _account(row: Row[Any]) -> Account:
-    return Account(row.id, row.name, row.timezone, row.currency, row.created_at)
-
-
-def _fields(record: Any) -> dict[str, Any]:
-    return {name: getattr(record, name) for name in record.__slots__}
-
-
-def _user(row: Row[Any]) -> User:
-    return User(row.id, row.account_id, row.email, row.password_hash, Role(row.role))
-
-
-class Users(_Repository):
-    def __init__(self, connection: Connection) -> None:
-        super().__init__(connection)
-        self._managers: dict[str, list[User]] = {}  # read once per unit of work (a batch notifies per line)
-
-    def add(self, user: User, created_at: datetime) -> None:
-        self._managers.clear()
-        values = _fields(user) | {"role": user.role.value, "created_at": created_at}
-        self.connection.execute(insert(t.users).values(**values))
-
-    def get(self, user_id: str) -> User | None:
-        row = self.connection.execute(select(t.users).where(t.users.c.id == user_id)).first()
-        return None if row is None else _user(row)
-
-    def by_email(self, email: str) -> User | None:
-        row = self.connection.execute(select(t.users).where(t.users.c.email == email.lower())).first()
-        return None if row is None else _user(row)
-
-    def managers_of(self, account_id: str) -> list[User]:
-        if account_id not in self._managers:
-            self._managers[account_id] = [
-                _user(row) for row in self.connection.execute(_MANAGERS, {"account_id": account_id})
-            ]
-        return list(self._managers[account_id])
-
-    def email_taken(self, email: str) -> bool:
-        return self.by_email(email) is not None
-
-
-class Tokens(_Repository):
-    def add(self, token_hash: str, kind: str, principal_id: str, created_at: datetime, expires_at: datetime) -> None:
-        self.connection.execute(
-            insert(t.auth_tokens).values(
-                token_hash=token_hash,
-                principal_kind=kind,
-                principal_id=principal_id,
-                created_at=created_at,
-                expires_at=expires_at,
-            )
-        )
-
-    def find(self, token_hash: str) -> StoredToken | None:
-        row = self.connection.execute(select(t.auth_tokens).where(t.auth_tokens.c.token_hash == token_hash)).first()
-        if row is None:
-            return None
-        return StoredToken(row.principal_kind, row.principal_id, row.expires_at, row.revoked_at)
-
-    def revoke(self, token_hash: str, at: datetime) -> None:
-        self.connection.execute(
-            update(t.auth_tokens)
-            .where(t.auth_tokens.c.token_hash == token_hash, t.auth_tokens.c.revoked_at.is_(None))
-            .values(revoked_at=at)
-        )
 
 
 def _service(row: Row[Any]) -> Service:
@@ -621,129 +458,3 @@ def _charge(row: Row[Any]) -> StoredCharge:
         at=row.at,
         change_request_id=row.change_request_id,
     )
-
-
-class _Deferring(_Repository):
-    """An append-only table whose rows nobody reads in the transaction that writes them: a unit of work may
-    gather them and write them in one statement (`UnitOfWork.appends_deferred`)."""
-
-    _deferred: list[dict[str, Any]] | None = None
-
-    @property
-    def deferring(self) -> bool:
-        return self._deferred is not None
-
-    def defer(self) -> None:
-        self._deferred = []
-
-    def discard(self) -> None:
-        self._deferred = None
-
-    def flush(self) -> None:
-        rows, self._deferred = self._deferred, None
-        if rows:
-            self.connection.execute(self._insert, rows)
-
-    _insert: Any = None
-
-    def _append(self, row: dict[str, Any]) -> None:
-        if self._deferred is not None:
-            self._deferred.append(row)
-        else:
-            self.connection.execute(self._insert, row)
-
-
-class Audit(_Deferring):
-    _insert = _INSERT_AUDIT
-
-    def record(
-        self,
-        *,
-        at: datetime,
-        actor_kind: str,
-        actor_id: str,
-        channel: str,
-        entity_kind: str,
-        entity_id: str,
-        action: str,
-        before: Mapping[str, Any] | None,
-        after: Mapping[str, Any] | None,
-        actor_name: str | None = None,
-        customer: tuple[str, str] | None = None,
-    ) -> None:
-        self._append(
-            {
-                "at": at,
-                "actor_kind": actor_kind,
-                "actor_id": actor_id,
-                "channel": channel,
-                "entity_kind": entity_kind,
-                "entity_id": entity_id,
-                "action": action,
-                "before": _jsonable(before),
-                "after": _jsonable(after),
-                "actor_name": actor_name,
-                "customer_kind": customer[0] if customer else None,
-                "customer_id": customer[1] if customer else None,
-            }
-        )
-
-    def of_entity(self, entity_kind: str, entity_id: str) -> list[AuditEvent]:
-        query = (
-            select(t.audit_events)
-            .where(t.audit_events.c.entity_kind == entity_kind, t.audit_events.c.entity_id == entity_id)
-            .order_by(t.audit_events.c.id)
-        )
-        return [AuditEvent(**row._asdict()) for row in self.connection.execute(query)]
-
-
-def _jsonable(value: Any) -> Any:  # noqa: PLR0911 - one branch per JSON-unfriendly type
-    if value is None:
-        return None
-    if isinstance(value, Mapping):
-        return {str(key): _jsonable(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(item) for item in value]
-    if isinstance(value, Money):
-        return value.as_json()
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
-
-
-class UsageRecords(_Repository):
-    """Usage records by their id: a record received twice is drawn once."""
-
-    def receive(self, record_id: str, service_id: str, used_bytes: int, at: datetime, received_at: datetime) -> bool:
-        return insert_ignoring_conflict(
-            self.connection,
-            t.usage_records,
-            {
-                "record_id": record_id,
-                "service_id": service_id,
-                "bytes": used_bytes,
-                "at": at,
-                "received_at": received_at,
-            },
-        )
-
-    def receive_many(self, rows: list[dict[str, Any]]) -> set[str]:
-        """Insert a batch; returns the ids that were new."""
-        if not rows:
-            return set()
-        dialect = postgresql if self.connection.dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(t.usage_records).on_conflict_do_nothing().returning(t.usage_records.c.record_id)
-        result = self.connection.execute(statement, rows)
-        return set(result.scalars().all())
-
-
-class LineIndex(_Repository):
-    """MSISDN → (service id, the account's zone), for bulk inputs keyed by line."""
-
-    def all(self) -> dict[str, tuple[str, str]]:
-        query = select(t.services.c.msisdn, t.services.c.id, t.accounts.c.timezone).join(
-            t.accounts, t.accounts.c.id == t.services.c.account_id
-        )
-        return {row.msisdn: (row.id, row.timezone) for row in self.connection.execute(query)}

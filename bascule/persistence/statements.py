@@ -1,0 +1,105 @@
+"""What every repository shares: the base classes, the statements built once per table, and JSON for audit rows.
+
+Repositories work over one connection and never commit: the unit of work does, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, Table, bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from bascule.kernel.money import Money
+
+_IGNORING_CONFLICT: dict[tuple[str, str], Any] = {}
+
+
+def insert_ignoring_conflict(connection: Connection, table: Table, values: Mapping[str, Any]) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING on both databases; True when the row was inserted."""
+    cache_key = (connection.dialect.name, table.name)
+    statement = _IGNORING_CONFLICT.get(cache_key)
+    if statement is None:  # built once per table (see `_by_id` below for why)
+        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+        key = next(iter(table.primary_key.columns))
+        statement = _IGNORING_CONFLICT[cache_key] = dialect.insert(table).on_conflict_do_nothing().returning(key)
+    return connection.execute(statement, dict(values)).first() is not None
+
+
+# The statements the hot paths run on every change, built once: building a statement and its cache key
+# costs SQLAlchemy more than executing it (190 µs of CPU against 118 µs for a read by id, measured).
+_BY_ID: dict[tuple[str, bool], Any] = {}
+
+
+def _by_id(table: Table, *, for_update: bool = False) -> Any:
+    """`SELECT * FROM table WHERE id = :id` (with `FOR UPDATE`), built once per table."""
+    key = (table.name, for_update)
+    statement = _BY_ID.get(key)
+    if statement is None:
+        statement = select(table).where(table.c.id == bindparam("id"))
+        if for_update:
+            statement = statement.with_for_update()
+        _BY_ID[key] = statement
+    return statement
+
+
+class _Repository:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    @property
+    def locks_rows(self) -> bool:
+        return self.connection.dialect.name == "postgresql"
+
+
+def _fields(record: Any) -> dict[str, Any]:
+    return {name: getattr(record, name) for name in record.__slots__}
+
+
+class _Deferring(_Repository):
+    """An append-only table whose rows nobody reads in the transaction that writes them: a unit of work may
+    gather them and write them in one statement (`UnitOfWork.appends_deferred`)."""
+
+    _deferred: list[dict[str, Any]] | None = None
+
+    @property
+    def deferring(self) -> bool:
+        return self._deferred is not None
+
+    def defer(self) -> None:
+        self._deferred = []
+
+    def discard(self) -> None:
+        self._deferred = None
+
+    def flush(self) -> None:
+        rows, self._deferred = self._deferred, None
+        if rows:
+            self.connection.execute(self._insert, rows)
+
+    _insert: Any = None
+
+    def _append(self, row: dict[str, Any]) -> None:
+        if self._deferred is not None:
+            self._deferred.append(row)
+        else:
+            self.connection.execute(self._insert, row)
+
+
+def _jsonable(value: Any) -> Any:  # noqa: PLR0911 - one branch per JSON-unfriendly type
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, Money):
+        return value.as_json()
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
