@@ -88,6 +88,21 @@ def _service(row: Row[Any]) -> Service:
     )
 
 
+def _line_of_request(row: Row[Any]) -> Service:
+    """The service read with a request (`_REQUEST_AND_LINE`: its columns prefixed `line_`)."""
+    return Service(
+        id=row.line_id,
+        account_id=row.line_account_id,
+        msisdn=row.line_msisdn,
+        plan_id=row.line_plan_id,
+        network=row.line_network,
+        apn=row.line_apn,
+        ceiling_bytes=row.line_ceiling_bytes,
+        status=ServiceStatus(row.line_status),
+        activated_on=row.line_activated_on,
+    )
+
+
 _LATEST_OF_SERVICE = (
     select(func.max(t.service_cycles.c.period))
     .where(t.service_cycles.c.service_id == t.services.c.id)
@@ -99,6 +114,21 @@ _SERVICE_AND_CYCLE = select(t.services, _LATEST_OF_SERVICE.label("latest_cycle")
 # The row, locked, and the latest cycle opened: every command on a line wants both.
 _LOCK_SERVICE = {True: _SERVICE_AND_CYCLE.with_for_update(of=t.services), False: _SERVICE_AND_CYCLE}
 
+
+# A request and its line, both locked, in one statement: every command on a request then works on its line.
+_REQUEST_AND_LINE = (
+    select(
+        t.change_requests,
+        *(column.label(f"line_{column.name}") for column in t.services.c),
+        _LATEST_OF_SERVICE.label("line_latest_cycle"),
+    )
+    .join(t.services, t.services.c.id == t.change_requests.c.service_id)
+    .where(t.change_requests.c.id == bindparam("id"))
+)
+_LOCK_REQUEST = {
+    True: _REQUEST_AND_LINE.with_for_update(of=(t.change_requests, t.services)),
+    False: _REQUEST_AND_LINE,
+}
 
 _LOCK_SERVICES = (
     select(t.services, _LATEST_OF_SERVICE.label("latest_cycle"))
@@ -120,6 +150,12 @@ class Services(_Repository):
         for row in self.connection.execute(query, {"ids": sorted(set(service_ids))}):
             self._latest_cycles[row.id] = row.latest_cycle
             self._locked[row.id] = _service(row)
+
+    def locked_with(self, service: Service, latest_cycle: str | None) -> None:
+        """A service row another statement of this unit of work locked (its request's): the next `lock` of it
+        answers from this reading, once."""
+        self._latest_cycles[service.id] = latest_cycle
+        self._locked[service.id] = service
 
     def forget_locked(self) -> None:
         """Drop what `lock_many` read and no `lock` asked yet (a savepoint rolled back released those locks)."""
@@ -164,6 +200,7 @@ class Services(_Repository):
             "status": service.status.value,
             "version": t.services.c.version + 1,
         }
+        self._locked.pop(service.id, None)  # a reading kept for a later `lock` is no longer the row
         self.connection.execute(update(t.services).where(t.services.c.id == service.id).values(**values))
 
 
@@ -278,8 +315,11 @@ def _slot_params(scope: str, subject_id: str, period: str) -> dict[str, str]:
     return {"slot_scope": scope, "slot_subject": subject_id, "slot_period": period}
 
 
+_REQUEST_COLUMNS = tuple(t.change_requests.c.keys())
+
+
 def _request(row: Row[Any]) -> ChangeRequest:
-    values = row._asdict()
+    values = {name: getattr(row, name) for name in _REQUEST_COLUMNS}  # a row may carry its line's columns too
     values["status"] = RequestStatus(values["status"])
     return ChangeRequest(**values)
 
@@ -303,9 +343,10 @@ _LOCK_REQUESTS = (
 
 
 class ChangeRequests(_Repository):
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, services: Services | None = None) -> None:
         super().__init__(connection)
         self._locked: dict[str, ChangeRequest] = {}
+        self._services = services or Services(connection)
 
     def lock_many(self, request_ids: list[str]) -> None:
         """Many requests locked in one statement, in id order; the next `lock` of each answers from this
@@ -322,11 +363,15 @@ class ChangeRequests(_Repository):
         return None if row is None else _request(row)
 
     def lock(self, request_id: str) -> ChangeRequest | None:
+        """The request, locked with its line (request first, as every path locks them): the next
+        `services.lock` of that line answers from this reading."""
         if (locked := self._locked.pop(request_id, None)) is not None:
             return locked
-        statement = _by_id(t.change_requests, for_update=self.locks_rows)
-        row = self.connection.execute(statement, {"id": request_id}).first()
-        return None if row is None else _request(row)
+        row = self.connection.execute(_LOCK_REQUEST[self.locks_rows], {"id": request_id}).first()
+        if row is None:
+            return None
+        self._services.locked_with(_line_of_request(row), row.line_latest_cycle)
+        return _request(row)
 
     def save(self, request: ChangeRequest) -> None:
         values = _fields(request) | {"status": request.status.value}

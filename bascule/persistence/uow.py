@@ -67,7 +67,7 @@ class UnitOfWork:
         self.cycles = Cycles(connection, latest_cycles)
         self.buckets = Buckets(connection)
         self.slots = Slots(connection)
-        self.change_requests = ChangeRequests(connection)
+        self.change_requests = ChangeRequests(connection, self.services)
         self.charges = Charges(connection)
         self.audit = Audit(connection)
         self.invoices = Invoices(connection)

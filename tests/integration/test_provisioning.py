@@ -15,6 +15,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from bascule.catalog.model import Radio
 from bascule.commands.runner import run
 from bascule.evolutions.lifecycle import RequestStatus
 from bascule.evolutions.rules import RequestedChanges
@@ -270,3 +271,75 @@ def test_the_simulated_operator_api_is_served_to_the_operator_only(http, network
     assert denied.status_code == 401
     assert allowed.status_code == 200
     assert allowed.json()["latency_ms"] == 5
+
+
+def test_a_change_costs_its_statements_and_no_more(ctx, networks):
+    """The hot path of a change, counted (issue 13): the confirmation locks its request and its line in one
+    statement, writes its audit rows in one, tells the managers with the MSISDN it holds; the inline completion
+    reads nothing back but the managers it tells."""
+    from tests.integration.test_persistence_sql import statements
+
+    service = _service(ctx)
+    create_change_request(ctx, OPERATOR, Channel.API, service.id, RequestedChanges(radio=Radio.G5))  # warms the caches
+    other = _service_on(ctx, service.account_id, "+33655000002")
+    with statements(ctx.engine) as created:
+        request = run(
+            ctx, lambda c: create_change_request(c, OPERATOR, Channel.API, other.id, RequestedChanges(radio=Radio.G5))
+        )
+    with statements(ctx.engine) as confirmed:
+        held = run(ctx, lambda c: confirm_change_request(c, OPERATOR, Channel.API, request.id, None))
+    with statements(ctx.engine) as completed:
+        done = await_networks(ctx, held)
+    assert done.status is RequestStatus.COMPLETED
+    writes = [_verb(sql) for sql in confirmed]
+    assert writes == [
+        "SELECT change_requests",  # the request and its line, locked together
+        "INSERT INTO monthly_slots",
+        "SELECT buckets",
+        "UPDATE services",
+        "INSERT INTO charges",
+        "UPDATE change_requests",
+        "INSERT INTO provisioning_jobs",
+        "SELECT users",  # the managers, told "confirmée"
+        "INSERT INTO audit_events",  # service.changed and change_request.provisioning, one statement
+        "INSERT INTO notifications",
+    ]
+    assert [_verb(sql) for sql in created] == [
+        "SELECT services",
+        "SELECT buckets",
+        "SELECT monthly_slots",
+        "INSERT INTO change_requests",
+        "INSERT INTO audit_events",
+    ]
+    assert [_verb(sql) for sql in completed] == [
+        "UPDATE provisioning_jobs",
+        "UPDATE change_requests",
+        "INSERT INTO audit_events",
+        "SELECT users",
+        "INSERT INTO notifications",
+    ]
+
+
+def _verb(sql: str) -> str:
+    """`INSERT INTO audit_events`, `SELECT buckets`…: what a statement does, and to which table."""
+    words = sql.split()
+    if words[0].upper() in ("INSERT", "UPDATE"):
+        return " ".join(words[: 3 if words[0].upper() == "INSERT" else 2])
+    if words[0].upper() == "SELECT":
+        return f"SELECT {words[1].split('.')[0].rstrip(',')}"
+    return words[0].upper()  # pragma: no cover - every statement of a change is one of the three
+
+
+def _service_on(ctx, account_id, msisdn):
+    plan = next(p for p in ctx.catalog.plans if p.data_bytes == 10 * GIB and p.radio.value == "4G")
+    return create_service(
+        ctx,
+        OPERATOR,
+        Channel.API,
+        account_id=account_id,
+        plan_id=plan.id,
+        network="orange",
+        apn=ctx.catalog.apns[0].id,
+        msisdn=msisdn,
+        activated_on=date(2026, 6, 1),
+    ).service
