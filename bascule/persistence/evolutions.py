@@ -137,6 +137,16 @@ _LOCK_SERVICES = (
 )
 
 
+_SAVE_SERVICE = (
+    update(t.services)
+    .where(t.services.c.id == bindparam("service_id"))
+    .values(
+        {name: bindparam(name) for name in ("plan_id", "network", "apn", "ceiling_bytes", "status")}
+        | {"version": t.services.c.version + 1}
+    )
+)
+
+
 class Services(_Repository):
     def __init__(self, connection: Connection, latest_cycles: dict[str, str | None] | None = None) -> None:
         super().__init__(connection)
@@ -198,10 +208,10 @@ class Services(_Repository):
             "apn": service.apn,
             "ceiling_bytes": service.ceiling_bytes,
             "status": service.status.value,
-            "version": t.services.c.version + 1,
+            "service_id": service.id,
         }
         self._locked.pop(service.id, None)  # a reading kept for a later `lock` is no longer the row
-        self.connection.execute(update(t.services).where(t.services.c.id == service.id).values(**values))
+        self.connection.execute(_SAVE_SERVICE, values)
 
 
 class Cycles(_Repository):
@@ -335,6 +345,22 @@ _COMPLETE_REQUEST = (
 )
 
 
+_MOVING_COLUMNS = (
+    "status",
+    "slot_period",
+    "quote",
+    "service_before",
+    "confirmed_at",
+    "completed_at",
+    "cancelled_at",
+    "failed_at",
+)
+_SAVE_REQUEST = (
+    update(t.change_requests)
+    .where(t.change_requests.c.id == bindparam("request_id"))
+    .values({name: bindparam(name) for name in _MOVING_COLUMNS})
+)
+
 _LOCK_REQUESTS = (
     select(t.change_requests)
     .where(t.change_requests.c.id.in_(bindparam("ids", expanding=True)))
@@ -374,9 +400,10 @@ class ChangeRequests(_Repository):
         return _request(row)
 
     def save(self, request: ChangeRequest) -> None:
-        values = _fields(request) | {"status": request.status.value}
-        del values["id"]
-        self.connection.execute(update(t.change_requests).where(t.change_requests.c.id == request.id).values(**values))
+        """What a request's moves change (its status, slot, final quote, the line before, the instants);
+        what it asked, who and when never changes once created."""
+        values = {name: getattr(request, name) for name in _MOVING_COLUMNS} | {"status": request.status.value}
+        self.connection.execute(_SAVE_REQUEST, values | {"request_id": request.id})
 
     def complete(self, request_id: str, at: datetime) -> ChangeRequest | None:
         """`provisioning` → `completed` in one statement; None when it was no longer provisioning."""
