@@ -18,6 +18,7 @@ from bascule.billing.billrun import invoice_document, invoices_of
 from bascule.billing.usecases import account_charges
 from bascule.catalog.model import GIB, Plan, PlanKind, Radio
 from bascule.channels.documents.invoice import invoice_body_html, invoice_css, invoice_pdf
+from bascule.channels.forms import changed_only
 from bascule.channels.login_throttle import login_status
 from bascule.channels.portal import queries
 from bascule.channels.portal.formatting import volume
@@ -367,31 +368,23 @@ def _number(text: str, what: str) -> int:
 
 
 def changes_from(ctx: Context, view: ServiceView, values: dict[str, str]) -> RequestedChanges:
-    """The form's choices as the command the API takes; unchanged values are left out."""
-    plan, service = view.plan, view.service
+    """The form's choices as the command the API takes (`changed_only`): a bundle's new volume is a plan on the
+    radio chosen, else the radio alone changes."""
+    plan = view.plan
     radio = Radio(values["radio"]) if values["radio"] in {r.value for r in Radio} else plan.radio
     plan_id: str | None = None
     radio_change: Radio | None = None
     if plan.kind is PlanKind.BUNDLE and values["volume"] and _number(values["volume"], "Volume") != plan.data_bytes:
         plan_id = ctx.catalog.plan_by_volume(plan.kind, _number(values["volume"], "Volume"), radio).id
-    elif radio is not plan.radio:
+    else:
         radio_change = radio
     ceiling: int | None = None
     if plan.kind is PlanKind.METERED and values["ceiling_go"]:
         ceiling = _number(values["ceiling_go"], "Plafond") * GIB
-        if ceiling == service.ceiling_bytes:
-            ceiling = None
-    changes = RequestedChanges(
-        plan_id=plan_id,
-        radio=radio_change,
-        apn=values["apn"] if values["apn"] != service.apn else None,
-        network=values["network"] if values["network"] != service.network else None,
-        ceiling_bytes=ceiling,
+    wanted = RequestedChanges(
+        plan_id=plan_id, radio=radio_change, apn=values["apn"], network=values["network"], ceiling_bytes=ceiling
     )
-    if not changes.as_dict():
-        # Let the domain say, in its own words, that this changes nothing.
-        return RequestedChanges(apn=service.apn)
-    return changes
+    return changed_only(wanted, view.service, plan)
 
 
 def _form_page(
