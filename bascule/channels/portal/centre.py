@@ -424,13 +424,14 @@ async def _submit(
     form = await request.form()
     ctx = ctx_of(request)
 
-    def create() -> ChangeRequest:
-        view = get_service(ctx, principal, service_id)
-        values = chosen(form, view)
-        return create_change_request(ctx, principal, Channel.PORTAL, service_id, changes_from(ctx, view, values))
+    def create(c: Context) -> ChangeRequest:
+        view = get_service(c, principal, service_id)
+        return create_change_request(
+            c, principal, Channel.PORTAL, service_id, changes_from(c, view, chosen(form, view))
+        )
 
     try:
-        created = await run_in_threadpool(create)
+        created = await run_in_threadpool(run, ctx, create)
     except DomainError as error:
         if error.code in (ErrorCode.NOT_FOUND, ErrorCode.FORBIDDEN, ErrorCode.UNAUTHENTICATED):
             raise
@@ -549,7 +550,7 @@ def cancel(
     principal: Principal = Depends(customer),
     session: PortalSession = Depends(portal_session),
 ) -> Response:
-    cancel_change_request(ctx_of(request), principal, Channel.PORTAL, request_id)
+    run(ctx_of(request), lambda c: cancel_change_request(c, principal, Channel.PORTAL, request_id))
     session.say("La demande a été annulée : rien n'a été modifié ni facturé.")
     return see_other(f"{PREFIX}/demandes")
 

@@ -313,7 +313,7 @@ def retry_batch(request: Request, batch_id: str, principal: Principal = Depends(
 
 @router.post("/lots/{batch_id}/annuler")
 def cancel_batch(request: Request, batch_id: str, principal: Principal = Depends(customer)) -> Response:
-    cancel_change_batch(ctx_of(request), principal, Channel.PORTAL, batch_id)
+    run(ctx_of(request), lambda c: cancel_change_batch(c, principal, Channel.PORTAL, batch_id))
     return see_other(f"{PREFIX}/lots/{batch_id}")
 
 
