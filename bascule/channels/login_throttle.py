@@ -25,6 +25,7 @@ from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.settings import Settings
 
 REDIS_PREFIX = "bascule:login-throttle:"
+CONFIRMATION = "confirmation"  # the portal's space for passwords typed again to confirm an act
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,6 +328,21 @@ class PortalThrottle:
             raise
         self.by_identifier.succeeded(by_id.key, by_id.token)
         self.by_address.abandon(by_ip.key, by_ip.token)
+
+    @contextmanager
+    def confirmation(self, identifier: str, address: str) -> Iterator[None]:
+        """Around an act confirmed by the password typed again: refused (too-many-requests) at the limit; a
+        wrong password (identity-not-confirmed) inside counts as a failure, a return as a success; any other
+        refusal counts for nothing. Counted in the space `confirmation`, step by step (no reservation held
+        while the act runs)."""
+        self.check(CONFIRMATION, identifier, address)
+        try:
+            yield
+        except DomainError as error:
+            if error.code is ErrorCode.IDENTITY_NOT_CONFIRMED:
+                self.failed(CONFIRMATION, identifier, address)
+            raise
+        self.succeeded(CONFIRMATION, identifier, address)
 
     # Step by step, for a password typed again to confirm an act (no reservation held in between).
     def check(self, space: str, identifier: str, address: str) -> None:

@@ -266,22 +266,18 @@ def purchase(
     portal = portal_of(request)
     ctx = portal.ctx
     view = get_service(ctx, principal, service_id)
-    address = client_address(request)
     try:
-        portal.throttle.check("confirmation", principal.id, address)
-        bought = run(
-            ctx,
-            lambda c: buy_pack(
-                c, principal, Channel.PORTAL, service_id, purchase_kind(view.plan.kind), offre, password
-            ),
-        )
+        with portal.throttle.confirmation(principal.id, client_address(request)):
+            bought = run(
+                ctx,
+                lambda c: buy_pack(
+                    c, principal, Channel.PORTAL, service_id, purchase_kind(view.plan.kind), offre, password
+                ),
+            )
     except DomainError as error:
-        if error.code is ErrorCode.IDENTITY_NOT_CONFIRMED:
-            portal.throttle.failed("confirmation", principal.id, address)
         if error.code in (ErrorCode.NOT_FOUND, ErrorCode.FORBIDDEN):
             raise
         return _purchase_page(request, principal, service_id, offre, message(error), STATUS.get(error.code, 422))
-    portal.throttle.succeeded("confirmation", principal.id, address)
     session.say(purchase_summary(bought))
     return see_other(f"{PREFIX}/services/mobile/{service_id}")
 
@@ -527,18 +523,14 @@ def confirm(
     portal = portal_of(request)
     ctx = portal.ctx
     found = get_change_request(ctx, principal, request_id)
-    address = client_address(request)
     try:
-        portal.throttle.check("confirmation", principal.id, address)
-        confirmed = run(ctx, lambda c: confirm_change_request(c, principal, Channel.PORTAL, request_id, password))
+        with portal.throttle.confirmation(principal.id, client_address(request)):
+            confirmed = run(ctx, lambda c: confirm_change_request(c, principal, Channel.PORTAL, request_id, password))
     except DomainError as error:
-        if error.code is ErrorCode.IDENTITY_NOT_CONFIRMED:
-            portal.throttle.failed("confirmation", principal.id, address)
         if error.code in (ErrorCode.NOT_FOUND, ErrorCode.FORBIDDEN):
             raise
         fresh = get_change_request(ctx, principal, request_id)
         return _request_page(request, principal, fresh, message(error), STATUS.get(error.code, 422))
-    portal.throttle.succeeded("confirmation", principal.id, address)
     await_networks(ctx, confirmed)
     return see_other(f"{PREFIX}/demandes/{found.id}")
 

@@ -279,19 +279,15 @@ def confirm_batch(
     portal = portal_of(request)
     ctx = portal.ctx
     get_change_batch(ctx, principal, batch_id)  # another account's batch is "not found" before the password
-    address = client_address(request)
     try:
-        portal.throttle.check("confirmation", principal.id, address)
-        confirm_change_batch(ctx, principal, Channel.PORTAL, batch_id, password)
+        with portal.throttle.confirmation(principal.id, client_address(request)):
+            confirm_change_batch(ctx, principal, Channel.PORTAL, batch_id, password)
     except DomainError as error:
-        if error.code is ErrorCode.IDENTITY_NOT_CONFIRMED:
-            portal.throttle.failed("confirmation", principal.id, address)
         if error.code in (ErrorCode.NOT_FOUND, ErrorCode.FORBIDDEN):
             raise
         return _batch_page(
             request, principal, get_change_batch(ctx, principal, batch_id), message(error), STATUS.get(error.code, 422)
         )
-    portal.throttle.succeeded("confirmation", principal.id, address)
     return see_other(f"{PREFIX}/lots/{batch_id}")
 
 
