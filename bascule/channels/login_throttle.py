@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from bascule.context import Context, Kept
 from bascule.kernel.clock import Clock
 from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.settings import Settings
@@ -370,3 +371,11 @@ class PortalThrottle:
 def build_portal_throttle(settings: Settings, clock: Clock) -> PortalThrottle:
     per_address = ThrottlePolicy.from_settings(settings, max_failures=settings.login_max_failures_per_address)
     return PortalThrottle(build_login_throttle(settings, clock), build_login_throttle(settings, clock, per_address))
+
+
+PORTAL_THROTTLE: Kept[PortalThrottle] = Kept("portal throttle")
+
+
+def portal_throttle(settings: Settings, ctx: Context) -> PortalThrottle:
+    """The context's portal throttle: one per context, so that a second app on the same context shares the counts."""
+    return ctx.kept.setdefault(PORTAL_THROTTLE, lambda: build_portal_throttle(settings, ctx.clock))

@@ -72,7 +72,7 @@ def register_operator_sessions(settings: Settings, ctx: Context) -> None:
             raise DomainError(ErrorCode.UNAUTHENTICATED)
         return OPERATOR
 
-    ctx.extras.setdefault("principal_resolvers", {})[OPERATOR_KIND] = resolve
+    ctx.features.principal_resolvers[OPERATOR_KIND] = resolve
 
 
 def ctx_of(request: Request) -> Context:

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from bascule.channels.login_throttle import PortalThrottle, build_portal_throttle
+from bascule.channels.login_throttle import PortalThrottle, portal_throttle
 from bascule.channels.portal import formatting
 from bascule.channels.portal.fields import refuse_bad_text
 from bascule.channels.portal.sessions import (
@@ -57,9 +57,7 @@ class Portal:
         self.ctx = ctx
         secret = settings.portal_secret.get_secret_value() if settings.portal_secret else secrets.token_urlsafe(32)
         self.codec = SessionCodec(secret)
-        if "portal_throttle" not in ctx.extras:  # one per context: a second app on the same context shares the counts
-            ctx.extras["portal_throttle"] = build_portal_throttle(settings, ctx.clock)
-        self.throttle: PortalThrottle = ctx.extras["portal_throttle"]
+        self.throttle: PortalThrottle = portal_throttle(settings, ctx)
         self.env = Environment(
             loader=FileSystemLoader(TEMPLATES),
             autoescape=select_autoescape(["html"]),

@@ -28,7 +28,7 @@ from bascule.channels.tmf.common import (
 )
 from bascule.channels.tmf.store import Documents
 from bascule.commands.runner import run_on_unit
-from bascule.context import Context
+from bascule.context import Context, Kept
 from bascule.identity.model import Principal
 from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.kernel.ids import new_id
@@ -47,6 +47,7 @@ SPEC_BUNDLE, SPEC_METERED, SPEC_PROFILE, SPEC_TOPUP, SPEC_EXTENSION = (
     "spec-ceiling-extension",
 )
 SERVER_FIELDS = frozenset({"id", "href", "@type", "lastUpdate"})
+LOADED_AT: Kept[str] = Kept("when the TMF catalogue was first read")  # the `lastUpdate` of every entry
 
 
 def _context(request: Request) -> Context:
@@ -56,8 +57,7 @@ def _context(request: Request) -> Context:
 
 def _loaded_at(ctx: Context) -> str:
     """When this process loaded the catalogue file: the `lastUpdate` of its entries."""
-    stamp: str = ctx.extras.setdefault("tmf_catalog_loaded_at", instant(ctx.clock.now()))
-    return stamp
+    return ctx.kept.setdefault(LOADED_AT, lambda: instant(ctx.clock.now()))
 
 
 def _ref(request: Request, resource: str, entry_id: str, name: str) -> dict[str, Any]:
