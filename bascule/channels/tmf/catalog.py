@@ -129,19 +129,28 @@ def _specifications(catalog: Catalog) -> list[tuple[str, str, str, list[dict[str
     ]
 
 
+def _heading(
+    request: Request, resource: str, stamp: str, entry_id: str, name: str, description: str | None = None
+) -> dict[str, Any]:
+    """What every entry of the catalogue says first: who it is, its version and that it is active."""
+    return {
+        "id": entry_id,
+        "href": href(request, CATALOG, resource, entry_id),
+        "@type": TYPES[resource],
+        "name": name,
+        **({"description": description} if description is not None else {}),
+        "version": "1.0",
+        "lastUpdate": stamp,
+        "lifecycleStatus": "Active",
+        "isBundle": False,
+    }
+
+
 def catalog_specifications(request: Request, ctx: Context) -> list[dict[str, Any]]:
     stamp = _loaded_at(ctx)
     return [
         {
-            "id": spec_id,
-            "href": href(request, CATALOG, SPECIFICATION, spec_id),
-            "@type": TYPES[SPECIFICATION],
-            "name": name,
-            "description": description,
-            "version": "1.0",
-            "lastUpdate": stamp,
-            "lifecycleStatus": "Active",
-            "isBundle": False,
+            **_heading(request, SPECIFICATION, stamp, spec_id, name, description),
             "brand": "Bascule",
             "productSpecCharacteristic": characteristics,
         }
@@ -153,14 +162,7 @@ def _price_entry(
     request: Request, stamp: str, price_id: str, name: str, price_type: str, amount: Money, **extra: Any
 ) -> dict[str, Any]:
     return {
-        "id": price_id,
-        "href": href(request, CATALOG, PRICE, price_id),
-        "@type": TYPES[PRICE],
-        "name": name,
-        "version": "1.0",
-        "lastUpdate": stamp,
-        "lifecycleStatus": "Active",
-        "isBundle": False,
+        **_heading(request, PRICE, stamp, price_id, name),
         "priceType": price_type,
         "price": money(amount),
         **extra,
@@ -218,15 +220,7 @@ def _offering(
     **extra: Any,
 ) -> dict[str, Any]:
     return {
-        "id": entry_id,
-        "href": href(request, CATALOG, OFFERING, entry_id),
-        "@type": TYPES[OFFERING],
-        "name": name,
-        "description": description,
-        "version": "1.0",
-        "lastUpdate": stamp,
-        "lifecycleStatus": "Active",
-        "isBundle": False,
+        **_heading(request, OFFERING, stamp, entry_id, name, description),
         "isSellable": True,
         "productSpecification": _ref(request, SPECIFICATION, spec[0], spec[1]),
         "productOfferingPrice": [_ref(request, PRICE, price["id"], price["name"]) for price in prices],
