@@ -34,8 +34,8 @@ from bascule.channels.portal.web import (
     render,
     safe_next,
     see_other,
+    shown,
 )
-from bascule.channels.statuses import STATUS
 from bascule.commands.runner import run
 from bascule.context import Context
 from bascule.evolutions.lifecycle import RequestStatus
@@ -275,9 +275,7 @@ def purchase(
                 ),
             )
     except DomainError as error:
-        if error.code in (ErrorCode.NOT_FOUND, ErrorCode.FORBIDDEN):
-            raise
-        return _purchase_page(request, principal, service_id, offre, message(error), STATUS.get(error.code, 422))
+        return _purchase_page(request, principal, service_id, offre, *shown(error))
     session.say(purchase_summary(bought))
     return see_other(f"{PREFIX}/services/mobile/{service_id}")
 
@@ -429,11 +427,8 @@ async def _submit(
     try:
         created = await run_in_threadpool(run, ctx, create)
     except DomainError as error:
-        if error.code in (ErrorCode.NOT_FOUND, ErrorCode.FORBIDDEN, ErrorCode.UNAUTHENTICATED):
-            raise
-        return await run_in_threadpool(
-            _form_page, request, principal, service_id, kind, form, message(error), STATUS.get(error.code, 422), action
-        )
+        text, status = shown(error)
+        return await run_in_threadpool(_form_page, request, principal, service_id, kind, form, text, status, action)
     return see_other(f"{PREFIX}/demandes/{created.id}")
 
 
@@ -527,10 +522,8 @@ def confirm(
         with portal.throttle.confirmation(principal.id, client_address(request)):
             confirmed = run(ctx, lambda c: confirm_change_request(c, principal, Channel.PORTAL, request_id, password))
     except DomainError as error:
-        if error.code in (ErrorCode.NOT_FOUND, ErrorCode.FORBIDDEN):
-            raise
-        fresh = get_change_request(ctx, principal, request_id)
-        return _request_page(request, principal, fresh, message(error), STATUS.get(error.code, 422))
+        text, status = shown(error)
+        return _request_page(request, principal, get_change_request(ctx, principal, request_id), text, status)
     await_networks(ctx, confirmed)
     return see_other(f"{PREFIX}/demandes/{found.id}")
 

@@ -24,8 +24,7 @@ from bascule.channels.fleet_csv import csv_rows
 from bascule.channels.portal import queries
 from bascule.channels.portal.centre import PREFIX, customer, names, page
 from bascule.channels.portal.formatting import day, volume
-from bascule.channels.portal.web import PortalRoute, client_address, portal_of, see_other
-from bascule.channels.statuses import STATUS
+from bascule.channels.portal.web import PortalRoute, client_address, portal_of, see_other, shown
 from bascule.commands.runner import run
 from bascule.context import Context
 from bascule.evolutions.batch import ChangeBatch, ItemStatus
@@ -212,11 +211,8 @@ async def new_batch(request: Request, principal: Principal = Depends(customer)) 
     try:
         batch = await run_in_threadpool(run, ctx, create)
     except DomainError as error:
-        if error.code in (ErrorCode.NOT_FOUND, ErrorCode.FORBIDDEN, ErrorCode.UNAUTHENTICATED):
-            raise
-        return await run_in_threadpool(
-            _list_page, request, principal, Criteria.of(form), None, message(error), STATUS.get(error.code, 422)
-        )
+        text, status = shown(error)
+        return await run_in_threadpool(_list_page, request, principal, Criteria.of(form), None, text, status)
     return see_other(f"{PREFIX}/lots/{batch.id}")
 
 
@@ -283,11 +279,7 @@ def confirm_batch(
         with portal.throttle.confirmation(principal.id, client_address(request)):
             confirm_change_batch(ctx, principal, Channel.PORTAL, batch_id, password)
     except DomainError as error:
-        if error.code in (ErrorCode.NOT_FOUND, ErrorCode.FORBIDDEN):
-            raise
-        return _batch_page(
-            request, principal, get_change_batch(ctx, principal, batch_id), message(error), STATUS.get(error.code, 422)
-        )
+        return _batch_page(request, principal, get_change_batch(ctx, principal, batch_id), *shown(error))
     return see_other(f"{PREFIX}/lots/{batch_id}")
 
 
@@ -301,9 +293,7 @@ def retry_batch(request: Request, batch_id: str, principal: Principal = Depends(
     try:
         again = run(ctx, lambda c: create_change_batch(c, principal, Channel.PORTAL, lines, changes))
     except DomainError as error:
-        if error.code in (ErrorCode.NOT_FOUND, ErrorCode.FORBIDDEN):
-            raise
-        return _batch_page(request, principal, batch, message(error), STATUS.get(error.code, 422))
+        return _batch_page(request, principal, batch, *shown(error))
     return see_other(f"{PREFIX}/lots/{again.id}")
 
 

@@ -179,6 +179,19 @@ def render(request: Request, template: str, status: int = 200, **values: Any) ->
     return HTMLResponse(html, status_code=status)
 
 
+# What a form's page never shows of a refusal: the page is not the caller's to see (not found, forbidden) or their
+# session is gone. Those are raised again, for the portal's own page (`error_page`).
+NOT_SHOWN_ON_FORMS = (ErrorCode.NOT_FOUND, ErrorCode.FORBIDDEN, ErrorCode.UNAUTHENTICATED)
+
+
+def shown(error: DomainError) -> tuple[str, int]:
+    """A refusal as a form's page shows it: its French message and its status (422 unless said otherwise); one
+    that a form never shows (`NOT_SHOWN_ON_FORMS`) is raised again."""
+    if error.code in NOT_SHOWN_ON_FORMS:
+        raise error
+    return message(error), STATUS.get(error.code, 422)
+
+
 def error_page(request: Request, error: DomainError) -> Response:
     space = space_of(request.url.path)
     if error.code is ErrorCode.UNAUTHENTICATED and space is not None:
