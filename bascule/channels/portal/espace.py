@@ -28,6 +28,7 @@ from bascule.channels.portal.web import (
     see_other,
 )
 from bascule.channels.statuses import STATUS
+from bascule.commands.runner import run
 from bascule.context import Context
 from bascule.identity.model import SYSTEM, Channel, Principal, PrincipalKind
 from bascule.kernel.calendar import zone
@@ -98,7 +99,7 @@ def send_code(
 ) -> Response:
     number = normalise_msisdn(msisdn)
     try:
-        request_otp(ctx_of(request), Channel.PORTAL, number)
+        run(ctx_of(request), lambda c: request_otp(c, Channel.PORTAL, number))
     except DomainError as error:
         if error.code is not ErrorCode.TOO_MANY_REQUESTS:
             return render(
@@ -225,7 +226,7 @@ def confirm_page(request: Request, profil: str = "", principal: Principal = Depe
 def do_change(request: Request, profil: str = Form(default=""), principal: Principal = Depends(subscriber)) -> Response:
     ctx = ctx_of(request)
     try:
-        migration = migrate_profile(ctx, principal, Channel.PORTAL, _msisdn(principal), profil)
+        migration = run(ctx, lambda c: migrate_profile(c, principal, Channel.PORTAL, _msisdn(principal), profil))
     except DomainError as error:
         if error.code is ErrorCode.NOT_FOUND:
             raise
