@@ -16,9 +16,9 @@ from fastapi.responses import Response
 
 from bascule.catalog.model import GIB, PlanKind
 from bascule.channels.forms import changed_only
-from bascule.channels.portal.backoffice import PREFIX, ctx_of, operator, supervisor
+from bascule.channels.portal.backoffice import PREFIX, operator, supervisor
 from bascule.channels.portal.sessions import PortalSession
-from bascule.channels.portal.web import PortalRoute, portal_session, render, see_other
+from bascule.channels.portal.web import PortalRoute, ctx_of, portal_session, render, see_other
 from bascule.commands.runner import run
 from bascule.context import Context
 from bascule.evolutions.rules import RequestedChanges

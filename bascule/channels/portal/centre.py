@@ -26,6 +26,7 @@ from bascule.channels.portal.sessions import CENTRE, PortalSession
 from bascule.channels.portal.web import (
     PortalRoute,
     client_address,
+    ctx_of,
     log_out,
     may_change,
     portal_of,
@@ -75,10 +76,6 @@ FORMS: dict[str, dict[str, Any]] = {
     "plafond": {"title": "Modifier le plafond", "sections": ("ceiling",)},
     "demande": {"title": "Créer une demande", "sections": ("volume", "radio", "ceiling", "apn", "network")},
 }
-
-
-def ctx_of(request: Request) -> Context:
-    return portal_of(request).ctx
 
 
 def customer(request: Request, session: PortalSession = Depends(portal_session)) -> Principal:

@@ -19,6 +19,7 @@ from bascule.channels.portal.sessions import ESPACE, PortalSession
 from bascule.channels.portal.web import (
     PortalRoute,
     client_address,
+    ctx_of,
     log_out,
     portal_of,
     portal_session,
@@ -29,7 +30,6 @@ from bascule.channels.portal.web import (
 )
 from bascule.channels.statuses import STATUS
 from bascule.commands.runner import run
-from bascule.context import Context
 from bascule.identity.model import SYSTEM, Channel, Principal, PrincipalKind
 from bascule.kernel.calendar import zone
 from bascule.kernel.errors import DomainError, ErrorCode
@@ -50,10 +50,6 @@ from bascule.prepaid.usecases import (
 
 PREFIX = "/espace-client"
 router = APIRouter(prefix=PREFIX, route_class=PortalRoute, include_in_schema=False)
-
-
-def ctx_of(request: Request) -> Context:
-    return portal_of(request).ctx
 
 
 def subscriber(request: Request, session: PortalSession = Depends(portal_session)) -> Principal:

@@ -24,7 +24,7 @@ from bascule.channels.fleet_csv import csv_rows
 from bascule.channels.portal import queries
 from bascule.channels.portal.centre import PREFIX, customer, names, page
 from bascule.channels.portal.formatting import day, volume
-from bascule.channels.portal.web import PortalRoute, client_address, portal_of, see_other, shown
+from bascule.channels.portal.web import PortalRoute, client_address, ctx_of, portal_of, see_other, shown
 from bascule.commands.runner import run
 from bascule.context import Context
 from bascule.evolutions.batch import ChangeBatch, ItemStatus
@@ -59,10 +59,6 @@ LINE_STATES = {
     "failed": "Échouée",
     "cancelled": "Annulée",
 }
-
-
-def ctx_of(request: Request) -> Context:
-    return portal_of(request).ctx
 
 
 # ---------------------------------------------------------------- the list

@@ -85,6 +85,11 @@ def portal_of(request: Request) -> Portal:
     return portal
 
 
+def ctx_of(request: Request) -> Context:
+    """The context the portal's pages run their use cases on."""
+    return portal_of(request).ctx
+
+
 def space_of(path: str) -> str | None:
     for space, prefix in PREFIXES.items():
         if path == prefix or path.startswith(prefix + "/"):
