@@ -90,8 +90,6 @@ def overrides_reader(units: SqlUnits) -> Callable[[int | None], tuple[int, list[
 def install_features(ctx: Context) -> None:
     """Register every optional feature on the context (called by bootstrap and by tests)."""
     ctx.extras.setdefault("channel_installers", [])
-    ctx.extras.setdefault("demo_loaders", [])
-    ctx.extras.setdefault("principal_resolvers", {})
     _install_prepaid(ctx)
     _add_channel(ctx, "bascule.channels.ussd.routes")
     _add_channel(ctx, "bascule.channels.portal")
@@ -113,19 +111,15 @@ def _install_provisioning(ctx: Context) -> None:
     _add_channel(ctx, "bascule.channels.rest.routes.simulated_networks")
 
 
-def _add_once(items: list[object], item: object) -> None:
-    if item not in items:
-        items.append(item)
-
-
 def _install_prepaid(ctx: Context) -> None:
     """Line B: its REST routes, subscriber tokens, one-time-code login and demo subscribers."""
     from bascule.demo import line_b
     from bascule.prepaid.usecases import login_subscriber, resolve_subscriber
 
     _add_channel(ctx, "bascule.channels.rest.routes.prepaid")
-    _add_once(ctx.extras["demo_loaders"], line_b.load)
-    ctx.extras["principal_resolvers"]["subscriber"] = resolve_subscriber
+    if line_b.load not in ctx.features.demo_loaders:
+        ctx.features.demo_loaders.append(line_b.load)
+    ctx.features.principal_resolvers["subscriber"] = resolve_subscriber
     ctx.extras["subscriber_login"] = login_subscriber
 
 

@@ -1,7 +1,10 @@
 """What every use case receives: the catalogue, the clock and a way to open a unit of work.
 
 No database here: `units` opens the units of work (the SQL ones are built in `bascule.persistence.context`
-and wired in `bascule.bootstrap`), so a use case runs as well on fakes of its ports.
+and wired in `bascule.bootstrap`), so a use case runs as well on fakes of its ports. The optional features'
+wiring (`Features`) is filled by `bascule.bootstrap.install_features`; what a channel keeps for the life of the
+context (a throttle's counts, say) is kept under a typed key its module declares (`Kept`), since this module
+cannot name the channels' types.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from bascule.kernel.clock import Clock
 from bascule.kernel.ports import InlineProvisioner, Units
 
 U_co = TypeVar("U_co", covariant=True, default=Any)  # the unit of work the use cases of a feature see (its ports)
+T = TypeVar("T")
 
 
 @dataclass
@@ -31,6 +35,48 @@ class JobHooks:
 
 
 @dataclass
+class Features:
+    """The optional features as `bascule.bootstrap.install_features` registers them."""
+
+    demo_loaders: list[Callable[[Context], list[str]]] = field(default_factory=list)  # demo data of a feature
+    # How a token of another kind of principal (an operator's session, a subscriber's) is resolved: a
+    # `Principal` from the unit of work and the principal's id, or a refusal (identity checks what it returns).
+    principal_resolvers: dict[str, Callable[[Any, str], object]] = field(default_factory=dict)
+
+
+class Kept(Generic[T]):
+    """The key of an object a channel keeps on the context, declared with its type by the module that owns it:
+    `PORTAL_THROTTLE: Kept[PortalThrottle] = Kept("portal throttle")`."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"Kept({self.name!r})"
+
+
+class KeptObjects:
+    """What the channels keep for the life of a context, one object per key, shared by every app built on it
+    (and by the copies a command makes of the context)."""
+
+    def __init__(self) -> None:
+        self._objects: dict[Kept[Any], Any] = {}
+
+    def get(self, key: Kept[T]) -> T | None:
+        found: T | None = self._objects.get(key)
+        return found
+
+    def setdefault(self, key: Kept[T], make: Callable[[], T]) -> T:
+        """The object kept under `key`, made (once) when there is none yet."""
+        found: T | None = self._objects.get(key)
+        if found is None:
+            found = self._objects.setdefault(key, make())
+        return found
+
+
+@dataclass
 class Context(Generic[U_co]):
     catalogs: LiveCatalog  # the catalogue in force (shared by the copies a command makes)
     clock: Clock
@@ -40,7 +86,9 @@ class Context(Generic[U_co]):
     provisioning_max_attempts: int = 6
     job_hooks: JobHooks = field(default_factory=JobHooks)
     deliver_notifications: Callable[[], object] | None = None  # a round of the outbox, for the worker
-    extras: dict[str, Any] = field(default_factory=dict)
+    features: Features = field(default_factory=Features)
+    kept: KeptObjects = field(default_factory=KeptObjects, repr=False)
+    extras: dict[str, Any] = field(default_factory=dict)  # what the REST channel still keeps by name
 
     @property
     def catalog(self) -> Catalog:

@@ -37,7 +37,7 @@ def load_demo(ctx: Context) -> list[str]:
 
     lines = line_a.load(ctx)
     lines.extend(staff.load(ctx))
-    for loader in ctx.extras.get("demo_loaders", []):
+    for loader in ctx.features.demo_loaders:
         lines.extend(loader(ctx))
     return lines
 

@@ -20,11 +20,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from bascule.context import Context, Kept
 from bascule.kernel.clock import Clock
 from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.settings import Settings
 
 REDIS_PREFIX = "bascule:login-throttle:"
+CONFIRMATION = "confirmation"  # the portal's space for passwords typed again to confirm an act
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,6 +330,21 @@ class PortalThrottle:
         self.by_identifier.succeeded(by_id.key, by_id.token)
         self.by_address.abandon(by_ip.key, by_ip.token)
 
+    @contextmanager
+    def confirmation(self, identifier: str, address: str) -> Iterator[None]:
+        """Around an act confirmed by the password typed again: refused (too-many-requests) at the limit; a
+        wrong password (identity-not-confirmed) inside counts as a failure, a return as a success; any other
+        refusal counts for nothing. Counted in the space `confirmation`, step by step (no reservation held
+        while the act runs)."""
+        self.check(CONFIRMATION, identifier, address)
+        try:
+            yield
+        except DomainError as error:
+            if error.code is ErrorCode.IDENTITY_NOT_CONFIRMED:
+                self.failed(CONFIRMATION, identifier, address)
+            raise
+        self.succeeded(CONFIRMATION, identifier, address)
+
     # Step by step, for a password typed again to confirm an act (no reservation held in between).
     def check(self, space: str, identifier: str, address: str) -> None:
         by_id, by_ip = self._begin(space, identifier, address)
@@ -354,3 +371,11 @@ class PortalThrottle:
 def build_portal_throttle(settings: Settings, clock: Clock) -> PortalThrottle:
     per_address = ThrottlePolicy.from_settings(settings, max_failures=settings.login_max_failures_per_address)
     return PortalThrottle(build_login_throttle(settings, clock), build_login_throttle(settings, clock, per_address))
+
+
+PORTAL_THROTTLE: Kept[PortalThrottle] = Kept("portal throttle")
+
+
+def portal_throttle(settings: Settings, ctx: Context) -> PortalThrottle:
+    """The context's portal throttle: one per context, so that a second app on the same context shares the counts."""
+    return ctx.kept.setdefault(PORTAL_THROTTLE, lambda: build_portal_throttle(settings, ctx.clock))

@@ -259,10 +259,12 @@ def authenticate(ctx: Ctx, token: str) -> Principal:
             if member is None:
                 raise DomainError(ErrorCode.UNAUTHENTICATED)
             return staff_principal(member)
-        resolver = ctx.extras.get("principal_resolvers", {}).get(stored.principal_kind)
+        resolver = ctx.features.principal_resolvers.get(stored.principal_kind)
         if resolver is None:
             raise DomainError(ErrorCode.UNAUTHENTICATED)
-        principal: Principal = resolver(uow, stored.principal_id)
+        principal = resolver(uow, stored.principal_id)
+        if not isinstance(principal, Principal):
+            raise TypeError(f"the resolver of {stored.principal_kind!r} tokens gave {principal!r}, not a Principal")
         return principal
 
 

@@ -57,6 +57,11 @@ class Provisioner:
         hooks: Mapping[str, tuple[Outcome, Outcome]] = self.ctx.job_hooks.outcomes
         return hooks.get(job.subject_kind, (None, None))
 
+    def _all_held_done(self, job: Job) -> Outcome | None:
+        """What records a subject all of whose jobs this worker held and did: its owner's hook for that, if it has
+        one, else the hook of a job's success."""
+        return self.ctx.job_hooks.all_held_done.get(job.subject_kind, self._outcomes(job)[0])
+
     def run_once(self, change_request_id: str | None = None) -> int:
         """Claim and run the due jobs (of one request, if given); returns how many were run."""
         with self.ctx.uow() as uow:
@@ -79,7 +84,7 @@ class Provisioner:
 
     def run_leased(self, jobs: list[Job], also: Callable[[ProvisioningUnit, object], None] | None = None) -> bool:
         # `jobs` are every job of their subject (a confirmation leases them all): when all are done, the owner
-        # of the subject may record it from what it knows (`jobs_all_held_done`), without reading back.
+        # of the subject may record it from what it knows (`job_hooks.all_held_done`), without reading back.
         """Jobs written already leased to this worker by a command that has just committed: ask the networks
         now. When every network is done at once (the usual case), the jobs and their subject's outcome are
         recorded in one transaction; otherwise each job goes on as a claimed job would. True when all are done."""
@@ -129,18 +134,14 @@ class Provisioner:
             ):
                 with uow.appends_deferred():
                     for done in subjects:
-                        on_success = self.ctx.extras.get("jobs_all_held_done", {}).get(
-                            done[-1][0].subject_kind, self._outcomes(done[-1][0])[0]
-                        )
+                        on_success = self._all_held_done(done[-1][0])
                         if on_success is not None:
                             on_success(self.ctx, uow, done[-1][0], None)
                 uow.commit()
                 return
         with self.ctx.uow() as uow:
             for done in subjects:
-                on_success = self.ctx.extras.get("jobs_all_held_done", {}).get(
-                    done[-1][0].subject_kind, self._outcomes(done[-1][0])[0]
-                )
+                on_success = self._all_held_done(done[-1][0])
                 savepoint = uow.connection.begin_nested()
                 if not uow.jobs.succeed_all([(job.id, work_order) for job, work_order in done], self.worker_id, now):
                     savepoint.rollback()  # a lease ran out meanwhile: the worker that took the job over records it
@@ -174,9 +175,7 @@ class Provisioner:
         the subject's outcome hook returned."""
         if not done:
             return False
-        on_success, _ = self._outcomes(done[-1][0])
-        if all_of_subject:
-            on_success = self.ctx.job_hooks.all_held_done.get(done[-1][0].subject_kind, on_success)
+        on_success = self._all_held_done(done[-1][0]) if all_of_subject else self._outcomes(done[-1][0])[0]
         now = self.ctx.clock.now()
         with self.ctx.uow() as uow:
             if not uow.jobs.succeed_all([(job.id, work_order) for job, work_order in done], self.worker_id, now):

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from bascule.channels.login_throttle import PORTAL_THROTTLE
 from bascule.context import Context
 
 CHROMIUM = os.environ.get("BASCULE_CHROMIUM", "/usr/bin/chromium")
@@ -39,7 +40,10 @@ def chromium() -> Iterator[Any]:
 
 @pytest.fixture(autouse=True)
 def _fresh_throttle(ctx: Context, server_url: str) -> None:
-    ctx.extras["portal_throttle"].clear()
+    throttle = ctx.kept.get(PORTAL_THROTTLE)
+    if throttle is None:
+        raise LookupError("the portal is not installed on the test context")
+    throttle.clear()
 
 
 @pytest.fixture

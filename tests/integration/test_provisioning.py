@@ -17,6 +17,8 @@ from sqlalchemy import select
 
 from bascule.catalog.model import Radio
 from bascule.commands.runner import run
+from bascule.evolutions.batch import ItemStatus
+from bascule.evolutions.batch_usecases import confirm_change_batch, create_change_batch, get_change_batch
 from bascule.evolutions.lifecycle import RequestStatus
 from bascule.evolutions.rules import RequestedChanges
 from bascule.evolutions.services import create_service, get_service
@@ -108,6 +110,37 @@ def test_a_fast_network_completes_the_change_within_the_confirmation(ctx, networ
     assert done.id not in told[0].body + told[1].body  # no internal id for the customer
     orders = networks["orange"].work_orders()
     assert [(o.operation, o.payload["plan_id"], o.submissions) for o in orders] == [("apply_plan", "data-30go-4g", 1)]
+
+
+def test_a_confirmed_batch_completes_its_lines_with_the_hook_for_jobs_all_held(ctx, networks, monkeypatch):
+    first = _service(ctx)
+    second = create_service(
+        ctx,
+        OPERATOR,
+        Channel.API,
+        account_id=first.account_id,
+        plan_id=first.plan_id,
+        network="orange",
+        apn=first.apn,
+        msisdn="+33655000002",
+        activated_on=date(2026, 6, 1),
+    ).service
+    held = ctx.job_hooks.all_held_done["service"]
+    completed_held: list[str] = []
+
+    def spy(c, uow, job, error):
+        completed_held.append(job.change_request_id)
+        return held(c, uow, job, error)
+
+    monkeypatch.setitem(ctx.job_hooks.all_held_done, "service", spy)
+    changes = RequestedChanges(apn=ctx.catalog.apns[1].id)
+    batch = run(ctx, lambda c: create_change_batch(c, OPERATOR, Channel.API, [first.id, second.id], changes))
+    confirm_change_batch(ctx, OPERATOR, Channel.API, batch.id, None)
+
+    done = get_change_batch(ctx, OPERATOR, batch.id)
+    assert [item.status for item in done.items] == [ItemStatus.COMPLETED, ItemStatus.COMPLETED]
+    assert sorted(completed_held) == sorted(item.change_request_id for item in done.items)
+    assert [get_service(ctx, OPERATOR, line.id).service.apn for line in (first, second)] == [changes.apn] * 2
 
 
 def test_transient_errors_then_success_give_one_completed_change_and_one_network_operation(ctx, clock, networks):

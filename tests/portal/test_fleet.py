@@ -259,3 +259,16 @@ def test_the_usage_page_draws_a_bar_per_day_and_lists_the_cycles_purchases(http,
     assert "Reste pour ce cycle : 1,5 Go" in text  # 10 Go + the 1 Go top-up, 9.5 Go used
     assert re.search(r"16 juin 2026 Recharge — [^€]*2,00 € HT", text), text
     assert "<script" not in usage.text.split("<main", 1)[1]  # drawn by the server, no charting script
+
+
+def test_a_batch_cancelled_from_its_page_leaves_its_lines_as_they_were(http, server_url, lines):
+    with browser(server_url) as client:
+        login_centre(client, *lines.business.manager)
+        batch_url = _quote(client, {"ligne": [lines.bundle], "apn_cible": "vpn.entreprise"}).headers["location"]
+        cancelled = client.post(f"{batch_url}/annuler", data={"csrf_token": csrf_of(client.get(batch_url))})
+        assert (cancelled.status_code, cancelled.headers["location"]) == (303, batch_url)
+        assert _lines_of(client.get(batch_url)) == [("+33612345678", "Annulée", "—", "")]
+    requests = ok(http.get("/api/v1/change-requests", params={"service_id": lines.bundle}, headers=OPERATOR))
+    assert [request["status"] for request in requests] == ["cancelled"]
+    service = ok(http.get(f"/api/v1/services/{lines.bundle}", headers=OPERATOR))
+    assert (service["apn"], service["changes_left_this_month"]) == ("internet.pro", 1)

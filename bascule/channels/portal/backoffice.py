@@ -21,6 +21,7 @@ from bascule.channels.portal.web import (
     Portal,
     PortalRoute,
     client_address,
+    ctx_of,
     log_out,
     portal_of,
     portal_session,
@@ -72,11 +73,7 @@ def register_operator_sessions(settings: Settings, ctx: Context) -> None:
             raise DomainError(ErrorCode.UNAUTHENTICATED)
         return OPERATOR
 
-    ctx.extras.setdefault("principal_resolvers", {})[OPERATOR_KIND] = resolve
-
-
-def ctx_of(request: Request) -> Context:
-    return portal_of(request).ctx
+    ctx.features.principal_resolvers[OPERATOR_KIND] = resolve
 
 
 STAFF_KINDS = (PrincipalKind.OPERATOR, PrincipalKind.STAFF)

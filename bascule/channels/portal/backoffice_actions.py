@@ -15,9 +15,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from bascule.catalog.model import GIB, PlanKind
-from bascule.channels.portal.backoffice import PREFIX, ctx_of, operator, supervisor
+from bascule.channels.forms import changed_only
+from bascule.channels.portal.backoffice import PREFIX, operator, supervisor
 from bascule.channels.portal.sessions import PortalSession
-from bascule.channels.portal.web import PortalRoute, portal_session, render, see_other
+from bascule.channels.portal.web import PortalRoute, ctx_of, portal_session, render, see_other
 from bascule.commands.runner import run
 from bascule.context import Context
 from bascule.evolutions.rules import RequestedChanges
@@ -120,22 +121,15 @@ def _day(text: str) -> date | None:
 
 
 def requested(view: ServiceView, plan_id: str, apn: str, network: str, ceiling_go: str) -> RequestedChanges:
-    """The form's choices as the command the API takes; what is left as it was is not asked for."""
-    service = view.service
+    """The form's choices as the command the API takes (`changed_only`)."""
     ceiling: int | None = None
     if view.plan.kind is PlanKind.METERED and ceiling_go.strip():
         try:
             ceiling = int(ceiling_go) * GIB
         except ValueError:
             raise _invalid("Plafond : indiquez un nombre entier de Go.") from None
-    changes = RequestedChanges(
-        plan_id=plan_id if plan_id and plan_id != service.plan_id else None,
-        apn=apn if apn and apn != service.apn else None,
-        network=network if network and network != service.network else None,
-        ceiling_bytes=ceiling if ceiling != service.ceiling_bytes else None,
-    )
-    # Nothing changed: the domain says so, in its own words.
-    return changes if changes.as_dict() else RequestedChanges(apn=service.apn)
+    wanted = RequestedChanges(plan_id=plan_id, apn=apn, network=network, ceiling_bytes=ceiling)
+    return changed_only(wanted, view.service, view.plan)
 
 
 @router.post("/services/{service_id}/demandes")

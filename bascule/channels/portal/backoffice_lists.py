@@ -20,9 +20,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response, StreamingResponse
 
 from bascule.audit.ports import AuditEvent
-from bascule.channels.portal.backoffice import PREFIX, ctx_of, operator
+from bascule.channels.portal.backoffice import PREFIX, operator
 from bascule.channels.portal.backoffice_audit import Reader, actor_label, catalog_name, readable
-from bascule.channels.portal.web import PortalRoute, render
+from bascule.channels.portal.web import PortalRoute, ctx_of, render
 from bascule.context import Context
 from bascule.identity.model import Principal
 from bascule.kernel.calendar import zone

@@ -18,6 +18,7 @@ from bascule.billing.billrun import invoice_document, invoices_of
 from bascule.billing.usecases import account_charges
 from bascule.catalog.model import GIB, Plan, PlanKind, Radio
 from bascule.channels.documents.invoice import invoice_body_html, invoice_css, invoice_pdf
+from bascule.channels.forms import changed_only
 from bascule.channels.login_throttle import login_status
 from bascule.channels.portal import queries
 from bascule.channels.portal.formatting import volume
@@ -25,6 +26,7 @@ from bascule.channels.portal.sessions import CENTRE, PortalSession
 from bascule.channels.portal.web import (
     PortalRoute,
     client_address,
+    ctx_of,
     log_out,
     may_change,
     portal_of,
@@ -33,8 +35,8 @@ from bascule.channels.portal.web import (
     render,
     safe_next,
     see_other,
+    shown,
 )
-from bascule.channels.statuses import STATUS
 from bascule.commands.runner import run
 from bascule.context import Context
 from bascule.evolutions.lifecycle import RequestStatus
@@ -74,10 +76,6 @@ FORMS: dict[str, dict[str, Any]] = {
     "plafond": {"title": "Modifier le plafond", "sections": ("ceiling",)},
     "demande": {"title": "Créer une demande", "sections": ("volume", "radio", "ceiling", "apn", "network")},
 }
-
-
-def ctx_of(request: Request) -> Context:
-    return portal_of(request).ctx
 
 
 def customer(request: Request, session: PortalSession = Depends(portal_session)) -> Principal:
@@ -265,22 +263,16 @@ def purchase(
     portal = portal_of(request)
     ctx = portal.ctx
     view = get_service(ctx, principal, service_id)
-    address = client_address(request)
     try:
-        portal.throttle.check("confirmation", principal.id, address)
-        bought = run(
-            ctx,
-            lambda c: buy_pack(
-                c, principal, Channel.PORTAL, service_id, purchase_kind(view.plan.kind), offre, password
-            ),
-        )
+        with portal.throttle.confirmation(principal.id, client_address(request)):
+            bought = run(
+                ctx,
+                lambda c: buy_pack(
+                    c, principal, Channel.PORTAL, service_id, purchase_kind(view.plan.kind), offre, password
+                ),
+            )
     except DomainError as error:
-        if error.code is ErrorCode.IDENTITY_NOT_CONFIRMED:
-            portal.throttle.failed("confirmation", principal.id, address)
-        if error.code in (ErrorCode.NOT_FOUND, ErrorCode.FORBIDDEN):
-            raise
-        return _purchase_page(request, principal, service_id, offre, message(error), STATUS.get(error.code, 422))
-    portal.throttle.succeeded("confirmation", principal.id, address)
+        return _purchase_page(request, principal, service_id, offre, *shown(error))
     session.say(purchase_summary(bought))
     return see_other(f"{PREFIX}/services/mobile/{service_id}")
 
@@ -367,31 +359,23 @@ def _number(text: str, what: str) -> int:
 
 
 def changes_from(ctx: Context, view: ServiceView, values: dict[str, str]) -> RequestedChanges:
-    """The form's choices as the command the API takes; unchanged values are left out."""
-    plan, service = view.plan, view.service
+    """The form's choices as the command the API takes (`changed_only`): a bundle's new volume is a plan on the
+    radio chosen, else the radio alone changes."""
+    plan = view.plan
     radio = Radio(values["radio"]) if values["radio"] in {r.value for r in Radio} else plan.radio
     plan_id: str | None = None
     radio_change: Radio | None = None
     if plan.kind is PlanKind.BUNDLE and values["volume"] and _number(values["volume"], "Volume") != plan.data_bytes:
         plan_id = ctx.catalog.plan_by_volume(plan.kind, _number(values["volume"], "Volume"), radio).id
-    elif radio is not plan.radio:
+    else:
         radio_change = radio
     ceiling: int | None = None
     if plan.kind is PlanKind.METERED and values["ceiling_go"]:
         ceiling = _number(values["ceiling_go"], "Plafond") * GIB
-        if ceiling == service.ceiling_bytes:
-            ceiling = None
-    changes = RequestedChanges(
-        plan_id=plan_id,
-        radio=radio_change,
-        apn=values["apn"] if values["apn"] != service.apn else None,
-        network=values["network"] if values["network"] != service.network else None,
-        ceiling_bytes=ceiling,
+    wanted = RequestedChanges(
+        plan_id=plan_id, radio=radio_change, apn=values["apn"], network=values["network"], ceiling_bytes=ceiling
     )
-    if not changes.as_dict():
-        # Let the domain say, in its own words, that this changes nothing.
-        return RequestedChanges(apn=service.apn)
-    return changes
+    return changed_only(wanted, view.service, plan)
 
 
 def _form_page(
@@ -431,19 +415,17 @@ async def _submit(
     form = await request.form()
     ctx = ctx_of(request)
 
-    def create() -> ChangeRequest:
-        view = get_service(ctx, principal, service_id)
-        values = chosen(form, view)
-        return create_change_request(ctx, principal, Channel.PORTAL, service_id, changes_from(ctx, view, values))
+    def create(c: Context) -> ChangeRequest:
+        view = get_service(c, principal, service_id)
+        return create_change_request(
+            c, principal, Channel.PORTAL, service_id, changes_from(c, view, chosen(form, view))
+        )
 
     try:
-        created = await run_in_threadpool(create)
+        created = await run_in_threadpool(run, ctx, create)
     except DomainError as error:
-        if error.code in (ErrorCode.NOT_FOUND, ErrorCode.FORBIDDEN, ErrorCode.UNAUTHENTICATED):
-            raise
-        return await run_in_threadpool(
-            _form_page, request, principal, service_id, kind, form, message(error), STATUS.get(error.code, 422), action
-        )
+        text, status = shown(error)
+        return await run_in_threadpool(_form_page, request, principal, service_id, kind, form, text, status, action)
     return see_other(f"{PREFIX}/demandes/{created.id}")
 
 
@@ -533,18 +515,12 @@ def confirm(
     portal = portal_of(request)
     ctx = portal.ctx
     found = get_change_request(ctx, principal, request_id)
-    address = client_address(request)
     try:
-        portal.throttle.check("confirmation", principal.id, address)
-        confirmed = run(ctx, lambda c: confirm_change_request(c, principal, Channel.PORTAL, request_id, password))
+        with portal.throttle.confirmation(principal.id, client_address(request)):
+            confirmed = run(ctx, lambda c: confirm_change_request(c, principal, Channel.PORTAL, request_id, password))
     except DomainError as error:
-        if error.code is ErrorCode.IDENTITY_NOT_CONFIRMED:
-            portal.throttle.failed("confirmation", principal.id, address)
-        if error.code in (ErrorCode.NOT_FOUND, ErrorCode.FORBIDDEN):
-            raise
-        fresh = get_change_request(ctx, principal, request_id)
-        return _request_page(request, principal, fresh, message(error), STATUS.get(error.code, 422))
-    portal.throttle.succeeded("confirmation", principal.id, address)
+        text, status = shown(error)
+        return _request_page(request, principal, get_change_request(ctx, principal, request_id), text, status)
     await_networks(ctx, confirmed)
     return see_other(f"{PREFIX}/demandes/{found.id}")
 
@@ -556,7 +532,7 @@ def cancel(
     principal: Principal = Depends(customer),
     session: PortalSession = Depends(portal_session),
 ) -> Response:
-    cancel_change_request(ctx_of(request), principal, Channel.PORTAL, request_id)
+    run(ctx_of(request), lambda c: cancel_change_request(c, principal, Channel.PORTAL, request_id))
     session.say("La demande a été annulée : rien n'a été modifié ni facturé.")
     return see_other(f"{PREFIX}/demandes")
 

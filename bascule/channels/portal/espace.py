@@ -19,6 +19,7 @@ from bascule.channels.portal.sessions import ESPACE, PortalSession
 from bascule.channels.portal.web import (
     PortalRoute,
     client_address,
+    ctx_of,
     log_out,
     portal_of,
     portal_session,
@@ -28,7 +29,7 @@ from bascule.channels.portal.web import (
     see_other,
 )
 from bascule.channels.statuses import STATUS
-from bascule.context import Context
+from bascule.commands.runner import run
 from bascule.identity.model import SYSTEM, Channel, Principal, PrincipalKind
 from bascule.kernel.calendar import zone
 from bascule.kernel.errors import DomainError, ErrorCode
@@ -49,10 +50,6 @@ from bascule.prepaid.usecases import (
 
 PREFIX = "/espace-client"
 router = APIRouter(prefix=PREFIX, route_class=PortalRoute, include_in_schema=False)
-
-
-def ctx_of(request: Request) -> Context:
-    return portal_of(request).ctx
 
 
 def subscriber(request: Request, session: PortalSession = Depends(portal_session)) -> Principal:
@@ -98,7 +95,7 @@ def send_code(
 ) -> Response:
     number = normalise_msisdn(msisdn)
     try:
-        request_otp(ctx_of(request), Channel.PORTAL, number)
+        run(ctx_of(request), lambda c: request_otp(c, Channel.PORTAL, number))
     except DomainError as error:
         if error.code is not ErrorCode.TOO_MANY_REQUESTS:
             return render(
@@ -225,7 +222,7 @@ def confirm_page(request: Request, profil: str = "", principal: Principal = Depe
 def do_change(request: Request, profil: str = Form(default=""), principal: Principal = Depends(subscriber)) -> Response:
     ctx = ctx_of(request)
     try:
-        migration = migrate_profile(ctx, principal, Channel.PORTAL, _msisdn(principal), profil)
+        migration = run(ctx, lambda c: migrate_profile(c, principal, Channel.PORTAL, _msisdn(principal), profil))
     except DomainError as error:
         if error.code is ErrorCode.NOT_FOUND:
             raise

@@ -24,8 +24,7 @@ from bascule.channels.fleet_csv import csv_rows
 from bascule.channels.portal import queries
 from bascule.channels.portal.centre import PREFIX, customer, names, page
 from bascule.channels.portal.formatting import day, volume
-from bascule.channels.portal.web import PortalRoute, client_address, portal_of, see_other
-from bascule.channels.statuses import STATUS
+from bascule.channels.portal.web import PortalRoute, client_address, ctx_of, portal_of, see_other, shown
 from bascule.commands.runner import run
 from bascule.context import Context
 from bascule.evolutions.batch import ChangeBatch, ItemStatus
@@ -60,10 +59,6 @@ LINE_STATES = {
     "failed": "Échouée",
     "cancelled": "Annulée",
 }
-
-
-def ctx_of(request: Request) -> Context:
-    return portal_of(request).ctx
 
 
 # ---------------------------------------------------------------- the list
@@ -212,11 +207,8 @@ async def new_batch(request: Request, principal: Principal = Depends(customer)) 
     try:
         batch = await run_in_threadpool(run, ctx, create)
     except DomainError as error:
-        if error.code in (ErrorCode.NOT_FOUND, ErrorCode.FORBIDDEN, ErrorCode.UNAUTHENTICATED):
-            raise
-        return await run_in_threadpool(
-            _list_page, request, principal, Criteria.of(form), None, message(error), STATUS.get(error.code, 422)
-        )
+        text, status = shown(error)
+        return await run_in_threadpool(_list_page, request, principal, Criteria.of(form), None, text, status)
     return see_other(f"{PREFIX}/lots/{batch.id}")
 
 
@@ -279,19 +271,11 @@ def confirm_batch(
     portal = portal_of(request)
     ctx = portal.ctx
     get_change_batch(ctx, principal, batch_id)  # another account's batch is "not found" before the password
-    address = client_address(request)
     try:
-        portal.throttle.check("confirmation", principal.id, address)
-        confirm_change_batch(ctx, principal, Channel.PORTAL, batch_id, password)
+        with portal.throttle.confirmation(principal.id, client_address(request)):
+            confirm_change_batch(ctx, principal, Channel.PORTAL, batch_id, password)
     except DomainError as error:
-        if error.code is ErrorCode.IDENTITY_NOT_CONFIRMED:
-            portal.throttle.failed("confirmation", principal.id, address)
-        if error.code in (ErrorCode.NOT_FOUND, ErrorCode.FORBIDDEN):
-            raise
-        return _batch_page(
-            request, principal, get_change_batch(ctx, principal, batch_id), message(error), STATUS.get(error.code, 422)
-        )
-    portal.throttle.succeeded("confirmation", principal.id, address)
+        return _batch_page(request, principal, get_change_batch(ctx, principal, batch_id), *shown(error))
     return see_other(f"{PREFIX}/lots/{batch_id}")
 
 
@@ -305,15 +289,13 @@ def retry_batch(request: Request, batch_id: str, principal: Principal = Depends(
     try:
         again = run(ctx, lambda c: create_change_batch(c, principal, Channel.PORTAL, lines, changes))
     except DomainError as error:
-        if error.code in (ErrorCode.NOT_FOUND, ErrorCode.FORBIDDEN):
-            raise
-        return _batch_page(request, principal, batch, message(error), STATUS.get(error.code, 422))
+        return _batch_page(request, principal, batch, *shown(error))
     return see_other(f"{PREFIX}/lots/{again.id}")
 
 
 @router.post("/lots/{batch_id}/annuler")
 def cancel_batch(request: Request, batch_id: str, principal: Principal = Depends(customer)) -> Response:
-    cancel_change_batch(ctx_of(request), principal, Channel.PORTAL, batch_id)
+    run(ctx_of(request), lambda c: cancel_change_batch(c, principal, Channel.PORTAL, batch_id))
     return see_other(f"{PREFIX}/lots/{batch_id}")
 
 

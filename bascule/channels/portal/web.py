@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from bascule.channels.login_throttle import PortalThrottle, build_portal_throttle
+from bascule.channels.login_throttle import PortalThrottle, portal_throttle
 from bascule.channels.portal import formatting
 from bascule.channels.portal.fields import refuse_bad_text
 from bascule.channels.portal.sessions import (
@@ -57,9 +57,7 @@ class Portal:
         self.ctx = ctx
         secret = settings.portal_secret.get_secret_value() if settings.portal_secret else secrets.token_urlsafe(32)
         self.codec = SessionCodec(secret)
-        if "portal_throttle" not in ctx.extras:  # one per context: a second app on the same context shares the counts
-            ctx.extras["portal_throttle"] = build_portal_throttle(settings, ctx.clock)
-        self.throttle: PortalThrottle = ctx.extras["portal_throttle"]
+        self.throttle: PortalThrottle = portal_throttle(settings, ctx)
         self.env = Environment(
             loader=FileSystemLoader(TEMPLATES),
             autoescape=select_autoescape(["html"]),
@@ -85,6 +83,11 @@ class Portal:
 def portal_of(request: Request) -> Portal:
     portal: Portal = request.app.state.portal
     return portal
+
+
+def ctx_of(request: Request) -> Context:
+    """The context the portal's pages run their use cases on."""
+    return portal_of(request).ctx
 
 
 def space_of(path: str) -> str | None:
@@ -179,6 +182,19 @@ def render(request: Request, template: str, status: int = 200, **values: Any) ->
     context.update(values)
     html = portal.env.get_template(template).render(context)
     return HTMLResponse(html, status_code=status)
+
+
+# What a form's page never shows of a refusal: the page is not the caller's to see (not found, forbidden) or their
+# session is gone. Those are raised again, for the portal's own page (`error_page`).
+NOT_SHOWN_ON_FORMS = (ErrorCode.NOT_FOUND, ErrorCode.FORBIDDEN, ErrorCode.UNAUTHENTICATED)
+
+
+def shown(error: DomainError) -> tuple[str, int]:
+    """A refusal as a form's page shows it: its French message and its status (422 unless said otherwise); one
+    that a form never shows (`NOT_SHOWN_ON_FORMS`) is raised again."""
+    if error.code in NOT_SHOWN_ON_FORMS:
+        raise error
+    return message(error), STATUS.get(error.code, 422)
 
 
 def error_page(request: Request, error: DomainError) -> Response:

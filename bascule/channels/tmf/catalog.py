@@ -28,7 +28,7 @@ from bascule.channels.tmf.common import (
 )
 from bascule.channels.tmf.store import Documents
 from bascule.commands.runner import run_on_unit
-from bascule.context import Context
+from bascule.context import Context, Kept
 from bascule.identity.model import Principal
 from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.kernel.ids import new_id
@@ -47,6 +47,7 @@ SPEC_BUNDLE, SPEC_METERED, SPEC_PROFILE, SPEC_TOPUP, SPEC_EXTENSION = (
     "spec-ceiling-extension",
 )
 SERVER_FIELDS = frozenset({"id", "href", "@type", "lastUpdate"})
+LOADED_AT: Kept[str] = Kept("when the TMF catalogue was first read")  # the `lastUpdate` of every entry
 
 
 def _context(request: Request) -> Context:
@@ -56,8 +57,7 @@ def _context(request: Request) -> Context:
 
 def _loaded_at(ctx: Context) -> str:
     """When this process loaded the catalogue file: the `lastUpdate` of its entries."""
-    stamp: str = ctx.extras.setdefault("tmf_catalog_loaded_at", instant(ctx.clock.now()))
-    return stamp
+    return ctx.kept.setdefault(LOADED_AT, lambda: instant(ctx.clock.now()))
 
 
 def _ref(request: Request, resource: str, entry_id: str, name: str) -> dict[str, Any]:
@@ -129,19 +129,28 @@ def _specifications(catalog: Catalog) -> list[tuple[str, str, str, list[dict[str
     ]
 
 
+def _heading(
+    request: Request, resource: str, stamp: str, entry_id: str, name: str, description: str | None = None
+) -> dict[str, Any]:
+    """What every entry of the catalogue says first: who it is, its version and that it is active."""
+    return {
+        "id": entry_id,
+        "href": href(request, CATALOG, resource, entry_id),
+        "@type": TYPES[resource],
+        "name": name,
+        **({"description": description} if description is not None else {}),
+        "version": "1.0",
+        "lastUpdate": stamp,
+        "lifecycleStatus": "Active",
+        "isBundle": False,
+    }
+
+
 def catalog_specifications(request: Request, ctx: Context) -> list[dict[str, Any]]:
     stamp = _loaded_at(ctx)
     return [
         {
-            "id": spec_id,
-            "href": href(request, CATALOG, SPECIFICATION, spec_id),
-            "@type": TYPES[SPECIFICATION],
-            "name": name,
-            "description": description,
-            "version": "1.0",
-            "lastUpdate": stamp,
-            "lifecycleStatus": "Active",
-            "isBundle": False,
+            **_heading(request, SPECIFICATION, stamp, spec_id, name, description),
             "brand": "Bascule",
             "productSpecCharacteristic": characteristics,
         }
@@ -153,14 +162,7 @@ def _price_entry(
     request: Request, stamp: str, price_id: str, name: str, price_type: str, amount: Money, **extra: Any
 ) -> dict[str, Any]:
     return {
-        "id": price_id,
-        "href": href(request, CATALOG, PRICE, price_id),
-        "@type": TYPES[PRICE],
-        "name": name,
-        "version": "1.0",
-        "lastUpdate": stamp,
-        "lifecycleStatus": "Active",
-        "isBundle": False,
+        **_heading(request, PRICE, stamp, price_id, name),
         "priceType": price_type,
         "price": money(amount),
         **extra,
@@ -218,15 +220,7 @@ def _offering(
     **extra: Any,
 ) -> dict[str, Any]:
     return {
-        "id": entry_id,
-        "href": href(request, CATALOG, OFFERING, entry_id),
-        "@type": TYPES[OFFERING],
-        "name": name,
-        "description": description,
-        "version": "1.0",
-        "lastUpdate": stamp,
-        "lifecycleStatus": "Active",
-        "isBundle": False,
+        **_heading(request, OFFERING, stamp, entry_id, name, description),
         "isSellable": True,
         "productSpecification": _ref(request, SPECIFICATION, spec[0], spec[1]),
         "productOfferingPrice": [_ref(request, PRICE, price["id"], price["name"]) for price in prices],
