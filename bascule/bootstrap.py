@@ -27,7 +27,7 @@ from bascule.persistence.context import SqlContext, SqlUnits
 from bascule.persistence.engine import make_engine
 from bascule.provisioning.model import CHARGING_SYSTEM
 from bascule.provisioning.network import HttpOperatorAdapter, NetworkAdapter, Networks
-from bascule.provisioning.simulator import SimulatedOperator
+from bascule.provisioning.simulator import SIMULATED_NETWORKS, SimulatedOperator
 from bascule.provisioning.worker import Provisioner, WorkerConfig
 from bascule.settings import Settings
 
@@ -89,7 +89,6 @@ def overrides_reader(units: SqlUnits) -> Callable[[int | None], tuple[int, list[
 
 def install_features(ctx: Context) -> None:
     """Register every optional feature on the context (called by bootstrap and by tests)."""
-    ctx.extras.setdefault("channel_installers", [])
     _install_prepaid(ctx)
     _add_channel(ctx, "bascule.channels.ussd.routes")
     _add_channel(ctx, "bascule.channels.portal")
@@ -120,14 +119,14 @@ def _install_prepaid(ctx: Context) -> None:
     if line_b.load not in ctx.features.demo_loaders:
         ctx.features.demo_loaders.append(line_b.load)
     ctx.features.principal_resolvers["subscriber"] = resolve_subscriber
-    ctx.extras["subscriber_login"] = login_subscriber
+    ctx.features.subscriber_login = login_subscriber
 
 
 def _add_channel(ctx: Context, module: str) -> None:
     """A channel module's `install(app, settings, ctx)`, registered once even if called twice."""
     installer = import_module(module).install
-    if installer not in ctx.extras["channel_installers"]:
-        ctx.extras["channel_installers"].append(installer)
+    if installer not in ctx.features.channel_installers:
+        ctx.features.channel_installers.append(installer)
 
 
 # --- provisioning: the networks and the worker ------------------------------------------------------------
@@ -144,11 +143,10 @@ def build_provisioner(ctx: Context, settings: Settings) -> Provisioner:
         token = settings.admin_token.get_secret_value() if settings.admin_token else None
         adapters = {name: HttpOperatorAdapter(settings.network_url, name, token=token) for name in names}
     else:
-        simulators = {name: SimulatedOperator(name) for name in names}
+        simulators = ctx.kept.setdefault(SIMULATED_NETWORKS, lambda: {name: SimulatedOperator(name) for name in names})
         faults = json.loads(settings.network_faults) if settings.network_faults else {}
         for name, changes in faults.items():
             simulators[name].configure(**changes)
-        ctx.extras["simulated_networks"] = simulators
         adapters = dict(simulators)
     config = WorkerConfig(
         lease=timedelta(seconds=settings.provisioning_lease_seconds),

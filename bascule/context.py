@@ -19,6 +19,7 @@ from bascule.catalog.live import LiveCatalog
 from bascule.catalog.model import Catalog
 from bascule.kernel.clock import Clock
 from bascule.kernel.ports import InlineProvisioner, Units
+from bascule.settings import Settings
 
 U_co = TypeVar("U_co", covariant=True, default=Any)  # the unit of work the use cases of a feature see (its ports)
 T = TypeVar("T")
@@ -38,14 +39,18 @@ class JobHooks:
 class Features:
     """The optional features as `bascule.bootstrap.install_features` registers them."""
 
+    # A channel's `install(app, settings, ctx)`, called by the application it joins (the app: a FastAPI).
+    channel_installers: list[Callable[[Any, Settings, Context], None]] = field(default_factory=list)
     demo_loaders: list[Callable[[Context], list[str]]] = field(default_factory=list)  # demo data of a feature
     # How a token of another kind of principal (an operator's session, a subscriber's) is resolved: a
     # `Principal` from the unit of work and the principal's id, or a refusal (identity checks what it returns).
     principal_resolvers: dict[str, Callable[[Any, str], object]] = field(default_factory=dict)
+    # A subscriber's login with a one-time code (msisdn, code): an `IssuedToken`, when Line B is installed.
+    subscriber_login: Callable[[Context, str, str], object] | None = None
 
 
 class Kept(Generic[T]):
-    """The key of an object a channel keeps on the context, declared with its type by the module that owns it:
+    """The key of an object kept on the context, declared with its type by the module that owns it:
     `PORTAL_THROTTLE: Kept[PortalThrottle] = Kept("portal throttle")`."""
 
     __slots__ = ("name",)
@@ -58,8 +63,8 @@ class Kept(Generic[T]):
 
 
 class KeptObjects:
-    """What the channels keep for the life of a context, one object per key, shared by every app built on it
-    (and by the copies a command makes of the context)."""
+    """What the channels and the wiring keep for the life of a context (a throttle's counts, the simulated
+    networks), one object per key, shared by every app built on it and by the copies a command makes of it."""
 
     def __init__(self) -> None:
         self._objects: dict[Kept[Any], Any] = {}
@@ -88,7 +93,6 @@ class Context(Generic[U_co]):
     deliver_notifications: Callable[[], object] | None = None  # a round of the outbox, for the worker
     features: Features = field(default_factory=Features)
     kept: KeptObjects = field(default_factory=KeptObjects, repr=False)
-    extras: dict[str, Any] = field(default_factory=dict)  # what the REST channel still keeps by name
 
     @property
     def catalog(self) -> Catalog:

@@ -17,9 +17,11 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from bascule.bootstrap import build_context, upgrade_schema
+from bascule.channels.login_throttle import LOGIN_THROTTLE
 from bascule.context import Context
 from bascule.kernel.clock import SettableClock
 from bascule.persistence.tables import metadata
+from bascule.provisioning.simulator import SIMULATED_NETWORKS
 from bascule.settings import Settings
 from tests.support.logins import ADMIN_TOKEN, OPERATOR
 from tests.support.servers import live_server
@@ -94,9 +96,9 @@ def ctx(session_context: Context, clock: SettableClock) -> Context:
     wipe(session_context)
     clock.set(START)
     session_context.catalogs.refresh(force=True)  # no override left from an earlier test
-    if (throttle := session_context.extras.get("login_throttle")) is not None:
+    if (throttle := session_context.kept.get(LOGIN_THROTTLE)) is not None:
         throttle.clear()  # login failures counted by one test do not lock the next one out
-    for simulator in session_context.extras.get("simulated_networks", {}).values():
+    for simulator in (session_context.kept.get(SIMULATED_NETWORKS) or {}).values():
         simulator.reset()  # faults injected by one test do not leak into the next
     return session_context
 

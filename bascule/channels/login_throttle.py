@@ -374,6 +374,12 @@ def build_portal_throttle(settings: Settings, clock: Clock) -> PortalThrottle:
 
 
 PORTAL_THROTTLE: Kept[PortalThrottle] = Kept("portal throttle")
+LOGIN_THROTTLE: Kept[LoginThrottle] = Kept("API login throttle")
+
+
+def login_throttle(settings: Settings, ctx: Context) -> LoginThrottle:
+    """The context's throttle of the API's password logins: one per context, as the portal's."""
+    return ctx.kept.setdefault(LOGIN_THROTTLE, lambda: build_login_throttle(settings, ctx.clock))
 
 
 def portal_throttle(settings: Settings, ctx: Context) -> PortalThrottle:

@@ -11,6 +11,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from bascule.context import Kept
 from bascule.provisioning.network import PermanentNetworkError, TransientNetworkError, WorkOrderState
 
 
@@ -94,3 +95,8 @@ class SimulatedOperator:
     def work_orders(self) -> list[WorkOrder]:
         with self._lock:
             return list(self.orders.values())
+
+
+# The simulators of a context without an operator's network (`network_url` not set), by network, for the API that
+# injects their faults and for the tests.
+SIMULATED_NETWORKS: Kept[dict[str, SimulatedOperator]] = Kept("simulated networks")

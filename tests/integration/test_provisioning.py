@@ -32,6 +32,7 @@ from bascule.identity.model import OPERATOR, Channel, Role
 from bascule.identity.usecases import create_account, create_user
 from bascule.persistence import tables as t
 from bascule.provisioning.model import JobSpec, JobStatus, Operation
+from bascule.provisioning.simulator import SIMULATED_NETWORKS
 from bascule.provisioning.worker import Provisioner
 from tests.conftest import ADMIN_TOKEN
 
@@ -46,7 +47,8 @@ def provisioner_of(ctx) -> Provisioner:
 
 @pytest.fixture
 def networks(ctx):
-    simulators = ctx.extras["simulated_networks"]
+    simulators = ctx.kept.get(SIMULATED_NETWORKS)
+    assert simulators is not None, "the test context has no simulated networks"
     for simulator in simulators.values():
         simulator.reset()
     provisioner = provisioner_of(ctx)

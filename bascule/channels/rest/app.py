@@ -13,6 +13,7 @@ from bascule.channels.rest import problems
 from bascule.channels.rest.openapi import describe
 from bascule.channels.rest.routes import admin, auth, batches, billing, catalog, clock, services
 from bascule.context import Context
+from bascule.provisioning.simulator import SIMULATED_NETWORKS
 from bascule.settings import Settings
 
 DESCRIPTION = """Self-service and order management for mobile operators and MVNOs.
@@ -39,7 +40,7 @@ def create_app(settings: Settings, ctx: Context) -> FastAPI:
         app.include_router(clock.router)
     for router in (catalog.router, auth.router, admin.router, services.router, batches.router, billing.router):
         app.include_router(router)
-    for extension in ctx.extras.get("channel_installers", []):
+    for extension in ctx.features.channel_installers:
         extension(app, settings, ctx)
     _complete_the_document(app, ctx)
     return app
@@ -47,7 +48,8 @@ def create_app(settings: Settings, ctx: Context) -> FastAPI:
 
 def _complete_the_document(app: FastAPI, ctx: Context) -> None:
     build = app.openapi
-    networks = list(ctx.extras.get("simulated_networks", {}))
+    simulators = ctx.kept.get(SIMULATED_NETWORKS)
+    networks = list(simulators) if simulators is not None else []
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

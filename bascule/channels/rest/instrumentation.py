@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from bascule.channels.login_throttle import build_login_throttle
+from bascule.channels.login_throttle import login_throttle
 from bascule.channels.rest.hardening import LoginThrottleMiddleware, security_headers
 from bascule.channels.rest.probes import router
 from bascule.context import Context
@@ -26,9 +26,7 @@ def install(app: FastAPI, settings: Settings, ctx: Context) -> None:
     registry, http_metrics = build_registry(engine_of(ctx))
     app.state.metrics_registry = registry
     app.include_router(router)
-    # One throttle per context: a second app built on the same context shares the counts.
-    throttle = ctx.extras.get("login_throttle") or build_login_throttle(settings, ctx.clock)
-    ctx.extras["login_throttle"] = throttle
+    throttle = login_throttle(settings, ctx)  # one per context: a second app built on it shares the counts
     # add_middleware puts each one outside the previous ones: the last added sees every request first.
     app.add_middleware(LoginThrottleMiddleware, throttle=throttle)
     app.add_middleware(

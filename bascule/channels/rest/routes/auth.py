@@ -21,8 +21,11 @@ def login(body: LoginIn, command: Command = Depends(posted)) -> Response:
     def work(ctx: Context) -> IssuedToken:
         if body.email is not None and body.password is not None:
             return login_user(ctx, body.email, body.password)
-        if body.msisdn is not None and body.otp is not None and "subscriber_login" in ctx.extras:
-            issued: IssuedToken = ctx.extras["subscriber_login"](ctx, body.msisdn, body.otp)
+        subscriber_login = ctx.features.subscriber_login
+        if body.msisdn is not None and body.otp is not None and subscriber_login is not None:
+            issued = subscriber_login(ctx, body.msisdn, body.otp)
+            if not isinstance(issued, IssuedToken):
+                raise TypeError(f"the subscriber login gave {issued!r}, not an IssuedToken")
             return issued
         raise DomainError(ErrorCode.VALIDATION_ERROR, "Donnez email et password, ou msisdn et otp.")
 

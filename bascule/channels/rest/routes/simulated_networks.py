@@ -14,7 +14,7 @@ from bascule.context import Context
 from bascule.identity.model import Principal
 from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.provisioning.network import PermanentNetworkError, TransientNetworkError
-from bascule.provisioning.simulator import SimulatedOperator
+from bascule.provisioning.simulator import SIMULATED_NETWORKS, SimulatedOperator
 from bascule.settings import Settings
 
 router = APIRouter(prefix="/simulated-networks", tags=["simulated networks"])
@@ -37,7 +37,8 @@ class FaultsIn(BaseModel):
 
 
 def _simulator(ctx: Context, network: str) -> SimulatedOperator:
-    simulator: SimulatedOperator | None = ctx.extras.get("simulated_networks", {}).get(network)
+    simulators = ctx.kept.get(SIMULATED_NETWORKS)
+    simulator = simulators.get(network) if simulators is not None else None
     if simulator is None:
         raise DomainError(ErrorCode.NOT_FOUND, what="network")
     return simulator
@@ -91,5 +92,5 @@ def set_faults(
 
 
 def install(app: FastAPI, settings: Settings, ctx: Context) -> None:
-    if "simulated_networks" in ctx.extras:
+    if ctx.kept.get(SIMULATED_NETWORKS) is not None:
         app.include_router(router)
