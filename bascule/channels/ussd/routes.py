@@ -156,3 +156,6 @@ def install(app: FastAPI, settings: Settings, ctx: Context) -> None:
     """The channel installer registered by `bascule.bootstrap`."""
     app.state.ussd = UssdService(ctx, session_store(settings, ctx))
     app.include_router(router)
+    # The gateway's calls outnumber every other request: its route is tried first, not after the API's and the
+    # portal's (matching a path against every route before it was ~6 % of a USSD screen's CPU).
+    app.router.routes.insert(0, app.router.routes.pop())
