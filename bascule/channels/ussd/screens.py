@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from bascule.catalog.model import BonusKind, Profile
 from bascule.channels.ussd.engine import Item, width
+from bascule.commands.runner import run
 from bascule.context import Context
 from bascule.identity.model import Channel, Principal
 from bascule.kernel.calendar import zone
@@ -182,7 +183,10 @@ class Done:
 def migrate_profile(caller: Caller, picked: Item | None) -> Done:
     picked = _chosen(picked)
     try:
-        migration = usecases.migrate_profile(caller.ctx, caller.principal, Channel.USSD, caller.msisdn, picked.key)
+        migration = run(
+            caller.ctx,
+            lambda ctx: usecases.migrate_profile(ctx, caller.principal, Channel.USSD, caller.msisdn, picked.key),
+        )
     except DomainError as refused:  # the domain has the last word: eligibility or the month's slot changed
         return Done(short_message(refused, profile=picked.name), refused=True)
     name = caller.ctx.catalog.profile(migration.to_profile_id).name
