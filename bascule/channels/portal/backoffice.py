@@ -147,7 +147,7 @@ def login(
 
 def _staff_login(portal: Portal, email: str, password: str, address: str) -> IssuedToken:
     with portal.throttle.attempt(BACKOFFICE, email, address):
-        return login_staff(portal.ctx, email, password, Channel.BACKOFFICE)
+        return run(portal.ctx, lambda ctx: login_staff(ctx, email, password, Channel.BACKOFFICE))
 
 
 def _token_login(portal: Portal, token: str, address: str) -> IssuedToken:
@@ -155,7 +155,7 @@ def _token_login(portal: Portal, token: str, address: str) -> IssuedToken:
     with portal.throttle.attempt(BACKOFFICE, "operateur", address):
         if expected is None or not is_operator_token(portal.settings, token.strip()):
             raise DomainError(ErrorCode.UNAUTHENTICATED, "Jeton opérateur incorrect.")
-    return open_operator_session(portal.ctx, expected, address)
+    return run(portal.ctx, lambda ctx: open_operator_session(ctx, expected, address))
 
 
 @router.post("/deconnexion")

@@ -132,7 +132,7 @@ def login(
     address = client_address(request)
     try:
         with portal.throttle.attempt(CENTRE, email, address):
-            issued = login_user(portal.ctx, email, password, Channel.PORTAL)
+            issued = run(portal.ctx, lambda ctx: login_user(ctx, email, password, Channel.PORTAL))
     except DomainError as error:
         return render(
             request,

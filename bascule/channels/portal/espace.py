@@ -132,7 +132,7 @@ def login(
     address = client_address(request)
     try:
         with portal.throttle.attempt(ESPACE, number, address):
-            issued = login_subscriber(portal.ctx, number, code.strip(), Channel.PORTAL)
+            issued = run(portal.ctx, lambda ctx: login_subscriber(ctx, number, code.strip(), Channel.PORTAL))
     except DomainError as error:
         return render(
             request,
