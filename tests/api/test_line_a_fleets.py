@@ -246,7 +246,9 @@ def test_a_page_costs_the_same_few_statements_whatever_its_size(http, ctx, fleet
             assert len(ok(http.get("/api/v1/services", params=params, headers=OPERATOR))) == params["limit"]
         finally:
             event.remove(ctx.engine, "before_cursor_execute", count)
-        return len([statement for statement in counted if not statement.startswith("BEGIN")])
+        # Not the page's cost: the process's look at the catalogue's stamp (once a second, before whichever
+        # request comes when it is due: on a loaded machine, sometimes this one).
+        return len([sql for sql in counted if not sql.startswith("BEGIN") and "catalog_" not in sql])
 
     assert statements(limit=100) == statements(limit=10) == 3  # the page, its buckets, its slots
     # filtered on status, also the lines barred last month whose new cycle is not open yet (none here)
