@@ -79,6 +79,16 @@ def _closed_by_server(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
         raise exc.DisconnectionError("the server closed this pooled connection")
 
 
+WROTE = "bascule.wrote"  # in a connection's `info`: a statement of the unit of work under way may have written
+
+
+def _note_writes(connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    """What may write is anything but a read (`SELECT`, `SELECT … FOR UPDATE` included: its locks go with a
+    COMMIT as with a ROLLBACK) or a savepoint taken: `UnitOfWork` ends a unit that wrote nothing in COMMIT."""
+    if not statement.startswith(("SELECT", "SAVEPOINT")):
+        connection.info[WROTE] = True
+
+
 def _postgresql_engine(url: str) -> Engine:
     engine = create_engine(
         url,
@@ -88,6 +98,7 @@ def _postgresql_engine(url: str) -> Engine:
         connect_args={"prepare_threshold": PREPARE_THRESHOLD},
     )
     event.listen(engine.pool, "checkout", _closed_by_server)
+    event.listen(engine, "before_cursor_execute", _note_writes)
     return engine
 
 

@@ -9,7 +9,9 @@ A read-only unit (`write=False`) on PostgreSQL runs `BEGIN READ ONLY` and ends i
 cache of prepared statements at every ROLLBACK (psycopg/_preparing.py), so reads that rolled back left every
 statement to be parsed and planned again; READ ONLY makes the COMMIT of such a unit commit nothing, as its
 ROLLBACK did (a write in it fails). On SQLite a read-only unit is `BEGIN DEFERRED` and still ends in ROLLBACK:
-nothing is cached there to keep, and the rollback keeps it from persisting anything.
+nothing is cached there to keep, and the rollback keeps it from persisting anything. A write unit left without
+`commit()` that wrote nothing (a quote, a refusal before any write: the engine notes each statement that may
+write, `engine.WROTE`) ends in COMMIT on PostgreSQL for the same reason.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, Self
 
+from psycopg.pq import TransactionStatus
 from sqlalchemy import Connection, Engine, NestedTransaction
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -27,6 +30,7 @@ from bascule.persistence.audit import Audit
 from bascule.persistence.batches import ChangeBatches
 from bascule.persistence.billing import BillRuns, Invoices
 from bascule.persistence.catalog_overrides import CatalogOverrides
+from bascule.persistence.engine import WROTE
 from bascule.persistence.evolutions import Buckets, ChangeRequests, Charges, Cycles, Services, Slots
 from bascule.persistence.fleet import Fleet
 from bascule.persistence.idempotency import IdempotencyRecords
@@ -56,6 +60,7 @@ class UnitOfWork:
             connection = connection.execution_options(postgresql_readonly=True)
             self._read_only = True
         connection.begin()
+        connection.info[WROTE] = False
         self._connection = connection
         self.accounts = Accounts(connection)
         self.users = Users(connection)
@@ -134,6 +139,7 @@ class UnitOfWork:
         """Drop everything written so far and go on in a new transaction (a command discarding its work)."""
         self.connection.rollback()
         self.connection.begin()
+        self.connection.info[WROTE] = False
         self.kept_writes = self.discarded_writes = False
 
     def __exit__(
@@ -146,13 +152,26 @@ class UnitOfWork:
         try:
             if self._committed:
                 pass
-            elif self._read_only and not isinstance(exc, SQLAlchemyError) and not connection.invalidated:
+            elif self._ends_in_commit(connection, exc):
                 connection.commit()  # keeps psycopg's prepared statements (an error of the database rolls back)
             else:
                 connection.rollback()
         finally:
             connection.close()
             self._connection = None
+
+    def _ends_in_commit(self, connection: Connection, exc: BaseException | None) -> bool:
+        """A unit left without `commit()` that wrote nothing (read only, or a quote, or a refusal before any
+        write) ends in COMMIT on PostgreSQL, which keeps nothing a ROLLBACK would not, and keeps psycopg's
+        prepared statements, which a ROLLBACK throws away."""
+        if isinstance(exc, SQLAlchemyError) or connection.invalidated:
+            return False
+        if self._read_only:
+            return True
+        if connection.dialect.name != "postgresql" or connection.info.get(WROTE) is not False:
+            return False
+        driver = connection.connection.driver_connection
+        return driver is not None and driver.info.transaction_status is not TransactionStatus.INERROR
 
 
 class JoinedUnit(UnitOfWork):

@@ -208,6 +208,33 @@ def test_read_only_units_keep_their_prepared_statements(pg_engine: Engine) -> No
     assert [s for s in prepared if "FROM services" in s and "services.id =" in s], prepared
 
 
+def test_a_write_unit_that_wrote_nothing_keeps_its_prepared_statements(pg_engine: Engine) -> None:
+    """A quote, or a refusal before any write: a write unit left without commit that only read (and locked)."""
+    with UnitOfWork(pg_engine) as uow:
+        first_pid, _ = _session(uow)
+    for _ in range(3):
+        with UnitOfWork(pg_engine) as uow:
+            assert uow.services.lock("svc_nobody") is None
+    with UnitOfWork(pg_engine) as uow:
+        pid, prepared = _session(uow)
+    assert pid == first_pid
+    assert [s for s in prepared if "FROM services" in s and "FOR UPDATE" in s], prepared
+
+
+def test_a_write_unit_left_without_commit_keeps_none_of_its_writes(pg_engine: Engine) -> None:
+    with UnitOfWork(pg_engine) as uow:
+        assert uow.slots.take(SCOPE, "svc_a", PERIOD, 1)
+    assert _slots(pg_engine) == {}
+    with UnitOfWork(pg_engine) as uow:  # a read, then a failed read the caller gets past: still rolled back
+        assert uow.slots.used(SCOPE, "svc_a", PERIOD) == 0
+        with pytest.raises(DBAPIError, match="division by zero"):
+            uow.connection.execute(text("SELECT 1 / 0"))
+    with UnitOfWork(pg_engine) as uow:  # the pooled connection is usable
+        assert uow.slots.take(SCOPE, "svc_a", PERIOD, 1)
+        uow.commit()
+    assert _slots(pg_engine) == {(SCOPE, "svc_a", PERIOD): 1}
+
+
 def test_a_write_in_a_read_only_unit_fails_on_postgresql(pg_engine: Engine) -> None:
     with pytest.raises(DBAPIError, match="read-only transaction"), UnitOfWork(pg_engine, write=False) as uow:
         uow.slots.take(SCOPE, "svc_a", PERIOD, 1)
