@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bascule.catalog.loader import load
-from bascule.evolutions.cycles import allowance_bytes
 from bascule.evolutions.model import Service, ServiceStatus
-from bascule.evolutions.rules import first_cycle_charge
+from bascule.evolutions.rules import allowance_bytes, first_cycle_charge
 from bascule.kernel.calendar import Period, zone
 from bench.common import Database
 

@@ -7,23 +7,15 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bascule.audit.trail import record
-from bascule.catalog.model import Catalog, Plan, PlanKind
+from bascule.catalog.model import Catalog, Plan
 from bascule.evolutions.model import Service, ServiceStatus
 from bascule.evolutions.ports import CycleTemplate, EvolutionsUnit
 from bascule.evolutions.quota import Bucket, BucketKind, quota_of
-from bascule.evolutions.rules import first_cycle_charge, recurring_key
+from bascule.evolutions.rules import allowance_bytes, first_cycle_charge, recurring_key
 from bascule.identity.model import SYSTEM, Channel
 from bascule.kernel.calendar import Period, periods_between
 from bascule.kernel.ids import new_id
 from bascule.kernel.money import Money
-
-SLOT_SCOPE = "service-change"
-
-
-def allowance_bytes(plan: Plan, service: Service) -> int:
-    if plan.kind is PlanKind.METERED:
-        return service.ceiling_bytes or plan.default_ceiling_bytes or 0
-    return plan.data_bytes or 0
 
 
 def _open_one(
@@ -72,17 +64,6 @@ def open_cycles(uow: EvolutionsUnit, catalog: Catalog, service: Service, tz: Zon
         )
         return lifted
     return service
-
-
-def exhaustion_status(catalog: Catalog, plan: Plan) -> ServiceStatus:
-    """A used-up bundle is barred or throttled as the catalogue says; a metered ceiling always bars (rule 4)."""
-    if plan.kind is PlanKind.BUNDLE and catalog.b2b.at_exhaustion == "throttle":
-        return ServiceStatus.THROTTLED
-    return ServiceStatus.BARRED
-
-
-def status_for(buckets: list[Bucket], when_exhausted: ServiceStatus = ServiceStatus.BARRED) -> ServiceStatus:
-    return when_exhausted if quota_of(buckets).exhausted else ServiceStatus.ACTIVE
 
 
 def open_cycles_many(

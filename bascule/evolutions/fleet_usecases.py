@@ -12,7 +12,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bascule.context import Context
-from bascule.evolutions.cycles import SLOT_SCOPE, open_cycles_many
+from bascule.evolutions.cycles import open_cycles_many
 from bascule.evolutions.fleet import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
@@ -26,6 +26,7 @@ from bascule.evolutions.fleet import (
 from bascule.evolutions.ports import EvolutionsUnit as Unit
 from bascule.evolutions.ports import FleetLine
 from bascule.evolutions.quota import quota_of
+from bascule.evolutions.rules import SLOT_SCOPE
 from bascule.evolutions.services import ServiceView, account_zone, changes_left
 from bascule.identity.model import Principal
 from bascule.kernel.calendar import Period, zone

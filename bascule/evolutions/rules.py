@@ -7,6 +7,7 @@ from datetime import date
 from enum import StrEnum
 
 from bascule.catalog.model import Catalog, Plan, PlanKind, Radio, require_on_sale
+from bascule.evolutions.model import Service
 from bascule.evolutions.quota import Bucket, quota_after_plan_change, quota_of
 from bascule.kernel import limits
 from bascule.kernel.calendar import Period, days_remaining, remaining_fraction
@@ -223,10 +224,20 @@ def quote(target: Target, state: ServiceState, effective_on: date, period: Perio
     )
 
 
+SLOT_SCOPE = "service-change"  # the scope of a line's monthly change slots (rule 6)
+
+
 def monthly_slot_refusal(limit: int, slots_used: int, period: Period) -> DomainError | None:
     """Rule 6: a line takes `limit` change requests per calendar month (the rule of both lines:
     bascule.kernel.limits)."""
     return limits.monthly_slot_refusal(limit, slots_used, period, Limited.CHANGE_REQUEST)
+
+
+def allowance_bytes(plan: Plan, service: Service) -> int:
+    """A cycle's allowance: the plan's volume, or a metered line's ceiling (its own, else the plan's default)."""
+    if plan.kind is PlanKind.METERED:
+        return service.ceiling_bytes or plan.default_ceiling_bytes or 0
+    return plan.data_bytes or 0
 
 
 def recurring_key(service_id: str, period: Period | str) -> str:

@@ -9,11 +9,11 @@ from datetime import date, datetime, timedelta
 from bascule.audit.trail import record
 from bascule.catalog.model import Catalog, Plan, PlanKind, require_on_sale
 from bascule.context import Context
-from bascule.evolutions.cycles import SLOT_SCOPE, exhaustion_status, open_cycles, status_for
+from bascule.evolutions.cycles import open_cycles
 from bascule.evolutions.model import Service, ServiceStatus
 from bascule.evolutions.ports import EvolutionsUnit as Unit
-from bascule.evolutions.quota import Bucket, Quota, draw, quota_of
-from bascule.evolutions.rules import metered_usage_charge, monthly_slot_refusal, usage_charge_label
+from bascule.evolutions.quota import Bucket, Quota, draw, exhaustion_status, quota_of, status_for
+from bascule.evolutions.rules import SLOT_SCOPE, metered_usage_charge, monthly_slot_refusal, usage_charge_label
 from bascule.identity.model import Channel, Principal
 from bascule.kernel.calendar import Period, local_date, zone
 from bascule.kernel.errors import DomainError, ErrorCode
