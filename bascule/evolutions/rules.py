@@ -240,22 +240,6 @@ def allowance_bytes(plan: Plan, service: Service) -> int:
     return plan.data_bytes or 0
 
 
-def recurring_key(service_id: str, period: Period | str) -> str:
-    """The once-key of a cycle's recurring line: a cycle is charged once, however many times it is opened."""
-    return f"recurring:{service_id}:{period}"
-
-
-def first_cycle_charge(plan: Plan, activated_on: date, period: Period, catalog: Catalog) -> ChargeLine:
-    """The recurring line of a cycle, prorated when the service starts after the first day."""
-    fraction = remaining_fraction(activated_on, period) if activated_on in period else None
-    if fraction is None or fraction == 1:
-        return ChargeLine(ChargeKind.RECURRING, f"{plan.name}, {month_fr(period.year, period.month)}", plan.price)
-    days = f"{days_remaining(activated_on, period)}/{period.days} jours"
-    amount = plan.price.times(fraction, catalog.b2b.rounding)
-    month = month_fr(period.year, period.month)
-    return ChargeLine(ChargeKind.RECURRING, f"{plan.name}, {month} (prorata {days})", amount)
-
-
 def usage_charge_label(period: Period) -> str:
     """The monthly line of metered usage: "Consommation au compteur, juin 2026"."""
     return f"Consommation au compteur, {month_fr(period.year, period.month)}"

@@ -16,7 +16,6 @@ from bascule.evolutions.rules import (
     Quote,
     RequestedChanges,
     ServiceState,
-    first_cycle_charge,
     metered_usage_charge,
     quote,
     resolve,
@@ -372,30 +371,6 @@ def test_every_quote_carries_the_reboot_notice(
     assert "redémarrez votre équipement" in result.notice
 
 
-# --- first cycle --------------------------------------------------------------------------
-
-
-def test_a_service_activated_mid_june_pays_half_its_first_month(catalog: Catalog, plan_30gb_4g: Plan) -> None:
-    line = first_cycle_charge(plan_30gb_4g, date(2026, 6, 16), JUNE, catalog)
-    assert (line.kind, line.amount) == (ChargeKind.RECURRING, eur("4.50"))
-    assert "15/30 jours" in line.description
-
-
-def test_a_service_activated_on_the_first_pays_the_full_month(catalog: Catalog, plan_30gb_4g: Plan) -> None:
-    line = first_cycle_charge(plan_30gb_4g, date(2026, 6, 1), JUNE, catalog)
-    assert (line.kind, line.amount) == (ChargeKind.RECURRING, eur("9.00"))
-
-
-def test_a_later_cycle_pays_the_full_price(catalog: Catalog, plan_30gb_4g: Plan) -> None:
-    line = first_cycle_charge(plan_30gb_4g, date(2026, 6, 16), JULY, catalog)
-    assert line.amount == eur("9.00")
-
-
-def test_a_service_activated_on_29_february_2028_pays_one_29th(catalog: Catalog, plan_30gb_4g: Plan) -> None:
-    line = first_cycle_charge(plan_30gb_4g, date(2028, 2, 29), Period(2028, 2), catalog)
-    assert line.amount == eur("0.31")
-
-
 # --- rule 4: metered usage ----------------------------------------------------------------
 
 MIB = 1024**2
@@ -427,11 +402,3 @@ def test_a_request_survives_its_stored_form() -> None:
     changes = RequestedChanges(plan_id="data-30go-5g", radio=Radio.G5, network="sfr", ceiling_bytes=None)
     assert changes.as_dict() == {"plan_id": "data-30go-5g", "radio": "5G", "network": "sfr"}
     assert RequestedChanges.from_dict(changes.as_dict()) == changes
-
-
-def test_a_cycles_recurring_line_has_one_once_key_per_service_and_month():
-    from bascule.evolutions.rules import recurring_key
-    from bascule.kernel.calendar import Period
-
-    assert recurring_key("svc_1", Period.parse("2026-06")) == "recurring:svc_1:2026-06"
-    assert recurring_key("svc_1", "2026-06") == recurring_key("svc_1", Period.parse("2026-06"))
