@@ -1,13 +1,21 @@
-"""What opening a cycle charges: the recurring line, prorated in the first month, and its once-key."""
+"""What opening a cycle charges (the recurring line, prorated in the first month, and its once-key), and how the
+line's use cases reach billing's opening of cycles."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from bascule.billing.cycles import first_cycle_charge, recurring_key
+import pytest
+
+from bascule.billing.cycles import OPENER, first_cycle_charge, recurring_key
+from bascule.bootstrap import install_features
+from bascule.catalog.live import LiveCatalog
 from bascule.catalog.model import Catalog, Plan
+from bascule.context import Context
 from bascule.evolutions.rules import ChargeKind
+from bascule.evolutions.services import cycle_opener
 from bascule.kernel.calendar import Period
+from bascule.kernel.clock import SettableClock
 from bascule.kernel.money import Money
 
 JUNE = Period(2026, 6)  # 30 days
@@ -42,3 +50,13 @@ def test_a_service_activated_on_29_february_2028_pays_one_29th(catalog: Catalog,
 def test_a_cycles_recurring_line_has_one_once_key_per_service_and_month() -> None:
     assert recurring_key("svc_1", Period.parse("2026-06")) == "recurring:svc_1:2026-06"
     assert recurring_key("svc_1", "2026-06") == recurring_key("svc_1", Period.parse("2026-06"))
+
+
+def test_the_wiring_hands_the_lines_billings_opening_of_cycles(catalog: Catalog) -> None:
+    ctx: Context = Context(LiveCatalog(catalog), SettableClock(), units=None)  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError, match="no cycle opener"):
+        cycle_opener(ctx)  # unwired: a turned month is never silently left unopened
+    install_features(ctx)
+    assert cycle_opener(ctx) is OPENER
+    install_features(ctx)  # wired once, whatever the number of calls
+    assert cycle_opener(ctx) is OPENER

@@ -10,12 +10,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bascule.catalog.model import GIB, Catalog, Plan, PlanKind, Radio
+from bascule.evolutions.model import Service, ServiceStatus
 from bascule.evolutions.quota import Bucket, BucketKind
 from bascule.evolutions.rules import (
     ChargeKind,
     Quote,
     RequestedChanges,
     ServiceState,
+    allowance_bytes,
     metered_usage_charge,
     quote,
     resolve,
@@ -393,6 +395,32 @@ def test_metered_usage_is_charged_per_started_unit(before: int, after: int, expe
 
 def test_a_bundle_has_no_usage_charge(plan_10gb_4g: Plan) -> None:
     assert metered_usage_charge(plan_10gb_4g, 0, 5 * GIB) == eur("0.00")
+
+
+# --- a cycle's allowance -----------------------------------------------------------------
+
+
+def line_on(plan: Plan, ceiling_bytes: int | None) -> Service:
+    return Service(
+        "svc_1",
+        "acc_1",
+        "+33612345678",
+        plan.id,
+        "orange",
+        "internet.pro",
+        ceiling_bytes,
+        ServiceStatus.ACTIVE,
+        date(2026, 6, 1),
+    )
+
+
+def test_a_bundle_allows_its_volume_each_cycle(plan_10gb_4g: Plan) -> None:
+    assert allowance_bytes(plan_10gb_4g, line_on(plan_10gb_4g, None)) == 10 * GIB
+
+
+def test_a_metered_line_allows_its_own_ceiling_else_the_plans_default() -> None:
+    assert allowance_bytes(METERED_4G, line_on(METERED_4G, 12 * GIB)) == 12 * GIB
+    assert allowance_bytes(METERED_4G, line_on(METERED_4G, None)) == 5 * GIB
 
 
 # --- a request as stored ------------------------------------------------------------------
