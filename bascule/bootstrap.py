@@ -89,12 +89,21 @@ def overrides_reader(units: SqlUnits) -> Callable[[int | None], tuple[int, list[
 
 def install_features(ctx: Context) -> None:
     """Register every optional feature on the context (called by bootstrap and by tests)."""
+    _install_billing(ctx)
     _install_prepaid(ctx)
     _add_channel(ctx, "bascule.channels.ussd.routes")
     _add_channel(ctx, "bascule.channels.portal")
     _add_channel(ctx, "bascule.channels.rest.instrumentation")  # request logs, metrics, headers, login throttling
     _install_provisioning(ctx)
     _add_channel(ctx, "bascule.channels.tmf")
+
+
+def _install_billing(ctx: Context) -> None:
+    """The lines' use cases open the cycles a turned month is missing through billing (`CycleOpener`)."""
+    from bascule.billing.cycles import OPENER
+    from bascule.evolutions.ports import CYCLE_OPENER
+
+    ctx.kept.setdefault(CYCLE_OPENER, lambda: OPENER)
 
 
 def _install_provisioning(ctx: Context) -> None:

@@ -1,7 +1,7 @@
 """Bulk seeding on the server side (INSERT … SELECT generate_series): the rows Bascule's use cases would write.
 
 A service activated on the first day of a month, with its cycles opened, has exactly what
-`bascule.evolutions.cycles._open_one` writes for each cycle: the cycle row, the recurring charge
+`bascule.billing.cycles._open_one` writes for each cycle: the cycle row, the recurring charge
 (`once_key` recurring:<service>:<period>) and the allowance bucket; the amounts and wording come
 from the domain's own `first_cycle_charge`.
 """
@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from bascule.billing.cycles import first_cycle_charge
 from bascule.catalog.loader import load
-from bascule.evolutions.cycles import allowance_bytes
 from bascule.evolutions.model import Service, ServiceStatus
-from bascule.evolutions.rules import first_cycle_charge
+from bascule.evolutions.rules import allowance_bytes
 from bascule.kernel.calendar import Period, zone
 from bench.common import Database
 

@@ -20,10 +20,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from bascule.billing.cycles import open_cycles_many
 from bascule.billing.invoice import InvoiceLine, StoredInvoice, billable, invoice_number, totals
 from bascule.billing.ports import BillingUnit as Unit
 from bascule.context import Context
-from bascule.evolutions.cycles import open_cycles_many
 from bascule.identity.model import Account, BillingAddress, Channel, Principal
 from bascule.kernel.calendar import Period, local_date, zone
 from bascule.kernel.errors import DomainError, ErrorCode

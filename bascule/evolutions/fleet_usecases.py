@@ -12,7 +12,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bascule.context import Context
-from bascule.evolutions.cycles import SLOT_SCOPE, open_cycles_many
 from bascule.evolutions.fleet import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
@@ -26,7 +25,8 @@ from bascule.evolutions.fleet import (
 from bascule.evolutions.ports import EvolutionsUnit as Unit
 from bascule.evolutions.ports import FleetLine
 from bascule.evolutions.quota import quota_of
-from bascule.evolutions.services import ServiceView, account_zone, changes_left
+from bascule.evolutions.rules import SLOT_SCOPE
+from bascule.evolutions.services import ServiceView, account_zone, changes_left, cycle_opener
 from bascule.identity.model import Principal
 from bascule.kernel.calendar import Period, zone
 from bascule.kernel.errors import DomainError, ErrorCode
@@ -128,7 +128,7 @@ def _behind(lines: list[FleetLine], now: datetime) -> list[FleetLine]:
 
 def _open_cycles(ctx: Ctx, lines: list[FleetLine], now: datetime) -> None:
     with ctx.uow() as uow:
-        open_cycles_many(
+        cycle_opener(ctx).open_many(
             uow,
             ctx.catalog,
             [line.service for line in lines],

@@ -1,4 +1,5 @@
-"""The repositories the Line A use cases need: lines, cycles, buckets, slots, change requests, charges."""
+"""The repositories the Line A use cases need: lines, cycles, buckets, slots, change requests, charges; and
+the opening of a line's cycles, which billing does (`CycleOpener`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
+from bascule.catalog.model import Catalog
+from bascule.context import Kept
 from bascule.evolutions.batch import ChangeBatch
 from bascule.evolutions.fleet import LineMatch
 from bascule.evolutions.model import ChangeRequest, Service
@@ -198,3 +202,29 @@ class EvolutionsUnit(IdentityUnit, ProvisioningUnit, NotificationsUnit, Protocol
     def appends_deferred(self) -> AbstractContextManager[None]:
         """Audit and outbox rows gathered and written in one statement each when the block ends."""
         ...
+
+
+class CycleOpener(Protocol):
+    """Opens the cycles a line is missing, from the last one opened (or its activation) to the current month:
+    the recurring line, the allowance bucket, and a bar lifted by a new cycle, in the caller's unit of work.
+
+    Billing owns the opening (`bascule.billing.cycles`) and reads the lines, so this feature cannot import it:
+    `bascule.bootstrap` keeps billing's on the context (`CYCLE_OPENER`), and `services.cycle_opener` finds it."""
+
+    def open(self, uow: EvolutionsUnit, catalog: Catalog, service: Service, tz: ZoneInfo, now: datetime) -> Service: ...
+
+    def open_many(
+        self,
+        uow: EvolutionsUnit,
+        catalog: Catalog,
+        services: list[Service],
+        zones: dict[str, ZoneInfo],
+        now: datetime,
+        latest: dict[str, str] | None = None,
+    ) -> None:
+        """`open` for many lines at once (zones by account id; `latest`: the last period opened per line,
+        when the caller read it with the lines)."""
+        ...
+
+
+CYCLE_OPENER: Kept[CycleOpener] = Kept("cycle opener")

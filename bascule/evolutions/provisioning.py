@@ -16,11 +16,11 @@ from typing import Any
 from bascule.audit.trail import record
 from bascule.catalog.model import Catalog
 from bascule.context import Context
-from bascule.evolutions.cycles import SLOT_SCOPE
 from bascule.evolutions.lifecycle import RequestStatus, move
 from bascule.evolutions.model import ChangeRequest, Service
 from bascule.evolutions.ports import EvolutionsUnit as Unit
 from bascule.evolutions.quota import BucketKind
+from bascule.evolutions.rules import SLOT_SCOPE
 from bascule.evolutions.services import account_zone, apply_status
 from bascule.identity.model import SYSTEM, Channel, Principal
 from bascule.kernel.calendar import Period, zone

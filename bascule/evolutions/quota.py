@@ -1,10 +1,14 @@
-"""Data buckets of a cycle: what is left, which bucket usage draws first, what a plan change carries over."""
+"""Data buckets of a cycle: what is left, which bucket usage draws first, what a plan change carries over,
+and what a used-up quota does to the line."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
+
+from bascule.catalog.model import Catalog, Plan, PlanKind
+from bascule.evolutions.model import ServiceStatus
 
 
 class BucketKind(StrEnum):
@@ -92,3 +96,14 @@ def quota_after_plan_change(buckets: list[Bucket], new_allowance_bytes: int) -> 
     """Total quota once the old allowance is closed and its remainder carried over."""
     one_off = sum(b.total_bytes for b in buckets if b.kind in (BucketKind.TOPUP, BucketKind.EXTENSION))
     return new_allowance_bytes + carried_over_bytes(buckets) + one_off
+
+
+def exhaustion_status(catalog: Catalog, plan: Plan) -> ServiceStatus:
+    """A used-up bundle is barred or throttled as the catalogue says; a metered ceiling always bars (rule 4)."""
+    if plan.kind is PlanKind.BUNDLE and catalog.b2b.at_exhaustion == "throttle":
+        return ServiceStatus.THROTTLED
+    return ServiceStatus.BARRED
+
+
+def status_for(buckets: list[Bucket], when_exhausted: ServiceStatus = ServiceStatus.BARRED) -> ServiceStatus:
+    return when_exhausted if quota_of(buckets).exhausted else ServiceStatus.ACTIVE

@@ -7,6 +7,7 @@ from datetime import date
 from enum import StrEnum
 
 from bascule.catalog.model import Catalog, Plan, PlanKind, Radio, require_on_sale
+from bascule.evolutions.model import Service
 from bascule.evolutions.quota import Bucket, quota_after_plan_change, quota_of
 from bascule.kernel import limits
 from bascule.kernel.calendar import Period, days_remaining, remaining_fraction
@@ -223,26 +224,20 @@ def quote(target: Target, state: ServiceState, effective_on: date, period: Perio
     )
 
 
+SLOT_SCOPE = "service-change"  # the scope of a line's monthly change slots (rule 6)
+
+
 def monthly_slot_refusal(limit: int, slots_used: int, period: Period) -> DomainError | None:
     """Rule 6: a line takes `limit` change requests per calendar month (the rule of both lines:
     bascule.kernel.limits)."""
     return limits.monthly_slot_refusal(limit, slots_used, period, Limited.CHANGE_REQUEST)
 
 
-def recurring_key(service_id: str, period: Period | str) -> str:
-    """The once-key of a cycle's recurring line: a cycle is charged once, however many times it is opened."""
-    return f"recurring:{service_id}:{period}"
-
-
-def first_cycle_charge(plan: Plan, activated_on: date, period: Period, catalog: Catalog) -> ChargeLine:
-    """The recurring line of a cycle, prorated when the service starts after the first day."""
-    fraction = remaining_fraction(activated_on, period) if activated_on in period else None
-    if fraction is None or fraction == 1:
-        return ChargeLine(ChargeKind.RECURRING, f"{plan.name}, {month_fr(period.year, period.month)}", plan.price)
-    days = f"{days_remaining(activated_on, period)}/{period.days} jours"
-    amount = plan.price.times(fraction, catalog.b2b.rounding)
-    month = month_fr(period.year, period.month)
-    return ChargeLine(ChargeKind.RECURRING, f"{plan.name}, {month} (prorata {days})", amount)
+def allowance_bytes(plan: Plan, service: Service) -> int:
+    """A cycle's allowance: the plan's volume, or a metered line's ceiling (its own, else the plan's default)."""
+    if plan.kind is PlanKind.METERED:
+        return service.ceiling_bytes or plan.default_ceiling_bytes or 0
+    return plan.data_bytes or 0
 
 
 def usage_charge_label(period: Period) -> str:

@@ -9,11 +9,11 @@ from datetime import date, datetime, timedelta
 from bascule.audit.trail import record
 from bascule.catalog.model import Catalog, Plan, PlanKind, require_on_sale
 from bascule.context import Context
-from bascule.evolutions.cycles import SLOT_SCOPE, exhaustion_status, open_cycles, status_for
 from bascule.evolutions.model import Service, ServiceStatus
+from bascule.evolutions.ports import CYCLE_OPENER, CycleOpener
 from bascule.evolutions.ports import EvolutionsUnit as Unit
-from bascule.evolutions.quota import Bucket, Quota, draw, quota_of
-from bascule.evolutions.rules import metered_usage_charge, monthly_slot_refusal, usage_charge_label
+from bascule.evolutions.quota import Bucket, Quota, draw, exhaustion_status, quota_of, status_for
+from bascule.evolutions.rules import SLOT_SCOPE, metered_usage_charge, monthly_slot_refusal, usage_charge_label
 from bascule.identity.model import Channel, Principal
 from bascule.kernel.calendar import Period, local_date, zone
 from bascule.kernel.errors import DomainError, ErrorCode
@@ -63,8 +63,16 @@ def changes_left(catalog: Catalog, slots_used: int) -> int:
     return max(0, catalog.b2b.monthly_change_limit - slots_used)
 
 
+def cycle_opener(ctx: Ctx) -> CycleOpener:
+    """Billing's opening of cycles, as `bascule.bootstrap` wired it on the context."""
+    opener = ctx.kept.get(CYCLE_OPENER)
+    if opener is None:
+        raise RuntimeError("no cycle opener on this context: bascule.bootstrap.install_features wires billing's")
+    return opener
+
+
 def _current(ctx: Ctx, uow: Unit, service: Service, now: datetime) -> Service:
-    return open_cycles(uow, ctx.catalog, service, zone(_account_zone(uow, service.account_id)), now)
+    return cycle_opener(ctx).open(uow, ctx.catalog, service, zone(_account_zone(uow, service.account_id)), now)
 
 
 def refresh_cycles(ctx: Ctx, services: list[Service]) -> None:
@@ -133,7 +141,7 @@ def create_service(
             action="service.created",
             after=service.audit_view(),
         )
-        service = open_cycles(uow, ctx.catalog, service, tz, now)
+        service = cycle_opener(ctx).open(uow, ctx.catalog, service, tz, now)
         view = view_of(ctx, uow, service, now)
         uow.commit()
     return view

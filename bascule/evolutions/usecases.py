@@ -11,17 +11,18 @@ from bascule.audit.trail import record
 from bascule.catalog.model import Catalog, PlanKind
 from bascule.catalog.pinning import PRICED_WITH, prices_used, with_prices
 from bascule.context import Context
-from bascule.evolutions.cycles import SLOT_SCOPE, allowance_bytes
 from bascule.evolutions.lifecycle import RequestStatus
 from bascule.evolutions.model import ChangeRequest, Service
 from bascule.evolutions.ports import EvolutionsUnit as Unit
 from bascule.evolutions.provisioning import complete, move_request, tell_managers, write_jobs
 from bascule.evolutions.quota import Bucket, BucketKind, carried_over_bytes
 from bascule.evolutions.rules import (
+    SLOT_SCOPE,
     Quote,
     RequestedChanges,
     ServiceState,
     Target,
+    allowance_bytes,
     monthly_slot_refusal,
     quote,
     resolve,

@@ -18,9 +18,9 @@ from typing import Any, NamedTuple
 from sqlalchemy import JSON, Connection, Row, Table, func, select, update
 from sqlalchemy.dialects import sqlite
 
+from bascule.billing.cycles import recurring_key
 from bascule.evolutions.model import Service, ServiceStatus
 from bascule.evolutions.ports import CycleTemplate, StoredCharge
-from bascule.evolutions.rules import recurring_key
 from bascule.kernel.ids import new_ids
 from bascule.persistence import tables as t
 from bascule.persistence.evolutions import _charge, _service
@@ -230,8 +230,8 @@ def open_cycles(
 ) -> None:
     """Open the cycles `wanted` ((service id, account id, period, template index) each) not open yet.
 
-    Only the cycles inserted here get their recurring line (its `once_key` from `rules.recurring_key`,
-    skipped if it exists) and their allowance bucket, as `cycles._open_one` writes them. The ids and keys
+    Only the cycles inserted here get their recurring line (its `once_key` from `billing.cycles.recurring_key`,
+    skipped if it exists) and their allowance bucket, as `billing.cycles._open_one` writes them. The ids and keys
     are made here, in the order of the cycles (service, period); PostgreSQL: one statement, the cycles,
     lines and buckets written on the server from the templates."""
     if not wanted:

@@ -25,10 +25,10 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pyarrow as pa
 
+from bascule.billing.cycles import open_cycles_many
 from bascule.context import Context
-from bascule.evolutions.cycles import exhaustion_status, open_cycles_many, status_for
 from bascule.evolutions.model import Service
-from bascule.evolutions.quota import Bucket, draw, quota_of
+from bascule.evolutions.quota import Bucket, draw, exhaustion_status, quota_of, status_for
 from bascule.evolutions.rules import metered_usage_charge, usage_charge_label
 from bascule.evolutions.services import apply_status
 from bascule.identity.model import Channel, Principal

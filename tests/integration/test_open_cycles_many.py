@@ -7,8 +7,8 @@ from datetime import date
 
 from sqlalchemy import select
 
+from bascule.billing.cycles import open_cycles, open_cycles_many
 from bascule.catalog.model import PlanKind
-from bascule.evolutions.cycles import open_cycles, open_cycles_many
 from bascule.evolutions.model import Service, ServiceStatus
 from bascule.identity.model import OPERATOR, Channel
 from bascule.identity.usecases import create_account

@@ -17,11 +17,12 @@ from types import TracebackType
 from typing import Any, Self
 
 from bascule.audit.ports import AuditEvent
+from bascule.billing.cycles import OPENER
 from bascule.catalog.live import LiveCatalog
 from bascule.catalog.model import Catalog
 from bascule.context import Context
 from bascule.evolutions.model import ChangeRequest, Service
-from bascule.evolutions.ports import StoredCharge
+from bascule.evolutions.ports import CYCLE_OPENER, StoredCharge
 from bascule.evolutions.quota import Bucket
 from bascule.identity.model import Account, User
 from bascule.kernel.clock import SettableClock
@@ -445,4 +446,7 @@ class FakeUnits:
 
 
 def fake_context(catalog: Catalog, clock: SettableClock, store: FakeStore) -> Context[Any]:
-    return Context(catalogs=LiveCatalog(catalog), clock=clock, units=FakeUnits(store))
+    """A context on these fakes, with billing's opening of cycles wired as `bascule.bootstrap` wires it."""
+    ctx: Context[Any] = Context(catalogs=LiveCatalog(catalog), clock=clock, units=FakeUnits(store))
+    ctx.kept.setdefault(CYCLE_OPENER, lambda: OPENER)
+    return ctx

@@ -6,8 +6,8 @@ from dataclasses import replace
 
 from bascule.catalog.loader import load
 from bascule.catalog.model import PlanKind
-from bascule.evolutions.cycles import exhaustion_status
 from bascule.evolutions.model import ServiceStatus
+from bascule.evolutions.quota import exhaustion_status
 
 
 def test_the_shipped_catalogue_bars_a_used_up_bundle_and_a_reached_ceiling() -> None:

@@ -10,13 +10,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bascule.catalog.model import GIB, Catalog, Plan, PlanKind, Radio
+from bascule.evolutions.model import Service, ServiceStatus
 from bascule.evolutions.quota import Bucket, BucketKind
 from bascule.evolutions.rules import (
     ChargeKind,
     Quote,
     RequestedChanges,
     ServiceState,
-    first_cycle_charge,
+    allowance_bytes,
     metered_usage_charge,
     quote,
     resolve,
@@ -372,30 +373,6 @@ def test_every_quote_carries_the_reboot_notice(
     assert "redémarrez votre équipement" in result.notice
 
 
-# --- first cycle --------------------------------------------------------------------------
-
-
-def test_a_service_activated_mid_june_pays_half_its_first_month(catalog: Catalog, plan_30gb_4g: Plan) -> None:
-    line = first_cycle_charge(plan_30gb_4g, date(2026, 6, 16), JUNE, catalog)
-    assert (line.kind, line.amount) == (ChargeKind.RECURRING, eur("4.50"))
-    assert "15/30 jours" in line.description
-
-
-def test_a_service_activated_on_the_first_pays_the_full_month(catalog: Catalog, plan_30gb_4g: Plan) -> None:
-    line = first_cycle_charge(plan_30gb_4g, date(2026, 6, 1), JUNE, catalog)
-    assert (line.kind, line.amount) == (ChargeKind.RECURRING, eur("9.00"))
-
-
-def test_a_later_cycle_pays_the_full_price(catalog: Catalog, plan_30gb_4g: Plan) -> None:
-    line = first_cycle_charge(plan_30gb_4g, date(2026, 6, 16), JULY, catalog)
-    assert line.amount == eur("9.00")
-
-
-def test_a_service_activated_on_29_february_2028_pays_one_29th(catalog: Catalog, plan_30gb_4g: Plan) -> None:
-    line = first_cycle_charge(plan_30gb_4g, date(2028, 2, 29), Period(2028, 2), catalog)
-    assert line.amount == eur("0.31")
-
-
 # --- rule 4: metered usage ----------------------------------------------------------------
 
 MIB = 1024**2
@@ -420,6 +397,32 @@ def test_a_bundle_has_no_usage_charge(plan_10gb_4g: Plan) -> None:
     assert metered_usage_charge(plan_10gb_4g, 0, 5 * GIB) == eur("0.00")
 
 
+# --- a cycle's allowance -----------------------------------------------------------------
+
+
+def line_on(plan: Plan, ceiling_bytes: int | None) -> Service:
+    return Service(
+        "svc_1",
+        "acc_1",
+        "+33612345678",
+        plan.id,
+        "orange",
+        "internet.pro",
+        ceiling_bytes,
+        ServiceStatus.ACTIVE,
+        date(2026, 6, 1),
+    )
+
+
+def test_a_bundle_allows_its_volume_each_cycle(plan_10gb_4g: Plan) -> None:
+    assert allowance_bytes(plan_10gb_4g, line_on(plan_10gb_4g, None)) == 10 * GIB
+
+
+def test_a_metered_line_allows_its_own_ceiling_else_the_plans_default() -> None:
+    assert allowance_bytes(METERED_4G, line_on(METERED_4G, 12 * GIB)) == 12 * GIB
+    assert allowance_bytes(METERED_4G, line_on(METERED_4G, None)) == 5 * GIB
+
+
 # --- a request as stored ------------------------------------------------------------------
 
 
@@ -427,11 +430,3 @@ def test_a_request_survives_its_stored_form() -> None:
     changes = RequestedChanges(plan_id="data-30go-5g", radio=Radio.G5, network="sfr", ceiling_bytes=None)
     assert changes.as_dict() == {"plan_id": "data-30go-5g", "radio": "5G", "network": "sfr"}
     assert RequestedChanges.from_dict(changes.as_dict()) == changes
-
-
-def test_a_cycles_recurring_line_has_one_once_key_per_service_and_month():
-    from bascule.evolutions.rules import recurring_key
-    from bascule.kernel.calendar import Period
-
-    assert recurring_key("svc_1", Period.parse("2026-06")) == "recurring:svc_1:2026-06"
-    assert recurring_key("svc_1", "2026-06") == recurring_key("svc_1", Period.parse("2026-06"))

@@ -1,4 +1,10 @@
-"""Opening billing cycles: the recurring line and the allowance bucket of each month, exactly once."""
+"""Opening billing cycles: the recurring line and the allowance bucket of each month, exactly once.
+
+A cycle is opened when a line is created, and lazily afterwards: by the bill run, the usage import, and the
+line's own use cases when a command touches a line whose month has turned. Those live in `bascule.evolutions`,
+which billing depends on (the lines, their buckets and their repositories): they reach this module through
+`evolutions.ports.CycleOpener`, which `bascule.bootstrap` fills with `OPENER`.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +13,32 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bascule.audit.trail import record
-from bascule.catalog.model import Catalog, Plan, PlanKind
+from bascule.catalog.model import Catalog, Plan
 from bascule.evolutions.model import Service, ServiceStatus
 from bascule.evolutions.ports import CycleTemplate, EvolutionsUnit
 from bascule.evolutions.quota import Bucket, BucketKind, quota_of
-from bascule.evolutions.rules import first_cycle_charge, recurring_key
+from bascule.evolutions.rules import ChargeKind, ChargeLine, allowance_bytes
 from bascule.identity.model import SYSTEM, Channel
-from bascule.kernel.calendar import Period, periods_between
+from bascule.kernel.calendar import Period, days_remaining, periods_between, remaining_fraction
 from bascule.kernel.ids import new_id
+from bascule.kernel.messages_fr import month_fr
 from bascule.kernel.money import Money
 
-SLOT_SCOPE = "service-change"
+
+def recurring_key(service_id: str, period: Period | str) -> str:
+    """The once-key of a cycle's recurring line: a cycle is charged once, however many times it is opened."""
+    return f"recurring:{service_id}:{period}"
 
 
-def allowance_bytes(plan: Plan, service: Service) -> int:
-    if plan.kind is PlanKind.METERED:
-        return service.ceiling_bytes or plan.default_ceiling_bytes or 0
-    return plan.data_bytes or 0
+def first_cycle_charge(plan: Plan, activated_on: date, period: Period, catalog: Catalog) -> ChargeLine:
+    """The recurring line of a cycle, prorated when the service starts after the first day."""
+    fraction = remaining_fraction(activated_on, period) if activated_on in period else None
+    if fraction is None or fraction == 1:
+        return ChargeLine(ChargeKind.RECURRING, f"{plan.name}, {month_fr(period.year, period.month)}", plan.price)
+    days = f"{days_remaining(activated_on, period)}/{period.days} jours"
+    amount = plan.price.times(fraction, catalog.b2b.rounding)
+    month = month_fr(period.year, period.month)
+    return ChargeLine(ChargeKind.RECURRING, f"{plan.name}, {month} (prorata {days})", amount)
 
 
 def _open_one(
@@ -72,17 +87,6 @@ def open_cycles(uow: EvolutionsUnit, catalog: Catalog, service: Service, tz: Zon
         )
         return lifted
     return service
-
-
-def exhaustion_status(catalog: Catalog, plan: Plan) -> ServiceStatus:
-    """A used-up bundle is barred or throttled as the catalogue says; a metered ceiling always bars (rule 4)."""
-    if plan.kind is PlanKind.BUNDLE and catalog.b2b.at_exhaustion == "throttle":
-        return ServiceStatus.THROTTLED
-    return ServiceStatus.BARRED
-
-
-def status_for(buckets: list[Bucket], when_exhausted: ServiceStatus = ServiceStatus.BARRED) -> ServiceStatus:
-    return when_exhausted if quota_of(buckets).exhausted else ServiceStatus.ACTIVE
 
 
 def open_cycles_many(
@@ -163,3 +167,24 @@ def _template(
         valid_from=start,
         valid_until=end,
     )
+
+
+class CycleOpening:
+    """`evolutions.ports.CycleOpener`: the line's use cases open cycles through this, kept on the context."""
+
+    def open(self, uow: EvolutionsUnit, catalog: Catalog, service: Service, tz: ZoneInfo, now: datetime) -> Service:
+        return open_cycles(uow, catalog, service, tz, now)
+
+    def open_many(
+        self,
+        uow: EvolutionsUnit,
+        catalog: Catalog,
+        services: list[Service],
+        zones: dict[str, ZoneInfo],
+        now: datetime,
+        latest: dict[str, str] | None = None,
+    ) -> None:
+        open_cycles_many(uow, catalog, services, zones, now, latest)
+
+
+OPENER = CycleOpening()
