@@ -21,7 +21,7 @@ from bascule.evolutions.rules import ChargeKind, ChargeLine, allowance_bytes
 from bascule.identity.model import SYSTEM, Channel
 from bascule.kernel.calendar import Period, days_remaining, periods_between, remaining_fraction
 from bascule.kernel.ids import new_id
-from bascule.kernel.messages_fr import month_fr
+from bascule.kernel.messages_fr import cycle_charge
 from bascule.kernel.money import Money
 
 
@@ -34,11 +34,10 @@ def first_cycle_charge(plan: Plan, activated_on: date, period: Period, catalog: 
     """The recurring line of a cycle, prorated when the service starts after the first day."""
     fraction = remaining_fraction(activated_on, period) if activated_on in period else None
     if fraction is None or fraction == 1:
-        return ChargeLine(ChargeKind.RECURRING, f"{plan.name}, {month_fr(period.year, period.month)}", plan.price)
-    days = f"{days_remaining(activated_on, period)}/{period.days} jours"
+        return ChargeLine(ChargeKind.RECURRING, cycle_charge(plan.name, period.year, period.month), plan.price)
+    days = (days_remaining(activated_on, period), period.days)
     amount = plan.price.times(fraction, catalog.b2b.rounding)
-    month = month_fr(period.year, period.month)
-    return ChargeLine(ChargeKind.RECURRING, f"{plan.name}, {month} (prorata {days})", amount)
+    return ChargeLine(ChargeKind.RECURRING, cycle_charge(plan.name, period.year, period.month, days), amount)
 
 
 def _open_one(

@@ -24,6 +24,7 @@ from bascule.evolutions.rules import SLOT_SCOPE
 from bascule.evolutions.services import account_zone, apply_status
 from bascule.identity.model import SYSTEM, Channel, Principal
 from bascule.kernel.calendar import Period, zone
+from bascule.kernel.messages_fr import REVERSAL_PREFIX, reversal
 from bascule.kernel.money import Money
 from bascule.notifications import notify, wording
 from bascule.provisioning.model import Job, JobStatus, line_jobs
@@ -181,14 +182,14 @@ def _restore(ctx: Ctx, uow: Unit, request: ChangeRequest, now: datetime) -> None
 
 def _reverse_charges(uow: Unit, request: ChangeRequest, period: Period, now: datetime) -> None:
     for line in uow.charges.of_request(request.id):
-        if line.amount.is_zero or line.description.startswith("Annulation"):
+        if line.amount.is_zero or line.description.startswith(REVERSAL_PREFIX):
             continue
         uow.charges.add(
             account_id=line.account_id,
             service_id=line.service_id,
             period=str(period),
             kind=line.kind,
-            description=f"Annulation : {line.description}",
+            description=reversal(line.description),
             amount=Money(-line.amount.amount, line.amount.currency),
             at=now,
             change_request_id=request.id,

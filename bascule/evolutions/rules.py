@@ -10,10 +10,10 @@ from bascule.catalog.model import Catalog, Plan, PlanKind, Radio, require_on_sal
 from bascule.evolutions.model import Service
 from bascule.evolutions.quota import Bucket, quota_after_plan_change, quota_of
 from bascule.kernel import limits
+from bascule.kernel import messages_fr as words
 from bascule.kernel.calendar import Period, days_remaining, remaining_fraction
 from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.kernel.limits import Limited
-from bascule.kernel.messages_fr import month_fr
 from bascule.kernel.money import Money, total
 
 
@@ -168,17 +168,17 @@ def _plan_lines(
     if old == new:
         return []
     fraction = remaining_fraction(effective_on, period)
-    days = f"{days_remaining(effective_on, period)}/{period.days} jours"
+    days = (days_remaining(effective_on, period), period.days)
     rounding = catalog.b2b.rounding
     if not target.changes_volume:  # rule 1: radio only, prorate the price difference
         amount = Money.from_exact((new.price.exact() - old.price.exact()) * fraction, new.price.currency, rounding)
         if amount.is_zero or (amount.is_negative and not catalog.b2b.credit_on_radio_downgrade):
             return []
-        label = "Prorata passage" if not amount.is_negative else "Avoir prorata passage"
-        return [ChargeLine(ChargeKind.PRORATION, f"{label} {old.radio} → {new.radio} ({new.name}), {days}", amount)]
+        label = words.radio_proration(old.radio, new.radio, new.name, days, credit=amount.is_negative)
+        return [ChargeLine(ChargeKind.PRORATION, label, amount)]
     # rule 2: the old plan stays billed in full; the new one is prorated for the rest of the cycle
     amount = new.price.times(fraction, rounding)
-    return [ChargeLine(ChargeKind.PRORATION, f"Prorata {new.name}, {days}", amount)]
+    return [ChargeLine(ChargeKind.PRORATION, words.plan_proration(new.name, days), amount)]
 
 
 def _fee_lines(target: Target, state: ServiceState, catalog: Catalog) -> list[ChargeLine]:
@@ -189,7 +189,8 @@ def _fee_lines(target: Target, state: ServiceState, catalog: Catalog) -> list[Ch
             continue
         description = fee.name
         if item == "network":
-            description = f"{fee.name} ({catalog.network(state.network).name} → {catalog.network(target.network).name})"
+            old_network, new_network = catalog.network(state.network).name, catalog.network(target.network).name
+            description = words.network_fee(fee.name, old_network, new_network)
         lines.append(ChargeLine(ChargeKind.FEE, description, fee.amount))
     return lines
 
@@ -207,10 +208,7 @@ def _quota_after(target: Target, state: ServiceState) -> int:
 def _notice(target: Target, state: ServiceState, catalog: Catalog) -> str:
     parts = [catalog.b2b.reboot_notice]
     if target.changes_volume:
-        parts.append(
-            f"Votre forfait actuel ({state.plan.price.french()} HT) reste facturé en entier pour ce cycle ; "
-            "le reste de votre quota s'ajoute au nouveau jusqu'à la fin du cycle."
-        )
+        parts.append(words.plan_kept_notice(state.plan.price))
     return " ".join(part for part in parts if part)
 
 
@@ -242,7 +240,7 @@ def allowance_bytes(plan: Plan, service: Service) -> int:
 
 def usage_charge_label(period: Period) -> str:
     """The monthly line of metered usage: "Consommation au compteur, juin 2026"."""
-    return f"Consommation au compteur, {month_fr(period.year, period.month)}"
+    return words.metered_usage(period.year, period.month)
 
 
 def started_units(used_bytes: int, unit_bytes: int) -> int:

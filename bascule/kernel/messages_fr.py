@@ -213,6 +213,55 @@ def moment_fr(value: datetime) -> str:
     return f"{day_fr(value)} à {hour}"
 
 
+# --- the words of charge lines (stored with each line: invoices and statements print them as written) ---------
+
+REVERSAL_PREFIX = "Annulation : "
+
+
+def _days(remaining: int, total: int) -> str:
+    return f"{remaining}/{total} jours"
+
+
+def cycle_charge(plan_name: str, year: int, month: int, days: tuple[int, int] | None = None) -> str:
+    """A cycle's recurring line: "Data Mobile 10 Go 4G, juin 2026", prorated "(prorata 16/30 jours)"."""
+    label = f"{plan_name}, {month_fr(year, month)}"
+    return label if days is None else f"{label} (prorata {_days(*days)})"
+
+
+def radio_proration(old_radio: str, new_radio: str, plan_name: str, days: tuple[int, int], *, credit: bool) -> str:
+    """A radio change's prorated difference: "Prorata passage 4G → 5G (Data Mobile 10 Go 5G), 16/30 jours"."""
+    label = "Avoir prorata passage" if credit else "Prorata passage"
+    return f"{label} {old_radio} → {new_radio} ({plan_name}), {_days(*days)}"
+
+
+def plan_proration(plan_name: str, days: tuple[int, int]) -> str:
+    """A new plan prorated for the rest of the cycle: "Prorata Data Mobile 30 Go 4G, 16/30 jours"."""
+    return f"Prorata {plan_name}, {_days(*days)}"
+
+
+def network_fee(fee_name: str, old_network: str, new_network: str) -> str:
+    """A host change's fee, naming both networks: "Frais de changement de réseau (Orange → SFR)"."""
+    return f"{fee_name} ({old_network} → {new_network})"
+
+
+def metered_usage(year: int, month: int) -> str:
+    """The monthly line of metered usage: "Consommation au compteur, juin 2026"."""
+    return f"Consommation au compteur, {month_fr(year, month)}"
+
+
+def reversal(description: str) -> str:
+    """The credit line that reverses a charge of a failed change: "Annulation : <the line reversed>"."""
+    return f"{REVERSAL_PREFIX}{description}"
+
+
+def plan_kept_notice(price: Money) -> str:
+    """What a quote says when the volume changes: the current plan is billed in full for the cycle."""
+    return (
+        f"Votre forfait actuel ({price.french()} HT) reste facturé en entier pour ce cycle ; "
+        "le reste de votre quota s'ajoute au nouveau jusqu'à la fin du cycle."
+    )
+
+
 def volume_fr(value: int) -> str:
     """Bytes as the catalogue counts them (1 Go = 1024³ octets): "10 Go", "1,5 Go", "200 Mo"."""
     sign = "-" if value < 0 else ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
@@ -267,3 +268,29 @@ def test_the_monthly_limit_names_what_each_line_counts() -> None:
     assert line_a is not None
     assert line_a.params == {"limit": 1, "unit": "change-request", "next_on": date(2026, 7, 1)}
     assert short_message(line_a) == "Limite de 1 demande d'évolution par mois atteinte. Réessayez le 01/07/2026."
+
+
+def test_the_words_of_charge_lines_are_written_here_once() -> None:
+    from bascule.kernel import messages_fr as words
+
+    assert words.cycle_charge("Data Mobile 10 Go 4G", 2026, 6) == "Data Mobile 10 Go 4G, juin 2026"
+    assert words.cycle_charge("Data Mobile 10 Go 4G", 2024, 2, (13, 29)) == (
+        "Data Mobile 10 Go 4G, février 2024 (prorata 13/29 jours)"
+    )
+    assert words.radio_proration("4G", "5G", "Data Mobile 10 Go 5G", (16, 30), credit=False) == (
+        "Prorata passage 4G → 5G (Data Mobile 10 Go 5G), 16/30 jours"
+    )
+    assert words.radio_proration("5G", "4G", "Data Mobile 10 Go 4G", (1, 31), credit=True) == (
+        "Avoir prorata passage 5G → 4G (Data Mobile 10 Go 4G), 1/31 jours"
+    )
+    assert words.plan_proration("Data Mobile 30 Go 4G", (28, 28)) == "Prorata Data Mobile 30 Go 4G, 28/28 jours"
+    assert words.network_fee("Changement de réseau", "Orange", "SFR") == "Changement de réseau (Orange → SFR)"
+    assert words.metered_usage(2026, 12) == "Consommation au compteur, décembre 2026"
+    assert words.reversal("Prorata Data Mobile 30 Go 4G, 16/30 jours") == (
+        "Annulation : Prorata Data Mobile 30 Go 4G, 16/30 jours"
+    )
+    assert words.reversal("x").startswith(words.REVERSAL_PREFIX)
+    assert words.plan_kept_notice(Money(Decimal("19.90"), "EUR")) == (
+        "Votre forfait actuel (19,90 € HT) reste facturé en entier pour ce cycle ; "
+        "le reste de votre quota s'ajoute au nouveau jusqu'à la fin du cycle."
+    )
