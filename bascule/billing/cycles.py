@@ -12,13 +12,12 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bascule.audit.trail import record
 from bascule.catalog.model import Catalog, Plan
 from bascule.evolutions.model import Service, ServiceStatus
 from bascule.evolutions.ports import CycleTemplate, EvolutionsUnit
 from bascule.evolutions.quota import Bucket, BucketKind, quota_of
 from bascule.evolutions.rules import ChargeKind, ChargeLine, allowance_bytes
-from bascule.identity.model import SYSTEM, Channel
+from bascule.evolutions.services import save_line
 from bascule.kernel.calendar import Period, days_remaining, periods_between, remaining_fraction
 from bascule.kernel.ids import new_id
 from bascule.kernel.messages_fr import cycle_charge
@@ -71,20 +70,7 @@ def open_cycles(uow: EvolutionsUnit, catalog: Catalog, service: Service, tz: Zon
     if not opened or not service.status.restricted:
         return service
     if not quota_of(uow.buckets.open_at(service.id, now)).exhausted:
-        lifted = replace(service, status=ServiceStatus.ACTIVE)
-        uow.services.save(lifted)
-        record(
-            uow,
-            at=now,
-            actor=SYSTEM,
-            channel=Channel.SYSTEM,
-            entity=("service", service.id),
-            customer=("account", service.account_id),
-            action="service.unbarred",
-            before=service.audit_view(),
-            after=lifted.audit_view(),
-        )
-        return lifted
+        return save_line(uow, service, replace(service, status=ServiceStatus.ACTIVE), "service.unbarred", now)
     return service
 
 

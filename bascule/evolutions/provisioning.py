@@ -21,7 +21,7 @@ from bascule.evolutions.model import ChangeRequest, Service
 from bascule.evolutions.ports import EvolutionsUnit as Unit
 from bascule.evolutions.quota import BucketKind
 from bascule.evolutions.rules import SLOT_SCOPE
-from bascule.evolutions.services import account_zone, apply_status
+from bascule.evolutions.services import account_zone, apply_status, save_line
 from bascule.identity.model import SYSTEM, Channel, Principal
 from bascule.kernel.calendar import Period, zone
 from bascule.kernel.messages_fr import REVERSAL_PREFIX, reversal
@@ -165,18 +165,7 @@ def _restore(ctx: Ctx, uow: Unit, request: ChangeRequest, now: datetime) -> None
         for bucket in uow.buckets.open_at(service.id, now):
             if bucket.kind is BucketKind.ALLOWANCE:
                 uow.buckets.set_total(bucket.id, max(snapshot["ceiling_bytes"], bucket.used_bytes))
-    uow.services.save(restored)
-    record(
-        uow,
-        at=now,
-        actor=SYSTEM,
-        channel=Channel.SYSTEM,
-        entity=("service", service.id),
-        customer=("account", service.account_id),
-        action="service.restored",
-        before=service.audit_view(),
-        after=restored.audit_view(),
-    )
+    save_line(uow, service, restored, "service.restored", now)
     apply_status(ctx, uow, restored, now, SYSTEM, Channel.SYSTEM)
 
 

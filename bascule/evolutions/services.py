@@ -14,7 +14,7 @@ from bascule.evolutions.ports import CYCLE_OPENER, CycleOpener
 from bascule.evolutions.ports import EvolutionsUnit as Unit
 from bascule.evolutions.quota import Bucket, Quota, draw, exhaustion_status, quota_of, status_for
 from bascule.evolutions.rules import SLOT_SCOPE, metered_usage_charge, monthly_slot_refusal, usage_charge_label
-from bascule.identity.model import Channel, Principal
+from bascule.identity.model import SYSTEM, Channel, Principal
 from bascule.kernel.calendar import Period, local_date, zone
 from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.kernel.ids import new_id
@@ -264,21 +264,33 @@ def _apply_status(
     status = status_for(uow.buckets.open_at(service.id, now) if buckets is None else list(buckets), when_exhausted)
     if status is service.status:
         return service
-    changed = replace(service, status=status)
-    uow.services.save(changed)
     action = f"service.{status.value}" if status.restricted else "service.unbarred"
+    return save_line(uow, service, replace(service, status=status), action, now, actor, channel)
+
+
+def save_line(
+    uow: Unit,
+    before: Service,
+    after: Service,
+    action: str,
+    now: datetime,
+    actor: Principal = SYSTEM,
+    channel: Channel = Channel.SYSTEM,
+) -> Service:
+    """The line saved as `after`, and its audit row: `action`, before → after."""
+    uow.services.save(after)
     record(
         uow,
         at=now,
         actor=actor,
         channel=channel,
-        entity=("service", service.id),
+        entity=("service", before.id),
         action=action,
-        customer=("account", service.account_id),
-        before=service.audit_view(),
-        after=changed.audit_view(),
+        customer=("account", before.account_id),
+        before=before.audit_view(),
+        after=after.audit_view(),
     )
-    return changed
+    return after
 
 
 apply_status = _apply_status

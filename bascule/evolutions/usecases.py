@@ -27,7 +27,7 @@ from bascule.evolutions.rules import (
     quote,
     resolve,
 )
-from bascule.evolutions.services import account_zone, apply_status, current_service
+from bascule.evolutions.services import account_zone, apply_status, current_service, save_line
 from bascule.identity.model import Channel, Principal
 from bascule.identity.usecases import confirm_identity
 from bascule.kernel.calendar import Period, local_date, zone
@@ -197,7 +197,7 @@ def _apply(
     changed = replace(
         service, plan_id=target.plan.id, network=target.network, apn=target.apn, ceiling_bytes=target.ceiling_bytes
     )
-    uow.services.save(changed)
+    save_line(uow, service, changed, "service.changed", now, actor, channel)
     for line in priced.charges:
         uow.charges.add(
             account_id=service.account_id,
@@ -209,17 +209,6 @@ def _apply(
             at=now,
             change_request_id=request.id,
         )
-    record(
-        uow,
-        at=now,
-        actor=actor,
-        channel=channel,
-        entity=("service", service.id),
-        action="service.changed",
-        customer=("account", service.account_id),
-        before=service.audit_view(),
-        after=changed.audit_view(),
-    )
     unchanged = None if closed or opened or "ceiling_bytes" in target.items else state.buckets
     return apply_status(ctx, uow, changed, now, actor, channel, unchanged), snapshot
 

@@ -74,32 +74,22 @@ def _slot_take(dialect_name: str) -> Any:
     return statement
 
 
-def _service(row: Row[Any]) -> Service:
-    return Service(
-        id=row.id,
-        account_id=row.account_id,
-        msisdn=row.msisdn,
-        plan_id=row.plan_id,
-        network=row.network,
-        apn=row.apn,
-        ceiling_bytes=row.ceiling_bytes,
-        status=ServiceStatus(row.status),
-        activated_on=row.activated_on,
-    )
+def _service(row: Row[Any], prefix: str = "") -> Service:
+    """A line from its row; `prefix`: its columns' prefix when read with another table's (`_REQUEST_AND_LINE`)."""
 
+    def column(name: str) -> Any:
+        return getattr(row, prefix + name)
 
-def _line_of_request(row: Row[Any]) -> Service:
-    """The service read with a request (`_REQUEST_AND_LINE`: its columns prefixed `line_`)."""
     return Service(
-        id=row.line_id,
-        account_id=row.line_account_id,
-        msisdn=row.line_msisdn,
-        plan_id=row.line_plan_id,
-        network=row.line_network,
-        apn=row.line_apn,
-        ceiling_bytes=row.line_ceiling_bytes,
-        status=ServiceStatus(row.line_status),
-        activated_on=row.line_activated_on,
+        id=column("id"),
+        account_id=column("account_id"),
+        msisdn=column("msisdn"),
+        plan_id=column("plan_id"),
+        network=column("network"),
+        apn=column("apn"),
+        ceiling_bytes=column("ceiling_bytes"),
+        status=ServiceStatus(column("status")),
+        activated_on=column("activated_on"),
     )
 
 
@@ -396,7 +386,7 @@ class ChangeRequests(_Repository):
         row = self.connection.execute(_LOCK_REQUEST[self.locks_rows], {"id": request_id}).first()
         if row is None:
             return None
-        self._services.locked_with(_line_of_request(row), row.line_latest_cycle)
+        self._services.locked_with(_service(row, prefix="line_"), row.line_latest_cycle)
         return _request(row)
 
     def save(self, request: ChangeRequest) -> None:
