@@ -103,7 +103,7 @@ def http_benchmarks(db: Database, wanted: set[str], results: dict[str, Any]) -> 
             if "ussd" in wanted:
                 vacuum_analyze(db, "USSD")
                 results["ussd"]["ours"] = h.ussd(
-                    app.port, connections, seconds, 1_000_000, per_thread, h.unique("bascule")
+                    app.port, connections, seconds, 1_000_000, per_thread, h.unique("bascule"), readings
                 )
         finally:
             readings.close()

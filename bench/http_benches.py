@@ -219,11 +219,21 @@ def wrk(port: int, connections: int, seconds: int, first: int, per_thread: int, 
     return result
 
 
-def ussd(port: int, connections: int, seconds: int, first: int, per_thread: int, tag: str) -> dict[str, Any]:
+def ussd(
+    port: int, connections: int, seconds: int, first: int, per_thread: int, tag: str, readings: Probe | None = None
+) -> dict[str, Any]:
+    """`readings`: the costs of one screen (one `POST /ussd`), read around the measured run."""
     log(f"USSD sessions with wrk: {connections} connections, {seconds} s ({tag})")
     wrk(port, connections, 3, first + connections * per_thread, per_thread, tag + "-warm")  # other subscribers
     time.sleep(0.5)
-    return wrk(port, connections, seconds, first, per_thread, tag)
+    if readings is None:
+        return wrk(port, connections, seconds, first, per_thread, tag)
+    readings.read(0)
+    result = wrk(port, connections, seconds, first, per_thread, tag)
+    readings.read(int(result["requests"]))
+    result["costs"] = readings.per_flow()
+    result["flows_per_s"] = result["requests_per_s"]
+    return result
 
 
 def unique(prefix: str) -> str:

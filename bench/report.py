@@ -115,6 +115,7 @@ def _costs(r: dict[str, Any]) -> list[str]:
     for key, what in (
         ("change_requests", "change (create + confirm, operator)"),
         ("migrations", "profile migration (operator)"),
+        ("ussd", "USSD screen (`POST /ussd`)"),
     ):
         costs = r.get(key, {}).get("ours", {}).get("costs")
         if not costs or not costs.get("flows"):
