@@ -8,7 +8,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event
 
 from bascule.evolutions import fleet_usecases
 from tests.api.helpers import (
@@ -22,6 +21,7 @@ from tests.api.helpers import (
     set_clock,
 )
 from tests.api.prepaid_helpers import free_profiles, login, make_subscriber
+from tests.support.sql import statements
 
 # msisdn: (plan, network, apn)
 LINES = {
@@ -235,24 +235,16 @@ def test_a_page_costs_the_same_few_statements_whatever_its_size(http, ctx, fleet
     for n in range(100):
         make_service(http, fleet.customer.account_id, msisdn=f"+3361000{n:04d}")
 
-    def statements(**params: Any) -> int:
-        counted: list[str] = []
-
-        def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-            counted.append(statement)
-
-        event.listen(ctx.engine, "before_cursor_execute", count)
-        try:
+    def page_statements(**params: Any) -> int:
+        with statements(ctx.engine) as counted:
             assert len(ok(http.get("/api/v1/services", params=params, headers=OPERATOR))) == params["limit"]
-        finally:
-            event.remove(ctx.engine, "before_cursor_execute", count)
         # Not the page's cost: the process's look at the catalogue's stamp (once a second, before whichever
         # request comes when it is due: on a loaded machine, sometimes this one).
-        return len([sql for sql in counted if not sql.startswith("BEGIN") and "catalog_" not in sql])
+        return len([sql for sql in counted if "catalog_" not in sql])
 
-    assert statements(limit=100) == statements(limit=10) == 3  # the page, its buckets, its slots
+    assert page_statements(limit=100) == page_statements(limit=10) == 3  # the page, its buckets, its slots
     # filtered on status, also the lines barred last month whose new cycle is not open yet (none here)
-    assert statements(limit=100, status="active") == statements(limit=10, status="active") == 4
+    assert page_statements(limit=100, status="active") == page_statements(limit=10, status="active") == 4
 
 
 # --- CSV -------------------------------------------------------------------------------------------------------

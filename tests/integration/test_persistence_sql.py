@@ -7,36 +7,19 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import Engine, event, select, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import DBAPIError
 
 from bascule.persistence import tables as t
 from bascule.persistence.engine import PREPARE_THRESHOLD, make_engine
 from bascule.persistence.uow import UnitOfWork
+from tests.support.sql import statements
 
 SCOPE, PERIOD = "plan_changes", "2026-06"
-
-
-@contextmanager
-def statements(engine: Engine) -> Iterator[list[str]]:
-    """The SQL `engine` sends inside the block (but SQLite's BEGIN, which the engine sends itself)."""
-    sent: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if not statement.startswith("BEGIN"):
-            sent.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def _slots(engine: Engine) -> dict[tuple[str, str, str], int]:

@@ -35,6 +35,7 @@ from bascule.provisioning.model import JobSpec, JobStatus, Operation
 from bascule.provisioning.simulator import SIMULATED_NETWORKS
 from bascule.provisioning.worker import Provisioner
 from tests.conftest import ADMIN_TOKEN
+from tests.support.sql import statements
 
 GIB = 1024**3
 
@@ -312,8 +313,6 @@ def test_a_change_costs_its_statements_and_no_more(ctx, networks):
     """The hot path of a change, counted (issue 13): the confirmation locks its request and its line in one
     statement, writes its audit rows in one, tells the managers with the MSISDN it holds; the inline completion
     reads nothing back but the managers it tells."""
-    from tests.integration.test_persistence_sql import statements
-
     service = _service(ctx)
     create_change_request(ctx, OPERATOR, Channel.API, service.id, RequestedChanges(radio=Radio.G5))  # warms the caches
     other = _service_on(ctx, service.account_id, "+33655000002")
