@@ -63,18 +63,7 @@ def networks(ctx):
 def _service(ctx, plan_volume=10 * GIB, network="orange"):
     account = create_account(ctx, OPERATOR, Channel.API, "Réseaux Exemple", None)
     create_user(ctx, OPERATOR, Channel.API, account.id, "chef@reseaux.example", "gestion-secret", Role.MANAGER)
-    plan = next(p for p in ctx.catalog.plans if p.data_bytes == plan_volume and p.radio.value == "4G")
-    return create_service(
-        ctx,
-        OPERATOR,
-        Channel.API,
-        account_id=account.id,
-        plan_id=plan.id,
-        network=network,
-        apn=ctx.catalog.apns[0].id,
-        msisdn="+33655000001",
-        activated_on=date(2026, 6, 1),
-    ).service
+    return _service_on(ctx, account.id, "+33655000001", plan_volume, network)
 
 
 def _confirm(ctx, service, **changes):
@@ -364,15 +353,15 @@ def _verb(sql: str) -> str:
     return words[0].upper()  # pragma: no cover - every statement of a change is one of the three
 
 
-def _service_on(ctx, account_id, msisdn):
-    plan = next(p for p in ctx.catalog.plans if p.data_bytes == 10 * GIB and p.radio.value == "4G")
+def _service_on(ctx, account_id, msisdn, plan_volume=10 * GIB, network="orange"):
+    plan = next(p for p in ctx.catalog.plans if p.data_bytes == plan_volume and p.radio.value == "4G")
     return create_service(
         ctx,
         OPERATOR,
         Channel.API,
         account_id=account_id,
         plan_id=plan.id,
-        network="orange",
+        network=network,
         apn=ctx.catalog.apns[0].id,
         msisdn=msisdn,
         activated_on=date(2026, 6, 1),
