@@ -60,8 +60,8 @@ def write_jobs(
 
 
 def notify_managers(uow: Unit, account_id: str, subject: str, body: str, now: datetime) -> None:
-    for manager in uow.users.managers_of(account_id):
-        notify(uow, "email", manager.email, subject, body, now)
+    for email in uow.users.manager_emails(account_id):
+        notify(uow, "email", email, subject, body, now)
 
 
 def tell_managers(

@@ -66,8 +66,10 @@ def _state(catalog: Catalog, uow: Unit, service: Service, now: datetime) -> Serv
     )
 
 
-def _visible_service(uow: Unit, actor: Principal, service_id: str, *, lock: bool) -> Service:
-    service = uow.services.lock(service_id) if lock else uow.services.get(service_id)
+def _visible_service(
+    uow: Unit, actor: Principal, service_id: str, *, lock: bool, at: datetime | None = None
+) -> Service:
+    service = uow.services.lock(service_id, at) if lock else uow.services.get(service_id)
     if service is None or not actor.may_see_account(service.account_id):
         raise DomainError(ErrorCode.NOT_FOUND, what="service")
     return service
@@ -93,7 +95,7 @@ def quote_change(ctx: Ctx, actor: Principal, service_id: str, changes: Requested
     """The price and quota of a change, now; nothing is stored."""
     now = ctx.clock.now()
     with ctx.uow() as uow:  # a write unit so a turned month opens its cycle first; never committed
-        service = current_service(ctx, uow, _visible_service(uow, actor, service_id, lock=True), now)
+        service = current_service(ctx, uow, _visible_service(uow, actor, service_id, lock=True, at=now), now)
         return _priced(ctx, uow, service, changes, now)[1]
 
 
@@ -111,7 +113,7 @@ def open_change_request(
     ctx: Ctx, uow: Unit, actor: Principal, channel: Channel, service_id: str, changes: RequestedChanges, now: datetime
 ) -> ChangeRequest:
     """A new request, quoted and awaiting confirmation, in the caller's unit of work (which commits it)."""
-    service = _visible_service(uow, actor, service_id, lock=True)
+    service = _visible_service(uow, actor, service_id, lock=True, at=now)
     actor.require_change_right()
     service = current_service(ctx, uow, service, now)
     target, priced, period, state = _priced(ctx, uow, service, changes, now)
@@ -258,7 +260,7 @@ def confirm_in(ctx: Ctx, uow: Unit, actor: Principal, channel: Channel, request_
 
 
 def _confirm_in(ctx: Ctx, uow: Unit, actor: Principal, channel: Channel, request_id: str, now: datetime) -> Confirmed:
-    request = uow.change_requests.lock(request_id)
+    request = uow.change_requests.lock(request_id, at=now)
     if request is None or not actor.may_see_account(request.account_id):
         raise DomainError(ErrorCode.NOT_FOUND, what="change_request")
     actor.require_change_right()

@@ -17,19 +17,25 @@ from bascule.evolutions.lifecycle import RequestStatus
 from bascule.evolutions.model import ChangeRequest, Service, ServiceStatus
 from bascule.evolutions.ports import CycleTemplate, StoredCharge
 from bascule.evolutions.quota import Bucket, BucketKind
+from bascule.evolutions.rules import SLOT_SCOPE
 from bascule.kernel.ids import new_id
 from bascule.kernel.money import Money, stored
 from bascule.persistence import tables as t
+from bascule.persistence.identity import Users, manager_emails_of
 from bascule.persistence.statements import _by_id, _fields, _Repository, insert_ignoring_conflict
 
 # The statements the hot paths run on every change, built once (see `statements._by_id` for the measure).
 _INSERT_CHARGE = insert(t.charges)
 _INSERT_REQUEST = insert(t.change_requests)
-_OPEN_BUCKETS = select(t.buckets).where(
-    t.buckets.c.service_id == bindparam("service_id"),
-    t.buckets.c.closed_at.is_(None),
-    t.buckets.c.valid_from <= bindparam("instant"),
-    t.buckets.c.valid_until > bindparam("instant"),
+_OPEN_BUCKETS = (
+    select(t.buckets)
+    .where(
+        t.buckets.c.service_id == bindparam("service_id"),
+        t.buckets.c.closed_at.is_(None),
+        t.buckets.c.valid_from <= bindparam("instant"),
+        t.buckets.c.valid_until > bindparam("instant"),
+    )
+    .order_by(t.buckets.c.valid_from, t.buckets.c.id)
 )
 _LATEST_CYCLE = select(func.max(t.service_cycles.c.period)).where(
     t.service_cycles.c.service_id == bindparam("service_id")
@@ -104,20 +110,65 @@ _SERVICE_AND_CYCLE = select(t.services, _LATEST_OF_SERVICE.label("latest_cycle")
 # The row, locked, and the latest cycle opened: every command on a line wants both.
 _LOCK_SERVICE = {True: _SERVICE_AND_CYCLE.with_for_update(of=t.services), False: _SERVICE_AND_CYCLE}
 
+# A line's buckets open at an instant, joined to it: one row per bucket (one row of nulls when none is open).
+_BUCKETS_OPEN_ON_LINE = and_(
+    t.buckets.c.service_id == t.services.c.id,
+    t.buckets.c.closed_at.is_(None),
+    t.buckets.c.valid_from <= bindparam("instant"),
+    t.buckets.c.valid_until > bindparam("instant"),
+)
+_BUCKET_COLUMNS = tuple(column.label(f"bucket_{column.name}") for column in t.buckets.c)
+_BUCKET_ORDER = (t.buckets.c.valid_from, t.buckets.c.id)  # as `_OPEN_BUCKETS`
+# The month's change slot of the line's latest cycle (a month turned meanwhile asks its own: `Slots.used`).
+_SLOT_OF_LATEST_CYCLE = (
+    select(t.monthly_slots.c.used)
+    .where(
+        t.monthly_slots.c.scope == SLOT_SCOPE,
+        t.monthly_slots.c.subject_id == t.services.c.id,
+        t.monthly_slots.c.period
+        == select(func.max(t.service_cycles.c.period))
+        .where(t.service_cycles.c.service_id == t.services.c.id)
+        .correlate(t.services)  # two levels down: the line of the enclosing statement
+        .scalar_subquery(),
+    )
+    .scalar_subquery()
+)
+# What a change's creation reads of its line, in one statement: the row (locked), its latest cycle, that
+# cycle's slot and the buckets open at the instant.
+_LINE_AT = (
+    select(
+        t.services,
+        _LATEST_OF_SERVICE.label("latest_cycle"),
+        _SLOT_OF_LATEST_CYCLE.label("slot_used"),
+        *_BUCKET_COLUMNS,
+    )
+    .select_from(t.services.outerjoin(t.buckets, _BUCKETS_OPEN_ON_LINE))
+    .where(t.services.c.id == bindparam("id"))
+    .order_by(*_BUCKET_ORDER)
+)
+_LOCK_LINE_AT = {True: _LINE_AT.with_for_update(of=t.services), False: _LINE_AT}
 
-# A request and its line, both locked, in one statement: every command on a request then works on its line.
+
+# A request and its line, both locked, in one statement: every command on a request then works on its line;
+# the account's managers come along, for the notices its moves send.
 _REQUEST_AND_LINE = (
     select(
         t.change_requests,
         *(column.label(f"line_{column.name}") for column in t.services.c),
         _LATEST_OF_SERVICE.label("line_latest_cycle"),
+        manager_emails_of(t.change_requests.c.account_id).label("manager_emails"),
     )
     .join(t.services, t.services.c.id == t.change_requests.c.service_id)
     .where(t.change_requests.c.id == bindparam("id"))
 )
+# The same with the line's buckets open at an instant: a confirmation's whole reading, one row per bucket.
+_REQUEST_AND_LINE_AT = (
+    _REQUEST_AND_LINE.add_columns(*_BUCKET_COLUMNS).outerjoin(t.buckets, _BUCKETS_OPEN_ON_LINE).order_by(*_BUCKET_ORDER)
+)
 _LOCK_REQUEST = {
-    True: _REQUEST_AND_LINE.with_for_update(of=(t.change_requests, t.services)),
-    False: _REQUEST_AND_LINE,
+    (locks, at): (query.with_for_update(of=(t.change_requests, t.services)) if locks else query)
+    for locks in (True, False)
+    for at, query in ((False, _REQUEST_AND_LINE), (True, _REQUEST_AND_LINE_AT))
 }
 
 _LOCK_SERVICES = (
@@ -138,10 +189,18 @@ _SAVE_SERVICE = (
 
 
 class Services(_Repository):
-    def __init__(self, connection: Connection, latest_cycles: dict[str, str | None] | None = None) -> None:
+    def __init__(
+        self,
+        connection: Connection,
+        latest_cycles: dict[str, str | None] | None = None,
+        buckets: Buckets | None = None,
+        slots: Slots | None = None,
+    ) -> None:
         super().__init__(connection)
         self._latest_cycles = {} if latest_cycles is None else latest_cycles
         self._locked: dict[str, Service] = {}
+        self._buckets = buckets or Buckets(connection)
+        self._slots = slots or Slots(connection)
 
     def lock_many(self, service_ids: list[str]) -> None:
         """Many service rows locked in one statement, in id order (as every bulk path locks them); the next
@@ -169,12 +228,22 @@ class Services(_Repository):
         row = self.connection.execute(_by_id(t.services), {"id": service_id}).first()
         return None if row is None else _service(row)
 
-    def lock(self, service_id: str) -> Service | None:
+    def lock(self, service_id: str, at: datetime | None = None) -> Service | None:
         """The service row, locked until commit on PostgreSQL (SQLite writers are already serialised); the
-        latest cycle opened comes with it (`Cycles.latest` answers from it within this unit of work)."""
+        latest cycle opened comes with it (`Cycles.latest` answers from it within this unit of work). With `at`,
+        so do that cycle's change slot and the buckets open at `at` (`Slots.used` and `Buckets.open_at`
+        answer from them, once)."""
         if (locked := self._locked.pop(service_id, None)) is not None:
             return locked
-        row = self.connection.execute(_LOCK_SERVICE[self.locks_rows], {"id": service_id}).first()
+        if at is None:
+            row = self.connection.execute(_LOCK_SERVICE[self.locks_rows], {"id": service_id}).first()
+        else:
+            rows = self.connection.execute(_LOCK_LINE_AT[self.locks_rows], {"id": service_id, "instant": at}).all()
+            row = rows[0] if rows else None
+            if row is not None:
+                self._buckets.read_with_line(service_id, at, rows)
+                if row.latest_cycle is not None:
+                    self._slots.read_with_line(service_id, row.latest_cycle, row.slot_used)
         if row is None:
             return None
         self._latest_cycles[service_id] = row.latest_cycle
@@ -242,12 +311,33 @@ class Cycles(_Repository):
         bulk.open_cycles(self.connection, wanted, templates, at)
 
 
-def _bucket(row: Row[Any]) -> Bucket:
-    return Bucket(row.id, BucketKind(row.kind), row.total_bytes, row.used_bytes, row.valid_from, row.valid_until)
+def _bucket(row: Row[Any], prefix: str = "") -> Bucket:
+    """A bucket from its row; `prefix`: its columns' prefix when read beside its line (`_BUCKET_COLUMNS`)."""
+
+    def column(name: str) -> Any:
+        return getattr(row, prefix + name)
+
+    return Bucket(
+        column("id"),
+        BucketKind(column("kind")),
+        column("total_bytes"),
+        column("used_bytes"),
+        column("valid_from"),
+        column("valid_until"),
+    )
 
 
 class Buckets(_Repository):
-    def add(self, service_id: str, period: str, bucket: Bucket, source_ref: str | None = None) -> None:
+    def __init__(self, connection: Connection) -> None:
+        super().__init__(connection)
+        self._read: dict[tuple[str, datetime], list[Bucket]] = {}  # read with a line, kept for one `open_at`
+
+    def read_with_line(self, service_id: str, instant: datetime, rows: Sequence[Row[Any]]) -> None:
+        """The buckets open at `instant` that a read of the line joined (`_BUCKET_COLUMNS`; a row without a
+        bucket when none is open): the next `open_at(service_id, instant)` answers from them."""
+        self._read[(service_id, instant)] = [_bucket(row, "bucket_") for row in rows if row.bucket_id is not None]
+
+    def _insert(self, service_id: str, period: str, bucket: Bucket, source_ref: str | None) -> None:
         self.connection.execute(
             insert(t.buckets).values(
                 id=bucket.id,
@@ -262,7 +352,13 @@ class Buckets(_Repository):
             )
         )
 
+    def add(self, service_id: str, period: str, bucket: Bucket, source_ref: str | None = None) -> None:
+        self._read.clear()
+        self._insert(service_id, period, bucket, source_ref)
+
     def open_at(self, service_id: str, instant: datetime) -> list[Bucket]:
+        if (read := self._read.pop((service_id, instant), None)) is not None:
+            return read
         return [
             _bucket(row)
             for row in self.connection.execute(_OPEN_BUCKETS, {"service_id": service_id, "instant": instant})
@@ -270,6 +366,7 @@ class Buckets(_Repository):
 
     def draw(self, bucket_id: str, used_bytes: int, previous_used: int) -> None:
         """Set usage only if nobody moved it meanwhile; the CHECK constraint bounds it by the total."""
+        self._read.clear()
         result = self.connection.execute(
             update(t.buckets)
             .where(t.buckets.c.id == bucket_id, t.buckets.c.used_bytes == previous_used)
@@ -279,24 +376,36 @@ class Buckets(_Repository):
             raise RuntimeError(f"bucket {bucket_id} changed under a locked service")
 
     def close(self, bucket_ids: Sequence[str], at: datetime) -> None:
+        self._read.clear()
         if bucket_ids:
             self.connection.execute(update(t.buckets).where(t.buckets.c.id.in_(list(bucket_ids))).values(closed_at=at))
 
     def reopen(self, bucket_ids: Sequence[str]) -> None:
+        self._read.clear()
         if bucket_ids:
             self.connection.execute(
                 update(t.buckets).where(t.buckets.c.id.in_(list(bucket_ids))).values(closed_at=None)
             )
 
     def set_total(self, bucket_id: str, total_bytes: int) -> None:
+        self._read.clear()
         self.connection.execute(update(t.buckets).where(t.buckets.c.id == bucket_id).values(total_bytes=total_bytes))
 
 
 class Slots(_Repository):
     """Monthly limits held by the database: a counter row moved only by one conditional statement."""
 
+    def __init__(self, connection: Connection) -> None:
+        super().__init__(connection)
+        self._read: dict[tuple[str, str, str], int] = {}  # read with a line, kept for one `used`
+
+    def read_with_line(self, service_id: str, period: str, used: int | None) -> None:
+        """The line's change slot of `period` that a read of the line brought (None: no row, none used)."""
+        self._read[(SLOT_SCOPE, service_id, period)] = int(used or 0)
+
     def take(self, scope: str, subject_id: str, period: str, limit: int) -> bool:
         """One slot of `limit` for the month, if one is left: the counter moves by one, or nothing changes."""
+        self._read.pop((scope, subject_id, period), None)
         if limit <= 0:  # the statement would create the row at 1: a limit of 0 has no slot to give
             return False
         statement = _slot_take(self.connection.dialect.name)
@@ -304,9 +413,12 @@ class Slots(_Repository):
         return taken.first() is not None
 
     def give_back(self, scope: str, subject_id: str, period: str) -> None:
+        self._read.pop((scope, subject_id, period), None)
         self.connection.execute(_SLOT_GIVE_BACK, _slot_params(scope, subject_id, period))
 
     def used(self, scope: str, subject_id: str, period: str) -> int:
+        if (read := self._read.pop((scope, subject_id, period), None)) is not None:
+            return read
         value = self.connection.execute(_SLOT_USED, _slot_params(scope, subject_id, period)).scalar()
         return int(value or 0)
 
@@ -331,7 +443,7 @@ _COMPLETE_REQUEST = (
         t.change_requests.c.status == RequestStatus.PROVISIONING.value,
     )
     .values(status=RequestStatus.COMPLETED.value, completed_at=bindparam("at"))
-    .returning(*t.change_requests.c)
+    .returning(*t.change_requests.c, manager_emails_of(t.change_requests.c.account_id).label("manager_emails"))
 )
 
 
@@ -359,10 +471,18 @@ _LOCK_REQUESTS = (
 
 
 class ChangeRequests(_Repository):
-    def __init__(self, connection: Connection, services: Services | None = None) -> None:
+    def __init__(
+        self,
+        connection: Connection,
+        services: Services | None = None,
+        buckets: Buckets | None = None,
+        users: Users | None = None,
+    ) -> None:
         super().__init__(connection)
         self._locked: dict[str, ChangeRequest] = {}
         self._services = services or Services(connection)
+        self._buckets = buckets or Buckets(connection)
+        self._users = users or Users(connection)
 
     def lock_many(self, request_ids: list[str]) -> None:
         """Many requests locked in one statement, in id order; the next `lock` of each answers from this
@@ -378,15 +498,22 @@ class ChangeRequests(_Repository):
         row = self.connection.execute(_by_id(t.change_requests), {"id": request_id}).first()
         return None if row is None else _request(row)
 
-    def lock(self, request_id: str) -> ChangeRequest | None:
+    def lock(self, request_id: str, at: datetime | None = None) -> ChangeRequest | None:
         """The request, locked with its line (request first, as every path locks them): the next
-        `services.lock` of that line answers from this reading."""
+        `services.lock` of that line answers from this reading, and `users.manager_emails` of its account; with
+        `at`, the next `buckets.open_at(line, at)` too."""
         if (locked := self._locked.pop(request_id, None)) is not None:
             return locked
-        row = self.connection.execute(_LOCK_REQUEST[self.locks_rows], {"id": request_id}).first()
-        if row is None:
+        query = _LOCK_REQUEST[(self.locks_rows, at is not None)]
+        rows = self.connection.execute(query, {"id": request_id, "instant": at} if at else {"id": request_id}).all()
+        if not rows:
             return None
-        self._services.locked_with(_service(row, prefix="line_"), row.line_latest_cycle)
+        row = rows[0]
+        line = _service(row, prefix="line_")
+        self._services.locked_with(line, row.line_latest_cycle)
+        self._users.remember_managers(row.account_id, row.manager_emails)
+        if at is not None:
+            self._buckets.read_with_line(line.id, at, rows)
         return _request(row)
 
     def save(self, request: ChangeRequest) -> None:
@@ -396,9 +523,13 @@ class ChangeRequests(_Repository):
         self.connection.execute(_SAVE_REQUEST, values | {"request_id": request.id})
 
     def complete(self, request_id: str, at: datetime) -> ChangeRequest | None:
-        """`provisioning` → `completed` in one statement; None when it was no longer provisioning."""
+        """`provisioning` → `completed` in one statement, which also brings the account's managers
+        (`users.manager_emails`); None when it was no longer provisioning."""
         row = self.connection.execute(_COMPLETE_REQUEST, {"request_id": request_id, "at": at}).first()
-        return None if row is None else _request(row)
+        if row is None:
+            return None
+        self._users.remember_managers(row.account_id, row.manager_emails)
+        return _request(row)
 
     def search(
         self,

@@ -299,9 +299,10 @@ def test_the_simulated_operator_api_is_served_to_the_operator_only(http, network
 
 
 def test_a_change_costs_its_statements_and_no_more(ctx, networks):
-    """The hot path of a change, counted (issue 13): the confirmation locks its request and its line in one
-    statement, writes its audit rows in one, tells the managers with the MSISDN it holds; the inline completion
-    reads nothing back but the managers it tells."""
+    """The hot path of a change, counted (issue 13): the creation reads its line, the line's change slot and its
+    open buckets in one statement; the confirmation locks its request and its line in one, which brings the
+    buckets and the managers to tell, and writes its audit rows in one; the inline completion reads nothing back,
+    the managers come with the request it completes."""
     service = _service(ctx)
     create_change_request(ctx, OPERATOR, Channel.API, service.id, RequestedChanges(radio=Radio.G5))  # warms the caches
     other = _service_on(ctx, service.account_id, "+33655000002")
@@ -316,30 +317,31 @@ def test_a_change_costs_its_statements_and_no_more(ctx, networks):
     assert done.status is RequestStatus.COMPLETED
     writes = [_verb(sql) for sql in confirmed]
     assert writes == [
-        "SELECT change_requests",  # the request and its line, locked together
+        "SELECT change_requests",  # the request and its line, locked together, its buckets and managers
         "INSERT INTO monthly_slots",
-        "SELECT buckets",
         "UPDATE services",
         "INSERT INTO charges",
         "UPDATE change_requests",
         "INSERT INTO provisioning_jobs",
-        "SELECT users",  # the managers, told "confirmée"
         "INSERT INTO audit_events",  # service.changed and change_request.provisioning, one statement
-        "INSERT INTO notifications",
+        "INSERT INTO notifications",  # the manager, told "confirmée"
     ]
     assert [_verb(sql) for sql in created] == [
-        "SELECT services",
-        "SELECT buckets",
-        "SELECT monthly_slots",
+        "SELECT services",  # the line, its slot of the month and its buckets
         "INSERT INTO change_requests",
         "INSERT INTO audit_events",
     ]
     assert [_verb(sql) for sql in completed] == [
         "UPDATE provisioning_jobs",
-        "UPDATE change_requests",
+        "UPDATE change_requests",  # which brings the managers back
         "INSERT INTO audit_events",
-        "SELECT users",
         "INSERT INTO notifications",
+    ]
+    with ctx.uow(write=False) as uow:
+        told = [n.subject for n in uow.notifications.search("chef@reseaux.example") if "+33655000002" in n.subject]
+    assert told == [
+        "Ligne +33655000002 : demande d'évolution appliquée",
+        "Ligne +33655000002 : demande d'évolution confirmée",
     ]
 
 

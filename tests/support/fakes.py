@@ -24,7 +24,7 @@ from bascule.context import Context
 from bascule.evolutions.model import ChangeRequest, Service
 from bascule.evolutions.ports import CYCLE_OPENER, StoredCharge
 from bascule.evolutions.quota import Bucket
-from bascule.identity.model import Account, User
+from bascule.identity.model import Account, Role, User
 from bascule.kernel.clock import SettableClock
 from bascule.kernel.ids import new_id
 from bascule.kernel.money import Money
@@ -84,8 +84,12 @@ class FakeUsers(_Rows):
     def get(self, user_id: str) -> User | None:
         return self.store.users.get(user_id)
 
-    def managers_of(self, account_id: str) -> list[User]:
-        return [user for user in self.store.users.values() if user.account_id == account_id]
+    def manager_emails(self, account_id: str) -> list[str]:
+        return sorted(
+            user.email
+            for user in self.store.users.values()
+            if user.account_id == account_id and user.role is Role.MANAGER
+        )
 
 
 class FakeServices(_Rows):
@@ -95,7 +99,8 @@ class FakeServices(_Rows):
     def get(self, service_id: str) -> Service | None:
         return self.store.services.get(service_id)
 
-    lock = get
+    def lock(self, service_id: str, at: datetime | None = None) -> Service | None:
+        return self.get(service_id)
 
     def save(self, service: Service) -> None:
         self.store.services[service.id] = service
@@ -158,7 +163,8 @@ class FakeChangeRequests(_Rows):
     def get(self, request_id: str) -> ChangeRequest | None:
         return self.store.requests.get(request_id)
 
-    lock = get
+    def lock(self, request_id: str, at: datetime | None = None) -> ChangeRequest | None:
+        return self.get(request_id)
 
     def save(self, request: ChangeRequest) -> None:
         self.store.requests[request.id] = request
