@@ -98,5 +98,9 @@ class InlineProvisioner(Protocol):
     ) -> None: ...
 
     def run_forever(
-        self, stop: threading.Event, idle_seconds: float = 0.5, also: Callable[[], object] | None = None
+        self,
+        stop: threading.Event,
+        idle_seconds: float = 0.5,
+        also: Callable[[], object] | None = None,
+        idle_at_most: float = 2.0,
     ) -> None: ...

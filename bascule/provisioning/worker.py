@@ -233,18 +233,31 @@ class Provisioner:
                 time.sleep(0.02)
 
     def run_forever(
-        self, stop: threading.Event, idle_seconds: float = 0.5, also: Callable[[], object] | None = None
+        self,
+        stop: threading.Event,
+        idle_seconds: float = 0.5,
+        also: Callable[[], object] | None = None,
+        idle_at_most: float = 2.0,
     ) -> None:
+        """Rounds of work until `stop`: the jobs due, then `also` (the outbox: what it returns, if a number, is
+        what it did). A round that found work is followed by another at once; after an idle one the wait
+        doubles from `idle_seconds` up to `idle_at_most` (a job put back is due `poll_interval` later anyway),
+        so that an idle server does not poll its database several times a second for nothing."""
+        wait = idle_seconds
         while not stop.is_set():
             try:
                 ran = self.run_once()
                 if also is not None:
-                    also()
+                    done = also()
+                    ran += done if isinstance(done, int) else 0
             except Exception:  # a worker survives a bad round; the jobs stay for the next one
                 log.exception("worker_round_failed", worker=self.worker_id)
                 ran = 0
-            if not ran:
-                stop.wait(idle_seconds)
+            if ran:
+                wait = idle_seconds
+                continue
+            stop.wait(wait)
+            wait = min(wait * 2, idle_at_most)
 
     def _still_wanted(self, uow: ProvisioningUnit, job: Job) -> bool:
         hooks: dict[str, Callable[[ProvisioningUnit, Job], bool]] = self.ctx.job_hooks.wanted
