@@ -12,9 +12,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 
 import structlog
@@ -42,7 +42,7 @@ def request_id_of(scope: Scope) -> str:
             if _SANE_ID.match(candidate):
                 return candidate
             break
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()  # as random as uuid4's hex, a fifth of its cost
 
 
 RouteResolver = Callable[[Scope], str | None]
