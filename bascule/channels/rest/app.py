@@ -10,6 +10,7 @@ from bascule import __version__
 from bascule.channels.catalog_freshness import CatalogFreshness
 from bascule.channels.docs import install_docs
 from bascule.channels.rest import problems
+from bascule.channels.rest.hot_routes import HotRoutes, answer_first, hot_routes_of
 from bascule.channels.rest.openapi import describe
 from bascule.channels.rest.routes import admin, auth, batches, billing, catalog, clock, services
 from bascule.context import Context
@@ -35,7 +36,9 @@ def create_app(settings: Settings, ctx: Context) -> FastAPI:
     app.state.settings = settings
     app.state.context = ctx
     problems.install(app)
-    app.add_middleware(CatalogFreshness, live=ctx.catalogs)  # innermost: the others are added by the installers
+    app.add_middleware(HotRoutes, routes=hot_routes_of(app))  # innermost: inside the catalogue's freshness
+    app.add_middleware(CatalogFreshness, live=ctx.catalogs)  # the others are added by the installers
+    answer_first(app, *services.ANSWERED_FIRST)
     if settings.test_clock:
         app.include_router(clock.router)
     for router in (catalog.router, auth.router, admin.router, services.router, batches.router, billing.router):

@@ -12,6 +12,7 @@ from pydantic import AwareDatetime, BaseModel, Field, StrictInt, StrictStr
 from bascule.catalog.model import BonusKind
 from bascule.channels.rest.commands import Command, posted
 from bascule.channels.rest.fields import CatalogId, Msisdn, NotificationRecipient, PathMsisdn, Timezone
+from bascule.channels.rest.hot_routes import HotRoute, answer_first
 from bascule.channels.rest.schemas import MoneyOut, Strict
 from bascule.channels.rest.security import context, operator, principal
 from bascule.context import Context
@@ -319,3 +320,9 @@ def get_migrations(
 def install(app: FastAPI, settings: Settings, ctx: Context) -> None:
     """The channel installer registered in bascule.bootstrap."""
     app.include_router(router)
+    answer_first(
+        app,
+        HotRoute(
+            "/api/v1/subscribers/{msisdn}/profile-migrations", post_migration, {"msisdn": PathMsisdn}, MigrationIn
+        ),
+    )

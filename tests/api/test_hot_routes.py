@@ -1,0 +1,91 @@
+"""The busiest commands are answered before FastAPI's routing when plainly valid, and FastAPI still judges every
+other request to them (`bascule/channels/rest/hot_routes.py`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from bascule.channels.rest.app import create_app
+from bascule.channels.rest.hot_routes import HotRoutes
+from tests.api.helpers import OPERATOR, make_customer, make_service, ok
+from tests.support.servers import live_server
+
+
+class Judged:
+    """What reached FastAPI's routing, behind the shortcut."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.paths: list[str] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            self.paths.append(f"{scope['method']} {scope['path']}")
+        await self.app(scope, receive, send)
+
+
+@pytest.fixture
+def client(settings, ctx) -> Iterator[tuple[httpx.Client, Judged]]:
+    """The application on a server of its own, with a spy between the shortcut and FastAPI's routing."""
+    app = create_app(settings, ctx)
+    app.middleware_stack = app.build_middleware_stack()
+    layer: Any = app.middleware_stack
+    while not isinstance(layer, HotRoutes):
+        layer = layer.app
+    judged = layer.app = Judged(layer.app)
+    with live_server(app) as url, httpx.Client(base_url=url, timeout=30) as http:
+        yield http, judged
+
+
+def test_a_plainly_valid_change_is_answered_before_fastapis_routing(client, ctx):
+    http, judged = client
+    service = make_service(http, make_customer(http).account_id)
+    judged.paths.clear()
+    keyed = {**OPERATOR, "Idempotency-Key": "k-1"}
+    created = ok(
+        http.post(
+            f"/api/v1/services/{service['id']}/change-requests", json={"changes": {"radio": "5G"}}, headers=keyed
+        ),
+        201,
+    )
+    confirmed = ok(http.post(f"/api/v1/change-requests/{created['id']}/confirm", headers=OPERATOR))
+    again = http.post(
+        f"/api/v1/services/{service['id']}/change-requests", json={"changes": {"radio": "5G"}}, headers=keyed
+    )
+    assert (created["status"], confirmed["status"]) == ("awaiting_confirmation", "completed")
+    assert (again.status_code, again.headers["idempotent-replayed"], again.json()["id"]) == (201, "true", created["id"])
+    assert judged.paths == []
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "status", "code"),
+    [
+        ({"changes": {"radio": "6G"}}, OPERATOR, 422, "validation-error"),  # the body's model refuses it
+        ({"changes": {"radio": "5G"}}, {"Authorization": "Bearer wrong"}, 401, "unauthenticated"),
+        ({"changes": {"radio": "5G"}}, {**OPERATOR, "Idempotency-Key": ""}, 422, "validation-error"),
+    ],
+)
+def test_what_the_shortcut_does_not_recognise_is_judged_by_fastapi(client, ctx, body, headers, status, code):
+    http, judged = client
+    service = make_service(http, make_customer(http).account_id)
+    judged.paths.clear()
+    path = f"/api/v1/services/{service['id']}/change-requests"
+    refused = http.post(path, json=body, headers=headers)
+    assert (refused.status_code, refused.json()["code"]) == (status, code)
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert judged.paths == [f"POST {path}"]
+    assert ok(http.get(f"/api/v1/change-requests?service_id={service['id']}", headers=OPERATOR)) == []
+
+
+def test_a_body_sent_as_a_form_is_judged_by_fastapi(client, ctx):
+    http, judged = client
+    service = make_service(http, make_customer(http).account_id)
+    judged.paths.clear()
+    path = f"/api/v1/services/{service['id']}/change-requests"
+    refused = http.post(path, content=b"changes=5G", headers={**OPERATOR, "Content-Type": "text/plain"})
+    assert refused.status_code == 422
+    assert judged.paths == [f"POST {path}"]
