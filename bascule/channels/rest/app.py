@@ -13,6 +13,7 @@ from bascule.channels.rest import problems
 from bascule.channels.rest.hot_routes import HotRoutes, answer_first, hot_routes_of
 from bascule.channels.rest.openapi import describe
 from bascule.channels.rest.routes import admin, auth, batches, billing, catalog, clock, services
+from bascule.channels.threads import CallThreads
 from bascule.context import Context
 from bascule.provisioning.simulator import SIMULATED_NETWORKS
 from bascule.settings import Settings
@@ -36,7 +37,8 @@ def create_app(settings: Settings, ctx: Context) -> FastAPI:
     app.state.settings = settings
     app.state.context = ctx
     problems.install(app)
-    app.add_middleware(HotRoutes, routes=hot_routes_of(app))  # innermost: inside the catalogue's freshness
+    app.state.call_threads = CallThreads(settings.threads)
+    app.add_middleware(HotRoutes, routes=hot_routes_of(app), threads=app.state.call_threads)  # innermost
     app.add_middleware(CatalogFreshness, live=ctx.catalogs)  # the others are added by the installers
     answer_first(app, *services.ANSWERED_FIRST)
     if settings.test_clock:

@@ -7,7 +7,7 @@ The route stays declared in FastAPI, which documents it and remains its only jud
 plainly valid: whatever this shortcut does not recognise at once (a path parameter, a body, a content type, a
 credential or an Idempotency-Key it would refuse) goes on to FastAPI unchanged, body included, so every refusal
 keeps one wording and one code. A recognised request runs the route's own function, with the same
-dependencies called as FastAPI would call them, in the same thread pool.
+dependencies called as FastAPI would call them, in a thread of `channels.threads`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import anyio.to_thread
 from fastapi import FastAPI
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.requests import Request
@@ -28,6 +27,7 @@ from bascule.channels.rest.asgi import read_body, replaying
 from bascule.channels.rest.commands import posted
 from bascule.channels.rest.problems import from_domain
 from bascule.channels.security import principal
+from bascule.channels.threads import CallThreads
 from bascule.kernel.errors import DomainError
 
 _PARAMETER = re.compile(r"\\\{(\w+)\\\}")  # `{name}` in a template once escaped by `re.escape`
@@ -103,9 +103,10 @@ def answer_first(app: FastAPI, *routes: HotRoute) -> None:
 class HotRoutes:
     """The middleware (innermost): a recognised request is answered here, anything else goes on to FastAPI."""
 
-    def __init__(self, app: ASGIApp, routes: list[HotRoute]) -> None:
+    def __init__(self, app: ASGIApp, routes: list[HotRoute], threads: CallThreads) -> None:
         self.app = app
         self.routes = routes  # the application's list: installers may still extend it when this is built
+        self.threads = threads
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST":
@@ -129,7 +130,7 @@ class HotRoutes:
             return
         scope["bascule.route"] = route.template  # for the request log and metrics: the router never saw it
         try:
-            response = await anyio.to_thread.run_sync(call)
+            response = await self.threads.run(call)
         except DomainError as error:  # refused before its command ran (nothing written): as FastAPI's handler
             response = from_domain(error, scope["path"])
         await response(scope, replaying(b""), send)
