@@ -84,6 +84,10 @@ class Subscribers(_Repository):
     def balance_minor(self, msisdn: str) -> int:
         return int(self.connection.execute(_BALANCE, {"msisdn": msisdn}).scalar_one())
 
+    def with_balance(self, msisdn: str) -> tuple[Subscriber, int] | None:
+        row = self.connection.execute(_SUBSCRIBER, {"msisdn": msisdn}).first()
+        return None if row is None else (_subscriber(row), int(row.balance_minor))
+
     def credit(self, msisdn: str, units: int) -> None:
         self.connection.execute(
             update(t.prepaid_subscribers)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from bascule.audit.trail import record
@@ -50,6 +51,7 @@ from bascule.prepaid.rules import (
 Ctx = Context[Unit]  # the context as these use cases see it: their ports, no database
 
 AmountIn = str | int | Decimal | Money
+T = TypeVar("T")
 MAX_BACKDATING = timedelta(days=400)  # history may be loaded after the fact, within reason
 
 
@@ -108,12 +110,19 @@ def resolve_subscriber(uow: Unit, principal_id: str) -> Principal:
 
 def _visible(uow: Unit, actor: Principal, msisdn: str, *, lock: bool = False) -> Subscriber:
     """The subscriber, if this actor may see the line; another customer's line does not exist."""
+    _may_see(actor, msisdn)
+    return _found(uow.subscribers.lock(msisdn) if lock else uow.subscribers.get(msisdn))
+
+
+def _may_see(actor: Principal, msisdn: str) -> None:
     if not actor.may_see_line(msisdn):
         raise DomainError(ErrorCode.NOT_FOUND, what="subscriber")
-    subscriber = uow.subscribers.lock(msisdn) if lock else uow.subscribers.get(msisdn)
-    if subscriber is None:
+
+
+def _found(found: T | None) -> T:
+    if found is None:
         raise DomainError(ErrorCode.NOT_FOUND, what="subscriber")
-    return subscriber
+    return found
 
 
 def _consumed_last_month(uow: Unit, subscriber: Subscriber, now: datetime) -> tuple[Period, Money]:
@@ -138,13 +147,14 @@ def require_subscriber(ctx: Ctx, actor: Principal, msisdn: str) -> None:
 
 def subscriber_summary(ctx: Ctx, actor: Principal, msisdn: str) -> SubscriberSummary:
     now = ctx.clock.now()
+    _may_see(actor, msisdn)
     with ctx.uow(write=False) as uow:
-        subscriber = _visible(uow, actor, msisdn)
+        subscriber, balance = _found(uow.subscribers.with_balance(msisdn))
         last_month, consumed = _consumed_last_month(uow, subscriber, now)
         return SubscriberSummary(
             subscriber=subscriber,
             profile=ctx.catalog.profile(subscriber.profile_id),
-            balance=from_minor(uow.subscribers.balance_minor(msisdn), subscriber.currency),
+            balance=from_minor(balance, subscriber.currency),
             bonuses=tuple(uow.bonuses.live_at(msisdn, now)),
             last_month=last_month,
             consumption_last_month=consumed,

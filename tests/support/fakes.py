@@ -285,6 +285,10 @@ class FakeSubscribers(_Rows):
     def balance_minor(self, msisdn: str) -> int:
         return self.store.balances[msisdn]
 
+    def with_balance(self, msisdn: str) -> tuple[Subscriber, int] | None:
+        subscriber = self.store.subscribers.get(msisdn)
+        return None if subscriber is None else (subscriber, self.store.balances[msisdn])
+
     def credit(self, msisdn: str, units: int) -> None:
         self.store.balances[msisdn] += units
 
