@@ -133,10 +133,29 @@ def _consumed_last_month(uow: Unit, subscriber: Subscriber, now: datetime) -> tu
     return last_month, from_minor(consumed, subscriber.currency)
 
 
-def _migrations_left(ctx: Ctx, uow: Unit, subscriber: Subscriber, now: datetime) -> int:
-    period = Period.at(now, zone(subscriber.timezone))
-    used = uow.slots.used(MIGRATION_SLOT_SCOPE, subscriber.msisdn, str(period))
-    return max(0, ctx.catalog.prepaid.monthly_migration_limit - used)
+@dataclass(frozen=True, slots=True)
+class _Standing:
+    """What a profile change is weighed with: last month's consumption, this month's changes left."""
+
+    last_month: Period
+    consumed: Money
+    migrations_left: int
+
+
+def _standing(ctx: Ctx, uow: Unit, subscriber: Subscriber, now: datetime) -> _Standing:
+    """Both in one read, each month taken in the subscriber's zone."""
+    tz = zone(subscriber.timezone)
+    this_month = Period.at(now, tz)
+    last_month = this_month.previous()
+    consumed, used = uow.subscribers.month_standing(
+        subscriber.msisdn,
+        last_month.start_instant(tz),
+        last_month.end_instant(tz),
+        MIGRATION_SLOT_SCOPE,
+        str(this_month),
+    )
+    left = max(0, ctx.catalog.prepaid.monthly_migration_limit - used)
+    return _Standing(last_month, from_minor(consumed, subscriber.currency), left)
 
 
 def require_subscriber(ctx: Ctx, actor: Principal, msisdn: str) -> None:
@@ -150,15 +169,15 @@ def subscriber_summary(ctx: Ctx, actor: Principal, msisdn: str) -> SubscriberSum
     _may_see(actor, msisdn)
     with ctx.uow(write=False) as uow:
         subscriber, balance = _found(uow.subscribers.with_balance(msisdn))
-        last_month, consumed = _consumed_last_month(uow, subscriber, now)
+        standing = _standing(ctx, uow, subscriber, now)
         return SubscriberSummary(
             subscriber=subscriber,
             profile=ctx.catalog.profile(subscriber.profile_id),
             balance=from_minor(balance, subscriber.currency),
             bonuses=tuple(uow.bonuses.live_at(msisdn, now)),
-            last_month=last_month,
-            consumption_last_month=consumed,
-            migrations_left_this_month=_migrations_left(ctx, uow, subscriber, now),
+            last_month=standing.last_month,
+            consumption_last_month=standing.consumed,
+            migrations_left_this_month=standing.migrations_left,
         )
 
 
@@ -176,8 +195,8 @@ def profile_options(ctx: Ctx, actor: Principal, msisdn: str) -> list[ProfileOpti
     now = ctx.clock.now()
     with ctx.uow(write=False) as uow:
         subscriber = _visible(uow, actor, msisdn)
-        _, consumed = _consumed_last_month(uow, subscriber, now)
-        left = _migrations_left(ctx, uow, subscriber, now)
+        standing = _standing(ctx, uow, subscriber, now)
+    consumed, left = standing.consumed, standing.migrations_left
     period = Period.at(now, zone(subscriber.timezone))
     options = []
     for profile in ctx.catalog.profiles:
