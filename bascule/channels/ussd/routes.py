@@ -10,7 +10,7 @@ from fastapi.responses import PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, QueryParams
 from starlette.requests import ClientDisconnect
-from starlette.routing import Route
+from starlette.routing import Match, Route
 from starlette.types import Receive, Scope, Send
 
 from bascule.channels.forms import url_encoded_pairs
@@ -180,6 +180,17 @@ class UssdEndpoint:
         await send({"type": "http.response.body", "body": payload})
 
 
+class BareRoute(Route):
+    """A Starlette route that names itself in the scope, as FastAPI's routes do: the request log and the metrics
+    read the route's template there (else they match the path against every route again, twice a request)."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        match, child_scope = super().matches(scope)
+        if match is not Match.NONE:
+            child_scope["route"] = self
+        return match, child_scope
+
+
 async def _body(receive: Receive) -> bytes:
     """The request's body, as `Request.body` reads it."""
     chunks = []
@@ -206,4 +217,4 @@ def install(app: FastAPI, settings: Settings, ctx: Context) -> None:
     # after the API's and the portal's routes (matching a path against every route before it was ~6 % of a USSD
     # screen's CPU).
     endpoint = UssdEndpoint(settings, app.state.ussd)
-    app.router.routes.insert(0, Route("/ussd", endpoint, methods=["POST"], include_in_schema=False))
+    app.router.routes.insert(0, BareRoute("/ussd", endpoint, methods=["POST"], include_in_schema=False))
