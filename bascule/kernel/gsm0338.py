@@ -163,6 +163,8 @@ def septets(text: str) -> int:
     Raises ValueError, as `encode` does, for a character the alphabet lacks."""
     if not _GSM.issuperset(text):
         encode(text)  # names the first character the alphabet lacks
+    if EXTENSION.isdisjoint(text):  # the usual case, without a loop in Python over the characters
+        return len(text)
     return len(text) + sum(1 for char in text if char in EXTENSION)
 
 
@@ -183,6 +185,8 @@ def to_gsm(text: str) -> str:
     nearest it has ("reçu" → "recu", "être" → "etre", "cœur" → "coeur", "«" → '"'), and "?" when there is none.
     """
     composed = unicodedata.normalize("NFC", text)  # "e" + combining acute is "é", which the alphabet has
+    if _GSM.issuperset(composed):  # the usual case (every screen, every label): nothing to write otherwise
+        return composed
     return "".join(char if char in BASIC or char in EXTENSION else _transliterated(char) for char in composed)
 
 

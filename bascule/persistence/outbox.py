@@ -5,10 +5,26 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, or_, select, update
+from sqlalchemy import Connection, Row, Update, bindparam, or_, select, update
 
 from bascule.notifications.model import FAILED, PENDING, SENT, Notification
 from bascule.persistence import tables as t
+
+
+def _settling(**values: Any) -> Update:
+    """An outcome written only over our own claim (same attempt, still pending); built once."""
+    c = t.notifications.c
+    return (
+        update(t.notifications)
+        .where(c.id == bindparam("claimed_id"), c.status == PENDING, c.attempts == bindparam("claimed_attempts"))
+        .values(**values)
+    )
+
+
+# Every profile change and every one-time code is a message: settling one is on the hot path of the worker.
+_SENT = _settling(status=SENT, sent_at=bindparam("settled_at"), next_attempt_at=None)
+_RETRY = _settling(next_attempt_at=bindparam("settled_at"))
+_FAILED = _settling(status=FAILED, next_attempt_at=None)
 
 
 def _notification(row: Row[Any]) -> Notification:
@@ -44,21 +60,17 @@ class OutboxRows:
         )
         return sorted((_notification(row) for row in claimed), key=lambda n: (n.created_at, n.id))
 
-    def _settle(self, claimed: Notification, **values: Any) -> bool:
-        """Write an outcome only over our own claim (same attempt, still pending)."""
-        c = self.table.c
-        result = self.connection.execute(
-            update(self.table)
-            .where(c.id == claimed.id, c.status == PENDING, c.attempts == claimed.attempts)
-            .values(**values)
-        )
-        return result.rowcount == 1
+    def _settle(self, statement: Update, claimed: Notification, at: datetime | None = None) -> bool:
+        params = {"claimed_id": claimed.id, "claimed_attempts": claimed.attempts}
+        if at is not None:
+            params["settled_at"] = at
+        return self.connection.execute(statement, params).rowcount == 1
 
     def sent(self, claimed: Notification, at: datetime) -> bool:
-        return self._settle(claimed, status=SENT, sent_at=at, next_attempt_at=None)
+        return self._settle(_SENT, claimed, at)
 
     def retry(self, claimed: Notification, at: datetime) -> bool:
-        return self._settle(claimed, next_attempt_at=at)
+        return self._settle(_RETRY, claimed, at)
 
     def failed(self, claimed: Notification) -> bool:
-        return self._settle(claimed, status=FAILED, next_attempt_at=None)
+        return self._settle(_FAILED, claimed)

@@ -35,6 +35,16 @@ _CONSUMED = select(func.coalesce(func.sum(t.prepaid_ledger.c.amount_minor), 0)).
     t.prepaid_ledger.c.at >= bindparam("start"),
     t.prepaid_ledger.c.at < bindparam("end"),
 )
+_SLOT_USED = select(t.monthly_slots.c.used).where(
+    t.monthly_slots.c.scope == bindparam("slot_scope"),
+    t.monthly_slots.c.subject_id == bindparam("msisdn"),
+    t.monthly_slots.c.period == bindparam("slot_period"),
+)
+# What a subscriber's screens weigh a profile change with (last month's consumption, this month's changes): one
+# statement, with `Ledger.consumed_minor`'s and `Slots.used`'s queries as its two columns.
+_MONTH_STANDING = select(
+    _CONSUMED.scalar_subquery().label("consumed"), func.coalesce(_SLOT_USED.scalar_subquery(), 0).label("used")
+)
 _LIVE_BONUSES = (
     select(t.prepaid_bonuses)
     .where(
@@ -83,6 +93,15 @@ class Subscribers(_Repository):
 
     def balance_minor(self, msisdn: str) -> int:
         return int(self.connection.execute(_BALANCE, {"msisdn": msisdn}).scalar_one())
+
+    def with_balance(self, msisdn: str) -> tuple[Subscriber, int] | None:
+        row = self.connection.execute(_SUBSCRIBER, {"msisdn": msisdn}).first()
+        return None if row is None else (_subscriber(row), int(row.balance_minor))
+
+    def month_standing(self, msisdn: str, start: datetime, end: datetime, scope: str, period: str) -> tuple[int, int]:
+        params = {"msisdn": msisdn, "start": start, "end": end, "slot_scope": scope, "slot_period": period}
+        row = self.connection.execute(_MONTH_STANDING, params).one()
+        return -int(row.consumed), int(row.used)
 
     def credit(self, msisdn: str, units: int) -> None:
         self.connection.execute(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from bascule.audit.trail import record
@@ -50,6 +51,7 @@ from bascule.prepaid.rules import (
 Ctx = Context[Unit]  # the context as these use cases see it: their ports, no database
 
 AmountIn = str | int | Decimal | Money
+T = TypeVar("T")
 MAX_BACKDATING = timedelta(days=400)  # history may be loaded after the fact, within reason
 
 
@@ -108,12 +110,19 @@ def resolve_subscriber(uow: Unit, principal_id: str) -> Principal:
 
 def _visible(uow: Unit, actor: Principal, msisdn: str, *, lock: bool = False) -> Subscriber:
     """The subscriber, if this actor may see the line; another customer's line does not exist."""
+    _may_see(actor, msisdn)
+    return _found(uow.subscribers.lock(msisdn) if lock else uow.subscribers.get(msisdn))
+
+
+def _may_see(actor: Principal, msisdn: str) -> None:
     if not actor.may_see_line(msisdn):
         raise DomainError(ErrorCode.NOT_FOUND, what="subscriber")
-    subscriber = uow.subscribers.lock(msisdn) if lock else uow.subscribers.get(msisdn)
-    if subscriber is None:
+
+
+def _found(found: T | None) -> T:
+    if found is None:
         raise DomainError(ErrorCode.NOT_FOUND, what="subscriber")
-    return subscriber
+    return found
 
 
 def _consumed_last_month(uow: Unit, subscriber: Subscriber, now: datetime) -> tuple[Period, Money]:
@@ -124,10 +133,29 @@ def _consumed_last_month(uow: Unit, subscriber: Subscriber, now: datetime) -> tu
     return last_month, from_minor(consumed, subscriber.currency)
 
 
-def _migrations_left(ctx: Ctx, uow: Unit, subscriber: Subscriber, now: datetime) -> int:
-    period = Period.at(now, zone(subscriber.timezone))
-    used = uow.slots.used(MIGRATION_SLOT_SCOPE, subscriber.msisdn, str(period))
-    return max(0, ctx.catalog.prepaid.monthly_migration_limit - used)
+@dataclass(frozen=True, slots=True)
+class _Standing:
+    """What a profile change is weighed with: last month's consumption, this month's changes left."""
+
+    last_month: Period
+    consumed: Money
+    migrations_left: int
+
+
+def _standing(ctx: Ctx, uow: Unit, subscriber: Subscriber, now: datetime) -> _Standing:
+    """Both in one read, each month taken in the subscriber's zone."""
+    tz = zone(subscriber.timezone)
+    this_month = Period.at(now, tz)
+    last_month = this_month.previous()
+    consumed, used = uow.subscribers.month_standing(
+        subscriber.msisdn,
+        last_month.start_instant(tz),
+        last_month.end_instant(tz),
+        MIGRATION_SLOT_SCOPE,
+        str(this_month),
+    )
+    left = max(0, ctx.catalog.prepaid.monthly_migration_limit - used)
+    return _Standing(last_month, from_minor(consumed, subscriber.currency), left)
 
 
 def require_subscriber(ctx: Ctx, actor: Principal, msisdn: str) -> None:
@@ -138,17 +166,18 @@ def require_subscriber(ctx: Ctx, actor: Principal, msisdn: str) -> None:
 
 def subscriber_summary(ctx: Ctx, actor: Principal, msisdn: str) -> SubscriberSummary:
     now = ctx.clock.now()
+    _may_see(actor, msisdn)
     with ctx.uow(write=False) as uow:
-        subscriber = _visible(uow, actor, msisdn)
-        last_month, consumed = _consumed_last_month(uow, subscriber, now)
+        subscriber, balance = _found(uow.subscribers.with_balance(msisdn))
+        standing = _standing(ctx, uow, subscriber, now)
         return SubscriberSummary(
             subscriber=subscriber,
             profile=ctx.catalog.profile(subscriber.profile_id),
-            balance=from_minor(uow.subscribers.balance_minor(msisdn), subscriber.currency),
+            balance=from_minor(balance, subscriber.currency),
             bonuses=tuple(uow.bonuses.live_at(msisdn, now)),
-            last_month=last_month,
-            consumption_last_month=consumed,
-            migrations_left_this_month=_migrations_left(ctx, uow, subscriber, now),
+            last_month=standing.last_month,
+            consumption_last_month=standing.consumed,
+            migrations_left_this_month=standing.migrations_left,
         )
 
 
@@ -166,8 +195,8 @@ def profile_options(ctx: Ctx, actor: Principal, msisdn: str) -> list[ProfileOpti
     now = ctx.clock.now()
     with ctx.uow(write=False) as uow:
         subscriber = _visible(uow, actor, msisdn)
-        _, consumed = _consumed_last_month(uow, subscriber, now)
-        left = _migrations_left(ctx, uow, subscriber, now)
+        standing = _standing(ctx, uow, subscriber, now)
+    consumed, left = standing.consumed, standing.migrations_left
     period = Period.at(now, zone(subscriber.timezone))
     options = []
     for profile in ctx.catalog.profiles:
