@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 import logging
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -18,6 +15,7 @@ from starlette.routing import Match, Route
 from starlette.types import Receive, Scope, Send
 
 from bascule.channels.forms import url_encoded_pairs
+from bascule.channels.threads import CallThreads
 from bascule.channels.ussd.service import UNAVAILABLE, Call, Reply, UssdService
 from bascule.channels.ussd.sessions import DatabaseSessionStore, RedisSessionStore, SessionStore
 from bascule.channels.ussd_access import admits
@@ -178,17 +176,13 @@ class UssdEndpoint:
     The middleware (request id, log line, metrics, the catalogue in force) still sees every call; the answer is
     the same as the documented route's (`answer`), as `PlainTextResponse` would write it."""
 
-    def __init__(self, settings: Settings, service: UssdService) -> None:
+    def __init__(self, settings: Settings, service: UssdService, threads: CallThreads) -> None:
         self.settings = settings
         self.service = service
-        # A pool of its own, as large as the one of the synchronous endpoints (BASCULE_THREADS): handing a call to
-        # it costs half of what anyio's hand-off does (its limiter, its idle-thread bookkeeping), on every call.
-        self.threads = ThreadPoolExecutor(settings.threads, thread_name_prefix="bascule-ussd")
+        self.threads = threads  # the application's (`channels.threads`): half the cost of anyio's hand-off
 
     async def _off_loop(self, screen: Callable[[Call], Reply], call: Call) -> Reply:
-        """As `run_in_threadpool`: in a worker thread, with this request's context (its request id in the logs)."""
-        context = contextvars.copy_context()
-        return await asyncio.get_running_loop().run_in_executor(self.threads, context.run, screen, call)
+        return await self.threads.run(lambda: screen(call))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = await _body(receive)
@@ -237,5 +231,5 @@ def install(app: FastAPI, settings: Settings, ctx: Context) -> None:
     # The gateway's calls outnumber every other request: they are answered by a bare endpoint tried first, not
     # after the API's and the portal's routes (matching a path against every route before it was ~6 % of a USSD
     # screen's CPU).
-    endpoint = UssdEndpoint(settings, app.state.ussd)
+    endpoint = UssdEndpoint(settings, app.state.ussd, app.state.call_threads)
     app.router.routes.insert(0, BareRoute("/ussd", endpoint, methods=["POST"], include_in_schema=False))
