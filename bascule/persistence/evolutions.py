@@ -21,7 +21,7 @@ from bascule.evolutions.rules import SLOT_SCOPE
 from bascule.kernel.ids import new_id
 from bascule.kernel.money import Money, stored
 from bascule.persistence import tables as t
-from bascule.persistence.identity import Users, manager_emails_of
+from bascule.persistence.identity import ACCOUNT_COLUMNS, ACCOUNT_PREFIX, Users, manager_emails_of, remember_account
 from bascule.persistence.statements import _by_id, _fields, _Repository, insert_ignoring_conflict
 
 # The statements the hot paths run on every change, built once (see `statements._by_id` for the measure).
@@ -134,15 +134,20 @@ _SLOT_OF_LATEST_CYCLE = (
     .scalar_subquery()
 )
 # What a change's creation reads of its line, in one statement: the row (locked), its latest cycle, that
-# cycle's slot and the buckets open at the instant.
+# cycle's slot, its account (whose zone every rule wants; kept by the process) and the buckets open at the instant.
 _LINE_AT = (
     select(
         t.services,
         _LATEST_OF_SERVICE.label("latest_cycle"),
         _SLOT_OF_LATEST_CYCLE.label("slot_used"),
+        *ACCOUNT_COLUMNS,
         *_BUCKET_COLUMNS,
     )
-    .select_from(t.services.outerjoin(t.buckets, _BUCKETS_OPEN_ON_LINE))
+    .select_from(
+        t.services.join(t.accounts, t.accounts.c.id == t.services.c.account_id).outerjoin(
+            t.buckets, _BUCKETS_OPEN_ON_LINE
+        )
+    )
     .where(t.services.c.id == bindparam("id"))
     .order_by(*_BUCKET_ORDER)
 )
@@ -150,15 +155,17 @@ _LOCK_LINE_AT = {True: _LINE_AT.with_for_update(of=t.services), False: _LINE_AT}
 
 
 # A request and its line, both locked, in one statement: every command on a request then works on its line;
-# the account's managers come along, for the notices its moves send.
+# the account (kept by the process) and its managers come along, for the rules and the notices of its moves.
 _REQUEST_AND_LINE = (
     select(
         t.change_requests,
         *(column.label(f"line_{column.name}") for column in t.services.c),
         _LATEST_OF_SERVICE.label("line_latest_cycle"),
         manager_emails_of(t.change_requests.c.account_id).label("manager_emails"),
+        *ACCOUNT_COLUMNS,
     )
     .join(t.services, t.services.c.id == t.change_requests.c.service_id)
+    .join(t.accounts, t.accounts.c.id == t.services.c.account_id)
     .where(t.change_requests.c.id == bindparam("id"))
 )
 # The same with the line's buckets open at an instant: a confirmation's whole reading, one row per bucket.
@@ -241,6 +248,7 @@ class Services(_Repository):
             rows = self.connection.execute(_LOCK_LINE_AT[self.locks_rows], {"id": service_id, "instant": at}).all()
             row = rows[0] if rows else None
             if row is not None:
+                remember_account(row, ACCOUNT_PREFIX)
                 self._buckets.read_with_line(service_id, at, rows)
                 if row.latest_cycle is not None:
                     self._slots.read_with_line(service_id, row.latest_cycle, row.slot_used)
@@ -512,6 +520,7 @@ class ChangeRequests(_Repository):
         line = _service(row, prefix="line_")
         self._services.locked_with(line, row.line_latest_cycle)
         self._users.remember_managers(row.account_id, row.manager_emails)
+        remember_account(row, ACCOUNT_PREFIX)
         if at is not None:
             self._buckets.read_with_line(line.id, at, rows)
         return _request(row)

@@ -45,12 +45,7 @@ class Accounts(_Repository):
         if (known := _KNOWN_ACCOUNTS.get(account_id)) is not None:
             return known
         row = self.connection.execute(_by_id(t.accounts), {"id": account_id}).first()
-        if row is None:
-            return None
-        if len(_KNOWN_ACCOUNTS) >= _KNOWN_ACCOUNTS_AT_MOST:
-            _KNOWN_ACCOUNTS.clear()
-        account = _KNOWN_ACCOUNTS[account_id] = _account(row)
-        return account
+        return None if row is None else remember_account(row)
 
     def all(self) -> list[Account]:
         rows = self.connection.execute(select(t.accounts).order_by(t.accounts.c.created_at, t.accounts.c.id))
@@ -79,8 +74,23 @@ _BILLING = {
 }
 
 
-def _account(row: Row[Any]) -> Account:
-    return Account(row.id, row.name, row.timezone, row.currency, row.created_at)
+_ACCOUNT_FIELDS = ("id", "name", "timezone", "currency", "created_at")
+# An account's columns for a statement that reads a line with its account (`remember_account(row, ACCOUNT_PREFIX)`);
+# the prefix keeps them apart from the line's own `account_id`.
+ACCOUNT_PREFIX = "account__"
+ACCOUNT_COLUMNS = tuple(t.accounts.c[name].label(f"{ACCOUNT_PREFIX}{name}") for name in _ACCOUNT_FIELDS)
+
+
+def _account(row: Row[Any], prefix: str = "") -> Account:
+    return Account(*(getattr(row, prefix + name) for name in _ACCOUNT_FIELDS))
+
+
+def remember_account(row: Row[Any], prefix: str = "") -> Account:
+    """The account of `row` (its columns under `prefix`), kept for this process's next `Accounts.get`."""
+    if len(_KNOWN_ACCOUNTS) >= _KNOWN_ACCOUNTS_AT_MOST:
+        _KNOWN_ACCOUNTS.clear()
+    account = _KNOWN_ACCOUNTS[getattr(row, prefix + "id")] = _account(row, prefix)
+    return account
 
 
 def _user(row: Row[Any]) -> User:

@@ -8,6 +8,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
+from bascule.persistence import identity
 from tests.api.helpers import OPERATOR, make_customer, make_service, ok
 from tests.support.sql import statements
 
@@ -44,7 +45,8 @@ def test_a_change_through_the_api_costs_sixteen_statements_and_one_more_per_noti
             "id"
         ]
     first, second = (make_service(http, account_id, msisdn=f"+3361234567{n}") for n in (1, 2))
-    _change(http, ctx.engine, first, "warm")  # the account is known to the process, the statements prepared
+    _change(http, ctx.engine, first, "warm")  # the statements are prepared
+    identity._KNOWN_ACCOUNTS.clear()  # as in a fleet of thousands of accounts: this one is new to the process
     sent, status = _change(http, ctx.engine, second, "counted")
     assert status == "completed"
     assert len(sent) == expected
