@@ -131,7 +131,7 @@ class HotRoutes:
         scope["bascule.route"] = route.template  # for the request log and metrics: the router never saw it
         try:
             response = await self.threads.run(call)
-        except DomainError as error:  # refused before its command ran (nothing written): as FastAPI's handler
+        except DomainError as error:  # raised outside the command's runner: rendered as FastAPI's handler does
             response = from_domain(error, scope["path"])
         await response(scope, replaying(b""), send)
 
