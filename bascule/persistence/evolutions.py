@@ -282,9 +282,12 @@ class Services(_Repository):
 
 
 class Cycles(_Repository):
-    def __init__(self, connection: Connection, latest_cycles: dict[str, str | None] | None = None) -> None:
+    def __init__(
+        self, connection: Connection, latest_cycles: dict[str, str | None] | None = None, buckets: Buckets | None = None
+    ) -> None:
         super().__init__(connection)
         self._latest = {} if latest_cycles is None else latest_cycles  # read with a locked service
+        self._buckets = buckets  # whose readings kept for `open_at` a cycle opened in bulk makes stale
 
     def open(self, service_id: str, period: str, at: datetime) -> bool:
         """Open the cycle once; False when it was already open (another request may have won)."""
@@ -316,6 +319,8 @@ class Cycles(_Repository):
         """Open many cycles at once, each (service, account, period, template index) with its line and bucket."""
         from bascule.persistence import bulk
 
+        if self._buckets is not None:
+            self._buckets.forget_read()
         bulk.open_cycles(self.connection, wanted, templates, at)
 
 
@@ -359,6 +364,10 @@ class Buckets(_Repository):
                 source_ref=source_ref,
             )
         )
+
+    def forget_read(self) -> None:
+        """Drop the readings kept for `open_at`: buckets were written by another way than this repository's."""
+        self._read.clear()
 
     def add(self, service_id: str, period: str, bucket: Bucket, source_ref: str | None = None) -> None:
         self._read.clear()

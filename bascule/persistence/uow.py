@@ -71,7 +71,7 @@ class UnitOfWork:
         self.buckets = Buckets(connection)
         self.slots = Slots(connection)
         self.services = Services(connection, latest_cycles, self.buckets, self.slots)
-        self.cycles = Cycles(connection, latest_cycles)
+        self.cycles = Cycles(connection, latest_cycles, self.buckets)
         self.change_requests = ChangeRequests(connection, self.services, self.buckets, self.users)
         self.charges = Charges(connection)
         self.audit = Audit(connection)

@@ -7,13 +7,18 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import psycopg
 import pytest
 from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import DBAPIError
 
+from bascule.evolutions.ports import CycleTemplate
+from bascule.evolutions.services import create_service
+from bascule.identity.model import OPERATOR, Channel
+from bascule.identity.usecases import create_account
 from bascule.persistence import tables as t
 from bascule.persistence.engine import PREPARE_THRESHOLD, make_engine
 from bascule.persistence.uow import UnitOfWork
@@ -267,3 +272,32 @@ def test_the_benchmark_counters_count_statements_transactions_and_prepared_execu
         assert counts["cache_cleared"] == 0
     else:  # SQLite: BEGIN is a statement the engine sends, and a read-only unit still rolls back
         assert (counts["statements"], counts["commits"], counts["rollbacks"]) == (8, 1, 3)
+
+
+def test_a_cycle_opened_in_bulk_is_seen_by_the_next_open_at_of_a_line_read_before_it(ctx) -> None:
+    """A line read `at` an instant keeps its open buckets for the next `open_at`; a cycle opened in bulk
+    (`Cycles.open_many`, as a fleet page does) writes a bucket past that reading, which must not be answered."""
+
+    account = create_account(ctx, OPERATOR, Channel.API, "Flotte Exemple", None)
+    plan = next(p for p in ctx.catalog.plans if p.radio.value == "4G")
+    line = create_service(
+        ctx,
+        OPERATOR,
+        Channel.API,
+        account_id=account.id,
+        plan_id=plan.id,
+        network="orange",
+        apn=ctx.catalog.apns[0].id,
+        msisdn="+33655000009",
+        activated_on=date(2026, 6, 1),
+    ).service
+    july_start, august_start = datetime(2026, 6, 30, 22, tzinfo=UTC), datetime(2026, 7, 31, 22, tzinfo=UTC)
+    mid_july = datetime(2026, 7, 15, 10, tzinfo=UTC)
+    template = CycleTemplate(
+        "recurring", "Forfait juillet", Decimal("10.00"), "EUR", mid_july, 5 * 1024**3, july_start, august_start
+    )
+    with UnitOfWork(ctx.engine) as uow:
+        assert uow.services.lock(line.id, at=mid_july) is not None  # June's bucket ended: none open mid-July
+        uow.cycles.open_many([(line.id, account.id, "2026-07", 0)], [template], mid_july)
+        opened = uow.buckets.open_at(line.id, mid_july)
+    assert [(b.total_bytes, b.valid_from, b.valid_until) for b in opened] == [(5 * 1024**3, july_start, august_start)]
