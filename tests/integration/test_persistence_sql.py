@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import psycopg
@@ -16,12 +16,12 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import DBAPIError
 
 from bascule.evolutions.ports import CycleTemplate
-from bascule.evolutions.services import create_service
 from bascule.identity.model import OPERATOR, Channel
 from bascule.identity.usecases import create_account
 from bascule.persistence import tables as t
 from bascule.persistence.engine import PREPARE_THRESHOLD, make_engine
 from bascule.persistence.uow import UnitOfWork
+from tests.support.lines import line_on
 from tests.support.sql import statements
 
 SCOPE, PERIOD = "plan_changes", "2026-06"
@@ -277,20 +277,8 @@ def test_the_benchmark_counters_count_statements_transactions_and_prepared_execu
 def test_a_cycle_opened_in_bulk_is_seen_by_the_next_open_at_of_a_line_read_before_it(ctx) -> None:
     """A line read `at` an instant keeps its open buckets for the next `open_at`; a cycle opened in bulk
     (`Cycles.open_many`, as a fleet page does) writes a bucket past that reading, which must not be answered."""
-
     account = create_account(ctx, OPERATOR, Channel.API, "Flotte Exemple", None)
-    plan = next(p for p in ctx.catalog.plans if p.radio.value == "4G")
-    line = create_service(
-        ctx,
-        OPERATOR,
-        Channel.API,
-        account_id=account.id,
-        plan_id=plan.id,
-        network="orange",
-        apn=ctx.catalog.apns[0].id,
-        msisdn="+33655000009",
-        activated_on=date(2026, 6, 1),
-    ).service
+    line = line_on(ctx, account.id, "+33655000009")  # activated in June: its June cycle is open
     july_start, august_start = datetime(2026, 6, 30, 22, tzinfo=UTC), datetime(2026, 7, 31, 22, tzinfo=UTC)
     mid_july = datetime(2026, 7, 15, 10, tzinfo=UTC)
     template = CycleTemplate(

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -21,7 +20,7 @@ from bascule.evolutions.batch import ItemStatus
 from bascule.evolutions.batch_usecases import confirm_change_batch, create_change_batch, get_change_batch
 from bascule.evolutions.lifecycle import RequestStatus
 from bascule.evolutions.rules import RequestedChanges
-from bascule.evolutions.services import create_service, get_service
+from bascule.evolutions.services import get_service
 from bascule.evolutions.usecases import (
     await_networks,
     confirm_change_request,
@@ -35,9 +34,8 @@ from bascule.provisioning.model import JobSpec, JobStatus, Operation
 from bascule.provisioning.simulator import SIMULATED_NETWORKS
 from bascule.provisioning.worker import Provisioner
 from tests.conftest import ADMIN_TOKEN
+from tests.support.lines import GIB, line_on
 from tests.support.sql import statements
-
-GIB = 1024**3
 
 
 def provisioner_of(ctx) -> Provisioner:
@@ -63,7 +61,7 @@ def networks(ctx):
 def _service(ctx, plan_volume=10 * GIB, network="orange"):
     account = create_account(ctx, OPERATOR, Channel.API, "Réseaux Exemple", None)
     create_user(ctx, OPERATOR, Channel.API, account.id, "chef@reseaux.example", "gestion-secret", Role.MANAGER)
-    return _service_on(ctx, account.id, "+33655000001", plan_volume, network)
+    return line_on(ctx, account.id, "+33655000001", plan_volume, network)
 
 
 def _confirm(ctx, service, **changes):
@@ -106,17 +104,7 @@ def test_a_fast_network_completes_the_change_within_the_confirmation(ctx, networ
 
 def test_a_confirmed_batch_completes_its_lines_with_the_hook_for_jobs_all_held(ctx, networks, monkeypatch):
     first = _service(ctx)
-    second = create_service(
-        ctx,
-        OPERATOR,
-        Channel.API,
-        account_id=first.account_id,
-        plan_id=first.plan_id,
-        network="orange",
-        apn=first.apn,
-        msisdn="+33655000002",
-        activated_on=date(2026, 6, 1),
-    ).service
+    second = line_on(ctx, first.account_id, "+33655000002")
     held = ctx.job_hooks.all_held_done["service"]
     completed_held: list[str] = []
 
@@ -305,7 +293,7 @@ def test_a_change_costs_its_statements_and_no_more(ctx, networks):
     the managers come with the request it completes."""
     service = _service(ctx)
     create_change_request(ctx, OPERATOR, Channel.API, service.id, RequestedChanges(radio=Radio.G5))  # warms the caches
-    other = _service_on(ctx, service.account_id, "+33655000002")
+    other = line_on(ctx, service.account_id, "+33655000002")
     with statements(ctx.engine) as created:
         request = run(
             ctx, lambda c: create_change_request(c, OPERATOR, Channel.API, other.id, RequestedChanges(radio=Radio.G5))
@@ -353,18 +341,3 @@ def _verb(sql: str) -> str:
     if words[0].upper() == "SELECT":
         return f"SELECT {words[1].split('.')[0].rstrip(',')}"
     return words[0].upper()  # pragma: no cover - every statement of a change is one of the three
-
-
-def _service_on(ctx, account_id, msisdn, plan_volume=10 * GIB, network="orange"):
-    plan = next(p for p in ctx.catalog.plans if p.data_bytes == plan_volume and p.radio.value == "4G")
-    return create_service(
-        ctx,
-        OPERATOR,
-        Channel.API,
-        account_id=account_id,
-        plan_id=plan.id,
-        network=network,
-        apn=ctx.catalog.apns[0].id,
-        msisdn=msisdn,
-        activated_on=date(2026, 6, 1),
-    ).service
