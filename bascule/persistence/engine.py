@@ -97,6 +97,12 @@ def _postgresql_engine(url: str) -> Engine:
         pool_recycle=RECYCLE_SECONDS,
         connect_args={"prepare_threshold": PREPARE_THRESHOLD},
     )
+    # An executemany of an INSERT goes as one `INSERT … VALUES (…), (…)` per batch, rewritten from the statement
+    # compiled once (SQLAlchemy's "insertmanyvalues"), as it already does for an INSERT with RETURNING. psycopg
+    # would send it through its pipeline, a statement per row: a confirmation's audit rows cost more that way
+    # than the statement itself; and the multi-row VALUES built by hand before this was compiled at every
+    # execution, since SQLAlchemy does not cache such statements.
+    engine.dialect.use_insertmanyvalues_wo_returning = True
     event.listen(engine.pool, "checkout", _closed_by_server)
     event.listen(engine, "before_cursor_execute", _note_writes)
     return engine

@@ -232,7 +232,7 @@ class Services(_Repository):
         self.connection.execute(insert(t.services).values(**values))
 
     def get(self, service_id: str) -> Service | None:
-        row = self.connection.execute(_by_id(t.services), {"id": service_id}).first()
+        row = self._run(_by_id(t.services), {"id": service_id}).first()
         return None if row is None else _service(row)
 
     def lock(self, service_id: str, at: datetime | None = None) -> Service | None:
@@ -243,9 +243,9 @@ class Services(_Repository):
         if (locked := self._locked.pop(service_id, None)) is not None:
             return locked
         if at is None:
-            row = self.connection.execute(_LOCK_SERVICE[self.locks_rows], {"id": service_id}).first()
+            row = self._run(_LOCK_SERVICE[self.locks_rows], {"id": service_id}).first()
         else:
-            rows = self.connection.execute(_LOCK_LINE_AT[self.locks_rows], {"id": service_id, "instant": at}).all()
+            rows = self._run(_LOCK_LINE_AT[self.locks_rows], {"id": service_id, "instant": at}).all()
             row = rows[0] if rows else None
             if row is not None:
                 remember_account(row, ACCOUNT_PREFIX)
@@ -278,7 +278,7 @@ class Services(_Repository):
             "service_id": service.id,
         }
         self._locked.pop(service.id, None)  # a reading kept for a later `lock` is no longer the row
-        self.connection.execute(_SAVE_SERVICE, values)
+        self._run(_SAVE_SERVICE, values)
 
 
 class Cycles(_Repository):
@@ -299,7 +299,8 @@ class Cycles(_Repository):
     def latest(self, service_id: str) -> str | None:
         if service_id in self._latest:
             return self._latest[service_id]
-        return self.connection.execute(_LATEST_CYCLE, {"service_id": service_id}).scalar()
+        latest: str | None = self._run(_LATEST_CYCLE, {"service_id": service_id}).scalar()
+        return latest
 
     def is_open(self, service_id: str, period: str) -> bool:
         query = select(t.service_cycles.c.period).where(
@@ -376,10 +377,7 @@ class Buckets(_Repository):
     def open_at(self, service_id: str, instant: datetime) -> list[Bucket]:
         if (read := self._read.pop((service_id, instant), None)) is not None:
             return read
-        return [
-            _bucket(row)
-            for row in self.connection.execute(_OPEN_BUCKETS, {"service_id": service_id, "instant": instant})
-        ]
+        return [_bucket(row) for row in self._run(_OPEN_BUCKETS, {"service_id": service_id, "instant": instant})]
 
     def draw(self, bucket_id: str, used_bytes: int, previous_used: int) -> None:
         """Set usage only if nobody moved it meanwhile; the CHECK constraint bounds it by the total."""
@@ -426,17 +424,17 @@ class Slots(_Repository):
         if limit <= 0:  # the statement would create the row at 1: a limit of 0 has no slot to give
             return False
         statement = _slot_take(self.connection.dialect.name)
-        taken = self.connection.execute(statement, _slot_params(scope, subject_id, period) | {"limit": limit})
+        taken = self._run(statement, _slot_params(scope, subject_id, period) | {"limit": limit})
         return taken.first() is not None
 
     def give_back(self, scope: str, subject_id: str, period: str) -> None:
         self._read.pop((scope, subject_id, period), None)
-        self.connection.execute(_SLOT_GIVE_BACK, _slot_params(scope, subject_id, period))
+        self._run(_SLOT_GIVE_BACK, _slot_params(scope, subject_id, period))
 
     def used(self, scope: str, subject_id: str, period: str) -> int:
         if (read := self._read.pop((scope, subject_id, period), None)) is not None:
             return read
-        value = self.connection.execute(_SLOT_USED, _slot_params(scope, subject_id, period)).scalar()
+        value = self._run(_SLOT_USED, _slot_params(scope, subject_id, period)).scalar()
         return int(value or 0)
 
 
@@ -509,10 +507,10 @@ class ChangeRequests(_Repository):
             self._locked[row.id] = _request(row)
 
     def add(self, request: ChangeRequest) -> None:
-        self.connection.execute(_INSERT_REQUEST, _fields(request) | {"status": request.status.value})
+        self._run(_INSERT_REQUEST, _fields(request) | {"status": request.status.value})
 
     def get(self, request_id: str) -> ChangeRequest | None:
-        row = self.connection.execute(_by_id(t.change_requests), {"id": request_id}).first()
+        row = self._run(_by_id(t.change_requests), {"id": request_id}).first()
         return None if row is None else _request(row)
 
     def lock(self, request_id: str, at: datetime | None = None) -> ChangeRequest | None:
@@ -522,7 +520,7 @@ class ChangeRequests(_Repository):
         if (locked := self._locked.pop(request_id, None)) is not None:
             return locked
         query = _LOCK_REQUEST[(self.locks_rows, at is not None)]
-        rows = self.connection.execute(query, {"id": request_id, "instant": at} if at else {"id": request_id}).all()
+        rows = self._run(query, {"id": request_id, "instant": at} if at else {"id": request_id}).all()
         if not rows:
             return None
         row = rows[0]
@@ -538,12 +536,12 @@ class ChangeRequests(_Repository):
         """What a request's moves change (its status, slot, final quote, the line before, the instants);
         what it asked, who and when never changes once created."""
         values = {name: getattr(request, name) for name in _MOVING_COLUMNS} | {"status": request.status.value}
-        self.connection.execute(_SAVE_REQUEST, values | {"request_id": request.id})
+        self._run(_SAVE_REQUEST, values | {"request_id": request.id})
 
     def complete(self, request_id: str, at: datetime) -> ChangeRequest | None:
         """`provisioning` → `completed` in one statement, which also brings the account's managers
         (`users.manager_emails`); None when it was no longer provisioning."""
-        row = self.connection.execute(_COMPLETE_REQUEST, {"request_id": request_id, "at": at}).first()
+        row = self._run(_COMPLETE_REQUEST, {"request_id": request_id, "at": at}).first()
         if row is None:
             return None
         self._users.remember_managers(row.account_id, row.manager_emails)
@@ -600,7 +598,7 @@ class Charges(_Repository):
             "once_key": once_key,
         }
         if once_key is None:
-            self.connection.execute(_INSERT_CHARGE, values)
+            self._run(_INSERT_CHARGE, values)
             return True
         return insert_ignoring_conflict(self.connection, t.charges, values)
 

@@ -25,7 +25,7 @@ _SETTLE = (
 
 class IdempotencyRecords(_Repository):
     def find(self, caller: str, key: str) -> StoredAnswer | None:
-        row = self.connection.execute(_FIND, {"caller": caller, "idem_key": key}).first()
+        row = self._run(_FIND, {"caller": caller, "idem_key": key}).first()
         if row is None:
             return None
         return StoredAnswer(
@@ -59,7 +59,7 @@ class IdempotencyRecords(_Repository):
 
     def settle(self, caller: str, key: str, answer: Answer) -> None:
         """The answer as finally sent, once the networks have answered."""
-        self.connection.execute(
+        self._run(
             _SETTLE,
             {
                 "caller": caller,

@@ -44,7 +44,7 @@ class Accounts(_Repository):
     def get(self, account_id: str) -> Account | None:
         if (known := _KNOWN_ACCOUNTS.get(account_id)) is not None:
             return known
-        row = self.connection.execute(_by_id(t.accounts), {"id": account_id}).first()
+        row = self._run(_by_id(t.accounts), {"id": account_id}).first()
         return None if row is None else remember_account(row)
 
     def all(self) -> list[Account]:
@@ -117,7 +117,7 @@ class Users(_Repository):
 
     def manager_emails(self, account_id: str) -> list[str]:
         if account_id not in self._managers:
-            self._managers[account_id] = list(self.connection.execute(_MANAGERS, {"account_id": account_id}).scalars())
+            self._managers[account_id] = list(self._run(_MANAGERS, {"account_id": account_id}).scalars())
         return list(self._managers[account_id])
 
     def remember_managers(self, account_id: str, emails: str | None) -> None:

@@ -20,6 +20,7 @@ from bascule.provisioning.model import Job, JobSpec, JobStatus, Operation
 from bascule.provisioning.ports import FailedJob
 
 J = t.provisioning_jobs
+_INSERT = insert(J)
 
 
 def _job(row: Row[Any]) -> Job:
@@ -71,8 +72,7 @@ class Jobs(_Repository):
             for spec in specs
         ]
         if jobs:
-            self.connection.execute(
-                insert(J),
+            self._insert(
                 [
                     {
                         "id": job.id,
@@ -96,11 +96,19 @@ class Jobs(_Repository):
             )
         return jobs
 
+    def _insert(self, rows: list[dict[str, Any]]) -> None:
+        if len(rows) == 1:  # a change's one job: the statement compiled once (`compiled.py`)
+            self._run(_INSERT, rows[0])
+        else:
+            self.connection.execute(_INSERT, rows)
+
     def succeed_all(self, done: Sequence[tuple[str, str | None]], worker: str, now: datetime) -> bool:
         """Jobs (id, work order) this worker holds, all succeeded, in one statement; False if a lease was lost."""
         rows = [
             {"job_id": job_id, "worker": worker, "now": now, "work_order_id": work_order} for job_id, work_order in done
         ]
+        if len(rows) == 1:
+            return bool(self._run(_SUCCEED_HELD, rows[0]).rowcount == 1)
         return self.connection.execute(_SUCCEED_HELD, rows).rowcount == len(rows)
 
     def claim(

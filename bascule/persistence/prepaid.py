@@ -78,7 +78,7 @@ class Subscribers(_Repository):
         return insert_ignoring_conflict(self.connection, t.prepaid_subscribers, values)
 
     def get(self, msisdn: str) -> Subscriber | None:
-        row = self.connection.execute(_SUBSCRIBER, {"msisdn": msisdn}).first()
+        row = self._run(_SUBSCRIBER, {"msisdn": msisdn}).first()
         return None if row is None else _subscriber(row)
 
     def lock(self, msisdn: str) -> Subscriber | None:
@@ -92,15 +92,15 @@ class Subscribers(_Repository):
         return [_subscriber(row) for row in rows]
 
     def balance_minor(self, msisdn: str) -> int:
-        return int(self.connection.execute(_BALANCE, {"msisdn": msisdn}).scalar_one())
+        return int(self._run(_BALANCE, {"msisdn": msisdn}).scalar_one())
 
     def with_balance(self, msisdn: str) -> tuple[Subscriber, int] | None:
-        row = self.connection.execute(_SUBSCRIBER, {"msisdn": msisdn}).first()
+        row = self._run(_SUBSCRIBER, {"msisdn": msisdn}).first()
         return None if row is None else (_subscriber(row), int(row.balance_minor))
 
     def month_standing(self, msisdn: str, start: datetime, end: datetime, scope: str, period: str) -> tuple[int, int]:
         params = {"msisdn": msisdn, "start": start, "end": end, "slot_scope": scope, "slot_period": period}
-        row = self.connection.execute(_MONTH_STANDING, params).one()
+        row = self._run(_MONTH_STANDING, params).one()
         return -int(row.consumed), int(row.used)
 
     def credit(self, msisdn: str, units: int) -> None:
@@ -165,7 +165,7 @@ class Ledger(_Repository):
 
     def consumed_minor(self, msisdn: str, start: datetime, end: datetime) -> int:
         """Main credit consumed in [start, end), as a positive number of minor units."""
-        consumed = self.connection.execute(_CONSUMED, {"msisdn": msisdn, "start": start, "end": end})
+        consumed = self._run(_CONSUMED, {"msisdn": msisdn, "start": start, "end": end})
         return -int(consumed.scalar_one())
 
     def has_recharge_in(self, msisdn: str, start: datetime, end: datetime) -> bool:
@@ -224,7 +224,7 @@ class Bonuses(_Repository):
 
     def live_at(self, msisdn: str, instant: datetime) -> list[BonusBucket]:
         """Buckets granted by `instant`, not yet expired and not used up."""
-        return [_bucket(row) for row in self.connection.execute(_LIVE_BONUSES, {"msisdn": msisdn, "instant": instant})]
+        return [_bucket(row) for row in self._run(_LIVE_BONUSES, {"msisdn": msisdn, "instant": instant})]
 
     def draw(self, bucket_id: str, units: int, *, consumption_id: str, msisdn: str, at: datetime) -> bool:
         """Take `units` from the bucket only if it still holds them, and note the draw."""
@@ -251,7 +251,7 @@ def _migration(row: Row[Any]) -> ProfileMigration:
 
 class Migrations(_Repository):
     def add(self, migration: ProfileMigration) -> None:
-        self.connection.execute(_INSERT_MIGRATION, {name: getattr(migration, name) for name in migration.__slots__})
+        self._run(_INSERT_MIGRATION, {name: getattr(migration, name) for name in migration.__slots__})
 
     def of(self, msisdn: str) -> list[ProfileMigration]:
         query = (

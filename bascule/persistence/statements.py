@@ -10,10 +10,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, insert, select
+from sqlalchemy import Connection, Table, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bascule.kernel.money import Money
+from bascule.persistence.compiled import run
 
 _IGNORING_CONFLICT: dict[tuple[str, str], Any] = {}
 
@@ -26,7 +27,7 @@ def insert_ignoring_conflict(connection: Connection, table: Table, values: Mappi
         dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
         key = next(iter(table.primary_key.columns))
         statement = _IGNORING_CONFLICT[cache_key] = dialect.insert(table).on_conflict_do_nothing().returning(key)
-    return connection.execute(statement, dict(values)).first() is not None
+    return run(connection, statement, values).first() is not None
 
 
 # The statements the hot paths run on every change, built once: building a statement and its cache key
@@ -50,6 +51,10 @@ class _Repository:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
 
+    def _run(self, statement: Any, params: Mapping[str, Any] | None = None) -> Any:
+        """`connection.execute` for a statement built once (`compiled.py`)."""
+        return run(self.connection, statement, params)
+
     @property
     def locks_rows(self) -> bool:
         return self.connection.dialect.name == "postgresql"
@@ -57,23 +62,6 @@ class _Repository:
 
 def _fields(record: Any) -> dict[str, Any]:
     return {name: getattr(record, name) for name in record.__slots__}
-
-
-# A confirmation's two or three audit rows as one `INSERT … VALUES (…), (…)`: psycopg sends an executemany
-# through its pipeline, which cost a confirmation more than the statement itself (py-spy: 3.8 % of a server's
-# CPU on the change path); a batch's hundreds of rows still go as an executemany.
-_ROWS_IN_ONE_VALUES = 8
-_MULTI_VALUES: dict[tuple[str, tuple[str, ...], int], Any] = {}
-
-
-def _rows_in_one_values(table: Table, keys: tuple[str, ...], count: int) -> Any:
-    """`INSERT INTO table (keys) VALUES (:k_0, …), (:k_1, …)…` for `count` rows, built once per shape."""
-    cache_key = (table.name, keys, count)
-    statement = _MULTI_VALUES.get(cache_key)
-    if statement is None:
-        rows = [{key: bindparam(f"{key}_{n}", type_=table.c[key].type) for key in keys} for n in range(count)]
-        statement = _MULTI_VALUES[cache_key] = insert(table).values(rows)
-    return statement
 
 
 class _Deferring(_Repository):
@@ -96,12 +84,9 @@ class _Deferring(_Repository):
         rows, self._deferred = self._deferred, None
         if not rows:
             return
-        keys = tuple(rows[0])
-        if 1 < len(rows) <= _ROWS_IN_ONE_VALUES and all(tuple(row) == keys for row in rows):
-            statement = _rows_in_one_values(self._insert.table, keys, len(rows))
-            self.connection.execute(statement, {f"{key}_{n}": row[key] for n, row in enumerate(rows) for key in keys})
-        else:
-            self.connection.execute(self._insert, rows)
+        # On PostgreSQL the engine sends an executemany of an INSERT as one `INSERT … VALUES (…), (…)` per
+        # batch (`engine.py`), from the statement compiled once.
+        self.connection.execute(self._insert, rows)
 
     _insert: Any = None
 
@@ -109,7 +94,7 @@ class _Deferring(_Repository):
         if self._deferred is not None:
             self._deferred.append(row)
         else:
-            self.connection.execute(self._insert, row)
+            self._run(self._insert, row)
 
 
 def _jsonable(value: Any) -> Any:  # noqa: PLR0911 - one branch per JSON-unfriendly type

@@ -1,0 +1,181 @@
+"""The statements the busiest commands run, compiled once per dialect and sent on the driver's own cursor.
+
+SQLAlchemy builds them (the one way a query is written in Bascule) and compiles them once; what it does around
+each execution of a compiled statement (cache lookup, an execution context, a result object with its metadata,
+event dispatch through its machinery) cost a change on PostgreSQL more than psycopg's own work for the same
+statements (py-spy under the change-request bench: 29 % of the server's CPU in SQLAlchemy, 17 % in psycopg).
+Here a statement is compiled once for its dialect and the keys it is given, and each execution does only what
+that compilation calls for: SQLAlchemy's own bind and result processors of each column's type (aware UTC
+instants, exact decimals, JSON), then `cursor.execute`. The transaction stays SQLAlchemy's: the unit of work
+begins it (SQLite's `BEGIN IMMEDIATE` included), commits it and rolls it back. Statement listeners (the write
+flag of `engine.WROTE`, the tests' and the benchmark's counters) are told of each statement as before, and a
+driver error comes out as the exception SQLAlchemy raises for it, the connection invalidated when it is lost.
+
+A statement whose execution needs more than that (values computed in Python for an INSERT, an expanding IN)
+runs through `Connection.execute`, as do several rows of parameters (an executemany).
+
+It reads what SQLAlchemy keeps private: a compiled statement's bind processors and result columns, a type's
+cached result processor, whether a connection has listeners (hence `sqlalchemy<2.2` in pyproject.toml).
+`tests/integration/test_compiled_statements.py` holds it to SQLAlchemy's own execution, value for value.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import Connection, exc
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql import ClauseElement
+
+_CURSOR = "bascule.cursor"  # in a pooled connection's `info`: (driver connection, its cursor)
+
+
+class _Plan:
+    """One statement compiled for one dialect and one set of parameter keys."""
+
+    __slots__ = ("binds", "positional", "processed_columns", "row", "sql")
+
+    def __init__(self, compiled: Any, dialect: Dialect) -> None:
+        self.sql: str = compiled.string
+        self.binds: Any = compiled  # construct_params and the bind processors
+        self.positional: tuple[str, ...] | None = tuple(compiled.positiontup) if compiled.positional else None
+        columns = compiled._result_columns
+        self.row: Any = namedtuple("Row", [column.keyname for column in columns], rename=True) if columns else None
+        processors = [column.type._cached_result_processor(dialect, None) for column in columns]
+        self.processed_columns = tuple((n, p) for n, p in enumerate(processors) if p is not None)
+
+    def parameters(self, params: Mapping[str, Any]) -> Any:
+        compiled = self.binds
+        values = compiled.construct_params(params)
+        for name, process in compiled._bind_processors.items():
+            if name in values and values[name] is not None:
+                values[name] = process(values[name])
+        if self.positional is not None:
+            return tuple(values[name] for name in self.positional)
+        return values
+
+    def rows(self, fetched: list[Any]) -> list[Any]:
+        if self.processed_columns:
+            fetched = [list(row) for row in fetched]
+            for row in fetched:
+                for n, process in self.processed_columns:
+                    row[n] = process(row[n])
+        make = self.row._make
+        return [make(row) for row in fetched]
+
+
+def _plannable(statement: ClauseElement, dialect: Dialect, keys: Sequence[str]) -> _Plan | None:
+    compiled: Any = statement.compile(dialect=dialect, column_keys=list(keys))
+    if compiled.insert_prefetch or compiled.update_prefetch or compiled.post_compile_params:
+        return None  # values SQLAlchemy computes at each execution: its own path
+    if compiled.literal_execute_params or "POSTCOMPILE" in compiled.string:
+        return None
+    return _Plan(compiled, dialect)
+
+
+_NOT_PLANNABLE = object()
+_PLANS: WeakKeyDictionary[ClauseElement, dict[tuple[str, tuple[str, ...]], Any]] = WeakKeyDictionary()
+
+
+def _plan(statement: ClauseElement, dialect: Dialect, keys: tuple[str, ...]) -> _Plan | None:
+    by_shape = _PLANS.get(statement)
+    if by_shape is None:
+        by_shape = _PLANS[statement] = {}
+    shape = (dialect.name, keys)
+    plan = by_shape.get(shape)
+    if plan is None:
+        plan = by_shape[shape] = _plannable(statement, dialect, keys) or _NOT_PLANNABLE
+    return plan if isinstance(plan, _Plan) else None
+
+
+class Rows:
+    """What a statement gave back, read at once: the part of SQLAlchemy's `Result` the repositories use."""
+
+    __slots__ = ("_rows", "rowcount")
+
+    def __init__(self, rows: list[Any], rowcount: int) -> None:
+        self._rows = rows
+        self.rowcount = rowcount
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._rows)
+
+    def all(self) -> list[Any]:
+        return self._rows
+
+    def first(self) -> Any:
+        return self._rows[0] if self._rows else None
+
+    def one(self) -> Any:
+        if len(self._rows) != 1:
+            raise (exc.NoResultFound if not self._rows else exc.MultipleResultsFound)(
+                "one row was expected, " + str(len(self._rows)) + " came"
+            )
+        return self._rows[0]
+
+    def scalar(self) -> Any:
+        return self._rows[0][0] if self._rows else None
+
+    def scalar_one(self) -> Any:
+        return self.one()[0]
+
+    def scalars(self) -> list[Any]:
+        return [row[0] for row in self._rows]
+
+
+def _cursor(connection: Connection) -> tuple[Any, Any]:
+    fairy: Any = connection.connection
+    driver = fairy.dbapi_connection
+    kept = fairy.info.get(_CURSOR)
+    if kept is not None and kept[0] is driver:
+        return driver, kept[1]
+    cursor = driver.cursor()
+    fairy.info[_CURSOR] = (driver, cursor)
+    return driver, cursor
+
+
+def _tell_listeners(connection: Connection, cursor: Any, sql: str, parameters: Any) -> None:
+    for listener in connection.dispatch.before_cursor_execute:
+        listener(connection, cursor, sql, parameters, None, False)
+
+
+def run(connection: Connection, statement: Any, params: Mapping[str, Any] | None = None) -> Any:
+    """`connection.execute(statement, params)`, for a statement built once (a module's constant or a cached
+    one: plans are kept as long as their statement lives)."""
+    keys = tuple(params) if params else ()
+    plan = _plan(statement, connection.dialect, keys)
+    if plan is None:
+        return connection.execute(statement, dict(params) if params else None)
+    return _execute(connection, plan, params or {})
+
+
+def _execute(connection: Connection, plan: _Plan, params: Mapping[str, Any]) -> Rows:
+    try:
+        parameters = plan.parameters(params)
+    except (ValueError, TypeError) as error:
+        raise exc.StatementError(str(error), plan.sql, dict(params), error) from error
+    driver, cursor = _cursor(connection)
+    if connection._has_events or connection.engine._has_events:
+        _tell_listeners(connection, cursor, plan.sql, parameters)
+    try:
+        cursor.execute(plan.sql, parameters)
+        fetched = cursor.fetchall() if cursor.description is not None else []
+    except connection.dialect.loaded_dbapi.Error as error:
+        raise _translated(connection, driver, cursor, plan.sql, parameters, error) from error
+    return Rows(plan.rows(fetched) if plan.row is not None else fetched, cursor.rowcount)
+
+
+def _translated(
+    connection: Connection, driver: Any, cursor: Any, sql: str, parameters: Any, error: Any
+) -> exc.StatementError:
+    dialect = connection.dialect
+    lost = dialect.is_disconnect(error, driver, cursor)
+    if lost:
+        connection.invalidate(error)
+    translated: exc.StatementError = exc.DBAPIError.instance(
+        sql, parameters, error, dialect.loaded_dbapi.Error, connection_invalidated=lost, dialect=dialect
+    )
+    return translated

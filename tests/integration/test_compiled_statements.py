@@ -1,0 +1,125 @@
+"""The busiest statements run compiled once on the driver's cursor (`bascule.persistence.compiled`): the same rows
+and values as SQLAlchemy's own execution, the same exceptions, the same statement listeners, on both databases."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, date, datetime
+
+import psycopg
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
+
+from bascule.identity.model import OPERATOR, Channel
+from bascule.identity.usecases import create_account
+from bascule.persistence import compiled
+from bascule.persistence import tables as t
+from bascule.persistence.engine import make_engine
+from bascule.persistence.evolutions import _INSERT_REQUEST, _LOCK_LINE_AT
+from bascule.persistence.uow import UnitOfWork
+from tests.support.lines import line_on
+from tests.support.sql import statements
+
+MID_JUNE = datetime(2026, 6, 16, 9, 30, tzinfo=UTC)
+_READ_LINE = _LOCK_LINE_AT[False]  # the line with its cycle, slot, account and open buckets, unlocked
+
+
+def _line(ctx):
+    account = create_account(ctx, OPERATOR, Channel.API, "Flotte Exemple", None)
+    return line_on(ctx, account.id, "+33655000011")
+
+
+def test_a_line_read_on_the_driver_gives_what_sqlalchemy_gives_value_for_value(ctx) -> None:
+    line = _line(ctx)
+    params = {"id": line.id, "instant": MID_JUNE}
+    with UnitOfWork(ctx.engine, write=False) as uow:
+        ours = [row._asdict() for row in compiled.run(uow.connection, _READ_LINE, params)]
+        theirs = [dict(row._mapping) for row in uow.connection.execute(_READ_LINE, params)]
+    assert ours == theirs
+    [row] = ours  # the June bucket is the only one open mid-June
+    assert (row["id"], row["msisdn"], row["account__name"]) == (line.id, "+33655000011", "Flotte Exemple")
+    assert row["activated_on"] == date(2026, 6, 1)
+    assert row["bucket_valid_from"] == datetime(2026, 5, 31, 22, 0, tzinfo=UTC)  # aware UTC on both databases
+    assert row["bucket_valid_from"].tzinfo is UTC
+
+
+def test_a_statement_is_compiled_once_and_each_execution_is_told_to_the_listeners(ctx) -> None:
+    line = _line(ctx)
+    params = {"id": line.id, "instant": MID_JUNE}
+    with statements(ctx.engine) as sent, UnitOfWork(ctx.engine, write=False) as uow:
+        first = compiled.run(uow.connection, _READ_LINE, params).all()
+        second = compiled.run(uow.connection, _READ_LINE, params).all()
+    assert first == second
+    assert len(sent) == 2
+    assert sent[0] == sent[1]
+    assert sent[0].startswith("SELECT services.id")
+    plans = compiled._PLANS[_READ_LINE]
+    assert list(plans) == [(ctx.engine.dialect.name, ("id", "instant"))]
+
+
+def _request_row(line) -> dict[str, object]:
+    return {
+        "id": "cr_compiled_1",
+        "service_id": line.id,
+        "account_id": line.account_id,
+        "status": "awaiting_confirmation",
+        "changes": {"radio": "5G"},
+        "quote": {"fee": "5.00"},
+        "channel": "api",
+        "actor_kind": "operator",
+        "actor_id": "ops",
+        "created_at": MID_JUNE,
+    }
+
+
+def test_a_duplicate_key_raises_sqlalchemys_integrity_error_and_the_first_row_stays(ctx) -> None:
+    line = _line(ctx)
+    with UnitOfWork(ctx.engine) as uow:
+        compiled.run(uow.connection, _INSERT_REQUEST, _request_row(line))
+        uow.commit()
+    with pytest.raises(IntegrityError), UnitOfWork(ctx.engine) as uow:
+        compiled.run(uow.connection, _INSERT_REQUEST, _request_row(line) | {"status": "provisioning"})
+    with ctx.engine.connect() as connection:
+        rows = connection.execute(select(t.change_requests.c.id, t.change_requests.c.status)).all()
+    assert [tuple(row) for row in rows] == [("cr_compiled_1", "awaiting_confirmation")]
+
+
+def test_a_naive_instant_is_refused_before_anything_is_sent(ctx) -> None:
+    line = _line(ctx)
+    naive = pytest.raises(StatementError, match="naive datetime refused")
+    with statements(ctx.engine) as sent, UnitOfWork(ctx.engine, write=False) as uow, naive:
+        compiled.run(uow.connection, _READ_LINE, {"id": line.id, "instant": datetime(2026, 6, 16, 9, 30)})
+    assert sent == []
+
+
+def test_a_connection_lost_under_a_statement_is_invalidated_and_the_next_unit_gets_a_new_one(
+    ctx, database_url: str
+) -> None:
+    if ctx.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: a server to lose")
+    line = _line(ctx)
+    engine = make_engine(database_url)
+    try:
+        with UnitOfWork(engine, write=False) as uow:
+            pid = uow.connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            _terminate(database_url, pid)
+            with pytest.raises(DBAPIError) as lost:
+                compiled.run(uow.connection, _READ_LINE, {"id": line.id, "instant": MID_JUNE})
+        assert lost.value.connection_invalidated
+        with UnitOfWork(engine, write=False) as uow:
+            assert uow.connection.execute(text("SELECT pg_backend_pid()")).scalar_one() != pid
+            [row] = compiled.run(uow.connection, _READ_LINE, {"id": line.id, "instant": MID_JUNE})
+        assert row.msisdn == "+33655000011"
+    finally:
+        engine.dispose()
+
+
+def _terminate(database_url: str, pid: int) -> None:
+    admin = database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        assert connection.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone() == (True,)
+        deadline = time.monotonic() + 10
+        while connection.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone():
+            assert time.monotonic() < deadline, "the terminated backend did not exit"
+            time.sleep(0.05)
