@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Row, and_, bindparam, func, insert, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bascule.evolutions.lifecycle import RequestStatus
@@ -451,6 +451,10 @@ def _request(row: Row[Any]) -> ChangeRequest:
     return ChangeRequest(**values)
 
 
+# The account of the request being completed, named with its table: SQLAlchemy writes the columns of an UPDATE's
+# RETURNING without their table on SQLite, so `users.account_id = change_requests.account_id` in the managers'
+# subquery would come out as `account_id = account_id`, true of every manager of every account.
+_UPDATED_REQUESTS_ACCOUNT = literal_column(f"{t.change_requests.name}.account_id")
 _COMPLETE_REQUEST = (
     update(t.change_requests)
     .where(
@@ -458,7 +462,7 @@ _COMPLETE_REQUEST = (
         t.change_requests.c.status == RequestStatus.PROVISIONING.value,
     )
     .values(status=RequestStatus.COMPLETED.value, completed_at=bindparam("at"))
-    .returning(*t.change_requests.c, manager_emails_of(t.change_requests.c.account_id).label("manager_emails"))
+    .returning(*t.change_requests.c, manager_emails_of(_UPDATED_REQUESTS_ACCOUNT).label("manager_emails"))
 )
 
 

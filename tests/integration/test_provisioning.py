@@ -341,3 +341,20 @@ def _verb(sql: str) -> str:
     if words[0].upper() == "SELECT":
         return f"SELECT {words[1].split('.')[0].rstrip(',')}"
     return words[0].upper()  # pragma: no cover - every statement of a change is one of the three
+
+
+def test_a_completed_change_tells_its_own_accounts_managers_and_no_one_elses(ctx, networks):
+    """The completion brings the managers back with the request it completes (one statement): those of the
+    request's account only, on both databases."""
+    service = _service(ctx)
+    other = create_account(ctx, OPERATOR, Channel.API, "Voisins Exemple", None)
+    create_user(ctx, OPERATOR, Channel.API, other.id, "chef@voisins.example", "gestion-secret", Role.MANAGER)
+    assert _confirm(ctx, service, radio=Radio.G5).status is RequestStatus.COMPLETED
+    with ctx.uow(write=False) as uow:
+        ours = [n.subject for n in uow.notifications.search("chef@reseaux.example")]
+        theirs = [n.subject for n in uow.notifications.search("chef@voisins.example")]
+    assert ours == [
+        "Ligne +33655000001 : demande d'évolution appliquée",
+        "Ligne +33655000001 : demande d'évolution confirmée",
+    ]
+    assert theirs == []
