@@ -38,10 +38,10 @@ class _Plan:
 
     __slots__ = ("binds", "positional", "processed_columns", "row", "sql")
 
-    def __init__(self, compiled: Any, dialect: Dialect) -> None:
-        self.sql: str = compiled.string
+    def __init__(self, compiled: Any, dialect: Dialect, sql: str, positional: Sequence[str] | None) -> None:
+        self.sql = sql
         self.binds: Any = compiled  # construct_params and the bind processors
-        self.positional: tuple[str, ...] | None = tuple(compiled.positiontup) if compiled.positional else None
+        self.positional: tuple[str, ...] | None = tuple(positional) if positional is not None else None
         columns = compiled._result_columns
         self.row: Any = namedtuple("Row", [column.keyname for column in columns], rename=True) if columns else None
         processors = [column.type._cached_result_processor(dialect, None) for column in columns]
@@ -71,9 +71,20 @@ def _plannable(statement: ClauseElement, dialect: Dialect, keys: Sequence[str]) 
     compiled: Any = statement.compile(dialect=dialect, column_keys=list(keys))
     if compiled.insert_prefetch or compiled.update_prefetch or compiled.post_compile_params:
         return None  # values SQLAlchemy computes at each execution: its own path
-    if compiled.literal_execute_params or "POSTCOMPILE" in compiled.string:
+    if not compiled.literal_execute_params:
+        positional = compiled.positiontup if compiled.positional else None
+        return None if "POSTCOMPILE" in compiled.string else _Plan(compiled, dialect, compiled.string, positional)
+    if not all(_fixed(bind, keys) for bind in compiled.literal_execute_params):
         return None
-    return _Plan(compiled, dialect)
+    # A value written into the SQL that no execution can change (aggregate_strings' separator): SQLAlchemy
+    # renders it at each execution; here once, as it would.
+    expanded = compiled.construct_expanded_state(dict.fromkeys(keys))
+    positional = expanded.positiontup if compiled.positional else None
+    return _Plan(compiled, dialect, expanded.statement, positional)
+
+
+def _fixed(bind: Any, keys: Sequence[str]) -> bool:
+    return not bind.required and bind.callable is None and bind.key not in keys
 
 
 _NOT_PLANNABLE = object()

@@ -8,15 +8,16 @@ from datetime import UTC, date, datetime
 
 import psycopg
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 
-from bascule.identity.model import OPERATOR, Channel
-from bascule.identity.usecases import create_account
+from bascule.identity.model import OPERATOR, Channel, Role
+from bascule.identity.usecases import create_account, create_user
 from bascule.persistence import compiled
 from bascule.persistence import tables as t
 from bascule.persistence.engine import make_engine
 from bascule.persistence.evolutions import _INSERT_REQUEST, _LOCK_LINE_AT
+from bascule.persistence.identity import manager_emails_of
 from bascule.persistence.uow import UnitOfWork
 from tests.support.lines import line_on
 from tests.support.sql import statements
@@ -56,6 +57,25 @@ def test_a_statement_is_compiled_once_and_each_execution_is_told_to_the_listener
     assert sent[0].startswith("SELECT services.id")
     plans = compiled._PLANS[_READ_LINE]
     assert list(plans) == [(ctx.engine.dialect.name, ("id", "instant"))]
+
+
+def test_a_value_written_into_the_sql_is_written_once_and_the_statement_runs_on_the_driver(ctx) -> None:
+    """aggregate_strings' separator is rendered into the SQL at each of SQLAlchemy's executions (a literal bind);
+    here once, when the statement is planned."""
+    account = create_account(ctx, OPERATOR, Channel.API, "Flotte Exemple", None)
+    for email in ("b@flotte.example", "a@flotte.example"):
+        create_user(ctx, OPERATOR, Channel.API, account.id, email, "gestion-secret", Role.MANAGER)
+    managers = select(manager_emails_of(bindparam("account_id")).label("emails"))
+    with statements(ctx.engine) as sent, UnitOfWork(ctx.engine, write=False) as uow:
+        ours = compiled.run(uow.connection, managers, {"account_id": account.id}).one()
+    with UnitOfWork(ctx.engine, write=False) as uow:
+        theirs = uow.connection.execute(managers, {"account_id": account.id}).one()
+    assert sorted(ours.emails.split(" ")) == ["a@flotte.example", "b@flotte.example"]
+    assert ours.emails == theirs.emails
+    assert "' '" in sent[0]
+    assert "POSTCOMPILE" not in sent[0]
+    [plan] = compiled._PLANS[managers].values()
+    assert isinstance(plan, compiled._Plan)
 
 
 def _request_row(line) -> dict[str, object]:
