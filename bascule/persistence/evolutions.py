@@ -454,7 +454,7 @@ def _request(row: Row[Any]) -> ChangeRequest:
 # The account of the request being completed, named with its table: SQLAlchemy writes the columns of an UPDATE's
 # RETURNING without their table on SQLite, so `users.account_id = change_requests.account_id` in the managers'
 # subquery would come out as `account_id = account_id`, true of every manager of every account.
-_UPDATED_REQUESTS_ACCOUNT = literal_column(f"{t.change_requests.name}.account_id")
+_UPDATED_REQUESTS_ACCOUNT: Any = literal_column(f"{t.change_requests.name}.account_id")
 _COMPLETE_REQUEST = (
     update(t.change_requests)
     .where(
