@@ -26,7 +26,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, exc
+from sqlalchemy import Connection, Insert, bindparam, exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 
@@ -36,26 +36,44 @@ _CURSOR = "bascule.cursor"  # in a pooled connection's `info`: (driver connectio
 class _Plan:
     """One statement compiled for one dialect and one set of parameter keys."""
 
-    __slots__ = ("binds", "positional", "processed_columns", "row", "sql")
+    __slots__ = ("collected", "names", "positional", "processed_columns", "row", "slots", "sql")
 
     def __init__(self, compiled: Any, dialect: Dialect, sql: str, positional: Sequence[str] | None) -> None:
         self.sql = sql
-        self.binds: Any = compiled  # construct_params and the bind processors
-        self.positional: tuple[str, ...] | None = tuple(positional) if positional is not None else None
+        self.positional = positional is not None
+        literal = compiled.literal_execute_params
+        by_name = {name: bind for bind, name in compiled.bind_names.items()}
+        names = (
+            tuple(positional)
+            if positional is not None
+            else tuple(name for name, bind in by_name.items() if bind not in literal)
+        )
+        self.names = names
+        processors = compiled._bind_processors
+        # Per value sent: its name in the SQL, the key it is given by, its bind (for a default), its processor.
+        self.slots = tuple((name, by_name[name].key, by_name[name], processors.get(name)) for name in names)
+        self.collected: Mapping[str, Any] = compiled._collected_params or {}  # values of `.params()`, if any
         columns = compiled._result_columns
         self.row: Any = namedtuple("Row", [column.keyname for column in columns], rename=True) if columns else None
         processors = [column.type._cached_result_processor(dialect, None) for column in columns]
         self.processed_columns = tuple((n, p) for n, p in enumerate(processors) if p is not None)
 
     def parameters(self, params: Mapping[str, Any]) -> Any:
-        compiled = self.binds
-        values = compiled.construct_params(params)
-        for name, process in compiled._bind_processors.items():
-            if name in values and values[name] is not None:
-                values[name] = process(values[name])
-        if self.positional is not None:
-            return tuple(values[name] for name in self.positional)
-        return values
+        """What `SQLCompiler.construct_params` and the bind processors make of `params`, in the driver's form."""
+        if self.collected:
+            params = {**self.collected, **params}
+        values = []
+        for name, key, bind, process in self.slots:
+            if key in params:
+                value = params[key]
+            elif name in params:
+                value = params[name]
+            elif bind.required:
+                raise exc.InvalidRequestError(f"A value is required for bind parameter {bind.key!r}", code="cd3x")
+            else:
+                value = bind.effective_value if bind.callable else bind.value
+            values.append(value if value is None or process is None else process(value))
+        return tuple(values) if self.positional else dict(zip(self.names, values, strict=True))
 
     def rows(self, fetched: list[Any]) -> list[Any]:
         if self.processed_columns:
@@ -71,6 +89,8 @@ def _plannable(statement: ClauseElement, dialect: Dialect, keys: Sequence[str]) 
     compiled: Any = statement.compile(dialect=dialect, column_keys=list(keys))
     if compiled.insert_prefetch or compiled.update_prefetch or compiled.post_compile_params:
         return None  # values SQLAlchemy computes at each execution: its own path
+    if compiled.escaped_bind_names:
+        return None  # names the driver could not take as they are: SQLAlchemy's own path
     if not compiled.literal_execute_params:
         positional = compiled.positiontup if compiled.positional else None
         return None if "POSTCOMPILE" in compiled.string else _Plan(compiled, dialect, compiled.string, positional)
@@ -163,10 +183,43 @@ def run(connection: Connection, statement: Any, params: Mapping[str, Any] | None
     return _execute(connection, plan, params or {})
 
 
+_ROWS_IN_ONE_INSERT_AT_MOST = 32
+_MULTI_ROW: WeakKeyDictionary[ClauseElement, dict[tuple[tuple[str, ...], int], Any]] = WeakKeyDictionary()
+
+
+def insert_rows(connection: Connection, statement: Insert, rows: Sequence[Mapping[str, Any]]) -> None:
+    """`connection.execute(statement, rows)` for an INSERT built once, its few rows sent as one
+    `INSERT … VALUES (…), (…)` planned once per number of rows; many rows, or rows of different keys, go as
+    SQLAlchemy's executemany."""
+    if not rows:
+        return
+    keys = tuple(rows[0])
+    if len(rows) == 1:
+        run(connection, statement, rows[0])
+        return
+    if len(rows) > _ROWS_IN_ONE_INSERT_AT_MOST or any(tuple(row) != keys for row in rows):
+        connection.execute(statement, list(rows))
+        return
+    multi = _multi_row(statement, keys, len(rows))
+    run(connection, multi, {f"{key}__{n}": row[key] for n, row in enumerate(rows) for key in keys})
+
+
+def _multi_row(statement: Insert, keys: tuple[str, ...], count: int) -> Any:
+    by_shape = _MULTI_ROW.get(statement)
+    if by_shape is None:
+        by_shape = _MULTI_ROW[statement] = {}
+    multi = by_shape.get((keys, count))
+    if multi is None:
+        columns = statement.table.c
+        rows = [{key: bindparam(f"{key}__{n}", type_=columns[key].type) for key in keys} for n in range(count)]
+        multi = by_shape[(keys, count)] = statement.values(rows)
+    return multi
+
+
 def _execute(connection: Connection, plan: _Plan, params: Mapping[str, Any]) -> Rows:
     try:
         parameters = plan.parameters(params)
-    except (ValueError, TypeError) as error:
+    except (ValueError, TypeError, exc.InvalidRequestError) as error:
         raise exc.StatementError(str(error), plan.sql, dict(params), error) from error
     driver, cursor = _cursor(connection)
     if connection._has_events or connection.engine._has_events:

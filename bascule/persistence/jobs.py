@@ -15,6 +15,7 @@ from sqlalchemy import Row, and_, bindparam, exists, func, insert, or_, select, 
 
 from bascule.kernel.ids import new_id
 from bascule.persistence import tables as t
+from bascule.persistence.compiled import insert_rows
 from bascule.persistence.statements import _Repository
 from bascule.provisioning.model import Job, JobSpec, JobStatus, Operation
 from bascule.provisioning.ports import FailedJob
@@ -97,10 +98,7 @@ class Jobs(_Repository):
         return jobs
 
     def _insert(self, rows: list[dict[str, Any]]) -> None:
-        if len(rows) == 1:  # a change's one job: the statement compiled once (`compiled.py`)
-            self._run(_INSERT, rows[0])
-        else:
-            self.connection.execute(_INSERT, rows)
+        insert_rows(self.connection, _INSERT, rows)  # compiled once per number of rows (`compiled.py`)
 
     def succeed_all(self, done: Sequence[tuple[str, str | None]], worker: str, now: datetime) -> bool:
         """Jobs (id, work order) this worker holds, all succeeded, in one statement; False if a lease was lost."""

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Table, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bascule.kernel.money import Money
-from bascule.persistence.compiled import run
+from bascule.persistence.compiled import insert_rows, run
 
 _IGNORING_CONFLICT: dict[tuple[str, str], Any] = {}
 
@@ -84,9 +84,7 @@ class _Deferring(_Repository):
         rows, self._deferred = self._deferred, None
         if not rows:
             return
-        # On PostgreSQL the engine sends an executemany of an INSERT as one `INSERT … VALUES (…), (…)` per
-        # batch (`engine.py`), from the statement compiled once.
-        self.connection.execute(self._insert, rows)
+        insert_rows(self.connection, self._insert, rows)
 
     _insert: Any = None
 

@@ -93,6 +93,37 @@ def _request_row(line) -> dict[str, object]:
     }
 
 
+def test_a_few_rows_go_as_one_insert_with_the_values_sqlalchemy_would_send(ctx) -> None:
+    line = _line(ctx)
+    rows = [_request_row(line) | {"id": f"cr_compiled_{n}", "created_at": MID_JUNE.replace(minute=n)} for n in range(3)]
+    with statements(ctx.engine) as sent, UnitOfWork(ctx.engine) as uow:
+        compiled.insert_rows(uow.connection, _INSERT_REQUEST, rows)
+        uow.commit()
+    assert len(sent) == 1
+    assert sent[0].count("), (") == 2  # three rows after VALUES
+    with ctx.engine.connect() as connection:
+        stored = connection.execute(
+            select(t.change_requests.c.id, t.change_requests.c.created_at, t.change_requests.c.changes).order_by(
+                t.change_requests.c.id
+            )
+        ).all()
+    assert [tuple(row) for row in stored] == [
+        (f"cr_compiled_{n}", MID_JUNE.replace(minute=n), {"radio": "5G"}) for n in range(3)
+    ]
+
+
+def test_many_rows_go_as_sqlalchemys_executemany_and_all_are_stored(ctx) -> None:
+    line = _line(ctx)
+    rows = [_request_row(line) | {"id": f"cr_compiled_{n:02}"} for n in range(40)]
+    with UnitOfWork(ctx.engine) as uow:
+        compiled.insert_rows(uow.connection, _INSERT_REQUEST, rows)
+        uow.commit()
+    with ctx.engine.connect() as connection:
+        stored = connection.execute(select(t.change_requests.c.id).order_by(t.change_requests.c.id)).scalars().all()
+    assert stored == [f"cr_compiled_{n:02}" for n in range(40)]
+    assert all(count <= 32 for _, count in compiled._MULTI_ROW.get(_INSERT_REQUEST, {}))
+
+
 def test_a_duplicate_key_raises_sqlalchemys_integrity_error_and_the_first_row_stays(ctx) -> None:
     line = _line(ctx)
     with UnitOfWork(ctx.engine) as uow:
@@ -110,6 +141,14 @@ def test_a_naive_instant_is_refused_before_anything_is_sent(ctx) -> None:
     naive = pytest.raises(StatementError, match="naive datetime refused")
     with statements(ctx.engine) as sent, UnitOfWork(ctx.engine, write=False) as uow, naive:
         compiled.run(uow.connection, _READ_LINE, {"id": line.id, "instant": datetime(2026, 6, 16, 9, 30)})
+    assert sent == []
+
+
+def test_a_value_left_out_is_refused_as_sqlalchemy_refuses_it_before_anything_is_sent(ctx) -> None:
+    line = _line(ctx)
+    missing = pytest.raises(StatementError, match="A value is required for bind parameter 'instant'")
+    with statements(ctx.engine) as sent, UnitOfWork(ctx.engine, write=False) as uow, missing:
+        compiled.run(uow.connection, _READ_LINE, {"id": line.id})
     assert sent == []
 
 
