@@ -112,34 +112,13 @@ class Jobs(_Repository):
     def claim(
         self, worker: str, now: datetime, lease: timedelta, limit: int, change_request_id: str | None = None
     ) -> list[Job]:
-        prerequisite = J.alias("prerequisite")
-        ready = or_(
-            J.c.depends_on.is_(None),
-            exists().where(prerequisite.c.id == J.c.depends_on, prerequisite.c.status == JobStatus.SUCCEEDED.value),
-        )
-        due = and_(
-            ready,
-            or_(
-                and_(J.c.status == JobStatus.PENDING.value, J.c.next_attempt_at <= now),
-                and_(J.c.status == JobStatus.RUNNING.value, J.c.locked_until < now),
-            ),
-        )
-        query = select(J.c.id).where(due).order_by(J.c.next_attempt_at, J.c.id).limit(limit)
+        params: dict[str, Any] = {"now": now, "limit": limit}
         if change_request_id is not None:
-            query = query.where(J.c.change_request_id == change_request_id)
-        if self.locks_rows:
-            query = query.with_for_update(skip_locked=True)
-        ids = list(self.connection.execute(query).scalars())
+            params["change_request_id"] = change_request_id
+        ids = self._run(_DUE[(self.locks_rows, change_request_id is not None)], params).scalars()
         if not ids:
             return []
-        rows = self.connection.execute(
-            update(J)
-            .where(J.c.id.in_(ids))
-            .values(
-                status=JobStatus.RUNNING.value, locked_by=worker, locked_until=now + lease, attempts=J.c.attempts + 1
-            )
-            .returning(*J.c)
-        ).all()
+        rows = self.connection.execute(_CLAIM, {"ids": ids, "worker": worker, "locked_until": now + lease}).all()
         return sorted((_job(row) for row in rows), key=lambda job: (job.next_attempt_at, job.id))
 
     def _mine(self, job_id: str, worker: str) -> Any:
@@ -147,11 +126,7 @@ class Jobs(_Repository):
 
     def succeed(self, job_id: str, worker: str, now: datetime, work_order_id: str | None = None) -> bool:
         """False when the lease was lost meanwhile: another worker owns the job now."""
-        values = _with_work_order(
-            {"status": JobStatus.SUCCEEDED.value, "finished_at": now, "locked_by": None, "locked_until": None},
-            work_order_id,
-        )
-        return self.connection.execute(update(J).where(self._mine(job_id, worker)).values(**values)).rowcount == 1
+        return self.succeed_all([(job_id, work_order_id)], worker, now)
 
     def fail(self, job_id: str, worker: str, now: datetime, error: str, work_order_id: str | None = None) -> bool:
         values = _with_work_order(
@@ -234,6 +209,39 @@ class Jobs(_Repository):
         return {status: int(count) for status, count in rows}
 
 
+def _due(*, locks: bool, of_one_request: bool) -> Any:
+    """The jobs a worker may claim now (ready, due or their lease ended), oldest first; built once per shape."""
+    prerequisite = J.alias("prerequisite")
+    ready = or_(
+        J.c.depends_on.is_(None),
+        exists().where(prerequisite.c.id == J.c.depends_on, prerequisite.c.status == JobStatus.SUCCEEDED.value),
+    )
+    now: Any = bindparam("now")
+    due = and_(
+        ready,
+        or_(
+            and_(J.c.status == JobStatus.PENDING.value, J.c.next_attempt_at <= now),
+            and_(J.c.status == JobStatus.RUNNING.value, J.c.locked_until < now),
+        ),
+    )
+    query = select(J.c.id).where(due).order_by(J.c.next_attempt_at, J.c.id).limit(bindparam("limit"))
+    if of_one_request:
+        query = query.where(J.c.change_request_id == bindparam("change_request_id"))
+    return query.with_for_update(skip_locked=True) if locks else query
+
+
+_DUE = {(locks, one): _due(locks=locks, of_one_request=one) for locks in (False, True) for one in (False, True)}
+_CLAIM = (
+    update(J)
+    .where(J.c.id.in_(bindparam("ids", expanding=True)))
+    .values(
+        status=JobStatus.RUNNING.value,
+        locked_by=bindparam("worker"),
+        locked_until=bindparam("locked_until"),
+        attempts=J.c.attempts + 1,
+    )
+    .returning(*J.c)
+)
 _SUCCEED_HELD = (
     update(J)
     .where(J.c.id == bindparam("job_id"), J.c.locked_by == bindparam("worker"), J.c.status == JobStatus.RUNNING.value)

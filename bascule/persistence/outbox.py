@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Row, Update, bindparam, or_, select, update
 
 from bascule.notifications.model import FAILED, PENDING, SENT, Notification
 from bascule.persistence import tables as t
+from bascule.persistence.compiled import run
 
 
 def _settling(**values: Any) -> Update:
@@ -27,6 +28,28 @@ _RETRY = _settling(next_attempt_at=bindparam("settled_at"))
 _FAILED = _settling(status=FAILED, next_attempt_at=None)
 
 
+def _due(*, locks: bool) -> Any:
+    """The rows due now, oldest first (`batch` of them); built once per shape."""
+    c = t.notifications.c
+    now: Any = bindparam("now")
+    due = (
+        select(c.id)
+        .where(c.status == PENDING, or_(c.next_attempt_at.is_(None), c.next_attempt_at <= now))
+        .order_by(c.next_attempt_at, c.created_at, c.id)
+        .limit(bindparam("batch"))
+    )
+    return due.with_for_update(skip_locked=True) if locks else due
+
+
+_DUE = {locks: _due(locks=locks) for locks in (False, True)}
+_CLAIM = (
+    update(t.notifications)
+    .where(t.notifications.c.id.in_(bindparam("ids", expanding=True)), t.notifications.c.status == PENDING)
+    .values(attempts=t.notifications.c.attempts + 1, next_attempt_at=bindparam("lease_until"))
+    .returning(*t.notifications.c)
+)
+
+
 def _notification(row: Row[Any]) -> Notification:
     return Notification(**row._asdict())
 
@@ -40,31 +63,18 @@ class OutboxRows:
         self.connection = connection
 
     def claim(self, now: datetime, batch: int, lease_until: datetime) -> list[Notification]:
-        c = self.table.c
-        due = (
-            select(c.id)
-            .where(c.status == PENDING, or_(c.next_attempt_at.is_(None), c.next_attempt_at <= now))
-            .order_by(c.next_attempt_at, c.created_at, c.id)
-            .limit(batch)
-        )
-        if self.connection.dialect.name == "postgresql":
-            due = due.with_for_update(skip_locked=True)
-        ids = list(self.connection.execute(due).scalars())
+        due = _DUE[self.connection.dialect.name == "postgresql"]
+        ids = run(self.connection, due, {"now": now, "batch": batch}).scalars()
         if not ids:
             return []
-        claimed = self.connection.execute(
-            update(self.table)
-            .where(c.id.in_(ids), c.status == PENDING)
-            .values(attempts=c.attempts + 1, next_attempt_at=lease_until)
-            .returning(*self.table.c)
-        )
+        claimed = self.connection.execute(_CLAIM, {"ids": ids, "lease_until": lease_until})
         return sorted((_notification(row) for row in claimed), key=lambda n: (n.created_at, n.id))
 
     def _settle(self, statement: Update, claimed: Notification, at: datetime | None = None) -> bool:
         params = {"claimed_id": claimed.id, "claimed_attempts": claimed.attempts}
         if at is not None:
             params["settled_at"] = at
-        return self.connection.execute(statement, params).rowcount == 1
+        return bool(run(self.connection, statement, params).rowcount == 1)
 
     def sent(self, claimed: Notification, at: datetime) -> bool:
         return self._settle(_SENT, claimed, at)

@@ -28,6 +28,24 @@ from bascule.prepaid.model import (
 # Built once, as in `evolutions`: the USSD and migration paths run these on every screen.
 _SUBSCRIBER = select(t.prepaid_subscribers).where(t.prepaid_subscribers.c.msisdn == bindparam("msisdn"))
 _SUBSCRIBER_LOCKED = _SUBSCRIBER.with_for_update()
+_S = t.prepaid_subscribers.c
+_CREDIT = (
+    update(t.prepaid_subscribers)
+    .where(_S.msisdn == bindparam("subscriber"))
+    .values(balance_minor=_S.balance_minor + bindparam("units"))
+)
+# The balance moves only if it holds the units: the database refuses an overdraft, not a check read before.
+_DEBIT = (
+    update(t.prepaid_subscribers)
+    .where(_S.msisdn == bindparam("subscriber"), _S.balance_minor >= bindparam("units"))
+    .values(balance_minor=_S.balance_minor - bindparam("units"))
+)
+# A version check without a lock: the profile moves only from the one the caller read.
+_CHANGE_PROFILE = (
+    update(t.prepaid_subscribers)
+    .where(_S.msisdn == bindparam("subscriber"), _S.profile_id == bindparam("from_profile_id"))
+    .values(profile_id=bindparam("to_profile_id"), version=_S.version + 1)
+)
 _BALANCE = select(t.prepaid_subscribers.c.balance_minor).where(t.prepaid_subscribers.c.msisdn == bindparam("msisdn"))
 _CONSUMED = select(func.coalesce(func.sum(t.prepaid_ledger.c.amount_minor), 0)).where(
     t.prepaid_ledger.c.msisdn == bindparam("msisdn"),
@@ -84,7 +102,7 @@ class Subscribers(_Repository):
     def lock(self, msisdn: str) -> Subscriber | None:
         """The row, locked until commit on PostgreSQL (SQLite writers are already serialised)."""
         query = _SUBSCRIBER_LOCKED if self.locks_rows else _SUBSCRIBER
-        row = self.connection.execute(query, {"msisdn": msisdn}).first()
+        row = self._run(query, {"msisdn": msisdn}).first()
         return None if row is None else _subscriber(row)
 
     def all(self) -> list[Subscriber]:
@@ -104,29 +122,16 @@ class Subscribers(_Repository):
         return -int(row.consumed), int(row.used)
 
     def credit(self, msisdn: str, units: int) -> None:
-        self.connection.execute(
-            update(t.prepaid_subscribers)
-            .where(t.prepaid_subscribers.c.msisdn == msisdn)
-            .values(balance_minor=t.prepaid_subscribers.c.balance_minor + units)
-        )
+        self._run(_CREDIT, {"subscriber": msisdn, "units": units})
 
     def debit(self, msisdn: str, units: int) -> bool:
         """Take `units` from the balance only if it holds them; False (nothing moved) otherwise."""
-        result = self.connection.execute(
-            update(t.prepaid_subscribers)
-            .where(t.prepaid_subscribers.c.msisdn == msisdn, t.prepaid_subscribers.c.balance_minor >= units)
-            .values(balance_minor=t.prepaid_subscribers.c.balance_minor - units)
-        )
-        return result.rowcount == 1
+        return bool(self._run(_DEBIT, {"subscriber": msisdn, "units": units}).rowcount == 1)
 
     def change_profile(self, msisdn: str, from_profile_id: str, to_profile_id: str) -> bool:
         """Move the profile only from the one the caller read (a version check without a lock)."""
-        result = self.connection.execute(
-            update(t.prepaid_subscribers)
-            .where(t.prepaid_subscribers.c.msisdn == msisdn, t.prepaid_subscribers.c.profile_id == from_profile_id)
-            .values(profile_id=to_profile_id, version=t.prepaid_subscribers.c.version + 1)
-        )
-        return result.rowcount == 1
+        params = {"subscriber": msisdn, "from_profile_id": from_profile_id, "to_profile_id": to_profile_id}
+        return bool(self._run(_CHANGE_PROFILE, params).rowcount == 1)
 
 
 def _entry(row: Row[Any]) -> LedgerEntry:
