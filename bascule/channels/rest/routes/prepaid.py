@@ -13,6 +13,7 @@ from bascule.catalog.model import BonusKind
 from bascule.channels.rest.commands import Command, posted
 from bascule.channels.rest.fields import CatalogId, Msisdn, NotificationRecipient, PathMsisdn, Timezone
 from bascule.channels.rest.hot_routes import HotRoute, answer_first
+from bascule.channels.rest.responses import model_json
 from bascule.channels.rest.schemas import MoneyOut, Strict
 from bascule.channels.rest.security import context, operator, principal
 from bascule.context import Context
@@ -213,8 +214,8 @@ def notification_out(notification: Notification) -> NotificationOut:
     return NotificationOut(**{name: getattr(notification, name) for name in NotificationOut.model_fields})
 
 
-def _created(model: BaseModel, location: str) -> JSONResponse:
-    return JSONResponse(model.model_dump(mode="json"), status_code=201, headers={"Location": location})
+def _created(model: BaseModel, location: str) -> Response:
+    return model_json(model, 201, {"Location": location})
 
 
 @router.post("/admin/subscribers", status_code=201, response_model=SubscriberOut)

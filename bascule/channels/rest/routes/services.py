@@ -8,8 +8,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel
+from fastapi.responses import StreamingResponse
 
 from bascule.billing.usecases import account_charges
 from bascule.catalog.model import PlanKind, Radio
@@ -24,6 +23,7 @@ from bascule.channels.rest.mappers import (
     service_out,
     usage_out,
 )
+from bascule.channels.rest.responses import model_json
 from bascule.channels.rest.schemas import (
     ChangeRequestIn,
     ChangeRequestOut,
@@ -168,17 +168,13 @@ def get_one_service(
     return service_out(get_service(ctx, actor, service_id))
 
 
-def _json(model: BaseModel, status: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(model.model_dump(mode="json"), status_code=status, headers=headers)
-
-
 @router.post("/services/{service_id}/quotes", response_model=QuoteOut)
 def post_quote(
     service_id: PathId, body: ChangeRequestIn, actor: Principal = Depends(principal), command: Command = Depends(posted)
 ) -> Response:
     changes = requested_changes(body.changes)
     return command(
-        actor, lambda ctx: quote_change(ctx, actor, service_id, changes), lambda quote: _json(quote_out(quote))
+        actor, lambda ctx: quote_change(ctx, actor, service_id, changes), lambda quote: model_json(quote_out(quote))
     )
 
 
@@ -190,11 +186,11 @@ def post_change_request(
     return command(
         actor,
         lambda ctx: create_change_request(ctx, actor, Channel.API, service_id, changes),
-        lambda request: _json(request_out(request), 201, {"Location": f"/api/v1/change-requests/{request.id}"}),
+        lambda request: model_json(request_out(request), 201, {"Location": f"/api/v1/change-requests/{request.id}"}),
     )
 
 
-def _purchase_out(purchase: Purchase) -> JSONResponse:
+def _purchase_out(purchase: Purchase) -> Response:
     out = PurchaseOut(
         id=purchase.id,
         service_id=purchase.service.service.id,
@@ -207,7 +203,7 @@ def _purchase_out(purchase: Purchase) -> JSONResponse:
         valid_until=purchase.valid_until,
         service=service_out(purchase.service),
     )
-    return _json(out, 201)
+    return model_json(out, 201)
 
 
 @router.post("/services/{service_id}/topups", status_code=201, response_model=PurchaseOut)
@@ -241,7 +237,7 @@ def post_confirm(
     return command(
         actor,
         lambda ctx: confirm_change_request(ctx, actor, Channel.API, request_id, password),
-        lambda confirmed: _json(request_out(confirmed.request)),
+        lambda confirmed: model_json(request_out(confirmed.request)),
         settle=lambda confirmed, within: Confirmed(
             await_networks(command.ctx, confirmed, within=lambda uow, request: within(uow, Confirmed(request)))
         ),
@@ -270,7 +266,7 @@ def post_cancel(
     return command(
         actor,
         lambda ctx: cancel_change_request(ctx, actor, Channel.API, request_id),
-        lambda request: _json(request_out(request)),
+        lambda request: model_json(request_out(request)),
     )
 
 
