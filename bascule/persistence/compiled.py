@@ -26,7 +26,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, Insert, bindparam, exc
+from sqlalchemy import Connection, Insert, bindparam, exc, literal
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 
@@ -101,6 +101,13 @@ def _plannable(statement: ClauseElement, dialect: Dialect, keys: Sequence[str]) 
     expanded = compiled.construct_expanded_state(dict.fromkeys(keys))
     positional = expanded.positiontup if compiled.positional else None
     return _Plan(compiled, dialect, expanded.statement, positional)
+
+
+def written_in(value: str) -> Any:
+    """A constant written into the SQL rather than sent as a parameter, so that PostgreSQL sees it when it plans
+    a prepared statement once for all executions (a generic plan): a partial index's predicate
+    (`status IN ('pending', 'running')`) can only be proved from constants."""
+    return literal(value, literal_execute=True)
 
 
 def _fixed(bind: Any, keys: Sequence[str]) -> bool:

@@ -15,7 +15,7 @@ from sqlalchemy import Row, and_, bindparam, exists, func, insert, or_, select, 
 
 from bascule.kernel.ids import new_id
 from bascule.persistence import tables as t
-from bascule.persistence.compiled import insert_rows
+from bascule.persistence.compiled import insert_rows, written_in
 from bascule.persistence.statements import _Repository
 from bascule.provisioning.model import Job, JobSpec, JobStatus, Operation
 from bascule.provisioning.ports import FailedJob
@@ -220,8 +220,8 @@ def _due(*, locks: bool, of_one_request: bool) -> Any:
     due = and_(
         ready,
         or_(
-            and_(J.c.status == JobStatus.PENDING.value, J.c.next_attempt_at <= now),
-            and_(J.c.status == JobStatus.RUNNING.value, J.c.locked_until < now),
+            and_(J.c.status == written_in(JobStatus.PENDING.value), J.c.next_attempt_at <= now),
+            and_(J.c.status == written_in(JobStatus.RUNNING.value), J.c.locked_until < now),
         ),
     )
     query = select(J.c.id).where(due).order_by(J.c.next_attempt_at, J.c.id).limit(bindparam("limit"))

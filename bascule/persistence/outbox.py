@@ -9,7 +9,7 @@ from sqlalchemy import Connection, Row, Update, bindparam, or_, select, update
 
 from bascule.notifications.model import FAILED, PENDING, SENT, Notification
 from bascule.persistence import tables as t
-from bascule.persistence.compiled import run
+from bascule.persistence.compiled import run, written_in
 
 
 def _settling(**values: Any) -> Update:
@@ -34,7 +34,7 @@ def _due(*, locks: bool) -> Any:
     now: Any = bindparam("now")
     due = (
         select(c.id)
-        .where(c.status == PENDING, or_(c.next_attempt_at.is_(None), c.next_attempt_at <= now))
+        .where(c.status == written_in(PENDING), or_(c.next_attempt_at.is_(None), c.next_attempt_at <= now))
         .order_by(c.next_attempt_at, c.created_at, c.id)
         .limit(bindparam("batch"))
     )
