@@ -143,5 +143,8 @@ class Probe:
             "connects": counts["connects"],
             "server_cpu_ms": 1000 * _moved(start.server_cpu, end.server_cpu) / flows,
             "postgres_cpu_ms": 1000 * _moved(start.backend_cpu, end.backend_cpu) / flows,
+            # the servers' own rounds (kernel/upkeep.py), left out of the counts above: per second, not per flow
+            "upkeep_transactions_per_s": (counts["upkeep_commits"] + counts["upkeep_rollbacks"]) / (end.at - start.at),
+            "upkeep_statements_per_s": counts["upkeep_statements"] / (end.at - start.at),
             "totals": counts,
         }

@@ -17,6 +17,7 @@ from typing import Any
 
 from bascule.catalog.model import Catalog
 from bascule.catalog.overrides import Override, applicable
+from bascule.kernel.upkeep import upkeep_round
 
 log = logging.getLogger("bascule.catalog")
 
@@ -59,7 +60,8 @@ class LiveCatalog:
             if not force and not self.due:
                 return
             self._due = self._monotonic() + self.ttl_seconds
-            found = self.reader(self.version)
+            with upkeep_round():  # once per TTL whatever the load: not a command's work
+                found = self.reader(self.version)
             if found is not None:
                 self._rebuild(*found)
 

@@ -15,7 +15,9 @@ without asking the server anything.
   unnamed (parsed and planned for this execution only);
 - `cache_cleared`: psycopg emptied its prepared-statement cache (after a `ROLLBACK`, a `DROP`, an
   `ALTER`...; one more round trip, `DEALLOCATE ALL`);
-- `checkouts`, `connects`: connections taken from the pool, and new connections to the server.
+- `checkouts`, `connects`: connections taken from the pool, and new connections to the server;
+- `upkeep_…`: the same counts for the process's own upkeep (`kernel/upkeep.py`: a worker's round that found
+  nothing to do, a look at the catalogue's stamp), kept out of the others, which are the commands' work.
 
 psycopg has no public counter of its prepared statements: the three `prepared` counts wrap the
 `PrepareManager` of each connection (`psycopg/_preparing.py`), which is psycopg's internals, hence
@@ -28,12 +30,15 @@ import mmap
 import os
 import threading
 import uuid
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, event
 
-NAMES = (
+from bascule.kernel.upkeep import current_tally, when_a_round_ends
+
+_COUNTED = (
     "statements",
     "commits",
     "rollbacks",
@@ -44,6 +49,7 @@ NAMES = (
     "checkouts",
     "connects",
 )
+NAMES = (*_COUNTED, *(f"upkeep_{name}" for name in _COUNTED))
 _INDEX = {name: n for n, name in enumerate(NAMES)}
 _SIZE = 8 * len(NAMES)
 
@@ -61,9 +67,21 @@ class SqlCounters:
         self._lock = threading.Lock()
 
     def add(self, name: str, count: int = 1) -> None:
+        tally = current_tally()
+        if tally is not None:  # in a round of upkeep: counted when the round ends, as what it turned out to be
+            tally[(self, name)] += count  # by counters: each engine of the process has its own
+            return
+        self._add(name, count)
+
+    def _add(self, name: str, count: int) -> None:
         index = _INDEX[name]
         with self._lock:
             self._values[index] += count
+
+    def round_ended(self, tally: Counter[Any], idle: bool) -> None:
+        for (owner, name), count in tally.items():
+            if owner is self:
+                self._add(f"upkeep_{name}" if idle else name, count)
 
     def value(self, name: str) -> int:
         return int(self._values[_INDEX[name]])
@@ -112,6 +130,7 @@ def _watch_prepared(counters: SqlCounters, dbapi_connection: Any) -> None:
 def install(engine: Engine, directory: Path) -> SqlCounters:
     """Count what `engine` sends from now on, in a new file of `directory`."""
     counters = SqlCounters(directory)
+    when_a_round_ends(counters.round_ended)
 
     @event.listens_for(engine, "before_cursor_execute")
     def _statement(*_args: Any) -> None:

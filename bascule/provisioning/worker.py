@@ -18,6 +18,7 @@ from datetime import timedelta
 import structlog
 
 from bascule.context import Context
+from bascule.kernel.upkeep import upkeep_round
 from bascule.provisioning.model import Job, backoff
 from bascule.provisioning.network import Networks, PermanentNetworkError, TransientNetworkError, WorkOrderState
 from bascule.provisioning.ports import ProvisioningUnit
@@ -245,14 +246,16 @@ class Provisioner:
         so that an idle server does not poll its database several times a second for nothing."""
         wait = idle_seconds
         while not stop.is_set():
-            try:
-                ran = self.run_once()
-                if also is not None:
-                    done = also()
-                    ran += done if isinstance(done, int) else 0
-            except Exception:  # a worker survives a bad round; the jobs stay for the next one
-                log.exception("worker_round_failed", worker=self.worker_id)
-                ran = 0
+            with upkeep_round() as this_round:  # a round that finds nothing is the worker's own upkeep
+                try:
+                    ran = self.run_once()
+                    if also is not None:
+                        done = also()
+                        ran += done if isinstance(done, int) else 0
+                except Exception:  # a worker survives a bad round; the jobs stay for the next one
+                    log.exception("worker_round_failed", worker=self.worker_id)
+                    ran = 0
+                this_round.idle = not ran
             if ran:
                 wait = idle_seconds
                 continue

@@ -274,6 +274,36 @@ def test_the_benchmark_counters_count_statements_transactions_and_prepared_execu
         assert (counts["statements"], counts["commits"], counts["rollbacks"]) == (8, 1, 3)
 
 
+def test_a_round_of_upkeep_is_counted_apart_when_it_found_nothing_and_as_work_when_it_did(
+    ctx, database_url: str, tmp_path
+) -> None:
+    """A worker's round that found nothing (or a look at the catalogue's stamp) is the server's own upkeep: the
+    benchmark divides the other counts by the commands measured."""
+    from bascule.kernel.upkeep import upkeep_round
+    from bascule.persistence import sqlcount
+
+    engine = make_engine(database_url, sql_counters=tmp_path)
+    try:
+        with upkeep_round(), UnitOfWork(engine) as uow:  # idle: nothing due
+            assert uow.services.get("svc_nobody") is None
+            uow.commit()
+        after_idle = sqlcount.read(tmp_path)
+        with upkeep_round() as busy:  # found work: the commands' own count
+            with UnitOfWork(engine) as uow:
+                assert uow.slots.take(SCOPE, "svc_a", PERIOD, 1)
+                uow.commit()
+            busy.idle = False
+        after_busy = sqlcount.read(tmp_path)
+    finally:
+        engine.dispose()
+    sqlite_begin = 0 if engine.dialect.name == "postgresql" else 1  # SQLite's BEGIN is a statement of its own
+    assert (after_idle["statements"], after_idle["commits"], after_idle["checkouts"]) == (0, 0, 0)
+    assert (after_idle["upkeep_statements"], after_idle["upkeep_commits"]) == (1 + sqlite_begin, 1)
+    assert after_idle["upkeep_checkouts"] == 1
+    assert (after_busy["statements"], after_busy["commits"], after_busy["checkouts"]) == (1 + sqlite_begin, 1, 1)
+    assert (after_busy["upkeep_statements"], after_busy["upkeep_commits"]) == (1 + sqlite_begin, 1)
+
+
 def test_a_cycle_opened_in_bulk_is_seen_by_the_next_open_at_of_a_line_read_before_it(ctx) -> None:
     """A line read `at` an instant keeps its open buckets for the next `open_at`; a cycle opened in bulk
     (`Cycles.open_many`, as a fleet page does) writes a bucket past that reading, which must not be answered."""
