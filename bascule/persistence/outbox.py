@@ -57,8 +57,6 @@ def _notification(row: Row[Any]) -> Notification:
 class OutboxRows:
     """The SQL of delivery over one connection; like every repository it never commits."""
 
-    table = t.notifications
-
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
 
