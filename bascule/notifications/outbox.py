@@ -6,12 +6,13 @@
    LOCKED`, so two deliverers take different rows; SQLite: writers are serialised already), count
    the attempt and push `next_attempt_at` a lease ahead, so no other deliverer takes them meanwhile;
 2. send each message outside any transaction;
-3. record the outcome, guarded by the attempt number claimed: `sent` with `sent_at`; or, on a
-   retryable failure, `pending` again after a backoff with jitter; `failed` once the attempts are
-   spent or on a final refusal.
+3. record the outcome, guarded by the attempt number claimed: `sent` with `sent_at`, for up to
+   `SENT_RECORDED_TOGETHER` messages in one transaction; or, on a retryable failure, `pending` again
+   after a backoff with jitter; `failed` once the attempts are spent or on a final refusal.
 
 A row is thus sent at most once by deliverers that stay alive; one that dies between sending and
-recording leaves the row due again when the lease ends (the one case of a second send).
+recording leaves the rows sent since its last record due again when the lease ends (the one case of a
+second send).
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ Ctx = Context[Unit]  # the context as these use cases see it: their ports, no da
 log = structlog.get_logger("bascule.notifications")
 
 CHANNELS = ("sms", "email")
+# Messages sent are recorded this many at a time: one transaction instead of one per message, while a
+# deliverer that dies before recording leaves only these few to be sent again when their lease ends.
+SENT_RECORDED_TOGETHER = 16
 
 
 def notify(uow: Unit, channel: str, to: str, subject: str | None, body: str, now: datetime) -> Notification:
@@ -63,26 +67,44 @@ def deliver_pending(
     with ctx.uow() as uow:
         claimed = uow.outbox.claim(now, batch, now + policy.lease)
         uow.commit()
-    return sum(_deliver_one(ctx, sender, policy, notification) for notification in claimed)
+    sent: list[tuple[Notification, datetime]] = []
+    count = 0
+    for notification in claimed:
+        if _send_one(ctx, sender, policy, notification):
+            sent.append((notification, ctx.clock.now()))
+            count += 1
+        if len(sent) == SENT_RECORDED_TOGETHER:
+            _record_sent(ctx, sent)
+            sent = []
+    _record_sent(ctx, sent)
+    return count
 
 
-def _deliver_one(ctx: Ctx, sender: NotificationSender, policy: RetryPolicy, claimed: Notification) -> bool:
-    bound = log.bind(notification_id=claimed.id, channel=claimed.channel, attempt=claimed.attempts)
+def _send_one(ctx: Ctx, sender: NotificationSender, policy: RetryPolicy, claimed: Notification) -> bool:
+    """Hand one message to its sender; a failure is recorded at once, a success by `_record_sent`."""
     try:
         sender.send(claimed)
     except DeliveryError as error:
         _record_failure(ctx, policy, claimed, error.reason, retryable=error.retryable)
         return False
     except Exception as error:
-        bound.exception("notification.sender_crashed")
+        log.bind(notification_id=claimed.id, channel=claimed.channel, attempt=claimed.attempts).exception(
+            "notification.sender_crashed"
+        )
         _record_failure(ctx, policy, claimed, type(error).__name__, retryable=True)
         return False
-    with ctx.uow() as uow:
-        recorded = uow.outbox.sent(claimed, ctx.clock.now())
-        uow.commit()
-    if not recorded:
-        bound.warning("notification.claim_lost")
     return True
+
+
+def _record_sent(ctx: Ctx, sent: list[tuple[Notification, datetime]]) -> None:
+    """The messages sent, recorded in one transaction (one statement for them all)."""
+    if not sent:
+        return
+    with ctx.uow() as uow:
+        recorded = uow.outbox.sent(sent)
+        uow.commit()
+    if recorded < len(sent):  # a lease ran out and another deliverer re-claimed: its outcome stands
+        log.warning("notification.claim_lost", notifications=len(sent) - recorded, of=len(sent))
 
 
 def _record_failure(ctx: Ctx, policy: RetryPolicy, claimed: Notification, reason: str, *, retryable: bool) -> None:

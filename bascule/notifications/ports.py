@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -19,7 +20,10 @@ class Notifications(Protocol):
 
 class Outbox(Protocol):
     def claim(self, now: datetime, batch: int, lease_until: datetime) -> list[Notification]: ...
-    def sent(self, claimed: Notification, at: datetime) -> bool: ...
+    def sent(self, sent: Sequence[tuple[Notification, datetime]]) -> int:
+        """Record each claimed message as sent at its time, over our own claim only; how many were recorded."""
+        ...
+
     def retry(self, claimed: Notification, at: datetime) -> bool: ...
     def failed(self, claimed: Notification) -> bool: ...
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -74,8 +75,11 @@ class OutboxRows:
             params["settled_at"] = at
         return bool(run(self.connection, statement, params).rowcount == 1)
 
-    def sent(self, claimed: Notification, at: datetime) -> bool:
-        return self._settle(_SENT, claimed, at)
+    def sent(self, sent: Sequence[tuple[Notification, datetime]]) -> int:
+        rows = [{"claimed_id": n.id, "claimed_attempts": n.attempts, "settled_at": at} for n, at in sent]
+        if len(rows) == 1:
+            return int(run(self.connection, _SENT, rows[0]).rowcount)
+        return int(self.connection.execute(_SENT, rows).rowcount) if rows else 0  # one statement, many rows
 
     def retry(self, claimed: Notification, at: datetime) -> bool:
         return self._settle(_RETRY, claimed, at)

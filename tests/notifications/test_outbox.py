@@ -13,6 +13,7 @@ from bascule.notifications import RetryPolicy, deliver_pending, notify, sender_f
 from bascule.persistence import tables as t
 from tests.conftest import START
 from tests.notifications.conftest import RecordingSender, final, queue, retryable, rows
+from tests.support.sql import statements
 
 SMS = ("sms", "+2250701020304", None, "Votre profil est maintenant Tigre.")
 MAIL = ("email", "chef@example.fr", "Votre demande", "La demande est confirmée.")
@@ -182,6 +183,35 @@ def test_an_outcome_is_written_only_over_the_deliverers_own_claim(ctx, clock):
     deliver_pending(ctx, SlowSender(), policy=policy())
     row = rows(ctx)[message]
     assert (row.status, row.attempts, row.sent_at) == ("pending", 2, None)
+
+
+def test_sends_are_recorded_together_each_at_its_own_time_and_only_over_our_own_claim(ctx, clock):
+    """18 messages: recorded 16 then 2 at a time; the one re-claimed by another deliverer meanwhile stays theirs."""
+    ids = queue(ctx, *[("sms", f"+22507{n:08d}", None, f"message {n}") for n in range(18)])
+    stolen = ids[5]
+
+    class TimedSender(RecordingSender):
+        def send(self, notification):
+            clock.advance(seconds=1)  # each send takes a second on the application clock
+            if notification.id == stolen:
+                with ctx.uow() as uow:
+                    uow.connection.execute(
+                        update(t.notifications).where(t.notifications.c.id == stolen).values(attempts=2)
+                    )
+                    uow.commit()
+            super().send(notification)
+
+    with statements(ctx.engine) as sent:
+        assert deliver_pending(ctx, TimedSender(), policy=policy()) == 18
+    stored = rows(ctx)
+    for n, message in enumerate(ids):
+        if message == stolen:
+            assert (stored[message].status, stored[message].attempts, stored[message].sent_at) == ("pending", 2, None)
+        else:
+            assert (stored[message].status, stored[message].attempts) == ("sent", 1)
+            assert stored[message].sent_at == START + timedelta(seconds=n + 1)
+    recording = [sql for sql in sent if "sent_at" in sql.split(" WHERE ")[0] and sql.startswith("UPDATE")]
+    assert len(recording) == 2  # one statement for the first 16 sends, one for the last 2
 
 
 def test_the_senders_retry_policy_comes_from_the_settings(settings):
