@@ -72,7 +72,12 @@ class Provisioner:
             wanted = [self._still_wanted(uow, job) for job in jobs]  # read in the claim's transaction
             uow.commit()
         seen: set[str] = set()
+        succeeded: list[tuple[Job, str]] = []  # jobs of no request, done, recorded together
         for job, wanted_at_claim in zip(jobs, wanted, strict=True):
+            if job.change_request_id is None and wanted_at_claim:
+                self._run_alone(job, succeeded)
+                continue
+            self._record_succeeded(succeeded)  # a request's jobs keep their order with every other write
             # An earlier job of the same request in this batch may have failed it meanwhile: ask again.
             still_wanted = self._asked_again(job) if job.change_request_id in seen else wanted_at_claim
             if job.change_request_id is not None:
@@ -81,7 +86,45 @@ class Provisioner:
                 self._execute(job)
             else:
                 self._finish(job, succeeded=False, error="abandoned: its request is no longer in progress")
+        self._record_succeeded(succeeded)
         return len(jobs)
+
+    def _run_alone(self, job: Job, succeeded: list[tuple[Job, str]]) -> None:
+        """A job of no request (a line's profile at the charging system): when done, it joins `succeeded`, to be
+        recorded with the others; any other outcome is recorded at once, after the successes before it."""
+        asked = self._ask(job)
+        if not isinstance(asked, str):
+            self._record_succeeded(succeeded)
+            self._settle_one(job, asked)
+            return
+        if any((other.subject_kind, other.subject_id) == (job.subject_kind, job.subject_id) for other, _ in succeeded):
+            self._record_succeeded(succeeded)  # one job per subject in a group: each hook sees what it saw alone
+        succeeded.append((job, asked))
+
+    def _record_succeeded(self, succeeded: list[tuple[Job, str]]) -> None:
+        """Jobs done, each of its own subject, in one transaction: their marks in one statement, then each one's
+        hook, its rows written together; if a lease ran out meanwhile (seldom), each is recorded on its own."""
+        if len(succeeded) > 1 and not self._recorded_together(succeeded):
+            for job, work_order in succeeded:
+                self._finish(job, succeeded=True, error=None, work_order=work_order)
+        elif len(succeeded) == 1:
+            self._finish(succeeded[0][0], succeeded=True, error=None, work_order=succeeded[0][1])
+        succeeded.clear()
+
+    def _recorded_together(self, succeeded: list[tuple[Job, str]]) -> bool:
+        now = self.ctx.clock.now()
+        with self.ctx.uow() as uow:
+            if not uow.jobs.succeed_all([(job.id, order) for job, order in succeeded], self.worker_id, now):
+                return False  # rolled back: recorded one by one, the lost one by the worker that took it over
+            with uow.appends_deferred():
+                for job, _ in succeeded:
+                    on_success = self._outcomes(job)[0]
+                    if on_success is not None:
+                        on_success(self.ctx, uow, job, None)
+            uow.commit()
+        for job, _ in succeeded:
+            log.info("job_done", job=job.id, network=job.network, error=None)
+        return True
 
     def run_leased(self, jobs: list[Job], also: Callable[[ProvisioningUnit, object], None] | None = None) -> bool:
         # `jobs` are every job of their subject (a confirmation leases them all): when all are done, the owner

@@ -30,6 +30,7 @@ from bascule.evolutions.usecases import (
 from bascule.identity.model import OPERATOR, Channel, Role
 from bascule.identity.usecases import create_account, create_user
 from bascule.persistence import tables as t
+from bascule.prepaid.usecases import create_subscriber, migrate_profile
 from bascule.provisioning.model import JobSpec, JobStatus, Operation
 from bascule.provisioning.simulator import SIMULATED_NETWORKS
 from bascule.provisioning.worker import Provisioner
@@ -358,3 +359,66 @@ def test_a_completed_change_tells_its_own_accounts_managers_and_no_one_elses(ctx
         "Ligne +33655000001 : demande d'évolution confirmée",
     ]
     assert theirs == []
+
+
+def _migrated_lines(ctx, numbers: list[str]) -> None:
+    """A profile job per migration: each number moves to the first free profile then, for a repeated number,
+    back to the second (two jobs of one subscriber)."""
+    free = [p for p in ctx.catalog.profiles if p.min_consumption_last_month is None]
+    moves: dict[str, int] = {}
+    for msisdn in numbers:
+        if msisdn not in moves:
+            create_subscriber(ctx, OPERATOR, Channel.API, msisdn, free[1].id)
+        target = free[moves.get(msisdn, 1) - 1]
+        moves[msisdn] = moves.get(msisdn, 1) + 1
+        migrate_profile(ctx, OPERATOR, Channel.API, msisdn, target.id)
+
+
+def _profile_jobs(ctx) -> list[tuple[str, str]]:
+    with ctx.engine.connect() as connection:
+        query = select(t.provisioning_jobs.c.subject_id, t.provisioning_jobs.c.status).order_by(
+            t.provisioning_jobs.c.created_at, t.provisioning_jobs.c.id
+        )
+        return [(row.subject_id, row.status) for row in connection.execute(query)]
+
+
+def _provisioned(ctx) -> list[str]:
+    with ctx.engine.connect() as connection:
+        query = select(t.audit_events.c.entity_id).where(t.audit_events.c.action == "profile.provisioned")
+        return sorted(connection.execute(query).scalars())
+
+
+def test_profile_jobs_done_at_once_are_recorded_together_one_per_subscriber_in_a_group(ctx, networks):
+    """A worker's round over four profile jobs (two of one line): the first line's first job is recorded alone
+    (its second follows it), the other three together: their marks in one statement, their audit rows in one."""
+    first, second, third = "+2250700000101", "+2250700000102", "+2250700000103"
+    _migrated_lines(ctx, [first, first, second, third])
+    with statements(ctx.engine) as sent:
+        assert provisioner_of(ctx).run_once() == 4
+    assert _profile_jobs(ctx) == [(n, "succeeded") for n in (first, first, second, third)]
+    assert _provisioned(ctx) == sorted([first, first, second, third])
+    marks = [sql for sql in sent if sql.startswith("UPDATE provisioning_jobs") and "finished_at=" in sql]
+    audits = [sql for sql in sent if sql.startswith("INSERT INTO audit_events")]
+    assert (len(marks), len(audits)) == (2, 2)
+    assert [o.submissions for o in networks["charging"].work_orders()] == [1, 1, 1, 1]
+
+
+def test_a_group_whose_lease_was_lost_is_recorded_job_by_job_and_the_lost_one_left_to_its_worker(
+    ctx, networks, monkeypatch
+):
+    numbers = ["+2250700000201", "+2250700000202", "+2250700000203"]
+    _migrated_lines(ctx, numbers)
+    provisioner = provisioner_of(ctx)
+    asked = provisioner._ask
+
+    def taken_over_meanwhile(job):
+        if job.subject_id == numbers[1]:  # its lease ran out and another worker claimed it
+            with ctx.engine.begin() as connection:
+                jobs = t.provisioning_jobs
+                connection.execute(jobs.update().where(jobs.c.id == job.id).values(locked_by="another-worker"))
+        return asked(job)
+
+    monkeypatch.setattr(provisioner, "_ask", taken_over_meanwhile)
+    assert provisioner.run_once() == 3
+    assert _profile_jobs(ctx) == [(numbers[0], "succeeded"), (numbers[1], "running"), (numbers[2], "succeeded")]
+    assert _provisioned(ctx) == [numbers[0], numbers[2]]  # nothing recorded for the job another worker holds
