@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from bascule import __version__
 from bascule.channels.catalog_freshness import CatalogFreshness
 from bascule.channels.docs import install_docs
+from bascule.channels.front_door import BasculeApp
 from bascule.channels.rest import problems
 from bascule.channels.rest.hot_routes import HotRoutes, answer_first, hot_routes_of
 from bascule.channels.rest.openapi import describe
@@ -25,7 +26,7 @@ Errors are RFC 9457 `application/problem+json` with a stable `code`. Every POST 
 
 
 def create_app(settings: Settings, ctx: Context) -> FastAPI:
-    app = FastAPI(
+    app = BasculeApp(
         title="Bascule",
         version=__version__,
         description=DESCRIPTION,

@@ -11,10 +11,10 @@ from fastapi.responses import PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, QueryParams
 from starlette.requests import ClientDisconnect
-from starlette.routing import Match, Route
 from starlette.types import Receive, Scope, Send
 
 from bascule.channels.forms import url_encoded_pairs
+from bascule.channels.front_door import open_front_door
 from bascule.channels.threads import CallThreads
 from bascule.channels.ussd.service import UNAVAILABLE, Call, Reply, UssdService
 from bascule.channels.ussd.sessions import DatabaseSessionStore, RedisSessionStore, SessionStore
@@ -131,7 +131,7 @@ _PLAIN = {"text/plain": {"schema": {"type": "string"}}}
     },
 )
 async def ussd(request: Request) -> PlainTextResponse:
-    """What the API's document describes; the calls themselves are answered by `UssdEndpoint` (installed first)."""
+    """What the API's document describes; the calls themselves are answered by `UssdEndpoint` (at the front door)."""
     state = request.app.state
     token = request.query_params.get("token")
     status, text = await answer(state.settings, state.ussd, token, request.headers, await request.body())
@@ -173,8 +173,9 @@ _PLAIN_TEXT = b"text/plain; charset=utf-8"
 class UssdEndpoint:
     """`POST /ussd` as a bare ASGI endpoint: the gateway's calls outnumber every other request, and FastAPI's
     handling of a route (dependencies, exit stacks, response objects) cost more than the channel's own parsing.
-    The middleware (request id, log line, metrics, the catalogue in force) still sees every call; the answer is
-    the same as the documented route's (`answer`), as `PlainTextResponse` would write it."""
+    It is reached through the front door (`channels.front_door`): the request telemetry (request id, log line,
+    metrics) and the catalogue in force still see every call. The answer is the same as the documented route's
+    (`answer`), as `PlainTextResponse` would write it."""
 
     def __init__(self, settings: Settings, service: UssdService, threads: CallThreads) -> None:
         self.settings = settings
@@ -195,26 +196,18 @@ class UssdEndpoint:
         await send({"type": "http.response.body", "body": payload})
 
 
-class BareRoute(Route):
-    """A Starlette route that names itself in the scope, as FastAPI's routes do: the request log and the metrics
-    read the route's template there (else they match the path against every route again, twice a request)."""
-
-    def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        match, child_scope = super().matches(scope)
-        if match is not Match.NONE:
-            child_scope["route"] = self
-        return match, child_scope
-
-
 async def _body(receive: Receive) -> bytes:
-    """The request's body, as `Request.body` reads it."""
+    """The request's body, as `Request.body` reads it; past `MAX_BODY_BYTES` the rest is not read (too large)."""
     chunks = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
             raise ClientDisconnect()
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
+        chunk = message.get("body", b"")
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > MAX_BODY_BYTES or not message.get("more_body", False):
             return b"".join(chunks)
 
 
@@ -228,8 +221,5 @@ def install(app: FastAPI, settings: Settings, ctx: Context) -> None:
     """The channel installer registered by `bascule.bootstrap`."""
     app.state.ussd = UssdService(ctx, session_store(settings, ctx))
     app.include_router(router)  # the route the API's document describes
-    # The gateway's calls outnumber every other request: they are answered by a bare endpoint tried first, not
-    # after the API's and the portal's routes (matching a path against every route before it was ~6 % of a USSD
-    # screen's CPU).
-    endpoint = UssdEndpoint(settings, app.state.ussd, app.state.call_threads)
-    app.router.routes.insert(0, BareRoute("/ussd", endpoint, methods=["POST"], include_in_schema=False))
+    # The gateway's calls outnumber every other request: a bare endpoint answers them ahead of FastAPI's stack.
+    open_front_door(app, "POST", "/ussd", UssdEndpoint(settings, app.state.ussd, app.state.call_threads))
