@@ -9,6 +9,7 @@ from typing import TypeVar
 
 from fastapi import Request
 from starlette.responses import Response
+from starlette.types import Scope
 
 from bascule.channels.rest import problems
 from bascule.channels.rest.security import context_of
@@ -81,10 +82,18 @@ class Command:
         return as_answer(problems.from_domain(error, self.path.partition("?")[0]))
 
 
+def path_and_query(scope: Scope) -> str:
+    """`request.url.path` and its query, as Starlette writes them, without building the whole URL (that was 3 %
+    of a profile migration's CPU)."""
+    path = str(scope["path"]).replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
+    query = bytes(scope.get("query_string", b"")).decode()
+    return f"{path}?{query}" if query else path
+
+
 async def posted(request: Request) -> Command:
     """The dependency of every POST route of API v1."""
     key = request.headers.get("idempotency-key")
-    path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    path = path_and_query(request.scope)
     if key is None:
         return Command(context_of(request), path, None, "")
     if not key.strip() or len(key) > MAX_KEY_LENGTH:
