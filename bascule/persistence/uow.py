@@ -16,7 +16,7 @@ write, `engine.WROTE`) ends in COMMIT on PostgreSQL for the same reason.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, Self
@@ -43,6 +43,37 @@ from bascule.persistence.usage import LineIndex, UsageImports, UsageRecords
 
 
 class UnitOfWork:
+    # The repositories, each made on its first use in the unit (`_REPOSITORIES`): most units use two or three.
+    accounts: Accounts
+    users: Users
+    staff: Staff
+    operator_lists: OperatorLists
+    tokens: Tokens
+    buckets: Buckets
+    slots: Slots
+    services: Services
+    cycles: Cycles
+    change_requests: ChangeRequests
+    charges: Charges
+    audit: Audit
+    invoices: Invoices
+    usage: UsageRecords
+    lines: LineIndex
+    jobs: Jobs
+    fleet: Fleet
+    batches: ChangeBatches
+    subscribers: p.Subscribers
+    ledger: p.Ledger
+    bonuses: p.Bonuses
+    migrations: p.Migrations
+    otp_codes: p.OneTimeCodes
+    notifications: p.Notifications
+    outbox: OutboxRows
+    usage_imports: UsageImports
+    bill_runs: BillRuns
+    idempotency: IdempotencyRecords
+    catalog_overrides: CatalogOverrides
+
     def __init__(self, engine: Engine, *, write: bool = True) -> None:
         self._engine = engine
         self._write = write
@@ -62,37 +93,17 @@ class UnitOfWork:
         connection.begin()
         connection.info[WROTE] = False
         self._connection = connection
-        self.accounts = Accounts(connection)
-        self.users = Users(connection)
-        self.staff = Staff(connection)
-        self.operator_lists = OperatorLists(connection)
-        self.tokens = Tokens(connection)
-        latest_cycles: dict[str, str | None] = {}  # read with each locked service, for its rules
-        self.buckets = Buckets(connection)
-        self.slots = Slots(connection)
-        self.services = Services(connection, latest_cycles, self.buckets, self.slots)
-        self.cycles = Cycles(connection, latest_cycles, self.buckets)
-        self.change_requests = ChangeRequests(connection, self.services, self.buckets, self.users)
-        self.charges = Charges(connection)
-        self.audit = Audit(connection)
-        self.invoices = Invoices(connection)
-        self.usage = UsageRecords(connection)
-        self.lines = LineIndex(connection)
-        self.jobs = Jobs(connection)
-        self.fleet = Fleet(connection)
-        self.batches = ChangeBatches(connection)
-        self.subscribers = p.Subscribers(connection)
-        self.ledger = p.Ledger(connection)
-        self.bonuses = p.Bonuses(connection)
-        self.migrations = p.Migrations(connection)
-        self.otp_codes = p.OneTimeCodes(connection)
-        self.notifications = p.Notifications(connection)
-        self.outbox = OutboxRows(connection)
-        self.usage_imports = UsageImports(connection)
-        self.bill_runs = BillRuns(connection)
-        self.idempotency = IdempotencyRecords(connection)
-        self.catalog_overrides = CatalogOverrides(connection)
+        self._latest_cycles: dict[str, str | None] = {}  # read with each locked service, for its rules
         return self
+
+    def __getattr__(self, name: str) -> Any:
+        """A repository, made on its first use in this unit and kept for the rest of it."""
+        make = _REPOSITORIES.get(name)
+        if make is None or self._connection is None:
+            raise AttributeError(name)
+        repository = make(self)
+        setattr(self, name, repository)
+        return repository
 
     def savepoint(self) -> NestedTransaction:
         """A part of this transaction that can be undone alone."""
@@ -159,6 +170,8 @@ class UnitOfWork:
         finally:
             connection.close()
             self._connection = None
+            for name in _REPOSITORIES.keys() & vars(self).keys():  # bound to the connection just closed
+                delattr(self, name)
 
     def _ends_in_commit(self, connection: Connection, exc: BaseException | None) -> bool:
         """A unit left without `commit()` that wrote nothing (read only, or a quote, or a refusal before any
@@ -224,3 +237,40 @@ class JoinedUnit(UnitOfWork):
             self._savepoint.rollback()
         else:
             self._outer.discarded_writes = True
+
+
+def _simple(repository: Callable[[Connection], Any]) -> Callable[[UnitOfWork], Any]:
+    return lambda unit: repository(unit.connection)
+
+
+_REPOSITORIES: dict[str, Callable[[UnitOfWork], Any]] = {
+    "accounts": _simple(Accounts),
+    "users": _simple(Users),
+    "staff": _simple(Staff),
+    "operator_lists": _simple(OperatorLists),
+    "tokens": _simple(Tokens),
+    "buckets": _simple(Buckets),
+    "slots": _simple(Slots),
+    "services": lambda unit: Services(unit.connection, unit._latest_cycles, unit.buckets, unit.slots),
+    "cycles": lambda unit: Cycles(unit.connection, unit._latest_cycles, unit.buckets),
+    "change_requests": lambda unit: ChangeRequests(unit.connection, unit.services, unit.buckets, unit.users),
+    "charges": _simple(Charges),
+    "audit": _simple(Audit),
+    "invoices": _simple(Invoices),
+    "usage": _simple(UsageRecords),
+    "lines": _simple(LineIndex),
+    "jobs": _simple(Jobs),
+    "fleet": _simple(Fleet),
+    "batches": _simple(ChangeBatches),
+    "subscribers": _simple(p.Subscribers),
+    "ledger": _simple(p.Ledger),
+    "bonuses": _simple(p.Bonuses),
+    "migrations": _simple(p.Migrations),
+    "otp_codes": _simple(p.OneTimeCodes),
+    "notifications": _simple(p.Notifications),
+    "outbox": _simple(OutboxRows),
+    "usage_imports": _simple(UsageImports),
+    "bill_runs": _simple(BillRuns),
+    "idempotency": _simple(IdempotencyRecords),
+    "catalog_overrides": _simple(CatalogOverrides),
+}
