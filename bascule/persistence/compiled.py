@@ -175,9 +175,9 @@ def _cursor(connection: Connection) -> tuple[Any, Any]:
     return driver, cursor
 
 
-def _tell_listeners(connection: Connection, cursor: Any, sql: str, parameters: Any) -> None:
+def _tell_listeners(connection: Connection, cursor: Any, sql: str, parameters: Any, many: bool = False) -> None:
     for listener in connection.dispatch.before_cursor_execute:
-        listener(connection, cursor, sql, parameters, None, False)
+        listener(connection, cursor, sql, parameters, None, many)
 
 
 def run(connection: Connection, statement: Any, params: Mapping[str, Any] | None = None) -> Any:
@@ -190,25 +190,51 @@ def run(connection: Connection, statement: Any, params: Mapping[str, Any] | None
     return _execute(connection, plan, params or {})
 
 
-_ROWS_IN_ONE_INSERT_AT_MOST = 32
+# psycopg converts a query's placeholders once and keeps the result only up to 50 parameters
+# (psycopg/_queries.py, MAX_CACHED_STATEMENT_PARAMS): past that, one INSERT of many rows is parsed again at every
+# execution, which costs more than the driver's executemany of the one-row INSERT (prepared, in a pipeline).
+_VALUES_IN_ONE_INSERT_AT_MOST = 50
 _MULTI_ROW: WeakKeyDictionary[ClauseElement, dict[tuple[tuple[str, ...], int], Any]] = WeakKeyDictionary()
 
 
 def insert_rows(connection: Connection, statement: Insert, rows: Sequence[Mapping[str, Any]]) -> None:
-    """`connection.execute(statement, rows)` for an INSERT built once, its few rows sent as one
-    `INSERT … VALUES (…), (…)` planned once per number of rows; many rows, or rows of different keys, go as
-    SQLAlchemy's executemany."""
+    """`connection.execute(statement, rows)` for an INSERT built once: a few rows go as one
+    `INSERT … VALUES (…), (…)` planned once per number of rows, more as the driver's executemany of the one-row
+    INSERT; rows of different keys go as SQLAlchemy's executemany."""
     if not rows:
         return
     keys = tuple(rows[0])
     if len(rows) == 1:
         run(connection, statement, rows[0])
         return
-    if len(rows) > _ROWS_IN_ONE_INSERT_AT_MOST or any(tuple(row) != keys for row in rows):
+    if any(tuple(row) != keys for row in rows):
         connection.execute(statement, list(rows))
+        return
+    if len(rows) * len(keys) > _VALUES_IN_ONE_INSERT_AT_MOST:
+        run_many(connection, statement, rows)
         return
     multi = _multi_row(statement, keys, len(rows))
     run(connection, multi, {f"{key}__{n}": row[key] for n, row in enumerate(rows) for key in keys})
+
+
+def run_many(connection: Connection, statement: Any, rows: Sequence[Mapping[str, Any]]) -> int:
+    """`connection.execute(statement, rows)` (rows of the same keys) as one executemany of the driver, for a
+    statement built once; the rows it changed."""
+    plan = _plan(statement, connection.dialect, tuple(rows[0]))
+    if plan is None:
+        return int(connection.execute(statement, list(rows)).rowcount)
+    try:
+        parameters = [plan.parameters(row) for row in rows]
+    except (ValueError, TypeError, exc.InvalidRequestError) as error:
+        raise exc.StatementError(str(error), plan.sql, list(rows), error) from error
+    driver, cursor = _cursor(connection)
+    if connection._has_events or connection.engine._has_events:
+        _tell_listeners(connection, cursor, plan.sql, parameters, many=True)
+    try:
+        cursor.executemany(plan.sql, parameters)
+    except connection.dialect.loaded_dbapi.Error as error:
+        raise _translated(connection, driver, cursor, plan.sql, parameters, error) from error
+    return int(cursor.rowcount)
 
 
 def _multi_row(statement: Insert, keys: tuple[str, ...], count: int) -> Any:

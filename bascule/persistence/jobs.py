@@ -15,7 +15,7 @@ from sqlalchemy import Row, and_, bindparam, exists, func, insert, or_, select, 
 
 from bascule.kernel.ids import new_id
 from bascule.persistence import tables as t
-from bascule.persistence.compiled import insert_rows, written_in
+from bascule.persistence.compiled import insert_rows, run_many, written_in
 from bascule.persistence.statements import _Repository
 from bascule.provisioning.model import Job, JobSpec, JobStatus, Operation
 from bascule.provisioning.ports import FailedJob
@@ -107,7 +107,7 @@ class Jobs(_Repository):
         ]
         if len(rows) == 1:
             return bool(self._run(_SUCCEED_HELD, rows[0]).rowcount == 1)
-        return self.connection.execute(_SUCCEED_HELD, rows).rowcount == len(rows)
+        return run_many(self.connection, _SUCCEED_HELD, rows) == len(rows)
 
     def claim(
         self, worker: str, now: datetime, lease: timedelta, limit: int, change_request_id: str | None = None

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Row, Update, bindparam, or_, select, update
 
 from bascule.notifications.model import FAILED, PENDING, SENT, Notification
 from bascule.persistence import tables as t
-from bascule.persistence.compiled import run, written_in
+from bascule.persistence.compiled import run, run_many, written_in
 
 
 def _settling(**values: Any) -> Update:
@@ -79,7 +79,7 @@ class OutboxRows:
         rows = [{"claimed_id": n.id, "claimed_attempts": n.attempts, "settled_at": at} for n, at in sent]
         if len(rows) == 1:
             return int(run(self.connection, _SENT, rows[0]).rowcount)
-        return int(self.connection.execute(_SENT, rows).rowcount) if rows else 0  # one statement, many rows
+        return run_many(self.connection, _SENT, rows) if rows else 0  # one statement, many rows
 
     def retry(self, claimed: Notification, at: datetime) -> bool:
         return self._settle(_RETRY, claimed, at)

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 import psycopg
 import pytest
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import bindparam, event, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 
 from bascule.identity.model import OPERATOR, Channel, Role
@@ -112,16 +112,53 @@ def test_a_few_rows_go_as_one_insert_with_the_values_sqlalchemy_would_send(ctx) 
     ]
 
 
-def test_many_rows_go_as_sqlalchemys_executemany_and_all_are_stored(ctx) -> None:
+def test_many_rows_go_as_one_executemany_of_the_one_row_insert_and_all_are_stored(ctx) -> None:
+    """Past 50 values psycopg would parse a many-row INSERT again at each execution: the one-row INSERT goes
+    instead, once for all rows, through the driver's executemany."""
     line = _line(ctx)
     rows = [_request_row(line) | {"id": f"cr_compiled_{n:02}"} for n in range(40)]
-    with UnitOfWork(ctx.engine) as uow:
-        compiled.insert_rows(uow.connection, _INSERT_REQUEST, rows)
-        uow.commit()
+    many: list[bool] = []
+
+    def told(*args) -> None:
+        if not args[2].startswith("BEGIN"):  # SQLite's, sent by the engine itself
+            many.append(args[5])  # the listeners' `executemany`
+
+    event.listen(ctx.engine, "before_cursor_execute", told)
+    try:
+        with statements(ctx.engine) as sent, UnitOfWork(ctx.engine) as uow:
+            compiled.insert_rows(uow.connection, _INSERT_REQUEST, rows)
+            uow.commit()
+    finally:
+        event.remove(ctx.engine, "before_cursor_execute", told)
+    assert len(sent) == 1
+    assert "), (" not in sent[0]
+    assert many == [True]
     with ctx.engine.connect() as connection:
         stored = connection.execute(select(t.change_requests.c.id).order_by(t.change_requests.c.id)).scalars().all()
     assert stored == [f"cr_compiled_{n:02}" for n in range(40)]
     assert (tuple(rows[0]), 40) not in compiled._MULTI_ROW.get(_INSERT_REQUEST, {})  # no statement of 40 rows
+
+
+def test_run_many_changes_each_row_and_counts_them_all(ctx) -> None:
+    line = _line(ctx)
+    rows = [_request_row(line) | {"id": f"cr_compiled_{n:02}"} for n in range(3)]
+    rename = t.change_requests.update().where(t.change_requests.c.id == bindparam("old")).values(id=bindparam("new"))
+    with UnitOfWork(ctx.engine) as uow:
+        compiled.insert_rows(uow.connection, _INSERT_REQUEST, rows)
+        changed = compiled.run_many(
+            uow.connection,
+            rename,
+            [
+                {"old": "cr_compiled_00", "new": "cr_renamed_0"},
+                {"old": "cr_nowhere", "new": "x"},
+                {"old": "cr_compiled_02", "new": "cr_renamed_2"},
+            ],
+        )
+        uow.commit()
+    assert changed == 2
+    with ctx.engine.connect() as connection:
+        stored = connection.execute(select(t.change_requests.c.id).order_by(t.change_requests.c.id)).scalars().all()
+    assert stored == ["cr_compiled_01", "cr_renamed_0", "cr_renamed_2"]
 
 
 def test_a_duplicate_key_raises_sqlalchemys_integrity_error_and_the_first_row_stays(ctx) -> None:
