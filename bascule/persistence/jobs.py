@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy import Row, and_, any_, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql
 
 from bascule.kernel.ids import new_id
 from bascule.persistence import tables as t
@@ -118,7 +119,7 @@ class Jobs(_Repository):
         ids = self._run(_DUE[(self.locks_rows, change_request_id is not None)], params).scalars()
         if not ids:
             return []
-        rows = self.connection.execute(_CLAIM, {"ids": ids, "worker": worker, "locked_until": now + lease}).all()
+        rows = self._run(_CLAIM[self.locks_rows], {"ids": ids, "worker": worker, "locked_until": now + lease}).all()
         return sorted((_job(row) for row in rows), key=lambda job: (job.next_attempt_at, job.id))
 
     def _mine(self, job_id: str, worker: str) -> Any:
@@ -231,17 +232,29 @@ def _due(*, locks: bool, of_one_request: bool) -> Any:
 
 
 _DUE = {(locks, one): _due(locks=locks, of_one_request=one) for locks in (False, True) for one in (False, True)}
-_CLAIM = (
-    update(J)
-    .where(J.c.id.in_(bindparam("ids", expanding=True)))
-    .values(
-        status=JobStatus.RUNNING.value,
-        locked_by=bindparam("worker"),
-        locked_until=bindparam("locked_until"),
-        attempts=J.c.attempts + 1,
+
+
+def _claiming(ids: Any) -> Any:
+    """The claim of the jobs whose ids `ids` gives, returning them; built once per database."""
+    return (
+        update(J)
+        .where(ids)
+        .values(
+            status=JobStatus.RUNNING.value,
+            locked_by=bindparam("worker"),
+            locked_until=bindparam("locked_until"),
+            attempts=J.c.attempts + 1,
+        )
+        .returning(*J.c)
     )
-    .returning(*J.c)
-)
+
+
+# On PostgreSQL the ids go as one array (`= ANY`), so that the claim is one statement whatever their number,
+# prepared once; SQLite has no arrays, and takes them as an expanding IN.
+_CLAIM = {
+    True: _claiming(J.c.id == any_(bindparam("ids", type_=postgresql.ARRAY(J.c.id.type)))),
+    False: _claiming(J.c.id.in_(bindparam("ids", expanding=True))),
+}
 _SUCCEED_HELD = (
     update(J)
     .where(J.c.id == bindparam("job_id"), J.c.locked_by == bindparam("worker"), J.c.status == JobStatus.RUNNING.value)

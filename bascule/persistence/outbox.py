@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, Update, bindparam, or_, select, update
+from sqlalchemy import Connection, Row, String, Update, any_, bindparam, or_, select, update
+from sqlalchemy.dialects import postgresql
 
 from bascule.notifications.model import FAILED, PENDING, SENT, Notification
 from bascule.persistence import tables as t
@@ -43,12 +44,23 @@ def _due(*, locks: bool) -> Any:
 
 
 _DUE = {locks: _due(locks=locks) for locks in (False, True)}
-_CLAIM = (
-    update(t.notifications)
-    .where(t.notifications.c.id.in_(bindparam("ids", expanding=True)), t.notifications.c.status == PENDING)
-    .values(attempts=t.notifications.c.attempts + 1, next_attempt_at=bindparam("lease_until"))
-    .returning(*t.notifications.c)
-)
+
+
+def _claiming(ids: Any) -> Update:
+    """The claim of the rows whose ids `ids` gives (an attempt counted, the lease set), returning them."""
+    return (
+        update(t.notifications)
+        .where(ids, t.notifications.c.status == PENDING)
+        .values(attempts=t.notifications.c.attempts + 1, next_attempt_at=bindparam("lease_until"))
+        .returning(*t.notifications.c)
+    )
+
+
+# PostgreSQL takes the ids as one array: one statement, prepared once, whatever their number (`jobs.py` alike).
+_CLAIM = {
+    True: _claiming(t.notifications.c.id == any_(bindparam("ids", type_=postgresql.ARRAY(String)))),
+    False: _claiming(t.notifications.c.id.in_(bindparam("ids", expanding=True))),
+}
 
 
 def _notification(row: Row[Any]) -> Notification:
@@ -62,11 +74,11 @@ class OutboxRows:
         self.connection = connection
 
     def claim(self, now: datetime, batch: int, lease_until: datetime) -> list[Notification]:
-        due = _DUE[self.connection.dialect.name == "postgresql"]
-        ids = run(self.connection, due, {"now": now, "batch": batch}).scalars()
+        on_postgresql = self.connection.dialect.name == "postgresql"
+        ids = run(self.connection, _DUE[on_postgresql], {"now": now, "batch": batch}).scalars()
         if not ids:
             return []
-        claimed = self.connection.execute(_CLAIM, {"ids": ids, "lease_until": lease_until})
+        claimed = run(self.connection, _CLAIM[on_postgresql], {"ids": ids, "lease_until": lease_until})
         return sorted((_notification(row) for row in claimed), key=lambda n: (n.created_at, n.id))
 
     def _settle(self, statement: Update, claimed: Notification, at: datetime | None = None) -> bool:
