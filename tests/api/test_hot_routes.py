@@ -9,9 +9,11 @@ from typing import Any
 import httpx
 import pytest
 
+from bascule.channels.front_door import FrontDoor
 from bascule.channels.rest.app import create_app
 from bascule.channels.rest.hot_routes import HotRoutes
 from tests.api.helpers import OPERATOR, make_customer, make_service, ok
+from tests.ops.helpers import captured_logs, wait_for_event
 from tests.support.servers import live_server
 
 
@@ -89,3 +91,25 @@ def test_a_body_sent_as_a_form_is_judged_by_fastapi(client, ctx):
     refused = http.post(path, content=b"changes=5G", headers={**OPERATOR, "Content-Type": "text/plain"})
     assert refused.status_code == 422
     assert judged.paths == [f"POST {path}"]
+
+
+def test_a_hot_route_is_answered_at_the_front_door_and_a_login_goes_through_fastapis_whole_stack(settings, ctx):
+    """Ahead of FastAPI's own layers (`channels/front_door.py`): a change's creation never enters FastAPI's stack,
+    yet gets the request telemetry (its request id, its log line under the route's template); a login does go
+    through the whole stack, where login throttling watches it."""
+    app = create_app(settings, ctx)
+    app.middleware_stack = app.build_middleware_stack()
+    assert isinstance(app.middleware_stack, FrontDoor)
+    whole = app.middleware_stack.app = Judged(app.middleware_stack.app)
+    with live_server(app) as url, httpx.Client(base_url=url, timeout=30) as http:
+        service = make_service(http, make_customer(http).account_id)
+        whole.paths.clear()
+        path = f"/api/v1/services/{service['id']}/change-requests"
+        with captured_logs() as logs:
+            created = http.post(path, json={"changes": {"radio": "5G"}}, headers={**OPERATOR, "X-Request-ID": "hot-1"})
+            line = wait_for_event(logs, "request", request_id="hot-1")
+        login = http.post("/api/v1/auth/login", json={"email": "nobody@example.fr", "password": "wrong-password"})
+    assert (created.status_code, created.headers["x-request-id"]) == (201, "hot-1")
+    assert (line["route"], line["status"]) == ("/api/v1/services/{service_id}/change-requests", 201)
+    assert login.status_code == 401
+    assert whole.paths == ["POST /api/v1/auth/login"]

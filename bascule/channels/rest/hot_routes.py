@@ -30,6 +30,7 @@ from bascule.channels.security import principal
 from bascule.channels.threads import CallThreads
 from bascule.kernel.errors import DomainError
 
+HOT = "bascule.hot_route"  # in the scope: the route and parameters the front door found (`channels.front_door`)
 _PARAMETER = re.compile(r"\\\{(\w+)\\\}")  # `{name}` in a template once escaped by `re.escape`
 
 
@@ -108,17 +109,24 @@ class HotRoutes:
         self.routes = routes  # the application's list: installers may still extend it when this is built
         self.threads = threads
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def route_of(self, scope: Scope) -> tuple[HotRoute, dict[str, Any]] | None:
+        """The hot route a request is for, with its path parameters; None for any other."""
         if scope["type"] != "http" or scope["method"] != "POST":
-            await self.app(scope, receive, send)
-            return
+            return None
         path = _route_path(scope)
         for route in self.routes:
             parameters = route.path_parameters(path)
             if parameters is not None:
-                await self._answer(route, parameters, scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+                return route, parameters
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        found = scope.pop(HOT, None) or self.route_of(scope)
+        if found is None:
+            await self.app(scope, receive, send)
+            return
+        route, parameters = found
+        await self._answer(route, parameters, scope, receive, send)
 
     async def _answer(
         self, route: HotRoute, parameters: dict[str, Any], scope: Scope, receive: Receive, send: Send
