@@ -14,20 +14,8 @@ from bascule.channels.rest.app import create_app
 from bascule.channels.rest.hot_routes import HotRoutes
 from tests.api.helpers import OPERATOR, make_customer, make_service, ok
 from tests.ops.helpers import captured_logs, wait_for_event
+from tests.support.asgi import Judged
 from tests.support.servers import live_server
-
-
-class Judged:
-    """What reached FastAPI's routing, behind the shortcut."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.paths: list[str] = []
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            self.paths.append(f"{scope['method']} {scope['path']}")
-        await self.app(scope, receive, send)
 
 
 @pytest.fixture

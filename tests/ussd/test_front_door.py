@@ -4,7 +4,6 @@ yet with the request telemetry every request gets (request id, protective header
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
@@ -12,23 +11,11 @@ import pytest
 from bascule.channels.front_door import FrontDoor
 from bascule.channels.rest.app import create_app
 from tests.ops.helpers import captured_logs, sample, samples, wait_for_event
+from tests.support.asgi import Judged
 from tests.support.servers import live_server
 from tests.ussd.conftest import GATEWAY
 
 CALL = {"sessionId": "door-1", "serviceCode": "#121#", "phoneNumber": "+2250799999999", "networkCode": "", "text": ""}
-
-
-class Judged:
-    """What went on into FastAPI's stack, behind the front door."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.paths: list[str] = []
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            self.paths.append(f"{scope['method']} {scope['path']}")
-        await self.app(scope, receive, send)
 
 
 @pytest.fixture
