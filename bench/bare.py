@@ -48,15 +48,17 @@ async def app(scope, receive, send):  # type: ignore[no-untyped-def]
 if __name__ == "__main__":
     import uvicorn
 
-    # The same server and options as `bascule serve --workers N` (uvicorn, http "auto", its default loop,
-    # N processes on the port, no access log).
+    from bascule.channels.http_protocol import http_protocol
+
+    # The same server and options as `bascule serve --workers N` (uvicorn, its HTTP protocol as Bascule sets it,
+    # its default loop, N processes on the port, no access log).
     workers = int(sys.argv[2]) if len(sys.argv) > 2 else 1
     uvicorn.run(
         "bench.bare:app",
         host="127.0.0.1",
         port=int(sys.argv[1]),
         log_level="warning",
-        http="auto",
+        http=http_protocol("auto"),
         workers=workers,
         access_log=False,
     )

@@ -56,7 +56,10 @@ def serve(
     ] = False,
     http: Annotated[
         str,
-        typer.Option(help="HTTP implementation: auto, h11 (keeps header names as the app spells them) or httptools."),
+        typer.Option(
+            help="HTTP implementation: auto or httptools (each answer in one socket write), or h11 (keeps header "
+            "names as the app spells them)."
+        ),
     ] = "auto",
     workers: Annotated[
         int,
@@ -71,7 +74,12 @@ def serve(
     import uvicorn
 
     from bascule.channels import server
+    from bascule.channels.http_protocol import http_protocol
 
+    try:
+        protocol = http_protocol(http)
+    except ValueError as unknown:
+        raise typer.BadParameter(str(unknown), param_hint="--http") from None
     settings = Settings()
     if demo:
         settings = _demo_settings(settings)
@@ -93,13 +101,13 @@ def serve(
             port=port,
             log_level="info",
             access_log=False,
-            http=http,
+            http=protocol,
         )
         return
     stop = server.start_worker(ctx) if settings.worker_in_process else None
     try:
         uvicorn.run(
-            server.build_app(settings, ctx), host=host, port=port, log_level="info", access_log=False, http=http
+            server.build_app(settings, ctx), host=host, port=port, log_level="info", access_log=False, http=protocol
         )
     finally:
         if stop is not None:

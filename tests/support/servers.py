@@ -18,6 +18,8 @@ from typing import Any
 import httpx
 import uvicorn
 
+from bascule.channels.http_protocol import http_protocol
+
 LOOPBACK = "127.0.0.1"
 START_TIMEOUT = 60.0
 
@@ -37,7 +39,14 @@ def base_url(port: int) -> str:
 def live_server(app: Any, port: int | None = None) -> Iterator[str]:
     """`app` behind uvicorn on a loopback port, in a thread of this process; yields its base URL."""
     server = uvicorn.Server(
-        uvicorn.Config(app, host=LOOPBACK, port=port or free_port(), log_level="warning", lifespan="on")
+        uvicorn.Config(
+            app,
+            host=LOOPBACK,
+            port=port or free_port(),
+            log_level="warning",
+            lifespan="on",
+            http=http_protocol("auto"),  # as `bascule serve` speaks HTTP
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
