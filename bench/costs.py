@@ -9,6 +9,8 @@ the cost of one flow):
   sent each statement (prepared or not), checkouts and new connections;
 - transactions as PostgreSQL counts them (`pg_stat_database`, xact_commit + xact_rollback of the
   benchmark's database; each backend reports at most once a second, hence "≈" over a short window);
+- write calls of the server's processes (`syscw` of /proc/<pid>/io: write(2) and writev(2), which is how the
+  event loop sends an HTTP answer and how a log line goes out; psycopg and redis-py use send(2), not counted);
 - CPU time of the server's processes (the `bascule serve` process and its children) and of the
   PostgreSQL backends connected to the benchmark's database, from /proc/<pid>/stat (utime + stime).
   PostgreSQL's shared processes (WAL writer, checkpointer...) are left out.
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,20 +57,34 @@ def _children() -> dict[int, list[int]]:
     return tree
 
 
-def tree_cpu(root: int) -> dict[int, float]:
-    """CPU seconds of `root` and of every process under it, by pid."""
+def _write_calls(pid: int) -> float | None:
+    try:
+        lines = Path(f"/proc/{pid}/io").read_text().splitlines()
+    except OSError:
+        return None
+    return next((float(line.split()[1]) for line in lines if line.startswith("syscw:")), None)
+
+
+def _tree(root: int, measure: Callable[[int], float | None]) -> dict[int, float]:
+    """`measure` of `root` and of every process under it, by pid."""
     tree, found, todo = _children(), {}, [root]
     while todo:
         pid = todo.pop()
-        seconds = _cpu_seconds(pid)
-        if seconds is not None:
-            found[pid] = seconds
+        value = measure(pid)
+        if value is not None:
+            found[pid] = value
         todo.extend(tree.get(pid, []))
     return found
 
 
+def tree_cpu(root: int) -> dict[int, float]:
+    """CPU seconds of `root` and of every process under it, by pid."""
+    return _tree(root, _cpu_seconds)
+
+
 def _moved(before: dict[int, float], after: dict[int, float]) -> float:
-    """CPU used between two readings; a process that appeared counts from zero, one that left is lost."""
+    """What moved between two readings (CPU, write calls); a process that appeared counts from zero, one that
+    left is lost."""
     return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
@@ -77,6 +94,7 @@ class Reading:
     flows: int
     counts: dict[str, int]
     server_cpu: dict[int, float]
+    server_writes: dict[int, float]
     backend_cpu: dict[int, float]
     xacts: int
 
@@ -112,6 +130,7 @@ class Probe:
                 flows,
                 sqlcount.read(self.counters),
                 tree_cpu(self.server_pid),
+                _tree(self.server_pid, _write_calls),
                 backends,
                 int(row[0]) if row else 0,
             )
@@ -143,6 +162,7 @@ class Probe:
             "connects": counts["connects"],
             "server_cpu_ms": 1000 * _moved(start.server_cpu, end.server_cpu) / flows,
             "postgres_cpu_ms": 1000 * _moved(start.backend_cpu, end.backend_cpu) / flows,
+            "server_write_calls": _moved(start.server_writes, end.server_writes) / flows,
             # the servers' own rounds (kernel/upkeep.py), left out of the counts above: per second, not per flow
             "upkeep_transactions_per_s": (counts["upkeep_commits"] + counts["upkeep_rollbacks"]) / (end.at - start.at),
             "upkeep_statements_per_s": counts["upkeep_statements"] / (end.at - start.at),

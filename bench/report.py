@@ -125,7 +125,8 @@ def _costs(r: dict[str, Any]) -> list[str]:
             f"{costs['transactions']:.1f} ({costs['rollbacks']:.1f} rolled back), ≈ {costs['pg_transactions']:.1f} | "
             f"{costs['prepared_reused']:.1f} reused + {costs['prepared_now']:.2f} prepared now, "
             f"{costs['not_prepared']:.1f} unnamed ({costs['prepared_share']:.0%} reused) | "
-            f"{costs['cache_cleared']:.1f} | {costs['checkouts']:.1f} | {costs['server_cpu_ms']:.1f} | "
+            f"{costs['cache_cleared']:.1f} | {costs['checkouts']:.1f} | {costs.get('server_write_calls', 0):.1f} | "
+            f"{costs['server_cpu_ms']:.1f} | "
             f"{costs['postgres_cpu_ms']:.1f} | {costs['flows']} | "
             f"{costs.get('upkeep_transactions_per_s', 0):.1f} tx/s, "
             f"{costs.get('upkeep_statements_per_s', 0):.1f} st/s |"
@@ -137,9 +138,9 @@ def _costs(r: dict[str, Any]) -> list[str]:
         "Per command (the server's SQL counters, `pg_stat_database`, /proc; see bench/README.md):",
         "",
         "| command | rate | SQL statements | transactions (of which rolled back), ≈ PostgreSQL's count | "
-        "statements executed prepared | prepared cache emptied | pool checkouts | server CPU ms | "
+        "statements executed prepared | prepared cache emptied | pool checkouts | server write calls | server CPU ms | "
         "PostgreSQL backends CPU ms | commands measured | the servers' upkeep, left out |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
         *rows,
     ]
 
