@@ -63,6 +63,12 @@ _SLOT_USED = select(t.monthly_slots.c.used).where(
 _MONTH_STANDING = select(
     _CONSUMED.scalar_subquery().label("consumed"), func.coalesce(_SLOT_USED.scalar_subquery(), 0).label("used")
 )
+# A migration's first read: the subscriber with `Ledger.consumed_minor`'s query as one more column, the
+# subscriber's row alone locked on PostgreSQL.
+_SUBSCRIBER_CONSUMED = select(t.prepaid_subscribers, _CONSUMED.scalar_subquery().label("consumed")).where(
+    _S.msisdn == bindparam("msisdn")
+)
+_SUBSCRIBER_CONSUMED_LOCKED = _SUBSCRIBER_CONSUMED.with_for_update(of=t.prepaid_subscribers)
 _LIVE_BONUSES = (
     select(t.prepaid_bonuses)
     .where(
@@ -104,6 +110,12 @@ class Subscribers(_Repository):
         query = _SUBSCRIBER_LOCKED if self.locks_rows else _SUBSCRIBER
         row = self._run(query, {"msisdn": msisdn}).first()
         return None if row is None else _subscriber(row)
+
+    def lock_with_consumption(self, msisdn: str, start: datetime, end: datetime) -> tuple[Subscriber, int] | None:
+        """`lock`'s row and the main credit consumed in [start, end), as a positive number of minor units."""
+        query = _SUBSCRIBER_CONSUMED_LOCKED if self.locks_rows else _SUBSCRIBER_CONSUMED
+        row = self._run(query, {"msisdn": msisdn, "start": start, "end": end}).first()
+        return None if row is None else (_subscriber(row), -int(row.consumed))
 
     def all(self) -> list[Subscriber]:
         rows = self.connection.execute(select(t.prepaid_subscribers).order_by(t.prepaid_subscribers.c.msisdn))

@@ -285,6 +285,10 @@ class FakeSubscribers(_Rows):
 
     lock = get
 
+    def lock_with_consumption(self, msisdn: str, start: datetime, end: datetime) -> tuple[Subscriber, int] | None:
+        subscriber = self.store.subscribers.get(msisdn)
+        return None if subscriber is None else (subscriber, FakeLedger(self.store).consumed_minor(msisdn, start, end))
+
     def all(self) -> list[Subscriber]:
         return list(self.store.subscribers.values())
 

@@ -1,0 +1,97 @@
+"""A migration's first read, on the database under test: the subscriber, locked on PostgreSQL, with the main credit
+it consumed in a window, in one statement run on the driver."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from bascule.kernel.money import Money
+from bascule.persistence import compiled
+from bascule.persistence.prepaid import _SUBSCRIBER_CONSUMED, _SUBSCRIBER_CONSUMED_LOCKED
+from bascule.persistence.uow import UnitOfWork
+from bascule.prepaid.model import EntryKind, LedgerEntry, Subscriber
+from tests.support.sql import statements
+
+AWA, KOFFI = "+2250701020304", "+2250701020305"
+START, END = datetime(2026, 5, 1, tzinfo=UTC), datetime(2026, 6, 1, tzinfo=UTC)
+SECOND = timedelta(seconds=1)
+AWA_AS_ADDED = Subscriber(AWA, "novamix", "Africa/Abidjan", "XOF", datetime(2026, 1, 5, tzinfo=UTC))
+
+
+def _entry(msisdn: str, kind: EntryKind, amount: int, at: datetime) -> LedgerEntry:
+    return LedgerEntry(
+        f"led_{msisdn[-2:]}_{kind.value}_{at:%m%d%H%M%S}", msisdn, kind, Money.of(amount, "XOF"), at, "api"
+    )
+
+
+@pytest.fixture
+def awa(ctx) -> Subscriber:
+    """Awa, with consumptions on both sides of May's bounds and a recharge within; Koffi consumed in May too."""
+    entries = [
+        _entry(AWA, EntryKind.RECHARGE, 50_000, START - 10 * SECOND),
+        _entry(AWA, EntryKind.CONSUMPTION, 1, START - SECOND),  # before the start
+        _entry(AWA, EntryKind.CONSUMPTION, 20, START),  # at the start
+        _entry(AWA, EntryKind.CONSUMPTION, 300, START + timedelta(days=15)),
+        _entry(AWA, EntryKind.RECHARGE, 4_000, START + timedelta(days=16)),
+        _entry(AWA, EntryKind.CONSUMPTION, 5_000, END - SECOND),  # just before the end
+        _entry(AWA, EntryKind.CONSUMPTION, 60_000, END),  # at the end
+        _entry(KOFFI, EntryKind.CONSUMPTION, 700_000, START + timedelta(days=3)),
+    ]
+    with UnitOfWork(ctx.engine) as uow:
+        assert uow.subscribers.add(AWA_AS_ADDED)
+        assert uow.subscribers.add(Subscriber(KOFFI, "tigre", "Asia/Tokyo", "XOF", AWA_AS_ADDED.created_at))
+        for entry in entries:
+            uow.ledger.add(entry, entry.at)
+        uow.commit()
+    return AWA_AS_ADDED
+
+
+def test_the_subscriber_comes_with_the_main_credit_consumed_in_start_to_end_in_one_statement(ctx, awa) -> None:
+    with statements(ctx.engine) as sent, UnitOfWork(ctx.engine) as uow:
+        found = uow.subscribers.lock_with_consumption(AWA, START, END)
+        from_ledger = uow.ledger.consumed_minor(AWA, START, END)
+    assert found == (awa, 5_320)
+    assert from_ledger == 5_320
+    assert len(sent) == 2
+    assert sent[0].startswith("SELECT prepaid_subscribers.msisdn")
+    locked = _SUBSCRIBER_CONSUMED_LOCKED if ctx.engine.dialect.name == "postgresql" else _SUBSCRIBER_CONSUMED
+    [plan] = compiled._PLANS[locked].values()
+    assert isinstance(plan, compiled._Plan)  # run on the driver's cursor
+
+
+def test_the_window_is_start_inclusive_end_exclusive(ctx, awa) -> None:
+    with UnitOfWork(ctx.engine) as uow:
+        assert uow.subscribers.lock_with_consumption(AWA, START, START) == (awa, 0)
+        assert uow.subscribers.lock_with_consumption(AWA, START - SECOND, START + SECOND) == (awa, 21)
+        assert uow.subscribers.lock_with_consumption(AWA, END - SECOND, END + SECOND) == (awa, 65_000)
+        assert uow.subscribers.lock_with_consumption(AWA, END + SECOND, END + 2 * SECOND) == (awa, 0)
+
+
+def test_an_unknown_number_is_none(ctx, awa) -> None:
+    with statements(ctx.engine) as sent, UnitOfWork(ctx.engine) as uow:
+        assert uow.subscribers.lock_with_consumption("+2250700000000", START, END) is None
+    assert len(sent) == 1
+
+
+def test_on_postgresql_the_subscribers_row_is_locked_and_its_ledger_is_not(ctx, awa) -> None:
+    if ctx.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite writers are serialised by BEGIN IMMEDIATE")
+    nowait = "SELECT msisdn FROM {table} WHERE msisdn = :msisdn FOR UPDATE NOWAIT"
+    with statements(ctx.engine) as sent, UnitOfWork(ctx.engine) as uow:
+        assert uow.subscribers.lock_with_consumption(AWA, START, END) == (awa, 5_320)
+        with ctx.engine.connect() as other:
+            with pytest.raises(DBAPIError) as refused:
+                other.execute(text(nowait.format(table="prepaid_subscribers")), {"msisdn": AWA})
+            assert refused.value.orig.sqlstate == "55P03"  # lock_not_available
+            other.rollback()
+            assert other.execute(text(nowait.format(table="prepaid_subscribers")), {"msisdn": KOFFI}).all()
+            assert len(other.execute(text(nowait.format(table="prepaid_ledger")), {"msisdn": AWA}).all()) == 7
+            other.rollback()
+    assert sent[0].endswith("FOR UPDATE OF prepaid_subscribers")
+    with ctx.engine.connect() as other:  # the transaction is over: the row is free again
+        assert other.execute(text(nowait.format(table="prepaid_subscribers")), {"msisdn": AWA}).all()
+        other.rollback()
