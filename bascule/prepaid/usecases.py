@@ -125,12 +125,29 @@ def _found(found: T | None) -> T:
     return found
 
 
-def _consumed_last_month(uow: Unit, subscriber: Subscriber, now: datetime) -> tuple[Period, Money]:
+def _consumed_last_month(uow: Unit, subscriber: Subscriber, now: datetime) -> Money:
     """Main credit consumed during the previous calendar month in the subscriber's zone."""
     tz = zone(subscriber.timezone)
     last_month = Period.at(now, tz).previous()
     consumed = uow.ledger.consumed_minor(subscriber.msisdn, last_month.start_instant(tz), last_month.end_instant(tz))
-    return last_month, from_minor(consumed, subscriber.currency)
+    return from_minor(consumed, subscriber.currency)
+
+
+def _locked_with_last_month(
+    ctx: Ctx, uow: Unit, actor: Principal, msisdn: str, now: datetime
+) -> tuple[Subscriber, Money]:
+    """The subscriber, locked, and the main credit it consumed during the previous calendar month in its zone. One
+    read takes that month in the catalogue's zone, the one subscribers get by default; a subscriber who lives in
+    another has it read again in its own."""
+    _may_see(actor, msisdn)
+    catalog_zone = ctx.catalog.prepaid.timezone
+    tz = zone(catalog_zone)
+    last_month = Period.at(now, tz).previous()
+    found = uow.subscribers.lock_with_consumption(msisdn, last_month.start_instant(tz), last_month.end_instant(tz))
+    subscriber, consumed = _found(found)
+    if subscriber.timezone != catalog_zone:
+        return subscriber, _consumed_last_month(uow, subscriber, now)
+    return subscriber, from_minor(consumed, subscriber.currency)
 
 
 @dataclass(frozen=True, slots=True)
@@ -400,11 +417,10 @@ def migrate_profile(ctx: Ctx, actor: Principal, channel: Channel, msisdn: str, p
     """
     now = ctx.clock.now().astimezone(UTC)
     with ctx.uow() as uow:
-        subscriber = _visible(uow, actor, msisdn, lock=True)
+        subscriber, consumed = _locked_with_last_month(ctx, uow, actor, msisdn, now)
         target = ctx.catalog.profile(profile_id)
         if target.id != subscriber.profile_id:
             require_on_sale(target)
-        _, consumed = _consumed_last_month(uow, subscriber, now)
         verdict = eligibility(target, subscriber.profile_id, consumed)
         if not verdict.eligible:
             raise _refusal(verdict, target)

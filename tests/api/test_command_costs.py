@@ -1,4 +1,5 @@
-"""What a change costs through the API, counted (issue 13's target: at most 16 statements in 3 transactions)."""
+"""What a change and a profile migration cost through the API, counted (issue 13's target for a change: at most 16
+statements in 3 transactions)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import pytest
 from sqlalchemy import Engine
 
 from bascule.persistence import identity
-from tests.api.helpers import OPERATOR, make_customer, make_service, ok
+from tests.api.helpers import OPERATOR, make_customer, make_service, ok, set_clock
+from tests.api.prepaid_helpers import consume, make_subscriber, money, problem, profile_needing, recharge
 from tests.support.sql import statements
 
 
@@ -53,3 +55,61 @@ def test_a_change_through_the_api_costs_sixteen_statements_and_one_more_per_noti
     assert sum(sql.startswith(("INSERT INTO notifications", "insert into notifications")) for sql in sent) == (
         2 if with_manager else 0
     )
+
+
+_LEDGER_ALONE = "SELECT coalesce(sum(prepaid_ledger.amount_minor)"  # `Ledger.consumed_minor`
+
+
+def _migrate(http: httpx.Client, engine: Engine, msisdn: str, profile_id: str) -> tuple[httpx.Response, list[str]]:
+    """A migration as the bench asks it (operator token, an Idempotency-Key) and the statements it cost, less the
+    catalogue's stamp check."""
+    with statements(engine) as sent:
+        answer = http.post(
+            f"/api/v1/subscribers/{msisdn}/profile-migrations",
+            json={"profile_id": profile_id},
+            headers={**OPERATOR, "Idempotency-Key": f"migrate-{msisdn}"},
+        )
+    return answer, [sql for sql in sent if "catalog_stamp" not in sql]
+
+
+@pytest.mark.parametrize(
+    ("now", "consumed_at", "eligible_in"),
+    [
+        (None, "2026-05-31T23:30:00+00:00", "Africa/Abidjan"),  # 31 May in Abidjan; 1 June, 08:30, in Tokyo
+        (None, "2026-04-30T23:30:00+00:00", "Asia/Tokyo"),  # 30 April in Abidjan; 1 May, 08:30, in Tokyo
+        ("2026-05-31T23:30:00+00:00", "2026-05-15T12:00:00+00:00", "Asia/Tokyo"),  # last month: April in Abidjan
+    ],
+)
+def test_a_migration_costs_eight_statements_in_the_catalogues_zone_and_nine_in_another(
+    http, ctx, now, consumed_at, eligible_in
+):
+    """The subscriber and last month's consumption come in one read, the month taken in the catalogue's zone
+    (Abidjan, UTC); a subscriber in Tokyo (UTC+9) has the consumption of its own month read again. 2 500 F CFA
+    consumed open Tigre in the one zone whose last month holds them; the other is refused and nothing changes.
+    Counted: all statements, and those that read the ledger alone."""
+    assert ctx.catalog.prepaid.timezone == "Africa/Abidjan"
+    if now:
+        set_clock(http, now)
+    tigre = profile_needing(http, "2500")["id"]
+    costs = {}
+    for msisdn, zone in (("+2250701020304", "Africa/Abidjan"), ("+2250701020305", "Asia/Tokyo")):
+        make_subscriber(http, msisdn, profile_needing(http, None)["id"], None if zone == "Africa/Abidjan" else zone)
+        recharge(http, msisdn, 3000, "2026-04-01T08:00:00+00:00")
+        consume(http, msisdn, 2500, consumed_at)
+        answer, sent = _migrate(http, ctx.engine, msisdn, tigre)
+        costs[zone] = (len(sent), sum(sql.startswith(_LEDGER_ALONE) for sql in sent))
+        subscriber = ok(http.get(f"/api/v1/subscribers/{msisdn}", headers=OPERATOR))
+        assert subscriber["timezone"] == zone
+        if zone == eligible_in:
+            assert ok(answer, 201)["to_profile_id"] == tigre
+            assert (subscriber["profile_id"], subscriber["migrations_left_this_month"]) == (tigre, 2)
+        else:
+            body = problem(answer, 422, "not-eligible")
+            assert (body["required"], body["consumed"]) == (money("2500"), money("0"))
+            assert subscriber["migrations_left_this_month"] == 3
+            assert ok(http.get(f"/api/v1/subscribers/{msisdn}/profile-migrations", headers=OPERATOR)) == []
+    # A refusal sends the migration's reads, then the Idempotency-Key's look-up and record of the refusal.
+    if eligible_in == "Africa/Abidjan":
+        assert costs == {"Africa/Abidjan": (8, 0), "Asia/Tokyo": (4, 1)}
+    else:
+        assert costs == {"Africa/Abidjan": (3, 0), "Asia/Tokyo": (9, 1)}

@@ -6,6 +6,7 @@ Tigre asks for 2 500 F CFA consumed last month, Aigle for 8 000; Dauphin, like N
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -80,6 +81,34 @@ def test_a_profile_she_is_not_eligible_for_is_refused_and_takes_none_of_her_thre
     assert store.snapshot() == before
     assert changes_used_in_june(store) == 0
     assert store.subscribers[AWA].profile_id == "novamix"
+
+
+@pytest.mark.parametrize(
+    ("timezone", "consumed_at", "eligible"),
+    [
+        ("Africa/Abidjan", "2026-05-31T23:30:00+00:00", True),  # 31 May in Abidjan
+        ("Asia/Tokyo", "2026-05-31T23:30:00+00:00", False),  # 1 June, 08:30, in Tokyo
+        ("Africa/Abidjan", "2026-04-30T23:30:00+00:00", False),  # 30 April in Abidjan
+        ("Asia/Tokyo", "2026-04-30T23:30:00+00:00", True),  # 1 May, 08:30, in Tokyo
+    ],
+)
+def test_last_month_is_the_one_of_her_zone_when_she_does_not_live_in_the_catalogues(
+    ctx: Context[Any], store: FakeStore, timezone: str, consumed_at: str, eligible: bool
+) -> None:
+    store.subscribers[AWA] = replace(store.subscribers[AWA], timezone=timezone)
+    consumed = LedgerEntry(
+        "csm_bound", AWA, EntryKind.CONSUMPTION, xof(2_500), datetime.fromisoformat(consumed_at), "ussd"
+    )
+    store.ledger[:] = [consumed]
+    before = store.snapshot()
+
+    if eligible:
+        migrate_profile(ctx, subscriber_principal(AWA), Channel.USSD, AWA, "tigre")  # 2 500 F CFA needed
+        assert (store.subscribers[AWA].profile_id, changes_used_in_june(store)) == ("tigre", 1)
+    else:
+        refusal = refused(ctx, "tigre")
+        assert (refusal.code, refusal.params["consumed"]) == (ErrorCode.NOT_ELIGIBLE, xof(0))
+        assert store.snapshot() == before
 
 
 def test_three_changes_in_the_month_then_the_fourth_is_refused_until_the_first_of_next_month(
