@@ -2,9 +2,9 @@
 
 `notify` writes a row inside the caller's unit of work. `deliver_pending` is the worker's step:
 
-1. claim — in one short transaction, take the due `pending` rows (PostgreSQL: `FOR UPDATE SKIP
-   LOCKED`, so two deliverers take different rows; SQLite: writers are serialised already), count
-   the attempt and push `next_attempt_at` a lease ahead, so no other deliverer takes them meanwhile;
+1. claim — in one statement of a short transaction, take the due `pending` rows (PostgreSQL: `FOR
+   UPDATE SKIP LOCKED`, so two deliverers take different rows; SQLite: writers are serialised already),
+   count the attempt and push `next_attempt_at` a lease ahead, so no other deliverer takes them meanwhile;
 2. send each message outside any transaction;
 3. record the outcome, guarded by the attempt number claimed: `sent` with `sent_at`, for up to
    `SENT_RECORDED_TOGETHER` messages in one transaction; or, on a retryable failure, `pending` again

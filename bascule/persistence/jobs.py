@@ -1,8 +1,10 @@
 """Provisioning jobs: written in the change's transaction, claimed by workers with a lease.
 
-On PostgreSQL, claims use `FOR UPDATE SKIP LOCKED`, so concurrent workers never take the same job;
-SQLite serialises writers already. A worker that dies leaves its jobs `running` until the lease ends,
-then any worker takes them again; the operator's idempotency key (the job id) makes that safe.
+A claim is one statement: an UPDATE of the due jobs a subquery picks, oldest first, returning them; on
+PostgreSQL that subquery (a materialized CTE, `statements.picked`) locks them `FOR UPDATE SKIP LOCKED`, so
+concurrent workers never take the same job; SQLite serialises writers already. A worker that dies leaves its
+jobs `running` until the lease ends, then any worker takes them again; the operator's idempotency key (the job
+id) makes that safe.
 """
 
 from __future__ import annotations
@@ -11,13 +13,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, and_, any_, bindparam, exists, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Row, and_, bindparam, exists, func, insert, or_, select, update
 
 from bascule.kernel.ids import new_id
 from bascule.persistence import tables as t
 from bascule.persistence.compiled import insert_rows, run_many, written_in
-from bascule.persistence.statements import _Repository
+from bascule.persistence.statements import _Repository, picked
 from bascule.provisioning.model import Job, JobSpec, JobStatus, Operation
 from bascule.provisioning.ports import FailedJob
 
@@ -113,13 +114,10 @@ class Jobs(_Repository):
     def claim(
         self, worker: str, now: datetime, lease: timedelta, limit: int, change_request_id: str | None = None
     ) -> list[Job]:
-        params: dict[str, Any] = {"now": now, "limit": limit}
+        params: dict[str, Any] = {"now": now, "limit": limit, "worker": worker, "locked_until": now + lease}
         if change_request_id is not None:
-            params["change_request_id"] = change_request_id
-        ids = self._run(_DUE[(self.locks_rows, change_request_id is not None)], params).scalars()
-        if not ids:
-            return []
-        rows = self._run(_CLAIM[self.locks_rows], {"ids": ids, "worker": worker, "locked_until": now + lease}).all()
+            params["of_request"] = change_request_id
+        rows = self._run(_CLAIM[(self.locks_rows, change_request_id is not None)], params).all()
         return sorted((_job(row) for row in rows), key=lambda job: (job.next_attempt_at, job.id))
 
     def _mine(self, job_id: str, worker: str) -> Any:
@@ -227,18 +225,16 @@ def _due(*, locks: bool, of_one_request: bool) -> Any:
     )
     query = select(J.c.id).where(due).order_by(J.c.next_attempt_at, J.c.id).limit(bindparam("limit"))
     if of_one_request:
-        query = query.where(J.c.change_request_id == bindparam("change_request_id"))
+        query = query.where(J.c.change_request_id == bindparam("of_request"))
     return query.with_for_update(skip_locked=True) if locks else query
 
 
-_DUE = {(locks, one): _due(locks=locks, of_one_request=one) for locks in (False, True) for one in (False, True)}
-
-
-def _claiming(ids: Any) -> Any:
-    """The claim of the jobs whose ids `ids` gives, returning them; built once per database."""
+def _claiming(*, locks: bool, of_one_request: bool) -> Any:
+    """The claim of the due jobs (`limit` of them, oldest first) in one statement, returning them; built once
+    per shape. The subquery runs once, so it locks, and the UPDATE changes, `limit` jobs at most (`picked`)."""
     return (
         update(J)
-        .where(ids)
+        .where(J.c.id.in_(picked(_due(locks=locks, of_one_request=of_one_request), locks=locks)))
         .values(
             status=JobStatus.RUNNING.value,
             locked_by=bindparam("worker"),
@@ -249,12 +245,7 @@ def _claiming(ids: Any) -> Any:
     )
 
 
-# On PostgreSQL the ids go as one array (`= ANY`), so that the claim is one statement whatever their number,
-# prepared once; SQLite has no arrays, and takes them as an expanding IN.
-_CLAIM = {
-    True: _claiming(J.c.id == any_(bindparam("ids", type_=postgresql.ARRAY(J.c.id.type)))),
-    False: _claiming(J.c.id.in_(bindparam("ids", expanding=True))),
-}
+_CLAIM = {(locks, one): _claiming(locks=locks, of_one_request=one) for locks in (False, True) for one in (False, True)}
 _SUCCEED_HELD = (
     update(J)
     .where(J.c.id == bindparam("job_id"), J.c.locked_by == bindparam("worker"), J.c.status == JobStatus.RUNNING.value)

@@ -1,4 +1,9 @@
-"""The SQL of the notification outbox's delivery: claiming due rows and settling them."""
+"""The SQL of the notification outbox's delivery: claiming due rows and settling them.
+
+A claim is one statement: an UPDATE of the due rows a subquery picks, oldest first, returning them; on
+PostgreSQL that subquery (a materialized CTE, `statements.picked`) locks them `FOR UPDATE SKIP LOCKED`, so
+concurrent deliverers never take the same row.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, String, Update, any_, bindparam, or_, select, update
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Connection, Row, Update, bindparam, or_, select, update
 
 from bascule.notifications.model import FAILED, PENDING, SENT, Notification
 from bascule.persistence import tables as t
 from bascule.persistence.compiled import run, run_many, written_in
+from bascule.persistence.statements import picked
 
 
 def _settling(**values: Any) -> Update:
@@ -43,24 +48,19 @@ def _due(*, locks: bool) -> Any:
     return due.with_for_update(skip_locked=True) if locks else due
 
 
-_DUE = {locks: _due(locks=locks) for locks in (False, True)}
-
-
-def _claiming(ids: Any) -> Update:
-    """The claim of the rows whose ids `ids` gives (an attempt counted, the lease set), returning them."""
+def _claiming(*, locks: bool) -> Update:
+    """The claim of the due rows (an attempt counted, the lease set) in one statement, returning them; built
+    once per shape. The subquery runs once, so it locks, and the UPDATE changes, `batch` rows at most
+    (`picked`); the UPDATE checks again that each is still pending."""
     return (
         update(t.notifications)
-        .where(ids, t.notifications.c.status == PENDING)
+        .where(t.notifications.c.id.in_(picked(_due(locks=locks), locks=locks)), t.notifications.c.status == PENDING)
         .values(attempts=t.notifications.c.attempts + 1, next_attempt_at=bindparam("lease_until"))
         .returning(*t.notifications.c)
     )
 
 
-# PostgreSQL takes the ids as one array: one statement, prepared once, whatever their number (`jobs.py` alike).
-_CLAIM = {
-    True: _claiming(t.notifications.c.id == any_(bindparam("ids", type_=postgresql.ARRAY(String)))),
-    False: _claiming(t.notifications.c.id.in_(bindparam("ids", expanding=True))),
-}
+_CLAIM = {locks: _claiming(locks=locks) for locks in (False, True)}
 
 
 def _notification(row: Row[Any]) -> Notification:
@@ -75,10 +75,8 @@ class OutboxRows:
 
     def claim(self, now: datetime, batch: int, lease_until: datetime) -> list[Notification]:
         on_postgresql = self.connection.dialect.name == "postgresql"
-        ids = run(self.connection, _DUE[on_postgresql], {"now": now, "batch": batch}).scalars()
-        if not ids:
-            return []
-        claimed = run(self.connection, _CLAIM[on_postgresql], {"ids": ids, "lease_until": lease_until})
+        params = {"now": now, "batch": batch, "lease_until": lease_until}
+        claimed = run(self.connection, _CLAIM[on_postgresql], params)
         return sorted((_notification(row) for row in claimed), key=lambda n: (n.created_at, n.id))
 
     def _settle(self, statement: Update, claimed: Notification, at: datetime | None = None) -> bool:

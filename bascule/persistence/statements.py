@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, select
+from sqlalchemy import Connection, Select, Table, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bascule.kernel.money import Money
@@ -28,6 +28,19 @@ def insert_ignoring_conflict(connection: Connection, table: Table, values: Mappi
         key = next(iter(table.primary_key.columns))
         statement = _IGNORING_CONFLICT[cache_key] = dialect.insert(table).on_conflict_do_nothing().returning(key)
     return run(connection, statement, values).first() is not None
+
+
+def picked(due: Select[Any], *, locks: bool) -> Select[Any]:
+    """The ids a claim's `UPDATE … WHERE id IN (…)` takes from `due` (a SELECT of ids, ordered, with a LIMIT):
+    on PostgreSQL (`locks`, `due` being `FOR UPDATE SKIP LOCKED`) through a materialized CTE, which runs once.
+    As a plain IN-subquery, the planner may put it on the inner side of a nested-loop semi join and run it again
+    for each row: each run skips the rows this very UPDATE changed already and locks the next ones, so that the
+    UPDATE changes more rows than the LIMIT (seen: a claim of 2 among 4 due rows changed all 4).
+    SQLite runs an uncorrelated IN-subquery once (and serialises writers)."""
+    if locks:
+        materialized = due.cte("due").prefix_with("MATERIALIZED", dialect="postgresql")
+        return select(materialized.c.id)
+    return due.correlate(None)  # its own read of the table, not correlated with the row the UPDATE changes
 
 
 # The statements the hot paths run on every change, built once: building a statement and its cache key

@@ -1,6 +1,7 @@
-"""The polls of the provisioning jobs and of the outbox keep to their partial indexes on PostgreSQL even when
-the server plans them once for every execution (a generic plan, which a prepared statement may switch to):
-the statuses they wait for are written into the SQL, where the planner can prove the index's predicate."""
+"""The polls of the provisioning jobs and of the outbox (each a claim: one UPDATE of the due rows a subquery
+picks) keep to their partial indexes on PostgreSQL even when the server plans them once for every execution
+(a generic plan, which a prepared statement may switch to): the statuses they wait for are written into the SQL,
+where the planner can prove the index's predicate."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import psycopg
 import pytest
 
 from bascule.persistence import compiled
-from bascule.persistence.jobs import _DUE as DUE_JOBS
-from bascule.persistence.outbox import _DUE as DUE_NOTIFICATIONS
+from bascule.persistence.jobs import _CLAIM as CLAIM_JOBS
+from bascule.persistence.outbox import _CLAIM as CLAIM_NOTIFICATIONS
 
 _FINISHED_JOBS = """
 INSERT INTO provisioning_jobs (id, subject_kind, subject_id, network, operation, payload, status, attempts,
@@ -27,7 +28,7 @@ FROM generate_series(1, 20000) AS g
 
 
 def _generic_plan(url: str, statement: object, keys: tuple[str, ...], arguments: str) -> str:
-    """EXPLAIN of `statement` as Bascule sends it, prepared and planned once for all executions."""
+    """EXPLAIN of `statement` as Bascule sends it, prepared and planned once for all executions (not run)."""
     plan = compiled._plannable(statement, _dialect(), keys)
     assert plan is not None
     sql = plan.sql
@@ -59,12 +60,15 @@ def busy_tables(ctx, database_url: str) -> str:
 
 
 def test_the_jobs_poll_reads_the_waiting_jobs_by_their_partial_index_in_a_generic_plan(busy_tables: str) -> None:
-    explained = _generic_plan(busy_tables, DUE_JOBS[(True, False)], ("now", "limit"), "'succeeded', now(), 10")
+    keys = ("now", "limit", "worker", "locked_until")
+    arguments = "'running', 1, 'w1', now(), 'succeeded', now(), 10"  # in the order of the statement's parameters
+    explained = _generic_plan(busy_tables, CLAIM_JOBS[(True, False)], keys, arguments)
     assert "ix_provisioning_jobs_waiting" in explained, explained
     assert "Seq Scan on provisioning_jobs " not in explained, explained
 
 
 def test_the_outbox_poll_reads_the_unsent_rows_by_their_partial_index_in_a_generic_plan(busy_tables: str) -> None:
-    explained = _generic_plan(busy_tables, DUE_NOTIFICATIONS[True], ("now", "batch"), "now(), 100")
+    arguments = "1, now(), now(), 100, 'pending'"
+    explained = _generic_plan(busy_tables, CLAIM_NOTIFICATIONS[True], ("now", "batch", "lease_until"), arguments)
     assert "ix_notifications_unsent" in explained, explained
     assert "Seq Scan on notifications" not in explained, explained
