@@ -12,7 +12,7 @@ from uvicorn.config import Config
 from uvicorn.server import ServerState
 
 from bascule.channels.cli import app as cli
-from bascule.channels.http_protocol import OneWriteHttpToolsProtocol, OneWritePerTurn, http_protocol
+from bascule.channels.http_protocol import HOLD_AT_MOST, OneWriteHttpToolsProtocol, OneWritePerTurn, http_protocol
 
 
 class SocketTransport(asyncio.Transport):
@@ -74,6 +74,25 @@ async def _test_what_is_written_in_one_turn_reaches_the_socket_in_one_write_at_t
     transport.write(b"")
     await _turns()
     assert socket.writes[1:] == [b"next"]
+
+
+def test_a_large_body_goes_to_the_socket_at_once_for_its_flow_control_to_see_it() -> None:
+    asyncio.run(_test_a_large_body_goes_to_the_socket_at_once_for_its_flow_control_to_see_it())
+
+
+async def _test_a_large_body_goes_to_the_socket_at_once_for_its_flow_control_to_see_it() -> None:
+    socket = SocketTransport()
+    transport = OneWritePerTurn(socket, asyncio.get_running_loop())
+    head, chunk = b"HTTP/1.1 200 OK\r\n\r\n", b"x" * (HOLD_AT_MOST // 2)
+    transport.write(head)
+    transport.write(chunk)
+    assert socket.writes == []
+    transport.write(chunk)  # past HOLD_AT_MOST held
+    assert socket.writes == [head + chunk + chunk]
+    assert transport.get_write_buffer_size() == 7
+    transport.write(b"end")
+    await _turns()
+    assert socket.writes[1:] == [b"end"]
 
 
 def test_closing_sends_what_is_held_first_and_aborting_drops_it() -> None:
