@@ -69,6 +69,12 @@ _SUBSCRIBER_CONSUMED = select(t.prepaid_subscribers, _CONSUMED.scalar_subquery()
     _S.msisdn == bindparam("msisdn")
 )
 _SUBSCRIBER_CONSUMED_LOCKED = _SUBSCRIBER_CONSUMED.with_for_update(of=t.prepaid_subscribers)
+# A subscriber's screens (its summary, its profile options): the subscriber and `_MONTH_STANDING`'s two columns.
+_SUBSCRIBER_STANDING = select(
+    t.prepaid_subscribers,
+    _CONSUMED.scalar_subquery().label("consumed"),
+    func.coalesce(_SLOT_USED.scalar_subquery(), 0).label("used"),
+).where(_S.msisdn == bindparam("msisdn"))
 _LIVE_BONUSES = (
     select(t.prepaid_bonuses)
     .where(
@@ -124,14 +130,19 @@ class Subscribers(_Repository):
     def balance_minor(self, msisdn: str) -> int:
         return int(self._run(_BALANCE, {"msisdn": msisdn}).scalar_one())
 
-    def with_balance(self, msisdn: str) -> tuple[Subscriber, int] | None:
-        row = self._run(_SUBSCRIBER, {"msisdn": msisdn}).first()
-        return None if row is None else (_subscriber(row), int(row.balance_minor))
-
     def month_standing(self, msisdn: str, start: datetime, end: datetime, scope: str, period: str) -> tuple[int, int]:
         params = {"msisdn": msisdn, "start": start, "end": end, "slot_scope": scope, "slot_period": period}
         row = self._run(_MONTH_STANDING, params).one()
         return -int(row.consumed), int(row.used)
+
+    def with_standing(
+        self, msisdn: str, start: datetime, end: datetime, scope: str, period: str
+    ) -> tuple[Subscriber, int, int, int] | None:
+        params = {"msisdn": msisdn, "start": start, "end": end, "slot_scope": scope, "slot_period": period}
+        row = self._run(_SUBSCRIBER_STANDING, params).first()
+        if row is None:
+            return None
+        return _subscriber(row), int(row.balance_minor), -int(row.consumed), int(row.used)
 
     def credit(self, msisdn: str, units: int) -> None:
         self._run(_CREDIT, {"subscriber": msisdn, "units": units})

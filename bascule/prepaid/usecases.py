@@ -171,8 +171,34 @@ def _standing(ctx: Ctx, uow: Unit, subscriber: Subscriber, now: datetime) -> _St
         MIGRATION_SLOT_SCOPE,
         str(this_month),
     )
+    return _standing_of(ctx, subscriber, last_month, consumed, used)
+
+
+def _standing_of(ctx: Ctx, subscriber: Subscriber, last_month: Period, consumed: int, used: int) -> _Standing:
     left = max(0, ctx.catalog.prepaid.monthly_migration_limit - used)
     return _Standing(last_month, from_minor(consumed, subscriber.currency), left)
+
+
+def _seen_with_standing(
+    ctx: Ctx, uow: Unit, actor: Principal, msisdn: str, now: datetime
+) -> tuple[Subscriber, Money, _Standing]:
+    """The subscriber this actor may see, its balance and its standing. One read takes the months in the
+    catalogue's zone, the one subscribers get by default; a subscriber who lives in another has its standing read
+    again in its own."""
+    _may_see(actor, msisdn)
+    catalog_zone = ctx.catalog.prepaid.timezone
+    tz = zone(catalog_zone)
+    this_month = Period.at(now, tz)
+    last_month = this_month.previous()
+    found = uow.subscribers.with_standing(
+        msisdn, last_month.start_instant(tz), last_month.end_instant(tz), MIGRATION_SLOT_SCOPE, str(this_month)
+    )
+    subscriber, balance, consumed, used = _found(found)
+    if subscriber.timezone != catalog_zone:
+        standing = _standing(ctx, uow, subscriber, now)
+    else:
+        standing = _standing_of(ctx, subscriber, last_month, consumed, used)
+    return subscriber, from_minor(balance, subscriber.currency), standing
 
 
 def require_subscriber(ctx: Ctx, actor: Principal, msisdn: str) -> None:
@@ -183,14 +209,12 @@ def require_subscriber(ctx: Ctx, actor: Principal, msisdn: str) -> None:
 
 def subscriber_summary(ctx: Ctx, actor: Principal, msisdn: str) -> SubscriberSummary:
     now = ctx.clock.now()
-    _may_see(actor, msisdn)
     with ctx.uow(write=False) as uow:
-        subscriber, balance = _found(uow.subscribers.with_balance(msisdn))
-        standing = _standing(ctx, uow, subscriber, now)
+        subscriber, balance, standing = _seen_with_standing(ctx, uow, actor, msisdn, now)
         return SubscriberSummary(
             subscriber=subscriber,
             profile=ctx.catalog.profile(subscriber.profile_id),
-            balance=from_minor(balance, subscriber.currency),
+            balance=balance,
             bonuses=tuple(uow.bonuses.live_at(msisdn, now)),
             last_month=standing.last_month,
             consumption_last_month=standing.consumed,
@@ -211,8 +235,7 @@ def profile_options(ctx: Ctx, actor: Principal, msisdn: str) -> list[ProfileOpti
     """Every profile of the catalogue, each with whether this subscriber may move to it now and why not."""
     now = ctx.clock.now()
     with ctx.uow(write=False) as uow:
-        subscriber = _visible(uow, actor, msisdn)
-        standing = _standing(ctx, uow, subscriber, now)
+        subscriber, _, standing = _seen_with_standing(ctx, uow, actor, msisdn, now)
     consumed, left = standing.consumed, standing.migrations_left
     period = Period.at(now, zone(subscriber.timezone))
     options = []

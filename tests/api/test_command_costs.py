@@ -113,3 +113,40 @@ def test_a_migration_costs_eight_statements_in_the_catalogues_zone_and_nine_in_a
         assert costs == {"Africa/Abidjan": (8, 0), "Asia/Tokyo": (4, 1)}
     else:
         assert costs == {"Africa/Abidjan": (3, 0), "Asia/Tokyo": (9, 1)}
+
+
+def _read(http: httpx.Client, engine: Engine, path: str) -> tuple[Any, int]:
+    """A subscriber's screen read by the operator, and the statements it cost (less the catalogue's stamp check)."""
+    with statements(engine) as sent:
+        answer = ok(http.get(path, headers=OPERATOR))
+    return answer, sum("catalog_stamp" not in sql for sql in sent)
+
+
+def test_a_subscribers_summary_and_options_cost_one_statement_fewer_in_the_catalogues_zone(http, ctx):
+    """The summary (balance, bonuses, last month's consumption, changes left) and the profile options read the
+    subscriber with its balance and standing in one statement, the months taken in the catalogue's zone; a
+    subscriber in Tokyo has its standing read again in its own. 2 500 F CFA consumed at 23:30 UTC on 31 May are
+    May's in Abidjan and June's in Tokyo: on 16 June, each screen shows the consumption of its own zone."""
+    set_clock(http, "2026-06-16T09:00:00+00:00")
+    tigre = profile_needing(http, "2500")["id"]
+    seen = {}
+    for msisdn, zone in (("+2250701020304", "Africa/Abidjan"), ("+2250701020305", "Asia/Tokyo")):
+        make_subscriber(http, msisdn, profile_needing(http, None)["id"], None if zone == "Africa/Abidjan" else zone)
+        recharge(http, msisdn, 3000, "2026-04-01T08:00:00+00:00")
+        consume(http, msisdn, 2500, "2026-05-31T23:30:00+00:00")
+        summary, summary_cost = _read(http, ctx.engine, f"/api/v1/subscribers/{msisdn}")
+        options, options_cost = _read(http, ctx.engine, f"/api/v1/subscribers/{msisdn}/profile-options")
+        eligible = {option["profile_id"]: option["eligible"] for option in options}[tigre]
+        seen[zone] = (
+            summary["balance"],
+            summary["last_month"],
+            summary["consumption_last_month"],
+            summary["migrations_left_this_month"],
+            eligible,
+            summary_cost,
+            options_cost,
+        )
+    assert seen == {
+        "Africa/Abidjan": (money("500"), "2026-05", money("2500"), 3, True, 2, 1),
+        "Asia/Tokyo": (money("500"), "2026-05", money("0"), 3, False, 3, 2),
+    }

@@ -1,5 +1,6 @@
-"""A migration's first read, on the database under test: the subscriber, locked on PostgreSQL, with the main credit
-it consumed in a window, in one statement run on the driver."""
+"""A subscriber's reads of one statement, on the database under test: a migration's first read (the subscriber,
+locked on PostgreSQL, with the main credit it consumed in a window), and its screens' (the subscriber, its balance,
+what it consumed in a window and the month's profile changes used), run on the driver."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from sqlalchemy.exc import DBAPIError
 
 from bascule.kernel.money import Money
 from bascule.persistence import compiled
-from bascule.persistence.prepaid import _SUBSCRIBER_CONSUMED, _SUBSCRIBER_CONSUMED_LOCKED
+from bascule.persistence.prepaid import _SUBSCRIBER_CONSUMED, _SUBSCRIBER_CONSUMED_LOCKED, _SUBSCRIBER_STANDING
 from bascule.persistence.uow import UnitOfWork
 from bascule.prepaid.model import EntryKind, LedgerEntry, Subscriber
+from bascule.prepaid.rules import MIGRATION_SLOT_SCOPE
 from tests.support.sql import statements
 
 AWA, KOFFI = "+2250701020304", "+2250701020305"
@@ -95,3 +97,37 @@ def test_on_postgresql_the_subscribers_row_is_locked_and_its_ledger_is_not(ctx, 
     with ctx.engine.connect() as other:  # the transaction is over: the row is free again
         assert other.execute(text(nowait.format(table="prepaid_subscribers")), {"msisdn": AWA}).all()
         other.rollback()
+
+
+def _standing_of_awa(ctx) -> None:
+    """Awa's balance at 4 321, and two of June's profile changes used."""
+    with UnitOfWork(ctx.engine) as uow:
+        uow.subscribers.credit(AWA, 4_321)
+        assert uow.slots.take(MIGRATION_SLOT_SCOPE, AWA, "2026-06", 3)
+        assert uow.slots.take(MIGRATION_SLOT_SCOPE, AWA, "2026-06", 3)
+        uow.commit()
+
+
+def test_a_subscribers_screens_read_it_with_its_balance_consumption_and_changes_used_in_one_statement(ctx, awa) -> None:
+    _standing_of_awa(ctx)
+    with statements(ctx.engine) as sent, UnitOfWork(ctx.engine, write=False) as uow:
+        found = uow.subscribers.with_standing(AWA, START, END, MIGRATION_SLOT_SCOPE, "2026-06")
+        apart = uow.subscribers.month_standing(AWA, START, END, MIGRATION_SLOT_SCOPE, "2026-06")
+    assert found == (awa, 4_321, 5_320, 2)
+    assert apart == (5_320, 2)
+    assert len(sent) == 2
+    [plan] = compiled._PLANS[_SUBSCRIBER_STANDING].values()
+    assert isinstance(plan, compiled._Plan)  # run on the driver's cursor
+
+
+def test_the_screens_read_counts_only_its_window_its_month_and_its_subscriber(ctx, awa) -> None:
+    _standing_of_awa(ctx)
+    with UnitOfWork(ctx.engine, write=False) as uow:
+        standing = uow.subscribers.with_standing
+        assert standing(AWA, START, START, MIGRATION_SLOT_SCOPE, "2026-05") == (awa, 4_321, 0, 0)
+        assert standing(AWA, END - SECOND, END + SECOND, MIGRATION_SLOT_SCOPE, "2026-06") == (awa, 4_321, 65_000, 2)
+        assert standing(AWA, START, END, "another-scope", "2026-06") == (awa, 4_321, 5_320, 0)
+        koffi = standing(KOFFI, START, END, MIGRATION_SLOT_SCOPE, "2026-06")
+        assert koffi is not None
+        assert (koffi[0].timezone, koffi[1:]) == ("Asia/Tokyo", (0, 700_000, 0))
+        assert standing("+2250700000000", START, END, MIGRATION_SLOT_SCOPE, "2026-06") is None

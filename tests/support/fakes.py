@@ -295,14 +295,19 @@ class FakeSubscribers(_Rows):
     def balance_minor(self, msisdn: str) -> int:
         return self.store.balances[msisdn]
 
-    def with_balance(self, msisdn: str) -> tuple[Subscriber, int] | None:
-        subscriber = self.store.subscribers.get(msisdn)
-        return None if subscriber is None else (subscriber, self.store.balances[msisdn])
-
     def month_standing(self, msisdn: str, start: datetime, end: datetime, scope: str, period: str) -> tuple[int, int]:
         return FakeLedger(self.store).consumed_minor(msisdn, start, end), FakeSlots(self.store).used(
             scope, msisdn, period
         )
+
+    def with_standing(
+        self, msisdn: str, start: datetime, end: datetime, scope: str, period: str
+    ) -> tuple[Subscriber, int, int, int] | None:
+        subscriber = self.store.subscribers.get(msisdn)
+        if subscriber is None:
+            return None
+        consumed, used = self.month_standing(msisdn, start, end, scope, period)
+        return subscriber, self.store.balances[msisdn], consumed, used
 
     def credit(self, msisdn: str, units: int) -> None:
         self.store.balances[msisdn] += units
