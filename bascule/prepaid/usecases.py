@@ -133,19 +133,38 @@ def _consumed_last_month(uow: Unit, subscriber: Subscriber, now: datetime) -> Mo
     return from_minor(consumed, subscriber.currency)
 
 
+@dataclass(frozen=True, slots=True)
+class _GuessedMonths:
+    """This month and last month in the catalogue's zone, the one subscribers get by default: a subscriber is read
+    with its figures of those months in one statement, and read again in its own zone when it lives in another."""
+
+    zone_name: str
+    this_month: Period
+    last_month: Period
+    last_month_start: datetime
+    last_month_end: datetime
+
+    @classmethod
+    def at(cls, ctx: Ctx, now: datetime) -> _GuessedMonths:
+        name = ctx.catalog.prepaid.timezone
+        tz = zone(name)
+        this_month = Period.at(now, tz)
+        last_month = this_month.previous()
+        return cls(name, this_month, last_month, last_month.start_instant(tz), last_month.end_instant(tz))
+
+    def hold_for(self, subscriber: Subscriber) -> bool:
+        return subscriber.timezone == self.zone_name
+
+
 def _locked_with_last_month(
     ctx: Ctx, uow: Unit, actor: Principal, msisdn: str, now: datetime
 ) -> tuple[Subscriber, Money]:
-    """The subscriber, locked, and the main credit it consumed during the previous calendar month in its zone. One
-    read takes that month in the catalogue's zone, the one subscribers get by default; a subscriber who lives in
-    another has it read again in its own."""
+    """The subscriber, locked, and the main credit it consumed during the previous calendar month in its zone."""
     _may_see(actor, msisdn)
-    catalog_zone = ctx.catalog.prepaid.timezone
-    tz = zone(catalog_zone)
-    last_month = Period.at(now, tz).previous()
-    found = uow.subscribers.lock_with_consumption(msisdn, last_month.start_instant(tz), last_month.end_instant(tz))
+    months = _GuessedMonths.at(ctx, now)
+    found = uow.subscribers.lock_with_consumption(msisdn, months.last_month_start, months.last_month_end)
     subscriber, consumed = _found(found)
-    if subscriber.timezone != catalog_zone:
+    if not months.hold_for(subscriber):
         return subscriber, _consumed_last_month(uow, subscriber, now)
     return subscriber, from_minor(consumed, subscriber.currency)
 
@@ -182,22 +201,17 @@ def _standing_of(ctx: Ctx, subscriber: Subscriber, last_month: Period, consumed:
 def _seen_with_standing(
     ctx: Ctx, uow: Unit, actor: Principal, msisdn: str, now: datetime
 ) -> tuple[Subscriber, Money, _Standing]:
-    """The subscriber this actor may see, its balance and its standing. One read takes the months in the
-    catalogue's zone, the one subscribers get by default; a subscriber who lives in another has its standing read
-    again in its own."""
+    """The subscriber this actor may see, its balance and its standing."""
     _may_see(actor, msisdn)
-    catalog_zone = ctx.catalog.prepaid.timezone
-    tz = zone(catalog_zone)
-    this_month = Period.at(now, tz)
-    last_month = this_month.previous()
+    months = _GuessedMonths.at(ctx, now)
     found = uow.subscribers.with_standing(
-        msisdn, last_month.start_instant(tz), last_month.end_instant(tz), MIGRATION_SLOT_SCOPE, str(this_month)
+        msisdn, months.last_month_start, months.last_month_end, MIGRATION_SLOT_SCOPE, str(months.this_month)
     )
     subscriber, balance, consumed, used = _found(found)
-    if subscriber.timezone != catalog_zone:
-        standing = _standing(ctx, uow, subscriber, now)
+    if months.hold_for(subscriber):
+        standing = _standing_of(ctx, subscriber, months.last_month, consumed, used)
     else:
-        standing = _standing_of(ctx, subscriber, last_month, consumed, used)
+        standing = _standing(ctx, uow, subscriber, now)
     return subscriber, from_minor(balance, subscriber.currency), standing
 
 
