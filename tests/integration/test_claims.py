@@ -24,19 +24,19 @@ LEASE = timedelta(seconds=60)
 
 
 def _add_jobs(ctx, *due_at: datetime) -> list[str]:
-    """One pending job per instant, due then, each written in its own transaction; their ids in that order."""
+    """One pending job per instant, due then (its payload: its rank); their ids in that order."""
     ids = []
-    for at in due_at:
-        with ctx.uow() as uow:
+    with ctx.uow() as uow:
+        for n, at in enumerate(due_at):
             (job,) = uow.jobs.add(
-                [JobSpec("orange", Operation.SET_APN, {"at": at.isoformat()})],
-                subject=("load-test", at.isoformat()),
+                [JobSpec("orange", Operation.SET_APN, {"n": n})],
+                subject=("load-test", str(n)),
                 change_request_id=None,
                 max_attempts=3,
                 now=at,
             )
-            uow.commit()
-        ids.append(job.id)
+            ids.append(job.id)
+        uow.commit()
     return ids
 
 
@@ -101,16 +101,7 @@ def test_an_empty_poll_of_jobs_is_one_statement_and_changes_nothing(ctx) -> None
 
 def test_a_claim_of_three_among_hundreds_of_due_jobs_changes_three(ctx) -> None:
     """The claim's subquery runs once: the UPDATE changes no more rows than its LIMIT, whatever the plan."""
-    with ctx.uow() as uow:
-        for n in range(300):
-            uow.jobs.add(
-                [JobSpec("orange", Operation.SET_APN, {"n": n})],
-                subject=("load-test", str(n)),
-                change_request_id=None,
-                max_attempts=3,
-                now=START - timedelta(seconds=300 - n),
-            )
-        uow.commit()
+    _add_jobs(ctx, *(START - timedelta(seconds=300 - n) for n in range(300)))
     jobs, sent = _claim_jobs(ctx, 3)
     assert len(sent) == 1
     assert [job.payload["n"] for job in jobs] == [0, 1, 2]

@@ -4,6 +4,8 @@ one socket write (an answer's head and body together)."""
 from __future__ import annotations
 
 import asyncio
+import functools
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import pytest
@@ -52,16 +54,23 @@ class SocketTransport(asyncio.Transport):
     def resume_reading(self) -> None: ...
 
 
+def on_a_loop(test: Callable[[], Coroutine[Any, Any, None]]) -> Callable[[], None]:
+    """The test, run on an event loop of its own."""
+
+    @functools.wraps(test)
+    def run() -> None:
+        asyncio.run(test())
+
+    return run
+
+
 async def _turns(count: int = 3) -> None:
     for _ in range(count):
         await asyncio.sleep(0)
 
 
-def test_what_is_written_in_one_turn_reaches_the_socket_in_one_write_at_the_end_of_the_turn() -> None:
-    asyncio.run(_test_what_is_written_in_one_turn_reaches_the_socket_in_one_write_at_the_end_of_the_turn())
-
-
-async def _test_what_is_written_in_one_turn_reaches_the_socket_in_one_write_at_the_end_of_the_turn() -> None:
+@on_a_loop
+async def test_what_is_written_in_one_turn_reaches_the_socket_in_one_write_at_the_end_of_the_turn() -> None:
     socket = SocketTransport()
     transport = OneWritePerTurn(socket, asyncio.get_running_loop())
     transport.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n")
@@ -76,11 +85,8 @@ async def _test_what_is_written_in_one_turn_reaches_the_socket_in_one_write_at_t
     assert socket.writes[1:] == [b"next"]
 
 
-def test_a_large_body_goes_to_the_socket_at_once_for_its_flow_control_to_see_it() -> None:
-    asyncio.run(_test_a_large_body_goes_to_the_socket_at_once_for_its_flow_control_to_see_it())
-
-
-async def _test_a_large_body_goes_to_the_socket_at_once_for_its_flow_control_to_see_it() -> None:
+@on_a_loop
+async def test_a_large_body_goes_to_the_socket_at_once_for_its_flow_control_to_see_it() -> None:
     socket = SocketTransport()
     transport = OneWritePerTurn(socket, asyncio.get_running_loop())
     head, chunk = b"HTTP/1.1 200 OK\r\n\r\n", b"x" * (HOLD_AT_MOST // 2)
@@ -95,11 +101,8 @@ async def _test_a_large_body_goes_to_the_socket_at_once_for_its_flow_control_to_
     assert socket.writes[1:] == [b"end"]
 
 
-def test_closing_sends_what_is_held_first_and_aborting_drops_it() -> None:
-    asyncio.run(_test_closing_sends_what_is_held_first_and_aborting_drops_it())
-
-
-async def _test_closing_sends_what_is_held_first_and_aborting_drops_it() -> None:
+@on_a_loop
+async def test_closing_sends_what_is_held_first_and_aborting_drops_it() -> None:
     loop = asyncio.get_running_loop()
     socket = SocketTransport()
     transport = OneWritePerTurn(socket, loop)
@@ -117,11 +120,8 @@ async def _test_closing_sends_what_is_held_first_and_aborting_drops_it() -> None
     assert (aborted.writes, aborted.aborted) == ([], True)
 
 
-def test_nothing_is_written_to_a_connection_that_closed_within_the_turn() -> None:
-    asyncio.run(_test_nothing_is_written_to_a_connection_that_closed_within_the_turn())
-
-
-async def _test_nothing_is_written_to_a_connection_that_closed_within_the_turn() -> None:
+@on_a_loop
+async def test_nothing_is_written_to_a_connection_that_closed_within_the_turn() -> None:
     socket = SocketTransport()
     transport = OneWritePerTurn(socket, asyncio.get_running_loop())
     transport.write(b"late")
@@ -159,11 +159,8 @@ async def _answer_at_once(scope: Any, receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": b"CON Bon"})
 
 
-def test_an_answer_goes_out_in_one_write_head_and_body_together() -> None:
-    asyncio.run(_test_an_answer_goes_out_in_one_write_head_and_body_together())
-
-
-async def _test_an_answer_goes_out_in_one_write_head_and_body_together() -> None:
+@on_a_loop
+async def test_an_answer_goes_out_in_one_write_head_and_body_together() -> None:
     socket = await _served(_answer_at_once, b"POST /ussd HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n\r\nab")
     assert len(socket.writes) == 1
     head, body = socket.writes[0].split(b"\r\n\r\n")
@@ -173,11 +170,8 @@ async def _test_an_answer_goes_out_in_one_write_head_and_body_together() -> None
     assert socket.closed is False  # kept alive
 
 
-def test_two_pipelined_requests_get_their_answers_in_order() -> None:
-    asyncio.run(_test_two_pipelined_requests_get_their_answers_in_order())
-
-
-async def _test_two_pipelined_requests_get_their_answers_in_order() -> None:
+@on_a_loop
+async def test_two_pipelined_requests_get_their_answers_in_order() -> None:
     request = b"GET /a HTTP/1.1\r\nhost: x\r\n\r\n"
     socket = await _served(_answer_at_once, request + request)
     sent = b"".join(socket.writes)
@@ -185,11 +179,8 @@ async def _test_two_pipelined_requests_get_their_answers_in_order() -> None:
     assert sent.endswith(b"CON Bon")
 
 
-def test_a_streamed_body_goes_out_as_it_comes() -> None:
-    asyncio.run(_test_a_streamed_body_goes_out_as_it_comes())
-
-
-async def _test_a_streamed_body_goes_out_as_it_comes() -> None:
+@on_a_loop
+async def test_a_streamed_body_goes_out_as_it_comes() -> None:
     async def stream(scope: Any, receive: Any, send: Any) -> None:
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"one", "more_body": True})
@@ -203,11 +194,8 @@ async def _test_a_streamed_body_goes_out_as_it_comes() -> None:
     assert socket.writes[1] == b"3\r\ntwo\r\n0\r\n\r\n"
 
 
-def test_a_malformed_request_gets_its_400_before_the_connection_closes() -> None:
-    asyncio.run(_test_a_malformed_request_gets_its_400_before_the_connection_closes())
-
-
-async def _test_a_malformed_request_gets_its_400_before_the_connection_closes() -> None:
+@on_a_loop
+async def test_a_malformed_request_gets_its_400_before_the_connection_closes() -> None:
     socket = await _served(_answer_at_once, b"NOT HTTP\r\n\r\n")
     assert len(socket.writes) == 1
     assert socket.writes[0].startswith(b"HTTP/1.1 400 Bad Request\r\n")
