@@ -7,12 +7,14 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-REDIS_URL = "redis://127.0.0.1:6379/14"  # the USSD tests use 15
+from tests.support.redis_dbs import THROTTLES, redis_url
+
+REDIS_URL = redis_url(THROTTLES)  # this worker's own (tests/support/redis_dbs.py)
 
 
 @pytest.fixture
 def redis_url() -> Iterator[str]:
-    """Database 14 of the local Redis server, emptied before and after; these tests need the real server."""
+    """This worker's database of the local Redis server, emptied before and after; these tests need the real server."""
     client = redis.Redis.from_url(REDIS_URL)
     try:
         client.flushdb()

@@ -15,10 +15,11 @@ import yaml
 
 from bascule.kernel.gsm0338 import fits, is_gsm, septets
 from tests.conftest import ADMIN_TOKEN, USSD_TOKEN
+from tests.support.redis_dbs import USSD, redis_url
 
 OPERATOR = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 GATEWAY = {"X-USSD-Token": USSD_TOKEN}  # what the operator's USSD gateway sends with every callback
-REDIS_URL = "redis://127.0.0.1:6379/15"
+REDIS_URL = redis_url(USSD)  # this worker's own (tests/support/redis_dbs.py)
 MSISDN = "+2250701020304"
 # The test clock starts on 2026-06-16. Consumption comes after the recharge's bonus credit has expired,
 # so that it is all main credit (the only kind eligibility counts).
@@ -113,7 +114,7 @@ def add_subscriber(
 
 
 def flushed_redis() -> redis.Redis:
-    """Database 15 of the local Redis server, emptied; these tests need the real server."""
+    """This worker's database of the local Redis server, emptied; these tests need the real server."""
     client = redis.Redis.from_url(REDIS_URL, decode_responses=True)
     try:
         client.flushdb()

@@ -1,4 +1,4 @@
-"""Both session stores behave the same: the real Redis server (db 15) and the database under test."""
+"""Both session stores behave the same: the real Redis server (this worker's database) and the database under test."""
 
 import inspect
 
