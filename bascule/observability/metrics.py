@@ -8,6 +8,7 @@ the provisioning jobs by status (when the table exists) and the notification out
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -43,9 +44,17 @@ class HttpMetrics:
             "bascule_limit_refusals", "Requests refused because a monthly limit was reached.", registry=registry
         )
 
+        # The series of each (method, route, status) seen, looked up once: `labels()` takes a lock and checks its
+        # values at every call. Routes are templates and statuses few, so this stays small.
+        self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.requests.labels(method, route, str(status)).inc()
-        self.latency.labels(method, route).observe(seconds)
+        series = self._series.get((method, route, status))
+        if series is None:
+            series = (self.requests.labels(method, route, str(status)), self.latency.labels(method, route))
+            self._series[(method, route, status)] = series
+        series[0].inc()
+        series[1].observe(seconds)
 
     def problem(self, code: str) -> None:
         self.problems.labels(code).inc()

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import time
@@ -24,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bascule.observability.metrics import HttpMetrics
 
 log = structlog.get_logger("bascule.http")
+_LOGGER = logging.getLogger("bascule.http")
 
 REQUEST_ID_HEADER = "x-request-id"
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -176,7 +178,7 @@ class RequestTelemetryMiddleware:
             fields["problem"] = code
         if exchange.status >= 500:
             log.error("request", **fields)
-        else:
+        elif _LOGGER.isEnabledFor(logging.INFO):  # structlog would build the event only to drop it
             log.info("request", **fields)
 
     @staticmethod

@@ -26,6 +26,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from weakref import WeakKeyDictionary
 
+from psycopg.pq import ExecStatus
 from sqlalchemy import Connection, Insert, bindparam, exc, literal
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
@@ -259,10 +260,24 @@ def _execute(connection: Connection, plan: _Plan, params: Mapping[str, Any]) -> 
         _tell_listeners(connection, cursor, plan.sql, parameters)
     try:
         cursor.execute(plan.sql, parameters)
-        fetched = cursor.fetchall() if cursor.description is not None else []
+        fetched = cursor.fetchall() if _gave_rows(cursor) else []
     except connection.dialect.loaded_dbapi.Error as error:
         raise _translated(connection, driver, cursor, plan.sql, parameters, error) from error
     return Rows(plan.rows(fetched) if plan.row is not None else fetched, cursor.rowcount)
+
+
+def _gave_rows(cursor: Any) -> bool:
+    """Whether the statement answered rows (a SELECT, a RETURNING), as `cursor.description is not None` tells,
+    without building the description: psycopg makes a `Column` of every column at each look (3 % of a USSD
+    screen's samples); sqlite3's description is a plain attribute."""
+    result = getattr(cursor, "pgresult", _NO_PGRESULT)
+    if result is _NO_PGRESULT:
+        return cursor.description is not None
+    return result is not None and (result.nfields > 0 or result.status == _TUPLES_OK)
+
+
+_NO_PGRESULT = object()
+_TUPLES_OK = ExecStatus.TUPLES_OK
 
 
 def _translated(
