@@ -270,7 +270,7 @@ def _gave_rows(cursor: Any) -> bool:
     """Whether the statement answered rows (a SELECT, a RETURNING), as `cursor.description is not None` tells,
     without building the description: psycopg makes a `Column` of every column at each look (3 % of a USSD
     screen's samples); sqlite3's description is a plain attribute."""
-    result = getattr(cursor, "pgresult", _NO_PGRESULT)
+    result: Any = getattr(cursor, "pgresult", _NO_PGRESULT)
     if result is _NO_PGRESULT:
         return cursor.description is not None
     return result is not None and (result.nfields > 0 or result.status == _TUPLES_OK)
