@@ -169,9 +169,9 @@ change_requests = Table(
         "status IN ('awaiting_confirmation', 'provisioning', 'completed', 'failed', 'cancelled')",
         name="status",
     ),
-    Index("ix_change_requests_service_status", "service_id", "status"),
     # The back office's list, newest first, a keyset on (created_at, id): all of them, or of one status, one
-    # account or one line (0012; the account's index was (account_id, created_at) before).
+    # account or one line (0012; the account's index was (account_id, created_at) before). A line's requests are
+    # found by the last one, whatever their status (0014 dropped (service_id, status)).
     Index("ix_change_requests_account_created_id", "account_id", "created_at", "id"),
     Index("ix_change_requests_created_id", "created_at", "id"),
     Index("ix_change_requests_status_created_id", "status", "created_at", "id"),
