@@ -11,6 +11,8 @@ the cost of one flow):
   benchmark's database; each backend reports at most once a second, hence "≈" over a short window);
 - write calls of the server's processes (`syscw` of /proc/<pid>/io: write(2) and writev(2), which is how the
   event loop sends an HTTP answer and how a log line goes out; psycopg and redis-py use send(2), not counted);
+- WAL that PostgreSQL wrote (`pg_stat_wal`: bytes and records, every database of the server, the benchmark's
+  being the only one at work): the rows and index entries a command writes, a count as firm as the statements';
 - CPU time of the server's processes (the `bascule serve` process and its children) and of the
   PostgreSQL backends connected to the benchmark's database, from /proc/<pid>/stat (utime + stime).
   PostgreSQL's shared processes (WAL writer, checkpointer...) are left out.
@@ -97,6 +99,7 @@ class Reading:
     server_writes: dict[int, float]
     backend_cpu: dict[int, float]
     xacts: int
+    wal: tuple[int, int]  # bytes, records
 
 
 @dataclass
@@ -124,6 +127,7 @@ class Probe:
         row = self._admin.execute(
             "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = %s", (self.db.name,)
         ).fetchone()
+        wal = self._admin.execute("SELECT wal_bytes, wal_records FROM pg_stat_wal").fetchone()
         self.readings.append(
             Reading(
                 time.perf_counter(),
@@ -133,6 +137,7 @@ class Probe:
                 _tree(self.server_pid, _write_calls),
                 backends,
                 int(row[0]) if row else 0,
+                (int(wal[0]), int(wal[1])) if wal else (0, 0),
             )
         )
 
@@ -163,6 +168,8 @@ class Probe:
             "server_cpu_ms": 1000 * _moved(start.server_cpu, end.server_cpu) / flows,
             "postgres_cpu_ms": 1000 * _moved(start.backend_cpu, end.backend_cpu) / flows,
             "server_write_calls": _moved(start.server_writes, end.server_writes) / flows,
+            "wal_bytes": (end.wal[0] - start.wal[0]) / flows,
+            "wal_records": (end.wal[1] - start.wal[1]) / flows,
             # the servers' own rounds (kernel/upkeep.py), left out of the counts above: per second, not per flow
             "upkeep_transactions_per_s": (counts["upkeep_commits"] + counts["upkeep_rollbacks"]) / (end.at - start.at),
             "upkeep_statements_per_s": counts["upkeep_statements"] / (end.at - start.at),

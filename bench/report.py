@@ -127,7 +127,8 @@ def _costs(r: dict[str, Any]) -> list[str]:
             f"{costs['not_prepared']:.1f} unnamed ({costs['prepared_share']:.0%} reused) | "
             f"{costs['cache_cleared']:.1f} | {costs['checkouts']:.1f} | {costs.get('server_write_calls', 0):.1f} | "
             f"{costs['server_cpu_ms']:.1f} | "
-            f"{costs['postgres_cpu_ms']:.1f} | {costs['flows']} | "
+            f"{costs['postgres_cpu_ms']:.1f} | {_n(costs.get('wal_bytes', 0))} B ({costs.get('wal_records', 0):.0f}) | "
+            f"{costs['flows']} | "
             f"{costs.get('upkeep_transactions_per_s', 0):.1f} tx/s, "
             f"{costs.get('upkeep_statements_per_s', 0):.1f} st/s |"
         )
@@ -135,12 +136,12 @@ def _costs(r: dict[str, Any]) -> list[str]:
         return []
     return [
         "",
-        "Per command (the server's SQL counters, `pg_stat_database`, /proc; see bench/README.md):",
+        "Per command (the server's SQL counters, `pg_stat_database`, `pg_stat_wal`, /proc; see bench/README.md):",
         "",
         "| command | rate | SQL statements | transactions (of which rolled back), ≈ PostgreSQL's count | "
         "statements executed prepared | prepared cache emptied | pool checkouts | server write calls | server CPU ms | "
-        "PostgreSQL backends CPU ms | commands measured | the servers' upkeep, left out |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "PostgreSQL backends CPU ms | WAL written (records) | commands measured | the servers' upkeep, left out |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         *rows,
     ]
 
