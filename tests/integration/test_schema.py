@@ -1,5 +1,6 @@
 """The schema the migrations build is the one `persistence/tables.py` declares, on the database under test: no
-table, column, type, index or constraint of one missing from the other (alembic's own comparison)."""
+table, column, type, index or constraint of one missing from the other (alembic's own comparison, as `bascule db
+check` makes it; scripts/test runs that on SQLite only, this on both databases, partial indexes included)."""
 
 from __future__ import annotations
 
