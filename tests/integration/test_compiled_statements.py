@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, date, datetime
+from typing import Any
 
 import psycopg
 import pytest
@@ -159,6 +160,31 @@ def test_run_many_changes_each_row_and_counts_them_all(ctx) -> None:
     with ctx.engine.connect() as connection:
         stored = connection.execute(select(t.change_requests.c.id).order_by(t.change_requests.c.id)).scalars().all()
     assert stored == ["cr_compiled_01", "cr_renamed_0", "cr_renamed_2"]
+
+
+def test_run_many_of_one_row_sends_it_as_one_execution(ctx) -> None:
+    line = _line(ctx)
+    compiled_rows = [_request_row(line) | {"id": f"cr_one_{n}"} for n in range(2)]
+    rename = t.change_requests.update().where(t.change_requests.c.id == bindparam("old")).values(id=bindparam("new"))
+    sent: list[tuple[str, bool]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, _parameters: Any, _context: Any, many: bool) -> None:
+        sent.append((statement.split(maxsplit=1)[0], many))
+
+    with UnitOfWork(ctx.engine) as uow:
+        compiled.insert_rows(uow.connection, _INSERT_REQUEST, compiled_rows)
+        event.listen(ctx.engine, "before_cursor_execute", record)
+        try:
+            changed = compiled.run_many(uow.connection, rename, [{"old": "cr_one_1", "new": "cr_one_renamed"}])
+            missed = compiled.run_many(uow.connection, rename, [{"old": "cr_nowhere", "new": "x"}])
+        finally:
+            event.remove(ctx.engine, "before_cursor_execute", record)
+        uow.commit()
+    assert (changed, missed) == (1, 0)
+    assert sent == [("UPDATE", False), ("UPDATE", False)]
+    with ctx.engine.connect() as connection:
+        stored = connection.execute(select(t.change_requests.c.id).order_by(t.change_requests.c.id)).scalars().all()
+    assert stored == ["cr_one_0", "cr_one_renamed"]
 
 
 def test_a_duplicate_key_raises_sqlalchemys_integrity_error_and_the_first_row_stays(ctx) -> None:
