@@ -24,7 +24,7 @@ from bascule.context import Context
 from bascule.kernel.clock import Clock, SettableClock, SystemClock
 from bascule.notifications import deliver_pending, sender_from_settings
 from bascule.persistence.context import SqlContext, SqlUnits
-from bascule.persistence.engine import make_engine
+from bascule.persistence.engine import make_engine, make_read_engine
 from bascule.provisioning.model import CHARGING_SYSTEM
 from bascule.provisioning.network import HttpOperatorAdapter, NetworkAdapter, Networks
 from bascule.provisioning.simulator import SIMULATED_NETWORKS, SimulatedOperator
@@ -48,7 +48,10 @@ def upgrade_schema(database_url: str) -> None:
 def build_context(settings: Settings, clock: Clock | None = None) -> SqlContext:
     if clock is None:
         clock = SettableClock() if settings.test_clock else SystemClock()
-    units = SqlUnits(make_engine(settings.database_url, sql_counters=settings.sql_counters))
+    units = SqlUnits(
+        make_engine(settings.database_url, sql_counters=settings.sql_counters),
+        reads=make_read_engine(settings.database_url, sql_counters=settings.sql_counters),
+    )
     ctx = SqlContext(
         units=units,
         catalogs=live_catalog(settings, units),

@@ -78,7 +78,7 @@ def session_context(settings: Settings, clock: SettableClock) -> Iterator[Contex
 
     install_features(ctx)
     yield ctx
-    ctx.engine.dispose()
+    ctx.dispose()
 
 
 def wipe(ctx: Context) -> None:
@@ -122,7 +122,7 @@ def other_app(settings: Settings, clock: Any) -> Iterator[httpx.Client]:
         with live_server(create_app(settings, ctx)) as url, httpx.Client(base_url=url, timeout=30) as client:
             yield client
     finally:
-        ctx.engine.dispose()
+        ctx.dispose()
 
 
 @pytest.fixture

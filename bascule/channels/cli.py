@@ -15,7 +15,6 @@ from bascule.bootstrap import alembic_config, build_context, upgrade_schema
 from bascule.catalog.loader import CatalogError, load
 from bascule.context import Context
 from bascule.persistence import tables
-from bascule.persistence.context import engine_of
 from bascule.settings import Settings
 
 app = typer.Typer(help="Bascule: self-service and order management for mobile operators.", no_args_is_help=True)
@@ -91,7 +90,7 @@ def serve(
     # No uvicorn access log: each request has one JSON line of ours, with its route template and never the
     # query string (the USSD gateway may pass its token there).
     if workers > 1:
-        engine_of(ctx).dispose()
+        ctx.dispose()
         server.share_with_processes(settings)
         uvicorn.run(
             server.FACTORY,
@@ -306,7 +305,7 @@ def staff_create(
         typer.echo(message(error), err=True)
         raise typer.Exit(1) from None
     finally:
-        ctx.engine.dispose()
+        ctx.dispose()
     typer.echo(
         f"{member.name} ({member.email}) : {'superviseur' if member.role is StaffRole.SUPERVISOR else 'agent'}, "
         f"identifiant {member.id}."

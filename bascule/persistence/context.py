@@ -12,10 +12,12 @@ from bascule.persistence.uow import UnitOfWork
 
 @dataclass(frozen=True)
 class SqlUnits:
-    """Units of work over `engine`; inside a command (`command` set), units joining the command's."""
+    """Units of work over `engine`; inside a command (`command` set), units joining the command's. A read-only unit
+    outside a command runs on `reads` when there is one (PostgreSQL: `engine.make_read_engine`)."""
 
     engine: Engine
     command: UnitOfWork | None = None
+    reads: Engine | None = None
 
     @property
     def concurrent_writers(self) -> bool:
@@ -28,10 +30,18 @@ class SqlUnits:
     def __call__(self, *, write: bool = True) -> UnitOfWork:
         if self.command is not None:
             return self.command.joined(write=write)
+        if not write and self.reads is not None:
+            return UnitOfWork(self.reads, write=False, autocommitted=True)
         return UnitOfWork(self.engine, write=write)
 
     def joining(self, unit: UnitOfWork) -> SqlUnits:
-        return SqlUnits(self.engine, unit)
+        return SqlUnits(self.engine, unit, self.reads)
+
+    def dispose(self) -> None:
+        """Close the pooled connections of both engines."""
+        self.engine.dispose()
+        if self.reads is not None:
+            self.reads.dispose()
 
 
 @dataclass
@@ -41,6 +51,12 @@ class SqlContext(Context[UnitOfWork]):
     @property
     def engine(self) -> Engine:
         return engine_of(self)
+
+    def dispose(self) -> None:
+        """Close every pooled connection of this context (its read engine's too)."""
+        units = self.units
+        if isinstance(units, SqlUnits):
+            units.dispose()
 
 
 def engine_of(ctx: Context) -> Engine:

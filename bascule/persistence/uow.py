@@ -5,10 +5,12 @@ with `ctx.uow()`, and get a `JoinedUnit` of it: the same transaction, where thei
 their work and an exception discards it (a SAVEPOINT, taken only when earlier work must survive), so a
 use case reads the same whether it runs alone or inside a command.
 
-A read-only unit (`write=False`) on PostgreSQL runs `BEGIN READ ONLY` and ends in COMMIT: psycopg empties its
-cache of prepared statements at every ROLLBACK (psycopg/_preparing.py), so reads that rolled back left every
-statement to be parsed and planned again; READ ONLY makes the COMMIT of such a unit commit nothing, as its
-ROLLBACK did (a write in it fails). On SQLite a read-only unit is `BEGIN DEFERRED` and still ends in ROLLBACK:
+A read-only unit (`write=False`) outside a command runs, on PostgreSQL, on the read engine's sessions
+(`engine.make_read_engine`): in autocommit, each statement a read-only transaction of its own, with no BEGIN and no
+COMMIT to send; a write in it fails. Given another engine (`write=False` alone), it runs `BEGIN READ ONLY` and
+ends in COMMIT: psycopg empties its cache of prepared statements at every ROLLBACK (psycopg/_preparing.py), so
+reads that rolled back left every statement to be parsed and planned again; READ ONLY makes the COMMIT of such a
+unit commit nothing, as its ROLLBACK did. On SQLite a read-only unit is `BEGIN DEFERRED` and still ends in ROLLBACK:
 nothing is cached there to keep, and the rollback keeps it from persisting anything. A write unit left without
 `commit()` that wrote nothing (a quote, a refusal before any write: the engine notes each statement that may
 write, `engine.WROTE`) ends in COMMIT on PostgreSQL for the same reason.
@@ -74,9 +76,10 @@ class UnitOfWork:
     idempotency: IdempotencyRecords
     catalog_overrides: CatalogOverrides
 
-    def __init__(self, engine: Engine, *, write: bool = True) -> None:
+    def __init__(self, engine: Engine, *, write: bool = True, autocommitted: bool = False) -> None:
         self._engine = engine
         self._write = write
+        self._autocommitted = autocommitted  # a read on `engine.make_read_engine`'s sessions: no BEGIN, no COMMIT
         self._connection: Connection | None = None
         self._committed = False
         self.kept_writes = False  # a joined unit committed its writes: they outlive a later refusal
@@ -87,6 +90,8 @@ class UnitOfWork:
         connection = self._engine.connect()
         if connection.dialect.name == "sqlite":
             connection = connection.execution_options(sqlite_begin="IMMEDIATE" if self._write else "DEFERRED")
+        elif self._autocommitted:
+            self._read_only = True  # its sessions are read only; its COMMIT, like its BEGIN, sends nothing
         elif not self._write:
             connection = connection.execution_options(postgresql_readonly=True)
             self._read_only = True

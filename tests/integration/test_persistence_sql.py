@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import psycopg
 import pytest
+from psycopg.pq import TransactionStatus
 from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import DBAPIError
 
@@ -19,7 +20,7 @@ from bascule.evolutions.ports import CycleTemplate
 from bascule.identity.model import OPERATOR, Channel
 from bascule.identity.usecases import create_account
 from bascule.persistence import tables as t
-from bascule.persistence.engine import PREPARE_THRESHOLD, make_engine
+from bascule.persistence.engine import PREPARE_THRESHOLD, make_engine, make_read_engine
 from bascule.persistence.uow import UnitOfWork
 from tests.support.lines import line_on
 from tests.support.sql import statements
@@ -207,6 +208,45 @@ def test_a_write_unit_that_wrote_nothing_keeps_its_prepared_statements(pg_engine
         pid, prepared = _session(uow)
     assert pid == first_pid
     assert [s for s in prepared if "FROM services" in s and "FOR UPDATE" in s], prepared
+
+
+def test_a_read_unit_runs_on_read_only_sessions_without_begin_or_commit(ctx, pg_engine: Engine) -> None:
+    """`ctx.uow(write=False)` on PostgreSQL: the read engine, in autocommit, each statement a read-only
+    transaction of its own; no transaction is left open after a statement, so none was begun."""
+    assert _take(pg_engine, "svc_a", 1)
+    with ctx.uow(write=False) as uow:
+        assert uow.slots.used(SCOPE, "svc_a", PERIOD) == 1
+        driver = uow.connection.connection.driver_connection
+        assert (driver.autocommit, driver.info.transaction_status) == (True, TransactionStatus.IDLE)
+        assert uow.connection.execute(text("SHOW default_transaction_read_only")).scalar_one() == "on"
+    with ctx.uow() as uow:  # a write unit: the main engine, a transaction
+        uow.slots.used(SCOPE, "svc_a", PERIOD)
+        driver = uow.connection.connection.driver_connection
+        assert (driver.autocommit, driver.info.transaction_status) == (False, TransactionStatus.INTRANS)
+
+
+def test_a_write_in_a_read_unit_is_refused_and_changes_nothing(ctx, pg_engine: Engine) -> None:
+    assert _take(pg_engine, "svc_a", 2)
+    with pytest.raises(DBAPIError) as refused, ctx.uow(write=False) as uow:
+        uow.slots.take(SCOPE, "svc_a", PERIOD, 2)
+    assert isinstance(refused.value.orig, psycopg.errors.ReadOnlySqlTransaction)
+    assert _slots(pg_engine) == {(SCOPE, "svc_a", PERIOD): 1}
+
+
+def test_the_read_engine_keeps_the_options_of_its_url(ctx, database_url: str) -> None:
+    if ctx.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite reads on its one engine")
+    reads = make_read_engine(f"{database_url}?options=-c%20application_name%3Dbascule-reads")
+    assert reads is not None
+    try:
+        with UnitOfWork(reads, write=False, autocommitted=True) as uow:
+            shown = [uow.connection.execute(text(f"SHOW {name}")).scalar_one() for name in _SHOWN]
+    finally:
+        reads.dispose()
+    assert shown == ["bascule-reads", "on"]
+
+
+_SHOWN = ("application_name", "default_transaction_read_only")
 
 
 def test_a_write_unit_left_without_commit_keeps_none_of_its_writes(pg_engine: Engine) -> None:
