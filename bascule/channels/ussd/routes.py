@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -16,7 +17,7 @@ from starlette.types import Receive, Scope, Send
 from bascule.channels.forms import url_encoded_pairs
 from bascule.channels.front_door import open_front_door
 from bascule.channels.threads import CallThreads
-from bascule.channels.ussd.service import UNAVAILABLE, Call, Reply, UssdService
+from bascule.channels.ussd.service import UNAVAILABLE, Call, OffLoop, Reply, UssdService
 from bascule.channels.ussd.sessions import DatabaseSessionStore, RedisSessionStore, SessionStore
 from bascule.channels.ussd_access import admits
 from bascule.context import Context
@@ -138,19 +139,16 @@ async def ussd(request: Request) -> PlainTextResponse:
     return PlainTextResponse(text, status_code=status)
 
 
-OffLoop = Callable[[Callable[[Call], Reply], Call], Awaitable[Reply]]
-
-
 async def answer(
     settings: Settings,
     service: UssdService,
     query_token: str | None,
     headers: Headers,
     body: bytes,
-    off_loop: OffLoop = run_in_threadpool,
+    off_loop: OffLoop[Any] = run_in_threadpool,
 ) -> tuple[int, str]:
-    """The status and the text of the answer to one call of the gateway; `off_loop` runs the session's screen
-    (Redis, the database) in a worker thread."""
+    """The status and the text of the answer to one call of the gateway; `off_loop` runs the screen (the menu's
+    walk and the database) in a worker thread, the session is read and saved on the event loop."""
     if not admits(settings, [query_token, headers.get("x-ussd-token")]):
         return 401, "Unauthorized"
     try:
@@ -160,7 +158,7 @@ async def answer(
     except DomainError as refused:
         return 200, Reply.end(short_message(refused)).wire()
     try:
-        reply = await off_loop(service.answer, call)
+        reply = await service.answer(call, off_loop)
     except Exception:
         log.exception("USSD session %s failed", call.session_id)
         reply = Reply.end(UNAVAILABLE)
@@ -182,14 +180,11 @@ class UssdEndpoint:
         self.service = service
         self.threads = threads  # the application's (`channels.threads`): half the cost of anyio's hand-off
 
-    async def _off_loop(self, screen: Callable[[Call], Reply], call: Call) -> Reply:
-        return await self.threads.run(lambda: screen(call))
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = await _body(receive)
         query = scope.get("query_string", b"")
         token = QueryParams(query).get("token") if query else None
-        status, text = await answer(self.settings, self.service, token, Headers(scope=scope), body, self._off_loop)
+        status, text = await answer(self.settings, self.service, token, Headers(scope=scope), body, self.threads.run)
         payload = text.encode("utf-8")
         headers = [(b"content-length", str(len(payload)).encode("latin-1")), (b"content-type", _PLAIN_TEXT)]
         await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -217,9 +212,26 @@ def session_store(settings: Settings, ctx: Context) -> SessionStore:
     return DatabaseSessionStore(engine_of(ctx), ctx.clock)
 
 
+def close_at_shutdown(app: FastAPI, store: SessionStore) -> None:
+    """The store's connections are closed when the server stops, on the loop they belong to (a Redis client's)."""
+    close = getattr(store, "close", None)
+    if close is None:
+        return
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(application: Any) -> AsyncIterator[Any]:
+        async with inner(application) as state:
+            yield state
+        await close()
+
+    app.router.lifespan_context = lifespan
+
+
 def install(app: FastAPI, settings: Settings, ctx: Context) -> None:
     """The channel installer registered by `bascule.bootstrap`."""
     app.state.ussd = UssdService(ctx, session_store(settings, ctx))
+    close_at_shutdown(app, app.state.ussd.store)
     app.include_router(router)  # the route the API's document describes
     # The gateway's calls outnumber every other request: a bare endpoint answers them ahead of FastAPI's stack.
     open_front_door(app, "POST", "/ussd", UssdEndpoint(settings, app.state.ussd, app.state.call_threads))

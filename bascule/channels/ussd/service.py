@@ -12,9 +12,9 @@ behind it (`after`), so the walk goes on from the list and never meets the refus
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from bascule.channels.ussd import screens
 from bascule.channels.ussd.engine import Ask, Item, Outcome, Refuse, Run, Show, Tree, walk
@@ -25,6 +25,8 @@ from bascule.context import Context
 from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.kernel.gsm0338 import clip, to_gsm
 from bascule.kernel.messages_fr import short_message
+
+T = TypeVar("T")
 
 UNKNOWN_CODE = "Ce code n'est pas reconnu. Composez le #121#."
 NOT_A_SUBSCRIBER = "Désolé, ce service est réservé aux abonnés prépayés. Contactez votre service client."
@@ -107,20 +109,32 @@ class Session:
         return Reply.ask(again.text)
 
 
+OffLoop = Callable[[Callable[[], T]], Awaitable[T]]
+
+
 class UssdService:
     def __init__(self, ctx: Context, store: SessionStore, tree: Tree = TREE) -> None:
         self.ctx = ctx
         self.store = store
         self.tree = tree
 
-    def answer(self, call: Call) -> Reply:
+    async def answer(self, call: Call, off_loop: OffLoop[tuple[Reply, dict[str, Any]]]) -> Reply:
+        """The screen for `call`. The session is read and saved here, on the event loop; the screen itself (the
+        menu's walk, which reads and writes the database) runs through `off_loop`, in a worker thread. A gateway's
+        retry of the last call, or any call after the session ended, gets the screen already sent, and nothing runs."""
         given = entry_inputs(call.service_code)
         if given is None:
             return Reply.end(UNKNOWN_CODE)
         inputs = given + user_inputs(call.text)
-        saved = self._resume(call)
+        saved = await self._resume(call)
         if saved is not None and (saved.state["final"] or saved.state["inputs"] == inputs):
             return Reply(saved.state["final"], saved.state["screen"])
+        reply, state = await off_loop(lambda: self._screen(call, inputs, saved))
+        await self.store.save(call.session_id, StoredSession(call.msisdn, state))
+        return reply
+
+    def _screen(self, call: Call, inputs: list[str], saved: StoredSession | None) -> tuple[Reply, dict[str, Any]]:
+        """The reply to `inputs`, walked from the session as saved, and the session's state to save after it."""
         lists = saved.state["lists"] if saved is not None else {}
         resume = saved.state.get("resume") if saved is not None else None
         walked = inputs if resume is None else [*resume["base"], *inputs[resume["after"] :]]
@@ -129,11 +143,10 @@ class UssdService:
         if session.back is not None:
             resume = {"base": list(session.back), "after": len(inputs)}
         state = {"inputs": inputs, "final": reply.final, "screen": reply.text, "lists": session.lists, "resume": resume}
-        self.store.save(call.session_id, StoredSession(call.msisdn, state))
-        return reply
+        return reply, state
 
-    def _resume(self, call: Call) -> StoredSession | None:
-        saved = self.store.load(call.session_id)
+    async def _resume(self, call: Call) -> StoredSession | None:
+        saved = await self.store.load(call.session_id)
         if saved is None or saved.msisdn != call.msisdn:
             return None  # a session id is never shared between two numbers
         return saved

@@ -2,10 +2,17 @@
 
 Both stores keep a JSON-able dict per `sessionId` for a time-to-live measured on the application
 clock (so the test clock drives expiry the same way on both); Redis also expires the key itself.
+
+The stores are asynchronous: the USSD channel reads and writes the session on the event loop, and only the screen
+between (the menu's walk, the database) goes to a worker thread. Redis is spoken without a thread (redis-py's
+asyncio client): a blocking client in the threads cost a screen two blocking round trips, each a hand-over of the
+GIL and a sleep and wake of the thread (bench/README.md, eleventh pass). The database store runs its short
+transactions in a worker thread, as any database work of the channels does.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,31 +36,43 @@ class StoredSession:
 
 
 class SessionStore(Protocol):
-    def load(self, session_id: str) -> StoredSession | None:
+    async def load(self, session_id: str) -> StoredSession | None:
         """The live session, or None when unknown or expired."""
         ...
 
-    def save(self, session_id: str, session: StoredSession) -> None:
+    async def save(self, session_id: str, session: StoredSession) -> None:
         """Create or replace the session; its time-to-live starts again."""
         ...
 
-    def delete(self, session_id: str) -> None: ...
+    async def delete(self, session_id: str) -> None: ...
 
 
 class RedisSessionStore:
-    def __init__(self, client: Any, clock: Clock, ttl_seconds: int = SESSION_TTL_SECONDS) -> None:
-        self.client = client  # a redis.Redis; nothing connects before the first command
+    """Sessions in Redis, through redis-py's asyncio client. A client belongs to the event loop it first ran on (its
+    connections are that loop's): a process serves on one loop, and a client is made again for another loop."""
+
+    def __init__(self, url: str, clock: Clock, ttl_seconds: int = SESSION_TTL_SECONDS) -> None:
+        self.url = url
         self.clock = clock
         self.ttl_seconds = ttl_seconds
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._client: Any = None  # a redis.asyncio.Redis; nothing connects before the first command
 
     @classmethod
     def from_url(cls, url: str, clock: Clock, ttl_seconds: int = SESSION_TTL_SECONDS) -> RedisSessionStore:
-        import redis
+        return cls(url, clock, ttl_seconds)
 
-        return cls(redis.Redis.from_url(url, decode_responses=True), clock, ttl_seconds)
+    def _redis(self) -> Any:
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            import redis.asyncio
 
-    def load(self, session_id: str) -> StoredSession | None:
-        raw = self.client.get(REDIS_PREFIX + session_id)
+            self._client = redis.asyncio.Redis.from_url(self.url, decode_responses=True)
+            self._loop = loop
+        return self._client
+
+    async def load(self, session_id: str) -> StoredSession | None:
+        raw = await self._redis().get(REDIS_PREFIX + session_id)
         if raw is None:
             return None
         data = json.loads(raw)
@@ -61,24 +80,40 @@ class RedisSessionStore:
             return None
         return StoredSession(data["msisdn"], data["state"])
 
-    def save(self, session_id: str, session: StoredSession) -> None:
+    async def save(self, session_id: str, session: StoredSession) -> None:
         expires_at = self.clock.now() + timedelta(seconds=self.ttl_seconds)
         value = json.dumps({"msisdn": session.msisdn, "state": session.state, "expires_at": expires_at.isoformat()})
-        self.client.setex(REDIS_PREFIX + session_id, self.ttl_seconds, value)  # SET … EX, cheaper through redis-py
+        await self._redis().setex(REDIS_PREFIX + session_id, self.ttl_seconds, value)  # SET … EX
 
-    def delete(self, session_id: str) -> None:
-        self.client.delete(REDIS_PREFIX + session_id)
+    async def delete(self, session_id: str) -> None:
+        await self._redis().delete(REDIS_PREFIX + session_id)
+
+    async def close(self) -> None:
+        """Close the client of the running loop (a loop's end does not close its connections)."""
+        if self._client is not None and self._loop is asyncio.get_running_loop():
+            await self._client.aclose()
+        self._client = self._loop = None
 
 
 class DatabaseSessionStore:
-    """The `ussd_sessions` table; each call is its own short transaction. Saving sweeps expired rows."""
+    """The `ussd_sessions` table; each call is its own short transaction, in a worker thread. Saving sweeps expired
+    rows."""
 
     def __init__(self, engine: Engine, clock: Clock, ttl_seconds: int = SESSION_TTL_SECONDS) -> None:
         self.engine = engine
         self.clock = clock
         self.ttl_seconds = ttl_seconds
 
-    def load(self, session_id: str) -> StoredSession | None:
+    async def load(self, session_id: str) -> StoredSession | None:
+        return await asyncio.to_thread(self._load, session_id)
+
+    async def save(self, session_id: str, session: StoredSession) -> None:
+        await asyncio.to_thread(self._save, session_id, session)
+
+    async def delete(self, session_id: str) -> None:
+        await asyncio.to_thread(self._delete, session_id)
+
+    def _load(self, session_id: str) -> StoredSession | None:
         table = t.ussd_sessions
         query = select(table.c.msisdn, table.c.state).where(
             table.c.session_id == session_id, table.c.expires_at > self.clock.now()
@@ -87,7 +122,7 @@ class DatabaseSessionStore:
             row = uow.connection.execute(query).first()
         return None if row is None else StoredSession(row.msisdn, dict(row.state))
 
-    def save(self, session_id: str, session: StoredSession) -> None:
+    def _save(self, session_id: str, session: StoredSession) -> None:
         now = self.clock.now()
         values = {
             "msisdn": session.msisdn,
@@ -102,7 +137,7 @@ class DatabaseSessionStore:
             uow.connection.execute(delete(t.ussd_sessions).where(t.ussd_sessions.c.expires_at <= now))
             uow.commit()
 
-    def delete(self, session_id: str) -> None:
+    def _delete(self, session_id: str) -> None:
         with UnitOfWork(self.engine) as uow:
             uow.connection.execute(delete(t.ussd_sessions).where(t.ussd_sessions.c.session_id == session_id))
             uow.commit()
