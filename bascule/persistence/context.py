@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
+from sqlalchemy.util import greenlet_spawn
 
 from bascule.context import Context
+from bascule.persistence.engine import dispose_loop_engine, make_loop_engines
 from bascule.persistence.uow import UnitOfWork
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -65,3 +72,32 @@ def engine_of(ctx: Context) -> Engine:
     if not isinstance(units, SqlUnits):
         raise TypeError("this context has no database engine")
     return units.engine
+
+
+@dataclass(frozen=True)
+class OnEventLoop:
+    """`ctx` with its units of work on engines driven from an event loop (`engine.make_loop_engines`): a use case
+    called through `greenlet_spawn` on that loop runs its statements there, without a thread."""
+
+    ctx: Context[UnitOfWork]
+    engines: tuple[Engine, ...]
+
+    async def run(self, work: Callable[[], T]) -> T:
+        """`work()` on the running loop, its statements awaited there (SQLAlchemy's `greenlet_spawn`)."""
+        result: T = await greenlet_spawn(work)
+        return result
+
+    async def dispose(self) -> None:
+        """Close the engines' connections, on the loop they belong to (at the server's shutdown)."""
+        for engine in self.engines:
+            await dispose_loop_engine(engine)
+
+
+def on_event_loop(ctx: Context[Any], database_url: str, sql_counters: Path | None = None) -> OnEventLoop | None:
+    """The context `ctx` whose units of work run on the event loop, on PostgreSQL; None on SQLite, whose
+    connections are the one file's and stay in the threads."""
+    engines = make_loop_engines(database_url, sql_counters=sql_counters)
+    if engines is None:
+        return None
+    writes, reads = engines
+    return OnEventLoop(replace(ctx, units=SqlUnits(writes, reads=reads)), engines)

@@ -66,7 +66,7 @@ def _closed_by_server(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
     checkout. What it cannot see (a connection dropped silently on the way) fails its unit of work as it did
     under a ping that raced with the drop; SQLAlchemy then invalidates the pool, and `pool_recycle` bounds the
     age of any connection. (Bascule never LISTENs, so an idle connection has no notification to read.)"""
-    pgconn = getattr(dbapi_connection, "pgconn", None)
+    pgconn = getattr(driver_connection(dbapi_connection), "pgconn", None)
     if pgconn is None:
         return
     try:
@@ -93,23 +93,33 @@ def _note_writes(connection: Any, _cursor: Any, statement: str, *_args: Any) -> 
 READ_ONLY_SESSION = "-c default_transaction_read_only=on"
 
 
-def _postgresql_engine(url: str, *, read_only_sessions: bool = False) -> Engine:
+def driver_connection(dbapi_connection: Any) -> Any:
+    """psycopg's own connection behind what the pool holds: itself, or the `AsyncConnection` that SQLAlchemy's
+    asyncio adapter wraps (`make_loop_engines`)."""
+    return getattr(dbapi_connection, "_connection", dbapi_connection)
+
+
+def _postgresql_engine(url: str, *, read_only_sessions: bool = False, on_loop: bool = False) -> Engine:
     connect_args: dict[str, Any] = {"prepare_threshold": PREPARE_THRESHOLD}
     options: dict[str, Any] = {}
     if read_only_sessions:
         given = make_url(url).query.get("options")  # the URL's own, kept: psycopg takes one `options`
         connect_args["options"] = f"{given} {READ_ONLY_SESSION}" if isinstance(given, str) else READ_ONLY_SESSION
         options["isolation_level"] = "AUTOCOMMIT"
-    engine = create_engine(
-        url,
-        # At most 40 connections each; the read engine keeps 10 open between bursts, not 20, so that a process keeps
-        # 30 sessions on the server, not 40 (two processes beside a default max_connections of 100).
-        pool_size=10 if read_only_sessions else 20,
-        max_overflow=30 if read_only_sessions else 20,
-        pool_recycle=RECYCLE_SECONDS,
-        connect_args=connect_args,
-        **options,
-    )
+    if on_loop:
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        # One event loop's connections: as many as its calls under way at once, kept between bursts (a pool
+        # that closes and opens connections under load makes PostgreSQL start a backend each time).
+        options |= {"pool_size": 10, "max_overflow": 10}
+        engine = create_async_engine(
+            url, pool_recycle=RECYCLE_SECONDS, connect_args=connect_args, **options
+        ).sync_engine
+    else:
+        # At most 40 connections each; the read engine keeps 10 open between bursts, not 20, so that a process
+        # keeps 30 sessions on the server, not 40 (two processes beside a default max_connections of 100).
+        options |= {"pool_size": 10 if read_only_sessions else 20, "max_overflow": 30 if read_only_sessions else 20}
+        engine = create_engine(url, pool_recycle=RECYCLE_SECONDS, connect_args=connect_args, **options)
     # An executemany of an INSERT goes as one `INSERT … VALUES (…), (…)` per batch, rewritten from the statement
     # compiled once (SQLAlchemy's "insertmanyvalues"), as it already does for an INSERT with RETURNING. psycopg
     # would send it through its pipeline, a statement per row: a confirmation's audit rows cost more that way
@@ -136,6 +146,28 @@ def make_read_engine(url: str, *, sql_counters: Path | None = None) -> Engine | 
     if is_sqlite(url):
         return None
     return _counted(_postgresql_engine(url, read_only_sessions=True), sql_counters)
+
+
+def make_loop_engines(url: str, *, sql_counters: Path | None = None) -> tuple[Engine, Engine] | None:
+    """On PostgreSQL, the engines of units of work run on an event loop (`bootstrap.context_on_loop`): the same
+    as `make_engine` and `make_read_engine`, but their connections are psycopg's `AsyncConnection`, reached through
+    SQLAlchemy's asyncio bridge. A unit of work on them is written as any other; run by `greenlet_spawn` on the
+    loop, each of its round trips awaits on the loop, and no thread waits for the server. Measured in the bench's
+    server, a screen's read so cost half what it cost from a worker thread (bench/README.md, eleventh pass).
+    They are given as SQLAlchemy's synchronous faces of the asynchronous engines; None on SQLite."""
+    if is_sqlite(url):
+        return None
+    return (
+        _counted(_postgresql_engine(url, on_loop=True), sql_counters),
+        _counted(_postgresql_engine(url, read_only_sessions=True, on_loop=True), sql_counters),
+    )
+
+
+async def dispose_loop_engine(engine: Engine) -> None:
+    """Close the pooled connections of an engine of `make_loop_engines`, on the loop they belong to."""
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    await AsyncEngine(engine).dispose()
 
 
 def _counted(engine: Engine, sql_counters: Path | None) -> Engine:

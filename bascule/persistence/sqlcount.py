@@ -106,7 +106,7 @@ def _in_transaction(dbapi_connection: Any) -> bool:
 
 
 def _watch_prepared(counters: SqlCounters, dbapi_connection: Any) -> None:
-    manager = getattr(dbapi_connection, "_prepared", None)
+    manager = getattr(getattr(dbapi_connection, "_connection", dbapi_connection), "_prepared", None)
     if manager is None or not hasattr(manager, "get") or not hasattr(manager, "clear"):
         return
     get, clear = manager.get, manager.clear

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import PlainTextResponse
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, QueryParams
 from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope, Send
@@ -26,7 +25,7 @@ from bascule.kernel.messages_fr import short_message
 from bascule.kernel.msisdn import DIGITS as MSISDN_DIGITS
 from bascule.kernel.msisdn import normalise_msisdn
 from bascule.kernel.text import ONE_LINE_PATTERN, clean_text, decode_text
-from bascule.persistence.context import engine_of
+from bascule.persistence.context import engine_of, on_event_loop
 from bascule.prepaid.rules import require_msisdn
 from bascule.settings import Settings
 
@@ -135,7 +134,8 @@ async def ussd(request: Request) -> PlainTextResponse:
     """What the API's document describes; the calls themselves are answered by `UssdEndpoint` (at the front door)."""
     state = request.app.state
     token = request.query_params.get("token")
-    status, text = await answer(state.settings, state.ussd, token, request.headers, await request.body())
+    body = await request.body()
+    status, text = await answer(state.settings, state.ussd, token, request.headers, body, state.ussd_off_loop)
     return PlainTextResponse(text, status_code=status)
 
 
@@ -145,10 +145,10 @@ async def answer(
     query_token: str | None,
     headers: Headers,
     body: bytes,
-    off_loop: OffLoop[Any] = run_in_threadpool,
+    off_loop: OffLoop[Any],
 ) -> tuple[int, str]:
     """The status and the text of the answer to one call of the gateway; `off_loop` runs the screen (the menu's
-    walk and the database) in a worker thread, the session is read and saved on the event loop."""
+    walk and the database: `screens_off_the_loop`), the session is read and saved on the event loop."""
     if not admits(settings, [query_token, headers.get("x-ussd-token")]):
         return 401, "Unauthorized"
     try:
@@ -175,16 +175,16 @@ class UssdEndpoint:
     metrics) and the catalogue in force still see every call. The answer is the same as the documented route's
     (`answer`), as `PlainTextResponse` would write it."""
 
-    def __init__(self, settings: Settings, service: UssdService, threads: CallThreads) -> None:
+    def __init__(self, settings: Settings, service: UssdService, off_loop: OffLoop[Any]) -> None:
         self.settings = settings
         self.service = service
-        self.threads = threads  # the application's (`channels.threads`): half the cost of anyio's hand-off
+        self.off_loop = off_loop  # where a screen runs (`screens_off_the_loop`)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = await _body(receive)
         query = scope.get("query_string", b"")
         token = QueryParams(query).get("token") if query else None
-        status, text = await answer(self.settings, self.service, token, Headers(scope=scope), body, self.threads.run)
+        status, text = await answer(self.settings, self.service, token, Headers(scope=scope), body, self.off_loop)
         payload = text.encode("utf-8")
         headers = [(b"content-length", str(len(payload)).encode("latin-1")), (b"content-type", _PLAIN_TEXT)]
         await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -212,10 +212,29 @@ def session_store(settings: Settings, ctx: Context) -> SessionStore:
     return DatabaseSessionStore(engine_of(ctx), ctx.clock)
 
 
-def close_at_shutdown(app: FastAPI, store: SessionStore) -> None:
-    """The store's connections are closed when the server stops, on the loop they belong to (a Redis client's)."""
-    close = getattr(store, "close", None)
-    if close is None:
+Closer = Callable[[], Awaitable[None]]
+
+
+def screens_off_the_loop(
+    settings: Settings, ctx: Context, threads: CallThreads
+) -> tuple[Context, OffLoop[Any], Closer | None]:
+    """The context the screens run with, how a screen is run off the event loop, and what closes the connections.
+
+    On PostgreSQL a screen runs on the event loop itself, through `greenlet_spawn` (SQLAlchemy's asyncio bridge),
+    with units of work on engines of psycopg's `AsyncConnection` (`persistence.context.on_event_loop`): its round
+    trips await on the loop, and no thread sleeps on a socket and wakes to take the GIL back, which cost a screen
+    more than the whole HTTP side (bench/README.md, eleventh pass). On SQLite a screen runs in one of the
+    application's threads (`channels.threads`)."""
+    on_loop = on_event_loop(ctx, settings.database_url, settings.sql_counters)
+    if on_loop is None:
+        return ctx, threads.run, None
+    return on_loop.ctx, on_loop.run, on_loop.dispose
+
+
+def close_at_shutdown(app: FastAPI, *closers: Closer | None) -> None:
+    """Connections kept on the server's event loop are closed when it stops, on that loop."""
+    closing = [close for close in closers if close is not None]
+    if not closing:
         return
     inner = app.router.lifespan_context
 
@@ -223,15 +242,19 @@ def close_at_shutdown(app: FastAPI, store: SessionStore) -> None:
     async def lifespan(application: Any) -> AsyncIterator[Any]:
         async with inner(application) as state:
             yield state
-        await close()
+        for close in closing:
+            await close()
 
     app.router.lifespan_context = lifespan
 
 
 def install(app: FastAPI, settings: Settings, ctx: Context) -> None:
     """The channel installer registered by `bascule.bootstrap`."""
-    app.state.ussd = UssdService(ctx, session_store(settings, ctx))
-    close_at_shutdown(app, app.state.ussd.store)
+    store = session_store(settings, ctx)
+    screens_ctx, off_loop, dispose = screens_off_the_loop(settings, ctx, app.state.call_threads)
+    app.state.ussd = UssdService(screens_ctx, store)
+    app.state.ussd_off_loop = off_loop
+    close_at_shutdown(app, getattr(store, "close", None), dispose)
     app.include_router(router)  # the route the API's document describes
     # The gateway's calls outnumber every other request: a bare endpoint answers them ahead of FastAPI's stack.
-    open_front_door(app, "POST", "/ussd", UssdEndpoint(settings, app.state.ussd, app.state.call_threads))
+    open_front_door(app, "POST", "/ussd", UssdEndpoint(settings, app.state.ussd, off_loop))

@@ -120,8 +120,9 @@ class UssdService:
 
     async def answer(self, call: Call, off_loop: OffLoop[tuple[Reply, dict[str, Any]]]) -> Reply:
         """The screen for `call`. The session is read and saved here, on the event loop; the screen itself (the
-        menu's walk, which reads and writes the database) runs through `off_loop`, in a worker thread. A gateway's
-        retry of the last call, or any call after the session ended, gets the screen already sent, and nothing runs."""
+        menu's walk, which reads and writes the database) runs through `off_loop`: in a worker thread, or on
+        PostgreSQL on the loop through `greenlet_spawn` (`routes.screens_off_the_loop`). A gateway's retry of the
+        last call, or any call after the session ended, gets the screen already sent, and nothing runs."""
         given = entry_inputs(call.service_code)
         if given is None:
             return Reply.end(UNKNOWN_CODE)

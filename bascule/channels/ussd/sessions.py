@@ -4,10 +4,10 @@ Both stores keep a JSON-able dict per `sessionId` for a time-to-live measured on
 clock (so the test clock drives expiry the same way on both); Redis also expires the key itself.
 
 The stores are asynchronous: the USSD channel reads and writes the session on the event loop, and only the screen
-between (the menu's walk, the database) goes to a worker thread. Redis is spoken without a thread (redis-py's
-asyncio client): a blocking client in the threads cost a screen two blocking round trips, each a hand-over of the
-GIL and a sleep and wake of the thread (bench/README.md, eleventh pass). The database store runs its short
-transactions in a worker thread, as any database work of the channels does.
+between (the menu's walk, the database) runs apart (`routes.screens_off_the_loop`). Redis is spoken without a
+thread (redis-py's asyncio client): a blocking client in the threads cost a screen two blocking round trips, each a
+hand-over of the GIL and a sleep and wake of the thread (bench/README.md, eleventh pass). The database store runs
+its short transactions in a worker thread.
 """
 
 from __future__ import annotations

@@ -1,0 +1,50 @@
+"""Where a USSD screen's statements run (`channels/ussd/routes.screens_off_the_loop`): on PostgreSQL on the server's
+event loop, through psycopg's `AsyncConnection`, with no thread waiting for the server; on SQLite in one of the
+application's call threads."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from sqlalchemy import Engine, event
+
+from tests.ussd.conftest import Gateway, add_subscriber
+
+
+def _screen_statements(ctx: Any, play: Any) -> list[tuple[str, bool, str]]:
+    """(thread name, asynchronous driver, first words) of each statement on the subscribers' table during `play`."""
+    seen: list[tuple[str, bool, str]] = []
+    database = ctx.engine.url.database
+
+    def record(connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if connection.engine.url.database == database and "prepaid_subscribers" in statement:
+            seen.append((threading.current_thread().name, connection.dialect.is_async, " ".join(statement.split()[:1])))
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        play()
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+    return seen
+
+
+def test_a_screens_statements_run_on_the_event_loop_on_postgresql_and_in_a_call_thread_on_sqlite(http, ctx):
+    add_subscriber(http, consumed_last_month=3000)
+    gateway = Gateway(http)
+
+    def walk() -> None:
+        gateway.dial()
+        gateway.press("1", "2", "1")  # the list of profiles, Tigre, confirmed: a read, then the migration's writes
+
+    seen = _screen_statements(ctx, walk)
+    kinds = [kind for _, _, kind in seen]
+    assert kinds == ["SELECT", "SELECT", "SELECT", "UPDATE"]  # dial, list, the migration's lock, its change
+    threads = {name for name, _, _ in seen}
+    on_postgresql = ctx.engine.dialect.name == "postgresql"
+    assert {is_async for _, is_async, _ in seen} == {on_postgresql}
+    if on_postgresql:
+        assert not any(name.startswith("bascule-call-") for name in threads), threads
+        assert threads == {threads.copy().pop()}  # one thread: the server's event loop
+    else:
+        assert all(name.startswith("bascule-call-") for name in threads), threads
