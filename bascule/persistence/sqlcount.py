@@ -37,6 +37,7 @@ from typing import Any
 from sqlalchemy import Engine, event
 
 from bascule.kernel.upkeep import current_tally, when_a_round_ends
+from bascule.persistence.engine import driver_connection
 
 _COUNTED = (
     "statements",
@@ -106,7 +107,7 @@ def _in_transaction(dbapi_connection: Any) -> bool:
 
 
 def _watch_prepared(counters: SqlCounters, dbapi_connection: Any) -> None:
-    manager = getattr(getattr(dbapi_connection, "_connection", dbapi_connection), "_prepared", None)
+    manager = getattr(driver_connection(dbapi_connection), "_prepared", None)
     if manager is None or not hasattr(manager, "get") or not hasattr(manager, "clear"):
         return
     get, clear = manager.get, manager.clear
