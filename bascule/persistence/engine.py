@@ -149,7 +149,7 @@ def make_read_engine(url: str, *, sql_counters: Path | None = None) -> Engine | 
 
 
 def make_loop_engines(url: str, *, sql_counters: Path | None = None) -> tuple[Engine, Engine] | None:
-    """On PostgreSQL, the engines of units of work run on an event loop (`bootstrap.context_on_loop`): the same
+    """On PostgreSQL, the engines of units of work run on an event loop (`persistence.context.on_event_loop`): the same
     as `make_engine` and `make_read_engine`, but their connections are psycopg's `AsyncConnection`, reached through
     SQLAlchemy's asyncio bridge. A unit of work on them is written as any other; run by `greenlet_spawn` on the
     loop, each of its round trips awaits on the loop, and no thread waits for the server. Measured in the bench's
