@@ -4,7 +4,6 @@ the opening of a line's cycles, which billing does (`CycleOpener`)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -204,10 +203,6 @@ class EvolutionsUnit(IdentityUnit, ProvisioningUnit, NotificationsUnit, Protocol
 
     def savepoint(self) -> Savepoint:
         """A part of this transaction that a refusal undoes alone (a line of a batch)."""
-        ...
-
-    def appends_deferred(self) -> AbstractContextManager[None]:
-        """Audit and outbox rows gathered and written in one statement each when the block ends."""
         ...
 
 

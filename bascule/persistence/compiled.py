@@ -218,6 +218,58 @@ def insert_rows(connection: Connection, statement: Insert, rows: Sequence[Mappin
     run(connection, multi, {f"{key}__{n}": row[key] for n, row in enumerate(rows) for key in keys})
 
 
+def insert_together(connection: Connection, parts: Sequence[tuple[Insert, Sequence[Mapping[str, Any]]]]) -> None:
+    """The rows of several INSERTs built once, which nothing reads in the transaction that writes them (an audit
+    row, a notice, a job, a record of what was done): on PostgreSQL in one statement, each INSERT but the last a
+    data-modifying CTE of it (`WITH w0 AS (INSERT …), w1 AS (INSERT …) INSERT …`), planned once per shape; one
+    round trip for what took one per table (bench/README.md, twelfth pass). Elsewhere (SQLite has no INSERT in a
+    CTE), past `_VALUES_IN_ONE_INSERT_AT_MOST` values, or for rows of different keys, each is `insert_rows`."""
+    parts = [(statement, rows) for statement, rows in parts if rows]
+    if len(parts) < 2 or not _together(connection, parts):
+        for statement, rows in parts:
+            insert_rows(connection, statement, rows)
+        return
+    shape = tuple((statement, tuple(rows[0]), len(rows)) for statement, rows in parts)
+    combined = _TOGETHER.get(shape)
+    if combined is None:
+        combined = _TOGETHER[shape] = _combined(shape)
+    run(
+        connection,
+        combined,
+        {
+            f"w{n}_{key}__{r}": row[key]
+            for n, (_, rows) in enumerate(parts)
+            for r, row in enumerate(rows)
+            for key in row
+        },
+    )
+
+
+def _together(connection: Connection, parts: Sequence[tuple[Insert, Sequence[Mapping[str, Any]]]]) -> bool:
+    if connection.dialect.name != "postgresql":
+        return False
+    values = 0
+    for _, rows in parts:
+        keys = tuple(rows[0])
+        if any(tuple(row) != keys for row in rows):
+            return False
+        values += len(rows) * len(keys)
+    return values <= _VALUES_IN_ONE_INSERT_AT_MOST
+
+
+_TOGETHER: dict[tuple[tuple[Insert, tuple[str, ...], int], ...], Any] = {}
+
+
+def _combined(shape: tuple[tuple[Insert, tuple[str, ...], int], ...]) -> Any:
+    inserts = []
+    for n, (statement, keys, count) in enumerate(shape):
+        columns = statement.table.c
+        rows = [{key: bindparam(f"w{n}_{key}__{r}", type_=columns[key].type) for key in keys} for r in range(count)]
+        inserts.append(statement.values(rows))
+    *first, last = inserts
+    return last.add_cte(*(insert.cte(f"w{n}") for n, insert in enumerate(first)))
+
+
 def run_many(connection: Connection, statement: Any, rows: Sequence[Mapping[str, Any]]) -> int:
     """`connection.execute(statement, rows)` (rows of the same keys) as one executemany of the driver, for a
     statement built once; the rows it changed."""

@@ -17,8 +17,8 @@ from sqlalchemy import Row, and_, bindparam, exists, func, insert, or_, select, 
 
 from bascule.kernel.ids import new_id
 from bascule.persistence import tables as t
-from bascule.persistence.compiled import insert_rows, run_many, written_in
-from bascule.persistence.statements import _Repository, picked
+from bascule.persistence.compiled import run_many, written_in
+from bascule.persistence.statements import _Deferring, picked
 from bascule.provisioning.model import Job, JobSpec, JobStatus, Operation
 from bascule.provisioning.ports import FailedJob
 
@@ -43,7 +43,9 @@ def _job(row: Row[Any]) -> Job:
     )
 
 
-class Jobs(_Repository):
+class Jobs(_Deferring):
+    _insert = _INSERT
+
     def add(
         self,
         specs: Sequence[JobSpec],
@@ -75,7 +77,7 @@ class Jobs(_Repository):
             for spec in specs
         ]
         if jobs:
-            self._insert(
+            self._append_all(
                 [
                     {
                         "id": job.id,
@@ -98,9 +100,6 @@ class Jobs(_Repository):
                 ],
             )
         return jobs
-
-    def _insert(self, rows: list[dict[str, Any]]) -> None:
-        insert_rows(self.connection, _INSERT, rows)  # compiled once per number of rows (`compiled.py`)
 
     def succeed_all(self, done: Sequence[tuple[str, str | None]], worker: str, now: datetime) -> bool:
         """Jobs (id, work order) this worker holds, all succeeded, in one statement; False if a lease was lost."""

@@ -277,9 +277,11 @@ def _migration(row: Row[Any]) -> ProfileMigration:
     return ProfileMigration(**row._asdict())
 
 
-class Migrations(_Repository):
+class Migrations(_Deferring):
+    _insert = _INSERT_MIGRATION
+
     def add(self, migration: ProfileMigration) -> None:
-        self._run(_INSERT_MIGRATION, {name: getattr(migration, name) for name in migration.__slots__})
+        self._append({name: getattr(migration, name) for name in migration.__slots__})
 
     def of(self, msisdn: str) -> list[ProfileMigration]:
         query = (

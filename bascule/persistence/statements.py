@@ -93,11 +93,10 @@ class _Deferring(_Repository):
     def discard(self) -> None:
         self._deferred = None
 
-    def flush(self) -> None:
+    def taken(self) -> tuple[Any, list[dict[str, Any]]]:
+        """The rows gathered and their INSERT, to be written now (`compiled.insert_together`); gathering ends."""
         rows, self._deferred = self._deferred, None
-        if not rows:
-            return
-        insert_rows(self.connection, self._insert, rows)
+        return self._insert, rows or []
 
     _insert: Any = None
 
@@ -106,6 +105,12 @@ class _Deferring(_Repository):
             self._deferred.append(row)
         else:
             self._run(self._insert, row)
+
+    def _append_all(self, rows: list[dict[str, Any]]) -> None:
+        if self._deferred is not None:
+            self._deferred.extend(rows)
+        else:
+            insert_rows(self.connection, self._insert, rows)
 
 
 def _jsonable(value: Any) -> Any:  # noqa: PLR0911 - one branch per JSON-unfriendly type

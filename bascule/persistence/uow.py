@@ -32,6 +32,7 @@ from bascule.persistence.audit import Audit
 from bascule.persistence.batches import ChangeBatches
 from bascule.persistence.billing import BillRuns, Invoices
 from bascule.persistence.catalog_overrides import CatalogOverrides
+from bascule.persistence.compiled import insert_together
 from bascule.persistence.engine import WROTE
 from bascule.persistence.evolutions import Buckets, ChangeRequests, Charges, Cycles, Services, Slots
 from bascule.persistence.fleet import Fleet
@@ -116,11 +117,12 @@ class UnitOfWork:
 
     @contextmanager
     def appends_deferred(self) -> Iterator[None]:
-        """Audit and outbox rows written inside are gathered and written in one statement each when the block
-        ends (a batch writes hundreds); an error inside drops them with the rest of its work. No savepoint may
-        be taken inside: its rollback would not take back the rows gathered. Inside another such block, the
-        outer one writes them."""
-        deferring = (self.audit, self.notifications)
+        """Audit rows, notices, provisioning jobs and profile migrations written inside are gathered, and written
+        when the block ends: on PostgreSQL in one statement when they are few (a command's), else one statement
+        per table (a batch writes hundreds; `compiled.insert_together`). Nothing may read them inside the block;
+        an error inside drops them with the rest of its work. No savepoint may be taken inside: its rollback
+        would not take back the rows gathered. Inside another such block, the outer one writes them."""
+        deferring = (self.audit, self.notifications, self.jobs, self.migrations)
         if any(repository.deferring for repository in deferring):
             yield
             return
@@ -132,8 +134,7 @@ class UnitOfWork:
             for repository in deferring:
                 repository.discard()
             raise
-        for repository in deferring:
-            repository.flush()
+        insert_together(self.connection, [repository.taken() for repository in deferring])
 
     def joined(self, *, write: bool = True) -> JoinedUnit:
         """A use case's unit of work inside this command's transaction."""

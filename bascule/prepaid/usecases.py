@@ -477,25 +477,26 @@ def migrate_profile(ctx: Ctx, actor: Principal, channel: Channel, msisdn: str, p
             actor.kind.value,
             actor.audit_id,
         )
-        uow.migrations.add(migration)
-        push_profile(ctx, uow, msisdn, target.id, now)
-        _notify_sms(
-            uow,
-            msisdn,
-            f"Votre profil est maintenant {target.name}. Vos bonus en cours sont conservés "
-            "jusqu'à leur date de validité.",
-            now,
-        )
-        record(
-            uow,
-            at=now,
-            actor=actor,
-            channel=channel,
-            entity=("subscriber", msisdn),
-            action="profile.migrated",
-            before={"profile_id": subscriber.profile_id},
-            after={"profile_id": target.id, "migration_id": migration.id, "period": str(period)},
-        )
+        with uow.appends_deferred():  # the record, the charging system's job, the SMS, the audit row: together
+            uow.migrations.add(migration)
+            push_profile(ctx, uow, msisdn, target.id, now)
+            _notify_sms(
+                uow,
+                msisdn,
+                f"Votre profil est maintenant {target.name}. Vos bonus en cours sont conservés "
+                "jusqu'à leur date de validité.",
+                now,
+            )
+            record(
+                uow,
+                at=now,
+                actor=actor,
+                channel=channel,
+                entity=("subscriber", msisdn),
+                action="profile.migrated",
+                before={"profile_id": subscriber.profile_id},
+                after={"profile_id": target.id, "migration_id": migration.id, "period": str(period)},
+            )
         uow.commit()
     return migration
 

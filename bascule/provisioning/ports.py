@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -60,3 +61,8 @@ class Jobs(Protocol):
 class ProvisioningUnit(UnitOfWork, Protocol):
     @property
     def jobs(self) -> Jobs: ...
+
+    def appends_deferred(self) -> AbstractContextManager[None]:
+        """The rows nobody reads in this transaction (audit, notices, jobs, migrations) written inside are gathered,
+        and written together when the block ends."""
+        ...

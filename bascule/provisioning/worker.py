@@ -227,7 +227,8 @@ class Provisioner:
                 return False  # a lease ran out meanwhile: the worker that took the job over records it
             outcome = None
             if on_success is not None:  # once: the outcome hooks look at every job of the subject
-                outcome = on_success(self.ctx, uow, done[-1][0], None)
+                with uow.appends_deferred():  # its audit rows and notices in one statement
+                    outcome = on_success(self.ctx, uow, done[-1][0], None)
             if also is not None:
                 also(uow, outcome)
             uow.commit()

@@ -19,9 +19,11 @@ from sqlalchemy.exc import DBAPIError
 from bascule.evolutions.ports import CycleTemplate
 from bascule.identity.model import OPERATOR, Channel
 from bascule.identity.usecases import create_account
+from bascule.notifications.outbox import notify
 from bascule.persistence import tables as t
 from bascule.persistence.engine import PREPARE_THRESHOLD, make_engine, make_read_engine
 from bascule.persistence.uow import UnitOfWork
+from bascule.provisioning.model import JobSpec, Operation
 from tests.support.lines import line_on
 from tests.support.sql import statements
 
@@ -161,6 +163,88 @@ def test_deferred_audit_rows_of_a_block_that_fails_are_never_written(ctx) -> Non
         uow.commit()
     with UnitOfWork(ctx.engine, write=False) as uow:
         assert [e.action for e in uow.audit.of_entity("service", "svc_a")] == ["kept"]
+
+
+def _notice(uow: UnitOfWork, to: str, body: str) -> None:
+    notify(uow, "sms", to, None, body, datetime(2026, 6, 16, 7, 0, tzinfo=UTC))
+
+
+def _job(uow: UnitOfWork, subject_id: str) -> None:
+    uow.jobs.add(
+        [JobSpec("orange", Operation.APPLY_PLAN, {"plan": "b"})],
+        subject=("service", subject_id),
+        change_request_id=None,
+        max_attempts=5,
+        now=datetime(2026, 6, 16, 7, 0, tzinfo=UTC),
+    )
+
+
+def _written(ctx, subject_id: str, to: str) -> tuple[list[str], list[str], list[tuple[str, str, str]]]:
+    with UnitOfWork(ctx.engine, write=False) as uow:
+        actions = [event_.action for event_ in uow.audit.of_entity("service", subject_id)]
+        bodies = sorted(notice.body for notice in uow.notifications.search(to))
+        jobs = uow.connection.execute(
+            select(t.provisioning_jobs.c.network, t.provisioning_jobs.c.operation, t.provisioning_jobs.c.status).where(
+                t.provisioning_jobs.c.subject_id == subject_id
+            )
+        )
+        return actions, bodies, [tuple(job) for job in jobs]
+
+
+def test_a_commands_audit_row_notice_and_job_are_one_statement_on_postgresql_and_one_per_table_on_sqlite(ctx) -> None:
+    with statements(ctx.engine) as sent, UnitOfWork(ctx.engine) as uow:
+        with uow.appends_deferred():
+            _record(uow, "svc_a", "changed")
+            _notice(uow, "+33612345678", "Votre forfait a changé.")
+            _job(uow, "svc_a")
+            assert sent == []
+        uow.commit()
+    if ctx.engine.dialect.name == "postgresql":
+        together = " ".join(sent[0].split())
+        assert len(sent) == 1
+        assert together.startswith("WITH w0 AS (INSERT INTO audit_events")
+        assert "), w1 AS (INSERT INTO notifications" in together
+        assert ") INSERT INTO provisioning_jobs" in together
+    else:
+        assert [sql.split(" (")[0].upper() for sql in sent] == [
+            "INSERT INTO AUDIT_EVENTS",
+            "INSERT INTO NOTIFICATIONS",
+            "INSERT INTO PROVISIONING_JOBS",
+        ]
+    assert _written(ctx, "svc_a", "+33612345678") == (
+        ["changed"],
+        ["Votre forfait a changé."],
+        [("orange", "apply_plan", "pending")],
+    )
+
+
+def test_deferred_rows_of_more_than_fifty_values_are_written_one_table_at_a_time(ctx) -> None:
+    """Three audit rows (12 values each) and two notices (10 each): 56 values, past what psycopg keeps parsed."""
+    with statements(ctx.engine) as sent, UnitOfWork(ctx.engine) as uow:
+        with uow.appends_deferred():
+            for n in range(3):
+                _record(uow, "svc_a", f"step.{n}")
+            for n in range(2):
+                _notice(uow, "+33612345678", f"Message {n}")
+        uow.commit()
+    assert [sql.split(" (")[0].upper() for sql in sent] == ["INSERT INTO AUDIT_EVENTS", "INSERT INTO NOTIFICATIONS"]
+    assert _written(ctx, "svc_a", "+33612345678") == (["step.0", "step.1", "step.2"], ["Message 0", "Message 1"], [])
+
+
+def test_deferred_notices_and_jobs_of_a_block_that_fails_are_never_written(ctx) -> None:
+    def refused(uow: UnitOfWork) -> None:
+        with uow.appends_deferred():
+            _record(uow, "svc_a", "dropped")
+            _notice(uow, "+33612345678", "Jamais envoyé.")
+            _job(uow, "svc_a")
+            raise RuntimeError("refused")
+
+    with UnitOfWork(ctx.engine) as uow:
+        with pytest.raises(RuntimeError, match="refused"):
+            refused(uow)
+        _notice(uow, "+33612345678", "Envoyé.")  # written at once again
+        uow.commit()
+    assert _written(ctx, "svc_a", "+33612345678") == ([], ["Envoyé."], [])
 
 
 # PostgreSQL only: prepared statements, READ ONLY, a connection the server closes.
