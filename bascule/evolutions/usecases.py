@@ -104,7 +104,8 @@ def create_change_request(
 ) -> ChangeRequest:
     now = ctx.clock.now()
     with ctx.uow() as uow:
-        request = open_change_request(ctx, uow, actor, channel, service_id, changes, now)
+        with uow.appends_deferred():  # the request and its audit row, together
+            request = open_change_request(ctx, uow, actor, channel, service_id, changes, now)
         uow.commit()
     return request
 

@@ -22,7 +22,7 @@ from bascule.kernel.ids import new_id
 from bascule.kernel.money import Money, stored
 from bascule.persistence import tables as t
 from bascule.persistence.identity import ACCOUNT_COLUMNS, ACCOUNT_PREFIX, Users, manager_emails_of, remember_account
-from bascule.persistence.statements import _by_id, _fields, _Repository, insert_ignoring_conflict
+from bascule.persistence.statements import _by_id, _Deferring, _fields, _Repository, insert_ignoring_conflict
 
 # The statements the hot paths run on every change, built once (see `statements._by_id` for the measure).
 _INSERT_CHARGE = insert(t.charges)
@@ -489,7 +489,12 @@ _LOCK_REQUESTS = (
 )
 
 
-class ChangeRequests(_Repository):
+class ChangeRequests(_Deferring):
+    """Deferred inside `appends_deferred` (a creation writes its request with its audit row, a batch its
+    group's requests together): nothing reads a request in the block that creates it."""
+
+    _insert = _INSERT_REQUEST
+
     def __init__(
         self,
         connection: Connection,
@@ -511,7 +516,7 @@ class ChangeRequests(_Repository):
             self._locked[row.id] = _request(row)
 
     def add(self, request: ChangeRequest) -> None:
-        self._run(_INSERT_REQUEST, _fields(request) | {"status": request.status.value})
+        self._append(_fields(request) | {"status": request.status.value})
 
     def get(self, request_id: str) -> ChangeRequest | None:
         row = self._run(_by_id(t.change_requests), {"id": request_id}).first()

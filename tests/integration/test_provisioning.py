@@ -317,8 +317,7 @@ def test_a_change_costs_its_statements_and_no_more(ctx, networks):
     ]
     assert [_verb(sql) for sql in created] == [
         "SELECT services",  # the line, its slot of the month and its buckets
-        "INSERT INTO change_requests",
-        "INSERT INTO audit_events",
+        *_together(ctx, "change_requests", "audit_events"),
     ]
     assert [_verb(sql) for sql in completed] == [
         "UPDATE provisioning_jobs",
