@@ -254,8 +254,8 @@ def confirm_as_identified(ctx: Ctx, actor: Principal, channel: Channel, request_
 
 def confirm_in(ctx: Ctx, uow: Unit, actor: Principal, channel: Channel, request_id: str, now: datetime) -> Confirmed:
     """`confirm_as_identified` in the caller's unit of work (which commits it): a batch confirms a group of
-    lines per transaction, each in a savepoint of its own. Its audit rows and notices are written together,
-    one statement each, when it ends."""
+    lines per transaction, each in a savepoint of its own. Its audit rows, notices and jobs are written when it
+    ends, together (`UnitOfWork.appends_deferred`)."""
     with uow.appends_deferred():
         return _confirm_in(ctx, uow, actor, channel, request_id, now)
 
