@@ -168,6 +168,7 @@ def _run_and_store(
     unsettled: bool,
 ) -> _Ran[T] | None:
     """The command and its answer in `unit`, committed; None when a repeat took the key first."""
+    unit.write_appends_with_answer()
     try:
         result = work(ctx.in_command(unit))
     except DomainError as error:

@@ -21,13 +21,16 @@ cached result processor, whether a connection has listeners (hence `sqlalchemy<2
 
 from __future__ import annotations
 
+import copy
 from collections import namedtuple
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from weakref import WeakKeyDictionary
 
+import psycopg
 from psycopg.pq import ExecStatus
 from sqlalchemy import Connection, Insert, bindparam, exc, literal
+from sqlalchemy.dialects.postgresql.psycopg import AsyncAdapt_psycopg_connection, AsyncAdapt_psycopg_cursor
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 
@@ -87,7 +90,7 @@ class _Plan:
 
 
 def _plannable(statement: ClauseElement, dialect: Dialect, keys: Sequence[str]) -> _Plan | None:
-    compiled: Any = statement.compile(dialect=dialect, column_keys=list(keys))
+    compiled: Any = statement.compile(dialect=_numbered(dialect), column_keys=list(keys))
     if compiled.insert_prefetch or compiled.update_prefetch or compiled.post_compile_params:
         return None  # values SQLAlchemy computes at each execution: its own path
     if compiled.escaped_bind_names:
@@ -117,6 +120,22 @@ def _fixed(bind: Any, keys: Sequence[str]) -> bool:
 
 _NOT_PLANNABLE = object()
 _PLANS: WeakKeyDictionary[ClauseElement, dict[tuple[str, tuple[str, ...]], Any]] = WeakKeyDictionary()
+
+
+def _numbered(dialect: Dialect) -> Dialect:
+    """On PostgreSQL, the dialect compiling with PostgreSQL's own placeholders (`$1`, `$2`…, a value used twice
+    sent once), as psycopg's raw cursors take them (`_cursor`); SQLite's `?` are already the driver's own."""
+    if dialect.name != "postgresql":
+        return dialect
+    numbered = _NUMBERED.get(dialect)
+    if numbered is None:
+        numbered = copy.copy(dialect)
+        numbered.paramstyle, numbered.positional = "numeric_dollar", True
+        _NUMBERED[dialect] = numbered
+    return numbered
+
+
+_NUMBERED: WeakKeyDictionary[Dialect, Dialect] = WeakKeyDictionary()
 
 
 def _plan(statement: ClauseElement, dialect: Dialect, keys: tuple[str, ...]) -> _Plan | None:
@@ -166,14 +185,32 @@ class Rows:
 
 
 def _cursor(connection: Connection) -> tuple[Any, Any]:
+    """The driver's cursor for compiled statements, kept with the pooled connection. On PostgreSQL a raw cursor
+    (psycopg's `RawCursor`): the statement goes as it was compiled, `$1`, `$2`…, with its values in order, where
+    psycopg's own cursor would convert `%(name)s` placeholders at each execution and, past 50 parameters or 4 096
+    characters, parse the query again each time (its `MAX_CACHED_STATEMENT_PARAMS`)."""
     fairy: Any = connection.connection
     driver = fairy.dbapi_connection
     kept = fairy.info.get(_CURSOR)
     if kept is not None and kept[0] is driver:
         return driver, kept[1]
-    cursor = driver.cursor()
+    if isinstance(driver, psycopg.Connection):
+        cursor: Any = psycopg.RawCursor(driver)
+    elif isinstance(driver, AsyncAdapt_psycopg_connection):
+        cursor = _AsyncRawCursor(driver)
+    else:
+        cursor = driver.cursor()
     fairy.info[_CURSOR] = (driver, cursor)
     return driver, cursor
+
+
+class _AsyncRawCursor(AsyncAdapt_psycopg_cursor):
+    """SQLAlchemy's cursor of an asyncio connection (awaited on the loop), over psycopg's raw async cursor."""
+
+    __slots__ = ()
+
+    def _make_new_cursor(self, connection: Any) -> Any:
+        return psycopg.AsyncRawCursor(connection)
 
 
 def _tell_listeners(connection: Connection, cursor: Any, sql: str, parameters: Any, many: bool = False) -> None:
@@ -191,10 +228,14 @@ def run(connection: Connection, statement: Any, params: Mapping[str, Any] | None
     return _execute(connection, plan, params or {})
 
 
-# psycopg converts a query's placeholders once and keeps the result only up to 50 parameters
-# (psycopg/_queries.py, MAX_CACHED_STATEMENT_PARAMS): past that, one INSERT of many rows is parsed again at every
-# execution, which costs more than the driver's executemany of the one-row INSERT (prepared, in a pipeline).
+# A multi-row INSERT is a statement of its own for each number of rows, prepared on each connection that runs it
+# twice: past 50 values (a batch's hundreds of audit rows), the driver's executemany of the one-row INSERT,
+# prepared once and sent in a pipeline, keeps the connection's 100 prepared statements for the hot paths.
 _VALUES_IN_ONE_INSERT_AT_MOST = 50
+# A command's appended rows and its Idempotency-Key (`insert_together`, `run_after_held`): 46 values for a
+# migration and its key's 10, more for a confirmation. Sent on the raw cursor (`_cursor`), they are not parsed
+# again at each execution whatever their number; this bounds the size of one statement that PostgreSQL plans.
+_VALUES_TOGETHER_AT_MOST = 200
 _MULTI_ROW: WeakKeyDictionary[ClauseElement, dict[tuple[tuple[str, ...], int], Any]] = WeakKeyDictionary()
 
 
@@ -223,17 +264,22 @@ def insert_together(connection: Connection, parts: Sequence[tuple[Insert, Sequen
     row, a notice, a job, a record of what was done): on PostgreSQL in one statement, each INSERT but the last a
     data-modifying CTE of it (`WITH w0 AS (INSERT …), w1 AS (INSERT …) INSERT …`), planned once per shape; one
     round trip for what took one per table (bench/README.md, twelfth pass). Elsewhere (SQLite has no INSERT in a
-    CTE), past `_VALUES_IN_ONE_INSERT_AT_MOST` values, or for rows of different keys, each is `insert_rows`."""
+    CTE), past `_VALUES_TOGETHER_AT_MOST` values, or for rows of different keys, each is `insert_rows`."""
     parts = [(statement, rows) for statement, rows in parts if rows]
     if len(parts) < 2 or not _together(connection, parts):
         for statement, rows in parts:
             insert_rows(connection, statement, rows)
         return
+    _run_combined(connection, parts)
+
+
+def _run_combined(connection: Connection, parts: Sequence[tuple[Insert, Sequence[Mapping[str, Any]]]]) -> Any:
+    """The INSERTs of `parts` in one statement; what the last one returns."""
     shape = tuple((statement, tuple(rows[0]), len(rows)) for statement, rows in parts)
     combined = _TOGETHER.get(shape)
     if combined is None:
         combined = _TOGETHER[shape] = _combined(shape)
-    run(
+    return run(
         connection,
         combined,
         {
@@ -245,6 +291,50 @@ def insert_together(connection: Connection, parts: Sequence[tuple[Insert, Sequen
     )
 
 
+# In a pooled connection's `info`: the parts of `insert_together` held for the connection's next statement.
+_HELD = "bascule.held"
+
+
+def hold(connection: Connection, parts: Sequence[tuple[Insert, Sequence[Mapping[str, Any]]]]) -> None:
+    """Rows of `insert_together` that may wait for the connection's next statement: written just before it
+    (`flush_held`: each compiled statement and, through the engine's `before_execute`, every other; the unit of
+    work at its commit), or with it when it is a one-row INSERT that joins them (`run_after_held`: a command's
+    Idempotency-Key). On PostgreSQL only; a rollback drops them (`drop_held`)."""
+    held = connection.info.setdefault(_HELD, [])
+    for statement, rows in parts:
+        if not rows:
+            continue
+        same = next((n for n, (kept, _) in enumerate(held) if kept is statement), None)
+        if same is None:
+            held.append((statement, list(rows)))
+        else:
+            held[same][1].extend(rows)
+
+
+def flush_held(connection: Connection, *_event: Any) -> None:
+    """Write the rows held on `connection`, if any (also the engine's `before_execute` listener)."""
+    held = connection.info.pop(_HELD, None)
+    if held:
+        insert_together(connection, held)
+
+
+def drop_held(connection: Connection) -> None:
+    connection.info.pop(_HELD, None)
+
+
+def run_after_held(connection: Connection, statement: Insert, values: Mapping[str, Any]) -> Any:
+    """`run(connection, statement, values)` for a one-row INSERT, with the rows held on the connection written in
+    the same statement, as data-modifying CTEs before it, when they fit (`_together`); what it returns."""
+    held = connection.info.pop(_HELD, None)
+    if not held:
+        return run(connection, statement, values)
+    parts = [*held, (statement, [values])]
+    if not _together(connection, parts):
+        insert_together(connection, held)
+        return run(connection, statement, values)
+    return _run_combined(connection, parts)
+
+
 def _together(connection: Connection, parts: Sequence[tuple[Insert, Sequence[Mapping[str, Any]]]]) -> bool:
     if connection.dialect.name != "postgresql":
         return False
@@ -254,7 +344,7 @@ def _together(connection: Connection, parts: Sequence[tuple[Insert, Sequence[Map
         if any(tuple(row) != keys for row in rows):
             return False
         values += len(rows) * len(keys)
-    return values <= _VALUES_IN_ONE_INSERT_AT_MOST
+    return values <= _VALUES_TOGETHER_AT_MOST
 
 
 _TOGETHER: dict[tuple[tuple[Insert, tuple[str, ...], int], ...], Any] = {}
@@ -278,6 +368,8 @@ def run_many(connection: Connection, statement: Any, rows: Sequence[Mapping[str,
         return int(connection.execute(statement, list(rows)).rowcount)
     if len(rows) == 1:  # psycopg would open a pipeline for it: 30 µs more of the client's CPU than one execution
         return int(_execute(connection, plan, rows[0]).rowcount)
+    if _HELD in connection.info:
+        flush_held(connection)
     try:
         parameters = [plan.parameters(row) for row in rows]
     except (ValueError, TypeError, exc.InvalidRequestError) as error:
@@ -305,6 +397,8 @@ def _multi_row(statement: Insert, keys: tuple[str, ...], count: int) -> Any:
 
 
 def _execute(connection: Connection, plan: _Plan, params: Mapping[str, Any]) -> Rows:
+    if _HELD in connection.info:
+        flush_held(connection)
     try:
         parameters = plan.parameters(params)
     except (ValueError, TypeError, exc.InvalidRequestError) as error:

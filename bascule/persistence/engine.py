@@ -10,6 +10,8 @@ import psycopg
 from sqlalchemy import Engine, create_engine, event, exc, make_url
 from sqlalchemy.pool import StaticPool
 
+from bascule.persistence.compiled import flush_held
+
 # psycopg prepares a statement on a connection once it has run it this many times there (its default is 5):
 # from the second execution on, a statement is bound and run without being parsed and planned again. Every
 # statement of the hot paths runs on each pooled connection within its first few units of work; a one-off
@@ -128,6 +130,7 @@ def _postgresql_engine(url: str, *, read_only_sessions: bool = False, on_loop: b
     engine.dialect.use_insertmanyvalues_wo_returning = True
     event.listen(engine.pool, "checkout", _closed_by_server)
     event.listen(engine, "before_cursor_execute", _note_writes)
+    event.listen(engine, "before_execute", flush_held)  # rows a unit holds go before any other statement
     return engine
 
 

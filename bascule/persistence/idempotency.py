@@ -55,6 +55,7 @@ class IdempotencyRecords(_Repository):
                 "response_body": answer.body.decode("utf-8"),
                 "created_at": at,
             },
+            with_held=True,  # the command's appended rows, when its unit holds them (`UnitOfWork.appends_deferred`)
         )
 
     def settle(self, caller: str, key: str, answer: Answer) -> None:

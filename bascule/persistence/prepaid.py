@@ -9,12 +9,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, insert, select, update
+from sqlalchemy import Row, bindparam, exists, func, insert, select, update
 
 from bascule.catalog.model import BonusKind
 from bascule.kernel.money import from_minor, to_minor
 from bascule.notifications.model import Notification
 from bascule.persistence import tables as t
+from bascule.persistence.evolutions import Slots, _slot_take
 from bascule.persistence.statements import _Deferring, _Repository, insert_ignoring_conflict
 from bascule.prepaid.model import (
     BonusBucket,
@@ -24,6 +25,7 @@ from bascule.prepaid.model import (
     StoredOtp,
     Subscriber,
 )
+from bascule.prepaid.ports import ProfileMove
 
 # Built once, as in `evolutions`: the USSD and migration paths run these on every screen.
 _SUBSCRIBER = select(t.prepaid_subscribers).where(t.prepaid_subscribers.c.msisdn == bindparam("msisdn"))
@@ -46,6 +48,20 @@ _CHANGE_PROFILE = (
     .where(_S.msisdn == bindparam("subscriber"), _S.profile_id == bindparam("from_profile_id"))
     .values(profile_id=bindparam("to_profile_id"), version=_S.version + 1)
 )
+
+
+def _profile_move_taking_slot() -> Any:
+    """PostgreSQL: the month's slot taken (`_slot_take`) and the profile moved only if it was, in one statement of
+    two data-modifying CTEs; it tells whether each happened. One round trip for a migration's two."""
+    slot = _slot_take("postgresql").cte("slot")
+    moved = _CHANGE_PROFILE.where(exists(select(slot.c.used))).returning(_S.msisdn).cte("moved")
+    return select(
+        select(func.count()).select_from(slot).scalar_subquery().label("slot_taken"),
+        select(func.count()).select_from(moved).scalar_subquery().label("moved"),
+    )
+
+
+_PROFILE_MOVE_TAKING_SLOT = _profile_move_taking_slot()
 _BALANCE = select(t.prepaid_subscribers.c.balance_minor).where(t.prepaid_subscribers.c.msisdn == bindparam("msisdn"))
 _CONSUMED = select(func.coalesce(func.sum(t.prepaid_ledger.c.amount_minor), 0)).where(
     t.prepaid_ledger.c.msisdn == bindparam("msisdn"),
@@ -155,6 +171,28 @@ class Subscribers(_Repository):
         """Move the profile only from the one the caller read (a version check without a lock)."""
         params = {"subscriber": msisdn, "from_profile_id": from_profile_id, "to_profile_id": to_profile_id}
         return bool(self._run(_CHANGE_PROFILE, params).rowcount == 1)
+
+    def change_profile_taking_slot(
+        self, msisdn: str, from_profile_id: str, to_profile_id: str, scope: str, period: str, limit: int
+    ) -> ProfileMove:
+        if limit <= 0 or self.connection.dialect.name != "postgresql":  # SQLite: no UPDATE in a CTE
+            if not Slots(self.connection).take(scope, msisdn, period, limit):
+                return ProfileMove.NO_SLOT_LEFT
+            moved = self.change_profile(msisdn, from_profile_id, to_profile_id)
+            return ProfileMove.MOVED if moved else ProfileMove.PROFILE_CHANGED
+        params = {
+            "slot_scope": scope,
+            "slot_subject": msisdn,
+            "slot_period": period,
+            "limit": limit,
+            "subscriber": msisdn,
+            "from_profile_id": from_profile_id,
+            "to_profile_id": to_profile_id,
+        }
+        outcome = self._run(_PROFILE_MOVE_TAKING_SLOT, params).one()
+        if not outcome.slot_taken:
+            return ProfileMove.NO_SLOT_LEFT
+        return ProfileMove.MOVED if outcome.moved else ProfileMove.PROFILE_CHANGED
 
 
 def _entry(row: Row[Any]) -> LedgerEntry:

@@ -14,19 +14,24 @@ from sqlalchemy import Connection, Select, Table, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bascule.kernel.money import Money
-from bascule.persistence.compiled import insert_rows, run
+from bascule.persistence.compiled import insert_rows, run, run_after_held
 
 _IGNORING_CONFLICT: dict[tuple[str, str], Any] = {}
 
 
-def insert_ignoring_conflict(connection: Connection, table: Table, values: Mapping[str, Any]) -> bool:
-    """INSERT … ON CONFLICT DO NOTHING on both databases; True when the row was inserted."""
+def insert_ignoring_conflict(
+    connection: Connection, table: Table, values: Mapping[str, Any], *, with_held: bool = False
+) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING on both databases; True when the row was inserted. `with_held`: the rows
+    held on the connection (`compiled.hold`) go in the same statement (a command's Idempotency-Key)."""
     cache_key = (connection.dialect.name, table.name)
     statement = _IGNORING_CONFLICT.get(cache_key)
     if statement is None:  # built once per table (see `_by_id` below for why)
         dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
         key = next(iter(table.primary_key.columns))
         statement = _IGNORING_CONFLICT[cache_key] = dialect.insert(table).on_conflict_do_nothing().returning(key)
+    if with_held:
+        return run_after_held(connection, statement, values).first() is not None
     return run(connection, statement, values).first() is not None
 
 

@@ -32,7 +32,7 @@ from bascule.persistence.audit import Audit
 from bascule.persistence.batches import ChangeBatches
 from bascule.persistence.billing import BillRuns, Invoices
 from bascule.persistence.catalog_overrides import CatalogOverrides
-from bascule.persistence.compiled import insert_together
+from bascule.persistence.compiled import drop_held, flush_held, hold, insert_together
 from bascule.persistence.engine import WROTE
 from bascule.persistence.evolutions import Buckets, ChangeRequests, Charges, Cycles, Services, Slots
 from bascule.persistence.fleet import Fleet
@@ -86,6 +86,7 @@ class UnitOfWork:
         self.kept_writes = False  # a joined unit committed its writes: they outlive a later refusal
         self.discarded_writes = False  # a joined unit wrote and ended without commit, with no savepoint
         self._read_only = False  # a PostgreSQL READ ONLY transaction: COMMIT and ROLLBACK mean the same
+        self._appends_with_answer = False  # see `write_appends_with_answer`
 
     def __enter__(self) -> Self:
         connection = self._engine.connect()
@@ -135,7 +136,17 @@ class UnitOfWork:
             for repository in deferring:
                 repository.discard()
             raise
-        insert_together(self.connection, [repository.taken() for repository in deferring])
+        parts = [repository.taken() for repository in deferring]
+        if self._appends_with_answer and self.connection.dialect.name == "postgresql":
+            hold(self.connection, parts)
+        else:
+            insert_together(self.connection, parts)
+
+    def write_appends_with_answer(self) -> None:
+        """The rows `appends_deferred` gathers wait for the command's stored answer (its Idempotency-Key row), to
+        go in the same statement on PostgreSQL: one round trip less per keyed command. Whatever runs before it
+        writes them first (`compiled.hold`), so that no statement of the transaction runs without them."""
+        self._appends_with_answer = True
 
     def joined(self, *, write: bool = True) -> JoinedUnit:
         """A use case's unit of work inside this command's transaction."""
@@ -150,11 +161,13 @@ class UnitOfWork:
     def commit(self) -> None:
         if self._committed:
             raise RuntimeError("a unit of work commits once")
+        flush_held(self.connection)
         self.connection.commit()
         self._committed = True
 
     def restart(self) -> None:
         """Drop everything written so far and go on in a new transaction (a command discarding its work)."""
+        drop_held(self.connection)
         self.connection.rollback()
         self.connection.begin()
         self.connection.info[WROTE] = False
@@ -167,6 +180,8 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         connection = self.connection
+        if not connection.invalidated:  # an invalidated connection's `info` went with it
+            drop_held(connection)  # rows held for a commit that did not come
         try:
             if self._committed:
                 pass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 from typing import Protocol
 
 from bascule.identity.ports import IdentityUnit
@@ -10,6 +11,14 @@ from bascule.kernel.ports import Slots
 from bascule.notifications.ports import NotificationsUnit
 from bascule.prepaid.model import BonusBucket, LedgerEntry, ProfileMigration, StoredOtp, Subscriber
 from bascule.provisioning.ports import ProvisioningUnit
+
+
+class ProfileMove(Enum):
+    """What became of a migration's move (`Subscribers.change_profile_taking_slot`)."""
+
+    MOVED = "moved"  # the month's slot taken and the profile changed
+    NO_SLOT_LEFT = "no-slot-left"  # the month's migrations are used: nothing changed
+    PROFILE_CHANGED = "profile-changed"  # the slot taken, but the profile was no longer the one read
 
 
 class Subscribers(Protocol):
@@ -31,6 +40,11 @@ class Subscribers(Protocol):
     def credit(self, msisdn: str, units: int) -> None: ...
     def debit(self, msisdn: str, units: int) -> bool: ...
     def change_profile(self, msisdn: str, from_profile_id: str, to_profile_id: str) -> bool: ...
+    # A slot of `scope` for `period` taken (as `Slots.take`) and, if it was, the profile changed (as
+    # `change_profile`): in one statement where the database allows.
+    def change_profile_taking_slot(
+        self, msisdn: str, from_profile_id: str, to_profile_id: str, scope: str, period: str, limit: int
+    ) -> ProfileMove: ...
 
 
 class Ledger(Protocol):

@@ -36,6 +36,7 @@ from bascule.prepaid.model import (
     Subscriber,
 )
 from bascule.prepaid.ports import PrepaidUnit as Unit
+from bascule.prepaid.ports import ProfileMove
 from bascule.prepaid.provisioning import push_profile
 from bascule.prepaid.rules import (
     MIGRATION_SLOT_SCOPE,
@@ -462,9 +463,17 @@ def migrate_profile(ctx: Ctx, actor: Principal, channel: Channel, msisdn: str, p
         if not verdict.eligible:
             raise _refusal(verdict, target)
         period = Period.at(now, zone(subscriber.timezone))
-        if not uow.slots.take(MIGRATION_SLOT_SCOPE, msisdn, str(period), ctx.catalog.prepaid.monthly_migration_limit):
+        moved = uow.subscribers.change_profile_taking_slot(
+            msisdn,
+            subscriber.profile_id,
+            target.id,
+            MIGRATION_SLOT_SCOPE,
+            str(period),
+            ctx.catalog.prepaid.monthly_migration_limit,
+        )
+        if moved is ProfileMove.NO_SLOT_LEFT:
             raise _limit_reached(ctx, period)
-        if not uow.subscribers.change_profile(msisdn, subscriber.profile_id, target.id):
+        if moved is ProfileMove.PROFILE_CHANGED:
             raise RuntimeError(f"profile of {msisdn} moved under a locked subscriber")
         migration = ProfileMigration(
             new_id("mig"),

@@ -16,6 +16,7 @@ from psycopg.pq import TransactionStatus
 from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import DBAPIError
 
+from bascule.commands.answers import Answer
 from bascule.evolutions.ports import CycleTemplate
 from bascule.identity.model import OPERATOR, Channel
 from bascule.identity.usecases import create_account
@@ -203,17 +204,99 @@ def test_a_commands_audit_row_notice_and_job_are_one_statement_on_postgresql_and
     )
 
 
-def test_deferred_rows_of_more_than_fifty_values_are_written_one_table_at_a_time(ctx) -> None:
-    """Three audit rows (12 values each) and two notices (10 each): 56 values, past what psycopg keeps parsed."""
+def test_deferred_rows_of_more_than_two_hundred_values_are_written_one_table_at_a_time(ctx) -> None:
+    """Seventeen audit rows (12 values each) and two notices (10 each): 224 values, past what one statement takes
+    (`compiled._VALUES_TOGETHER_AT_MOST`); the audit rows, past 50 values, go as one executemany."""
+    steps = [f"step.{n:02}" for n in range(17)]
     with statements(ctx.engine) as sent, UnitOfWork(ctx.engine) as uow:
         with uow.appends_deferred():
-            for n in range(3):
-                _record(uow, "svc_a", f"step.{n}")
+            for step in steps:
+                _record(uow, "svc_a", step)
             for n in range(2):
                 _notice(uow, "+33612345678", f"Message {n}")
         uow.commit()
     assert [sql.split(" (")[0].upper() for sql in sent] == ["INSERT INTO AUDIT_EVENTS", "INSERT INTO NOTIFICATIONS"]
-    assert _written(ctx, "svc_a", "+33612345678") == (["step.0", "step.1", "step.2"], ["Message 0", "Message 1"], [])
+    assert _written(ctx, "svc_a", "+33612345678") == (steps, ["Message 0", "Message 1"], [])
+
+
+def _keyed_unit(ctx) -> UnitOfWork:
+    uow = UnitOfWork(ctx.engine)
+    uow.__enter__()
+    uow.write_appends_with_answer()
+    return uow
+
+
+def _store_key(uow: UnitOfWork, key: str) -> bool:
+    answer = Answer(201, b'{"ok": true}', {"content-type": "application/json"})
+    return uow.idempotency.add(
+        "ops", key, "/api/v1/x", "f" * 64, answer, settled=True, at=datetime(2026, 6, 16, tzinfo=UTC)
+    )
+
+
+def test_a_commands_rows_go_with_its_idempotency_key_in_one_statement_on_postgresql(ctx) -> None:
+    """Held after their block (`write_appends_with_answer`), the rows go with the key's INSERT; a second command
+    with the same key is told the key was taken, and its rows, rolled back with it, are never written."""
+    with statements(ctx.engine) as sent:
+        uow = _keyed_unit(ctx)
+        with uow.appends_deferred():
+            _record(uow, "svc_a", "first")
+            _notice(uow, "+33612345678", "Premier.")
+        assert len(sent) == (0 if ctx.engine.dialect.name == "postgresql" else 2)  # SQLite holds nothing
+        assert _store_key(uow, "k-1") is True
+        uow.commit()
+        uow.__exit__(None, None, None)
+    if ctx.engine.dialect.name == "postgresql":
+        assert len(sent) == 1
+        together = " ".join(sent[0].split())
+        assert together.startswith("WITH w0 AS (INSERT INTO audit_events")
+        assert ") INSERT INTO idempotency_keys" in together
+        assert together.endswith("ON CONFLICT DO NOTHING RETURNING idempotency_keys.principal")
+    else:
+        assert [sql.split(" (")[0].upper() for sql in sent] == [
+            "INSERT INTO AUDIT_EVENTS",
+            "INSERT INTO NOTIFICATIONS",
+            "INSERT INTO IDEMPOTENCY_KEYS",
+        ]
+    again = _keyed_unit(ctx)
+    with again.appends_deferred():
+        _record(again, "svc_a", "repeat")
+    assert _store_key(again, "k-1") is False
+    again.__exit__(None, None, None)
+    assert _written(ctx, "svc_a", "+33612345678") == (["first"], ["Premier."], [])
+
+
+def test_held_rows_are_written_before_any_other_statement_and_dropped_with_a_rollback(ctx) -> None:
+    """Rows held for the key are there for any statement that comes first (a read, a savepoint and its
+    rollback), and go at the commit when no key comes; a unit that ends without commit writes none."""
+    uow = _keyed_unit(ctx)
+    with uow.appends_deferred():
+        _record(uow, "svc_a", "first.held")
+    with statements(ctx.engine) as sent:
+        assert uow.idempotency.find("ops", "k-none") is None  # a compiled statement, on the driver's cursor
+    held = ctx.engine.dialect.name == "postgresql"
+    assert [sql.split(" (")[0].split()[0] for sql in sent] == (["INSERT", "SELECT"] if held else ["SELECT"])
+    with uow.appends_deferred():
+        _record(uow, "svc_a", "read.back")
+    assert [e.action for e in uow.audit.of_entity("service", "svc_a")] == ["first.held", "read.back"]
+    with uow.appends_deferred():
+        _record(uow, "svc_a", "before.savepoint")
+    savepoint = uow.savepoint()
+    with uow.appends_deferred():
+        _record(uow, "svc_a", "undone")
+    savepoint.rollback()
+    with uow.appends_deferred():
+        _notice(uow, "+33612345678", "Au commit.")
+    uow.commit()
+    uow.__exit__(None, None, None)
+    dropped = _keyed_unit(ctx)
+    with dropped.appends_deferred():
+        _record(dropped, "svc_a", "never")
+    dropped.__exit__(None, None, None)
+    assert _written(ctx, "svc_a", "+33612345678") == (
+        ["first.held", "read.back", "before.savepoint"],
+        ["Au commit."],
+        [],
+    )
 
 
 def test_deferred_rows_of_a_block_that_fails_are_never_written(ctx) -> None:

@@ -15,6 +15,7 @@ from bascule.persistence import compiled
 from bascule.persistence.prepaid import _SUBSCRIBER_CONSUMED, _SUBSCRIBER_CONSUMED_LOCKED, _SUBSCRIBER_STANDING
 from bascule.persistence.uow import UnitOfWork
 from bascule.prepaid.model import EntryKind, LedgerEntry, Subscriber
+from bascule.prepaid.ports import ProfileMove
 from bascule.prepaid.rules import MIGRATION_SLOT_SCOPE
 from tests.support.sql import statements
 
@@ -131,3 +132,34 @@ def test_the_screens_read_counts_only_its_window_its_month_and_its_subscriber(ct
         assert koffi is not None
         assert (koffi[0].timezone, koffi[1:]) == ("Asia/Tokyo", (0, 700_000, 0))
         assert standing("+2250700000000", START, END, MIGRATION_SLOT_SCOPE, "2026-06") is None
+
+
+def _moves(ctx) -> tuple[str, int]:
+    with UnitOfWork(ctx.engine, write=False) as uow:
+        subscriber = uow.subscribers.get(AWA)
+        used = uow.slots.used(MIGRATION_SLOT_SCOPE, AWA, "2026-05")
+    assert subscriber is not None
+    return subscriber.profile_id, used
+
+
+def test_a_migration_takes_its_slot_and_moves_the_profile_in_one_statement_on_postgresql(ctx, awa) -> None:
+    """The last slot of the month moves the profile; past it nothing changes; from a profile that is no longer
+    the subscriber's, the slot is taken but the profile stays (the use case then rolls back)."""
+    two = 1 if ctx.engine.dialect.name == "postgresql" else 2  # a slot taken, then the profile
+
+    def move(from_profile: str, to_profile: str, limit: int) -> tuple[ProfileMove, int]:
+        with statements(ctx.engine) as sent, UnitOfWork(ctx.engine) as uow:
+            moved = uow.subscribers.change_profile_taking_slot(
+                AWA, from_profile, to_profile, MIGRATION_SLOT_SCOPE, "2026-05", limit
+            )
+            uow.commit()
+        return moved, len(sent)
+
+    assert move("novamix", "tigre", 1) == (ProfileMove.MOVED, two)
+    assert _moves(ctx) == ("tigre", 1)
+    assert move("tigre", "dauphin", 1) == (ProfileMove.NO_SLOT_LEFT, 1)
+    assert _moves(ctx) == ("tigre", 1)
+    assert move("novamix", "dauphin", 3) == (ProfileMove.PROFILE_CHANGED, two)
+    assert _moves(ctx) == ("tigre", 2)
+    assert move("tigre", "aigle", 0) == (ProfileMove.NO_SLOT_LEFT, 0)  # no slot to take: nothing sent
+    assert _moves(ctx) == ("tigre", 2)

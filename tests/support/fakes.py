@@ -30,6 +30,7 @@ from bascule.kernel.ids import new_id
 from bascule.kernel.money import Money
 from bascule.notifications.model import Notification
 from bascule.prepaid.model import BonusBucket, EntryKind, LedgerEntry, ProfileMigration, StoredOtp, Subscriber
+from bascule.prepaid.ports import ProfileMove
 from bascule.prepaid.rules import to_minor
 from bascule.provisioning.model import Job, JobSpec, JobStatus
 
@@ -324,6 +325,14 @@ class FakeSubscribers(_Rows):
             return False
         self.store.subscribers[msisdn] = replace(subscriber, profile_id=to_profile_id)
         return True
+
+    def change_profile_taking_slot(
+        self, msisdn: str, from_profile_id: str, to_profile_id: str, scope: str, period: str, limit: int
+    ) -> ProfileMove:
+        if not FakeSlots(self.store).take(scope, msisdn, period, limit):
+            return ProfileMove.NO_SLOT_LEFT
+        moved = self.change_profile(msisdn, from_profile_id, to_profile_id)
+        return ProfileMove.MOVED if moved else ProfileMove.PROFILE_CHANGED
 
 
 class FakeLedger(_Rows):
