@@ -279,16 +279,7 @@ def _run_combined(connection: Connection, parts: Sequence[tuple[Insert, Sequence
     combined = _TOGETHER.get(shape)
     if combined is None:
         combined = _TOGETHER[shape] = _combined(shape)
-    return run(
-        connection,
-        combined,
-        {
-            f"w{n}_{key}__{r}": row[key]
-            for n, (_, rows) in enumerate(parts)
-            for r, row in enumerate(rows)
-            for key in row
-        },
-    )
+    return run(connection, combined, _together_params(parts))
 
 
 # In a pooled connection's `info`: the parts of `insert_together` held for the connection's next statement.
@@ -322,17 +313,29 @@ def drop_held(connection: Connection) -> None:
     connection.info.pop(_HELD, None)
 
 
-def run_after_held(connection: Connection, statement: Insert, values: Mapping[str, Any]) -> Any:
-    """`run(connection, statement, values)` for a one-row INSERT, with the rows held on the connection written in
-    the same statement, as data-modifying CTEs before it, when they fit (`_together`); what it returns."""
+def run_after_held(connection: Connection, statement: Any, params: Mapping[str, Any]) -> Any:
+    """`run(connection, statement, params)`, with the rows held on the connection written in the same statement,
+    as data-modifying CTEs before it, when they fit (`_together`); what it returns. `statement`: a one-row INSERT
+    (its values in `params`, as `run` takes them), or an UPDATE that reads none of the held tables (a CTE's rows
+    are not seen by the statement it precedes)."""
     held = connection.info.pop(_HELD, None)
     if not held:
-        return run(connection, statement, values)
-    parts = [*held, (statement, [values])]
-    if not _together(connection, parts):
-        insert_together(connection, held)
-        return run(connection, statement, values)
-    return _run_combined(connection, parts)
+        return run(connection, statement, params)
+    if isinstance(statement, Insert):
+        parts = [*held, (statement, [params])]
+        if _together(connection, parts):
+            return _run_combined(connection, parts)
+    elif _together(connection, held):
+        shape = tuple((insert, tuple(rows[0]), len(rows)) for insert, rows in held)
+        combined = _AFTER_HELD.get((statement, shape))
+        if combined is None:
+            combined = _AFTER_HELD[(statement, shape)] = statement.add_cte(*_held_ctes(shape))
+        return run(connection, combined, {**_together_params(held), **params})
+    insert_together(connection, held)
+    return run(connection, statement, params)
+
+
+_AFTER_HELD: dict[tuple[Any, tuple[tuple[Insert, tuple[str, ...], int], ...]], Any] = {}
 
 
 def _together(connection: Connection, parts: Sequence[tuple[Insert, Sequence[Mapping[str, Any]]]]) -> bool:
@@ -351,13 +354,25 @@ _TOGETHER: dict[tuple[tuple[Insert, tuple[str, ...], int], ...], Any] = {}
 
 
 def _combined(shape: tuple[tuple[Insert, tuple[str, ...], int], ...]) -> Any:
-    inserts = []
-    for n, (statement, keys, count) in enumerate(shape):
-        columns = statement.table.c
-        rows = [{key: bindparam(f"w{n}_{key}__{r}", type_=columns[key].type) for key in keys} for r in range(count)]
-        inserts.append(statement.values(rows))
-    *first, last = inserts
-    return last.add_cte(*(insert.cte(f"w{n}") for n, insert in enumerate(first)))
+    *first, (last, keys, count) = shape
+    return _with_values(last, keys, count, len(first)).add_cte(*_held_ctes(tuple(first)))
+
+
+def _held_ctes(shape: tuple[tuple[Insert, tuple[str, ...], int], ...]) -> list[Any]:
+    return [_with_values(insert, keys, count, n).cte(f"w{n}") for n, (insert, keys, count) in enumerate(shape)]
+
+
+def _with_values(statement: Insert, keys: tuple[str, ...], count: int, n: int) -> Any:
+    columns = statement.table.c
+    return statement.values(
+        [{key: bindparam(f"w{n}_{key}__{r}", type_=columns[key].type) for key in keys} for r in range(count)]
+    )
+
+
+def _together_params(parts: Sequence[tuple[Insert, Sequence[Mapping[str, Any]]]]) -> dict[str, Any]:
+    return {
+        f"w{n}_{key}__{r}": row[key] for n, (_, rows) in enumerate(parts) for r, row in enumerate(rows) for key in row
+    }
 
 
 def run_many(connection: Connection, statement: Any, rows: Sequence[Mapping[str, Any]]) -> int:

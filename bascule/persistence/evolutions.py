@@ -579,7 +579,12 @@ class ChangeRequests(_Deferring):
         return [_request(row) for row in self.connection.execute(query)]
 
 
-class Charges(_Repository):
+class Charges(_Deferring):
+    """Deferred inside `appends_deferred`, as a confirmation's charges are: nothing reads them in the transaction
+    that writes them. A charge with a `once_key` goes at once: its INSERT tells whether it was already there."""
+
+    _insert = _INSERT_CHARGE
+
     def add(
         self,
         *,
@@ -607,7 +612,7 @@ class Charges(_Repository):
             "once_key": once_key,
         }
         if once_key is None:
-            self._run(_INSERT_CHARGE, values)
+            self._append(values)
             return True
         return insert_ignoring_conflict(self.connection, t.charges, values)
 

@@ -6,6 +6,7 @@ from sqlalchemy import bindparam, select, update
 
 from bascule.commands.answers import Answer, StoredAnswer
 from bascule.persistence import tables as t
+from bascule.persistence.compiled import run_after_held
 from bascule.persistence.statements import _Repository, insert_ignoring_conflict
 
 K = t.idempotency_keys
@@ -60,7 +61,8 @@ class IdempotencyRecords(_Repository):
 
     def settle(self, caller: str, key: str, answer: Answer) -> None:
         """The answer as finally sent, once the networks have answered."""
-        self._run(
+        run_after_held(  # the networks' outcome's audit rows and notices, when its unit holds them
+            self.connection,
             _SETTLE,
             {
                 "caller": caller,

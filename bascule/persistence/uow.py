@@ -118,13 +118,13 @@ class UnitOfWork:
 
     @contextmanager
     def appends_deferred(self) -> Iterator[None]:
-        """New change requests, audit rows, notices, provisioning jobs and profile migrations written inside are
-        gathered, and written when the block ends: on PostgreSQL in one statement when they are few (a
+        """New change requests, charges, audit rows, notices, provisioning jobs and profile migrations written inside
+        are gathered, and written when the block ends: on PostgreSQL in one statement when they are few (a
         command's), else one statement per table (a batch writes hundreds; `compiled.insert_together`). Nothing
         may read them inside the block; an error inside drops them with the rest of its work. No savepoint may be
         taken inside: its rollback would not take back the rows gathered. Inside another such block, the outer
         one writes them."""
-        deferring = (self.change_requests, self.audit, self.notifications, self.jobs, self.migrations)
+        deferring = (self.change_requests, self.charges, self.audit, self.notifications, self.jobs, self.migrations)
         if any(repository.deferring for repository in deferring):
             yield
             return

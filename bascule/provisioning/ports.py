@@ -66,3 +66,8 @@ class ProvisioningUnit(UnitOfWork, Protocol):
         """The rows nobody reads in this transaction (audit, notices, jobs, migrations) written inside are gathered,
         and written together when the block ends."""
         ...
+
+    def write_appends_with_answer(self) -> None:
+        """What `appends_deferred` gathers waits for the next statement and, when it is the caller's stored answer,
+        goes with it (`persistence.uow`)."""
+        ...

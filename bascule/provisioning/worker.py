@@ -226,6 +226,8 @@ class Provisioner:
             if not uow.jobs.succeed_all([(job.id, work_order) for job, work_order in done], self.worker_id, now):
                 return False  # a lease ran out meanwhile: the worker that took the job over records it
             outcome = None
+            if also is not None:
+                uow.write_appends_with_answer()  # the outcome's rows go with what `also` writes (the caller's answer)
             if on_success is not None:  # once: the outcome hooks look at every job of the subject
                 with uow.appends_deferred():  # its audit rows and notices in one statement
                     outcome = on_success(self.ctx, uow, done[-1][0], None)

@@ -265,6 +265,33 @@ def test_a_commands_rows_go_with_its_idempotency_key_in_one_statement_on_postgre
     assert _written(ctx, "svc_a", "+33612345678") == (["first"], ["Premier."], [])
 
 
+def test_held_rows_go_with_the_update_of_a_stored_answer_on_postgresql(ctx) -> None:
+    """The networks' outcome: its audit row waits for the final answer's UPDATE of the key, and goes with it."""
+    first = _keyed_unit(ctx)
+    assert _store_key(first, "k-2") is True
+    first.commit()
+    first.__exit__(None, None, None)
+    final = Answer(200, b'{"status": "completed"}', {"content-type": "application/json"})
+    with statements(ctx.engine) as sent:
+        uow = _keyed_unit(ctx)
+        with uow.appends_deferred():
+            _record(uow, "svc_a", "completed")
+        uow.idempotency.settle("ops", "k-2", final)
+        uow.commit()
+        uow.__exit__(None, None, None)
+    if ctx.engine.dialect.name == "postgresql":
+        [together] = [" ".join(sql.split()) for sql in sent]
+        assert together.startswith("WITH w0 AS (INSERT INTO audit_events")
+        assert ") UPDATE idempotency_keys SET state=$" in together
+    else:
+        assert [sql.split(" (")[0].split()[0] for sql in sent] == ["INSERT", "UPDATE"]
+    with UnitOfWork(ctx.engine, write=False) as uow:
+        stored = uow.idempotency.find("ops", "k-2")
+    assert stored is not None
+    assert (stored.settled, stored.answer.status, stored.answer.body) == (True, 200, b'{"status": "completed"}')
+    assert _written(ctx, "svc_a", "+33612345678") == (["completed"], [], [])
+
+
 def test_held_rows_are_written_before_any_other_statement_and_dropped_with_a_rollback(ctx) -> None:
     """Rows held for the key are there for any statement that comes first (a read, a savepoint and its
     rollback), and go at the commit when no key comes; a unit that ends without commit writes none."""
