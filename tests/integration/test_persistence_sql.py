@@ -494,6 +494,34 @@ def test_the_benchmark_counters_count_statements_transactions_and_prepared_execu
         assert (counts["statements"], counts["commits"], counts["rollbacks"]) == (8, 1, 3)
 
 
+def test_the_benchmark_counters_add_up_every_threads_counts_beyond_a_row_each(tmp_path) -> None:
+    """Each thread counts in a row of its own; threads past `THREAD_ROWS - 1` share the first, under a lock."""
+    from bascule.persistence import sqlcount
+
+    counters = sqlcount.SqlCounters(tmp_path)
+    threads_count = sqlcount.THREAD_ROWS + 6
+    start = threading.Barrier(threads_count)
+
+    def count() -> None:
+        start.wait()
+        for _ in range(500):
+            counters.add("statements")
+            counters.add("commits", 2)
+
+    threads = [threading.Thread(target=count) for _ in range(threads_count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    totals = sqlcount.read(tmp_path)
+    assert (totals["statements"], totals["commits"], totals["rollbacks"]) == (
+        500 * threads_count,
+        1000 * threads_count,
+        0,
+    )
+    assert counters.value("statements") == 500 * threads_count
+
+
 def test_a_round_of_upkeep_is_counted_apart_when_it_found_nothing_and_as_work_when_it_did(
     ctx, database_url: str, tmp_path
 ) -> None:
