@@ -282,8 +282,37 @@ def _run_combined(connection: Connection, parts: Sequence[tuple[Insert, Sequence
     return run(connection, combined, _together_params(parts))
 
 
-# In a pooled connection's `info`: the parts of `insert_together` held for the connection's next statement.
+# In a pooled connection's `info`: the parts of `insert_together` held for the connection's next statement, the
+# UPDATEs held with them (`hold_update`), and whether its unit of work holds them at all (`start_holding`).
 _HELD = "bascule.held"
+_HELD_UPDATES = "bascule.held_updates"
+_HOLDING = "bascule.holding"
+
+
+def start_holding(connection: Connection) -> None:
+    """From now on, in this unit of work, `hold_update` holds what it is given (PostgreSQL only)."""
+    if connection.dialect.name == "postgresql":
+        connection.info[_HOLDING] = True
+
+
+def holding(connection: Connection) -> bool:
+    return bool(connection.info.get(_HOLDING))
+
+
+def hold_update(connection: Connection, statement: Any, params: Mapping[str, Any]) -> None:
+    """`run(connection, statement, params)` for an UPDATE whose outcome nobody reads (a row saved by its id): when
+    the unit holds (`start_holding`), it waits with the held rows and goes with them, as a data-modifying CTE of the
+    statement that joins them (`run_after_held`), or before any other statement. A statement held already is
+    written first: one statement may not change a row twice. Its parameters' names must be its own (no other
+    statement held or joined may use them)."""
+    if not holding(connection):
+        run(connection, statement, params)
+        return
+    updates = connection.info.setdefault(_HELD_UPDATES, [])
+    if any(held is statement for held, _ in updates):
+        flush_held(connection)
+        updates = connection.info.setdefault(_HELD_UPDATES, [])
+    updates.append((statement, dict(params)))
 
 
 def hold(connection: Connection, parts: Sequence[tuple[Insert, Sequence[Mapping[str, Any]]]]) -> None:
@@ -303,45 +332,65 @@ def hold(connection: Connection, parts: Sequence[tuple[Insert, Sequence[Mapping[
 
 
 def flush_held(connection: Connection, *_event: Any) -> None:
-    """Write the rows held on `connection`, if any (also the engine's `before_execute` listener)."""
-    held = connection.info.pop(_HELD, None)
+    """Write the UPDATEs and rows held on `connection`, if any (also the engine's `before_execute` listener)."""
+    info = connection.info
+    updates = info.pop(_HELD_UPDATES, None)
+    held = info.pop(_HELD, None)
+    for statement, params in updates or ():
+        run(connection, statement, params)
     if held:
         insert_together(connection, held)
 
 
 def drop_held(connection: Connection) -> None:
-    connection.info.pop(_HELD, None)
+    """Forget what is held, and stop holding: the unit of work rolled back, or ended."""
+    info = connection.info
+    for key in (_HELD, _HELD_UPDATES, _HOLDING):
+        info.pop(key, None)
 
 
 def run_after_held(connection: Connection, statement: Any, params: Mapping[str, Any]) -> Any:
-    """`run(connection, statement, params)`, with the rows held on the connection written in the same statement,
-    as data-modifying CTEs before it, when they fit (`_together`); what it returns. `statement`: a one-row INSERT
-    (its values in `params`, as `run` takes them), or an UPDATE that reads none of the held tables (a CTE's rows
-    are not seen by the statement it precedes)."""
-    held = connection.info.pop(_HELD, None)
-    if not held:
+    """`run(connection, statement, params)`, with the UPDATEs and rows held on the connection written in the same
+    statement, as data-modifying CTEs before it, when they fit (`_together`); what it returns. `statement`: a
+    one-row INSERT (its values in `params`, as `run` takes them), or an UPDATE; either must read none of the held
+    tables (a CTE's changes are not seen by the statement it precedes)."""
+    info = connection.info
+    held = info.get(_HELD) or []
+    updates = info.get(_HELD_UPDATES) or []
+    if not held and not updates:
         return run(connection, statement, params)
+    parts = [*held, (statement, [params])] if isinstance(statement, Insert) else held
+    if not _together(connection, parts, extra=sum(len(values) for _, values in updates)):
+        flush_held(connection)
+        return run(connection, statement, params)
+    info.pop(_HELD, None)
+    info.pop(_HELD_UPDATES, None)
     if isinstance(statement, Insert):
-        parts = [*held, (statement, [params])]
-        if _together(connection, parts):
-            return _run_combined(connection, parts)
-    elif _together(connection, held):
+        shape = tuple((insert, tuple(rows[0]), len(rows)) for insert, rows in parts)
+    else:
         shape = tuple((insert, tuple(rows[0]), len(rows)) for insert, rows in held)
-        combined = _AFTER_HELD.get((statement, shape))
-        if combined is None:
-            combined = _AFTER_HELD[(statement, shape)] = statement.add_cte(*_held_ctes(shape))
-        return run(connection, combined, {**_together_params(held), **params})
-    insert_together(connection, held)
-    return run(connection, statement, params)
+    key = (statement, shape, tuple(update for update, _ in updates))
+    combined = _AFTER_HELD.get(key)
+    if combined is None:
+        inserts = _held_ctes(shape[:-1] if isinstance(statement, Insert) else shape)
+        last = _with_values(*shape[-1], len(shape) - 1) if isinstance(statement, Insert) else statement
+        updated = [update.cte(f"u{n}") for n, (update, _) in enumerate(updates)]
+        combined = _AFTER_HELD[key] = last.add_cte(*updated, *inserts)
+    values = {name: value for _, update_params in updates for name, value in update_params.items()}
+    if isinstance(statement, Insert):
+        return run(connection, combined, values | _together_params(parts))
+    return run(connection, combined, values | _together_params(held) | dict(params))
 
 
-_AFTER_HELD: dict[tuple[Any, tuple[tuple[Insert, tuple[str, ...], int], ...]], Any] = {}
+_AFTER_HELD: dict[tuple[Any, Any, Any], Any] = {}
 
 
-def _together(connection: Connection, parts: Sequence[tuple[Insert, Sequence[Mapping[str, Any]]]]) -> bool:
+def _together(
+    connection: Connection, parts: Sequence[tuple[Insert, Sequence[Mapping[str, Any]]]], extra: int = 0
+) -> bool:
     if connection.dialect.name != "postgresql":
         return False
-    values = 0
+    values = extra
     for _, rows in parts:
         keys = tuple(rows[0])
         if any(tuple(row) != keys for row in rows):
@@ -383,7 +432,7 @@ def run_many(connection: Connection, statement: Any, rows: Sequence[Mapping[str,
         return int(connection.execute(statement, list(rows)).rowcount)
     if len(rows) == 1:  # psycopg would open a pipeline for it: 30 µs more of the client's CPU than one execution
         return int(_execute(connection, plan, rows[0]).rowcount)
-    if _HELD in connection.info:
+    if _HELD in connection.info or _HELD_UPDATES in connection.info:
         flush_held(connection)
     try:
         parameters = [plan.parameters(row) for row in rows]
@@ -412,7 +461,8 @@ def _multi_row(statement: Insert, keys: tuple[str, ...], count: int) -> Any:
 
 
 def _execute(connection: Connection, plan: _Plan, params: Mapping[str, Any]) -> Rows:
-    if _HELD in connection.info:
+    info = connection.info
+    if _HELD in info or _HELD_UPDATES in info:
         flush_held(connection)
     try:
         parameters = plan.parameters(params)

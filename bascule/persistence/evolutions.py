@@ -21,6 +21,7 @@ from bascule.evolutions.rules import SLOT_SCOPE
 from bascule.kernel.ids import new_id
 from bascule.kernel.money import Money, stored
 from bascule.persistence import tables as t
+from bascule.persistence.compiled import hold_update
 from bascule.persistence.identity import ACCOUNT_COLUMNS, ACCOUNT_PREFIX, Users, manager_emails_of, remember_account
 from bascule.persistence.statements import _by_id, _Deferring, _fields, _Repository, insert_ignoring_conflict
 
@@ -185,11 +186,12 @@ _LOCK_SERVICES = (
 )
 
 
+# Its parameters' names are its own (`line_…`): held, it goes with other statements (`compiled.hold_update`).
 _SAVE_SERVICE = (
     update(t.services)
-    .where(t.services.c.id == bindparam("service_id"))
+    .where(t.services.c.id == bindparam("line_id"))
     .values(
-        {name: bindparam(name) for name in ("plan_id", "network", "apn", "ceiling_bytes", "status")}
+        {name: bindparam(f"line_{name}") for name in ("plan_id", "network", "apn", "ceiling_bytes", "status")}
         | {"version": t.services.c.version + 1}
     )
 )
@@ -270,15 +272,15 @@ class Services(_Repository):
 
     def save(self, service: Service) -> None:
         values = {
-            "plan_id": service.plan_id,
-            "network": service.network,
-            "apn": service.apn,
-            "ceiling_bytes": service.ceiling_bytes,
-            "status": service.status.value,
-            "service_id": service.id,
+            "line_plan_id": service.plan_id,
+            "line_network": service.network,
+            "line_apn": service.apn,
+            "line_ceiling_bytes": service.ceiling_bytes,
+            "line_status": service.status.value,
+            "line_id": service.id,
         }
         self._locked.pop(service.id, None)  # a reading kept for a later `lock` is no longer the row
-        self._run(_SAVE_SERVICE, values)
+        hold_update(self.connection, _SAVE_SERVICE, values)
 
 
 class Cycles(_Repository):
@@ -476,10 +478,11 @@ _MOVING_COLUMNS = (
     "cancelled_at",
     "failed_at",
 )
+# Its parameters' names are its own (`request_…`): held, it goes with other statements (`compiled.hold_update`).
 _SAVE_REQUEST = (
     update(t.change_requests)
     .where(t.change_requests.c.id == bindparam("request_id"))
-    .values({name: bindparam(name) for name in _MOVING_COLUMNS})
+    .values({name: bindparam(f"request_{name}") for name in _MOVING_COLUMNS})
 )
 
 _LOCK_REQUESTS = (
@@ -545,7 +548,11 @@ class ChangeRequests(_Deferring):
         """What a request's moves change (its status, slot, final quote, the line before, the instants);
         what it asked, who and when never changes once created."""
         values = {name: getattr(request, name) for name in _MOVING_COLUMNS} | {"status": request.status.value}
-        self._run(_SAVE_REQUEST, values | {"request_id": request.id})
+        hold_update(
+            self.connection,
+            _SAVE_REQUEST,
+            {f"request_{name}": value for name, value in values.items()} | {"request_id": request.id},
+        )
 
     def complete(self, request_id: str, at: datetime) -> ChangeRequest | None:
         """`provisioning` → `completed` in one statement, which also brings the account's managers

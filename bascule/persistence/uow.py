@@ -32,7 +32,7 @@ from bascule.persistence.audit import Audit
 from bascule.persistence.batches import ChangeBatches
 from bascule.persistence.billing import BillRuns, Invoices
 from bascule.persistence.catalog_overrides import CatalogOverrides
-from bascule.persistence.compiled import drop_held, flush_held, hold, insert_together
+from bascule.persistence.compiled import drop_held, flush_held, hold, holding, insert_together, start_holding
 from bascule.persistence.engine import WROTE
 from bascule.persistence.evolutions import Buckets, ChangeRequests, Charges, Cycles, Services, Slots
 from bascule.persistence.fleet import Fleet
@@ -86,7 +86,6 @@ class UnitOfWork:
         self.kept_writes = False  # a joined unit committed its writes: they outlive a later refusal
         self.discarded_writes = False  # a joined unit wrote and ended without commit, with no savepoint
         self._read_only = False  # a PostgreSQL READ ONLY transaction: COMMIT and ROLLBACK mean the same
-        self._appends_with_answer = False  # see `write_appends_with_answer`
 
     def __enter__(self) -> Self:
         connection = self._engine.connect()
@@ -137,16 +136,17 @@ class UnitOfWork:
                 repository.discard()
             raise
         parts = [repository.taken() for repository in deferring]
-        if self._appends_with_answer and self.connection.dialect.name == "postgresql":
+        if holding(self.connection):
             hold(self.connection, parts)
         else:
             insert_together(self.connection, parts)
 
     def write_appends_with_answer(self) -> None:
-        """The rows `appends_deferred` gathers wait for the command's stored answer (its Idempotency-Key row), to
-        go in the same statement on PostgreSQL: one round trip less per keyed command. Whatever runs before it
-        writes them first (`compiled.hold`), so that no statement of the transaction runs without them."""
-        self._appends_with_answer = True
+        """The rows `appends_deferred` gathers, and the saves of lines and requests (`compiled.hold_update`), wait
+        for the command's stored answer (its Idempotency-Key row), to go in the same statement on PostgreSQL: a
+        round trip less for each. Whatever runs before it writes them first (`compiled.hold`), so that no statement
+        of the transaction runs without them."""
+        start_holding(self.connection)
 
     def joined(self, *, write: bool = True) -> JoinedUnit:
         """A use case's unit of work inside this command's transaction."""
@@ -167,7 +167,10 @@ class UnitOfWork:
 
     def restart(self) -> None:
         """Drop everything written so far and go on in a new transaction (a command discarding its work)."""
+        was_holding = holding(self.connection)
         drop_held(self.connection)
+        if was_holding:
+            start_holding(self.connection)
         self.connection.rollback()
         self.connection.begin()
         self.connection.info[WROTE] = False

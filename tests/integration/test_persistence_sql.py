@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -290,6 +291,51 @@ def test_held_rows_go_with_the_update_of_a_stored_answer_on_postgresql(ctx) -> N
     assert stored is not None
     assert (stored.settled, stored.answer.status, stored.answer.body) == (True, 200, b'{"status": "completed"}')
     assert _written(ctx, "svc_a", "+33612345678") == (["completed"], [], [])
+
+
+def _line_saved(ctx, line_id: str) -> tuple[str, str]:
+    with UnitOfWork(ctx.engine, write=False) as uow:
+        saved = uow.services.get(line_id)
+    assert saved is not None
+    return saved.apn, saved.network
+
+
+def test_a_lines_save_waits_for_the_key_and_goes_with_it_and_a_second_save_writes_the_first(ctx) -> None:
+    """A held UPDATE (a line saved by its id) goes as a CTE of the key's INSERT; saved twice, the first save is
+    written when the second comes (one statement may not change a row twice); a read sees what was saved; a unit
+    that rolls back writes none of it."""
+    account = create_account(ctx, OPERATOR, Channel.API, "Sauvegardes", None)
+    line = line_on(ctx, account.id, "+33655000031")
+    apns = [apn.id for apn in ctx.catalog.apns]
+    other_apn = next(apn for apn in apns if apn != line.apn)
+    on_postgresql = ctx.engine.dialect.name == "postgresql"
+    with statements(ctx.engine) as sent:
+        uow = _keyed_unit(ctx)
+        uow.services.save(replace(line, apn=other_apn))
+        assert len(sent) == (0 if on_postgresql else 1)
+        assert _store_key(uow, "k-3") is True
+        uow.commit()
+        uow.__exit__(None, None, None)
+    if on_postgresql:
+        [together] = [" ".join(sql.split()) for sql in sent]
+        assert together.startswith("WITH u0 AS (UPDATE services SET")
+        assert ") INSERT INTO idempotency_keys" in together
+    assert _line_saved(ctx, line.id) == (other_apn, line.network)
+
+    with statements(ctx.engine) as sent:
+        uow = _keyed_unit(ctx)
+        uow.services.save(replace(line, apn=line.apn))
+        uow.services.save(replace(line, apn=line.apn, network="sfr"))
+        assert [sql.split()[0] for sql in sent] == (["UPDATE"] if on_postgresql else ["UPDATE", "UPDATE"])
+        assert uow.services.get(line.id).network == "sfr"  # the held save written before the read
+        uow.commit()
+        uow.__exit__(None, None, None)
+    assert _line_saved(ctx, line.id) == (line.apn, "sfr")
+
+    dropped = _keyed_unit(ctx)
+    dropped.services.save(replace(line, apn=other_apn, network="orange"))
+    dropped.__exit__(None, None, None)
+    assert _line_saved(ctx, line.id) == (line.apn, "sfr")
 
 
 def test_held_rows_are_written_before_any_other_statement_and_dropped_with_a_rollback(ctx) -> None:
