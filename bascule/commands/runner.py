@@ -179,18 +179,25 @@ def _run_and_store(
         ran = _Ran(result, render(result), refused=False, stored=True)
     if unit.discarded_writes:
         unit.restart()
-    if not unit.idempotency.add(
-        keyed.caller,
-        keyed.key,
-        keyed.path,
-        keyed.fingerprint,
-        ran.answer,
-        settled=ran.refused or not unsettled,
-        at=ctx.clock.now(),
-    ):
+    try:
+        added = _add_answer(ctx, unit, keyed, ran.answer, settled=ran.refused or not unsettled)
+    except DomainError as error:
+        # A condition the command left to the database, written with its answer (a month's slot seen free, taken
+        # meanwhile: `Slots.take_or_refuse`), refused it: the statement wrote the rest, so all of it goes, and
+        # the refusal is the answer. Such a command keeps nothing from before its condition.
+        unit.restart()
+        ran = _Ran(None, refuse(error), refused=True, stored=True)
+        added = _add_answer(ctx, unit, keyed, ran.answer, settled=True)
+    if not added:
         return None
     unit.commit()
     return ran
+
+
+def _add_answer(ctx: Context, unit: CommandUnit, keyed: Keyed, answer: Answer, *, settled: bool) -> bool:
+    return unit.idempotency.add(
+        keyed.caller, keyed.key, keyed.path, keyed.fingerprint, answer, settled=settled, at=ctx.clock.now()
+    )
 
 
 def _commit_kept(unit: CommandUnit) -> None:

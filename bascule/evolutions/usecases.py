@@ -269,8 +269,9 @@ def _confirm_in(ctx: Ctx, uow: Unit, actor: Principal, channel: Channel, request
         raise DomainError(ErrorCode.INVALID_STATE, current_status=request.status.value)
     service = current_service(ctx, uow, _visible_service(uow, actor, request.service_id, lock=True), now)
     period = Period.at(now, zone(account_zone(uow, service.account_id)))
-    if not uow.slots.take(SLOT_SCOPE, service.id, str(period), ctx.catalog.b2b.monthly_change_limit):
-        raise _limit_reached(ctx, period)
+    uow.slots.take_or_refuse(
+        SLOT_SCOPE, service.id, str(period), ctx.catalog.b2b.monthly_change_limit, _limit_reached(ctx, period)
+    )
     # Priced again at confirmation: only the price the customer was shown may be charged.
     target, priced, period, state = _priced(
         ctx,

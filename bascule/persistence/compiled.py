@@ -29,7 +29,7 @@ from weakref import WeakKeyDictionary
 
 import psycopg
 from psycopg.pq import ExecStatus
-from sqlalchemy import Connection, Insert, bindparam, exc, literal
+from sqlalchemy import Connection, Insert, bindparam, exc, func, literal, select
 from sqlalchemy.dialects.postgresql.psycopg import AsyncAdapt_psycopg_connection, AsyncAdapt_psycopg_cursor
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
@@ -283,10 +283,13 @@ def _run_combined(connection: Connection, parts: Sequence[tuple[Insert, Sequence
 
 
 # In a pooled connection's `info`: the parts of `insert_together` held for the connection's next statement, the
-# UPDATEs held with them (`hold_update`), and whether its unit of work holds them at all (`start_holding`).
+# UPDATEs held with them (`hold_update`), the conditions held with them (`hold_condition`), and whether its unit of
+# work holds them at all (`start_holding`).
 _HELD = "bascule.held"
 _HELD_UPDATES = "bascule.held_updates"
+_HELD_CONDITIONS = "bascule.held_conditions"
 _HOLDING = "bascule.holding"
+_ALL_HELD = (_HELD, _HELD_UPDATES, _HELD_CONDITIONS)
 
 
 def start_holding(connection: Connection) -> None:
@@ -315,6 +318,23 @@ def hold_update(connection: Connection, statement: Any, params: Mapping[str, Any
     updates.append((statement, dict(params)))
 
 
+def hold_condition(connection: Connection, statement: Any, params: Mapping[str, Any], refusal: Exception) -> None:
+    """`statement`, a write that answers a row when it did its work (a month's slot taken up to its limit: `INSERT …
+    ON CONFLICT DO UPDATE … WHERE used < limit RETURNING`), held as `hold_update` holds an UPDATE when the unit holds:
+    it then goes with the statement that joins the held writes (`run_after_held`), or before any other. When it
+    answers no row, `refusal` is raised where it was written, and the unit of work must roll back: the statement
+    that carried it wrote the rest. Not holding, it runs at once. Its parameters' names must be its own."""
+    if not holding(connection):
+        if run(connection, statement, params).first() is None:
+            raise refusal
+        return
+    conditions = connection.info.setdefault(_HELD_CONDITIONS, [])
+    if any(held is statement for held, _, _ in conditions):
+        flush_held(connection)
+        conditions = connection.info.setdefault(_HELD_CONDITIONS, [])
+    conditions.append((statement, dict(params), refusal))
+
+
 def hold(connection: Connection, parts: Sequence[tuple[Insert, Sequence[Mapping[str, Any]]]]) -> None:
     """Rows of `insert_together` that may wait for the connection's next statement: written just before it
     (`flush_held`: each compiled statement and, through the engine's `before_execute`, every other; the unit of
@@ -334,8 +354,12 @@ def hold(connection: Connection, parts: Sequence[tuple[Insert, Sequence[Mapping[
 def flush_held(connection: Connection, *_event: Any) -> None:
     """Write the UPDATEs and rows held on `connection`, if any (also the engine's `before_execute` listener)."""
     info = connection.info
+    conditions = info.pop(_HELD_CONDITIONS, None)
     updates = info.pop(_HELD_UPDATES, None)
     held = info.pop(_HELD, None)
+    for statement, params, refusal in conditions or ():
+        if run(connection, statement, params).first() is None:
+            raise refusal
     for statement, params in updates or ():
         run(connection, statement, params)
     if held:
@@ -345,44 +369,72 @@ def flush_held(connection: Connection, *_event: Any) -> None:
 def drop_held(connection: Connection) -> None:
     """Forget what is held, and stop holding: the unit of work rolled back, or ended."""
     info = connection.info
-    for key in (_HELD, _HELD_UPDATES, _HOLDING):
+    for key in (*_ALL_HELD, _HOLDING):
         info.pop(key, None)
 
 
 def run_after_held(connection: Connection, statement: Any, params: Mapping[str, Any]) -> Any:
-    """`run(connection, statement, params)`, with the UPDATEs and rows held on the connection written in the same
-    statement, as data-modifying CTEs before it, when they fit (`_together`); what it returns. `statement`: a
-    one-row INSERT (its values in `params`, as `run` takes them), or an UPDATE; either must read none of the held
-    tables (a CTE's changes are not seen by the statement it precedes)."""
+    """`run(connection, statement, params)`, with the conditions, UPDATEs and rows held on the connection written in
+    the same statement, as data-modifying CTEs before it, when they fit (`_together`); what it returns. `statement`: a
+    one-row INSERT … RETURNING (its values in `params`, as `run` takes them), or an UPDATE; either must read none of
+    the held tables (a CTE's changes are not seen by the statement it precedes). A held condition's outcome comes
+    back as a count in an INSERT's RETURNING, and its refusal is raised when the INSERT wrote its row and the
+    condition found nothing to do; an UPDATE has the conditions written first, alone (`flush_held`)."""
     info = connection.info
+    if not isinstance(statement, Insert) and _HELD_CONDITIONS in info:
+        flush_held(connection)
     held = info.get(_HELD) or []
     updates = info.get(_HELD_UPDATES) or []
-    if not held and not updates:
+    conditions = info.get(_HELD_CONDITIONS) or []
+    if not held and not updates and not conditions:
         return run(connection, statement, params)
     parts = [*held, (statement, [params])] if isinstance(statement, Insert) else held
-    if not _together(connection, parts, extra=sum(len(values) for _, values in updates)):
+    extra = sum(len(values) for _, values in updates) + sum(len(values) for _, values, _ in conditions)
+    if not _together(connection, parts, extra=extra):
         flush_held(connection)
         return run(connection, statement, params)
-    info.pop(_HELD, None)
-    info.pop(_HELD_UPDATES, None)
+    for held_key in _ALL_HELD:
+        info.pop(held_key, None)
     if isinstance(statement, Insert):
         shape = tuple((insert, tuple(rows[0]), len(rows)) for insert, rows in parts)
     else:
         shape = tuple((insert, tuple(rows[0]), len(rows)) for insert, rows in held)
-    key = (statement, shape, tuple(update for update, _ in updates))
+    key = (statement, shape, tuple(update for update, _ in updates), tuple(check for check, _, _ in conditions))
     combined = _AFTER_HELD.get(key)
     if combined is None:
-        inserts = _held_ctes(shape[:-1] if isinstance(statement, Insert) else shape)
-        last = _with_values(*shape[-1], len(shape) - 1) if isinstance(statement, Insert) else statement
-        updated = [update.cte(f"u{n}") for n, (update, _) in enumerate(updates)]
-        combined = _AFTER_HELD[key] = last.add_cte(*updated, *inserts)
+        combined = _AFTER_HELD[key] = _after_held(statement, shape, updates, conditions)
     values = {name: value for _, update_params in updates for name, value in update_params.items()}
-    if isinstance(statement, Insert):
-        return run(connection, combined, values | _together_params(parts))
-    return run(connection, combined, values | _together_params(held) | dict(params))
+    values |= {name: value for _, check_params, _ in conditions for name, value in check_params.items()}
+    if not isinstance(statement, Insert):
+        return run(connection, combined, values | _together_params(held) | dict(params))
+    rows = run(connection, combined, values | _together_params(parts))
+    written = rows.first()
+    if written is not None and conditions:
+        counts = written[len(written) - len(conditions) :]
+        for (_, _, refusal), count in zip(conditions, counts, strict=True):
+            if not count:
+                raise refusal
+    return rows
 
 
-_AFTER_HELD: dict[tuple[Any, Any, Any], Any] = {}
+def _after_held(
+    statement: Any,
+    shape: tuple[tuple[Insert, tuple[str, ...], int], ...],
+    updates: Sequence[Any],
+    conditions: Sequence[Any],
+) -> Any:
+    inserts = _held_ctes(shape[:-1] if isinstance(statement, Insert) else shape)
+    last = _with_values(*shape[-1], len(shape) - 1) if isinstance(statement, Insert) else statement
+    updated = [update.cte(f"u{n}") for n, (update, _) in enumerate(updates)]
+    checked = [check.cte(f"c{n}") for n, (check, _, _) in enumerate(conditions)]
+    if checked:  # what each condition did, after what the INSERT returns of its own
+        last = last.returning(
+            *(select(func.count()).select_from(cte).scalar_subquery().label(f"c{n}") for n, cte in enumerate(checked))
+        )
+    return last.add_cte(*checked, *updated, *inserts)
+
+
+_AFTER_HELD: dict[tuple[Any, Any, Any, Any], Any] = {}
 
 
 def _together(
@@ -432,7 +484,7 @@ def run_many(connection: Connection, statement: Any, rows: Sequence[Mapping[str,
         return int(connection.execute(statement, list(rows)).rowcount)
     if len(rows) == 1:  # psycopg would open a pipeline for it: 30 µs more of the client's CPU than one execution
         return int(_execute(connection, plan, rows[0]).rowcount)
-    if _HELD in connection.info or _HELD_UPDATES in connection.info:
+    if any(key in connection.info for key in _ALL_HELD):
         flush_held(connection)
     try:
         parameters = [plan.parameters(row) for row in rows]
@@ -462,7 +514,7 @@ def _multi_row(statement: Insert, keys: tuple[str, ...], count: int) -> Any:
 
 def _execute(connection: Connection, plan: _Plan, params: Mapping[str, Any]) -> Rows:
     info = connection.info
-    if _HELD in info or _HELD_UPDATES in info:
+    if _HELD in info or _HELD_UPDATES in info or _HELD_CONDITIONS in info:
         flush_held(connection)
     try:
         parameters = plan.parameters(params)

@@ -21,7 +21,7 @@ from bascule.evolutions.rules import SLOT_SCOPE
 from bascule.kernel.ids import new_id
 from bascule.kernel.money import Money, stored
 from bascule.persistence import tables as t
-from bascule.persistence.compiled import hold_update
+from bascule.persistence.compiled import hold_condition, hold_update
 from bascule.persistence.identity import ACCOUNT_COLUMNS, ACCOUNT_PREFIX, Users, manager_emails_of, remember_account
 from bascule.persistence.statements import _by_id, _Deferring, _fields, _Repository, insert_ignoring_conflict
 
@@ -74,7 +74,7 @@ def _slot_take(dialect_name: str) -> Any:
             .on_conflict_do_update(
                 index_elements=[slots.c.scope, slots.c.subject_id, slots.c.period],
                 set_={"used": slots.c.used + 1},
-                where=slots.c.used < bindparam("limit"),
+                where=slots.c.used < bindparam("slot_limit"),
             )
             .returning(slots.c.used)
         )
@@ -169,9 +169,12 @@ _REQUEST_AND_LINE = (
     .join(t.accounts, t.accounts.c.id == t.services.c.account_id)
     .where(t.change_requests.c.id == bindparam("id"))
 )
-# The same with the line's buckets open at an instant: a confirmation's whole reading, one row per bucket.
+# The same with the line's buckets open at an instant and its latest cycle's slot: a confirmation's whole reading,
+# one row per bucket.
 _REQUEST_AND_LINE_AT = (
-    _REQUEST_AND_LINE.add_columns(*_BUCKET_COLUMNS).outerjoin(t.buckets, _BUCKETS_OPEN_ON_LINE).order_by(*_BUCKET_ORDER)
+    _REQUEST_AND_LINE.add_columns(_SLOT_OF_LATEST_CYCLE.label("line_slot_used"), *_BUCKET_COLUMNS)
+    .outerjoin(t.buckets, _BUCKETS_OPEN_ON_LINE)
+    .order_by(*_BUCKET_ORDER)
 )
 _LOCK_REQUEST = {
     (locks, at): (query.with_for_update(of=(t.change_requests, t.services)) if locks else query)
@@ -219,11 +222,16 @@ class Services(_Repository):
             self._latest_cycles[row.id] = row.latest_cycle
             self._locked[row.id] = _service(row)
 
-    def locked_with(self, service: Service, latest_cycle: str | None) -> None:
+    def locked_with(
+        self, service: Service, latest_cycle: str | None, *, slot_read: bool = False, slot_used: int | None = None
+    ) -> None:
         """A service row another statement of this unit of work locked (its request's): the next `lock` of it
-        answers from this reading, once."""
+        answers from this reading, once; `slot_read`: its latest cycle's slot was read with it (`slot_used`, None
+        when no row)."""
         self._latest_cycles[service.id] = latest_cycle
         self._locked[service.id] = service
+        if slot_read and latest_cycle is not None:
+            self._slots.read_with_line(service.id, latest_cycle, slot_used)
 
     def forget_locked(self) -> None:
         """Drop what `lock_many` read and no `lock` asked yet (a savepoint rolled back released those locks)."""
@@ -426,8 +434,22 @@ class Slots(_Repository):
         if limit <= 0:  # the statement would create the row at 1: a limit of 0 has no slot to give
             return False
         statement = _slot_take(self.connection.dialect.name)
-        taken = self._run(statement, _slot_params(scope, subject_id, period) | {"limit": limit})
+        taken = self._run(statement, _slot_params(scope, subject_id, period) | {"slot_limit": limit})
         return taken.first() is not None
+
+    def take_or_refuse(self, scope: str, subject_id: str, period: str, limit: int, refusal: Exception) -> None:
+        """`take`, or `refusal` raised. When a read of the line (under its lock) saw a slot left and the unit holds
+        its writes for the command's answer (`compiled.start_holding`), the take waits for them and goes in their
+        statement (`compiled.hold_condition`): `refusal` is raised there if the slot went meanwhile (a take
+        committed between that read's snapshot and its lock), and the command rolls back. A slot seen gone is
+        taken, or refused, at once: the refusal comes before any rule checked after it."""
+        read = self._read.pop((scope, subject_id, period), None)
+        if limit > 0 and read is not None and read < limit:
+            params = _slot_params(scope, subject_id, period) | {"slot_limit": limit}
+            hold_condition(self.connection, _slot_take(self.connection.dialect.name), params, refusal)
+            return
+        if not self.take(scope, subject_id, period, limit):
+            raise refusal
 
     def give_back(self, scope: str, subject_id: str, period: str) -> None:
         self._read.pop((scope, subject_id, period), None)
@@ -537,7 +559,10 @@ class ChangeRequests(_Deferring):
             return None
         row = rows[0]
         line = _service(row, prefix="line_")
-        self._services.locked_with(line, row.line_latest_cycle)
+        if at is None:
+            self._services.locked_with(line, row.line_latest_cycle)
+        else:
+            self._services.locked_with(line, row.line_latest_cycle, slot_read=True, slot_used=row.line_slot_used)
         self._users.remember_managers(row.account_id, row.manager_emails)
         remember_account(row, ACCOUNT_PREFIX)
         if at is not None:

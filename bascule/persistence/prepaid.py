@@ -184,7 +184,7 @@ class Subscribers(_Repository):
             "slot_scope": scope,
             "slot_subject": msisdn,
             "slot_period": period,
-            "limit": limit,
+            "slot_limit": limit,
             "subscriber": msisdn,
             "from_profile_id": from_profile_id,
             "to_profile_id": to_profile_id,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError
 
 from bascule.commands.answers import Answer
 from bascule.evolutions.ports import CycleTemplate
+from bascule.evolutions.rules import SLOT_SCOPE
 from bascule.identity.model import OPERATOR, Channel
 from bascule.identity.usecases import create_account
 from bascule.notifications.outbox import notify
@@ -38,9 +39,9 @@ def _slots(engine: Engine) -> dict[tuple[str, str, str], int]:
     return {(row.scope, row.subject_id, row.period): row.used for row in rows}
 
 
-def _take(engine: Engine, subject: str, limit: int) -> bool:
+def _take(engine: Engine, subject: str, limit: int, scope: str = SCOPE) -> bool:
     with UnitOfWork(engine) as uow:
-        taken = uow.slots.take(SCOPE, subject, PERIOD, limit)
+        taken = uow.slots.take(scope, subject, PERIOD, limit)
         uow.commit()
     return taken
 
@@ -336,6 +337,114 @@ def test_a_lines_save_waits_for_the_key_and_goes_with_it_and_a_second_save_write
     dropped.services.save(replace(line, apn=other_apn, network="orange"))
     dropped.__exit__(None, None, None)
     assert _line_saved(ctx, line.id) == (line.apn, "sfr")
+
+
+class _SlotGoneError(Exception):
+    """The refusal a held take of a slot raises where it is written."""
+
+
+def _slot_seen(uow: UnitOfWork, subject: str, used: int) -> None:
+    """As a confirmation's read of its line brings the line's slot (`ChangeRequests.lock` with an instant)."""
+    uow.slots.read_with_line(subject, PERIOD, used)
+
+
+def _refused_at(uow: UnitOfWork, subject: str, refusal: _SlotGoneError, then: Callable[[], object]) -> str:
+    """Where a slot seen free but gone is refused (the very refusal given): at its take, or at `then`."""
+    _slot_seen(uow, subject, 0)
+    for where, step in (
+        ("at the take", lambda: uow.slots.take_or_refuse(SLOT_SCOPE, subject, PERIOD, 1, refusal)),
+        ("at the next statement", then),
+    ):
+        try:
+            step()
+        except _SlotGoneError as error:
+            return where if error is refusal else "another refusal"
+    return "nowhere"
+
+
+def _where_refused(ctx) -> str:
+    """PostgreSQL holds the take for the key; SQLite, which holds nothing, takes at once."""
+    return "at the next statement" if ctx.engine.dialect.name == "postgresql" else "at the take"
+
+
+def test_a_slot_seen_free_is_taken_with_the_key_in_one_statement_on_postgresql_at_once_on_sqlite(ctx) -> None:
+    """Seen free under the line's lock, the take waits for the key and goes with it as a CTE, its outcome counted
+    in the key's RETURNING; SQLite, which holds nothing, takes it at once. Either way the counter moves by one."""
+    on_postgresql = ctx.engine.dialect.name == "postgresql"
+    with statements(ctx.engine) as sent:
+        uow = _keyed_unit(ctx)
+        _slot_seen(uow, "svc_h", 0)
+        uow.slots.take_or_refuse(SLOT_SCOPE, "svc_h", PERIOD, 1, _SlotGoneError())
+        assert len(sent) == (0 if on_postgresql else 1)
+        assert _store_key(uow, "k-slot") is True
+        uow.commit()
+        uow.__exit__(None, None, None)
+    if on_postgresql:
+        [together] = [" ".join(sql.split()) for sql in sent]
+        assert together.startswith("WITH c0 AS (INSERT INTO monthly_slots")
+        assert "RETURNING idempotency_keys.principal, (SELECT count(*) AS count_1 FROM c0) AS c0" in together
+    else:
+        assert [sql.split()[0] for sql in sent] == ["INSERT", "INSERT"]
+    assert _slots(ctx.engine)[(SLOT_SCOPE, "svc_h", PERIOD)] == 1
+    with UnitOfWork(ctx.engine, write=False) as uow:
+        assert uow.idempotency.find("ops", "k-slot") is not None
+
+
+def test_a_slot_seen_free_but_gone_by_the_key_refuses_there_and_nothing_is_written(ctx) -> None:
+    """The read saw a slot left (a snapshot older than another's take): the key's statement takes nothing and
+    raises the refusal; the unit rolls back, so neither the key nor the rows held with it are written. SQLite,
+    which holds nothing, refuses at the take."""
+    assert _take(ctx.engine, "svc_g", 1, SLOT_SCOPE)
+    uow = _keyed_unit(ctx)
+    refusal = _SlotGoneError()
+
+    def changed_then_keyed() -> None:
+        with uow.appends_deferred():
+            _record(uow, "svc_g", "changed")
+        _store_key(uow, "k-gone")
+
+    assert _refused_at(uow, "svc_g", refusal, changed_then_keyed) == _where_refused(ctx)
+    uow.__exit__(_SlotGoneError, refusal, None)
+    assert _slots(ctx.engine)[(SLOT_SCOPE, "svc_g", PERIOD)] == 1
+    with UnitOfWork(ctx.engine, write=False) as uow:
+        assert uow.idempotency.find("ops", "k-gone") is None
+    assert _written(ctx, "svc_g", "+33612345678") == ([], [], [])
+
+
+def test_a_held_take_is_written_before_any_other_statement_and_refuses_there(ctx) -> None:
+    """A statement that comes before the key writes the held take first: a slot gone refuses at that statement
+    (on SQLite, at the take)."""
+    assert _take(ctx.engine, "svc_f", 1, SLOT_SCOPE)
+    uow = _keyed_unit(ctx)
+    with statements(ctx.engine) as sent:
+        where = _refused_at(uow, "svc_f", _SlotGoneError(), lambda: uow.idempotency.find("ops", "k-none"))
+    assert where == _where_refused(ctx)
+    assert [sql.split()[0] for sql in sent] == ["INSERT"]  # the take; the read never went
+    uow.__exit__(_SlotGoneError, None, None)
+    assert _slots(ctx.engine)[(SLOT_SCOPE, "svc_f", PERIOD)] == 1
+
+
+def test_a_slot_seen_gone_or_not_read_is_taken_or_refused_at_once(ctx) -> None:
+    """Only a slot seen free waits: one seen gone goes to the database at once (which may still give it, the read
+    being older than a give-back), as does one no read brought; a limit of 0 refuses without a statement."""
+    assert _take(ctx.engine, "svc_e", 1, SLOT_SCOPE)
+    uow = _keyed_unit(ctx)
+    _slot_seen(uow, "svc_e", 1)
+    with statements(ctx.engine) as sent, pytest.raises(_SlotGoneError):
+        uow.slots.take_or_refuse(SLOT_SCOPE, "svc_e", PERIOD, 1, _SlotGoneError())
+    assert len(sent) == 1
+    with statements(ctx.engine) as sent:
+        uow.slots.take_or_refuse(SLOT_SCOPE, "svc_d", PERIOD, 1, _SlotGoneError())  # no read of it: taken at once
+    assert len(sent) == 1
+    _slot_seen(uow, "svc_c", 0)
+    with statements(ctx.engine) as sent, pytest.raises(_SlotGoneError):
+        uow.slots.take_or_refuse(SLOT_SCOPE, "svc_c", PERIOD, 0, _SlotGoneError())
+    assert sent == []
+    uow.commit()
+    uow.__exit__(None, None, None)
+    slots = _slots(ctx.engine)
+    assert (slots[(SLOT_SCOPE, "svc_e", PERIOD)], slots[(SLOT_SCOPE, "svc_d", PERIOD)]) == (1, 1)
+    assert (SLOT_SCOPE, "svc_c", PERIOD) not in slots
 
 
 def test_held_rows_are_written_before_any_other_statement_and_dropped_with_a_rollback(ctx) -> None:

@@ -150,6 +150,10 @@ class FakeSlots(_Rows):
         self.store.slots[(scope, subject_id, period)] = used + 1
         return True
 
+    def take_or_refuse(self, scope: str, subject_id: str, period: str, limit: int, refusal: Exception) -> None:
+        if not self.take(scope, subject_id, period, limit):
+            raise refusal
+
     def give_back(self, scope: str, subject_id: str, period: str) -> None:
         self.store.slots[(scope, subject_id, period)] -= 1
 

@@ -1,0 +1,96 @@
+"""A keyed confirmation takes its month's slot with its stored answer (`Slots.take_or_refuse`, held for the
+Idempotency-Key's statement on PostgreSQL). When the slot its read saw free is taken between that read and the
+key (another transaction's take, committed after the read's snapshot), the statement that carried the change
+refuses it: the command rolls back whole and the refusal is its stored answer."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from bascule.catalog.model import Radio
+from bascule.commands.answers import Answer, Keyed
+from bascule.commands.runner import answer
+from bascule.evolutions.lifecycle import RequestStatus
+from bascule.evolutions.rules import SLOT_SCOPE, RequestedChanges
+from bascule.evolutions.usecases import Confirmed, confirm_as_identified, create_change_request
+from bascule.identity.model import OPERATOR, Channel
+from bascule.identity.usecases import create_account
+from bascule.kernel.errors import DomainError, ErrorCode
+from bascule.persistence import tables as t
+from bascule.persistence.uow import UnitOfWork
+from tests.support.lines import line_on
+
+
+def _render(confirmed: Confirmed) -> Answer:
+    return Answer(200, confirmed.request.status.value.encode(), {})
+
+
+def _refuse(error: DomainError) -> Answer:
+    return Answer(422, error.code.value.encode(), {})
+
+
+def _latest_cycle(ctx, service_id: str) -> str:
+    with UnitOfWork(ctx.engine, write=False) as uow:
+        period = uow.connection.execute(
+            select(func.max(t.service_cycles.c.period)).where(t.service_cycles.c.service_id == service_id)
+        ).scalar_one()
+    return str(period)
+
+
+def test_a_slot_taken_between_the_read_and_the_key_refuses_the_confirmation_and_nothing_changes(ctx) -> None:
+    if ctx.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite holds nothing for the key (its writers are serialised)")
+    account = create_account(ctx, OPERATOR, Channel.API, "Course au créneau", None)
+    line = line_on(ctx, account.id, "+33655000071")
+    request = create_change_request(ctx, OPERATOR, Channel.API, line.id, RequestedChanges(radio=Radio.G5))
+    limit = ctx.catalog.b2b.monthly_change_limit
+    period = _latest_cycle(ctx, line.id)
+    keyed = Keyed("ops", "race-1", f"/api/v1/change-requests/{request.id}/confirm", "f" * 64)
+
+    def confirm_while_another_takes_the_slots(c) -> Confirmed:
+        confirmed = confirm_as_identified(c, OPERATOR, Channel.API, request.id)
+        for _ in range(limit):  # committed now, after the confirmation read the slot under the line's lock
+            with UnitOfWork(ctx.engine) as other:
+                assert other.slots.take(SLOT_SCOPE, line.id, period, limit)
+                other.commit()
+        return confirmed
+
+    first = answer(ctx, keyed, confirm_while_another_takes_the_slots, _render, _refuse)
+    assert (first.status, first.body) == (422, ErrorCode.MONTHLY_LIMIT_REACHED.value.encode())
+    with UnitOfWork(ctx.engine, write=False) as uow:
+        stored = uow.idempotency.find("ops", "race-1")
+        after = uow.change_requests.get(request.id)
+        service = uow.services.get(line.id)
+        charges = uow.charges.of_request(request.id)
+        jobs = uow.jobs.of_request(request.id)
+        used = uow.slots.used(SLOT_SCOPE, line.id, period)
+    assert stored is not None
+    assert (stored.settled, stored.answer.status) == (True, 422)
+    assert after is not None
+    assert after.status is RequestStatus.AWAITING_CONFIRMATION
+    assert service == line
+    assert (charges, jobs, used) == ([], [], limit)  # the other's takes only
+    retried = answer(
+        ctx, keyed, lambda c: confirm_as_identified(c, OPERATOR, Channel.API, request.id), _render, _refuse
+    )
+    assert (retried.status, retried.body, retried.replayed) == (422, first.body, True)
+
+
+def test_a_keyed_confirmation_with_its_slot_free_takes_it_once_with_its_answer(ctx) -> None:
+    account = create_account(ctx, OPERATOR, Channel.API, "Créneau libre", None)
+    line = line_on(ctx, account.id, "+33655000072")
+    request = create_change_request(ctx, OPERATOR, Channel.API, line.id, RequestedChanges(radio=Radio.G5))
+    keyed = Keyed("ops", "free-1", f"/api/v1/change-requests/{request.id}/confirm", "f" * 64)
+    done = answer(ctx, keyed, lambda c: confirm_as_identified(c, OPERATOR, Channel.API, request.id), _render, _refuse)
+    assert (done.status, done.body) == (200, RequestStatus.PROVISIONING.value.encode())
+    with UnitOfWork(ctx.engine, write=False) as uow:
+        used = uow.slots.used(SLOT_SCOPE, line.id, _latest_cycle(ctx, line.id))
+        charges = uow.charges.of_request(request.id)
+        saved = uow.services.get(line.id)
+    assert used == 1
+    assert [charge.amount.amount for charge in charges] == [Decimal(request.quote["total"]["amount"])]
+    assert saved is not None
+    assert saved.network == line.network
