@@ -25,11 +25,11 @@ import copy
 from collections import namedtuple
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
-from weakref import WeakKeyDictionary
+from weakref import WeakKeyDictionary, WeakSet
 
 import psycopg
 from psycopg.pq import ExecStatus
-from sqlalchemy import Connection, Insert, bindparam, exc, func, literal, select
+from sqlalchemy import Connection, Insert, bindparam, exc, func, literal, literal_column, select, true
 from sqlalchemy.dialects.postgresql.psycopg import AsyncAdapt_psycopg_connection, AsyncAdapt_psycopg_cursor
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
@@ -90,7 +90,11 @@ class _Plan:
 
 
 def _plannable(statement: ClauseElement, dialect: Dialect, keys: Sequence[str]) -> _Plan | None:
-    compiled: Any = statement.compile(dialect=_numbered(dialect), column_keys=list(keys))
+    # The keys name the columns an INSERT or UPDATE sets when its values are not its own (SQLAlchemy's rule); a
+    # statement made of several (`_explicit`) names every value it sets, and a key of one of them may be a column's
+    # name in another (a slot's `slot_period`, a request's column), which must not set it.
+    column_keys = [] if statement in _EXPLICIT else list(keys)
+    compiled: Any = statement.compile(dialect=_numbered(dialect), column_keys=column_keys)
     if compiled.insert_prefetch or compiled.update_prefetch or compiled.post_compile_params:
         return None  # values SQLAlchemy computes at each execution: its own path
     if compiled.escaped_bind_names:
@@ -116,6 +120,14 @@ def written_in(value: str) -> Any:
 
 def _fixed(bind: Any, keys: Sequence[str]) -> bool:
     return not bind.required and bind.callable is None and bind.key not in keys
+
+
+_EXPLICIT: WeakSet[ClauseElement] = WeakSet()  # statements of several, each naming every value it sets
+
+
+def _explicit(statement: Any) -> Any:
+    _EXPLICIT.add(statement)
+    return statement
 
 
 _NOT_PLANNABLE = object()
@@ -278,7 +290,7 @@ def _run_combined(connection: Connection, parts: Sequence[tuple[Insert, Sequence
     shape = tuple((statement, tuple(rows[0]), len(rows)) for statement, rows in parts)
     combined = _TOGETHER.get(shape)
     if combined is None:
-        combined = _TOGETHER[shape] = _combined(shape)
+        combined = _TOGETHER[shape] = _explicit(_combined(shape))
     return run(connection, combined, _together_params(parts))
 
 
@@ -402,7 +414,7 @@ def run_after_held(connection: Connection, statement: Any, params: Mapping[str, 
     key = (statement, shape, tuple(update for update, _ in updates), tuple(check for check, _, _ in conditions))
     combined = _AFTER_HELD.get(key)
     if combined is None:
-        combined = _AFTER_HELD[key] = _after_held(statement, shape, updates, conditions)
+        combined = _AFTER_HELD[key] = _explicit(_after_held(statement, shape, updates, conditions))
     values = {name: value for _, update_params in updates for name, value in update_params.items()}
     values |= {name: value for _, check_params, _ in conditions for name, value in check_params.items()}
     if not isinstance(statement, Insert):
@@ -415,6 +427,45 @@ def run_after_held(connection: Connection, statement: Any, params: Mapping[str, 
             if not count:
                 raise refusal
     return rows
+
+
+def run_joining_conditions(connection: Connection, statement: Any, params: Mapping[str, Any]) -> Rows:
+    """`run(connection, statement, params)` for an `UPDATE … RETURNING` that reads none of their tables, with the
+    conditions held on the connection (`hold_condition`) in the same statement: `WITH c0 AS (…), m AS (the UPDATE)
+    SELECT m.*, (SELECT count(*) FROM c0) … FROM (SELECT 1) LEFT OUTER JOIN m ON true`, so that each condition's
+    outcome comes back whether the UPDATE changed a row or not. A condition that did nothing raises its refusal;
+    held rows and UPDATEs are written first, apart."""
+    info = connection.info
+    conditions = info.get(_HELD_CONDITIONS)
+    if not conditions:
+        alone: Rows = run(connection, statement, params)
+        return alone
+    del info[_HELD_CONDITIONS]
+    if _HELD in info or _HELD_UPDATES in info:
+        flush_held(connection)
+    key = (statement, tuple(check for check, _, _ in conditions))
+    joined = _JOINING.get(key)
+    if joined is None:
+        joined = _JOINING[key] = _explicit(_joining(statement, [check for check, _, _ in conditions]))
+    values = dict(params)
+    values |= {name: value for _, check_params, _ in conditions for name, value in check_params.items()}
+    row = run(connection, joined, values).one()
+    counts = row[len(row) - len(conditions) :]
+    for (_, _, refusal), count in zip(conditions, counts, strict=True):
+        if not count:
+            raise refusal
+    return Rows([] if row.joined_present is None else [row], 0 if row.joined_present is None else 1)
+
+
+_JOINING: dict[tuple[Any, tuple[Any, ...]], Any] = {}
+
+
+def _joining(statement: Any, checks: Sequence[Any]) -> Any:
+    checked = [check.cte(f"c{n}") for n, check in enumerate(checks)]
+    main = statement.returning(literal_column("1").label("joined_present")).cte("m")
+    one = select(literal_column("1").label("one")).subquery("one")
+    counts = [select(func.count()).select_from(cte).scalar_subquery().label(f"c{n}") for n, cte in enumerate(checked)]
+    return select(*main.c, *counts).select_from(one.outerjoin(main, true())).add_cte(*checked)
 
 
 def _after_held(

@@ -21,7 +21,7 @@ from bascule.evolutions.rules import SLOT_SCOPE
 from bascule.kernel.ids import new_id
 from bascule.kernel.money import Money, stored
 from bascule.persistence import tables as t
-from bascule.persistence.compiled import hold_condition, hold_update
+from bascule.persistence.compiled import hold_condition, hold_update, run_joining_conditions
 from bascule.persistence.identity import ACCOUNT_COLUMNS, ACCOUNT_PREFIX, Users, manager_emails_of, remember_account
 from bascule.persistence.statements import _by_id, _Deferring, _fields, _Repository, insert_ignoring_conflict
 
@@ -582,7 +582,8 @@ class ChangeRequests(_Deferring):
     def complete(self, request_id: str, at: datetime) -> ChangeRequest | None:
         """`provisioning` → `completed` in one statement, which also brings the account's managers
         (`users.manager_emails`); None when it was no longer provisioning."""
-        row = self._run(_COMPLETE_REQUEST, {"request_id": request_id, "at": at}).first()
+        # with the job's success, when it waits for it (`Jobs.succeed_or_refuse`): one statement for both
+        row = run_joining_conditions(self.connection, _COMPLETE_REQUEST, {"request_id": request_id, "at": at}).first()
         if row is None:
             return None
         self._users.remember_managers(row.account_id, row.manager_emails)

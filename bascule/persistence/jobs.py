@@ -17,7 +17,7 @@ from sqlalchemy import Row, and_, bindparam, exists, func, insert, or_, select, 
 
 from bascule.kernel.ids import new_id
 from bascule.persistence import tables as t
-from bascule.persistence.compiled import run_many, written_in
+from bascule.persistence.compiled import hold_condition, run_many, written_in
 from bascule.persistence.statements import _Deferring, picked
 from bascule.provisioning.model import Job, JobSpec, JobStatus, Operation
 from bascule.provisioning.ports import FailedJob
@@ -109,6 +109,19 @@ class Jobs(_Deferring):
         if len(rows) == 1:
             return bool(self._run(_SUCCEED_HELD, rows[0]).rowcount == 1)
         return run_many(self.connection, _SUCCEED_HELD, rows) == len(rows)
+
+    def succeed_or_refuse(
+        self, done: Sequence[tuple[str, str | None]], worker: str, now: datetime, refusal: Exception
+    ) -> None:
+        """`succeed_all`, or `refusal` raised when a lease was lost. One job, in a unit holding its writes for an
+        answer (`compiled.start_holding`): it waits for the next statement and goes in it (the request it completes:
+        `ChangeRequests.complete`), and `refusal` is raised there, the unit to roll back."""
+        if len(done) == 1:
+            (job_id, work_order), *_ = done
+            params = {"job_id": job_id, "worker": worker, "now": now, "work_order_id": work_order}
+            hold_condition(self.connection, _SUCCEED_HELD_SAYING, params, refusal)
+        elif not self.succeed_all(done, worker, now):
+            raise refusal
 
     def claim(
         self, worker: str, now: datetime, lease: timedelta, limit: int, change_request_id: str | None = None
@@ -256,6 +269,8 @@ _SUCCEED_HELD = (
         work_order_id=func.coalesce(bindparam("work_order_id"), J.c.work_order_id),
     )
 )
+
+_SUCCEED_HELD_SAYING = _SUCCEED_HELD.returning(J.c.id)  # a row when it succeeded: a held condition
 
 
 def _with_work_order(values: dict[str, Any], work_order_id: str | None) -> dict[str, Any]:

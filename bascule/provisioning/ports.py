@@ -35,6 +35,13 @@ class Jobs(Protocol):
         lease: timedelta = timedelta(0),
     ) -> list[Job]: ...
     def succeed_all(self, done: Sequence[tuple[str, str | None]], worker: str, now: datetime) -> bool: ...
+    def succeed_or_refuse(
+        self, done: Sequence[tuple[str, str | None]], worker: str, now: datetime, refusal: Exception
+    ) -> None:
+        """`succeed_all`, or `refusal` raised (a lease lost): at once, or by the next statement of a unit that holds
+        its writes, which then rolls back."""
+        ...
+
     def claim(
         self, worker: str, now: datetime, lease: timedelta, limit: int, change_request_id: str | None = None
     ) -> list[Job]: ...

@@ -28,6 +28,10 @@ log = structlog.get_logger("bascule.provisioning")
 Outcome = Callable[[Context, ProvisioningUnit, Job, str | None], object]
 
 
+class _LeaseLostError(Exception):
+    """A job's lease ran out before its success was recorded: another worker owns the job now."""
+
+
 @dataclass(frozen=True, slots=True)
 class NetworkFault:
     """Why a job is not done yet: a network error, or the work order's state."""
@@ -223,17 +227,23 @@ class Provisioner:
         on_success = self._all_held_done(done[-1][0]) if all_of_subject else self._outcomes(done[-1][0])[0]
         now = self.ctx.clock.now()
         with self.ctx.uow() as uow:
-            if not uow.jobs.succeed_all([(job.id, work_order) for job, work_order in done], self.worker_id, now):
-                return False  # a lease ran out meanwhile: the worker that took the job over records it
-            outcome = None
             if also is not None:
-                uow.write_appends_with_answer()  # the outcome's rows go with what `also` writes (the caller's answer)
-            if on_success is not None:  # once: the outcome hooks look at every job of the subject
-                with uow.appends_deferred():  # its audit rows and notices in one statement
-                    outcome = on_success(self.ctx, uow, done[-1][0], None)
-            if also is not None:
-                also(uow, outcome)
-            uow.commit()
+                # The outcome's rows go with what `also` writes (the caller's answer); a job's success goes with
+                # the subject's first statement (a request completed).
+                uow.write_appends_with_answer()
+            try:
+                uow.jobs.succeed_or_refuse(
+                    [(job.id, work_order) for job, work_order in done], self.worker_id, now, _LeaseLostError()
+                )
+                outcome = None
+                if on_success is not None:  # once: the outcome hooks look at every job of the subject
+                    with uow.appends_deferred():  # its audit rows and notices in one statement
+                        outcome = on_success(self.ctx, uow, done[-1][0], None)
+                if also is not None:
+                    also(uow, outcome)
+                uow.commit()
+            except _LeaseLostError:
+                return False  # a lease ran out meanwhile: rolled back, the worker that took the job over records it
         return True
 
     def _release(self, jobs: list[Job]) -> None:

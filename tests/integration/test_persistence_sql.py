@@ -447,6 +447,34 @@ def test_a_slot_seen_gone_or_not_read_is_taken_or_refused_at_once(ctx) -> None:
     assert (SLOT_SCOPE, "svc_c", PERIOD) not in slots
 
 
+def _completing(uow: UnitOfWork, request_id: str, at: datetime, completed: list[object]) -> Callable[[], None]:
+    return lambda: completed.append(uow.change_requests.complete(request_id, at))
+
+
+def test_an_update_that_changes_no_row_still_tells_what_its_joined_condition_did(ctx) -> None:
+    """`run_joining_conditions`: the conditions' outcome comes back even when the UPDATE they join changed no row
+    (a request no longer in provisioning): a condition that did its work leaves an empty answer, one that did
+    nothing raises its refusal. On SQLite nothing is held: the take goes at once."""
+    assert _take(ctx.engine, "svc_k", 1, SLOT_SCOPE)
+    at = datetime(2026, 6, 16, tzinfo=UTC)
+    for subject, expected in (("svc_j", "nowhere"), ("svc_k", _where_refused(ctx))):
+        uow = _keyed_unit(ctx)
+        completed: list[object] = []
+        with statements(ctx.engine) as sent:
+            where = _refused_at(uow, subject, _SlotGoneError(), _completing(uow, "chg_none", at, completed))
+        assert where == expected
+        assert completed == ([None] if where == "nowhere" else [])
+        if ctx.engine.dialect.name == "postgresql":
+            [joined] = [" ".join(sql.split()) for sql in sent]
+            assert joined.startswith("WITH c0 AS (INSERT INTO monthly_slots")
+            assert joined.endswith("FROM (SELECT 1 AS one) AS one LEFT OUTER JOIN m ON true")
+        if where == "nowhere":
+            uow.commit()
+        uow.__exit__(None, None, None)
+    slots = _slots(ctx.engine)
+    assert (slots[(SLOT_SCOPE, "svc_j", PERIOD)], slots[(SLOT_SCOPE, "svc_k", PERIOD)]) == (1, 1)
+
+
 def test_held_rows_are_written_before_any_other_statement_and_dropped_with_a_rollback(ctx) -> None:
     """Rows held for the key are there for any statement that comes first (a read, a savepoint and its
     rollback), and go at the commit when no key comes; a unit that ends without commit writes none."""

@@ -319,8 +319,12 @@ def test_a_change_costs_its_statements_and_no_more(ctx, networks):
         *_together(ctx, "change_requests", "audit_events"),
     ]
     assert [_verb(sql) for sql in completed] == [
-        "UPDATE provisioning_jobs",
-        "UPDATE change_requests",  # which brings the managers back
+        # the job succeeded, with the request completed (which brings the managers back): one statement on PostgreSQL
+        *(
+            ["WITH UPDATE provisioning_jobs, UPDATE change_requests"]
+            if ctx.engine.dialect.name == "postgresql"
+            else ["UPDATE provisioning_jobs", "UPDATE change_requests"]
+        ),
         *_together(ctx, "audit_events", "notifications"),
     ]
     with ctx.uow(write=False) as uow:
@@ -341,6 +345,9 @@ def _together(ctx, *tables: str) -> list[str]:
 def _verb(sql: str) -> str:
     """`INSERT INTO audit_events`, `SELECT buckets`…: what a statement does, and to which table."""
     words = sql.split()
+    sql = " ".join(words)
+    if words[0].upper() == "WITH" and " AS (UPDATE " in sql:  # held UPDATEs joined (`compiled.run_joining_…`)
+        return "WITH " + ", ".join(" ".join(found) for found in re.findall(r"AS \((UPDATE|INSERT INTO) (\w+)", sql))
     if words[0].upper() == "WITH":  # INSERTs together (`compiled.insert_together`), named in their order
         return "INSERT INTO " + ", ".join(re.findall(r"INSERT INTO (\w+)", sql))
     if words[0].upper() in ("INSERT", "UPDATE"):
@@ -428,3 +435,40 @@ def test_a_group_whose_lease_was_lost_is_recorded_job_by_job_and_the_lost_one_le
     assert provisioner.run_once() == 3
     assert _profile_jobs(ctx) == [(numbers[0], "succeeded"), (numbers[1], "running"), (numbers[2], "succeeded")]
     assert _provisioned(ctx) == [numbers[0], numbers[2]]  # nothing recorded for the job another worker holds
+
+
+def test_a_confirmations_job_whose_lease_was_lost_before_its_answer_completes_nothing(ctx, networks):
+    """The network did the work, but the job's lease went to another worker meanwhile: its success, held for the
+    request's completion (one statement on PostgreSQL), finds nothing to mark, and the whole record rolls back: the
+    request stays in provisioning, the job with the worker that holds it, no one is told "appliquée"."""
+    service = _service(ctx)
+    request = create_change_request(ctx, OPERATOR, Channel.API, service.id, RequestedChanges(radio=Radio.G5))
+    confirmed = run(ctx, lambda c: confirm_change_request(c, OPERATOR, Channel.API, request.id, None))
+    [job] = confirmed.leased
+    with ctx.engine.begin() as connection:
+        jobs = t.provisioning_jobs
+        connection.execute(jobs.update().where(jobs.c.id == job.id).values(locked_by="another-worker"))
+    with statements(ctx.engine) as sent:
+        assert provisioner_of(ctx).run_leased(list(confirmed.leased), also=lambda _uow, _outcome: None) is False
+    assert [_verb(sql) for sql in sent] == (
+        ["WITH UPDATE provisioning_jobs, UPDATE change_requests"]
+        if ctx.engine.dialect.name == "postgresql"
+        else ["UPDATE provisioning_jobs"]
+    )
+    assert get_change_request(ctx, OPERATOR, request.id).status is RequestStatus.PROVISIONING
+    with ctx.engine.connect() as connection:
+        held = connection.execute(
+            select(t.provisioning_jobs.c.status, t.provisioning_jobs.c.locked_by).where(
+                t.provisioning_jobs.c.id == job.id
+            )
+        ).one()
+        completions = connection.execute(
+            select(t.audit_events.c.id).where(
+                t.audit_events.c.entity_id == request.id, t.audit_events.c.action == "change_request.completed"
+            )
+        ).all()
+    assert tuple(held) == ("running", "another-worker")
+    assert completions == []
+    with ctx.uow(write=False) as uow:
+        told = [n.subject for n in uow.notifications.search("chef@reseaux.example")]
+    assert told == ["Ligne +33655000001 : demande d'évolution confirmée"]
