@@ -15,6 +15,7 @@ from bascule.catalog.model import BonusKind
 from bascule.kernel.money import from_minor, to_minor
 from bascule.notifications.model import Notification
 from bascule.persistence import tables as t
+from bascule.persistence.compiled import hold_condition, holding
 from bascule.persistence.evolutions import Slots, _slot_take
 from bascule.persistence.statements import _Deferring, _Repository, insert_ignoring_conflict
 from bascule.prepaid.model import (
@@ -48,6 +49,8 @@ _CHANGE_PROFILE = (
     .where(_S.msisdn == bindparam("subscriber"), _S.profile_id == bindparam("from_profile_id"))
     .values(profile_id=bindparam("to_profile_id"), version=_S.version + 1)
 )
+
+_CHANGE_PROFILE_SAYING = _CHANGE_PROFILE.returning(_S.msisdn)  # a row when it moved: a held condition
 
 
 def _profile_move_taking_slot() -> Any:
@@ -193,6 +196,32 @@ class Subscribers(_Repository):
         if not outcome.slot_taken:
             return ProfileMove.NO_SLOT_LEFT
         return ProfileMove.MOVED if outcome.moved else ProfileMove.PROFILE_CHANGED
+
+    def move_profile_taking_slot(
+        self,
+        msisdn: str,
+        from_profile_id: str,
+        to_profile_id: str,
+        slot: tuple[str, str, int],
+        refusals: tuple[Exception, Exception],
+    ) -> None:
+        """`change_profile_taking_slot` (`slot`: its scope, period and limit), its outcome raised when not MOVED:
+        `refusals`' first when no slot was left, its second when the profile had moved. In a unit holding its writes
+        for the command's answer (PostgreSQL), the take and the move wait for the statement that writes them, as two
+        conditions, checked in that order (`compiled.hold_condition`), and the unit rolls back on a refusal."""
+        scope, period, limit = slot
+        no_slot, moved_meanwhile = refusals
+        if limit > 0 and holding(self.connection):
+            slot_params = {"slot_scope": scope, "slot_subject": msisdn, "slot_period": period, "slot_limit": limit}
+            hold_condition(self.connection, _slot_take("postgresql"), slot_params, no_slot)
+            move = {"subscriber": msisdn, "from_profile_id": from_profile_id, "to_profile_id": to_profile_id}
+            hold_condition(self.connection, _CHANGE_PROFILE_SAYING, move, moved_meanwhile)
+            return
+        moved = self.change_profile_taking_slot(msisdn, from_profile_id, to_profile_id, scope, period, limit)
+        if moved is ProfileMove.NO_SLOT_LEFT:
+            raise no_slot
+        if moved is ProfileMove.PROFILE_CHANGED:
+            raise moved_meanwhile
 
 
 def _entry(row: Row[Any]) -> LedgerEntry:

@@ -46,6 +46,19 @@ class Subscribers(Protocol):
         self, msisdn: str, from_profile_id: str, to_profile_id: str, scope: str, period: str, limit: int
     ) -> ProfileMove: ...
 
+    def move_profile_taking_slot(
+        self,
+        msisdn: str,
+        from_profile_id: str,
+        to_profile_id: str,
+        slot: tuple[str, str, int],
+        refusals: tuple[Exception, Exception],
+    ) -> None:
+        """`change_profile_taking_slot` (`slot`: scope, period, limit), raising `refusals`' first when no slot was
+        left, its second when the profile had moved: at once, or by the statement that writes the unit's held writes
+        (the command's answer), which then rolls back."""
+        ...
+
 
 class Ledger(Protocol):
     def add(self, entry: LedgerEntry, recorded_at: datetime) -> None: ...

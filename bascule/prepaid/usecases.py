@@ -36,7 +36,6 @@ from bascule.prepaid.model import (
     Subscriber,
 )
 from bascule.prepaid.ports import PrepaidUnit as Unit
-from bascule.prepaid.ports import ProfileMove
 from bascule.prepaid.provisioning import push_profile
 from bascule.prepaid.rules import (
     MIGRATION_SLOT_SCOPE,
@@ -463,18 +462,13 @@ def migrate_profile(ctx: Ctx, actor: Principal, channel: Channel, msisdn: str, p
         if not verdict.eligible:
             raise _refusal(verdict, target)
         period = Period.at(now, zone(subscriber.timezone))
-        moved = uow.subscribers.change_profile_taking_slot(
+        uow.subscribers.move_profile_taking_slot(  # last: a refused attempt takes no slot
             msisdn,
             subscriber.profile_id,
             target.id,
-            MIGRATION_SLOT_SCOPE,
-            str(period),
-            ctx.catalog.prepaid.monthly_migration_limit,
+            (MIGRATION_SLOT_SCOPE, str(period), ctx.catalog.prepaid.monthly_migration_limit),
+            (_limit_reached(ctx, period), RuntimeError(f"profile of {msisdn} moved under a locked subscriber")),
         )
-        if moved is ProfileMove.NO_SLOT_LEFT:
-            raise _limit_reached(ctx, period)
-        if moved is ProfileMove.PROFILE_CHANGED:
-            raise RuntimeError(f"profile of {msisdn} moved under a locked subscriber")
         migration = ProfileMigration(
             new_id("mig"),
             msisdn,

@@ -130,6 +130,28 @@ def test_the_fourth_migration_of_the_month_is_refused(http):
     assert ok(http.get(f"/api/v1/subscribers/{MSISDN}", headers=OPERATOR))["migrations_left_this_month"] == 0
 
 
+def test_a_keyed_fourth_migration_is_refused_with_its_key_and_its_retry_replays_the_refusal(http):
+    """With an Idempotency-Key (PostgreSQL: the slot and the profile go in the statement that stores the answer),
+    the fourth migration is refused as without one, nothing of it is kept, and its retry gets the refusal again."""
+    first, second = free_profiles(http)[:2]
+    with_last_month_consumption(http, MSISDN, first["id"], 0)
+    url = f"/api/v1/subscribers/{MSISDN}/profile-migrations"
+    for n, target in enumerate((second, first, second)):
+        ok(http.post(url, json={"profile_id": target["id"]}, headers=OPERATOR | {"Idempotency-Key": f"m-{n}"}), 201)
+    headers = OPERATOR | {"Idempotency-Key": "m-fourth"}
+    refused = http.post(url, json={"profile_id": first["id"]}, headers=headers)
+    body = problem(refused, 409, "monthly-limit-reached")
+    assert body["next_possible_on"] == "2026-07-01"
+    again = http.post(url, json={"profile_id": first["id"]}, headers=headers)
+    assert (again.status_code, again.json(), again.headers["idempotent-replayed"]) == (409, body, "true")
+    listed = ok(http.get(url, headers=OPERATOR))
+    assert [m["to_profile_id"] for m in listed] == [second["id"], first["id"], second["id"]]
+    view = ok(http.get(f"/api/v1/subscribers/{MSISDN}", headers=OPERATOR))
+    assert (view["profile_id"], view["migrations_left_this_month"]) == (second["id"], 0)
+    sms = ok(http.get("/api/v1/admin/notifications", params={"to": MSISDN}, headers=OPERATOR))
+    assert len(sms) == 3  # one per migration made, none for the refused one
+
+
 def test_bad_migration_requests(http):
     with_last_month_consumption(http, MSISDN, profile_needing(http, None)["id"], 0)
     url = f"/api/v1/subscribers/{MSISDN}/profile-migrations"

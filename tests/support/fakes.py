@@ -338,6 +338,18 @@ class FakeSubscribers(_Rows):
         moved = self.change_profile(msisdn, from_profile_id, to_profile_id)
         return ProfileMove.MOVED if moved else ProfileMove.PROFILE_CHANGED
 
+    def move_profile_taking_slot(
+        self,
+        msisdn: str,
+        from_profile_id: str,
+        to_profile_id: str,
+        slot: tuple[str, str, int],
+        refusals: tuple[Exception, Exception],
+    ) -> None:
+        moved = self.change_profile_taking_slot(msisdn, from_profile_id, to_profile_id, *slot)
+        if moved is not ProfileMove.MOVED:
+            raise refusals[0] if moved is ProfileMove.NO_SLOT_LEFT else refusals[1]
+
 
 class FakeLedger(_Rows):
     def add(self, entry: LedgerEntry, recorded_at: datetime) -> None:
