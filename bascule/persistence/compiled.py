@@ -33,6 +33,7 @@ from sqlalchemy import Connection, Insert, bindparam, exc, func, literal, litera
 from sqlalchemy.dialects.postgresql.psycopg import AsyncAdapt_psycopg_connection, AsyncAdapt_psycopg_cursor
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.elements import RollbackToSavepointClause
 
 _CURSOR = "bascule.cursor"  # in a pooled connection's `info`: (driver connection, its cursor)
 
@@ -363,8 +364,8 @@ def hold(connection: Connection, parts: Sequence[tuple[Insert, Sequence[Mapping[
             held[same][1].extend(rows)
 
 
-def flush_held(connection: Connection, *_event: Any) -> None:
-    """Write the UPDATEs and rows held on `connection`, if any (also the engine's `before_execute` listener)."""
+def flush_held(connection: Connection) -> None:
+    """Write the conditions, UPDATEs and rows held on `connection`, if any."""
     info = connection.info
     conditions = info.pop(_HELD_CONDITIONS, None)
     updates = info.pop(_HELD_UPDATES, None)
@@ -376,6 +377,17 @@ def flush_held(connection: Connection, *_event: Any) -> None:
         run(connection, statement, params)
     if held:
         insert_together(connection, held)
+
+
+def held_before(connection: Connection, statement: Any, *_event: Any) -> None:
+    """The engine's `before_execute` listener: what is held is written before any other statement, but for a rollback
+    to a savepoint, which drops it: taking the savepoint wrote what was held before it, so what is held now came
+    after it, and the rollback takes that back (a held condition is then neither written nor refused)."""
+    if isinstance(statement, RollbackToSavepointClause):
+        for key in _ALL_HELD:
+            connection.info.pop(key, None)
+        return
+    flush_held(connection)
 
 
 def drop_held(connection: Connection) -> None:

@@ -10,7 +10,7 @@ import psycopg
 from sqlalchemy import Engine, create_engine, event, exc, make_url
 from sqlalchemy.pool import StaticPool
 
-from bascule.persistence.compiled import flush_held
+from bascule.persistence.compiled import held_before
 
 # psycopg prepares a statement on a connection once it has run it this many times there (its default is 5):
 # from the second execution on, a statement is bound and run without being parsed and planned again. Every
@@ -130,7 +130,7 @@ def _postgresql_engine(url: str, *, read_only_sessions: bool = False, on_loop: b
     engine.dialect.use_insertmanyvalues_wo_returning = True
     event.listen(engine.pool, "checkout", _closed_by_server)
     event.listen(engine, "before_cursor_execute", _note_writes)
-    event.listen(engine, "before_execute", flush_held)  # rows a unit holds go before any other statement
+    event.listen(engine, "before_execute", held_before)  # rows a unit holds go before any other statement
     return engine
 
 
