@@ -403,7 +403,8 @@ def run_after_held(connection: Connection, statement: Any, params: Mapping[str, 
     one-row INSERT … RETURNING (its values in `params`, as `run` takes them), or an UPDATE; either must read none of
     the held tables (a CTE's changes are not seen by the statement it precedes). A held condition's outcome comes
     back as a count in an INSERT's RETURNING, and its refusal is raised when the INSERT wrote its row and the
-    condition found nothing to do; an UPDATE has the conditions written first, alone (`flush_held`)."""
+    condition found nothing to do; before an UPDATE, what is held is written first when a condition is among it
+    (`flush_held`)."""
     info = connection.info
     if not isinstance(statement, Insert) and _HELD_CONDITIONS in info:
         flush_held(connection)
@@ -442,11 +443,11 @@ def run_after_held(connection: Connection, statement: Any, params: Mapping[str, 
 
 
 def run_joining_conditions(connection: Connection, statement: Any, params: Mapping[str, Any]) -> Rows:
-    """`run(connection, statement, params)` for an `UPDATE … RETURNING` that reads none of their tables, with the
-    conditions held on the connection (`hold_condition`) in the same statement: `WITH c0 AS (…), m AS (the UPDATE)
-    SELECT m.*, (SELECT count(*) FROM c0) … FROM (SELECT 1) LEFT OUTER JOIN m ON true`, so that each condition's
-    outcome comes back whether the UPDATE changed a row or not. A condition that did nothing raises its refusal;
-    held rows and UPDATEs are written first, apart."""
+    """`run(connection, statement, params)` for an `UPDATE … RETURNING` of one row at most (by its key) that reads
+    none of their tables, with the conditions held on the connection (`hold_condition`) in the same statement:
+    `WITH c0 AS (…), m AS (the UPDATE) SELECT m.*, (SELECT count(*) FROM c0) … FROM (SELECT 1) LEFT OUTER JOIN m ON
+    true`, so that each condition's outcome comes back whether the UPDATE changed a row or not. A condition that did
+    nothing raises its refusal; held rows and UPDATEs are written first, apart."""
     info = connection.info
     conditions = info.get(_HELD_CONDITIONS)
     if not conditions:
