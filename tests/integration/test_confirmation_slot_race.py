@@ -29,7 +29,7 @@ def _render(confirmed: Confirmed) -> Answer:
 
 
 def _refuse(error: DomainError) -> Answer:
-    return Answer(422, error.code.value.encode(), {})
+    return Answer(409, error.code.value.encode(), {})  # as the API answers a rule's refusal
 
 
 def _latest_cycle(ctx, service_id: str) -> str:
@@ -59,7 +59,7 @@ def test_a_slot_taken_between_the_read_and_the_key_refuses_the_confirmation_and_
         return confirmed
 
     first = answer(ctx, keyed, confirm_while_another_takes_the_slots, _render, _refuse)
-    assert (first.status, first.body) == (422, ErrorCode.MONTHLY_LIMIT_REACHED.value.encode())
+    assert (first.status, first.body) == (409, ErrorCode.MONTHLY_LIMIT_REACHED.value.encode())
     with UnitOfWork(ctx.engine, write=False) as uow:
         stored = uow.idempotency.find("ops", "race-1")
         after = uow.change_requests.get(request.id)
@@ -68,7 +68,7 @@ def test_a_slot_taken_between_the_read_and_the_key_refuses_the_confirmation_and_
         jobs = uow.jobs.of_request(request.id)
         used = uow.slots.used(SLOT_SCOPE, line.id, period)
     assert stored is not None
-    assert (stored.settled, stored.answer.status) == (True, 422)
+    assert (stored.settled, stored.answer.status) == (True, 409)
     assert after is not None
     assert after.status is RequestStatus.AWAITING_CONFIRMATION
     assert service == line
@@ -76,7 +76,7 @@ def test_a_slot_taken_between_the_read_and_the_key_refuses_the_confirmation_and_
     retried = answer(
         ctx, keyed, lambda c: confirm_as_identified(c, OPERATOR, Channel.API, request.id), _render, _refuse
     )
-    assert (retried.status, retried.body, retried.replayed) == (422, first.body, True)
+    assert (retried.status, retried.body, retried.replayed) == (409, first.body, True)
 
 
 def test_a_keyed_confirmation_with_its_slot_free_takes_it_once_with_its_answer(ctx) -> None:
