@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, exists, func, insert, select, update
+from sqlalchemy import Row, and_, bindparam, exists, func, insert, select, update
 
 from bascule.catalog.model import BonusKind
 from bascule.kernel.money import from_minor, to_minor
@@ -94,15 +94,16 @@ _SUBSCRIBER_STANDING = select(
     _CONSUMED.scalar_subquery().label("consumed"),
     func.coalesce(_SLOT_USED.scalar_subquery(), 0).label("used"),
 ).where(_S.msisdn == bindparam("msisdn"))
-_LIVE_BONUSES = (
-    select(t.prepaid_bonuses)
-    .where(
-        t.prepaid_bonuses.c.msisdn == bindparam("msisdn"),
-        t.prepaid_bonuses.c.granted_at <= bindparam("instant"),
-        t.prepaid_bonuses.c.expires_at > bindparam("instant"),
-        t.prepaid_bonuses.c.remaining > 0,
-    )
-    .order_by(t.prepaid_bonuses.c.expires_at, t.prepaid_bonuses.c.granted_at, t.prepaid_bonuses.c.id)
+_B = t.prepaid_bonuses.c
+_LIVE = (_B.granted_at <= bindparam("instant"), _B.expires_at > bindparam("instant"), _B.remaining > 0)
+_LIVE_ORDER = (_B.expires_at, _B.granted_at, _B.id)
+_LIVE_BONUSES = select(t.prepaid_bonuses).where(_B.msisdn == bindparam("msisdn"), *_LIVE).order_by(*_LIVE_ORDER)
+# A subscriber's summary: `_SUBSCRIBER_STANDING`, each row with one of `_LIVE_BONUSES` (its columns prefixed
+# `bonus_`), or one row with none.
+_SUBSCRIBER_STANDING_BONUSES = (
+    _SUBSCRIBER_STANDING.add_columns(*(column.label(f"bonus_{column.name}") for column in t.prepaid_bonuses.c))
+    .select_from(t.prepaid_subscribers.outerjoin(t.prepaid_bonuses, and_(_B.msisdn == _S.msisdn, *_LIVE)))
+    .order_by(*_LIVE_ORDER)
 )
 _INSERT_MIGRATION = insert(t.prepaid_migrations)
 _INSERT_NOTIFICATION = insert(t.notifications)
@@ -162,6 +163,17 @@ class Subscribers(_Repository):
         if row is None:
             return None
         return _subscriber(row), int(row.balance_minor), -int(row.consumed), int(row.used)
+
+    def with_standing_and_bonuses(
+        self, msisdn: str, start: datetime, end: datetime, scope: str, period: str, instant: datetime
+    ) -> tuple[Subscriber, int, int, int, list[BonusBucket]] | None:
+        params = {"msisdn": msisdn, "start": start, "end": end, "slot_scope": scope, "slot_period": period}
+        rows = self._run(_SUBSCRIBER_STANDING_BONUSES, params | {"instant": instant}).all()
+        if not rows:
+            return None
+        first = rows[0]
+        bonuses = [_bucket(row, "bonus_") for row in rows if row.bonus_id is not None]
+        return _subscriber(first), int(first.balance_minor), -int(first.consumed), int(first.used), bonuses
 
     def credit(self, msisdn: str, units: int) -> None:
         self._run(_CREDIT, {"subscriber": msisdn, "units": units})
@@ -273,18 +285,23 @@ class Ledger(_Repository):
         return self.connection.execute(query.limit(1)).first() is not None
 
 
-def _bucket(row: Row[Any]) -> BonusBucket:
+def _bucket(row: Row[Any], prefix: str = "") -> BonusBucket:
+    """The bucket of `row`, whose columns are the bonuses table's, each name after `prefix`."""
+
+    def value(name: str) -> Any:
+        return getattr(row, prefix + name)
+
     return BonusBucket(
-        id=row.id,
-        msisdn=row.msisdn,
-        kind=BonusKind(row.kind),
-        total=int(row.total),
-        remaining=int(row.remaining),
-        granted_at=row.granted_at,
-        expires_at=row.expires_at,
-        profile_id=row.profile_id,
-        label=row.label,
-        source=row.source,
+        id=value("id"),
+        msisdn=value("msisdn"),
+        kind=BonusKind(value("kind")),
+        total=int(value("total")),
+        remaining=int(value("remaining")),
+        granted_at=value("granted_at"),
+        expires_at=value("expires_at"),
+        profile_id=value("profile_id"),
+        label=value("label"),
+        source=value("source"),
     )
 
 

@@ -199,20 +199,24 @@ def _standing_of(ctx: Ctx, subscriber: Subscriber, last_month: Period, consumed:
 
 
 def _seen_with_standing(
-    ctx: Ctx, uow: Unit, actor: Principal, msisdn: str, now: datetime
-) -> tuple[Subscriber, Money, _Standing]:
-    """The subscriber this actor may see, its balance and its standing."""
+    ctx: Ctx, uow: Unit, actor: Principal, msisdn: str, now: datetime, *, bonuses: bool = False
+) -> tuple[Subscriber, Money, _Standing, tuple[BonusBucket, ...]]:
+    """The subscriber this actor may see, its balance and its standing; with `bonuses`, its live bonus buckets too,
+    in the same read."""
     _may_see(actor, msisdn)
     months = _GuessedMonths.at(ctx, now)
-    found = uow.subscribers.with_standing(
-        msisdn, months.last_month_start, months.last_month_end, MIGRATION_SLOT_SCOPE, str(months.this_month)
-    )
-    subscriber, balance, consumed, used = _found(found)
+    read = (msisdn, months.last_month_start, months.last_month_end, MIGRATION_SLOT_SCOPE, str(months.this_month))
+    live: tuple[BonusBucket, ...] = ()
+    if bonuses:
+        subscriber, balance, consumed, used, buckets = _found(uow.subscribers.with_standing_and_bonuses(*read, now))
+        live = tuple(buckets)
+    else:
+        subscriber, balance, consumed, used = _found(uow.subscribers.with_standing(*read))
     if months.hold_for(subscriber):
         standing = _standing_of(ctx, subscriber, months.last_month, consumed, used)
     else:
         standing = _standing(ctx, uow, subscriber, now)
-    return subscriber, from_minor(balance, subscriber.currency), standing
+    return subscriber, from_minor(balance, subscriber.currency), standing, live
 
 
 def require_subscriber(ctx: Ctx, actor: Principal, msisdn: str) -> None:
@@ -224,12 +228,12 @@ def require_subscriber(ctx: Ctx, actor: Principal, msisdn: str) -> None:
 def subscriber_summary(ctx: Ctx, actor: Principal, msisdn: str) -> SubscriberSummary:
     now = ctx.clock.now()
     with ctx.uow(write=False) as uow:
-        subscriber, balance, standing = _seen_with_standing(ctx, uow, actor, msisdn, now)
+        subscriber, balance, standing, bonuses = _seen_with_standing(ctx, uow, actor, msisdn, now, bonuses=True)
         return SubscriberSummary(
             subscriber=subscriber,
             profile=ctx.catalog.profile(subscriber.profile_id),
             balance=balance,
-            bonuses=tuple(uow.bonuses.live_at(msisdn, now)),
+            bonuses=bonuses,
             last_month=standing.last_month,
             consumption_last_month=standing.consumed,
             migrations_left_this_month=standing.migrations_left,
@@ -249,7 +253,7 @@ def profile_options(ctx: Ctx, actor: Principal, msisdn: str) -> list[ProfileOpti
     """Every profile of the catalogue, each with whether this subscriber may move to it now and why not."""
     now = ctx.clock.now()
     with ctx.uow(write=False) as uow:
-        subscriber, _, standing = _seen_with_standing(ctx, uow, actor, msisdn, now)
+        subscriber, _, standing, _ = _seen_with_standing(ctx, uow, actor, msisdn, now)
     consumed, left = standing.consumed, standing.migrations_left
     period = Period.at(now, zone(subscriber.timezone))
     options = []

@@ -134,9 +134,10 @@ def _read(http: httpx.Client, engine: Engine, path: str) -> tuple[Any, int]:
 
 def test_a_subscribers_summary_and_options_cost_one_statement_fewer_in_the_catalogues_zone(http, ctx):
     """The summary (balance, bonuses, last month's consumption, changes left) and the profile options read the
-    subscriber with its balance and standing in one statement, the months taken in the catalogue's zone; a
-    subscriber in Tokyo has its standing read again in its own. 2 500 F CFA consumed at 23:30 UTC on 31 May are
-    May's in Abidjan and June's in Tokyo: on 16 June, each screen shows the consumption of its own zone."""
+    subscriber with its balance and standing in one statement (the summary with its live bonuses), the months taken
+    in the catalogue's zone; a subscriber in Tokyo has its standing read again in its own. 2 500 F CFA consumed at
+    23:30 UTC on 31 May are May's in Abidjan and June's in Tokyo: on 16 June, each screen shows the consumption of
+    its own zone."""
     set_clock(http, "2026-06-16T09:00:00+00:00")
     tigre = profile_needing(http, "2500")["id"]
     seen = {}
@@ -157,6 +158,6 @@ def test_a_subscribers_summary_and_options_cost_one_statement_fewer_in_the_catal
             options_cost,
         )
     assert seen == {
-        "Africa/Abidjan": (money("500"), "2026-05", money("2500"), 3, True, 2, 1),
-        "Asia/Tokyo": (money("500"), "2026-05", money("0"), 3, False, 3, 2),
+        "Africa/Abidjan": (money("500"), "2026-05", money("2500"), 3, True, 1, 1),
+        "Asia/Tokyo": (money("500"), "2026-05", money("0"), 3, False, 2, 2),
     }

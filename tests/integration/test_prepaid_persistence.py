@@ -10,11 +10,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from bascule.catalog.model import BonusKind
 from bascule.kernel.money import Money
 from bascule.persistence import compiled
 from bascule.persistence.prepaid import _SUBSCRIBER_CONSUMED, _SUBSCRIBER_CONSUMED_LOCKED, _SUBSCRIBER_STANDING
 from bascule.persistence.uow import UnitOfWork
-from bascule.prepaid.model import EntryKind, LedgerEntry, Subscriber
+from bascule.prepaid.model import BonusBucket, EntryKind, LedgerEntry, Subscriber
 from bascule.prepaid.ports import ProfileMove
 from bascule.prepaid.rules import MIGRATION_SLOT_SCOPE
 from tests.support.sql import statements
@@ -119,6 +120,44 @@ def test_a_subscribers_screens_read_it_with_its_balance_consumption_and_changes_
     assert len(sent) == 2
     [plan] = compiled._PLANS[_SUBSCRIBER_STANDING].values()
     assert isinstance(plan, compiled._Plan)  # run on the driver's cursor
+
+
+def _bucket(name: str, msisdn: str, remaining: int, granted_at: datetime, expires_at: datetime) -> BonusBucket:
+    return BonusBucket(
+        f"bon_{name}", msisdn, BonusKind.DATA, 1_000, remaining, granted_at, expires_at, "novamix", name, "recharge"
+    )
+
+
+def test_a_summary_reads_the_subscriber_its_standing_and_its_live_bonuses_in_one_statement(ctx, awa) -> None:
+    """Live at the instant: granted by then, not expired, not used up; in order of expiry, then grant, then id.
+    Koffi's bucket is his own; a subscriber with none is read alone."""
+    now = datetime(2026, 6, 16, 9, tzinfo=UTC)
+    day = timedelta(days=1)
+    buckets = [
+        _bucket("late", AWA, 10, now - day, now + 9 * day),
+        _bucket("soon", AWA, 400, now - 2 * day, now + day),
+        _bucket("soon_later_grant", AWA, 1, now - day, now + day),
+        _bucket("used_up", AWA, 0, now - day, now + day),
+        _bucket("expired", AWA, 50, now - 9 * day, now),  # expires at the instant itself
+        _bucket("not_yet", AWA, 50, now + SECOND, now + 9 * day),
+        _bucket("koffis", KOFFI, 70, now - day, now + day),
+    ]
+    _standing_of_awa(ctx)
+    with UnitOfWork(ctx.engine) as uow:
+        for bucket in buckets:
+            assert uow.bonuses.add(bucket)
+        uow.commit()
+    with statements(ctx.engine) as sent, UnitOfWork(ctx.engine, write=False) as uow:
+        found = uow.subscribers.with_standing_and_bonuses(AWA, START, END, MIGRATION_SLOT_SCOPE, "2026-06", now)
+        apart = uow.bonuses.live_at(AWA, now)
+    assert len(sent) == 2
+    assert found == (awa, 4_321, 5_320, 2, [buckets[1], buckets[2], buckets[0]])
+    assert apart == found[4]
+    with UnitOfWork(ctx.engine, write=False) as uow:
+        read = uow.subscribers.with_standing_and_bonuses
+        assert read(KOFFI, START, END, MIGRATION_SLOT_SCOPE, "2026-06", now)[1:] == (0, 700_000, 0, [buckets[6]])
+        assert read(AWA, START, END, MIGRATION_SLOT_SCOPE, "2026-06", now + 10 * day) == (awa, 4_321, 5_320, 2, [])
+        assert read("+2250700000000", START, END, MIGRATION_SLOT_SCOPE, "2026-06", now) is None
 
 
 def test_the_screens_read_counts_only_its_window_its_month_and_its_subscriber(ctx, awa) -> None:

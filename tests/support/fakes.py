@@ -314,6 +314,15 @@ class FakeSubscribers(_Rows):
         consumed, used = self.month_standing(msisdn, start, end, scope, period)
         return subscriber, self.store.balances[msisdn], consumed, used
 
+    def with_standing_and_bonuses(
+        self, msisdn: str, start: datetime, end: datetime, scope: str, period: str, instant: datetime
+    ) -> tuple[Subscriber, int, int, int, list[BonusBucket]] | None:
+        found = self.with_standing(msisdn, start, end, scope, period)
+        if found is None:
+            return None
+        live = FakeBonuses(self.store).live_at(msisdn, instant)
+        return (*found, sorted(live, key=lambda bucket: (bucket.expires_at, bucket.granted_at, bucket.id)))
+
     def credit(self, msisdn: str, units: int) -> None:
         self.store.balances[msisdn] += units
 
