@@ -35,10 +35,14 @@ SETTLE_WAIT_SECONDS = 5.0  # longer than a confirmation waits for the networks (
 
 def run(ctx: Context, work: Callable[[Context], T]) -> T:
     """`work` in one transaction, committed when it returns. A refusal (DomainError) keeps what the use
-    case committed before refusing (a failed attempt counted, say) and nothing else."""
+    case committed before refusing (a failed attempt counted, say) and nothing else.
+
+    Its writes are held for the commit (`hold_writes`), so a condition left to the database (a month's slot seen
+    free) may refuse the command there: the whole command then rolls back, and the refusal is raised."""
     if ctx.within_command:  # already inside a command: one transaction
         return work(ctx)
     with ctx.uow() as unit:
+        unit.hold_writes()
         try:
             result = work(ctx.in_command(unit))
         except DomainError:
@@ -168,7 +172,7 @@ def _run_and_store(
     unsettled: bool,
 ) -> _Ran[T] | None:
     """The command and its answer in `unit`, committed; None when a repeat took the key first."""
-    unit.write_appends_with_answer()
+    unit.hold_writes()
     try:
         result = work(ctx.in_command(unit))
     except DomainError as error:

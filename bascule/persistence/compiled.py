@@ -379,6 +379,37 @@ def flush_held(connection: Connection) -> None:
         insert_together(connection, held)
 
 
+def flush_held_together(connection: Connection) -> None:
+    """`flush_held` in one statement where they fit (`_together`), at a commit with no statement to join them (a
+    command without an Idempotency-Key): `WITH c0 AS (a condition), u0 AS (an UPDATE), w0 AS (an INSERT) … SELECT
+    (SELECT count(*) FROM c0) …` (PostgreSQL runs every data-modifying CTE, read or not). A condition that did
+    nothing raises its refusal there, and the unit of work must roll back: the statement wrote the rest."""
+    info = connection.info
+    conditions = info.get(_HELD_CONDITIONS) or []
+    updates = info.get(_HELD_UPDATES) or []
+    held = info.get(_HELD) or []
+    if not conditions and not updates:  # rows alone: `insert_together` writes them in one statement already
+        flush_held(connection)
+        return
+    extra = sum(len(values) for _, values in updates) + sum(len(values) for _, values, _ in conditions)
+    if not _together(connection, held, extra=extra):
+        flush_held(connection)
+        return
+    for held_key in _ALL_HELD:
+        info.pop(held_key, None)
+    shape = tuple((insert, tuple(rows[0]), len(rows)) for insert, rows in held)
+    key = (shape, tuple(update for update, _ in updates), tuple(check for check, _, _ in conditions))
+    combined = _ALL_HELD_AT_ONCE.get(key)
+    if combined is None:
+        combined = _ALL_HELD_AT_ONCE[key] = _explicit(_all_held(shape, updates, conditions))
+    values = {name: value for _, update_params in updates for name, value in update_params.items()}
+    values |= {name: value for _, check_params, _ in conditions for name, value in check_params.items()}
+    counts = run(connection, combined, values | _together_params(held)).one()
+    for (_, _, refusal), count in zip(conditions, counts[1:], strict=True):
+        if not count:
+            raise refusal
+
+
 def held_before(connection: Connection, statement: Any, *_event: Any) -> None:
     """The engine's `before_execute` listener: what is held is written before any other statement, but for a rollback
     to a savepoint, which drops it: taking the savepoint wrote what was held before it, so what is held now came
@@ -499,6 +530,18 @@ def _after_held(
 
 
 _AFTER_HELD: dict[tuple[Any, Any, Any, Any], Any] = {}
+
+
+def _all_held(
+    shape: tuple[tuple[Insert, tuple[str, ...], int], ...], updates: Sequence[Any], conditions: Sequence[Any]
+) -> Any:
+    checked = [check.cte(f"c{n}") for n, (check, _, _) in enumerate(conditions)]
+    updated = [update.cte(f"u{n}") for n, (update, _) in enumerate(updates)]
+    counts = [select(func.count()).select_from(cte).scalar_subquery().label(f"c{n}") for n, cte in enumerate(checked)]
+    return select(literal_column("1").label("written"), *counts).add_cte(*checked, *updated, *_held_ctes(shape))
+
+
+_ALL_HELD_AT_ONCE: dict[tuple[Any, Any, Any], Any] = {}
 
 
 def _together(

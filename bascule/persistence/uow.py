@@ -32,7 +32,14 @@ from bascule.persistence.audit import Audit
 from bascule.persistence.batches import ChangeBatches
 from bascule.persistence.billing import BillRuns, Invoices
 from bascule.persistence.catalog_overrides import CatalogOverrides
-from bascule.persistence.compiled import drop_held, flush_held, hold, holding, insert_together, start_holding
+from bascule.persistence.compiled import (
+    drop_held,
+    flush_held_together,
+    hold,
+    holding,
+    insert_together,
+    start_holding,
+)
 from bascule.persistence.engine import WROTE
 from bascule.persistence.evolutions import Buckets, ChangeRequests, Charges, Cycles, Services, Slots
 from bascule.persistence.fleet import Fleet
@@ -141,11 +148,12 @@ class UnitOfWork:
         else:
             insert_together(self.connection, parts)
 
-    def write_appends_with_answer(self) -> None:
-        """The rows `appends_deferred` gathers, and the saves of lines and requests (`compiled.hold_update`), wait
-        for the command's stored answer (its Idempotency-Key row), to go in the same statement on PostgreSQL: a
-        round trip less for each. Whatever runs before it writes them first (`compiled.hold`), so that no statement
-        of the transaction runs without them."""
+    def hold_writes(self) -> None:
+        """The rows `appends_deferred` gathers, the saves of lines and requests (`compiled.hold_update`) and the
+        conditions (`compiled.hold_condition`: a month's slot, a profile moved) wait for the statement that joins
+        them (the command's stored answer, its Idempotency-Key row) or for the commit, to go in one statement on
+        PostgreSQL: a round trip less for each. Whatever runs before writes them first (`compiled.hold`), so that
+        no statement of the transaction runs without them."""
         start_holding(self.connection)
 
     def joined(self, *, write: bool = True) -> JoinedUnit:
@@ -161,7 +169,7 @@ class UnitOfWork:
     def commit(self) -> None:
         if self._committed:
             raise RuntimeError("a unit of work commits once")
-        flush_held(self.connection)
+        flush_held_together(self.connection)  # a held condition may refuse here: the unit then rolls back
         self.connection.commit()
         self._committed = True
 

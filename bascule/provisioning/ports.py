@@ -74,7 +74,7 @@ class ProvisioningUnit(UnitOfWork, Protocol):
         and written together when the block ends."""
         ...
 
-    def write_appends_with_answer(self) -> None:
-        """What `appends_deferred` gathers waits for the next statement and, when it is the caller's stored answer,
-        goes with it (`persistence.uow`)."""
+    def hold_writes(self) -> None:
+        """What `appends_deferred` gathers waits for the next statement or the commit and, when it is the caller's
+        stored answer, goes with it (`persistence.uow`)."""
         ...

@@ -230,7 +230,7 @@ class Provisioner:
             if also is not None:
                 # The outcome's rows go with what `also` writes (the caller's answer); a job's success goes with
                 # the subject's first statement (a request completed).
-                uow.write_appends_with_answer()
+                uow.hold_writes()
             try:
                 uow.jobs.succeed_or_refuse(
                     [(job.id, work_order) for job, work_order in done], self.worker_id, now, _LeaseLostError()

@@ -2,7 +2,7 @@
 statements in 3 transactions). On PostgreSQL, the rows nobody reads back in their transaction (a new request, a
 charge, audit rows, notices, jobs, a migration's record) go in one statement (`compiled.insert_together`), with
 the command's Idempotency-Key when it has one, or its final answer once the networks answered
-(`UnitOfWork.write_appends_with_answer`); SQLite writes them one table at a time."""
+(`UnitOfWork.hold_writes`); SQLite writes them one table at a time."""
 
 from __future__ import annotations
 

@@ -224,7 +224,7 @@ def test_deferred_rows_of_more_than_two_hundred_values_are_written_one_table_at_
 def _keyed_unit(ctx) -> UnitOfWork:
     uow = UnitOfWork(ctx.engine)
     uow.__enter__()
-    uow.write_appends_with_answer()
+    uow.hold_writes()
     return uow
 
 
@@ -236,7 +236,7 @@ def _store_key(uow: UnitOfWork, key: str) -> bool:
 
 
 def test_a_commands_rows_go_with_its_idempotency_key_in_one_statement_on_postgresql(ctx) -> None:
-    """Held after their block (`write_appends_with_answer`), the rows go with the key's INSERT; a second command
+    """Held after their block (`hold_writes`), the rows go with the key's INSERT; a second command
     with the same key is told the key was taken, and its rows, rolled back with it, are never written."""
     with statements(ctx.engine) as sent:
         uow = _keyed_unit(ctx)
@@ -445,6 +445,51 @@ def test_a_slot_seen_gone_or_not_read_is_taken_or_refused_at_once(ctx) -> None:
     slots = _slots(ctx.engine)
     assert (slots[(SLOT_SCOPE, "svc_e", PERIOD)], slots[(SLOT_SCOPE, "svc_d", PERIOD)]) == (1, 1)
     assert (SLOT_SCOPE, "svc_c", PERIOD) not in slots
+
+
+def test_without_a_key_a_held_take_goes_with_the_held_rows_in_one_statement_at_the_commit_on_postgresql(ctx) -> None:
+    """A command without an Idempotency-Key (USSD, the portal) holds its writes for its commit: the slot's take and
+    the rows go in one statement there, `WITH c0 AS (the take), w0 AS (the rows) SELECT 1, (SELECT count(*) FROM
+    c0)`; SQLite, which holds nothing, takes at once and writes the row at the end of its block."""
+    on_postgresql = ctx.engine.dialect.name == "postgresql"
+    with statements(ctx.engine) as sent:
+        uow = UnitOfWork(ctx.engine).__enter__()
+        uow.hold_writes()
+        _slot_seen(uow, "svc_k", 0)
+        uow.slots.take_or_refuse(SLOT_SCOPE, "svc_k", PERIOD, 1, _SlotGoneError())
+        with uow.appends_deferred():
+            _record(uow, "svc_k", "changed")
+        assert len(sent) == (0 if on_postgresql else 2)
+        uow.commit()
+        uow.__exit__(None, None, None)
+    if on_postgresql:
+        [together] = [" ".join(sql.split()) for sql in sent]
+        assert together.startswith("WITH c0 AS (INSERT INTO monthly_slots")
+        assert ", w0 AS (INSERT INTO audit_events" in together
+        assert together.endswith("SELECT 1 AS written, (SELECT count(*) AS count_1 FROM c0) AS c0")
+    assert _slots(ctx.engine)[(SLOT_SCOPE, "svc_k", PERIOD)] == 1
+    assert _written(ctx, "svc_k", "+33612345678") == (["changed"], [], [])
+
+
+def test_without_a_key_a_slot_gone_by_the_commit_refuses_there_and_nothing_is_written(ctx) -> None:
+    """Seen free, gone by the commit (another's take committed after the read's snapshot): the commit's statement
+    takes nothing and raises the refusal, the unit rolls back, and the rows held with the take are not written.
+    SQLite refuses at the take."""
+    assert _take(ctx.engine, "svc_j", 1, SLOT_SCOPE)
+    uow = UnitOfWork(ctx.engine).__enter__()
+    uow.hold_writes()
+    refusal = _SlotGoneError()
+
+    def changed_then_committed() -> None:
+        with uow.appends_deferred():
+            _record(uow, "svc_j", "changed")
+        uow.commit()
+
+    where = _refused_at(uow, "svc_j", refusal, changed_then_committed)
+    assert where == ("at the next statement" if ctx.engine.dialect.name == "postgresql" else "at the take")
+    uow.__exit__(_SlotGoneError, refusal, None)
+    assert _slots(ctx.engine)[(SLOT_SCOPE, "svc_j", PERIOD)] == 1
+    assert _written(ctx, "svc_j", "+33612345678") == ([], [], [])
 
 
 def _completing(uow: UnitOfWork, request_id: str, at: datetime, completed: list[object]) -> Callable[[], None]:

@@ -291,8 +291,9 @@ def test_the_simulated_operator_api_is_served_to_the_operator_only(http, network
 def test_a_change_costs_its_statements_and_no_more(ctx, networks):
     """The hot path of a change, counted (issue 13): the creation reads its line, the line's change slot and its
     open buckets in one statement; the confirmation locks its request and its line in one, which brings the
-    buckets and the managers to tell, and writes its charge, audit rows, notices and jobs in one on PostgreSQL; the
-    inline completion reads nothing back, the managers come with the request it completes."""
+    buckets and the managers to tell, and writes its slot, line, request, charge, audit rows, notices and jobs in one
+    on PostgreSQL, at its commit; the inline completion reads nothing back, the managers come with the request it
+    completes."""
     service = _service(ctx)
     create_change_request(ctx, OPERATOR, Channel.API, service.id, RequestedChanges(radio=Radio.G5))  # warms the caches
     other = line_on(ctx, service.account_id, "+33655000002")
@@ -306,13 +307,19 @@ def test_a_change_costs_its_statements_and_no_more(ctx, networks):
         done = await_networks(ctx, held)
     assert done.status is RequestStatus.COMPLETED
     writes = [_verb(sql) for sql in confirmed]
+    appended = ("charges", "audit_events", "notifications", "provisioning_jobs")
     assert writes == [
         "SELECT change_requests",  # the request and its line, locked together, its buckets and managers
-        "INSERT INTO monthly_slots",
-        "UPDATE services",
-        "UPDATE change_requests",
-        # the fee, service.changed and change_request.provisioning, the manager told "confirmée", the networks' job
-        *_together(ctx, "charges", "audit_events", "notifications", "provisioning_jobs"),
+        # the slot (a condition), the line, the request; the fee, service.changed and change_request.provisioning,
+        # the manager told "confirmée", the networks' job: held for the commit, one statement on PostgreSQL
+        *(
+            [
+                "WITH INSERT INTO monthly_slots, UPDATE services, UPDATE change_requests, INSERT INTO "
+                + ", INSERT INTO ".join(appended)
+            ]
+            if ctx.engine.dialect.name == "postgresql"
+            else ["INSERT INTO monthly_slots", "UPDATE services", "UPDATE change_requests", *_together(ctx, *appended)]
+        ),
     ]
     assert [_verb(sql) for sql in created] == [
         "SELECT services",  # the line, its slot of the month and its buckets

@@ -477,7 +477,7 @@ class FakeUnit:
         """Rows are kept in memory here: gathering them changes nothing."""
         yield
 
-    def write_appends_with_answer(self) -> None:
+    def hold_writes(self) -> None:
         """Nothing is held here either."""
 
     def commit(self) -> None:

@@ -1,6 +1,6 @@
 """Where a USSD screen's statements run (`channels/ussd/routes.screens_off_the_loop`): on PostgreSQL on the server's
 event loop, through psycopg's `AsyncConnection`, with no thread waiting for the server; on SQLite in one of the
-application's call threads."""
+application's call threads. And how many a migration's and a balance's screens send."""
 
 from __future__ import annotations
 
@@ -49,3 +49,36 @@ def test_a_screens_statements_run_on_the_event_loop_on_postgresql_and_in_a_call_
         assert len(threads) == 1  # one thread: the server's event loop
     else:
         assert all(name.startswith("bascule-call-") for name in threads), threads
+
+
+def test_a_migration_screen_costs_two_statements_on_postgresql_and_its_balance_screen_one(http, ctx):
+    """Beside its session's: the migration locks the subscriber with last month's consumption, then writes the
+    month's slot, the profile, the record, the charging system's job, the SMS and the audit row in one statement at
+    its commit (held, as an Idempotency-Key's command holds them for its key). The balance reads the subscriber, its
+    standing and its bonuses in one. SQLite writes one statement per table."""
+    add_subscriber(http, consumed_last_month=3000)
+    sent: list[str] = []
+    database = ctx.engine.url.database
+
+    def record(connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        verb = statement.split(maxsplit=1)[0]
+        if connection.engine.url.database != database or verb == "BEGIN":  # SQLite's BEGIN IMMEDIATE
+            return
+        if not any(table in statement for table in ("ussd_sessions", "catalog_stamp")):
+            sent.append(verb)
+
+    migration, balance = Gateway(http), Gateway(http)
+    migration.dial()
+    migration.press("1", "2")  # the list, Tigre
+    balance.dial()
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        assert migration.press("1")[0] == "END"
+        migrated, sent[:] = list(sent), []
+        assert balance.press("3")[0] == "END"
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+    if ctx.engine.dialect.name == "postgresql":
+        assert (migrated, sent) == (["SELECT", "WITH"], ["SELECT"])
+    else:  # the lock, the slot, the profile, then the record, job, SMS and audit row, one table at a time
+        assert (migrated, sent) == (["SELECT", "INSERT", "UPDATE", "INSERT", "INSERT", "INSERT", "INSERT"], ["SELECT"])
