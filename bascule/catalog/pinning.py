@@ -4,6 +4,7 @@ is priced again, and a quote it no longer matches is refused as expired)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -22,11 +23,16 @@ def prices_used(catalog: Catalog, *plans: Plan) -> dict[str, dict[str, str]]:
 
 
 def with_prices(catalog: Catalog, kept: Any) -> Catalog:
-    """`catalog` with the prices a quote kept (a quote stored before prices were kept: the catalogue as is)."""
+    """`catalog` with the prices a quote kept (a quote stored before prices were kept: the catalogue as is). When
+    none changed since the quote, as nearly always, the catalogue itself: a copy would be the same, at a cost."""
     if not isinstance(kept, dict):
         return catalog
     plans = kept.get("plans") or {}
     fees = kept.get("fees") or {}
+    if _as_kept(((plan.id, plan.price) for plan in catalog.plans), plans) and _as_kept(
+        ((fee.id, fee.amount) for fee in catalog.fees), fees
+    ):
+        return catalog
     return replace(
         catalog,
         plans=tuple(
@@ -38,3 +44,8 @@ def with_prices(catalog: Catalog, kept: Any) -> Catalog:
             for fee in catalog.fees
         ),
     )
+
+
+def _as_kept(prices: Iterable[tuple[str, Money]], kept: dict[str, str]) -> bool:
+    """Whether each price that a quote kept is the one it has now."""
+    return all(str(price.amount) == kept[item_id] for item_id, price in prices if item_id in kept)

@@ -9,6 +9,7 @@ import pytest
 
 from bascule.catalog.loader import CatalogError, parse, parse_size
 from bascule.catalog.model import GIB, Catalog, PlanKind, Profile, Radio
+from bascule.catalog.pinning import prices_used, with_prices
 from bascule.kernel.errors import DomainError, ErrorCode
 from bascule.kernel.money import Money
 
@@ -314,3 +315,22 @@ def test_a_plan_is_found_by_kind_volume_and_radio(catalog: Catalog) -> None:
     with pytest.raises(DomainError) as missing:
         catalog.plan_by_volume(PlanKind.BUNDLE, 11 * GIB, Radio.G4)
     assert missing.value.code is ErrorCode.NO_SUCH_PLAN
+
+
+# --- a quote's prices, kept for its confirmation -----------------------------------------------
+
+
+def test_a_quotes_prices_unchanged_since_give_the_catalogue_itself_and_a_changed_one_is_kept(catalog: Catalog) -> None:
+    plan, other = catalog.plans[0], catalog.plans[1]
+    fee = next(fee for fee in catalog.fees if not fee.amount.is_zero)
+    kept = prices_used(catalog, plan)
+    assert with_prices(catalog, kept) is catalog
+    assert with_prices(catalog, None) is catalog  # a quote stored before prices were kept
+    changed = {"plans": {plan.id: "1.23"}, "fees": {fee.id: "4.50"}}
+    priced = with_prices(catalog, changed)
+    assert (priced.plan(plan.id).price, priced.fee(fee.id).amount) == (
+        Money.of("1.23", plan.price.currency),
+        Money.of("4.50", fee.amount.currency),
+    )
+    assert priced.plan(other.id) == other  # a price the quote did not keep stays
+    assert (catalog.plan(plan.id), catalog.fee(fee.id)) == (plan, fee)  # the catalogue itself unchanged
