@@ -1,7 +1,8 @@
 """A keyed confirmation takes its month's slot with its stored answer (`Slots.take_or_refuse`, held for the
 Idempotency-Key's statement on PostgreSQL). When the slot its read saw free is taken between that read and the
 key (another transaction's take, committed after the read's snapshot), the statement that carried the change
-refuses it: the command rolls back whole and the refusal is its stored answer."""
+refuses it: the command rolls back whole and the refusal is its stored answer. Without a key (the portal), the
+take is held for the commit, and refused there the same way."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy import func, select
 
 from bascule.catalog.model import Radio
 from bascule.commands.answers import Answer, Keyed
-from bascule.commands.runner import answer
+from bascule.commands.runner import answer, run
 from bascule.evolutions.lifecycle import RequestStatus
 from bascule.evolutions.rules import SLOT_SCOPE, RequestedChanges
 from bascule.evolutions.usecases import Confirmed, confirm_as_identified, create_change_request
@@ -77,6 +78,38 @@ def test_a_slot_taken_between_the_read_and_the_key_refuses_the_confirmation_and_
         ctx, keyed, lambda c: confirm_as_identified(c, OPERATOR, Channel.API, request.id), _render, _refuse
     )
     assert (retried.status, retried.body, retried.replayed) == (409, first.body, True)
+
+
+def test_without_a_key_a_slot_taken_between_the_read_and_the_commit_refuses_there_and_nothing_changes(ctx) -> None:
+    if ctx.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite holds nothing for the commit (its writers are serialised)")
+    account = create_account(ctx, OPERATOR, Channel.PORTAL, "Course au créneau, sans clé", None)
+    line = line_on(ctx, account.id, "+33655000073")
+    request = create_change_request(ctx, OPERATOR, Channel.PORTAL, line.id, RequestedChanges(radio=Radio.G5))
+    limit = ctx.catalog.b2b.monthly_change_limit
+    period = _latest_cycle(ctx, line.id)
+
+    def confirm_while_another_takes_the_slots(c) -> Confirmed:
+        confirmed = confirm_as_identified(c, OPERATOR, Channel.PORTAL, request.id)
+        for _ in range(limit):  # committed now, after the confirmation read the slot under the line's lock
+            with UnitOfWork(ctx.engine) as other:
+                assert other.slots.take(SLOT_SCOPE, line.id, period, limit)
+                other.commit()
+        return confirmed
+
+    with pytest.raises(DomainError) as refused:
+        run(ctx, confirm_while_another_takes_the_slots)
+    assert refused.value.code is ErrorCode.MONTHLY_LIMIT_REACHED
+    with UnitOfWork(ctx.engine, write=False) as uow:
+        after = uow.change_requests.get(request.id)
+        service = uow.services.get(line.id)
+        charges = uow.charges.of_request(request.id)
+        jobs = uow.jobs.of_request(request.id)
+        used = uow.slots.used(SLOT_SCOPE, line.id, period)
+    assert after is not None
+    assert after.status is RequestStatus.AWAITING_CONFIRMATION
+    assert service == line
+    assert (charges, jobs, used) == ([], [], limit)  # the other's takes only
 
 
 def test_a_keyed_confirmation_with_its_slot_free_takes_it_once_with_its_answer(ctx) -> None:
