@@ -381,7 +381,7 @@ def flush_held(connection: Connection) -> None:
 
 def flush_held_together(connection: Connection) -> None:
     """`flush_held` in one statement where they fit (`_together`), at a commit with no statement to join them (a
-    command without an Idempotency-Key): `WITH c0 AS (a condition), u0 AS (an UPDATE), w0 AS (an INSERT) … SELECT
+    command without an Idempotency-Key): `WITH c0 AS (a condition), u0 AS (an UPDATE), w0 AS (an INSERT) … SELECT 1,
     (SELECT count(*) FROM c0) …` (PostgreSQL runs every data-modifying CTE, read or not). A condition that did
     nothing raises its refusal there, and the unit of work must roll back: the statement wrote the rest."""
     info = connection.info
