@@ -272,17 +272,21 @@ def _confirm_in(ctx: Ctx, uow: Unit, actor: Principal, channel: Channel, request
     uow.slots.take_or_refuse(
         SLOT_SCOPE, service.id, str(period), ctx.catalog.b2b.monthly_change_limit, _limit_reached(ctx, period)
     )
-    # Priced again at confirmation: only the price the customer was shown may be charged.
-    target, priced, period, state = _priced(
-        ctx,
-        uow,
-        service,
-        RequestedChanges.from_dict(request.changes),
-        now,
-        with_prices(ctx.catalog, request.quote.get(PRICED_WITH)),
-    )
-    if _price_lines(quote_as_json(priced)) != _price_lines(request.quote):
-        raise DomainError(ErrorCode.QUOTE_EXPIRED, quoted=request.quote["total"], now_priced=priced.total)
+    try:
+        # Priced again at confirmation: only the price the customer was shown may be charged.
+        target, priced, period, state = _priced(
+            ctx,
+            uow,
+            service,
+            RequestedChanges.from_dict(request.changes),
+            now,
+            with_prices(ctx.catalog, request.quote.get(PRICED_WITH)),
+        )
+        if _price_lines(quote_as_json(priced)) != _price_lines(request.quote):
+            raise DomainError(ErrorCode.QUOTE_EXPIRED, quoted=request.quote["total"], now_priced=priced.total)
+    except DomainError:
+        uow.slots.take_held_now()  # the month's limit comes first: a slot seen free but gone refuses here
+        raise
     changed, snapshot = _apply(ctx, uow, actor, channel, service, target, priced, state, period, request, now)
     request = _move(
         uow,

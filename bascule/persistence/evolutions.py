@@ -21,7 +21,7 @@ from bascule.evolutions.rules import SLOT_SCOPE
 from bascule.kernel.ids import new_id
 from bascule.kernel.money import Money, stored
 from bascule.persistence import tables as t
-from bascule.persistence.compiled import hold_condition, hold_update, run_joining_conditions
+from bascule.persistence.compiled import flush_held, hold_condition, hold_update, run_joining_conditions
 from bascule.persistence.identity import ACCOUNT_COLUMNS, ACCOUNT_PREFIX, Users, manager_emails_of, remember_account
 from bascule.persistence.statements import _by_id, _Deferring, _fields, _Repository, insert_ignoring_conflict
 
@@ -450,6 +450,13 @@ class Slots(_Repository):
             return
         if not self.take(scope, subject_id, period, limit):
             raise refusal
+
+    def take_held_now(self) -> None:
+        """A take `take_or_refuse` held, made now (with whatever else is held): its refusal, if the slot went since the
+        read that saw it free, is raised here. A command refused by a rule checked after the slot calls it first, so
+        that the month's limit, which comes first, is the refusal (a read joined to a lock that waited can see a
+        slot free that the lock's holder took)."""
+        flush_held(self.connection)
 
     def give_back(self, scope: str, subject_id: str, period: str) -> None:
         self._read.pop((scope, subject_id, period), None)

@@ -2,7 +2,8 @@
 Idempotency-Key's statement on PostgreSQL). When the slot its read saw free is taken between that read and the
 key (another transaction's take, committed after the read's snapshot), the statement that carried the change
 refuses it: the command rolls back whole and the refusal is its stored answer. Without a key (the portal), the
-take is held for the commit, and refused there the same way."""
+take is held for the commit, and refused there the same way. A rule checked after the slot that refuses (the
+line changed meanwhile: the quote no longer holds) lets the slot decide first: the month's limit is the refusal."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy import func, select
 from bascule.catalog.model import Radio
 from bascule.commands.answers import Answer, Keyed
 from bascule.commands.runner import answer, run
+from bascule.evolutions import usecases
 from bascule.evolutions.lifecycle import RequestStatus
 from bascule.evolutions.rules import SLOT_SCOPE, RequestedChanges
 from bascule.evolutions.usecases import Confirmed, confirm_as_identified, create_change_request
@@ -127,3 +129,41 @@ def test_a_keyed_confirmation_with_its_slot_free_takes_it_once_with_its_answer(c
     assert [charge.amount.amount for charge in charges] == [Decimal(request.quote["total"]["amount"])]
     assert saved is not None
     assert saved.network == line.network
+
+
+@pytest.mark.parametrize("keyed", [True, False])
+def test_a_slot_gone_and_a_rule_after_it_refusing_give_the_months_limit_first(ctx, monkeypatch, keyed) -> None:
+    """What 50 parallel confirmations of one line met: a loser's lock waited for the winner, then read the slot in
+    the snapshot from before the winner's commit (free) and the line as the winner left it, which no longer matches
+    its quote. The quote's refusal would come first; the held take is made then, and the limit refuses."""
+    if ctx.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite takes the slot at once (its writers are serialised)")
+    account = create_account(ctx, OPERATOR, Channel.PORTAL, f"Créneau puis devis ({keyed})", None)
+    line = line_on(ctx, account.id, "+3365500007" + ("4" if keyed else "5"))
+    request = create_change_request(ctx, OPERATOR, Channel.PORTAL, line.id, RequestedChanges(radio=Radio.G5))
+    limit = ctx.catalog.b2b.monthly_change_limit
+    period = _latest_cycle(ctx, line.id)
+
+    def slots_taken_then_quote_expired(*_args: object) -> None:
+        for _ in range(limit):  # committed after the confirmation read the slot free
+            with UnitOfWork(ctx.engine) as other:
+                assert other.slots.take(SLOT_SCOPE, line.id, period, limit)
+                other.commit()
+        raise DomainError(ErrorCode.QUOTE_EXPIRED, quoted=request.quote["total"], now_priced=request.quote["total"])
+
+    monkeypatch.setattr(usecases, "_priced", slots_taken_then_quote_expired)
+    confirm = lambda c: confirm_as_identified(c, OPERATOR, Channel.PORTAL, request.id)  # noqa: E731
+    if keyed:
+        keyed_as = Keyed("ops", f"limit-first-{request.id}", f"/api/v1/change-requests/{request.id}/confirm", "f" * 64)
+        refused = answer(ctx, keyed_as, confirm, _render, _refuse)
+        assert (refused.status, refused.body) == (409, ErrorCode.MONTHLY_LIMIT_REACHED.value.encode())
+    else:
+        with pytest.raises(DomainError) as raised:
+            run(ctx, confirm)
+        assert raised.value.code is ErrorCode.MONTHLY_LIMIT_REACHED
+    with UnitOfWork(ctx.engine, write=False) as uow:
+        after = uow.change_requests.get(request.id)
+        used = uow.slots.used(SLOT_SCOPE, line.id, period)
+        charges = uow.charges.of_request(request.id)
+    assert after is not None
+    assert (after.status, used, charges) == (RequestStatus.AWAITING_CONFIRMATION, limit, [])

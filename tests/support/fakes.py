@@ -154,6 +154,9 @@ class FakeSlots(_Rows):
         if not self.take(scope, subject_id, period, limit):
             raise refusal
 
+    def take_held_now(self) -> None:
+        """Takes are made at once here: nothing is held."""
+
     def give_back(self, scope: str, subject_id: str, period: str) -> None:
         self.store.slots[(scope, subject_id, period)] -= 1
 
