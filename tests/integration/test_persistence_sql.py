@@ -221,7 +221,8 @@ def test_deferred_rows_of_more_than_two_hundred_values_are_written_one_table_at_
     assert _written(ctx, "svc_a", "+33612345678") == (steps, ["Message 0", "Message 1"], [])
 
 
-def _keyed_unit(ctx) -> UnitOfWork:
+def _holding_unit(ctx) -> UnitOfWork:
+    """A command's unit of work, entered, holding its writes (`hold_writes`) for its key's statement or its commit."""
     uow = UnitOfWork(ctx.engine)
     uow.__enter__()
     uow.hold_writes()
@@ -239,7 +240,7 @@ def test_a_commands_rows_go_with_its_idempotency_key_in_one_statement_on_postgre
     """Held after their block (`hold_writes`), the rows go with the key's INSERT; a second command
     with the same key is told the key was taken, and its rows, rolled back with it, are never written."""
     with statements(ctx.engine) as sent:
-        uow = _keyed_unit(ctx)
+        uow = _holding_unit(ctx)
         with uow.appends_deferred():
             _record(uow, "svc_a", "first")
             _notice(uow, "+33612345678", "Premier.")
@@ -259,7 +260,7 @@ def test_a_commands_rows_go_with_its_idempotency_key_in_one_statement_on_postgre
             "INSERT INTO NOTIFICATIONS",
             "INSERT INTO IDEMPOTENCY_KEYS",
         ]
-    again = _keyed_unit(ctx)
+    again = _holding_unit(ctx)
     with again.appends_deferred():
         _record(again, "svc_a", "repeat")
     assert _store_key(again, "k-1") is False
@@ -269,13 +270,13 @@ def test_a_commands_rows_go_with_its_idempotency_key_in_one_statement_on_postgre
 
 def test_held_rows_go_with_the_update_of_a_stored_answer_on_postgresql(ctx) -> None:
     """The networks' outcome: its audit row waits for the final answer's UPDATE of the key, and goes with it."""
-    first = _keyed_unit(ctx)
+    first = _holding_unit(ctx)
     assert _store_key(first, "k-2") is True
     first.commit()
     first.__exit__(None, None, None)
     final = Answer(200, b'{"status": "completed"}', {"content-type": "application/json"})
     with statements(ctx.engine) as sent:
-        uow = _keyed_unit(ctx)
+        uow = _holding_unit(ctx)
         with uow.appends_deferred():
             _record(uow, "svc_a", "completed")
         uow.idempotency.settle("ops", "k-2", final)
@@ -311,7 +312,7 @@ def test_a_lines_save_waits_for_the_key_and_goes_with_it_and_a_second_save_write
     other_apn = next(apn for apn in apns if apn != line.apn)
     on_postgresql = ctx.engine.dialect.name == "postgresql"
     with statements(ctx.engine) as sent:
-        uow = _keyed_unit(ctx)
+        uow = _holding_unit(ctx)
         uow.services.save(replace(line, apn=other_apn))
         assert len(sent) == (0 if on_postgresql else 1)
         assert _store_key(uow, "k-3") is True
@@ -324,7 +325,7 @@ def test_a_lines_save_waits_for_the_key_and_goes_with_it_and_a_second_save_write
     assert _line_saved(ctx, line.id) == (other_apn, line.network)
 
     with statements(ctx.engine) as sent:
-        uow = _keyed_unit(ctx)
+        uow = _holding_unit(ctx)
         uow.services.save(replace(line, apn=line.apn))
         uow.services.save(replace(line, apn=line.apn, network="sfr"))
         assert [sql.split()[0] for sql in sent] == (["UPDATE"] if on_postgresql else ["UPDATE", "UPDATE"])
@@ -333,7 +334,7 @@ def test_a_lines_save_waits_for_the_key_and_goes_with_it_and_a_second_save_write
         uow.__exit__(None, None, None)
     assert _line_saved(ctx, line.id) == (line.apn, "sfr")
 
-    dropped = _keyed_unit(ctx)
+    dropped = _holding_unit(ctx)
     dropped.services.save(replace(line, apn=other_apn, network="orange"))
     dropped.__exit__(None, None, None)
     assert _line_saved(ctx, line.id) == (line.apn, "sfr")
@@ -372,7 +373,7 @@ def test_a_slot_seen_free_is_taken_with_the_key_in_one_statement_on_postgresql_a
     in the key's RETURNING; SQLite, which holds nothing, takes it at once. Either way the counter moves by one."""
     on_postgresql = ctx.engine.dialect.name == "postgresql"
     with statements(ctx.engine) as sent:
-        uow = _keyed_unit(ctx)
+        uow = _holding_unit(ctx)
         _slot_seen(uow, "svc_h", 0)
         uow.slots.take_or_refuse(SLOT_SCOPE, "svc_h", PERIOD, 1, _SlotGoneError())
         assert len(sent) == (0 if on_postgresql else 1)
@@ -395,7 +396,7 @@ def test_a_slot_seen_free_but_gone_by_the_key_refuses_there_and_nothing_is_writt
     raises the refusal; the unit rolls back, so neither the key nor the rows held with it are written. SQLite,
     which holds nothing, refuses at the take."""
     assert _take(ctx.engine, "svc_g", 1, SLOT_SCOPE)
-    uow = _keyed_unit(ctx)
+    uow = _holding_unit(ctx)
     refusal = _SlotGoneError()
 
     def changed_then_keyed() -> None:
@@ -415,7 +416,7 @@ def test_a_held_take_is_written_before_any_other_statement_and_refuses_there(ctx
     """A statement that comes before the key writes the held take first: a slot gone refuses at that statement
     (on SQLite, at the take)."""
     assert _take(ctx.engine, "svc_f", 1, SLOT_SCOPE)
-    uow = _keyed_unit(ctx)
+    uow = _holding_unit(ctx)
     with statements(ctx.engine) as sent:
         where = _refused_at(uow, "svc_f", _SlotGoneError(), lambda: uow.idempotency.find("ops", "k-none"))
     assert where == _where_refused(ctx)
@@ -428,7 +429,7 @@ def test_a_slot_seen_gone_or_not_read_is_taken_or_refused_at_once(ctx) -> None:
     """Only a slot seen free waits: one seen gone goes to the database at once (which may still give it, the read
     being older than a give-back), as does one no read brought; a limit of 0 refuses without a statement."""
     assert _take(ctx.engine, "svc_e", 1, SLOT_SCOPE)
-    uow = _keyed_unit(ctx)
+    uow = _holding_unit(ctx)
     _slot_seen(uow, "svc_e", 1)
     with statements(ctx.engine) as sent, pytest.raises(_SlotGoneError):
         uow.slots.take_or_refuse(SLOT_SCOPE, "svc_e", PERIOD, 1, _SlotGoneError())
@@ -453,8 +454,7 @@ def test_without_a_key_a_held_take_goes_with_the_held_rows_in_one_statement_at_t
     c0)`; SQLite, which holds nothing, takes at once and writes the row at the end of its block."""
     on_postgresql = ctx.engine.dialect.name == "postgresql"
     with statements(ctx.engine) as sent:
-        uow = UnitOfWork(ctx.engine).__enter__()
-        uow.hold_writes()
+        uow = _holding_unit(ctx)
         _slot_seen(uow, "svc_k", 0)
         uow.slots.take_or_refuse(SLOT_SCOPE, "svc_k", PERIOD, 1, _SlotGoneError())
         with uow.appends_deferred():
@@ -476,8 +476,7 @@ def test_without_a_key_a_slot_gone_by_the_commit_refuses_there_and_nothing_is_wr
     takes nothing and raises the refusal, the unit rolls back, and the rows held with the take are not written.
     SQLite refuses at the take."""
     assert _take(ctx.engine, "svc_j", 1, SLOT_SCOPE)
-    uow = UnitOfWork(ctx.engine).__enter__()
-    uow.hold_writes()
+    uow = _holding_unit(ctx)
     refusal = _SlotGoneError()
 
     def changed_then_committed() -> None:
@@ -503,7 +502,7 @@ def test_an_update_that_changes_no_row_still_tells_what_its_joined_condition_did
     assert _take(ctx.engine, "svc_k", 1, SLOT_SCOPE)
     at = datetime(2026, 6, 16, tzinfo=UTC)
     for subject, expected in (("svc_j", "nowhere"), ("svc_k", _where_refused(ctx))):
-        uow = _keyed_unit(ctx)
+        uow = _holding_unit(ctx)
         completed: list[object] = []
         with statements(ctx.engine) as sent:
             where = _refused_at(uow, subject, _SlotGoneError(), _completing(uow, "chg_none", at, completed))
@@ -526,7 +525,7 @@ def test_a_savepoints_rollback_drops_a_condition_held_after_it_without_refusing(
     if ctx.engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL only: SQLite holds nothing (a take goes at once)")
     assert _take(ctx.engine, "svc_m", 1, SLOT_SCOPE)
-    uow = _keyed_unit(ctx)
+    uow = _holding_unit(ctx)
     with uow.appends_deferred():
         _record(uow, "svc_m", "before.savepoint")
     savepoint = uow.savepoint()
@@ -547,7 +546,7 @@ def test_a_savepoints_rollback_drops_a_condition_held_after_it_without_refusing(
 def test_held_rows_are_written_before_any_other_statement_and_dropped_with_a_rollback(ctx) -> None:
     """Rows held for the key are there for any statement that comes first (a read, a savepoint and its
     rollback), and go at the commit when no key comes; a unit that ends without commit writes none."""
-    uow = _keyed_unit(ctx)
+    uow = _holding_unit(ctx)
     with uow.appends_deferred():
         _record(uow, "svc_a", "first.held")
     with statements(ctx.engine) as sent:
@@ -567,7 +566,7 @@ def test_held_rows_are_written_before_any_other_statement_and_dropped_with_a_rol
         _notice(uow, "+33612345678", "Au commit.")
     uow.commit()
     uow.__exit__(None, None, None)
-    dropped = _keyed_unit(ctx)
+    dropped = _holding_unit(ctx)
     with dropped.appends_deferred():
         _record(dropped, "svc_a", "never")
     dropped.__exit__(None, None, None)
