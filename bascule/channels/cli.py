@@ -139,18 +139,13 @@ def _announce_demo(ctx: Context, settings: Settings, host: str, port: int) -> No
 @app.command()
 def worker() -> None:
     """Run provisioning jobs and send notifications until stopped (several may run at once)."""
-    import signal
-    import threading
-
+    from bascule.channels.stopping import run_until_signalled
     from bascule.observability import configure_logging
 
     settings = Settings()
     configure_logging(settings.log_level)
     upgrade_schema(settings.database_url)
     ctx = build_context(settings)
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
     provisioner = ctx.provisioner
     if provisioner is None:
         raise RuntimeError("no provisioning worker is wired")
@@ -162,7 +157,7 @@ def worker() -> None:
         if deliver is not None:
             deliver()
 
-    provisioner.run_forever(stop, also=round_of_work)
+    run_until_signalled(lambda stop: provisioner.run_forever(stop, also=round_of_work))
 
 
 @app.command("bill-run")
