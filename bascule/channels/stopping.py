@@ -34,7 +34,10 @@ def run_until_signalled(
     before = {signum: signal.signal(signum, lambda *_: stop.set()) for signum in signals}
     try:
         runner.start()
-        runner.join()  # a signal interrupts the wait, its handler runs, and the wait goes on
+        while runner.is_alive():
+            # A signal the kernel hands to the main thread interrupts this wait and its handler runs at once; one
+            # handed to the rounds' thread waits for the main thread's next bytecode: the wait ends every half second.
+            runner.join(0.5)
     finally:
         for signum, handler in before.items():  # first, so that no handler of ours can meet the set below
             signal.signal(signum, handler)

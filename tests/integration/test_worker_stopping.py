@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
@@ -46,6 +47,19 @@ def test_the_rounds_run_off_the_main_thread_until_a_signal_and_the_handlers_come
 
     assert seen == {"main thread": False, "stopped": True}
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_a_signal_the_kernel_hands_to_the_rounds_thread_stops_them_too():
+    seen: dict[str, bool] = {}
+
+    def rounds(stop: threading.Event) -> None:
+        time.sleep(0.2)  # the main thread is waiting by now
+        signal.pthread_kill(threading.get_ident(), signal.SIGTERM)  # to this thread, not to the main one
+        seen["stopped"] = stop.wait(3)
+
+    run_until_signalled(rounds)
+
+    assert seen == {"stopped": True}
 
 
 def test_what_the_rounds_raise_is_raised_once_the_handlers_are_back():
