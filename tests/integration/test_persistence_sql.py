@@ -364,7 +364,8 @@ def _refused_at(uow: UnitOfWork, subject: str, refusal: _SlotGoneError, then: Ca
 
 
 def _where_refused(ctx) -> str:
-    """PostgreSQL holds the take for the key; SQLite, which holds nothing, takes at once."""
+    """PostgreSQL holds the take for the next statement (the key's, or the commit's); SQLite, which holds nothing,
+    takes at once."""
     return "at the next statement" if ctx.engine.dialect.name == "postgresql" else "at the take"
 
 
@@ -484,8 +485,7 @@ def test_without_a_key_a_slot_gone_by_the_commit_refuses_there_and_nothing_is_wr
             _record(uow, "svc_j", "changed")
         uow.commit()
 
-    where = _refused_at(uow, "svc_j", refusal, changed_then_committed)
-    assert where == ("at the next statement" if ctx.engine.dialect.name == "postgresql" else "at the take")
+    assert _refused_at(uow, "svc_j", refusal, changed_then_committed) == _where_refused(ctx)
     uow.__exit__(_SlotGoneError, refusal, None)
     assert _slots(ctx.engine)[(SLOT_SCOPE, "svc_j", PERIOD)] == 1
     assert _written(ctx, "svc_j", "+33612345678") == ([], [], [])
