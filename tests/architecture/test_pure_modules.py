@@ -31,6 +31,7 @@ FORBIDDEN = (
     "pydantic",
     "yaml",
     "redis",
+    "hiredis",
     "httpx",
     "typer",
     "bascule.persistence",

@@ -5,9 +5,10 @@ clock (so the test clock drives expiry the same way on both); Redis also expires
 
 The stores are asynchronous: the USSD channel reads and writes the session on the event loop, and only the screen
 between (the menu's walk, the database) runs apart (`routes.screens_off_the_loop`). Redis is spoken without a
-thread (redis-py's asyncio client): a blocking client in the threads cost a screen two blocking round trips, each a
-hand-over of the GIL and a sleep and wake of the thread (bench/README.md, eleventh pass). The database store runs
-its short transactions in a worker thread.
+thread: a blocking client in the threads cost a screen two blocking round trips, each a hand-over of the GIL and a
+sleep and wake of the thread (bench/README.md, eleventh pass); and over one pipelined connection of the loop
+(`redis_link`), not redis-py's asyncio client, which cost six times the CPU (seventeenth pass). The database store
+runs its short transactions in a worker thread.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any, Protocol
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from bascule.channels.ussd.redis_link import RedisAddress, RedisLink
 from bascule.kernel.clock import Clock
 from bascule.persistence import tables as t
 from bascule.persistence.uow import UnitOfWork
@@ -48,31 +50,30 @@ class SessionStore(Protocol):
 
 
 class RedisSessionStore:
-    """Sessions in Redis, through redis-py's asyncio client. A client belongs to the event loop it first ran on (its
-    connections are that loop's): a process serves on one loop, and a client is made again for another loop."""
+    """Sessions in Redis, over one pipelined connection of each event loop (`redis_link.RedisLink`): a process
+    serves on one loop, and a link is made again for another loop (a test client's, say)."""
 
     def __init__(self, url: str, clock: Clock, ttl_seconds: int = SESSION_TTL_SECONDS) -> None:
         self.url = url
         self.clock = clock
         self.ttl_seconds = ttl_seconds
+        RedisAddress.from_url(url)  # a URL that cannot be read stops the server at start, not at the first screen
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._client: Any = None  # a redis.asyncio.Redis; nothing connects before the first command
+        self._link: RedisLink | None = None  # nothing connects before the first command
 
     @classmethod
     def from_url(cls, url: str, clock: Clock, ttl_seconds: int = SESSION_TTL_SECONDS) -> RedisSessionStore:
         return cls(url, clock, ttl_seconds)
 
-    def _redis(self) -> Any:
+    def _redis(self) -> RedisLink:
         loop = asyncio.get_running_loop()
-        if self._loop is not loop:
-            import redis.asyncio
-
-            self._client = redis.asyncio.Redis.from_url(self.url, decode_responses=True)
+        if self._link is None or self._loop is not loop:
+            self._link = RedisLink(self.url)
             self._loop = loop
-        return self._client
+        return self._link
 
     async def load(self, session_id: str) -> StoredSession | None:
-        raw = await self._redis().get(REDIS_PREFIX + session_id)
+        raw = await self._redis().command("GET", REDIS_PREFIX + session_id)
         if raw is None:
             return None
         data = json.loads(raw)
@@ -83,16 +84,16 @@ class RedisSessionStore:
     async def save(self, session_id: str, session: StoredSession) -> None:
         expires_at = self.clock.now() + timedelta(seconds=self.ttl_seconds)
         value = json.dumps({"msisdn": session.msisdn, "state": session.state, "expires_at": expires_at.isoformat()})
-        await self._redis().setex(REDIS_PREFIX + session_id, self.ttl_seconds, value)  # SET … EX
+        await self._redis().command("SET", REDIS_PREFIX + session_id, value, "EX", self.ttl_seconds)
 
     async def delete(self, session_id: str) -> None:
-        await self._redis().delete(REDIS_PREFIX + session_id)
+        await self._redis().command("DEL", REDIS_PREFIX + session_id)
 
     async def close(self) -> None:
-        """Close the client of the running loop (a loop's end does not close its connections)."""
-        if self._client is not None and self._loop is asyncio.get_running_loop():
-            await self._client.aclose()
-        self._client = self._loop = None
+        """Close the link of the running loop (a loop's end does not close its connection)."""
+        if self._link is not None and self._loop is asyncio.get_running_loop():
+            await self._link.close()
+        self._link = self._loop = None
 
 
 class DatabaseSessionStore:

@@ -1,0 +1,210 @@
+"""One pipelined connection to Redis per event loop, for the USSD sessions' GET, SET … EX and DEL.
+
+A screen reads its session and saves it: two commands on the busiest path of the server. redis-py's asyncio client
+spent 120–155 µs of CPU on the pair (a pool checkout, a retry wrapper, a timeout and a stream reader per command);
+hiredis's own packer and parser over an asyncio Protocol spend 17–19 µs (bench/README.md, seventeenth pass). The
+concurrent screens of a process share the connection: each command is written as it comes, and the replies, which
+Redis sends in the order of the commands, settle their callers first in, first out.
+
+The commands sent here are idempotent (a read, a write of a whole value, a delete), so a command whose connection was
+lost (Redis restarted, or closed an idle client) is sent once more on a new one. A reply that does not come within
+`timeout` seconds closes the connection and fails every command waiting on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, cast
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import hiredis
+
+DEFAULT_PORT = 6379
+DEFAULT_TIMEOUT = 5.0
+_MORE = object()  # what the parser answers while a reply is incomplete
+
+
+class RedisLinkError(ConnectionError):
+    """The connection to Redis could not be opened, was lost, or a reply did not come in time."""
+
+
+class RedisTimeoutError(RedisLinkError):
+    """A reply did not come within the link's timeout: the connection is closed, and the command not sent again."""
+
+
+class RedisReplyError(RuntimeError):
+    """Redis answered a command with an error (`-ERR …`); the connection stays usable."""
+
+
+@dataclass(frozen=True, slots=True)
+class RedisAddress:
+    """Where Redis listens and who we are there, read from `BASCULE_REDIS_URL` (`redis://[[user]:password@]host
+    [:port][/db]`, `rediss://` for TLS, `unix:///path/to/socket?db=N`)."""
+
+    host: str = "127.0.0.1"  # unused when `path` names a Unix socket
+    port: int = DEFAULT_PORT
+    path: str | None = None
+    db: int = 0
+    username: str | None = None
+    password: str | None = None
+    tls: bool = False
+
+    @classmethod
+    def from_url(cls, url: str) -> RedisAddress:
+        parts = urlsplit(url)
+        if parts.scheme not in ("redis", "rediss", "unix"):
+            raise ValueError(f"a Redis URL starts with redis://, rediss:// or unix://, not {parts.scheme or url!r}://")
+        query = parse_qs(parts.query)
+        db_text = query.get("db", [""])[0] or (parts.path.lstrip("/") if parts.scheme != "unix" else "")
+        username = unquote(parts.username) if parts.username else None
+        password = unquote(parts.password) if parts.password else None
+        db = int(db_text) if db_text else 0
+        if parts.scheme == "unix":
+            return cls(path=unquote(parts.path), db=db, username=username, password=password)
+        host, port, tls = parts.hostname or "127.0.0.1", parts.port or DEFAULT_PORT, parts.scheme == "rediss"
+        return cls(host, port, db=db, username=username, password=password, tls=tls)
+
+    def handshake(self) -> list[tuple[Any, ...]]:
+        """The commands that make a new connection ours: AUTH when a password is given, SELECT for a database."""
+        commands: list[tuple[Any, ...]] = []
+        if self.password is not None:
+            commands.append(("AUTH", self.username, self.password) if self.username else ("AUTH", self.password))
+        if self.db:
+            commands.append(("SELECT", self.db))
+        return commands
+
+
+class _Wire(asyncio.Protocol):
+    """One connection: commands written in order, each reply handed to the oldest caller still waiting."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.reader = hiredis.Reader(encoding="utf-8", notEnoughData=_MORE)
+        self.waiting: deque[tuple[asyncio.Future[Any], float]] = deque()
+        self.transport: asyncio.Transport | None = None
+        self.lost: RedisLinkError | None = None
+        self._watch: asyncio.TimerHandle | None = None
+        self._loop = asyncio.get_running_loop()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's transports are not asyncio.Transport
+
+    def data_received(self, data: bytes) -> None:
+        self.reader.feed(data)
+        try:
+            while (reply := self.reader.gets()) is not _MORE:
+                self._settle(self.waiting.popleft()[0], reply)
+        except (hiredis.ProtocolError, IndexError):  # garbled, or a reply nobody asked for
+            self._break(RedisLinkError("Redis sent a reply that cannot be read"))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._break(RedisLinkError(f"the connection to Redis was lost: {exc or 'closed'}"))
+
+    def send(self, command: tuple[Any, ...]) -> asyncio.Future[Any]:
+        if self.lost is not None or self.transport is None:
+            raise self.lost or RedisLinkError("not connected to Redis")
+        reply = self._loop.create_future()
+        self.waiting.append((reply, self._loop.time()))
+        self.transport.write(hiredis.pack_command(command))
+        if self._watch is None:
+            self._watch = self._loop.call_later(self.timeout, self._check)
+        return reply
+
+    def close(self) -> None:
+        self._break(RedisLinkError("the connection to Redis was closed"))
+
+    @staticmethod
+    def _settle(reply: asyncio.Future[Any], value: Any) -> None:
+        if reply.done():  # its caller stopped waiting (cancelled); the reply is dropped, the order kept
+            return
+        if isinstance(value, hiredis.ReplyError):
+            reply.set_exception(RedisReplyError(str(value)))
+        else:
+            reply.set_result(value)
+
+    def _check(self) -> None:
+        """One timer for the whole connection: the oldest command waiting must have its reply within `timeout`."""
+        self._watch = None
+        if not self.waiting:
+            return
+        waited = self._loop.time() - self.waiting[0][1]
+        if waited >= self.timeout:
+            self._break(RedisTimeoutError(f"Redis did not answer within {self.timeout:g} s"))
+        else:
+            self._watch = self._loop.call_later(self.timeout - waited, self._check)
+
+    def _break(self, error: RedisLinkError) -> None:
+        if self.lost is None:
+            self.lost = error
+        if self._watch is not None:
+            self._watch.cancel()
+            self._watch = None
+        if self.transport is not None:
+            self.transport.abort()
+        while self.waiting:
+            reply = self.waiting.popleft()[0]
+            if not reply.done():
+                reply.set_exception(self.lost)
+
+
+class RedisLink:
+    """Commands to one Redis over one connection of the running event loop, opened at the first command and again
+    after a loss. A link belongs to the loop it first ran on."""
+
+    def __init__(self, url: str, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.address = RedisAddress.from_url(url)
+        self.timeout = timeout
+        self._wire: _Wire | None = None
+        self._opening = asyncio.Lock()
+
+    async def command(self, *args: Any) -> Any:
+        """Send one idempotent command and return its reply (str, int, list or None); sent again once on a new
+        connection if the first one was lost (not if Redis was too slow to answer)."""
+        try:
+            return await (await self._connected()).send(args)
+        except RedisTimeoutError:
+            raise
+        except RedisLinkError:
+            return await (await self._connected()).send(args)
+
+    async def close(self) -> None:
+        if self._wire is not None:
+            self._wire.close()
+            self._wire = None
+
+    async def _connected(self) -> _Wire:
+        wire = self._wire
+        if wire is not None and wire.lost is None:
+            return wire
+        async with self._opening:
+            if self._wire is None or self._wire.lost is not None:
+                self._wire = await self._open()
+            return self._wire
+
+    async def _open(self) -> _Wire:
+        loop = asyncio.get_running_loop()
+        address = self.address
+        try:
+            async with asyncio.timeout(self.timeout):
+                if address.path is not None:
+                    _, wire = await loop.create_unix_connection(lambda: _Wire(self.timeout), address.path)
+                else:
+                    tls = ssl.create_default_context() if address.tls else None
+                    _, wire = await loop.create_connection(
+                        lambda: _Wire(self.timeout), address.host, address.port, ssl=tls
+                    )
+                for command in address.handshake():
+                    await wire.send(command)
+        except RedisLinkError:
+            raise
+        except TimeoutError as error:
+            raise RedisTimeoutError(f"Redis did not answer within {self.timeout:g} s") from error
+        except OSError as error:
+            raise RedisLinkError(f"cannot reach Redis: {error}") from error
+        except RedisReplyError:
+            wire.close()
+            raise
+        return wire
