@@ -23,6 +23,7 @@ from bascule.channels.ussd.redis_link import (
     RedisLinkError,
     RedisReplyError,
     RedisTimeoutError,
+    _Wire,
 )
 from tests.ussd.conftest import REDIS_URL, flushed_redis
 
@@ -263,6 +264,41 @@ def test_a_unix_socket_url_is_spoken_over_that_socket(tmp_path):
             return await link.command("GET", "k"), server.received
 
     assert play(steps) == ("ok", [(1, ["SELECT", "2"]), (1, ["GET", "k"])])
+
+
+class RecordingTransport:
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(data)
+
+    def abort(self) -> None:
+        self.writes.append(b"<abort>")
+
+
+def test_the_commands_of_one_turn_of_the_loop_go_out_in_one_write_and_each_reply_to_its_caller():
+    async def steps():
+        wire = _Wire(timeout=5.0)
+        transport = RecordingTransport()
+        wire.connection_made(transport)  # type: ignore[arg-type]
+        first = [wire.send(("GET", "a")), wire.send(("SET", "b", "1", "EX", 60)), wire.send(("GET", "c"))]
+        await asyncio.sleep(0)
+        later = wire.send(("DEL", "a"))
+        await asyncio.sleep(0)
+        wire.data_received(b"$2\r\nva\r\n+OK\r\n$-1\r\n:")  # the last reply arrives in two pieces
+        wire.data_received(b"1\r\n")
+        return transport.writes, [await reply for reply in first], await later
+
+    writes, replies, deleted = play(steps)
+    assert writes == [
+        hiredis.pack_command(("GET", "a"))
+        + hiredis.pack_command(("SET", "b", "1", "EX", 60))
+        + hiredis.pack_command(("GET", "c")),
+        hiredis.pack_command(("DEL", "a")),
+    ]
+    assert replies == ["va", "OK", None]
+    assert deleted == 1
 
 
 # The URL

@@ -4,7 +4,9 @@ A screen reads its session and saves it: two commands on the busiest path of the
 spent 120–155 µs of CPU on the pair (a pool checkout, a retry wrapper, a timeout and a stream reader per command);
 hiredis's own packer and parser over an asyncio Protocol spend 17–19 µs (bench/README.md, seventeenth pass). The
 concurrent screens of a process share the connection: each command is written as it comes, and the replies, which
-Redis sends in the order of the commands, settle their callers first in, first out.
+Redis sends in the order of the commands, settle their callers first in, first out. The commands of one turn of
+the event loop go out in one socket write at its end, as the HTTP answers do (`channels.http_protocol`): on loopback
+a write also runs the receiver's side of TCP, and was most of what a command still cost.
 
 The commands sent here are idempotent (a read, a write of a whole value, a delete), so a command whose connection was
 lost (Redis restarted, or closed an idle client) is sent once more on a new one. A reply that does not come within
@@ -84,6 +86,7 @@ class _Wire(asyncio.Protocol):
         self.timeout = timeout
         self.reader = hiredis.Reader(encoding="utf-8", notEnoughData=_MORE)
         self.waiting: deque[tuple[asyncio.Future[Any], float]] = deque()
+        self.held: list[bytes] = []  # the commands of this turn of the loop, written at its end
         self.transport: asyncio.Transport | None = None
         self.lost: RedisLinkError | None = None
         self._watch: asyncio.TimerHandle | None = None
@@ -108,13 +111,20 @@ class _Wire(asyncio.Protocol):
             raise self.lost or RedisLinkError("not connected to Redis")
         reply = self._loop.create_future()
         self.waiting.append((reply, self._loop.time()))
-        self.transport.write(hiredis.pack_command(command))
+        if not self.held:
+            self._loop.call_soon(self._flush)
+        self.held.append(hiredis.pack_command(command))
         if self._watch is None:
             self._watch = self._loop.call_later(self.timeout, self._check)
         return reply
 
     def close(self) -> None:
         self._break(RedisLinkError("the connection to Redis was closed"))
+
+    def _flush(self) -> None:
+        held, self.held = self.held, []
+        if held and self.lost is None and self.transport is not None:
+            self.transport.write(held[0] if len(held) == 1 else b"".join(held))
 
     @staticmethod
     def _settle(reply: asyncio.Future[Any], value: Any) -> None:
@@ -139,6 +149,7 @@ class _Wire(asyncio.Protocol):
     def _break(self, error: RedisLinkError) -> None:
         if self.lost is None:
             self.lost = error
+        self.held = []
         if self._watch is not None:
             self._watch.cancel()
             self._watch = None
