@@ -80,6 +80,7 @@ def serve(
     except ValueError as unknown:
         raise typer.BadParameter(str(unknown), param_hint="--http") from None
     settings = Settings()
+    _refuse_an_unreadable_redis_url(settings)
     if demo:
         settings = _demo_settings(settings)
     server.announce_ussd_access(settings)
@@ -111,6 +112,17 @@ def serve(
     finally:
         if stop is not None:
             stop.set()
+
+
+def _refuse_an_unreadable_redis_url(settings: Settings) -> None:
+    """Before anything starts: each process of `--workers N` would otherwise fail on it, and be started again."""
+    from bascule.channels.ussd.redis_link import RedisAddress
+
+    if settings.redis_url:
+        try:
+            RedisAddress.from_url(settings.redis_url)
+        except ValueError as unreadable:
+            raise typer.BadParameter(str(unreadable), param_hint="BASCULE_REDIS_URL") from None
 
 
 def _demo_settings(settings: Settings) -> Settings:

@@ -60,6 +60,7 @@ class ScriptedServer:
         self.unix_path = unix_path
         self.received: list[tuple[int, list[str]]] = []
         self.connections = 0
+        self.ended = 0  # connections the client closed
         self.port = 0
         self._server: asyncio.Server | None = None
         self._writers: list[asyncio.StreamWriter] = []
@@ -97,6 +98,7 @@ class ScriptedServer:
                     return
                 if reply is not None:
                     writer.write(reply)
+        self.ended += 1
         writer.close()
 
 
@@ -206,6 +208,20 @@ def test_a_silent_server_fails_every_waiting_command_in_time_and_none_is_sent_ag
     assert [type(outcome) for outcome in outcomes] == [RedisTimeoutError] * 3
     assert received == [(1, ["GET", "a"]), (1, ["GET", "b"]), (1, ["GET", "c"])]
     assert connections == 1
+
+
+def test_a_greeting_that_gets_no_answer_fails_in_time_and_closes_its_connection():
+    async def steps():
+        async with (
+            ScriptedServer(lambda _connection, _command: None) as server,
+            opened(server.url(":pw@"), timeout=0.2) as link,
+        ):
+            with pytest.raises(RedisTimeoutError):
+                await link.command("GET", "k")
+            await asyncio.sleep(0.1)
+            return server.received, server.connections, server.ended
+
+    assert play(steps) == ([(1, ["AUTH", "pw"])], 1, 1)
 
 
 def test_a_connection_lost_with_a_command_in_flight_sends_it_once_more_on_a_new_one():
@@ -319,6 +335,30 @@ def test_a_redis_url_gives_where_and_who(url, address):
     assert RedisAddress.from_url(url) == address
 
 
-def test_a_url_that_is_not_redis_is_refused():
-    with pytest.raises(ValueError, match="redis://"):
-        RedisAddress.from_url("http://127.0.0.1:6379/0")
+def test_a_url_that_is_not_redis_is_refused_without_repeating_it():
+    with pytest.raises(ValueError, match="a Redis URL starts with") as refused:
+        RedisAddress.from_url("http://:secret@127.0.0.1:6379/0")
+    assert str(refused.value) == "a Redis URL starts with redis://, rediss:// or unix://, not http://"
+    with pytest.raises(ValueError, match="a Redis URL starts with") as refused:
+        RedisAddress.from_url("127.0.0.1:6379")
+    assert str(refused.value) == "a Redis URL starts with redis://, rediss:// or unix://, not nothing of the kind"
+
+
+def test_a_database_that_is_not_a_number_is_refused():
+    with pytest.raises(ValueError, match="not 'sessions'"):
+        RedisAddress.from_url("redis://127.0.0.1:6379/sessions")
+
+
+def test_serve_refuses_a_redis_url_it_cannot_read_before_doing_anything(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from bascule.channels.cli import app as cli
+
+    monkeypatch.setenv("BASCULE_DATABASE_URL", f"sqlite:///{tmp_path / 'never.db'}")
+    monkeypatch.setenv("BASCULE_REDIS_URL", "http://127.0.0.1:6379/0")
+    result = CliRunner().invoke(cli, ["serve", "--workers", "2"])
+    said = " ".join(result.output.replace("│", " ").split())  # as the terminal's box wraps it
+    assert result.exit_code == 2
+    assert "BASCULE_REDIS_URL" in said
+    assert "a Redis URL starts with redis://, rediss:// or unix://, not http://" in said
+    assert not (tmp_path / "never.db").exists()

@@ -58,11 +58,16 @@ class RedisAddress:
     def from_url(cls, url: str) -> RedisAddress:
         parts = urlsplit(url)
         if parts.scheme not in ("redis", "rediss", "unix"):
-            raise ValueError(f"a Redis URL starts with redis://, rediss:// or unix://, not {parts.scheme or url!r}://")
+            given = (
+                f"{parts.scheme}://" if parts.scheme else "nothing of the kind"
+            )  # never the URL: it may hold a password
+            raise ValueError(f"a Redis URL starts with redis://, rediss:// or unix://, not {given}")
         query = parse_qs(parts.query)
         db_text = query.get("db", [""])[0] or (parts.path.lstrip("/") if parts.scheme != "unix" else "")
         username = unquote(parts.username) if parts.username else None
         password = unquote(parts.password) if parts.password else None
+        if db_text and not db_text.isdigit():
+            raise ValueError(f"a Redis database is a number, not {db_text!r}")
         db = int(db_text) if db_text else 0
         if parts.scheme == "unix":
             return cls(path=unquote(parts.path), db=db, username=username, password=password)
@@ -196,26 +201,29 @@ class RedisLink:
             return self._wire
 
     async def _open(self) -> _Wire:
-        loop = asyncio.get_running_loop()
-        address = self.address
         try:
             async with asyncio.timeout(self.timeout):
-                if address.path is not None:
-                    _, wire = await loop.create_unix_connection(lambda: _Wire(self.timeout), address.path)
-                else:
-                    tls = ssl.create_default_context() if address.tls else None
-                    _, wire = await loop.create_connection(
-                        lambda: _Wire(self.timeout), address.host, address.port, ssl=tls
-                    )
-                for command in address.handshake():
-                    await wire.send(command)
+                return await self._dial_and_greet()
         except RedisLinkError:
             raise
         except TimeoutError as error:
             raise RedisTimeoutError(f"Redis did not answer within {self.timeout:g} s") from error
         except OSError as error:
             raise RedisLinkError(f"cannot reach Redis: {error}") from error
-        except RedisReplyError:
+
+    async def _dial_and_greet(self) -> _Wire:
+        """A new connection, after the URL's AUTH and SELECT; closed again if either fails or does not come."""
+        loop = asyncio.get_running_loop()
+        address = self.address
+        if address.path is not None:
+            _, wire = await loop.create_unix_connection(lambda: _Wire(self.timeout), address.path)
+        else:
+            tls = ssl.create_default_context() if address.tls else None
+            _, wire = await loop.create_connection(lambda: _Wire(self.timeout), address.host, address.port, ssl=tls)
+        try:
+            for command in address.handshake():
+                await wire.send(command)
+        except BaseException:
             wire.close()
             raise
         return wire
