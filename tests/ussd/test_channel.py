@@ -166,3 +166,47 @@ def test_sessions_in_redis_give_the_same_walk(http, other_server, redis_db):
     assert client.exists(f"bascule:ussd:session:{gateway.session_id}")
     client.close()
     assert ok(http.get(f"/api/v1/subscribers/{MSISDN}", headers=OPERATOR))["profile_id"] == "tigre"
+
+
+def _drop_the_servers_redis_connections(url: str) -> int:
+    """As Redis does to an idle client, or a restart: the server's connections for USSD sessions on the test's
+    database (named by their greeting), and only those."""
+    import redis
+
+    with redis.Redis.from_url(url, decode_responses=True) as client:
+        database = client.connection_pool.connection_kwargs["db"]
+        sessions = [
+            entry["id"]
+            for entry in client.client_list()
+            if entry["name"] == "bascule-ussd-sessions" and int(entry["db"]) == database
+        ]
+        return sum(client.client_kill_filter(_id=connection) for connection in sessions)
+
+
+def test_a_session_goes_on_when_redis_dropped_the_servers_connection(http, other_server, redis_db):
+    add_subscriber(http, consumed_last_month=3000)
+    with other_server(redis_url=redis_db) as on_redis:
+        gateway = Gateway(on_redis)
+        gateway.dial()
+        assert gateway.press("1")[1].startswith("Choisissez votre profil")
+        assert _drop_the_servers_redis_connections(redis_db) == 1
+        assert gateway.press("2")[1].startswith("Passer au profil Tigre ?")
+        assert gateway.press("1") == ("END", "Votre profil est maintenant Tigre. Vos bonus en cours sont conservés.")
+    assert ok(http.get(f"/api/v1/subscribers/{MSISDN}", headers=OPERATOR))["profile_id"] == "tigre"
+
+
+def test_when_redis_cannot_be_reached_the_caller_is_told_and_nothing_changes(http, other_server):
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    add_subscriber(http, consumed_last_month=3000)
+    with other_server(redis_url=f"redis://127.0.0.1:{closed_port}/0") as no_redis:
+        gateway = Gateway(no_redis)
+        assert gateway.dial() == ("END", "Service momentanément indisponible. Merci de réessayer plus tard.")
+        assert gateway.press("1", "2", "1") == (
+            "END",
+            "Service momentanément indisponible. Merci de réessayer plus tard.",
+        )
+    assert ok(http.get(f"/api/v1/subscribers/{MSISDN}", headers=OPERATOR))["profile_id"] == "novamix"

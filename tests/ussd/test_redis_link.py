@@ -191,10 +191,18 @@ def test_redis_that_cannot_be_reached_is_a_link_error():
 # Against a scripted server
 
 
+GREETING = ["CLIENT", "SETNAME", "bascule-ussd-sessions"]
+
+
+def greeted_then(answer: Callable[[int, list[str]], bytes | None]) -> Callable[[int, list[str]], bytes | None]:
+    """A server that answers a new connection's greeting, then as `answer` says."""
+    return lambda connection, command: b"+OK\r\n" if command == GREETING else answer(connection, command)
+
+
 def test_a_silent_server_fails_every_waiting_command_in_time_and_none_is_sent_again():
     async def steps():
         async with (
-            ScriptedServer(lambda _connection, _command: None) as server,
+            ScriptedServer(greeted_then(lambda _connection, _command: None)) as server,
             opened(server.url(), timeout=0.2) as link,
         ):
             started = time.monotonic()
@@ -206,8 +214,24 @@ def test_a_silent_server_fails_every_waiting_command_in_time_and_none_is_sent_ag
     elapsed, outcomes, received, connections = play(steps)
     assert 0.2 <= elapsed < 1.0
     assert [type(outcome) for outcome in outcomes] == [RedisTimeoutError] * 3
-    assert received == [(1, ["GET", "a"]), (1, ["GET", "b"]), (1, ["GET", "c"])]
+    assert received == [(1, GREETING), (1, ["GET", "a"]), (1, ["GET", "b"]), (1, ["GET", "c"])]
     assert connections == 1
+
+
+def test_callers_that_come_while_redis_does_not_answer_the_greeting_share_one_timeout():
+    async def steps():
+        async with (
+            ScriptedServer(lambda _connection, _command: None) as server,
+            opened(server.url(), timeout=0.2) as link,
+        ):
+            started = time.monotonic()
+            outcomes = await asyncio.gather(*(link.command("GET", key) for key in "abcd"), return_exceptions=True)
+            return time.monotonic() - started, outcomes, server.received, server.connections
+
+    elapsed, outcomes, received, connections = play(steps)
+    assert 0.2 <= elapsed < 0.4  # one timeout for the four, not four one after the other
+    assert [type(outcome) for outcome in outcomes] == [RedisTimeoutError] * 4
+    assert (received, connections) == ([(1, GREETING)], 1)
 
 
 def test_a_greeting_that_gets_no_answer_fails_in_time_and_closes_its_connection():
@@ -221,7 +245,7 @@ def test_a_greeting_that_gets_no_answer_fails_in_time_and_closes_its_connection(
             await asyncio.sleep(0.1)
             return server.received, server.connections, server.ended
 
-    assert play(steps) == ([(1, ["AUTH", "pw"])], 1, 1)
+    assert play(steps) == ([(1, ["AUTH", "pw"]), (1, ["CLIENT", "SETNAME", "bascule-ussd-sessions"])], 1, 1)
 
 
 def test_a_connection_lost_with_a_command_in_flight_sends_it_once_more_on_a_new_one():
@@ -229,12 +253,12 @@ def test_a_connection_lost_with_a_command_in_flight_sends_it_once_more_on_a_new_
         return ScriptedServer.DROP if connection == 1 else b"$5\r\nvalue\r\n"
 
     async def steps():
-        async with ScriptedServer(answer) as server, opened(server.url()) as link:
+        async with ScriptedServer(greeted_then(answer)) as server, opened(server.url()) as link:
             return await link.command("GET", "k"), server.received, server.connections
 
     value, received, connections = play(steps)
     assert value == "value"
-    assert received == [(1, ["GET", "k"]), (2, ["GET", "k"])]
+    assert received == [(1, GREETING), (1, ["GET", "k"]), (2, GREETING), (2, ["GET", "k"])]
     assert connections == 2
 
 
@@ -263,6 +287,7 @@ def test_a_new_connection_authenticates_and_selects_the_database_of_the_url_firs
 
     assert play(steps) == [
         (1, ["AUTH", "ussd", "s@cret"]),
+        (1, ["CLIENT", "SETNAME", "bascule-ussd-sessions"]),
         (1, ["SELECT", "3"]),
         (1, ["SET", "k", "v"]),
         (1, ["SET", "k", "w"]),
@@ -279,7 +304,10 @@ def test_a_unix_socket_url_is_spoken_over_that_socket(tmp_path):
         ):
             return await link.command("GET", "k"), server.received
 
-    assert play(steps) == ("ok", [(1, ["SELECT", "2"]), (1, ["GET", "k"])])
+    assert play(steps) == (
+        "ok",
+        [(1, ["CLIENT", "SETNAME", "bascule-ussd-sessions"]), (1, ["SELECT", "2"]), (1, ["GET", "k"])],
+    )
 
 
 class RecordingTransport:

@@ -26,6 +26,7 @@ import hiredis
 
 DEFAULT_PORT = 6379
 DEFAULT_TIMEOUT = 5.0
+CLIENT_NAME = "bascule-ussd-sessions"
 _MORE = object()  # what the parser answers while a reply is incomplete
 
 
@@ -75,10 +76,12 @@ class RedisAddress:
         return cls(host, port, db=db, username=username, password=password, tls=tls)
 
     def handshake(self) -> list[tuple[Any, ...]]:
-        """The commands that make a new connection ours: AUTH when a password is given, SELECT for a database."""
+        """The commands that make a new connection ours: AUTH when a password is given, its name (what `CLIENT
+        LIST` shows an operator), SELECT for a database."""
         commands: list[tuple[Any, ...]] = []
         if self.password is not None:
             commands.append(("AUTH", self.username, self.password) if self.username else ("AUTH", self.password))
+        commands.append(("CLIENT", "SETNAME", CLIENT_NAME))
         if self.db:
             commands.append(("SELECT", self.db))
         return commands
@@ -174,7 +177,7 @@ class RedisLink:
         self.address = RedisAddress.from_url(url)
         self.timeout = timeout
         self._wire: _Wire | None = None
-        self._opening = asyncio.Lock()
+        self._opening: asyncio.Future[_Wire] | None = None  # the one attempt under way, which every caller awaits
 
     async def command(self, *args: Any) -> Any:
         """Send one idempotent command and return its reply (str, int, list or None); sent again once on a new
@@ -187,18 +190,27 @@ class RedisLink:
             return await (await self._connected()).send(args)
 
     async def close(self) -> None:
+        if self._opening is not None:
+            self._opening.cancel()
         if self._wire is not None:
             self._wire.close()
             self._wire = None
 
     async def _connected(self) -> _Wire:
+        """The connection, opened if there is none: callers that come while it opens wait for the same attempt, and
+        share its failure (a Redis that does not answer fails them in one timeout, not one after the other)."""
         wire = self._wire
         if wire is not None and wire.lost is None:
             return wire
-        async with self._opening:
-            if self._wire is None or self._wire.lost is not None:
-                self._wire = await self._open()
-            return self._wire
+        if self._opening is None:
+            self._opening = asyncio.ensure_future(self._open())
+            self._opening.add_done_callback(self._opened)
+        return await asyncio.shield(self._opening)
+
+    def _opened(self, opening: asyncio.Future[_Wire]) -> None:
+        self._opening = None
+        if not opening.cancelled() and opening.exception() is None:
+            self._wire = opening.result()
 
     async def _open(self) -> _Wire:
         try:
@@ -221,8 +233,7 @@ class RedisLink:
             tls = ssl.create_default_context() if address.tls else None
             _, wire = await loop.create_connection(lambda: _Wire(self.timeout), address.host, address.port, ssl=tls)
         try:
-            for command in address.handshake():
-                await wire.send(command)
+            await asyncio.gather(*(wire.send(command) for command in address.handshake()))  # in one write
         except BaseException:
             wire.close()
             raise
