@@ -188,3 +188,64 @@ def test_an_outbox_row_another_transaction_holds_locked_is_skipped_for_the_next_
     assert len(sent) == 1
     assert [n.id for n in claimed] == [second, third]
     assert _rows(ctx, N)[oldest]["attempts"] == 0
+
+
+# Settling a round: what a worker or deliverer finished, in one statement
+
+
+def _sent_by_the_statement(sent: list[str], on_postgresql: bool) -> None:
+    """One statement for the round: on PostgreSQL one execution over the rows given as arrays; on SQLite one
+    statement the driver runs for each row (an executemany)."""
+    assert len(sent) == 1, sent
+    assert sent[0].lstrip().startswith("UPDATE")
+    assert ("FROM unnest(" in sent[0]) is on_postgresql
+
+
+def test_a_rounds_messages_are_marked_sent_in_one_statement_each_at_its_own_instant(ctx) -> None:
+    ids = _queue(ctx, *(START - timedelta(minutes=m) for m in (4, 3, 2, 1)))
+    claimed, _ = _claim_rows(ctx, 3)
+    assert [n.id for n in claimed] == ids[:3]
+    with ctx.engine.begin() as connection:  # the third's lease ran out and another deliverer claimed it again
+        connection.execute(update(N).where(N.c.id == ids[2]).values(attempts=2))
+    before = _rows(ctx, N)
+    instants = [START + timedelta(seconds=s) for s in (1, 2, 3)]
+    with ctx.uow() as uow:
+        with statements(ctx.engine) as sent:
+            recorded = uow.outbox.sent(list(zip(claimed, instants, strict=True)))
+        uow.commit()
+    assert recorded == 2
+    _sent_by_the_statement(sent, ctx.engine.dialect.name == "postgresql")
+    after = _rows(ctx, N)
+    for message_id, at in zip(ids[:2], instants, strict=False):
+        assert after[message_id] == before[message_id] | {"status": "sent", "sent_at": at, "next_attempt_at": None}
+    assert after[ids[2]] == before[ids[2]]  # the other deliverer's claim stands
+    assert after[ids[3]] == before[ids[3]]  # never claimed
+    assert (after[ids[3]]["status"], after[ids[3]]["attempts"]) == ("pending", 0)
+
+
+def test_a_rounds_jobs_are_marked_succeeded_in_one_statement_and_a_lost_lease_is_told(ctx) -> None:
+    ids = _add_jobs(ctx, *(START - timedelta(minutes=m) for m in (4, 3, 2, 1)))
+    jobs, _ = _claim_jobs(ctx, 3)
+    assert [job.id for job in jobs] == ids[:3]
+    with ctx.engine.begin() as connection:
+        connection.execute(update(J).where(J.c.id == ids[1]).values(work_order_id="WO-asked-before"))
+        connection.execute(update(J).where(J.c.id == ids[2]).values(locked_by="w2"))  # its lease went to w2
+    before = _rows(ctx, J)
+    done_at = START + timedelta(seconds=5)
+    with ctx.uow() as uow:
+        with statements(ctx.engine) as sent:
+            all_held = uow.jobs.succeed_all([(ids[0], "WO-1"), (ids[1], None), (ids[2], "WO-3")], "w1", done_at)
+        uow.commit()
+    assert all_held is False  # two of three: the caller records each on its own (`Provisioner._record_succeeded`)
+    _sent_by_the_statement(sent, ctx.engine.dialect.name == "postgresql")
+    after = _rows(ctx, J)
+    done = {"status": "succeeded", "finished_at": done_at, "locked_by": None, "locked_until": None}
+    assert after[ids[0]] == before[ids[0]] | done | {"work_order_id": "WO-1"}
+    assert after[ids[1]] == before[ids[1]] | done  # no order given: the one asked before is kept
+    assert after[ids[1]]["work_order_id"] == "WO-asked-before"
+    assert after[ids[2]] == before[ids[2]]  # w2's
+    assert after[ids[3]] == before[ids[3]]
+    with ctx.uow() as uow:
+        assert uow.jobs.succeed_all([(ids[2], None), (ids[3], None)], "w1", done_at) is False  # neither is w1's
+        assert uow.jobs.succeed_all([(ids[2], None)], "w2", done_at) is True
+        uow.commit()
