@@ -18,7 +18,7 @@ from sqlalchemy import Row, and_, bindparam, exists, func, insert, or_, select, 
 from bascule.kernel.ids import new_id
 from bascule.persistence import tables as t
 from bascule.persistence.compiled import hold_condition, run_many, written_in
-from bascule.persistence.statements import _Deferring, each, picked, unnested
+from bascule.persistence.statements import _Deferring, picked
 from bascule.provisioning.model import Job, JobSpec, JobStatus, Operation
 from bascule.provisioning.ports import FailedJob
 
@@ -108,10 +108,7 @@ class Jobs(_Deferring):
         ]
         if len(rows) == 1:
             return bool(self._run(_SUCCEED_HELD, rows[0]).rowcount == 1)
-        if self.locks_rows:  # PostgreSQL
-            settled = each([{"job_id": job_id, "work_order_id": work_order} for job_id, work_order in done])
-            return bool(self._run(_SUCCEED_ALL_HELD, {"worker": worker, "now": now, **settled}).rowcount == len(rows))
-        return run_many(self.connection, _SUCCEED_HELD, rows) == len(rows)  # SQLite: one statement, run for each row
+        return run_many(self.connection, _SUCCEED_HELD, rows) == len(rows)
 
     def succeed_or_refuse(
         self, done: Sequence[tuple[str, str | None]], worker: str, now: datetime, refusal: Exception
@@ -274,22 +271,6 @@ _SUCCEED_HELD = (
 )
 
 _SUCCEED_HELD_SAYING = _SUCCEED_HELD.returning(J.c.id)  # a row when it succeeded: a held condition
-_SUCCEEDED_ROWS = unnested("succeeded", job_id=t.Id, work_order_id=J.c.work_order_id.type)
-_SUCCEED_ALL_HELD = (  # PostgreSQL: a round's jobs in one execution
-    update(J)
-    .where(
-        J.c.id == _SUCCEEDED_ROWS.c.job_id,
-        J.c.locked_by == bindparam("worker"),
-        J.c.status == JobStatus.RUNNING.value,
-    )
-    .values(
-        status=JobStatus.SUCCEEDED.value,
-        finished_at=bindparam("now"),
-        locked_by=None,
-        locked_until=None,
-        work_order_id=func.coalesce(_SUCCEEDED_ROWS.c.work_order_id, J.c.work_order_id),
-    )
-)
 
 
 def _with_work_order(values: dict[str, Any], work_order_id: str | None) -> dict[str, Any]:

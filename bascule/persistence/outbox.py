@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Row, Update, bindparam, or_, select, update
 from bascule.notifications.model import FAILED, PENDING, SENT, Notification
 from bascule.persistence import tables as t
 from bascule.persistence.compiled import run, run_many, written_in
-from bascule.persistence.statements import each, picked, unnested
+from bascule.persistence.statements import picked
 
 
 def _settling(**values: Any) -> Update:
@@ -31,17 +31,6 @@ def _settling(**values: Any) -> Update:
 
 # Every profile change and every one-time code is a message: settling one is on the hot path of the worker.
 _SENT = _settling(status=SENT, sent_at=bindparam("settled_at"), next_attempt_at=None)
-_N = t.notifications.c
-_SENT_ROWS = unnested("sent", claimed_id=_N.id.type, claimed_attempts=_N.attempts.type, settled_at=_N.sent_at.type)
-_SENT_ALL = (  # PostgreSQL: a round's messages in one execution
-    update(t.notifications)
-    .where(
-        t.notifications.c.id == _SENT_ROWS.c.claimed_id,
-        t.notifications.c.status == PENDING,
-        t.notifications.c.attempts == _SENT_ROWS.c.claimed_attempts,
-    )
-    .values(status=SENT, sent_at=_SENT_ROWS.c.settled_at, next_attempt_at=None)
-)
 _RETRY = _settling(next_attempt_at=bindparam("settled_at"))
 _FAILED = _settling(status=FAILED, next_attempt_at=None)
 
@@ -98,13 +87,9 @@ class OutboxRows:
 
     def sent(self, sent: Sequence[tuple[Notification, datetime]]) -> int:
         rows = [{"claimed_id": n.id, "claimed_attempts": n.attempts, "settled_at": at} for n, at in sent]
-        if not rows:
-            return 0
         if len(rows) == 1:
             return int(run(self.connection, _SENT, rows[0]).rowcount)
-        if self.connection.dialect.name == "postgresql":
-            return int(run(self.connection, _SENT_ALL, each(rows)).rowcount)
-        return run_many(self.connection, _SENT, rows)  # SQLite: one statement, run for each row
+        return run_many(self.connection, _SENT, rows) if rows else 0  # one statement, many rows
 
     def retry(self, claimed: Notification, at: datetime) -> bool:
         return self._settle(_RETRY, claimed, at)

@@ -5,15 +5,13 @@ Repositories work over one connection and never commit: the unit of work does, o
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Select, Table, bindparam, column, func, select
+from sqlalchemy import Connection, Select, Table, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql.selectable import TableValuedAlias
-from sqlalchemy.types import TypeEngine
 
 from bascule.kernel.money import Money
 from bascule.persistence.compiled import insert_rows, run, run_after_held
@@ -35,21 +33,6 @@ def insert_ignoring_conflict(
     if with_held:
         return run_after_held(connection, statement, values).first() is not None
     return run(connection, statement, values).first() is not None
-
-
-def unnested(name: str, **columns: TypeEngine[Any]) -> TableValuedAlias:
-    """PostgreSQL's `unnest($1, $2, …) AS name(a, b, …)`: rows given as one array per column (the values of column
-    `a` bound as `a_each`), for a statement that settles many rows in one execution (`UPDATE … FROM` it). psycopg's
-    executemany ran such a statement once per row in a pipeline: the worker's settling of a round's jobs and messages
-    took half of its CPU that way (bench/README.md, seventeenth pass)."""
-    arrays = [bindparam(f"{key}_each", type_=postgresql.ARRAY(type_)) for key, type_ in columns.items()]
-    names = [column(key, type_) for key, type_ in columns.items()]
-    return func.unnest(*arrays).table_valued(*names).render_derived(name=name)
-
-
-def each(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
-    """The parameters of an `unnested` statement: one list per key of `rows` (all of the same keys)."""
-    return {f"{key}_each": [row[key] for row in rows] for key in rows[0]}
 
 
 def picked(due: Select[Any], *, locks: bool) -> Select[Any]:
