@@ -214,6 +214,8 @@ def test_a_silent_server_fails_every_waiting_command_in_time_and_none_is_sent_ag
     elapsed, outcomes, received, connections = play(steps)
     assert 0.2 <= elapsed < 1.0
     assert [type(outcome) for outcome in outcomes] == [RedisTimeoutError] * 3
+    assert {str(outcome) for outcome in outcomes} == {"Redis did not answer within 0.2 s"}
+    assert len({id(outcome) for outcome in outcomes}) == 3  # each caller its own error, and its own traceback
     assert received == [(1, GREETING), (1, ["GET", "a"]), (1, ["GET", "b"]), (1, ["GET", "c"])]
     assert connections == 1
 

@@ -59,9 +59,8 @@ class RedisAddress:
     def from_url(cls, url: str) -> RedisAddress:
         parts = urlsplit(url)
         if parts.scheme not in ("redis", "rediss", "unix"):
-            given = (
-                f"{parts.scheme}://" if parts.scheme else "nothing of the kind"
-            )  # never the URL: it may hold a password
+            # Never the URL itself in the message: it may hold a password.
+            given = f"{parts.scheme}://" if parts.scheme else "nothing of the kind"
             raise ValueError(f"a Redis URL starts with redis://, rediss:// or unix://, not {given}")
         query = parse_qs(parts.query)
         db_text = query.get("db", [""])[0] or (parts.path.lstrip("/") if parts.scheme != "unix" else "")
@@ -115,8 +114,10 @@ class _Wire(asyncio.Protocol):
         self._break(RedisLinkError(f"the connection to Redis was lost: {exc or 'closed'}"))
 
     def send(self, command: tuple[Any, ...]) -> asyncio.Future[Any]:
-        if self.lost is not None or self.transport is None:
-            raise self.lost or RedisLinkError("not connected to Redis")
+        if self.lost is not None:
+            raise _again(self.lost)
+        if self.transport is None:
+            raise RedisLinkError("not connected to Redis")
         reply = self._loop.create_future()
         self.waiting.append((reply, self._loop.time()))
         if not self.held:
@@ -155,8 +156,7 @@ class _Wire(asyncio.Protocol):
             self._watch = self._loop.call_later(self.timeout - waited, self._check)
 
     def _break(self, error: RedisLinkError) -> None:
-        if self.lost is None:
-            self.lost = error
+        lost = self.lost = self.lost or error
         self.held = []
         if self._watch is not None:
             self._watch.cancel()
@@ -166,7 +166,13 @@ class _Wire(asyncio.Protocol):
         while self.waiting:
             reply = self.waiting.popleft()[0]
             if not reply.done():
-                reply.set_exception(self.lost)
+                reply.set_exception(_again(lost))
+
+
+def _again(lost: RedisLinkError) -> RedisLinkError:
+    """Why a connection is gone, as an error of its own for each caller: one instance raised by several would gather
+    every caller's traceback."""
+    return type(lost)(*lost.args)
 
 
 class RedisLink:
