@@ -112,7 +112,6 @@ def test_concurrent_commands_share_one_connection_and_each_caller_gets_its_own_r
             await asyncio.gather(*(link.command("SET", f"k{i}", f"v{i}", "EX", 60) for i in range(300)))
             values = await asyncio.gather(*(link.command("GET", f"k{i}") for i in range(300)))
             last_id = await link.command("CLIENT", "ID")
-            await link.close()
             return first_id, values, last_id
 
     first_id, values, last_id = play(steps)
