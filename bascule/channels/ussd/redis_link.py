@@ -230,7 +230,8 @@ class RedisLink:
             raise RedisLinkError(f"cannot reach Redis: {error}") from error
 
     async def _dial_and_greet(self) -> _Wire:
-        """A new connection, after the URL's AUTH and SELECT; closed again if either fails or does not come."""
+        """A new connection, after its greeting (the URL's AUTH, its name, the URL's SELECT); closed again if the
+        greeting fails or does not come."""
         loop = asyncio.get_running_loop()
         address = self.address
         if address.path is not None:
