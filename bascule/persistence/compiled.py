@@ -225,6 +225,12 @@ class _AsyncRawCursor(AsyncAdapt_psycopg_cursor):
     def _make_new_cursor(self, connection: Any) -> Any:
         return psycopg.AsyncRawCursor(connection)
 
+    @property
+    def pgresult(self) -> Any:
+        """psycopg's result of the last statement, for `_gave_rows` (its description would be built at each look)."""
+        cursor: Any = self._cursor
+        return cursor.pgresult
+
 
 def _tell_listeners(connection: Connection, cursor: Any, sql: str, parameters: Any, many: bool = False) -> None:
     for listener in connection.dispatch.before_cursor_execute:

@@ -160,7 +160,7 @@ def install(engine: Engine, directory: Path) -> SqlCounters:
         if _in_transaction(connection.connection.driver_connection):
             counters.add("rollbacks")
 
-    @event.listens_for(engine.pool, "reset")
+    @event.listens_for(engine.pool, "reset", insert=True)  # before the engine's own reset rolls it back
     def _reset(dbapi_connection: Any, _record: Any, _state: Any) -> None:
         if _in_transaction(dbapi_connection):  # a connection given back in a transaction: the pool rolls back
             counters.add("rollbacks")

@@ -103,7 +103,8 @@ class UnitOfWork:
         elif not self._write:
             connection = connection.execution_options(postgresql_readonly=True)
             self._read_only = True
-        connection.begin()
+        if not self._autocommitted:  # an autocommitted read has no transaction to begin or to end
+            connection.begin()
         connection.info[WROTE] = False
         self._connection = connection
         self._latest_cycles: dict[str, str | None] = {}  # read with each locked service, for its rules
