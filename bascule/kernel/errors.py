@@ -34,7 +34,12 @@ class DomainError(Exception):
         self.code = code
         self.params = params
         self.explicit_detail = detail
-        super().__init__(f"{code}: {detail or params}")
+        super().__init__(code, detail)
+
+    def __str__(self) -> str:
+        # Written when shown (a log line, a traceback), not at each refusal: a list of profile options makes one
+        # for each option it marks, and the repr of their amounts was most of what one cost.
+        return f"{self.code}: {self.explicit_detail or self.params}"
 
 
 def validation(reason: str, **params: Any) -> DomainError:

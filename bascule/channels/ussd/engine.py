@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import lru_cache
 
 from bascule.kernel.gsm0338 import SCREEN_SEPTETS, clip, septets, to_gsm
 
@@ -274,8 +275,10 @@ def walk(tree: Tree, inputs: Sequence[str], items: Items, replay: bool = False, 
 # Screens ------------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)
 def width(text: str) -> int:
-    """Septets the text takes once written in GSM 03.38, as the gateway sends it."""
+    """Septets the text takes once written in GSM 03.38, as the gateway sends it. Kept for texts already
+    measured: a list's title, labels and refusals are measured again at every screen that walks through it."""
     return septets(to_gsm(text))
 
 
