@@ -294,3 +294,23 @@ def test_the_words_of_charge_lines_are_written_here_once() -> None:
         "Votre forfait actuel (19,90 € HT) reste facturé en entier pour ce cycle ; "
         "le reste de votre quota s'ajoute au nouveau jusqu'à la fin du cycle."
     )
+
+
+class _Shown:
+    """A refusal's parameter that counts how often it is written out."""
+
+    def __init__(self) -> None:
+        self.written = 0
+
+    def __repr__(self) -> str:
+        self.written += 1
+        return "<montant>"
+
+
+def test_a_refusal_is_written_out_when_shown_not_when_made() -> None:
+    amount = _Shown()
+    error = DomainError(ErrorCode.NOT_ELIGIBLE, required=amount)
+    assert amount.written == 0  # a list of profile options makes one for each option it marks
+    assert str(error) == f"{ErrorCode.NOT_ELIGIBLE}: {{'required': <montant>}}"
+    assert amount.written == 1
+    assert str(DomainError(ErrorCode.NOT_FOUND, "pas de ligne")) == f"{ErrorCode.NOT_FOUND}: pas de ligne"
