@@ -86,8 +86,8 @@ def _end_a_transaction_left_open(dbapi_connection: Any, _record: Any, state: Any
     """The pool's reset of a connection given back: a ROLLBACK only if a transaction is still open on it. A unit of
     work ends its transaction before it gives its connection back; SQLAlchemy's own reset (`pool_reset_on_return`)
     calls the driver's rollback at every return all the same, and on the loop's engines (`make_loop_engines`) that
-    call goes through the asyncio bridge and psycopg's connection lock: 40 µs of a read unit's CPU on this
-    machine (`bench/README.md`, eighteenth pass), for a rollback that had nothing to do."""
+    call goes through the asyncio bridge and psycopg's connection lock: about 40 µs of CPU a unit on a slow 2-core
+    machine, for a rollback that had nothing to do (`bench/README.md`, eighteenth pass)."""
     if state.transaction_was_reset or state.terminate_only or not state.asyncio_safe:
         return
     pgconn = getattr(driver_connection(dbapi_connection), "pgconn", None)
