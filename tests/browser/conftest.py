@@ -30,8 +30,11 @@ def chromium() -> Iterator[Any]:
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
         # A browser test that cannot run is a failure, never a silent skip.
         pytest.fail(f"Chromium not installed at {CHROMIUM} (apt-get install -y chromium; scripts/test does it)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # An assertion waits as long as an action (the contexts' 15 s), not Playwright's 5 s: ReDoc renders the whole
+    # API document before its first heading shows, which took 5.1 s alone on a slow 2-core machine.
+    expect.set_options(timeout=15_000)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield browser
