@@ -60,7 +60,7 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
-def _closed_by_server(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+def _closed_by_server(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
     """At checkout, without a round trip: an idle connection that has something to read was closed by the
     server (a restart, `pg_terminate_backend`, `idle_session_timeout`: PostgreSQL sends a FATAL error, then
     closes the socket). Raising `DisconnectionError` makes the pool replace it and hand out the new one.
@@ -68,18 +68,27 @@ def _closed_by_server(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
     This stands in for `pool_pre_ping`, whose `SELECT 1` cost a transaction of its own and a round trip per
     checkout. What it cannot see (a connection dropped silently on the way) fails its unit of work as it did
     under a ping that raced with the drop; SQLAlchemy then invalidates the pool, and `pool_recycle` bounds the
-    age of any connection. (Bascule never LISTENs, so an idle connection has no notification to read.)"""
+    age of any connection. (Bascule never LISTENs, so an idle connection has no notification to read.)
+
+    The poller is made once per driver connection and kept with its pool record: a checkout is then one poll(2),
+    not a poller made and its socket registered again each time."""
     pgconn = getattr(driver_connection(dbapi_connection), "pgconn", None)
     if pgconn is None:
         return
+    kept = record.info.get(_POLLER)
     try:
-        poller = select.poll()
-        poller.register(pgconn.socket, select.POLLIN)
-        ready = poller.poll(0)
+        if kept is None or kept[0] is not pgconn:  # a new driver connection behind the record
+            poller = select.poll()
+            poller.register(pgconn.socket, select.POLLIN)
+            record.info[_POLLER] = kept = (pgconn, poller)
+        ready = kept[1].poll(0)
     except (psycopg.Error, OSError, ValueError) as error:  # no socket any more: the connection is gone
         raise exc.DisconnectionError(f"connection unusable: {error}") from error
     if ready:
         raise exc.DisconnectionError("the server closed this pooled connection")
+
+
+_POLLER = "bascule.poller"  # in a pool record's `info`: (psycopg's PGconn, a poller with its socket registered)
 
 
 def _end_a_transaction_left_open(dbapi_connection: Any, _record: Any, state: Any) -> None:
@@ -143,7 +152,8 @@ def _postgresql_engine(url: str, *, read_only_sessions: bool = False, on_loop: b
     # execution, since SQLAlchemy does not cache such statements.
     engine.dialect.use_insertmanyvalues_wo_returning = True
     event.listen(engine.pool, "checkout", _closed_by_server)
-    event.listen(engine.pool, "reset", _end_a_transaction_left_open)
+    if not read_only_sessions:  # in autocommit nothing is left open but by a BEGIN, which nothing sends there
+        event.listen(engine.pool, "reset", _end_a_transaction_left_open)
     event.listen(engine, "before_cursor_execute", _note_writes)
     event.listen(engine, "before_execute", held_before)  # rows a unit holds go before any other statement
     return engine
