@@ -53,7 +53,8 @@ from bascule.persistence.usage import LineIndex, UsageImports, UsageRecords
 
 
 class UnitOfWork:
-    # The repositories, each made on its first use in the unit (`_REPOSITORIES`): most units use two or three.
+    # The repositories, each made on its first use in the unit (`_REPOSITORIES`, `_MadeOnFirstUse`): most units use
+    # two or three.
     accounts: Accounts
     users: Users
     staff: Staff
@@ -93,6 +94,7 @@ class UnitOfWork:
         self.kept_writes = False  # a joined unit committed its writes: they outlive a later refusal
         self.discarded_writes = False  # a joined unit wrote and ended without commit, with no savepoint
         self._read_only = False  # a PostgreSQL READ ONLY transaction: COMMIT and ROLLBACK mean the same
+        self._made: list[str] = []  # the repositories made in this unit, bound to its connection
 
     def __enter__(self) -> Self:
         connection = self._engine.connect()
@@ -110,13 +112,13 @@ class UnitOfWork:
         self._latest_cycles: dict[str, str | None] = {}  # read with each locked service, for its rules
         return self
 
-    def __getattr__(self, name: str) -> Any:
-        """A repository, made on its first use in this unit and kept for the rest of it."""
-        make = _REPOSITORIES.get(name)
-        if make is None or self._connection is None:
+    def _repository(self, name: str, make: Callable[[UnitOfWork], Any]) -> Any:
+        """A repository, made on its first use in this unit and kept for the rest of it (`_MadeOnFirstUse`)."""
+        if self._connection is None:
             raise AttributeError(name)
         repository = make(self)
         setattr(self, name, repository)
+        self._made.append(name)
         return repository
 
     def savepoint(self) -> NestedTransaction:
@@ -204,8 +206,9 @@ class UnitOfWork:
         finally:
             connection.close()
             self._connection = None
-            for name in _REPOSITORIES.keys() & vars(self).keys():  # bound to the connection just closed
+            for name in self._made:  # bound to the connection just closed
                 delattr(self, name)
+            self._made.clear()
 
     def _ends_in_commit(self, connection: Connection, exc: BaseException | None) -> bool:
         """A unit left without `commit()` that wrote nothing (read only, or a quote, or a refusal before any
@@ -230,7 +233,10 @@ class JoinedUnit(UnitOfWork):
         self._savepoint: Any = None
         self._committed = False
 
-    def __getattr__(self, name: str) -> Any:  # the repositories of the command's unit
+    def __getattr__(self, name: str) -> Any:  # what else the command's unit has
+        return getattr(self._outer, name)
+
+    def _repository(self, name: str, make: Callable[[UnitOfWork], Any]) -> Any:  # the command's unit's
         return getattr(self._outer, name)
 
     @property
@@ -308,3 +314,22 @@ _REPOSITORIES: dict[str, Callable[[UnitOfWork], Any]] = {
     "idempotency": _simple(IdempotencyRecords),
     "catalog_overrides": _simple(CatalogOverrides),
 }
+
+
+class _MadeOnFirstUse:
+    """A repository as an attribute of a unit of work: made on the first look in a unit (then kept in the unit's own
+    attributes, which come first), without the failed lookup and the AttributeError that reaching `__getattr__`
+    would cost each time."""
+
+    def __init__(self, name: str, make: Callable[[UnitOfWork], Any]) -> None:
+        self.name = name
+        self.make = make
+
+    def __get__(self, unit: UnitOfWork | None, owner: type[UnitOfWork] | None = None) -> Any:
+        if unit is None:
+            return self
+        return unit._repository(self.name, self.make)
+
+
+for _name, _make in _REPOSITORIES.items():
+    setattr(UnitOfWork, _name, _MadeOnFirstUse(_name, _make))

@@ -594,6 +594,24 @@ def test_deferred_rows_of_a_block_that_fails_are_never_written(ctx) -> None:
     assert _written(ctx, "svc_a", "+33612345678") == (["kept"], ["Envoyé."], [])
 
 
+def test_a_unit_makes_each_repository_once_on_its_connection_and_forgets_them_at_its_end(ctx) -> None:
+    with UnitOfWork(ctx.engine) as uow:
+        services = uow.services
+        assert uow.services is services
+        assert services.connection is uow.connection
+        assert uow.change_requests._services is services  # a repository made of others shares them
+        joined = uow.joined(write=False)
+        with joined:
+            assert joined.services is services  # a use case inside the command: the command's repositories
+        uow.commit()
+    assert {"services", "change_requests", "buckets", "users"} & vars(uow).keys() == set()
+    with pytest.raises(AttributeError, match="services"):
+        _ = uow.services  # a unit that ended has no connection to make one on
+    with UnitOfWork(ctx.engine, write=False) as again:
+        assert again.services is not services
+        assert again.services.connection is again.connection
+
+
 # PostgreSQL only: prepared statements, READ ONLY, a connection the server closes.
 
 
