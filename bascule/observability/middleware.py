@@ -34,7 +34,10 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 PROBLEM_JSON = b"application/problem+json"
 MAX_PROBLEM_BYTES = 65536
 
-HeaderRule = Callable[[Scope, str], Mapping[str, str]]
+# The protective headers an answer gets, by the request's scheme and route template: a pure function of the two, so
+# that the middleware encodes each set once.
+HeaderRule = Callable[[str, str], Mapping[str, str]]
+EncodedHeaders = list[tuple[bytes, bytes]]
 
 
 def request_id_of(scope: Scope) -> str:
@@ -111,6 +114,7 @@ class RequestTelemetryMiddleware:
         self.metrics = metrics
         self.headers = headers
         self.resolve = resolve
+        self._encoded: dict[tuple[str, str], EncodedHeaders] = {}  # by scheme and route: as many as the routes
 
     def route(self, scope: Scope) -> str:
         return route_of(scope, self.resolve)
@@ -161,11 +165,19 @@ class RequestTelemetryMiddleware:
         headers = list(raw)
         if b"x-request-id" not in present:
             headers.append((b"x-request-id", request_id.encode("latin-1")))
-        for header, text in self.headers(scope, self.route(scope)).items():
-            encoded = header.lower().encode("latin-1")
-            if encoded not in present:
-                headers.append((encoded, text.encode("latin-1")))
+        for name, value in self._protective(scope.get("scheme", "http"), self.route(scope)):
+            if name not in present:
+                headers.append((name, value))
         return headers
+
+    def _protective(self, scheme: str, route: str) -> EncodedHeaders:
+        encoded = self._encoded.get((scheme, route))
+        if encoded is None:
+            rule = self.headers(scheme, route).items()
+            encoded = [(name.lower().encode("latin-1"), text.encode("latin-1")) for name, text in rule]
+            if scheme in ("http", "https"):  # a proxy's X-Forwarded-Proto could name others: not kept
+                self._encoded[(scheme, route)] = encoded
+        return encoded
 
     def _account(self, scope: Scope, method: str, exchange: _Exchange, seconds: float) -> None:
         route = self.route(scope)

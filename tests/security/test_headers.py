@@ -112,3 +112,46 @@ def test_a_header_the_application_set_is_never_doubled(http):
             "x-request-id",
         ):
             assert len(response.headers.get_list(name)) == 1, (name, response.headers)
+
+
+def test_the_protective_headers_are_worked_out_once_per_scheme_and_route():
+    """The middleware keeps each set of headers encoded: the rule is asked once per scheme and route template, and
+    HSTS still goes only with HTTPS."""
+    import asyncio
+
+    import httpx
+    from fastapi import FastAPI
+
+    from bascule.channels.rest.hardening import security_headers
+    from bascule.observability.metrics import build_registry
+    from bascule.observability.middleware import RequestTelemetryMiddleware
+    from bascule.persistence.engine import make_engine
+
+    asked: list[tuple[str, str]] = []
+
+    def rule(scheme: str, route: str) -> dict[str, str]:
+        asked.append((scheme, route))
+        return security_headers(scheme, route)
+
+    app = FastAPI()
+
+    @app.get("/items/{item}")
+    def item(item: str) -> dict[str, str]:
+        return {"item": item}
+
+    _, metrics = build_registry(make_engine("sqlite://"))
+    app.add_middleware(RequestTelemetryMiddleware, metrics=metrics, headers=rule)
+
+    async def get(base: str, path: str) -> httpx.Response:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base) as client:
+            return await client.get(path)
+
+    plain = [asyncio.run(get("http://testserver", f"/items/{n}")) for n in range(3)]
+    secure = [asyncio.run(get("https://testserver", f"/items/{n}")) for n in range(2)]
+    assert asked == [("http", "/items/{item}"), ("https", "/items/{item}")]
+    for response in plain:
+        assert response.headers["x-frame-options"] == "DENY"
+        assert "strict-transport-security" not in response.headers
+    for response in secure:
+        assert response.headers["strict-transport-security"] == "max-age=31536000; includeSubDomains"
+        assert response.headers["x-content-type-options"] == "nosniff"

@@ -30,7 +30,7 @@ API_CSP = (
 HSTS = "max-age=31536000; includeSubDomains"
 
 
-def security_headers(scope: Scope, route: str) -> dict[str, str]:
+def security_headers(scheme: str, route: str) -> dict[str, str]:
     """Added to every answer that does not set its own (the portal's pages and the API documentation pages set
     their own Content-Security-Policy)."""
     headers = {
@@ -39,7 +39,7 @@ def security_headers(scope: Scope, route: str) -> dict[str, str]:
         "Referrer-Policy": "no-referrer",
         "Content-Security-Policy": API_CSP,
     }
-    if scope.get("scheme") == "https":
+    if scheme == "https":
         headers["Strict-Transport-Security"] = HSTS
     return headers
 
