@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from fastapi import FastAPI
@@ -16,6 +17,7 @@ from bascule.channels.rest.openapi import describe
 from bascule.channels.rest.routes import admin, auth, batches, billing, catalog, clock, services
 from bascule.channels.threads import CallThreads
 from bascule.context import Context
+from bascule.observability.tracing import fastapi_telemetry
 from bascule.provisioning.simulator import SIMULATED_NETWORKS
 from bascule.settings import Settings
 
@@ -33,6 +35,7 @@ def create_app(settings: Settings, ctx: Context) -> FastAPI:
         openapi_url="/openapi.json",
         docs_url=None,
         redoc_url=None,
+        telemetry=fastapi_telemetry(os.environ),
     )
     install_docs(app)
     app.state.settings = settings
