@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from bascule.observability.tracing import OFF, fastapi_telemetry
@@ -33,7 +35,7 @@ def test_the_application_looks_for_a_provider_only_when_asked_to(monkeypatch: py
         return provider()
 
     monkeypatch.setattr(trace, "get_tracer_provider", counted)
-    for name in [n for n in __import__("os").environ if n.startswith(("OTEL_", "FASTAPI_OTEL_"))]:
+    for name in [n for n in os.environ if n.startswith(("OTEL_", "FASTAPI_OTEL_"))]:
         monkeypatch.delenv(name)
     settings = Settings(database_url="sqlite://")
     ctx = build_context(settings)
